@@ -1,0 +1,14 @@
+//! One module per subcommand; each returns the process exit code or an error for `main`.
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+mod routes;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Routes(args) => routes::run(&args),
+    }
+}

@@ -1,0 +1,6 @@
+//! GET /api/hello → {"message":"Hello from Next.js!"}
+use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    res.status(200).json(&json!({ "message": "Hello from Next.js!" }))
+}

@@ -1,0 +1,23 @@
+//! Next.js file routing, exactly: file names → route patterns, tree validation, Next's
+//! precedence, and request resolution as `next start` does it.
+//!
+//! Pure: no I/O and no Lambda. The CLI uses it to scan and validate an app and to answer
+//! `nextr routes --match`; `nextr dev` uses it to pick a function; every route's runtime uses
+//! [`complete`] to rebuild `req.query` and `req.url` from the raw path against its own pattern.
+
+mod error;
+mod pattern;
+mod query;
+mod table;
+mod target;
+
+pub use error::{RouteError, TreeError, TreeProblem};
+pub use pattern::{
+    decode_uri_component, page_for_file, MalformedEscape, Param, ParamKind, Params, RawCapture,
+    RouteKind, RoutePattern, Segment,
+};
+pub use query::{is_internal_key, Query, Value};
+pub use table::{
+    complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
+};
+pub use target::{encode_uri_component, normalize, InvalidTarget, Normalized};
