@@ -1,7 +1,24 @@
 //! Per-route configuration: Next's `export const config`, spelled `nextr::config! { … }`.
 //!
-//! The CLI reads the declaration statically and writes it to the manifest; the runtime gets
-//! the same values baked into the route's `main`.
+//! The CLI reads the declaration statically (with `syn`) and writes it to the manifest; the
+//! runtime gets the same values baked into the route's `main`. So the grammar is a literal
+//! key/value list, nothing computed:
+//!
+//! ```text
+//! nextr::config! {
+//!     max_duration: 10,                        // integer seconds, 1..=900
+//!     memory: 512,                             // integer MB, 128..=10240
+//!     body_parser: { size_limit: "500kb" },    // or `body_parser: false` / `true`; size_limit
+//!                                              // is a string ("500kb", "1.5mb", "10b") or an
+//!                                              // integer number of bytes
+//!     response_limit: "8mb",                   // or an integer, or `false` / `true`
+//!     external_resolver: true,                 // bool
+//! }
+//! ```
+//!
+//! Keys are optional, each at most once, in any order, with an optional trailing comma.
+//! `body_parser: {}` is the default (1mb). In JSON (the manifest) the same keys and values
+//! are used: see [`RouteConfig`].
 
 use serde::{Deserialize, Serialize};
 
