@@ -11,7 +11,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::{Map, Value};
 
-const FIXTURES: &[&str] = &["routing.json"];
+const FIXTURES: &[&str] = &["routing.json", "routing-extra.json"];
 
 fn fixture(name: &str) -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
