@@ -228,9 +228,7 @@ impl fmt::Display for Reason {
                 f,
                 "Next's route has no API Gateway key (`{character}` in `{segment}`)"
             ),
-            Reason::LiteralPattern => f.write_str(
-                "the path spells the route's own pattern, which Next looks up before matching",
-            ),
+            Reason::LiteralPattern => f.write_str("the path spells the route's own pattern"),
             Reason::MoreSpecific => f.write_str("API Gateway picks the more specific key"),
         }
     }
@@ -374,7 +372,8 @@ fn first_gateway_page(d: &Disagreement) -> &str {
         .unwrap_or("")
 }
 
-/// Every problem found, in route order.
+/// Every problem found: keys API Gateway cannot take (in route order), then unresolved
+/// disagreements (full matches by path length, then greedy ones).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConflictErrors(pub Vec<ConflictError>);
 
@@ -412,7 +411,7 @@ pub enum GatewayChoice<'a> {
         /// The selected key.
         key: &'a RouteKey,
     },
-    /// An undocumented tie (never reachable after a successful analysis).
+    /// An undocumented tie: reachable only where the app accepted that risk.
     Undocumented(Vec<(&'a RouteKeys, &'a RouteKey)>),
     /// `$default`: nextr's built-in function (Next's 308 for non-normalised paths, else 404).
     Default,
@@ -1008,16 +1007,9 @@ impl<'t> Engine<'t> {
             if agrees {
                 continue;
             }
-            let rival = match &gateway {
-                GatewayPick::Route { route, .. } => self.refs.iter().position(|r| r == route),
-                _ => None,
-            };
             let d = Disagreement {
                 next: self.refs[i].clone(),
-                next_rule: match rival {
-                    Some(_) => "Next looks the pattern string up first".to_owned(),
-                    None => "the only route matching".to_owned(),
-                },
+                next_rule: "an exact pattern string is looked up before matching".to_owned(),
                 gateway,
                 example: page.to_owned(),
                 reason: Reason::LiteralPattern,
@@ -1211,6 +1203,35 @@ mod tests {
             &t,
             &a,
             &["/api/users", "/api/users/1", "/api/users/1/2", "/api/x"],
+        );
+    }
+
+    #[test]
+    fn a_catch_all_winning_a_single_path_gets_a_static_key_under_both_policies() {
+        // /api/a/x: Next's static `a` ranks before `[b]`, so the catch-all serves it; the
+        // gateway would prefer the full match `/api/{b}/x`. The overlap is one path.
+        let t = table(&["api/a/[...p].rs", "api/[b]/x.rs"]);
+        assert_eq!(
+            next_picks(&t, "/api/a/x").as_deref(),
+            Some("api/a/[...p].rs")
+        );
+        for policy in [KeyPolicy::Parametrised, KeyPolicy::StaticOnly] {
+            let a = analyze(&t, &[], policy).unwrap();
+            assert_eq!(added_of(&a, "/api/a/[...p]"), ["ANY /api/a/x"]);
+            assert_agrees(&t, &a, &["/api/a/x", "/api/a/y", "/api/b/x", "/api/a/x/y"]);
+        }
+    }
+
+    #[test]
+    fn accepted_conflicts_read_from_config() {
+        let a: AcceptedConflict =
+            serde_json::from_str(r#"{"a": "/api/users/[...path]", "b": "/api/[resource]/[id]"}"#)
+                .unwrap();
+        assert!(a.covers("/api/[resource]/[id]", "/api/users/[...path]"));
+        assert!(a.covers("/api/users/[...path]", "/api/[resource]/[id]"));
+        assert!(!a.covers("/api/users/[...path]", "/api/users/[...path]"));
+        assert!(
+            serde_json::from_str::<AcceptedConflict>(r#"{"a": "/x", "b": "/y", "c": 1}"#).is_err()
         );
     }
 

@@ -1,10 +1,12 @@
 //! nextr-infra: turns the route manifest into AWS resources.
 //!
-//! The pure analysis core: [`route_keys`] maps route patterns to API Gateway HTTP API route
+//! The pure analysis core: [`mod@route_keys`] maps route patterns to API Gateway HTTP API route
 //! keys and validates them as API Gateway would; [`conflicts`] compares Next's route
 //! precedence with API Gateway's route selection and adds the keys that make them agree (or
 //! reports why it cannot); [`limits`] checks the manifest against Lambda's and API Gateway's
 //! quotas. The deploy engine and the CloudFormation template build on these.
+
+#![warn(missing_docs)]
 
 pub mod conflicts;
 pub mod limits;

@@ -686,6 +686,27 @@ mod tests {
     }
 
     #[test]
+    fn new_validates_segments() {
+        let ok = RouteKey::new(vec![
+            KeySegment::Static("api".into()),
+            KeySegment::Var("id".into()),
+            KeySegment::Greedy("rest".into()),
+        ])
+        .unwrap();
+        assert_eq!(ok.to_string(), "ANY /api/{id}/{rest+}");
+        assert!(ok.is_greedy());
+        assert!(ok.matches(&["api", "1", "2"]) && !ok.matches(&["api", "1"]));
+        assert!(RouteKey::new(vec![
+            KeySegment::Greedy("a".into()),
+            KeySegment::Var("b".into())
+        ])
+        .is_err());
+        assert!(RouteKey::new(vec![KeySegment::Static("a/b".into())]).is_err());
+        assert!(RouteKey::new(vec![KeySegment::Static(String::new())]).is_err());
+        assert_eq!(RouteKey::new(vec![]).unwrap().to_string(), "ANY /");
+    }
+
+    #[test]
     fn api_validation_reports_every_duplicate_and_syntax_error() {
         let errors = validate_api([
             ("ANY /api/{id}", "api/[id].rs"),
