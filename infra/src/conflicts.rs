@@ -741,6 +741,8 @@ impl<'t> Engine<'t> {
                     // Only catch-alls match here: the greedy tier decides.
                     continue;
                 }
+                // The routes matching a path of m's region are exactly those containing m,
+                // so Next's first match there is the earliest of them in Next's order.
                 let Some(winner) = containing.iter().map(|b| b.1).min() else {
                     continue;
                 };
@@ -823,6 +825,8 @@ impl<'t> Engine<'t> {
 
     /// Makes API Gateway pick `winner` on the region of `m`, or reports why it cannot.
     fn decide(&mut self, m: &Shape, winner: usize, via_catch_all: bool, example: String) {
+        // Keys are visited supersets first, so every key able to match a path of m's region
+        // is already here: exactly the same-tier keys containing m.
         let cands: Vec<usize> = (0..self.keys.len())
             .filter(|&i| {
                 let s = &self.keys[i].shape;

@@ -17,4 +17,4 @@ pub use conflicts::{
     Disagreement, KeyPolicy, RouteKeys, Warning,
 };
 pub use limits::{check_limits, LimitError, LimitErrors, Quotas};
-pub use route_keys::{route_keys, validate_api, KeyError, KeySegment, RouteKey};
+pub use route_keys::{route_keys, validate_api, validate_manifest, KeyError, KeySegment, RouteKey};

@@ -34,6 +34,7 @@
 
 use std::fmt;
 
+use nextr::manifest::Manifest;
 use nextr::routing::{normalize, Normalized, RoutePattern, Segment};
 
 /// The only method nextr writes: Next API routes receive every method.
@@ -574,6 +575,16 @@ where
     }
 }
 
+/// [`validate_api`] over a manifest's recorded keys: what the deploy engine checks before
+/// creating any route, since test servers accept keys AWS refuses.
+pub fn validate_manifest(manifest: &Manifest) -> Result<Vec<RouteKey>, Vec<KeyError>> {
+    validate_api(manifest.routes.iter().flat_map(|r| {
+        r.route_keys
+            .iter()
+            .map(move |k| (k.as_str(), r.file.as_str()))
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,6 +741,41 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn manifest_keys_are_validated_with_their_files() {
+        use nextr::config::RouteConfig;
+        use nextr::manifest::{ManifestRoute, MANIFEST_VERSION};
+        use nextr::routing::RouteKind;
+        let route = |file: &str, keys: &[&str]| ManifestRoute {
+            page: String::new(),
+            file: file.into(),
+            kind: RouteKind::Dynamic,
+            segments: Vec::new(),
+            params: Vec::new(),
+            route_keys: keys.iter().map(|k| k.to_string()).collect(),
+            config: RouteConfig::default(),
+            function: None,
+        };
+        let mut m = Manifest {
+            version: MANIFEST_VERSION,
+            app: "demo".into(),
+            nextr_version: "0.1.0".into(),
+            routes: vec![
+                route("api/[id].rs", &["ANY /api/{id}"]),
+                route("api/o/[[...s]].rs", &["ANY /api/o", "ANY /api/o/{s+}"]),
+            ],
+        };
+        assert_eq!(validate_manifest(&m).unwrap().len(), 3);
+        m.routes
+            .push(route("api/[x].rs", &["ANY /api/{x}", "GET /api/x"]));
+        let errors = validate_manifest(&m).unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].to_string().contains("api/[id].rs and api/[x].rs"));
+        assert!(errors[1]
+            .to_string()
+            .starts_with("api/[x].rs: route key `GET /api/x`"));
     }
 
     #[test]
