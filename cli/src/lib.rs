@@ -2,4 +2,6 @@
 //! bundle building. The binary (`main.rs`) parses the command line and makes the reports.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod project;
+pub mod report;
