@@ -3,5 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod bundle;
+pub mod persist;
 pub mod project;
 pub mod report;
