@@ -16,8 +16,9 @@ use crate::persist;
 pub const ENTRY: &str = "bootstrap";
 /// The entry's unix mode: an executable regular file.
 pub const MODE: u32 = 0o755;
-/// Deflate level: 6 (zlib's default) is within about 1% of 9's size on Rust binaries at less
-/// than half the time. Fixed, because the level changes the bytes.
+/// Deflate level, fixed because the level changes the bytes. Measured with zlib (which
+/// zlib-rs mirrors) on a 2.6 MB stripped Rust binary: 6 gives 0.90 MB in 0.15 s, 9 gives
+/// 0.89 MB in 0.47 s, 1 gives 1.00 MB in 0.03 s; 6 is the knee.
 pub const LEVEL: i64 = 6;
 
 /// A zip written (or found up to date) for one function.
