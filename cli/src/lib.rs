@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod bundle;
+pub mod manifest;
 pub mod persist;
 pub mod project;
 pub mod report;
