@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod cargo;
 pub mod codegen;
 pub mod elf;
 pub mod zip;

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod build;
 pub mod bundle;
 pub mod manifest;
 pub mod persist;

@@ -79,8 +79,8 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
 }
 
-#[test]
-fn an_app_is_built_into_checked_reproducible_bundles() {
+/// A temp folder with the stand-in runtime and an app `shop` with two routes.
+fn shop() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let runtime = tmp.path().join("nextr");
     write(&runtime.join("Cargo.toml"), RUNTIME_TOML);
@@ -99,16 +99,20 @@ fn an_app_is_built_into_checked_reproducible_bundles() {
         &app.join("src/lib.rs"),
         "pub fn greeting() -> &'static str { \"hi\" }\n",
     );
-    write(
-        &app.join("api/hello.rs"),
-        "use nextr::prelude::*;\n\npub async fn handler(_req: &mut NextApiRequest, _res: &mut NextApiResponse) -> nextr::Result<()> {\n    let _ = shop::greeting();\n    Ok(())\n}\n",
-    );
+    write(&app.join("api/hello.rs"), HELLO);
     write(
         &app.join("api/post/[pid].rs"),
         "use nextr::prelude::*;\n\nnextr::config! { max_duration: 10 }\n\npub async fn handler(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<()> {\n    Ok(())\n}\n",
     );
     write(&app.join("nextr.toml"), "app = \"shop\"\n");
+    (tmp, app)
+}
 
+const HELLO: &str = "use nextr::prelude::*;\n\npub async fn handler(_req: &mut NextApiRequest, _res: &mut NextApiResponse) -> nextr::Result<()> {\n    let _ = shop::greeting();\n    Ok(())\n}\n";
+
+#[test]
+fn an_app_is_built_into_checked_reproducible_bundles() {
+    let (tmp, app) = shop();
     let project = Project::discover(&app).unwrap();
     let table = route_table(&project.root).unwrap();
     let analyses = analyze_routes(&project.root, &table).unwrap();
@@ -190,4 +194,156 @@ fn an_app_is_built_into_checked_reproducible_bundles() {
     // A second generation changes nothing on disk, so cargo's fingerprints stay warm.
     let again = krate.write(&dir).unwrap();
     assert!(again.written.is_empty() && again.removed.is_empty());
+}
+
+fn nextr(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("nextr")
+        .unwrap()
+        .args(args)
+        .env("CI", "true")
+        .output()
+        .unwrap()
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+fn backdate(path: &Path) {
+    let past = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(past)
+        .unwrap();
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn nextr_build_writes_bundles_and_manifest_and_keeps_them_on_failure() {
+    use nextr::manifest::Manifest;
+    use sha2::{Digest, Sha256};
+
+    let (_tmp, app) = shop();
+    let dir = app.as_os_str();
+    let out = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Building 2 routes of shop for x86_64"),
+        "{stderr}"
+    );
+    assert!(stdout.starts_with("Route            Kind     "), "{stdout}");
+    assert!(stdout.contains("/api/post/[pid]  dynamic"), "{stdout}");
+    assert!(stdout.contains("2 functions"), "{stdout}");
+
+    let manifest_path = app.join(".nextr/routes-manifest.json");
+    let manifest = Manifest::from_json(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    assert_eq!(manifest.app, "shop");
+    let pages: Vec<&str> = manifest.routes.iter().map(|r| r.page.as_str()).collect();
+    assert_eq!(pages, ["/api/hello", "/api/post/[pid]"]);
+    for route in &manifest.routes {
+        let f = route.function.as_ref().unwrap();
+        let zip = fs::read(app.join(".nextr").join(&f.bundle)).unwrap();
+        assert_eq!(f.sha256, nextr_cli::bundle::hex(&Sha256::digest(&zip)));
+        assert_eq!(f.bytes, zip.len() as u64);
+    }
+    assert_eq!(manifest.routes[1].function.as_ref().unwrap().timeout_s, 10);
+
+    // Unchanged sources: nothing under .nextr is rewritten.
+    let zips: Vec<_> = manifest
+        .routes
+        .iter()
+        .map(|r| {
+            app.join(".nextr")
+                .join(&r.function.as_ref().unwrap().bundle)
+        })
+        .collect();
+    for p in zips.iter().chain([&manifest_path]) {
+        backdate(p);
+    }
+    let stamps: Vec<_> = zips
+        .iter()
+        .chain([&manifest_path])
+        .map(|p| mtime(p))
+        .collect();
+    let again = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 updated"));
+    let after: Vec<_> = zips
+        .iter()
+        .chain([&manifest_path])
+        .map(|p| mtime(p))
+        .collect();
+    assert_eq!(stamps, after);
+
+    // A route-file problem: every problem reported with a frame, nothing under .nextr touched.
+    let manifest_before = fs::read(&manifest_path).unwrap();
+    write(&app.join("api/bad.rs"), "fn handler() {}\n");
+    let bad = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr.contains("╭─[api/bad.rs:1:1]"), "{stderr}");
+    assert!(
+        stderr.contains("`handler` must be an `async fn`"),
+        "{stderr}"
+    );
+    fs::remove_file(app.join("api/bad.rs")).unwrap();
+
+    // A compile error inside a handler: rustc's error points at the route file itself.
+    write(
+        &app.join("api/hello.rs"),
+        &HELLO.replace("let _ = shop::greeting();", "let x: u8 = \"no\";"),
+    );
+    let broken = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stderr.contains("mismatched types"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4:", app.join("api/hello.rs").display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("src/bin/"), "{stderr}");
+    assert_eq!(fs::read(&manifest_path).unwrap(), manifest_before);
+    for (p, stamp) in zips.iter().zip(&stamps) {
+        assert_eq!(mtime(p), *stamp);
+    }
+
+    // A deleted route: its zip goes, the manifest follows.
+    write(&app.join("api/hello.rs"), HELLO);
+    fs::remove_file(app.join("api/post/[pid].rs")).unwrap();
+    let fewer = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
+    assert!(fewer.status.success());
+    assert!(String::from_utf8_lossy(&fewer.stdout).contains("1 removed"));
+    assert!(!zips[1].exists() && zips[0].exists());
+
+    // arm64 without a cross toolchain fails up front and says what to install.
+    let arm_std = Path::new(
+        &String::from_utf8_lossy(
+            &Command::new("rustc")
+                .args(["--print", "sysroot"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .trim()
+        .to_owned(),
+    )
+    .join("lib/rustlib/aarch64-unknown-linux-gnu")
+    .exists();
+    if !arm_std {
+        let arm = nextr(&[dir_arg("build"), dir, dir_arg("--arch"), dir_arg("arm64")]);
+        let stderr = String::from_utf8_lossy(&arm.stderr);
+        assert!(!arm.status.success());
+        assert!(
+            stderr.contains("rustup target add aarch64-unknown-linux-gnu"),
+            "{stderr}"
+        );
+    }
+}
+
+fn dir_arg(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
 }
