@@ -308,7 +308,19 @@ fn is_mut_ref_to(ty: &Type, name: &str, aliases: &HashMap<String, Alias<'_>>) ->
         return false;
     };
     r.mutability.is_some()
-        && matches!(last_segment(&r.elem, aliases, 0), Some((n, args)) if n == name && args.is_none())
+        && matches!(last_segment(&r.elem, aliases, 0), Some((n, args)) if n == name && only_lifetimes(args))
+}
+
+/// No generic arguments, or only lifetimes (`NextApiRequest<'_>`).
+fn only_lifetimes(args: &PathArguments) -> bool {
+    match args {
+        PathArguments::None => true,
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .all(|g| matches!(g, GenericArgument::Lifetime(_))),
+        PathArguments::Parenthesized(_) => false,
+    }
 }
 
 /// `Result`, `Result<()>` or `Result<(), E>` under any path or alias.

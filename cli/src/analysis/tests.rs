@@ -76,6 +76,7 @@ fn handler_spellings_are_accepted() {
         "pub async fn handler(mut req: &mut nextr::prelude::NextApiRequest, res: &mut ::nextr::prelude::NextApiResponse) -> nextr::Result",
         "pub async fn handler<'a>(req: &'a mut NextApiRequest, res: &'a mut NextApiResponse) -> Result<(), nextr::Error>",
         "pub(crate) async fn handler(req: &mut (NextApiRequest), res: &mut NextApiResponse) -> Result",
+        "pub async fn handler(req: &mut NextApiRequest<'_>, res: &mut NextApiResponse<'_>) -> Result",
     ] {
         ok(&format!("{sig} {{ Ok(()) }}\n"));
     }
@@ -88,6 +89,14 @@ fn renames_and_type_aliases_are_followed() {
 type Out = nextr::Result<()>;
 pub async fn handler(req: &mut Req, res: &mut Res) -> Out { Ok(()) }
 "#,
+    );
+    assert_eq!(
+        problems("pub async fn handler(a: &mut NextApiRequest<String>, b: &mut NextApiResponse) -> Result { Ok(()) }\n")[0].1,
+        Problem::HandlerParam {
+            position: 1,
+            expected: "NextApiRequest",
+            found: "&mut NextApiRequest<String>".into()
+        }
     );
     let p = problems(
         "use std::string::String as Req;\npub async fn handler(req: &mut Req, res: &mut NextApiResponse) -> Result { Ok(()) }\n",
