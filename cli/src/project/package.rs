@@ -153,6 +153,12 @@ pub enum PackageError {
         /// The other workspace's manifest.
         workspace: PathBuf,
     },
+    /// The package has no target at all, which cargo refuses: an app with only `api/`.
+    #[error("{} declares no target, which cargo refuses; add a `src/lib.rs` (it may stay empty, and is where code shared by routes goes)", .manifest.display())]
+    NoTargets {
+        /// The manifest at fault.
+        manifest: PathBuf,
+    },
     /// `cargo metadata` failed: a broken manifest, an unknown key, a missing path dependency…
     #[error("cargo could not read {}:\n{}", .manifest.display(), .message)]
     Cargo {
@@ -241,6 +247,11 @@ fn metadata_error(manifest: &Path, error: cargo_metadata::Error) -> PackageError
     match error {
         cargo_metadata::Error::CargoMetadata { stderr } => {
             let message = stderr.trim().to_owned();
+            if message.contains("no targets specified in the manifest") {
+                return PackageError::NoTargets {
+                    manifest: manifest.to_path_buf(),
+                };
+            }
             match foreign_workspace(&message) {
                 Some(workspace) => PackageError::ForeignWorkspace {
                     manifest: manifest.to_path_buf(),
@@ -480,6 +491,19 @@ tempfile = "3"
         let err = discover(tmp.path()).unwrap_err();
         assert!(matches!(err, PackageError::NoManifest { .. }));
         assert!(err.to_string().contains(&tmp.path().display().to_string()));
+    }
+
+    #[test]
+    fn a_package_of_routes_only_is_told_to_add_a_lib() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(
+            &tmp.path().join("Cargo.toml"),
+            "[package]\nname = \"x\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        );
+        write(&tmp.path().join("api/hello.rs"), "");
+        let err = discover(tmp.path()).unwrap_err();
+        assert!(matches!(err, PackageError::NoTargets { .. }), "{err}");
+        assert!(err.to_string().contains("add a `src/lib.rs`"));
     }
 
     #[test]
