@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
 
 use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
+use crate::manifest::{MEMORY_RANGE_MB, TIMEOUT_RANGE_S};
 
 /// The keys of `config!`.
 pub const CONFIG_KEYS: &[&str] = &[
@@ -23,11 +24,6 @@ pub const CONFIG_KEYS: &[&str] = &[
 
 /// The keys of `body_parser: { … }`.
 pub const BODY_PARSER_KEYS: &[&str] = &["size_limit"];
-
-/// Lambda's timeout range, seconds.
-const MAX_DURATION: (u32, u32) = (1, 900);
-/// Lambda's memory range, MB.
-const MEMORY: (u32, u32) = (128, 10240);
 
 /// True when a macro path names the config macro: `config!`, `nextr::config!`.
 pub fn is_config_macro(mac: &Macro) -> bool {
@@ -223,9 +219,9 @@ pub fn read(file: &SourceFile, mac: &Macro, out: &mut Vec<RouteDiagnostic>) -> R
         }
         match key.as_str() {
             "max_duration" => {
-                config.max_duration = reader.ranged(&key, &entry.value, MAX_DURATION, "seconds")
+                config.max_duration = reader.ranged(&key, &entry.value, TIMEOUT_RANGE_S, "seconds")
             }
-            "memory" => config.memory = reader.ranged(&key, &entry.value, MEMORY, "MB"),
+            "memory" => config.memory = reader.ranged(&key, &entry.value, MEMORY_RANGE_MB, "MB"),
             "body_parser" => {
                 if let Some(b) = reader.body_parser(&entry.value) {
                     config.body_parser = b;
@@ -327,9 +323,10 @@ impl Reader<'_> {
         &mut self,
         key: &str,
         value: &Value,
-        (min, max): (u32, u32),
+        range: std::ops::RangeInclusive<u32>,
         unit: &'static str,
     ) -> Option<u32> {
+        let (min, max) = (*range.start(), *range.end());
         let expected = if unit == "MB" {
             "an integer number of MB"
         } else {

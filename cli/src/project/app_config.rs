@@ -46,14 +46,13 @@ use std::path::{Path, PathBuf};
 use nextr::config::DEFAULT_MEMORY_MB;
 use nextr::manifest::Architecture;
 use nextr::routing::RouteTable;
+
+use crate::manifest::MEMORY_RANGE_MB;
 use serde::Deserialize;
 use toml::Spanned;
 
 /// The file name, next to `Cargo.toml`.
 pub const APP_CONFIG_FILE: &str = "nextr.toml";
-
-/// Lambda's memory range in MB.
-pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10240;
 
 /// Longest app name: function names are `<app>-<route>-<hash>` within Lambda's 64 characters.
 pub const MAX_APP_NAME: usize = 40;

@@ -10,7 +10,7 @@ mod routes;
 
 pub use app_config::{
     check_app_name, AppConfig, AppConfigError, Location, RouteSettings, APP_CONFIG_FILE,
-    MAX_APP_NAME, MEMORY_RANGE_MB,
+    MAX_APP_NAME,
 };
 pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
