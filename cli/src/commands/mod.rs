@@ -4,11 +4,13 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod build;
 mod routes;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&args),
+        Command::Build(args) => build::run(&args),
     }
 }
