@@ -95,10 +95,17 @@ impl TestRoute {
     /// Runs a Lambda event (API Gateway 2.0 / 1.0, Function URL or ALB JSON) through the Lambda
     /// entry point's conversion, the route and back, and returns the response event.
     pub async fn invoke_event(&self, event: &str) -> Result<serde_json::Value, TestError> {
+        let raw = self.invoke_event_raw(event).await?;
+        serde_json::from_str(&raw).map_err(|e| TestError(e.to_string()))
+    }
+
+    /// [`invoke_event`](Self::invoke_event), returning the response payload exactly as the
+    /// function would post it to the Runtime API.
+    pub async fn invoke_event_raw(&self, event: &str) -> Result<String, TestError> {
         let response = crate::lambda::respond(&self.route, self.handler, event, None, None)
             .await
             .map_err(|e| TestError(e.to_string()))?;
-        serde_json::from_str(response.payload.get()).map_err(|e| TestError(e.to_string()))
+        Ok(response.payload.get().to_owned())
     }
 }
 
