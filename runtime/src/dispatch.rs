@@ -157,7 +157,10 @@ impl Route {
             (None, Some(p)) => p.saturating_duration_since(start),
             (None, None) => Duration::from_secs(DEFAULT_MAX_DURATION_S.into()),
         };
-        (start + budget.saturating_sub(DEADLINE_MARGIN), budget)
+        let deadline = start
+            .checked_add(budget.saturating_sub(DEADLINE_MARGIN))
+            .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
+        (deadline, budget)
     }
 
     /// Serves one request.

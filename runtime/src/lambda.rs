@@ -143,7 +143,7 @@ async fn handle_event(
     event: LambdaEvent<Box<RawValue>>,
 ) -> Result<Box<RawValue>, lambda_runtime::Error> {
     let LambdaEvent { payload, context } = event;
-    let platform_deadline = deadline_instant(context.deadline());
+    let platform_deadline = deadline_instant(context.deadline);
     let response = respond(
         route,
         handler,
@@ -158,16 +158,17 @@ async fn handle_event(
     Ok(response.payload)
 }
 
-fn deadline_instant(deadline: SystemTime) -> Option<Instant> {
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    // A zero deadline means the Runtime API sent none.
-    if deadline == SystemTime::UNIX_EPOCH {
-        None
-    } else {
-        Some(Instant::now() + left)
+/// Lambda's deadline (milliseconds since the epoch, from the Runtime API) as an `Instant`;
+/// `None` when the Runtime API sent none (0).
+fn deadline_instant(deadline_ms: u64) -> Option<Instant> {
+    if deadline_ms == 0 {
+        return None;
     }
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now().checked_add(left)
 }
 
 /// The answer to one event: the response payload and the log lines to print.
