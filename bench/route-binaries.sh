@@ -13,6 +13,7 @@ N="${1:-10}"
 WORK="${2:-${TMPDIR:-/tmp}/nextr-route-binaries}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export CARGO_TARGET_DIR="$WORK/target"
+RUN="$(date +%s)" # a fresh package name per run: its binaries are new, the dependencies stay warm
 mkdir -p "$WORK"
 
 nextr_route() { # $1 = index
@@ -76,7 +77,7 @@ setup() { # $1 = variant
     if [ "$1" = nextr ]; then
         cat > "$dir/Cargo.toml" <<TOML
 [package]
-name = "bench-nextr"
+name = "bench-nextr-$RUN"
 version = "0.0.0"
 edition = "2021"
 publish = false
@@ -91,7 +92,7 @@ TOML
     else
         cat > "$dir/Cargo.toml" <<TOML
 [package]
-name = "bench-generic"
+name = "bench-generic-$RUN"
 version = "0.0.0"
 edition = "2021"
 publish = false
@@ -115,9 +116,13 @@ add_route() { # $1 = variant, $2 = index
 }
 
 build() { # $1 = variant; prints "wall cpu"
-    local dir="$WORK/$1" t
-    t="$( { /usr/bin/time -f '%e %U %S' cargo build --release --quiet --manifest-path "$dir/Cargo.toml" >/dev/null 2>"$WORK/err.log"; } 2>&1 | tail -1)" || { cat "$WORK/err.log" >&2; exit 1; }
-    awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' <<<"$t"
+    local dir="$WORK/$1"
+    if ! /usr/bin/time -o "$WORK/time.txt" -f '%e %U %S' \
+        cargo build --release --quiet --manifest-path "$dir/Cargo.toml" >/dev/null 2>"$WORK/err.log"; then
+        cat "$WORK/err.log" >&2
+        exit 1
+    fi
+    awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$WORK/time.txt"
 }
 
 for variant in nextr generic; do
