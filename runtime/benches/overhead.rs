@@ -49,7 +49,8 @@ const EVENT: &str = r#"{
 }"#;
 
 async fn nextr_hello(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
-    res.status(200).json(&json!({ "message": "Hello from Next.js!" }))
+    res.status(200)
+        .json(&json!({ "message": "Hello from Next.js!" }))
 }
 
 async fn bare_hello(_req: Request) -> Result<Response<Body>, lambda_http::Error> {
@@ -73,7 +74,10 @@ fn overhead(c: &mut Criterion) {
     let mut bare = lambda_http::Adapter::from(lambda_http::service_fn(bare_hello));
     let bare_once = |adapter: &mut lambda_http::Adapter<'_, _, _>| {
         let payload: lambda_http::request::LambdaRequest = serde_json::from_str(EVENT).unwrap();
-        let fut = adapter.call(LambdaEvent::new(payload, lambda_runtime::Context::default()));
+        let fut = adapter.call(LambdaEvent::new(
+            payload,
+            lambda_runtime::Context::default(),
+        ));
         let response = rt.block_on(fut).unwrap();
         serde_json::to_string(&response).unwrap()
     };

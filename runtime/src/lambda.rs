@@ -312,13 +312,25 @@ fn merge_headers(multi: HeaderMap, single: HeaderMap) -> HeaderMap {
     }
 }
 
-fn decode_body(body: Option<String>, base64: bool) -> Result<Bytes, Outgoing> {
+/// The event's body is marked base64 but is not.
+struct InvalidBase64;
+
+impl From<InvalidBase64> for Outgoing {
+    fn from(_: InvalidBase64) -> Self {
+        Outgoing::json(
+            400,
+            &serde_json::json!({"error": "Invalid body", "message": "the event's body is not valid base64"}),
+        )
+    }
+}
+
+fn decode_body(body: Option<String>, base64: bool) -> Result<Bytes, InvalidBase64> {
     match body {
         None => Ok(Bytes::new()),
         Some(b) if base64 => base64::engine::general_purpose::STANDARD
             .decode(b.as_bytes())
             .map(Bytes::from)
-            .map_err(|_| Outgoing::json(400, &serde_json::json!({"error": "Invalid body", "message": "the event's body is not valid base64"}))),
+            .map_err(|_| InvalidBase64),
         Some(b) => Ok(Bytes::from(b)),
     }
 }
@@ -355,7 +367,7 @@ fn convert(
             let extensions = extensions
                 .with_raw_http_path(raw_path)
                 .with_request_context(RequestContext::ApiGatewayV2(ag.request_context));
-            let incoming = body.map(|body| Incoming {
+            let incoming = body.map_err(Outgoing::from).map(|body| Incoming {
                 method,
                 target: target(&path, &query),
                 headers,
@@ -381,7 +393,7 @@ fn convert(
             let extensions = extensions
                 .with_raw_http_path(raw_path.clone())
                 .with_request_context(RequestContext::ApiGatewayV1(ag.request_context));
-            let incoming = body.map(|body| Incoming {
+            let incoming = body.map_err(Outgoing::from).map(|body| Incoming {
                 method: ag.http_method,
                 target: target(&raw_path, &query),
                 headers,
@@ -411,7 +423,7 @@ fn convert(
             let extensions = extensions
                 .with_raw_http_path(raw_path.clone())
                 .with_request_context(RequestContext::Alb(alb.request_context));
-            let incoming = body.map(|body| Incoming {
+            let incoming = body.map_err(Outgoing::from).map(|body| Incoming {
                 method: alb.http_method,
                 target: target(&raw_path, &query),
                 headers,

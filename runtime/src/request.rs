@@ -410,9 +410,7 @@ pub(crate) fn parse_content_type(header: &str) -> Option<ContentType> {
                     closed = true;
                     break;
                 } else if c == '\\' {
-                    let Some(&(_, next)) = chars.get(k + 1) else {
-                        return None;
-                    };
+                    let &(_, next) = chars.get(k + 1)?;
                     if !(next == '\u{b}' || ('\u{20}'..='\u{ff}').contains(&next)) {
                         return None;
                     }
@@ -446,9 +444,8 @@ pub(crate) fn parse_content_type(header: &str) -> Option<ContentType> {
         if i < b.len() && b[i] != b';' {
             return None;
         }
-        if key.eq_ignore_ascii_case("charset") && charset.is_none() {
-            charset = Some(value);
-        } else if key.eq_ignore_ascii_case("charset") {
+        // A repeated parameter overwrites the earlier one, as in the `content-type` package.
+        if key.eq_ignore_ascii_case("charset") {
             charset = Some(value);
         }
         rest = &rest[i..];

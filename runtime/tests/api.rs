@@ -89,7 +89,9 @@ async fn cookie_jar(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr:
         },
     )?;
     res.clear_cookie("old", &CookieOptions::session())?;
-    assert!(res.set_cookie("bad name", "x", &CookieOptions::default()).is_err());
+    assert!(res
+        .set_cookie("bad name", "x", &CookieOptions::default())
+        .is_err());
     res.send("ok")
 }
 
@@ -166,7 +168,10 @@ async fn http_errors_answer_their_status() {
     assert_eq!(res.text(), "Unprocessable");
 }
 
-async fn json_type_kept_on_error(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+async fn json_type_kept_on_error(
+    _: &mut NextApiRequest,
+    res: &mut NextApiResponse,
+) -> nextr::Result<()> {
     res.set_header("content-type", "application/json; charset=utf-8")?;
     Err(nextr::Error::msg("boom"))
 }
@@ -176,7 +181,10 @@ async fn content_type_set_before_an_error_is_kept() {
     let route = TestRoute::new("/api/e", nextr::handler!(json_type_kept_on_error));
     let res = route.get("/api/e").send().await.unwrap();
     assert_eq!(res.status, 500);
-    assert_eq!(res.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
     assert_eq!(res.text(), "Internal Server Error");
 }
 
@@ -205,7 +213,10 @@ async fn unit_handler(_: &mut NextApiRequest, res: &mut NextApiResponse) {
     let _ = res.send("unit");
 }
 
-async fn custom_error(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(), std::io::Error> {
+async fn custom_error(
+    _: &mut NextApiRequest,
+    _: &mut NextApiResponse,
+) -> Result<(), std::io::Error> {
     Err(std::io::Error::other("disk"))
 }
 
@@ -226,7 +237,11 @@ async fn query_view(req: &mut NextApiRequest, res: &mut NextApiResponse) -> next
 #[tokio::test]
 async fn literal_pattern_request_and_param_override() {
     let route = TestRoute::new("/api/post/[pid]", nextr::handler!(query_view));
-    let res = route.get("/api/post/[pid]?pid=foo&x=1&x=2").send().await.unwrap();
+    let res = route
+        .get("/api/post/[pid]?pid=foo&x=1&x=2")
+        .send()
+        .await
+        .unwrap();
     let body: Json = res.json().unwrap();
     assert_eq!(body["pid"], "foo");
     assert_eq!(body["url"], "/api/post/foo?x=1&x=2");
@@ -259,7 +274,10 @@ async fn dot_segments_and_slashes_like_next_start() {
     assert_eq!(res.status, 400);
 }
 
-async fn revalidate_unconfigured(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+async fn revalidate_unconfigured(
+    _: &mut NextApiRequest,
+    res: &mut NextApiResponse,
+) -> nextr::Result<()> {
     let e = res.revalidate("/blog/1").await.unwrap_err();
     res.send(e.to_string())
 }
@@ -268,7 +286,11 @@ async fn revalidate_unconfigured(_: &mut NextApiRequest, res: &mut NextApiRespon
 async fn revalidate_without_configuration_is_a_clear_error() {
     let route = TestRoute::new("/api/r", nextr::handler!(revalidate_unconfigured));
     let res = route.get("/api/r").send().await.unwrap();
-    assert!(res.text().contains("NEXTR_REVALIDATE_ORIGIN"), "{}", res.text());
+    assert!(
+        res.text().contains("NEXTR_REVALIDATE_ORIGIN"),
+        "{}",
+        res.text()
+    );
 }
 
 async fn huge(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
@@ -288,7 +310,10 @@ fn v2_event(path: &str, query: &str) -> String {
 #[tokio::test]
 async fn over_six_megabytes_is_a_clear_500() {
     let route = TestRoute::new("/api/huge", nextr::handler!(huge));
-    let res = route.invoke_event(&v2_event("/api/huge", "")).await.unwrap();
+    let res = route
+        .invoke_event(&v2_event("/api/huge", ""))
+        .await
+        .unwrap();
     assert_eq!(res["statusCode"], 500);
     let body: Json = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["error"], "RESPONSE_TOO_LARGE");
@@ -297,7 +322,11 @@ async fn over_six_megabytes_is_a_clear_500() {
 #[tokio::test]
 async fn head_keeps_headers_and_drops_the_body() {
     let route = TestRoute::new("/api/post/[pid]", nextr::handler!(query_view));
-    let res = route.request(Method::HEAD, "/api/post/a").send().await.unwrap();
+    let res = route
+        .request(Method::HEAD, "/api/post/a")
+        .send()
+        .await
+        .unwrap();
     assert!(res.body.is_empty());
     assert!(res.header("content-length").is_some());
 }
@@ -306,10 +335,17 @@ async fn head_keeps_headers_and_drops_the_body() {
 async fn raw_request_escape_hatch() {
     async fn raw(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
         let http = req.to_http();
-        res.json(&json!({ "uri": http.uri().to_string(), "len": http.body().len(), "page": req.page() }))
+        res.json(
+            &json!({ "uri": http.uri().to_string(), "len": http.body().len(), "page": req.page() }),
+        )
     }
     let route = TestRoute::new("/api/raw/[x]", nextr::handler!(raw));
-    let res = route.post("/api/raw/%41?b=1").body("abc").send().await.unwrap();
+    let res = route
+        .post("/api/raw/%41?b=1")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         res.json::<Json>().unwrap(),
         json!({ "uri": "/api/raw/%41?b=1", "len": 3, "page": "/api/raw/[x]" })

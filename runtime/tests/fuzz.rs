@@ -13,10 +13,21 @@ async fn everything(req: &mut NextApiRequest, res: &mut NextApiResponse) -> next
     let headers: Vec<(String, String)> = req
         .headers
         .iter()
-        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let first = req.query.iter().next().map(|(k, _)| k.to_owned()).unwrap_or_default();
-    res.set_header("x-first-key", first.replace(|c: char| c.is_control(), "")).ok();
+    let first = req
+        .query
+        .iter()
+        .next()
+        .map(|(k, _)| k.to_owned())
+        .unwrap_or_default();
+    res.set_header("x-first-key", first.replace(|c: char| c.is_control(), ""))
+        .ok();
     res.json(&json!({
         "url": req.url,
         "query": req.query,
