@@ -351,3 +351,33 @@ async fn raw_request_escape_hatch() {
         json!({ "uri": "/api/raw/%41?b=1", "len": 3, "page": "/api/raw/[x]" })
     );
 }
+
+/// Why nextr converts events itself instead of through `lambda_http`'s adapter: the adapter
+/// builds an `http::Uri` from `rawQueryString` and `Host` and panics (`request.rs`, "failed to
+/// build request" / `Url::parse(..).unwrap()`) on a raw `"` or space in the query, which
+/// clients such as curl send as typed, or on an unusual Host. nextr answers those requests.
+#[tokio::test]
+async fn raw_queries_lambda_http_cannot_build_a_uri_for() {
+    let route = TestRoute::new("/api/post/[pid]", nextr::handler!(query_view));
+    for (query, host) in [
+        ("a=\"q\"", "x.com"),
+        ("a=b c", "x.com"),
+        ("a=1", "bad host"),
+    ] {
+        let event = json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/api/post/7", "rawQueryString": query,
+            "headers": { "host": host },
+            "requestContext": { "http": { "method": "GET", "path": "/api/post/7", "sourceIp": "1.2.3.4" }, "stage": "$default", "requestId": "r" },
+            "isBase64Encoded": false
+        })
+        .to_string();
+        let adapter = std::panic::catch_unwind(|| lambda_http::request::from_str(&event).is_ok());
+        let res = route.invoke_event(&event).await.unwrap();
+        assert_eq!(
+            res["statusCode"], 200,
+            "{query:?} (lambda_http adapter: {adapter:?})"
+        );
+        let body: Json = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["pid"], "7");
+    }
+}
