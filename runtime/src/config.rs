@@ -17,6 +17,12 @@
 //! ```
 //!
 //! Keys are optional, each at most once, in any order, with an optional trailing comma.
+//! The macro checks at compile time: an unknown key, a repeated key, a value of the wrong
+//! kind, `max_duration`/`memory` out of range, or a size that is not an integer or a string
+//! matching `^\d+(\.\d+)? *(b|kb|mb|gb|tb|pb)?$` (any case; a fraction only with `kb` and
+//! up) is a compile error naming the key. (Next would silently disable the body limit for a
+//! string such as `"abc"`; a config that carries one anyway, e.g. from JSON, still gets
+//! Next's behaviour at run time.)
 //! `body_parser: {}` is the default (1mb). In JSON (the manifest) the same keys and values
 //! are used: see [`RouteConfig`].
 
