@@ -17,6 +17,12 @@
 //! ```
 //!
 //! Keys are optional, each at most once, in any order, with an optional trailing comma.
+//! The macro checks at compile time: an unknown key, a repeated key, a value of the wrong
+//! kind, `max_duration`/`memory` out of range, or a size that is not an integer or a string
+//! matching `^\d+(\.\d+)? *(b|kb|mb|gb|tb|pb)?$` (any case; a fraction only with `kb` and
+//! up) is a compile error naming the key. (Next would silently disable the body limit for a
+//! string such as `"abc"`; a config that carries one anyway, e.g. from JSON, still gets
+//! Next's behaviour at run time.)
 //! `body_parser: {}` is the default (1mb). In JSON (the manifest) the same keys and values
 //! are used: see [`RouteConfig`].
 
@@ -191,9 +197,442 @@ fn is_decimal(s: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Declares the route's configuration: Next's `export const config`, as a literal key/value list.
+///
+/// Expands to `pub fn config() -> nextr::config::RouteConfig` (which the generated `main` passes
+/// to the runtime), plus compile-time checks: an unknown key, a repeated key, a value of the
+/// wrong kind or out of range is a compile error that names the key. See the [module
+/// docs](crate::config) for the grammar.
+///
+/// ```
+/// nextr::config! {
+///     max_duration: 10,
+///     memory: 512,
+///     body_parser: { size_limit: "500kb" },
+///     response_limit: false,
+///     external_resolver: true,
+/// }
+/// # fn main() {
+/// let c = config();
+/// assert_eq!(c.max_duration, Some(10));
+/// assert_eq!(c.body_parser.size_limit().map(|l| l.as_written()), Some("500kb".to_string()));
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { max_duraton: 10 } // unknown key `max_duraton`; the allowed keys are …
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { max_duration: 1000 } // `max_duration` must be between 1 and 900 seconds
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { max_duration: "10" } // `max_duration` must be an integer number of seconds
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { body_parser: { size_limit: "lots" } } // not a size
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { memory: 512, memory: 1024 } // `memory` is defined multiple times
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! config {
+    ($($body:tt)*) => {
+        /// This route's configuration, as declared with `nextr::config!`.
+        pub fn config() -> $crate::config::RouteConfig {
+            #[allow(unused_mut)]
+            let mut config = $crate::config::RouteConfig::default();
+            $crate::__config_entries!(config; $($body)*);
+            config
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __config_entries {
+    ($c:ident;) => {};
+    ($c:ident; max_duration : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const max_duration: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__int_literal(::core::stringify!($v)).is_some(),
+            "nextr::config!: `max_duration` must be an integer number of seconds, e.g. `max_duration: 10`"
+        );
+        const _: () = ::core::assert!(
+            $crate::config::__int_in(::core::stringify!($v), 1, 900),
+            "nextr::config!: `max_duration` must be between 1 and 900 seconds (Lambda's timeout range)"
+        );
+        $c.max_duration = ::core::option::Option::Some(
+            $crate::config::__int_or_zero(::core::stringify!($v)) as u32,
+        );
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; memory : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const memory: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__int_literal(::core::stringify!($v)).is_some(),
+            "nextr::config!: `memory` must be an integer number of MB, e.g. `memory: 512`"
+        );
+        const _: () = ::core::assert!(
+            $crate::config::__int_in(::core::stringify!($v), 128, 10240),
+            "nextr::config!: `memory` must be between 128 and 10240 MB (Lambda's memory range)"
+        );
+        $c.memory = ::core::option::Option::Some(
+            $crate::config::__int_or_zero(::core::stringify!($v)) as u32,
+        );
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; body_parser : { $($inner:tt)* } $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const body_parser: () = ();
+        $c.body_parser = $crate::config::BodyParser::Enabled {
+            size_limit: $crate::__config_body_parser!($($inner)*),
+        };
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; body_parser : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const body_parser: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__bool_literal(::core::stringify!($v)).is_some(),
+            "nextr::config!: `body_parser` must be `false`, `true` or `{{ size_limit: \"1mb\" }}`"
+        );
+        if !$crate::config::__bool_or_false(::core::stringify!($v)) {
+            $c.body_parser = $crate::config::BodyParser::Disabled($crate::config::Disabled);
+        }
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; response_limit : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const response_limit: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__bool_literal(::core::stringify!($v)).is_some()
+                || $crate::config::__size_literal_ok(::core::stringify!($v)),
+            "nextr::config!: `response_limit` must be `false`, `true`, a size such as \"8mb\" or an integer number of bytes"
+        );
+        $c.response_limit = $crate::config::ResponseLimit::__from_literal(::core::stringify!($v));
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; external_resolver : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const external_resolver: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__bool_literal(::core::stringify!($v)).is_some(),
+            "nextr::config!: `external_resolver` must be `true` or `false`"
+        );
+        $c.external_resolver = $crate::config::__bool_or_false(::core::stringify!($v));
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; max_duration : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `max_duration` takes an integer literal (seconds), e.g. `max_duration: 10,`");
+    };
+    ($c:ident; memory : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `memory` takes an integer literal (MB), e.g. `memory: 512,`");
+    };
+    ($c:ident; body_parser : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `body_parser` takes `false`, `true` or `{ size_limit: \"500kb\" }`");
+    };
+    ($c:ident; response_limit : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `response_limit` takes `false`, `true`, a string such as \"8mb\" or an integer number of bytes");
+    };
+    ($c:ident; external_resolver : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `external_resolver` takes `true` or `false`");
+    };
+    ($c:ident; $key:ident : $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "nextr::config!: unknown key `", ::core::stringify!($key),
+            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver"
+        ));
+    };
+    ($c:ident; $($other:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "nextr::config!: expected `key: value` pairs separated by commas, found `",
+            ::core::stringify!($($other)*), "`"
+        ));
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __config_body_parser {
+    () => {
+        ::core::option::Option::None
+    };
+    (size_limit : $v:literal $(,)?) => {{
+        const _: () = ::core::assert!(
+            $crate::config::__size_literal_ok(::core::stringify!($v)),
+            "nextr::config!: `body_parser.size_limit` must be a size such as \"500kb\", \"1.5mb\", \"10b\" or an integer number of bytes"
+        );
+        ::core::option::Option::Some($crate::config::SizeLimit::__from_literal(::core::stringify!($v)))
+    }};
+    ($($other:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "nextr::config!: `body_parser` accepts only `{ size_limit: \"500kb\" }`, found `{ ",
+            ::core::stringify!($($other)*), " }`"
+        ))
+    };
+}
+
+/// `stringify!` of an unsuffixed integer literal → its value (digits and `_` only).
+#[doc(hidden)]
+pub const fn __int_literal(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    let mut i = 0;
+    let mut v: u64 = 0;
+    let mut digits = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'_' {
+            i += 1;
+            continue;
+        }
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = match v.checked_mul(10) {
+            Some(x) => match x.checked_add((c - b'0') as u64) {
+                Some(y) => y,
+                None => return None,
+            },
+            None => return None,
+        };
+        digits += 1;
+        i += 1;
+    }
+    if digits == 0 {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// The integer literal's value, or 0.
+#[doc(hidden)]
+pub const fn __int_or_zero(s: &str) -> u64 {
+    match __int_literal(s) {
+        Some(v) => v,
+        None => 0,
+    }
+}
+
+/// True for an integer literal within `lo..=hi` (and for anything that is not an integer
+/// literal, which the type check reports instead).
+#[doc(hidden)]
+pub const fn __int_in(s: &str, lo: u64, hi: u64) -> bool {
+    match __int_literal(s) {
+        Some(v) => v >= lo && v <= hi,
+        None => true,
+    }
+}
+
+/// `stringify!` of `true`/`false`.
+#[doc(hidden)]
+pub const fn __bool_literal(s: &str) -> Option<bool> {
+    let b = s.as_bytes();
+    if b.len() == 4 && b[0] == b't' && b[1] == b'r' && b[2] == b'u' && b[3] == b'e' {
+        Some(true)
+    } else if b.len() == 5
+        && b[0] == b'f'
+        && b[1] == b'a'
+        && b[2] == b'l'
+        && b[3] == b's'
+        && b[4] == b'e'
+    {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The boolean literal's value, or `false`.
+#[doc(hidden)]
+pub const fn __bool_or_false(s: &str) -> bool {
+    matches!(__bool_literal(s), Some(true))
+}
+
+/// The inside of a plain string literal's `stringify!` (`"500kb"` → `500kb`), if it is one.
+const fn string_literal_body(s: &str) -> Option<&[u8]> {
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        let (_, rest) = b.split_at(1);
+        let (body, _) = rest.split_at(rest.len() - 1);
+        Some(body)
+    } else {
+        None
+    }
+}
+
+/// True when a literal is a valid size: an integer number of bytes, or a string made of a
+/// number, optional spaces and an optional unit among `b`, `kb`, `mb`, `gb`, `tb`, `pb` (any
+/// case; a fraction only with a unit from `kb` up). Next would silently disable the limit for
+/// other strings (`"abc"`); nextr rejects them instead.
+#[doc(hidden)]
+pub const fn __size_literal_ok(s: &str) -> bool {
+    if __int_literal(s).is_some() {
+        return true;
+    }
+    match string_literal_body(s) {
+        Some(body) => size_text_ok(body),
+        None => false,
+    }
+}
+
+const fn size_text_ok(b: &[u8]) -> bool {
+    let mut i = 0;
+    let mut int_digits = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+        int_digits += 1;
+    }
+    if int_digits == 0 {
+        return false;
+    }
+    let mut fraction = false;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let mut frac_digits = 0;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+            frac_digits += 1;
+        }
+        if frac_digits == 0 {
+            return false;
+        }
+        fraction = true;
+    }
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    let unit_len = b.len() - i;
+    if unit_len == 0 {
+        return !fraction;
+    }
+    let first = b[i].to_ascii_lowercase();
+    if unit_len == 1 {
+        return first == b'b' && !fraction;
+    }
+    if unit_len == 2 {
+        let second = b[i + 1].to_ascii_lowercase();
+        return second == b'b' && matches!(first, b'k' | b'm' | b'g' | b't' | b'p');
+    }
+    false
+}
+
+impl SizeLimit {
+    /// Builds a size from the `stringify!` of a literal the macro has validated.
+    #[doc(hidden)]
+    pub fn __from_literal(s: &str) -> SizeLimit {
+        match string_literal_body(s) {
+            Some(body) => SizeLimit::Text(String::from_utf8_lossy(body).into_owned()),
+            None => SizeLimit::Bytes(__int_or_zero(s)),
+        }
+    }
+}
+
+impl ResponseLimit {
+    /// Builds a response limit from the `stringify!` of a literal the macro has validated.
+    #[doc(hidden)]
+    pub fn __from_literal(s: &str) -> ResponseLimit {
+        match __bool_literal(s) {
+            Some(false) => ResponseLimit::Disabled(Disabled),
+            Some(true) => ResponseLimit::Default,
+            None => ResponseLimit::Limit(SizeLimit::__from_literal(s)),
+        }
+    }
+
+    /// The warning threshold in bytes, `None` when disabled (or when the size is not a number).
+    pub fn bytes(&self) -> Option<u64> {
+        match self {
+            ResponseLimit::Default => Some(DEFAULT_RESPONSE_LIMIT_BYTES),
+            ResponseLimit::Disabled(_) => None,
+            ResponseLimit::Limit(l) => l.bytes(),
+        }
+    }
+}
+
+impl BodyParser {
+    /// False for `body_parser: false`.
+    pub fn is_enabled(&self) -> bool {
+        matches!(self, BodyParser::Enabled { .. })
+    }
+
+    /// The declared size limit, if any (`None` also when disabled).
+    pub fn size_limit(&self) -> Option<&SizeLimit> {
+        match self {
+            BodyParser::Enabled { size_limit } => size_limit.as_ref(),
+            BodyParser::Disabled(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_literals() {
+        assert!(__size_literal_ok("\"500kb\""));
+        assert!(__size_literal_ok("\"1.5MB\""));
+        assert!(__size_literal_ok("\"10b\""));
+        assert!(__size_literal_ok("\"10 kb\""));
+        assert!(__size_literal_ok("5"));
+        assert!(!__size_literal_ok("\"abc\""));
+        assert!(!__size_literal_ok("\"1.5b\""));
+        assert!(!__size_literal_ok("\"10potatoes\""));
+        assert!(!__size_literal_ok("true"));
+        assert_eq!(
+            SizeLimit::__from_literal("\"1kb\""),
+            SizeLimit::Text("1kb".into())
+        );
+        assert_eq!(SizeLimit::__from_literal("5"), SizeLimit::Bytes(5));
+        assert_eq!(__int_literal("1_000"), Some(1000));
+        assert_eq!(__int_literal("10u32"), None);
+        assert_eq!(__int_literal("-1"), None);
+    }
+
+    mod declared {
+        crate::config! {
+            max_duration: 10,
+            memory: 512,
+            body_parser: { size_limit: "500kb" },
+            response_limit: "8mb",
+            external_resolver: true,
+        }
+    }
+
+    mod disabled {
+        crate::config! { body_parser: false, response_limit: false }
+    }
+
+    mod empty {
+        crate::config! {}
+    }
+
+    #[test]
+    fn macro_builds_the_config() {
+        let c = declared::config();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"max_duration":10,"memory":512,"body_parser":{"size_limit":"500kb"},"response_limit":"8mb","external_resolver":true}"#
+        );
+        let c = disabled::config();
+        assert_eq!(c.body_parser, BodyParser::Disabled(Disabled));
+        assert_eq!(c.response_limit.bytes(), None);
+        assert_eq!(empty::config(), RouteConfig::default());
+    }
 
     #[test]
     fn bytes_like_next() {

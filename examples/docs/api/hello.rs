@@ -2,5 +2,6 @@
 use nextr::prelude::*;
 
 pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
-    res.status(200).json(&json!({ "message": "Hello from Next.js!" }))
+    res.status(200)
+        .json(&json!({ "message": "Hello from Next.js!" }))
 }

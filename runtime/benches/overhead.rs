@@ -1,0 +1,96 @@
+//! Per-invocation overhead: one API Gateway HTTP API (payload 2.0) event → handler → response
+//! payload, for a hello route. `nextr` (event parse, Next's pipeline: normalisation, params,
+//! query, cookies, body parser, deadline, panic guard, ETag, envelope) against a bare
+//! `lambda_http` handler doing the same work through `lambda_http`'s own adapter (what
+//! `lambda_http::run` does per invocation). Neither includes the Runtime API round trip.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use lambda_http::{Body, Request, Response};
+use lambda_runtime::{LambdaEvent, Service};
+use nextr::prelude::*;
+use nextr::testing::TestRoute;
+
+const EVENT: &str = r#"{
+  "version": "2.0",
+  "routeKey": "ANY /api/hello",
+  "rawPath": "/api/hello",
+  "rawQueryString": "name=world&x=1&x=2",
+  "cookies": ["session=abc123", "theme=dark"],
+  "headers": {
+    "accept": "*/*",
+    "content-length": "0",
+    "host": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
+    "user-agent": "curl/8.5.0",
+    "x-amzn-trace-id": "Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e",
+    "x-forwarded-for": "205.255.255.176",
+    "x-forwarded-port": "443",
+    "x-forwarded-proto": "https"
+  },
+  "queryStringParameters": { "name": "world", "x": "1,2" },
+  "requestContext": {
+    "accountId": "123456789012",
+    "apiId": "r3pmxmplak",
+    "domainName": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
+    "domainPrefix": "r3pmxmplak",
+    "http": {
+      "method": "GET",
+      "path": "/api/hello",
+      "protocol": "HTTP/1.1",
+      "sourceIp": "205.255.255.176",
+      "userAgent": "curl/8.5.0"
+    },
+    "requestId": "JKJaXmPLvHcESHA=",
+    "routeKey": "ANY /api/hello",
+    "stage": "$default",
+    "time": "10/Mar/2020:05:16:23 +0000",
+    "timeEpoch": 1583817383220
+  },
+  "isBase64Encoded": false
+}"#;
+
+async fn nextr_hello(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    res.status(200)
+        .json(&json!({ "message": "Hello from Next.js!" }))
+}
+
+async fn bare_hello(_req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    let body = serde_json::to_string(&json!({ "message": "Hello from Next.js!" }))?;
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(Body::from(body))?)
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let route = TestRoute::new("/api/hello", nextr::handler!(nextr_hello));
+    let check = rt.block_on(route.invoke_event_raw(EVENT)).unwrap();
+    assert!(check.contains("Hello from Next.js!"), "{check}");
+
+    let mut bare = lambda_http::Adapter::from(lambda_http::service_fn(bare_hello));
+    let bare_once = |adapter: &mut lambda_http::Adapter<'_, _, _>| {
+        let payload: lambda_http::request::LambdaRequest = serde_json::from_str(EVENT).unwrap();
+        let fut = adapter.call(LambdaEvent::new(
+            payload,
+            lambda_runtime::Context::default(),
+        ));
+        let response = rt.block_on(fut).unwrap();
+        serde_json::to_string(&response).unwrap()
+    };
+    let check = bare_once(&mut bare);
+    assert!(check.contains("Hello from Next.js!"), "{check}");
+
+    let mut group = c.benchmark_group("event_to_response");
+    group.bench_function("nextr", |b| {
+        b.iter(|| rt.block_on(route.invoke_event_raw(EVENT)).unwrap())
+    });
+    group.bench_function("bare_lambda_http", |b| b.iter(|| bare_once(&mut bare)));
+    group.finish();
+}
+
+criterion_group!(benches, overhead);
+criterion_main!(benches);

@@ -1,0 +1,442 @@
+//! One request through one route, platform-independent: Next's request pipeline for a single
+//! pattern (normalisation, params, query, cookies, body), the handler under its deadline, and
+//! the response as Next would send it. Lambda ([`crate::lambda`]) and tests
+//! ([`crate::testing`]) both go through [`Route::dispatch`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST, LOCATION};
+use http::{HeaderMap, Method};
+
+use crate::config::{RouteConfig, DEFAULT_MAX_DURATION_S};
+use crate::error::{Error, HttpError, Result};
+use crate::request::{parse_body, Cookies, NextApiRequest};
+use crate::response::{Conditional, NextApiResponse};
+use crate::routing::{self, Normalized, Query, RoutePattern};
+use crate::util::CatchUnwind;
+
+/// The future a [`Handler`] returns.
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+/// A route handler behind a plain function pointer: the runtime is compiled once, not once per
+/// route. Make one with [`handler!`](crate::handler).
+pub type Handler = for<'a> fn(&'a mut NextApiRequest, &'a mut NextApiResponse) -> HandlerFuture<'a>;
+
+/// What the generated `main` bakes into a route binary: the route pattern, its source file and
+/// its declared configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The route pattern, `/api/post/[pid]`.
+    pub page: &'static str,
+    /// The route file, relative to the app (`api/post/[pid].rs`), for messages.
+    pub file: &'static str,
+    /// The route's `nextr::config!` (or the default).
+    pub config: RouteConfig,
+}
+
+/// How long before the real deadline the runtime answers 504, to leave time to send it.
+pub(crate) const DEADLINE_MARGIN: Duration = Duration::from_millis(100);
+
+/// A request as the platform delivered it, before any Next processing.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    /// Raw path (stage prefix stripped) plus `?` and the raw query string when there is one.
+    pub(crate) target: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) extensions: http::Extensions,
+    pub(crate) request_id: String,
+    /// Lambda's own deadline, when there is one.
+    pub(crate) platform_deadline: Option<Instant>,
+    /// The client's address (for `x-forwarded-for`).
+    pub(crate) source_ip: Option<String>,
+}
+
+/// The answer, ready for the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outgoing {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Outgoing {
+    fn text(status: u16, message: &str) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        Outgoing {
+            status,
+            headers,
+            body: Bytes::copy_from_slice(message.as_bytes()),
+        }
+    }
+
+    /// Next's error answers (`ApiError`): status, the message as body, no content type.
+    fn api_error(e: &HttpError) -> Self {
+        Outgoing {
+            status: e.status,
+            headers: HeaderMap::new(),
+            body: Bytes::copy_from_slice(e.message.as_bytes()),
+        }
+    }
+
+    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        Outgoing {
+            status,
+            headers,
+            body: Bytes::from(value.to_string()),
+        }
+    }
+}
+
+/// A route ready to serve: its spec, pattern parsed once.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) spec: RouteSpec,
+    pattern: Option<RoutePattern>,
+    response_limit: Option<u64>,
+}
+
+const INTERNAL_HEADERS: [&str; 11] = [
+    "x-middleware-rewrite",
+    "x-middleware-redirect",
+    "x-middleware-set-cookie",
+    "x-middleware-skip",
+    "x-middleware-override-headers",
+    "x-middleware-next",
+    "x-now-route-matches",
+    "x-matched-path",
+    "x-nextjs-data",
+    "x-next-resume-state-length",
+    "next-resume",
+];
+
+impl Route {
+    pub(crate) fn new(spec: RouteSpec) -> Self {
+        let pattern = match RoutePattern::parse(spec.page) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!(
+                    "nextr: route {} ({}): invalid route pattern: {e}; requests get no params",
+                    spec.page, spec.file
+                );
+                None
+            }
+        };
+        let response_limit = spec.config.response_limit.bytes();
+        Route {
+            spec,
+            pattern,
+            response_limit,
+        }
+    }
+
+    /// The handler's time budget: `max_duration` (or the platform's deadline when it is
+    /// sooner) minus [`DEADLINE_MARGIN`].
+    fn deadline(&self, start: Instant, platform: Option<Instant>) -> (Instant, Duration) {
+        let declared = self
+            .spec
+            .config
+            .max_duration
+            .map(|s| Duration::from_secs(s.into()));
+        let budget = match (declared, platform) {
+            (Some(d), Some(p)) => d.min(p.saturating_duration_since(start)),
+            (Some(d), None) => d,
+            (None, Some(p)) => p.saturating_duration_since(start),
+            (None, None) => Duration::from_secs(DEFAULT_MAX_DURATION_S.into()),
+        };
+        let deadline = start
+            .checked_add(budget.saturating_sub(DEADLINE_MARGIN))
+            .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
+        (deadline, budget)
+    }
+
+    /// Serves one request.
+    pub(crate) async fn dispatch(
+        &self,
+        handler: Handler,
+        incoming: Incoming,
+    ) -> (Outgoing, Vec<String>) {
+        let mut logs = Vec::new();
+        let out = self.serve(handler, incoming, &mut logs).await;
+        (out, logs)
+    }
+
+    async fn serve(
+        &self,
+        handler: Handler,
+        incoming: Incoming,
+        logs: &mut Vec<String>,
+    ) -> Outgoing {
+        let start = Instant::now();
+        let Incoming {
+            method,
+            target,
+            mut headers,
+            body,
+            extensions,
+            request_id,
+            platform_deadline,
+            source_ip,
+        } = incoming;
+        let head = method == Method::HEAD;
+
+        // Next's pre-routing steps on the raw target, then this route's pattern.
+        let (pathname, raw_query) = match routing::normalize(&target) {
+            Err(_) => return Outgoing::text(400, "Bad Request"),
+            Ok(Normalized::Redirect(location)) => return redirect_308(&location, head),
+            Ok(Normalized::Path { pathname, query }) => (pathname, query.to_owned()),
+        };
+        let (query, url) = match self.complete(&pathname, &raw_query, logs) {
+            Ok(m) => m,
+            Err(()) => return Outgoing::text(400, "Bad Request"),
+        };
+
+        // Headers as Next's server leaves them.
+        for name in INTERNAL_HEADERS {
+            headers.remove(name);
+        }
+        add_forwarded(&mut headers, source_ip.as_deref());
+
+        let parsed = parse_body(
+            headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            &body,
+            &self.spec.config.body_parser,
+        );
+        let parsed = match parsed {
+            Ok(b) => b,
+            Err(e) => return finish_head(Outgoing::api_error(&e), head),
+        };
+        let cookies = cookie_header(&headers)
+            .map(|c| Cookies::parse(&c))
+            .unwrap_or_default();
+
+        let (deadline, budget) = self.deadline(start, platform_deadline);
+        let mut req = NextApiRequest {
+            method,
+            url: url.clone(),
+            headers,
+            query,
+            cookies,
+            body: parsed,
+            raw_body: body,
+            target,
+            extensions,
+            request_id,
+            deadline,
+            page: self.spec.page,
+        };
+        let conditional = Conditional::from_headers(&req.headers);
+        let mut res = NextApiResponse::new(conditional, url, self.response_limit);
+
+        let outcome = {
+            let fut = CatchUnwind(handler(&mut req, &mut res));
+            tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), fut).await
+        };
+        match outcome {
+            Err(_elapsed) => {
+                let limit = budget.as_secs_f64();
+                logs.push(format!(
+                    "nextr: [{}] {} ({}): the handler did not finish within {limit} s (max_duration); answered 504",
+                    req.request_id, self.spec.page, self.spec.file
+                ));
+                return finish_head(
+                    Outgoing::json(
+                        504,
+                        &serde_json::json!({
+                            "error": "FUNCTION_INVOCATION_TIMEOUT",
+                            "message": format!(
+                                "The route {} did not respond within its time limit of {} s.",
+                                self.spec.page, limit
+                            ),
+                            "route": self.spec.page,
+                            "maxDuration": limit,
+                        }),
+                    ),
+                    head,
+                );
+            }
+            Ok(Err(panic)) => {
+                logs.push(format!(
+                    "nextr: [{}] {} ({}): the handler panicked: {panic}",
+                    req.request_id, self.spec.page, self.spec.file
+                ));
+                respond_error(&mut res, None);
+            }
+            Ok(Ok(Err(e))) => {
+                log_error(logs, &req, &self.spec, &e, res.is_ended());
+                respond_error(&mut res, e.downcast_ref::<HttpError>());
+            }
+            Ok(Ok(Ok(()))) => {
+                if !res.is_ended() {
+                    if !self.spec.config.external_resolver {
+                        logs.push(format!(
+                            "API resolved without sending a response for {}, this may result in stalled requests.",
+                            req.url
+                        ));
+                    }
+                    if let Err(e) = res.end() {
+                        // Only an invalid status can fail here.
+                        log_error(logs, &req, &self.spec, &e, false);
+                        respond_error(&mut res, None);
+                    }
+                }
+            }
+        }
+        let (status, headers, body, warnings) = res.into_parts();
+        logs.extend(warnings);
+        finish_head(
+            Outgoing {
+                status,
+                headers,
+                body,
+            },
+            head,
+        )
+    }
+
+    /// `req.query` and `req.url` for a normalised path; `Err` for a malformed escape (400).
+    fn complete(
+        &self,
+        pathname: &str,
+        raw_query: &str,
+        logs: &mut Vec<String>,
+    ) -> std::result::Result<(Query, String), ()> {
+        if let Some(pattern) = &self.pattern {
+            let literal = pathname == self.spec.page;
+            match routing::complete(pattern, pathname, raw_query, literal) {
+                Some(Ok(m)) => return Ok((m.query, m.url)),
+                Some(Err(_)) => return Err(()),
+                None => logs.push(format!(
+                    "nextr: {pathname} does not match this function's route {}; serving it without params",
+                    self.spec.page
+                )),
+            }
+        }
+        // Fallback: the platform routed a path the pattern does not match (for instance an
+        // explicit route key added for another spelling). Serve it with the query string only,
+        // as Next serves a static route.
+        let query = Query::parse_public(raw_query);
+        let mut url = pathname.to_owned();
+        let search = query.to_search_string(|_| false);
+        if !search.is_empty() {
+            url.push('?');
+            url.push_str(&search);
+        }
+        Ok((query, url))
+    }
+}
+
+fn log_error(
+    logs: &mut Vec<String>,
+    req: &NextApiRequest,
+    spec: &RouteSpec,
+    e: &Error,
+    after_end: bool,
+) {
+    let when = if after_end {
+        " after the response was sent"
+    } else {
+        ""
+    };
+    logs.push(format!(
+        "nextr: [{}] {} ({}): handler error{when}: {e}",
+        req.request_id, spec.page, spec.file
+    ));
+}
+
+fn respond_error(res: &mut NextApiResponse, http: Option<&HttpError>) {
+    match http {
+        Some(e) => res.send_error(e.status, &e.message),
+        None => res.send_error(500, "Internal Server Error"),
+    }
+}
+
+/// Next's slash/backslash/trailing-slash redirect: 308, `Location`, `Refresh`, the
+/// destination as plain-text body.
+fn redirect_308(location: &str, head: bool) -> Outgoing {
+    let mut headers = HeaderMap::new();
+    let (Ok(loc), Ok(refresh)) = (
+        HeaderValue::from_str(location),
+        HeaderValue::from_str(&format!("0;url={location}")),
+    ) else {
+        return Outgoing::text(400, "Bad Request");
+    };
+    headers.insert(LOCATION, loc);
+    headers.insert(HeaderName::from_static("refresh"), refresh);
+    finish_head(
+        Outgoing {
+            status: 308,
+            headers,
+            body: Bytes::copy_from_slice(location.as_bytes()),
+        },
+        head,
+    )
+}
+
+/// HEAD answers carry the headers but no body.
+fn finish_head(mut out: Outgoing, head: bool) -> Outgoing {
+    if head {
+        out.body = Bytes::new();
+    }
+    out
+}
+
+/// The `Cookie` header(s), joined with `; ` as Next joins an array header.
+fn cookie_header(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers
+        .get_all(COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let first = values.next()?;
+    let mut out = first.into_owned();
+    for v in values {
+        out.push_str("; ");
+        out.push_str(&v);
+    }
+    Some(out)
+}
+
+/// Next's server adds `x-forwarded-host/port/proto/for` when absent.
+fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
+    if !headers.contains_key("x-forwarded-host") {
+        if let Some(host) = headers.get(HOST).cloned() {
+            headers.insert(HeaderName::from_static("x-forwarded-host"), host);
+        }
+    }
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("https")
+        .to_owned();
+    if !headers.contains_key("x-forwarded-proto") {
+        headers.insert(
+            HeaderName::from_static("x-forwarded-proto"),
+            HeaderValue::from_static("https"),
+        );
+    }
+    if !headers.contains_key("x-forwarded-port") {
+        let port = if proto == "http" { "80" } else { "443" };
+        headers.insert(
+            HeaderName::from_static("x-forwarded-port"),
+            HeaderValue::from_static(port),
+        );
+    }
+    if !headers.contains_key("x-forwarded-for") {
+        if let Some(ip) = source_ip.and_then(|ip| HeaderValue::from_str(ip).ok()) {
+            headers.insert(HeaderName::from_static("x-forwarded-for"), ip);
+        }
+    }
+}

@@ -1,0 +1,602 @@
+//! `NextApiRequest`: `req.method`, `req.headers`, `req.url`, `req.query`, `req.cookies`,
+//! `req.body`, as Next's `apiResolver` prepares them.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use serde::de::DeserializeOwned;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::config::{BodyParser, SizeLimit, DEFAULT_BODY_LIMIT};
+use crate::error::{Error, HttpError};
+use crate::routing::{decode_uri_component, Query};
+
+/// The incoming request, as a Next API route sees it.
+///
+/// The fields are Next's: `req.method`, `req.headers`, `req.url` (path and re-serialised
+/// query, as Next computes it), `req.query` (query string merged with the route params),
+/// `req.cookies`, `req.body` (parsed per content type). The Lambda side is reachable through
+/// [`request_id`](Self::request_id), [`deadline`](Self::deadline),
+/// [`lambda_context`](Self::lambda_context) and [`extensions`](Self::extensions).
+#[derive(Debug)]
+pub struct NextApiRequest {
+    /// The method as received (no method handling: every method reaches the handler).
+    pub method: Method,
+    /// `req.url`: the normalised path plus the query re-serialised, param keys removed.
+    pub url: String,
+    /// The request headers (Next adds `x-forwarded-*` when absent).
+    pub headers: HeaderMap,
+    /// `req.query`: the query string (`URLSearchParams` rules) with the route params over it.
+    pub query: Query,
+    /// `req.cookies`, parsed from the `Cookie` header like Next (first occurrence wins).
+    pub cookies: Cookies,
+    /// `req.body`, parsed by content type (see [`Body`]).
+    pub body: Body,
+    pub(crate) raw_body: Bytes,
+    pub(crate) target: String,
+    pub(crate) extensions: http::Extensions,
+    pub(crate) request_id: String,
+    pub(crate) deadline: Instant,
+    pub(crate) page: &'static str,
+}
+
+impl NextApiRequest {
+    /// The body deserialized into `T` with serde. A body that is not JSON is a 400
+    /// `Invalid JSON`; a JSON body of the wrong shape is a 400 naming the field
+    /// (`Invalid body: at `user.age`: invalid type: string "x", expected u32`).
+    ///
+    /// JSON and urlencoded bodies are read as parsed; a text body (or the raw bytes when
+    /// `body_parser: false`) is parsed as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let shape = |e: serde_path_to_error::Error<serde_json::Error>| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                Error::http(400, format!("Invalid body: {inner}"))
+            } else {
+                Error::http(400, format!("Invalid body: at `{path}`: {inner}"))
+            }
+        };
+        match &self.body {
+            Body::Json(v) => serde_path_to_error::deserialize(v).map_err(shape),
+            Body::Form(q) => {
+                let v = serde_json::to_value(q).map_err(|_| Error::http(400, "Invalid body"))?;
+                serde_path_to_error::deserialize(&v).map_err(shape)
+            }
+            Body::Text(s) => from_json_text(s.as_bytes(), shape),
+            Body::Raw(b) => from_json_text(b, shape),
+        }
+    }
+
+    /// The body bytes exactly as received (after base64 decoding), whatever the parser did.
+    pub fn raw_body(&self) -> &Bytes {
+        &self.raw_body
+    }
+
+    /// The first value of a header, if it is valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The route pattern this function serves (`/api/post/[pid]`).
+    pub fn page(&self) -> &'static str {
+        self.page
+    }
+
+    /// The request target as received (path without the stage prefix, raw query).
+    pub fn raw_target(&self) -> &str {
+        &self.target
+    }
+
+    /// The Lambda request id (`"test"` outside Lambda).
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// When the runtime will answer 504: min(`max_duration`, Lambda's remaining time) minus
+    /// a small margin.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Time left before [`deadline`](Self::deadline).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The Lambda invocation context (request id, deadline, ARN, X-Ray trace id), when
+    /// running in Lambda.
+    pub fn lambda_context(&self) -> Option<&lambda_runtime::Context> {
+        self.extensions.get::<lambda_runtime::Context>()
+    }
+
+    /// The event's request context (API Gateway v1/v2 or ALB), when running in Lambda.
+    pub fn request_context(&self) -> Option<&lambda_http::request::RequestContext> {
+        self.extensions
+            .get::<lambda_http::request::RequestContext>()
+    }
+
+    /// The request's extensions: `lambda_http::RequestExt` works on them
+    /// (`req.extensions().request_context_ref()`).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// Mutable access to the extensions (to pass data along, for instance).
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// The escape hatch: the request as an `http::Request` with the raw body bytes, the raw
+    /// target as URI (when it is a valid URI; `/` otherwise), the headers and extensions.
+    pub fn to_http(&self) -> http::Request<Bytes> {
+        let mut req = http::Request::new(self.raw_body.clone());
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self
+            .target
+            .parse()
+            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        *req.headers_mut() = self.headers.clone();
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
+
+fn from_json_text<T: DeserializeOwned>(
+    bytes: &[u8],
+    shape: impl Fn(serde_path_to_error::Error<serde_json::Error>) -> Error,
+) -> Result<T, Error> {
+    let text = strip_bom(bytes);
+    let value: serde_json::Value = if text.is_empty() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(text).map_err(|_| Error::http(400, "Invalid JSON"))?
+    };
+    serde_path_to_error::deserialize(&value).map_err(shape)
+}
+
+/// `req.body`, as Next's body parser leaves it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Any content type other than JSON and urlencoded (also none, or an unparsable one):
+    /// the decoded text. An empty body is `Text("")`.
+    Text(String),
+    /// `application/json` and `application/ld+json`: the parsed value (empty body → `{}`).
+    Json(serde_json::Value),
+    /// `application/x-www-form-urlencoded`: Node `querystring` rules (repeated keys → lists).
+    Form(Query),
+    /// `body_parser: false`: the raw bytes, untouched.
+    Raw(Bytes),
+}
+
+impl Body {
+    /// The text of a `Text` body, or of a JSON string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Body::Text(s) => Some(s),
+            Body::Json(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The parsed JSON value of a `Json` body.
+    pub fn as_json(&self) -> Option<&serde_json::Value> {
+        match self {
+            Body::Json(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The fields of a `Form` body.
+    pub fn as_form(&self) -> Option<&Query> {
+        match self {
+            Body::Form(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    /// The bytes of a `Raw` body.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        match self {
+            Body::Raw(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The body as the JSON value JavaScript would see (`Form` → object, `Raw` → Node's
+    /// `{"type":"Buffer","data":[…]}`).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// JavaScript's `typeof` / `Array.isArray` view: `string`, `object`, `number`, `boolean`,
+    /// `null`, `array`, or `buffer` for raw bytes.
+    pub fn js_type(&self) -> &'static str {
+        match self {
+            Body::Text(_) => "string",
+            Body::Form(_) => "object",
+            Body::Raw(_) => "buffer",
+            Body::Json(v) => match v {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(_) => "boolean",
+                serde_json::Value::Number(_) => "number",
+                serde_json::Value::String(_) => "string",
+                serde_json::Value::Array(_) => "array",
+                serde_json::Value::Object(_) => "object",
+            },
+        }
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Text(t) => s.serialize_str(t),
+            Body::Json(v) => v.serialize(s),
+            Body::Form(q) => q.serialize(s),
+            Body::Raw(b) => {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("type", "Buffer")?;
+                map.serialize_entry("data", &b[..])?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// `req.cookies`: name → value, in header order, first occurrence of a name kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cookies(Vec<(String, String)>);
+
+impl Cookies {
+    /// Parses a `Cookie` header value with the `cookie` package's rules (what Next uses):
+    /// pairs split on `;`, a pair without `=` skipped, key and value trimmed, one pair of
+    /// surrounding quotes dropped, values URI-decoded when they can be, first name wins.
+    pub fn parse(header: &str) -> Self {
+        let mut out = Cookies::default();
+        let s = header;
+        let mut index = 0;
+        while index < s.len() {
+            let Some(eq) = s[index..].find('=').map(|i| i + index) else {
+                break;
+            };
+            let end = match s[index..].find(';').map(|i| i + index) {
+                None => s.len(),
+                Some(end) if end < eq => {
+                    index = s[..eq].rfind(';').map_or(0, |i| i + 1);
+                    continue;
+                }
+                Some(end) => end,
+            };
+            let key = js_trim(&s[index..eq]);
+            if !out.contains(key) {
+                let mut val = js_trim(&s[eq + 1..end]);
+                if val.starts_with('"') {
+                    let inner = &val[1..];
+                    val = match inner.char_indices().last() {
+                        Some((i, _)) => &inner[..i],
+                        None => "",
+                    };
+                }
+                let decoded = if val.contains('%') {
+                    decode_uri_component(val).unwrap_or_else(|_| val.to_owned())
+                } else {
+                    val.to_owned()
+                };
+                out.0.push((key.to_owned(), decoded));
+            }
+            index = end + 1;
+        }
+        out
+    }
+
+    /// The value of a cookie.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when the cookie is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The cookies in header order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of cookies.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Cookies {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// JavaScript's `String.prototype.trim` (whitespace and line terminators, BOM included).
+fn js_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
+/// A `Content-Type` parsed by the `content-type` package's strict rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContentType {
+    pub(crate) media_type: String,
+    pub(crate) charset: Option<String>,
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&b)
+}
+
+/// The `content-type` package's `parse`; `None` where it throws.
+pub(crate) fn parse_content_type(header: &str) -> Option<ContentType> {
+    let (type_part, mut rest) = match header.find(';') {
+        Some(i) => (&header[..i], &header[i..]),
+        None => (header, ""),
+    };
+    let media_type = type_part.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let (main, sub) = media_type.split_once('/')?;
+    if main.is_empty()
+        || sub.is_empty()
+        || !main.bytes().all(is_token_byte)
+        || !sub.bytes().all(is_token_byte)
+    {
+        return None;
+    }
+    let mut charset = None;
+    while !rest.is_empty() {
+        // `; *token *= *(quoted|token) *`
+        let b = rest.as_bytes();
+        let mut i = 1; // the ';'
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let key_start = i;
+        while i < b.len() && is_token_byte(b[i]) {
+            i += 1;
+        }
+        if i == key_start {
+            return None;
+        }
+        let key = &rest[key_start..i];
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if i >= b.len() || b[i] != b'=' {
+            return None;
+        }
+        i += 1;
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let value;
+        if i < b.len() && b[i] == b'"' {
+            i += 1;
+            let mut v = String::new();
+            let mut closed = false;
+            let chars: Vec<(usize, char)> = rest[i..].char_indices().collect();
+            let mut k = 0;
+            while k < chars.len() {
+                let (off, c) = chars[k];
+                let ok_text = |c: char| {
+                    c == '\u{b}'
+                        || c == ' '
+                        || c == '!'
+                        || ('\u{23}'..='\u{5b}').contains(&c)
+                        || ('\u{5d}'..='\u{7e}').contains(&c)
+                        || ('\u{80}'..='\u{ff}').contains(&c)
+                };
+                if c == '"' {
+                    i += off + 1;
+                    closed = true;
+                    break;
+                } else if c == '\\' {
+                    let &(_, next) = chars.get(k + 1)?;
+                    if !(next == '\u{b}' || ('\u{20}'..='\u{ff}').contains(&next)) {
+                        return None;
+                    }
+                    v.push(next);
+                    k += 2;
+                } else if ok_text(c) {
+                    v.push(c);
+                    k += 1;
+                } else {
+                    return None;
+                }
+            }
+            if !closed {
+                return None;
+            }
+            value = v;
+        } else {
+            let start = i;
+            while i < b.len() && is_token_byte(b[i]) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            value = rest[start..i].to_owned();
+        }
+        let b = rest.as_bytes();
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        if i < b.len() && b[i] != b';' {
+            return None;
+        }
+        // A repeated parameter overwrites the earlier one, as in the `content-type` package.
+        if key.eq_ignore_ascii_case("charset") {
+            charset = Some(value);
+        }
+        rest = &rest[i..];
+    }
+    Some(ContentType {
+        media_type: media_type.to_ascii_lowercase(),
+        charset,
+    })
+}
+
+/// Strips one UTF-8 byte order mark.
+fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+/// Decodes the body as `raw-body`/iconv-lite would for `charset`; `None` for an unknown one.
+fn decode_text(charset: &str, bytes: &[u8]) -> Option<String> {
+    let label = charset.trim().to_ascii_lowercase();
+    match label.as_str() {
+        "utf-8" | "utf8" | "unicode-1-1-utf-8" => {
+            Some(String::from_utf8_lossy(strip_bom(bytes)).into_owned())
+        }
+        "latin1" | "iso-8859-1" | "iso8859-1" | "binary" | "l1" | "iso88591" => {
+            Some(bytes.iter().map(|&b| b as char).collect())
+        }
+        "ascii" | "us-ascii" => Some(bytes.iter().map(|&b| (b & 0x7f) as char).collect()),
+        "utf-16le" | "utf16le" | "ucs2" | "ucs-2" | "utf-16" | "utf16" => {
+            let (text, _) = encoding_rs::UTF_16LE.decode_with_bom_removal(bytes);
+            Some(text.into_owned())
+        }
+        _ => {
+            let encoding = encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?;
+            let (text, _) = encoding.decode_with_bom_removal(bytes);
+            Some(text.into_owned())
+        }
+    }
+}
+
+/// Node's `querystring.parse` (at most 1000 pairs, `+` is a space, bad escapes kept).
+pub(crate) fn parse_urlencoded(text: &str) -> Query {
+    let mut q = Query::default();
+    for (k, v) in form_urlencoded::parse(text.as_bytes()).take(1000) {
+        q.append(k.into_owned(), v.into_owned());
+    }
+    q
+}
+
+/// Next's body parser (`parse-body.ts`) for one request: the size limit first, then the
+/// charset, then the media type.
+pub(crate) fn parse_body(
+    content_type: Option<&str>,
+    raw: &Bytes,
+    parser: &BodyParser,
+) -> Result<Body, HttpError> {
+    let size_limit = match parser {
+        BodyParser::Disabled(_) => return Ok(Body::Raw(raw.clone())),
+        BodyParser::Enabled { size_limit } => size_limit,
+    };
+    let (limit_bytes, limit_text) = match size_limit {
+        Some(l) => (l.bytes(), l.as_written()),
+        None => (
+            SizeLimit::Text(DEFAULT_BODY_LIMIT.into()).bytes(),
+            DEFAULT_BODY_LIMIT.to_owned(),
+        ),
+    };
+    if let Some(limit) = limit_bytes {
+        if raw.len() as u64 > limit {
+            return Err(HttpError {
+                status: 413,
+                message: format!("Body exceeded {limit_text} limit"),
+            });
+        }
+    }
+    let ct = content_type
+        .and_then(parse_content_type)
+        .unwrap_or_else(|| ContentType {
+            media_type: "text/plain".into(),
+            charset: None,
+        });
+    let text = match &ct.charset {
+        None => String::from_utf8_lossy(strip_bom(raw)).into_owned(),
+        Some(cs) => decode_text(cs, raw).ok_or_else(|| HttpError {
+            status: 400,
+            message: "Invalid body".into(),
+        })?,
+    };
+    match ct.media_type.as_str() {
+        "application/json" | "application/ld+json" => {
+            if text.is_empty() {
+                return Ok(Body::Json(serde_json::Value::Object(Default::default())));
+            }
+            serde_json::from_str(&text)
+                .map(Body::Json)
+                .map_err(|_| HttpError {
+                    status: 400,
+                    message: "Invalid JSON".into(),
+                })
+        }
+        "application/x-www-form-urlencoded" => Ok(Body::Form(parse_urlencoded(&text))),
+        _ => Ok(Body::Text(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_like_next() {
+        let c = Cookies::parse(
+            "a=1; a=2; b=%20x; c=\"q\"; d; e==f; f=%ZZ;g=no-space ; h = spaced ; i=\"unterminated",
+        );
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"a":"1","b":" x","c":"q","e":"=f","f":"%ZZ","g":"no-space","h":"spaced","i":"unterminate"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Cookies::parse("nextjs=cool;")).unwrap(),
+            r#"{"nextjs":"cool"}"#
+        );
+        assert!(Cookies::parse("").is_empty());
+        assert_eq!(Cookies::parse("a=\"").get("a"), Some(""));
+    }
+
+    #[test]
+    fn content_types() {
+        let p = |s| parse_content_type(s);
+        assert_eq!(
+            p("application/json").unwrap().media_type,
+            "application/json"
+        );
+        assert_eq!(
+            p("Application/JSON; Charset=UTF-8")
+                .unwrap()
+                .charset
+                .as_deref(),
+            Some("UTF-8")
+        );
+        assert!(p("application/json;").is_none());
+        assert!(p("application/json; charset=utf-8;").is_none());
+        assert!(p("garbage").is_none());
+        assert_eq!(
+            p("text/plain; charset=\"lat\\\"in1\"")
+                .unwrap()
+                .charset
+                .as_deref(),
+            Some("lat\"in1")
+        );
+        assert_eq!(
+            p("multipart/form-data; boundary=XX").unwrap().media_type,
+            "multipart/form-data"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Call a route's handler in a unit test, without Lambda (like `next-test-api-route-handler`).
+//!
+//! ```
+//! use nextr::prelude::*;
+//! use nextr::testing::TestRoute;
+//!
+//! async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+//!     let pid = req.query.str("pid").unwrap_or_default().to_owned();
+//!     res.status(200).send(format!("Post: {pid}"))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let route = TestRoute::new("/api/post/[pid]", nextr::handler!(handler));
+//! let res = route.get("/api/post/abc?x=1").send().await.unwrap();
+//! assert_eq!(res.status, 200);
+//! assert_eq!(res.text(), "Post: abc");
+//! # }
+//! ```
+//!
+//! Requests go through exactly the pipeline the Lambda entry point uses (normalisation, params,
+//! body parsing with the route's limits, deadline, error and panic handling, ETag/304), and
+//! [`TestRoute::invoke_event`] runs a raw Lambda event through the Lambda conversion too.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::config::RouteConfig;
+use crate::dispatch::{Incoming, Route};
+use crate::{Handler, RouteSpec};
+
+/// A route under test: its pattern, configuration and handler.
+#[derive(Debug)]
+pub struct TestRoute {
+    route: Route,
+    handler: Handler,
+}
+
+impl TestRoute {
+    /// A route with the default configuration. `page` is the route pattern
+    /// (`/api/post/[pid]`).
+    pub fn new(page: &'static str, handler: Handler) -> Self {
+        Self::from_spec(
+            RouteSpec {
+                page,
+                file: page,
+                config: RouteConfig::default(),
+            },
+            handler,
+        )
+    }
+
+    /// A route exactly as the generated `main` describes it.
+    pub fn from_spec(spec: RouteSpec, handler: Handler) -> Self {
+        TestRoute {
+            route: Route::new(spec),
+            handler,
+        }
+    }
+
+    /// The same route with another configuration (for instance the file's `config()`).
+    pub fn with_config(self, config: RouteConfig) -> Self {
+        let mut spec = self.route.spec.clone();
+        spec.config = config;
+        Self::from_spec(spec, self.handler)
+    }
+
+    /// A request with any method; `target` is the raw request target (`/api/x?a=1`).
+    pub fn request(&self, method: Method, target: &str) -> TestRequest<'_> {
+        TestRequest {
+            route: self,
+            method,
+            target: target.to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            timeout: None,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(&self, target: &str) -> TestRequest<'_> {
+        self.request(Method::GET, target)
+    }
+
+    /// A POST request.
+    pub fn post(&self, target: &str) -> TestRequest<'_> {
+        self.request(Method::POST, target)
+    }
+
+    /// Runs a Lambda event (API Gateway 2.0 / 1.0, Function URL or ALB JSON) through the Lambda
+    /// entry point's conversion, the route and back, and returns the response event.
+    pub async fn invoke_event(&self, event: &str) -> Result<serde_json::Value, TestError> {
+        let raw = self.invoke_event_raw(event).await?;
+        serde_json::from_str(&raw).map_err(|e| TestError(e.to_string()))
+    }
+
+    /// [`invoke_event`](Self::invoke_event), returning the response payload exactly as the
+    /// function would post it to the Runtime API.
+    pub async fn invoke_event_raw(&self, event: &str) -> Result<String, TestError> {
+        let response = crate::lambda::respond(&self.route, self.handler, event, None, None)
+            .await
+            .map_err(|e| TestError(e.to_string()))?;
+        Ok(response.payload.get().to_owned())
+    }
+}
+
+/// A request being built for a [`TestRoute`].
+#[derive(Debug)]
+pub struct TestRequest<'r> {
+    route: &'r TestRoute,
+    method: Method,
+    target: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Bytes,
+    timeout: Option<Duration>,
+}
+
+impl TestRequest<'_> {
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.headers
+            .push((name.to_owned(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// Sets the body bytes.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        let text = serde_json::to_vec(value).unwrap_or_default();
+        self.header("content-type", "application/json").body(text)
+    }
+
+    /// Simulates the time Lambda has left for the invocation.
+    pub fn lambda_timeout(mut self, left: Duration) -> Self {
+        self.timeout = Some(left);
+        self
+    }
+
+    /// Runs the request through the route.
+    pub async fn send(self) -> Result<TestResponse, TestError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| TestError(format!("invalid header name {name:?}")))?;
+            let v = HeaderValue::from_bytes(value)
+                .map_err(|_| TestError(format!("invalid value for header {name:?}")))?;
+            headers.append(n, v);
+        }
+        let incoming = Incoming {
+            method: self.method,
+            target: self.target,
+            headers,
+            body: self.body,
+            extensions: http::Extensions::new(),
+            request_id: "test".to_owned(),
+            platform_deadline: self.timeout.map(|t| Instant::now() + t),
+            source_ip: Some("127.0.0.1".to_owned()),
+        };
+        let (out, logs) = self
+            .route
+            .route
+            .dispatch(self.route.handler, incoming)
+            .await;
+        Ok(TestResponse {
+            status: out.status,
+            headers: out.headers,
+            body: out.body,
+            logs,
+        })
+    }
+}
+
+/// A malformed test request or event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TestError(String);
+
+/// What the client would receive.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    /// The status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body bytes.
+    pub body: Bytes,
+    /// What the runtime logged for this request (warnings, errors).
+    pub logs: Vec<String>,
+}
+
+impl TestResponse {
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// A header's first value, as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
