@@ -6,6 +6,7 @@ use clap::Parser;
 
 mod cli;
 mod commands;
+mod emulator;
 mod project;
 
 fn main() -> ExitCode {

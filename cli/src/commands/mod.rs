@@ -4,11 +4,15 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod dev;
+mod invoke;
 mod routes;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&args),
+        Command::Dev(args) => dev::run(&args),
+        Command::Invoke(args) => invoke::run(&args),
     }
 }
