@@ -100,6 +100,12 @@ async fn serve(
     )?);
     let server = Server::start(emulator.clone(), args.host, args.port).await?;
     logger.line(format!("ready on http://{}", server.addr()));
+    if !args.host.is_loopback() {
+        logger.line(format!(
+            "warning: listening on {}: other machines can reach the app",
+            args.host
+        ));
+    }
     print_routes(&logger, manifest, server.addr());
     for warning in gateway_conflicts(manifest) {
         logger.line(format!("warning: {warning}"));

@@ -93,6 +93,8 @@ pub async fn serve(
             _ = stop.changed() => break,
         };
         let Ok((stream, peer)) = accepted else {
+            // Out of file descriptors, typically: do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -145,6 +145,8 @@ struct State {
     live: usize,
     /// Instances started but not yet at their first `/next`.
     starting: usize,
+    /// Instances that just answered and are about to ask `/next` again.
+    finishing: usize,
     /// No new idle slots: instances stop once the queue is empty.
     draining: bool,
     next_instance: u64,
@@ -280,10 +282,18 @@ fn shutdown(inner: &Arc<Inner>) {
     let _ = inner.shutdown.send(true);
 }
 
+/// How long a queued invocation waits for an instance that has just answered (and is about to
+/// ask for more work) before a new instance is started for it.
+const FINISHING_GRACE: Duration = Duration::from_millis(2);
+
 /// Hands an invocation to an idle instance, or queues it and starts an instance if every
 /// live one is busy (one new instance per queued invocation, up to the cap, as Lambda does).
+///
+/// A sequential client's next request often arrives while the instance that served the last
+/// one is between its response and its next `/next`; starting an instance for it would only
+/// leave one more process idle, so that case waits [`FINISHING_GRACE`] before deciding.
 fn submit(inner: &Arc<Inner>, mut invocation: Invocation) {
-    let spawn = {
+    let (spawn, recheck) = {
         let mut st = inner.lock();
         while let Some(slot) = st.idle.pop_front() {
             match slot.send(invocation) {
@@ -293,10 +303,25 @@ fn submit(inner: &Arc<Inner>, mut invocation: Invocation) {
             }
         }
         st.waiting.push_back(invocation);
-        reserve_instance(&mut st, inner.spec.max_instances)
+        let unserved = st.waiting.len().saturating_sub(st.starting);
+        if unserved > 0 && unserved <= st.finishing {
+            (None, true)
+        } else {
+            (reserve_instance(&mut st, inner.spec.max_instances), false)
+        }
     };
     if let Some(id) = spawn {
         tokio::spawn(run_instance(inner.clone(), id));
+    }
+    if recheck {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(FINISHING_GRACE).await;
+            let spawn = reserve_instance(&mut inner.lock(), inner.spec.max_instances);
+            if let Some(id) = spawn {
+                run_instance(inner, id).await;
+            }
+        });
     }
 }
 
@@ -531,10 +556,24 @@ struct Instance {
     init: Option<Duration>,
     /// The last peak memory read, for a REPORT after the process is gone (MB).
     max_memory_mb: u64,
+    /// Counted in the pool's `finishing` (answered, not yet back in `/next`).
+    finishing: bool,
     initialized: bool,
 }
 
 impl Instance {
+    fn set_finishing(&mut self, finishing: bool) {
+        if self.finishing != finishing {
+            self.finishing = finishing;
+            let mut st = self.inner.lock();
+            if finishing {
+                st.finishing += 1;
+            } else {
+                st.finishing = st.finishing.saturating_sub(1);
+            }
+        }
+    }
+
     fn log(&self, text: &str) {
         self.inner.logger.route(&self.inner.spec.route, text);
     }
@@ -720,9 +759,11 @@ async fn run_instance(inner: Arc<Inner>, _id: u64) {
         spawned,
         init: None,
         max_memory_mb: 0,
+        finishing: false,
         initialized: false,
     };
     drive(&mut instance, calls).await;
+    instance.set_finishing(false);
     // Whatever happened, the process is gone before the instance is.
     instance.kill().await;
     instance.flush_output(true);
@@ -912,6 +953,7 @@ fn deliver(instance: &mut Instance, phase: Phase, invocation: Invocation, arn: &
         Err(_) => {
             // The runtime's `/next` request went away; it will ask again (or die).
             requeue_front(&instance.inner, invocation);
+            instance.set_finishing(true);
             Phase::Answered
         }
     }
@@ -927,7 +969,8 @@ fn handle_call(instance: &mut Instance, phase: Phase, call: ApiCall) -> Option<P
             Some(Phase::Parked(reply))
         }
         (Phase::Parked(_) | Phase::Answered, ApiCall::Next(reply)) => {
-            // A second `/next` (the first connection was dropped) replaces the first.
+            // Back for more work (or a second `/next` replacing a dropped first one).
+            instance.set_finishing(false);
             Some(Phase::Parked(reply))
         }
         (
@@ -1063,6 +1106,7 @@ fn finish(
     instance.flush_output(false);
     let id = running.invocation.request_id.clone();
     instance.report(&id, running.started, status);
+    instance.set_finishing(true);
     let _ = running.invocation.reply.send(outcome);
     Phase::Answered
 }
