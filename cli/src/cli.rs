@@ -70,6 +70,10 @@ pub struct DevArgs {
     #[arg(long, default_value_t = crate::emulator::DEFAULT_MAX_INSTANCES as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_instances: u16,
+    /// API Gateway's integration timeout in ms (HTTP API allows 50–30000; deploy uses 30000).
+    #[arg(long, hide = true, default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(50..=30_000))]
+    pub integration_timeout_ms: u64,
 }
 
 /// `nextr invoke`.

@@ -348,6 +348,27 @@ fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
 }
 
 #[test]
+fn the_integration_timeout_answers_503_while_the_function_runs_on() {
+    let app = App::new(&[Route::new("/api/pid").timeout(5)]);
+    let dev = Dev::start(&app, &["--integration-timeout-ms", "500"]);
+    let started = Instant::now();
+    let r = get(&dev.url("/api/pid?ms=2000"));
+    let took = started.elapsed();
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Service Unavailable"}"#);
+    assert!(took < Duration::from_millis(1800), "{took:?}");
+    // Lambda does not stop the invocation because the gateway gave up: it completes.
+    let line = dev
+        .wait_for(
+            |l| l.contains("REPORT RequestId: "),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
+    assert!(!line.contains("Status:"), "{line}");
+    assert_eq!(get(&dev.url("/api/pid?ms=0")).status, 200);
+}
+
+#[test]
 fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
     let app = App::new(&all_routes());
     let dev = Dev::start(&app, &[]);

@@ -92,10 +92,14 @@ async fn serve(
     manifest: &Manifest,
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
+    let config = EmulatorConfig {
+        integration_timeout: Duration::from_millis(args.integration_timeout_ms),
+        ..emulator_config(usize::from(args.max_instances))
+    };
     let emulator = Arc::new(Emulator::new(
         manifest_dir,
         manifest,
-        emulator_config(usize::from(args.max_instances)),
+        config,
         logger.clone(),
     )?);
     let server = Server::start(emulator.clone(), args.host, args.port).await?;
