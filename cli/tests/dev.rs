@@ -545,6 +545,16 @@ fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
     assert_eq!(r.status, 200, "{}", r.text());
     let new_pid = get(&dev.url("/api/pid?ms=0")).json()["pid"].clone();
     assert_ne!(new_pid, old_pid, "a new bundle runs in a new process");
+    // The replaced worker stops once nothing holds it.
+    let old_proc = format!("/proc/{}", old_pid.as_u64().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && std::path::Path::new(&old_proc).exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !std::path::Path::new(&old_proc).exists(),
+        "the old worker still runs"
+    );
 
     // A manifest that cannot be served keeps the current workers.
     std::fs::write(

@@ -15,6 +15,9 @@
 //!   `application/x-www-form-urlencoded`) is base64 with `isBase64Encoded: true`.
 //! - `pathParameters` are taken from the decoded path by the matched route key (`{id}` one
 //!   segment, `{path+}` the rest); absent when the key has none.
+//! - `requestContext.domainName` is the host the client called (without the port), as the
+//!   deployed API's is the host of its URL, so functions that build absolute URLs from it work
+//!   locally; `stage` is `$default`, so `rawPath` has no stage prefix.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
