@@ -137,8 +137,12 @@ pub fn build(
         &project.config.accepted_conflicts,
         project.config.conflict_keys,
     )?;
+    // Requests that spell a dynamic pattern literally are a documented deviation (README),
+    // not worth a warning on every build.
     for warning in &gateway.warnings {
-        progress(Progress::Warning(warning.to_string()));
+        if !matches!(warning, conflicts::Warning::LiteralPattern(_)) {
+            progress(Progress::Warning(warning.to_string()));
+        }
     }
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
     let arch = options

@@ -1,5 +1,6 @@
 //! Command-line grammar.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -25,6 +26,15 @@ pub enum Command {
     /// Every route file becomes a `bootstrap` binary for `provided.al2023`, zipped
     /// reproducibly; `.nextr/routes-manifest.json` lists the routes and their functions.
     Build(BuildArgs),
+    /// Serve the app locally as the deployed API Gateway + Lambda would, running the very
+    /// bundles that deploy ships.
+    ///
+    /// Prints `ready on http://HOST:PORT` once it accepts requests, then the route table, then
+    /// Lambda-style logs (START, the function's output, END, REPORT) per route.
+    Dev(DevArgs),
+    /// Run one invocation of a route's bundle through the emulator and print the Lambda
+    /// response JSON (the function's logs go to stderr).
+    Invoke(InvokeArgs),
 }
 
 /// `nextr build`.
@@ -72,4 +82,57 @@ pub struct RoutesArgs {
         allow_hyphen_values = true
     )]
     pub match_target: Option<String>,
+}
+
+/// `nextr dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// The app's root: the folder holding `api/` and `.nextr/`.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The port to listen on (0: any free port, printed in the ready line).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// The address to listen on; only loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Build with optimisations (the default is a debug build, which builds faster).
+    #[arg(long)]
+    pub release: bool,
+    /// Instances per function at most; requests beyond them wait in a queue.
+    #[arg(long, default_value_t = nextr_cli::emulator::DEFAULT_MAX_INSTANCES as u16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_instances: u16,
+    /// API Gateway's integration timeout in ms (HTTP API allows 50–30000; deploy uses 30000).
+    #[arg(long, hide = true, default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(50..=30_000))]
+    pub integration_timeout_ms: u64,
+}
+
+/// `nextr invoke`.
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The route: its page (`/api/post/[pid]`) or its file (`api/post/[pid].rs`).
+    pub route: String,
+    /// The app's root: the folder holding `api/` and `.nextr/`.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The event JSON to send as is (`-` reads standard input).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "method", "body", "header"])]
+    pub event: Option<PathBuf>,
+    /// The request path and query, as a client would send it (default: the route's page).
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
+    pub path: Option<String>,
+    /// The request method.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// The request body.
+    #[arg(long, allow_hyphen_values = true)]
+    pub body: Option<String>,
+    /// A request header, `NAME: VALUE` (repeatable).
+    #[arg(long, short = 'H', value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+    /// Build with optimisations.
+    #[arg(long)]
+    pub release: bool,
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod build;
+pub mod emulator;
 pub mod bundle;
 pub mod manifest;
 pub mod persist;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -16,7 +16,6 @@ use crate::cli::{ArchArg, BuildArgs};
 
 /// Runs `nextr build`.
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
-    let style = ReportStyle::detect(std::io::stderr().is_terminal());
     let options = BuildOptions {
         dir: args.dir.clone(),
         release: !args.debug,
@@ -25,26 +24,48 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
             ArchArg::Arm64 => Architecture::Arm64,
         }),
         out: args.out.clone(),
+        ..options(&args.dir, !args.debug)
+    };
+    Ok(match build_reported(&options)? {
+        Some(outcome) => {
+            print!("{}", summary(&outcome));
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    })
+}
+
+/// Build options with the defaults of `nextr.toml` and the environment (the cargo that runs
+/// us, colours when stderr is a terminal).
+pub fn options(dir: &Path, release: bool) -> BuildOptions {
+    BuildOptions {
+        dir: dir.to_path_buf(),
+        release,
+        arch: None,
+        out: None,
         cargo: std::env::var_os("CARGO")
             .map(PathBuf::from)
             .unwrap_or_else(|| "cargo".into()),
-        color: style == ReportStyle::Color,
-    };
+        color: ReportStyle::detect(std::io::stderr().is_terminal()) == ReportStyle::Color,
+    }
+}
+
+/// Runs the build pipeline with progress on stderr. Route-file problems and compiler errors
+/// are reported there, and give `None`; other failures are returned.
+pub fn build_reported(options: &BuildOptions) -> anyhow::Result<Option<BuildOutcome>> {
+    let style = ReportStyle::detect(std::io::stderr().is_terminal());
     let mut display = Display::new(style);
-    let result = build(&options, |p| display.update(p));
+    let result = build(options, |p| display.update(p));
     display.finish();
     match result {
-        Ok(outcome) => {
-            print!("{}", summary(&outcome));
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(outcome) => Ok(Some(outcome)),
         Err(BuildError::Analysis(report)) => {
             eprint!("{}", render(&report, style));
-            Ok(ExitCode::FAILURE)
+            Ok(None)
         }
         Err(BuildError::Cargo(e)) => {
             eprintln!("error: {e}");
-            Ok(ExitCode::FAILURE)
+            Ok(None)
         }
         Err(e) => Err(e.into()),
     }

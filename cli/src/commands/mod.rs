@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod build;
+pub mod dev;
+mod invoke;
 mod routes;
 
 /// Runs the parsed command line.
@@ -12,5 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Dev(args) => dev::run(&args),
+        Command::Invoke(args) => invoke::run(&args),
     }
 }

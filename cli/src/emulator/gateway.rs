@@ -1,0 +1,245 @@
+//! The HTTP front: what the deployed API Gateway HTTP API answers, request by request.
+//!
+//! 1. A path that does not percent-decode: 400 `{"message":"Bad Request"}` (API Gateway
+//!    rejects it before routing).
+//! 2. Routing with Next's rules on the raw target. What no route takes goes to deploy's
+//!    `$default` route, which answers as Next does: 308 for `//`, `\` and trailing slashes
+//!    (`Location`, `Refresh: 0;url=…`, the destination as the body), 400 for a malformed
+//!    escape in a matched dynamic segment, and 404 `{"message":"Not Found"}`.
+//! 3. A body over HTTP API's 10 MB payload limit, or an event over Lambda's 6 MB invocation
+//!    limit: 413 `{"message":"Request Entity Too Large"}`.
+//! 4. The payload 2.0 event goes to the route's function; its response is mapped back
+//!    (see `response`). Any function error — an error the runtime reported, a crash, a
+//!    timeout, an init failure, a response over 6 MB, or a malformed response — is
+//!    500 `{"message":"Internal Server Error"}`, as HTTP APIs answer a failed Lambda
+//!    invocation; no answer within the integration timeout (30 s, HTTP API's maximum and
+//!    default) is 503 `{"message":"Service Unavailable"}`.
+//!
+//! Every answer carries `apigw-requestid`, as API Gateway's do.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, Version};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::deployment::Resolved;
+use super::event::{self, ClientRequest, RequestMeta};
+use super::pool::Outcome;
+use super::response;
+use super::Emulator;
+
+/// HTTP API's maximum request payload.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+/// Lambda's maximum synchronous invocation payload.
+pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
+
+/// The gateway's own answers, with the bodies API Gateway sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayError {
+    /// 400.
+    BadRequest,
+    /// 404.
+    NotFound,
+    /// 413.
+    TooLarge,
+    /// 500: the function failed.
+    FunctionFailed,
+    /// 503: no answer within the integration timeout.
+    Timeout,
+}
+
+impl GatewayError {
+    /// Status and JSON body.
+    pub fn parts(self) -> (StatusCode, &'static str) {
+        match self {
+            GatewayError::BadRequest => (StatusCode::BAD_REQUEST, r#"{"message":"Bad Request"}"#),
+            GatewayError::NotFound => (StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#),
+            GatewayError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"message":"Request Entity Too Large"}"#,
+            ),
+            GatewayError::FunctionFailed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message":"Internal Server Error"}"#,
+            ),
+            GatewayError::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"message":"Service Unavailable"}"#,
+            ),
+        }
+    }
+}
+
+/// Accepts connections until `stop` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    emulator: Arc<Emulator>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => break,
+        };
+        let Ok((stream, peer)) = accepted else {
+            // Out of file descriptors, typically: do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let emulator = emulator.clone();
+        connections.spawn(async move {
+            let service = service_fn(move |req| {
+                let emulator = emulator.clone();
+                async move { Ok::<_, Infallible>(handle(req, peer, local_port, &emulator).await) }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+fn with_request_id(mut r: Response<Full<Bytes>>, meta: &RequestMeta) -> Response<Full<Bytes>> {
+    if let Ok(v) = HeaderValue::from_str(&meta.request_id) {
+        r.headers_mut().insert("apigw-requestid", v);
+    }
+    r
+}
+
+fn gateway_error(e: GatewayError, meta: &RequestMeta) -> Response<Full<Bytes>> {
+    let (status, body) = e.parts();
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    with_request_id(r, meta)
+}
+
+/// Next's redirect: 308 with `Location`, `Refresh` and the destination as the body.
+fn redirect(location: String, meta: &RequestMeta) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(location.clone())));
+    *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(http::header::LOCATION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("0;url={location}")) {
+        r.headers_mut().insert(http::header::REFRESH, v);
+    }
+    with_request_id(r, meta)
+}
+
+fn protocol(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local_port: u16,
+    emulator: &Emulator,
+) -> Response<Full<Bytes>> {
+    let meta = RequestMeta::now();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let raw_path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
+    let Ok(gateway_path) = event::gateway_path(raw_path) else {
+        return gateway_error(GatewayError::BadRequest, &meta);
+    };
+    let deployment = emulator.deployment();
+    let route = match deployment.resolve(&target) {
+        Resolved::Route(t) => t,
+        Resolved::Redirect(location) => return redirect(location, &meta),
+        Resolved::NotFound => return gateway_error(GatewayError::NotFound, &meta),
+        Resolved::BadRequest => return gateway_error(GatewayError::BadRequest, &meta),
+    };
+    let Some(pool) = route.function.clone() else {
+        emulator.logger().route(
+            &route.page,
+            "nextr: this route has no built function in the manifest; run `nextr build`",
+        );
+        return gateway_error(GatewayError::FunctionFailed, &meta);
+    };
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return gateway_error(GatewayError::TooLarge, &meta)
+        }
+        // The client hung up mid-body; nobody reads this answer.
+        Err(_) => return gateway_error(GatewayError::BadRequest, &meta),
+    };
+    let client = ClientRequest {
+        method: parts.method.as_str(),
+        target: &target,
+        protocol: protocol(parts.version),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip(),
+        local_port,
+    };
+    let key = route.route_key_for(&gateway_path);
+    let payload = event::build(&client, key, &gateway_path, &meta);
+    if payload.len() > MAX_EVENT_BYTES {
+        return gateway_error(GatewayError::TooLarge, &meta);
+    }
+    let outcome = tokio::time::timeout(
+        emulator.config().integration_timeout,
+        pool.invoke(Bytes::from(payload)),
+    )
+    .await;
+    match outcome {
+        Err(_elapsed) => {
+            emulator.logger().route(
+                &route.page,
+                &format!(
+                    "nextr: no response within the {} s integration timeout; API Gateway answers 503",
+                    emulator.config().integration_timeout.as_secs()
+                ),
+            );
+            gateway_error(GatewayError::Timeout, &meta)
+        }
+        Ok(Outcome::Failed(_)) => gateway_error(GatewayError::FunctionFailed, &meta),
+        Ok(Outcome::Response(payload)) => match response::map(payload) {
+            Ok(mapped) => {
+                let mut r = Response::new(Full::new(mapped.body));
+                *r.status_mut() = mapped.status;
+                let headers = r.headers_mut();
+                for (name, value) in mapped.headers {
+                    headers.append(name, value);
+                }
+                with_request_id(r, &meta)
+            }
+            Err(e) => {
+                emulator
+                    .logger()
+                    .route(&route.page, &format!("nextr: {e}; API Gateway answers 500"));
+                gateway_error(GatewayError::FunctionFailed, &meta)
+            }
+        },
+    }
+}

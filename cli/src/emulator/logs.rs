@@ -1,0 +1,288 @@
+//! Lambda-style logs: `START`, the function's own output, `END` and `REPORT`, each line
+//! prefixed with the route, written by one thread so that a burst of requests costs a few
+//! buffered writes rather than one locked write per line.
+//!
+//! The formats are Lambda's text format:
+//!
+//! ```text
+//! START RequestId: 8476a536-e9f4-41e8-9739-2dfe598c3fcd Version: $LATEST
+//! END RequestId: 8476a536-e9f4-41e8-9739-2dfe598c3fcd
+//! REPORT RequestId: 8476a536-…\tDuration: 4.42 ms\tBilled Duration: 338 ms\tMemory Size: 1024 MB\tMax Memory Used: 12 MB\tInit Duration: 333.05 ms\t
+//! ```
+//!
+//! For OS-only runtimes (`provided.al2023`) the init phase is billed, so a cold start's billed
+//! duration is `ceil(duration + init duration)` (a custom-runtime REPORT shows
+//! `Duration: 4.42 ms Billed Duration: 338 ms … Init Duration: 333.05 ms`).
+
+use std::io::Write;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// Standard output (`nextr dev`).
+    Stdout,
+    /// Standard error (`nextr invoke`, whose stdout is the response).
+    Stderr,
+}
+
+enum Msg {
+    Line(String),
+    /// Answered once every line sent before it is written and flushed.
+    Flush(mpsc::Sender<()>),
+}
+
+/// A cheap handle to the log writer; clone it freely.
+#[derive(Clone)]
+pub struct Logger {
+    tx: mpsc::Sender<Msg>,
+}
+
+/// Owns the writer thread; dropping it flushes everything sent so far.
+pub struct LogWriter {
+    logger: Logger,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LogWriter {
+    /// Starts the writer thread.
+    pub fn start(sink: Sink) -> (Self, Logger) {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let thread = std::thread::Builder::new()
+            .name("nextr-logs".into())
+            .spawn(move || write_loop(sink, rx))
+            .ok();
+        let logger = Logger { tx };
+        (
+            LogWriter {
+                logger: logger.clone(),
+                thread,
+            },
+            logger,
+        )
+    }
+
+    /// Waits (a few seconds at most) until every line sent before this call is written.
+    pub fn flush(&self) {
+        let (tx, rx) = mpsc::channel();
+        if self.logger.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.recv_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        self.flush();
+        // The thread ends when the last Logger is dropped; do not wait for clones held
+        // elsewhere (tasks that may outlive this owner).
+        drop(self.thread.take());
+    }
+}
+
+fn write_loop(sink: Sink, rx: mpsc::Receiver<Msg>) {
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut acks = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Line(line) => {
+                    buf.extend_from_slice(line.as_bytes());
+                    buf.push(b'\n');
+                }
+                Msg::Flush(ack) => acks.push(ack),
+            }
+            if buf.len() < 256 * 1024 {
+                next = rx.try_recv().ok();
+            }
+        }
+        // A closed stdout (the reader went away) must not stop the emulator.
+        let _ = match sink {
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&buf).and_then(|_| out.flush())
+            }
+            Sink::Stderr => {
+                let mut out = std::io::stderr().lock();
+                out.write_all(&buf).and_then(|_| out.flush())
+            }
+        };
+        buf.clear();
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
+        }
+    }
+}
+
+impl Logger {
+    /// Writes one line as is.
+    pub fn line(&self, text: impl Into<String>) {
+        let _ = self.tx.send(Msg::Line(text.into()));
+    }
+
+    /// Writes one line of a route's log, prefixed with `[route] `.
+    pub fn route(&self, route: &str, text: &str) {
+        let mut s = String::with_capacity(route.len() + text.len() + 3);
+        s.push('[');
+        s.push_str(route);
+        s.push_str("] ");
+        s.push_str(text);
+        self.line(s);
+    }
+}
+
+/// Lambda's `START` line.
+pub fn start_line(request_id: &str, version: &str) -> String {
+    format!("START RequestId: {request_id} Version: {version}")
+}
+
+/// Lambda's `END` line.
+pub fn end_line(request_id: &str) -> String {
+    format!("END RequestId: {request_id}")
+}
+
+/// How an invocation ended, for the `Status` field Lambda adds to failed invocations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportStatus {
+    /// Responded (or reported an error through the Runtime API).
+    Done,
+    /// Killed at the timeout.
+    Timeout,
+    /// The runtime failed (`Runtime.ExitError`, an init error, …).
+    Error(String),
+}
+
+/// The figures of one `REPORT` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report<'a> {
+    /// The Lambda request id.
+    pub request_id: &'a str,
+    /// Invocation time.
+    pub duration: Duration,
+    /// Init time when this invocation was the instance's first (cold start).
+    pub init: Option<Duration>,
+    /// Configured memory, MB.
+    pub memory_mb: u32,
+    /// Peak memory of the process, MB.
+    pub max_memory_mb: u64,
+    /// How it ended.
+    pub status: ReportStatus,
+}
+
+/// Milliseconds with two decimals, as Lambda prints them.
+fn ms2(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// `ceil(duration + init)` in whole milliseconds (OS-only runtimes bill the init phase).
+pub fn billed_ms(duration: Duration, init: Option<Duration>) -> u64 {
+    let total = duration + init.unwrap_or_default();
+    let micros = total.as_micros() as u64;
+    micros.div_ceil(1000).max(1)
+}
+
+/// Lambda's `REPORT` line (tab-separated, trailing tab).
+pub fn report_line(r: &Report<'_>) -> String {
+    let mut s = format!(
+        "REPORT RequestId: {}\tDuration: {} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
+        r.request_id,
+        ms2(r.duration),
+        billed_ms(r.duration, r.init),
+        r.memory_mb,
+        r.max_memory_mb
+    );
+    if let Some(init) = r.init {
+        s.push_str(&format!("Init Duration: {} ms\t", ms2(init)));
+    }
+    match &r.status {
+        ReportStatus::Done => {}
+        ReportStatus::Timeout => s.push_str("Status: timeout\t"),
+        ReportStatus::Error(kind) => s.push_str(&format!("Status: error\tError Type: {kind}\t")),
+    }
+    s
+}
+
+/// Lambda's timeout line: `2020-03-12T19:03:58.123Z <id> Task timed out after 1.00 seconds`.
+pub fn timeout_line(request_id: &str, timeout: Duration) -> String {
+    format!(
+        "{} {request_id} Task timed out after {:.2} seconds",
+        super::ids::Utc::from_system(std::time::SystemTime::now()).iso(),
+        timeout.as_secs_f64()
+    )
+}
+
+/// Peak resident memory of a process in MB (`VmHWM` of `/proc/<pid>/status`), 0 if unknown.
+pub fn max_memory_mb(pid: Option<u32>) -> u64 {
+    let Some(pid) = pid else { return 0 };
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return 0;
+    };
+    parse_vm_hwm_kb(&status).map_or(0, |kb| kb.div_ceil(1024))
+}
+
+fn parse_vm_hwm_kb(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line["VmHWM:".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(
+            start_line("abc", "$LATEST"),
+            "START RequestId: abc Version: $LATEST"
+        );
+        assert_eq!(end_line("abc"), "END RequestId: abc");
+        let cold = Report {
+            request_id: "abc",
+            duration: Duration::from_micros(4_420),
+            init: Some(Duration::from_micros(333_050)),
+            memory_mb: 1152,
+            max_memory_mb: 76,
+            status: ReportStatus::Done,
+        };
+        assert_eq!(
+            report_line(&cold),
+            "REPORT RequestId: abc\tDuration: 4.42 ms\tBilled Duration: 338 ms\tMemory Size: 1152 MB\tMax Memory Used: 76 MB\tInit Duration: 333.05 ms\t"
+        );
+        let warm = Report {
+            init: None,
+            duration: Duration::from_micros(2_050),
+            status: ReportStatus::Timeout,
+            ..cold.clone()
+        };
+        assert_eq!(
+            report_line(&warm),
+            "REPORT RequestId: abc\tDuration: 2.05 ms\tBilled Duration: 3 ms\tMemory Size: 1152 MB\tMax Memory Used: 76 MB\tStatus: timeout\t"
+        );
+        let crashed = Report {
+            status: ReportStatus::Error("Runtime.ExitError".into()),
+            ..warm
+        };
+        assert!(report_line(&crashed).ends_with("Status: error\tError Type: Runtime.ExitError\t"));
+        assert!(timeout_line("abc", Duration::from_secs(1))
+            .ends_with(" abc Task timed out after 1.00 seconds"));
+        assert_eq!(billed_ms(Duration::ZERO, None), 1);
+        assert_eq!(billed_ms(Duration::from_millis(3), None), 3);
+    }
+
+    #[test]
+    fn memory() {
+        let status =
+            "Name:\tbootstrap\nVmPeak:\t  10000 kB\nVmHWM:\t    5121 kB\nVmRSS:\t 5000 kB\n";
+        assert_eq!(parse_vm_hwm_kb(status), Some(5121));
+        assert_eq!(parse_vm_hwm_kb("nothing"), None);
+        assert!(max_memory_mb(Some(std::process::id())) > 0);
+        assert_eq!(max_memory_mb(None), 0);
+    }
+}

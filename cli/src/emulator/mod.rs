@@ -1,0 +1,326 @@
+//! The local emulator behind `nextr dev` and `nextr invoke`: API Gateway HTTP API in front,
+//! the Lambda Runtime API behind, and the app's real bundles in between.
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | [`gateway`] | the HTTP server: routing, API Gateway's own answers, response mapping |
+//! | [`event`] | the payload 2.0 event, field by field as API Gateway builds it |
+//! | [`response`] | the function's response turned back into HTTP |
+//! | [`runtime_api`] | the Runtime API endpoint each instance polls |
+//! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
+//! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
+//! | [`bundle`] | unpacking bundles once per sha256 |
+//! | [`deployment`] | one servable version of the manifest |
+//! | [`watch`] | source and manifest changes |
+
+pub mod bundle;
+pub mod deployment;
+pub mod event;
+pub mod gateway;
+pub mod ids;
+pub mod logs;
+pub mod pool;
+pub mod response;
+pub mod runtime_api;
+pub mod watch;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use nextr::manifest::{Manifest, ManifestError, MANIFEST_FILE};
+use tokio::net::TcpListener;
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
+
+use deployment::{Deployment, DeploymentError, FunctionDefaults};
+use logs::Logger;
+use pool::{Outcome, PoolRef};
+
+/// HTTP API's integration timeout: its maximum, and the default for Lambda integrations.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Instances per function by default: measured on 2 cores, 8 instances of a small function
+/// gave the most requests per second (see the peers benchmark).
+pub const DEFAULT_MAX_INSTANCES: usize = 8;
+
+/// Why the emulator cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// No manifest (or it cannot be read).
+    #[error("cannot read the route manifest {}; run `nextr build` first", .path.display())]
+    ReadManifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The manifest is not valid.
+    #[error("{}: {source}", .path.display())]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ManifestError,
+    },
+    /// The manifest cannot be served.
+    #[error(transparent)]
+    Deployment(#[from] DeploymentError),
+    /// The HTTP port cannot be opened.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `nextr invoke` named no route of the app.
+    #[error("no route `{0}` in the route manifest (give a page such as /api/hello or a file such as api/hello.rs)")]
+    UnknownRoute(String),
+    /// The route exists but has no built function.
+    #[error("route {0} has no built function in the route manifest; run `nextr build`")]
+    NotBuilt(String),
+}
+
+/// Emulator settings.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Instances per function at most.
+    pub max_instances: usize,
+    /// How long the gateway waits for a function (API Gateway's integration timeout).
+    pub integration_timeout: Duration,
+    /// `AWS_REGION` for the functions.
+    pub region: String,
+    /// Variables of the developer's environment passed to every function.
+    pub passthrough_env: Vec<(String, String)>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            max_instances: DEFAULT_MAX_INSTANCES,
+            integration_timeout: INTEGRATION_TIMEOUT,
+            region: "us-east-1".into(),
+            passthrough_env: Vec::new(),
+        }
+    }
+}
+
+/// What a swap changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SwapSummary {
+    /// Functions that got new instances (new, or changed bundle or settings).
+    pub replaced: Vec<String>,
+    /// Functions whose warm instances were kept.
+    pub kept: usize,
+    /// Routes served after the swap.
+    pub routes: usize,
+}
+
+/// The route manifest's path under an app's output folder.
+pub fn manifest_path(manifest_dir: &Path) -> PathBuf {
+    manifest_dir.join(MANIFEST_FILE)
+}
+
+/// Reads and checks the manifest in `manifest_dir` (`<app>/.nextr`).
+pub fn read_manifest(manifest_dir: &Path) -> Result<Manifest, EmulatorError> {
+    let path = manifest_path(manifest_dir);
+    let text = std::fs::read_to_string(&path).map_err(|source| EmulatorError::ReadManifest {
+        path: path.clone(),
+        source,
+    })?;
+    Manifest::from_json(&text).map_err(|source| EmulatorError::Manifest { path, source })
+}
+
+/// The emulator: the current deployment and every pool it ever started.
+pub struct Emulator {
+    manifest_dir: PathBuf,
+    config: EmulatorConfig,
+    defaults: FunctionDefaults,
+    logger: Logger,
+    current: RwLock<Arc<Deployment>>,
+    /// Every pool started, to stop even replaced ones at exit.
+    pools: Mutex<Vec<PoolRef>>,
+    /// Swaps run one at a time.
+    swapping: Mutex<()>,
+}
+
+impl Emulator {
+    /// Prepares the manifest's functions (bundles unpacked; no process starts until a request
+    /// needs one).
+    pub fn new(
+        manifest_dir: &Path,
+        manifest: &Manifest,
+        config: EmulatorConfig,
+        logger: Logger,
+    ) -> Result<Self, EmulatorError> {
+        // Absolute, because each process runs with its unpacked bundle as working directory.
+        let manifest_dir =
+            &std::path::absolute(manifest_dir).unwrap_or_else(|_| manifest_dir.to_path_buf());
+        let defaults = FunctionDefaults {
+            cache_dir: manifest_dir.join("dev"),
+            region: config.region.clone(),
+            max_instances: config.max_instances,
+            passthrough_env: config.passthrough_env.clone(),
+        };
+        let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
+        let pools = deployment.pools().map(|p| p.weak()).collect();
+        Ok(Emulator {
+            manifest_dir: manifest_dir.to_path_buf(),
+            config,
+            defaults,
+            logger,
+            current: RwLock::new(Arc::new(deployment)),
+            pools: Mutex::new(pools),
+            swapping: Mutex::new(()),
+        })
+    }
+
+    /// The deployment new requests go to.
+    pub fn deployment(&self) -> Arc<Deployment> {
+        match self.current.read() {
+            Ok(d) => d.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// The log writer.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// The folder holding the manifest (`<app>/.nextr`).
+    pub fn manifest_dir(&self) -> &Path {
+        &self.manifest_dir
+    }
+
+    /// Serves a new manifest: new requests go to the new deployment at once; requests in
+    /// flight finish on the old one, whose replaced functions stop once they are idle. On
+    /// error nothing changes.
+    pub fn swap(&self, manifest: &Manifest) -> Result<SwapSummary, EmulatorError> {
+        let _one_at_a_time = self.swapping.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.deployment();
+        let new = Deployment::build(
+            &self.manifest_dir,
+            manifest,
+            &self.defaults,
+            Some(&old),
+            &self.logger,
+        )?;
+        let mut summary = SwapSummary {
+            routes: manifest.routes.len(),
+            ..SwapSummary::default()
+        };
+        let mut fresh = Vec::new();
+        for pool in new.pools() {
+            if old.uses(pool) {
+                summary.kept += 1;
+            } else {
+                summary.replaced.push(pool.spec().name.clone());
+                fresh.push(pool.weak());
+            }
+        }
+        summary.replaced.sort();
+        summary.replaced.dedup();
+        if let Ok(mut pools) = self.pools.lock() {
+            pools.retain(|p| !p.is_gone());
+            pools.extend(fresh);
+        }
+        match self.current.write() {
+            Ok(mut current) => *current = Arc::new(new),
+            Err(p) => *p.into_inner() = Arc::new(new),
+        }
+        // `old` is dropped here; its replaced pools drain once no request holds them.
+        Ok(summary)
+    }
+
+    /// Runs one invocation of a route's function with a ready-made event.
+    pub async fn invoke(&self, route: &str, event: Bytes) -> Result<Outcome, EmulatorError> {
+        let deployment = self.deployment();
+        let target = deployment
+            .find(route)
+            .ok_or_else(|| EmulatorError::UnknownRoute(route.to_owned()))?;
+        let pool = target
+            .function
+            .clone()
+            .ok_or_else(|| EmulatorError::NotBuilt(target.page.clone()))?;
+        Ok(pool.invoke(event).await)
+    }
+
+    /// Instances alive or starting, across every pool.
+    pub fn live_instances(&self) -> usize {
+        self.pools
+            .lock()
+            .map(|pools| pools.iter().map(PoolRef::live).sum())
+            .unwrap_or(0)
+    }
+
+    /// Kills every instance of every pool, current or replaced.
+    pub fn shutdown(&self) {
+        if let Ok(pools) = self.pools.lock() {
+            for p in pools.iter() {
+                p.shutdown();
+            }
+        }
+        for p in self.deployment().pools() {
+            p.shutdown();
+        }
+    }
+
+    /// Waits (at most `limit`) until every instance has stopped after [`Emulator::shutdown`].
+    pub async fn stopped(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.live_instances() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// The HTTP server of a running emulator.
+pub struct Server {
+    addr: SocketAddr,
+    stop: signal::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `host:port` (port 0: a free port) and starts serving. The listener accepts
+    /// connections as soon as this returns.
+    pub async fn start(
+        emulator: Arc<Emulator>,
+        host: IpAddr,
+        port: u16,
+    ) -> Result<Self, EmulatorError> {
+        let addr = SocketAddr::new(host, port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let (stop, stopped) = signal::channel(false);
+        let task = tokio::spawn(gateway::serve(listener, emulator, stopped));
+        Ok(Server { addr, stop, task })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,188 @@
+//! Watches what a rebuild depends on — `api/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
+//! route manifest itself, and reports debounced changes to a callback. What to do about them
+//! (rebuild, then swap the workers) is the caller's: see `nextr dev`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+
+/// A debounced batch of changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Source files changed (paths relative to the app root): a rebuild is needed.
+    Sources(Vec<PathBuf>),
+    /// The route manifest was rewritten (by a build): the workers can be swapped.
+    Manifest,
+}
+
+/// Why watching could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot watch {} for changes", .path.display())]
+pub struct WatchError {
+    /// The path that could not be watched.
+    pub path: PathBuf,
+    /// The watcher's error.
+    #[source]
+    pub source: notify_debouncer_full::notify::Error,
+}
+
+/// Keeps watching until dropped.
+pub struct Watcher {
+    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+}
+
+/// What a changed path means, if anything.
+pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> {
+    if path == manifest {
+        return Some(Change::Manifest);
+    }
+    let rel = path.strip_prefix(app_dir).ok()?;
+    let name = rel.file_name()?.to_str()?;
+    // Editors' swap and backup files are not sources.
+    if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
+        return None;
+    }
+    let mut parts = rel.components();
+    let first = parts.next()?.as_os_str().to_str()?;
+    let is_source = match first {
+        "api" | "src" => true,
+        "Cargo.toml" | "nextr.toml" => parts.next().is_none(),
+        _ => false,
+    };
+    is_source.then(|| Change::Sources(vec![rel.to_path_buf()]))
+}
+
+/// Starts watching the app at `app_dir` (its sources) and the manifest file `manifest`.
+pub fn watch(
+    app_dir: &Path,
+    manifest: &Path,
+    debounce: Duration,
+    on_change: impl Fn(Change) + Send + 'static,
+) -> Result<Watcher, WatchError> {
+    let app_dir = app_dir
+        .canonicalize()
+        .unwrap_or_else(|_| app_dir.to_path_buf());
+    let manifest = match (manifest.parent(), manifest.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| manifest.to_path_buf()),
+        _ => manifest.to_path_buf(),
+    };
+    let root = app_dir.clone();
+    let manifest_file = manifest.clone();
+    let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+        let Ok(events) = result else { return };
+        let mut sources = Vec::new();
+        let mut manifest_changed = false;
+        for event in events {
+            if event.kind.is_access() {
+                continue;
+            }
+            for path in &event.paths {
+                match classify(&root, &manifest_file, path) {
+                    Some(Change::Manifest) => manifest_changed = true,
+                    Some(Change::Sources(p)) => sources.extend(p),
+                    None => {}
+                }
+            }
+        }
+        sources.sort();
+        sources.dedup();
+        if !sources.is_empty() {
+            on_change(Change::Sources(sources));
+        }
+        if manifest_changed {
+            on_change(Change::Manifest);
+        }
+    })
+    .map_err(|source| WatchError {
+        path: app_dir.clone(),
+        source,
+    })?;
+    let mut targets = vec![(app_dir.clone(), RecursiveMode::NonRecursive)];
+    for sub in ["api", "src"] {
+        let p = app_dir.join(sub);
+        if p.is_dir() {
+            targets.push((p, RecursiveMode::Recursive));
+        }
+    }
+    if let Some(dir) = manifest.parent() {
+        if dir.is_dir() {
+            targets.push((dir.to_path_buf(), RecursiveMode::NonRecursive));
+        }
+    }
+    for (path, mode) in targets {
+        debouncer
+            .watch(&path, mode)
+            .map_err(|source| WatchError { path, source })?;
+    }
+    Ok(Watcher {
+        _debouncer: debouncer,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_paths() {
+        let app = Path::new("/app");
+        let manifest = Path::new("/app/.nextr/routes-manifest.json");
+        let c = |p: &str| classify(app, manifest, Path::new(p));
+        assert_eq!(
+            c("/app/.nextr/routes-manifest.json"),
+            Some(Change::Manifest)
+        );
+        assert_eq!(
+            c("/app/api/post/[pid].rs"),
+            Some(Change::Sources(vec!["api/post/[pid].rs".into()]))
+        );
+        assert_eq!(
+            c("/app/src/lib.rs"),
+            Some(Change::Sources(vec!["src/lib.rs".into()]))
+        );
+        assert_eq!(
+            c("/app/Cargo.toml"),
+            Some(Change::Sources(vec!["Cargo.toml".into()]))
+        );
+        assert!(c("/app/nextr.toml").is_some());
+        assert_eq!(c("/app/target/debug/x"), None);
+        assert_eq!(c("/app/.nextr/functions/a.zip"), None);
+        assert_eq!(c("/app/api/.hello.rs.swp"), None);
+        assert_eq!(c("/app/api/hello.rs~"), None);
+        assert_eq!(c("/app/README.md"), None);
+        assert_eq!(c("/elsewhere/api/x.rs"), None);
+    }
+
+    #[test]
+    fn reports_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path();
+        std::fs::create_dir_all(app.join("api")).unwrap();
+        std::fs::create_dir_all(app.join(".nextr")).unwrap();
+        let manifest = app.join(".nextr/routes-manifest.json");
+        std::fs::write(&manifest, "{}").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _w = watch(app, &manifest, Duration::from_millis(50), move |c| {
+            let _ = tx.send(c);
+        })
+        .unwrap();
+        let wait_for = |wanted: Change| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if rx.recv_timeout(Duration::from_millis(200)).ok() == Some(wanted.clone()) {
+                    return true;
+                }
+            }
+            false
+        };
+        std::fs::write(app.join("api/hello.rs"), "// x").unwrap();
+        assert!(wait_for(Change::Sources(vec!["api/hello.rs".into()])));
+        std::fs::write(&manifest, "{\"v\":2}").unwrap();
+        assert!(wait_for(Change::Manifest));
+    }
+}

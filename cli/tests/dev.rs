@@ -1,0 +1,590 @@
+//! `nextr dev` over real HTTP, against real Lambda bootstraps (the `lambda-fn` fixture):
+//! routing and API Gateway's own answers, the payload 2.0 event, response mapping, scale-out,
+//! timeouts, crashes, init failures, Lambda's logs, and swapping workers on a new manifest.
+
+mod support;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{all_routes, bundle_bytes, client, get, reply, App, Dev, Route};
+
+/// Sends raw bytes (for targets an HTTP client would normalise) and returns the status line.
+fn raw_status(dev: &Dev, target: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", dev.port())).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+fn echo(dev: &Dev, path: &str) -> Value {
+    let r = get(&dev.url(path));
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.json()
+}
+
+#[test]
+fn prints_the_ready_line_then_the_route_table() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let lines = dev.lines();
+    let ready = &lines[0];
+    assert!(
+        ready.starts_with("ready on http://127.0.0.1:") && dev.port() != 0,
+        "{ready}"
+    );
+    assert_eq!(*ready, format!("ready on http://127.0.0.1:{}", dev.port()));
+    dev.wait_for(|l| l.contains("14 routes at"), Duration::from_secs(5))
+        .expect("route table footer");
+    let table = dev.output();
+    assert!(table.contains("Route"), "{table}");
+    assert!(table.contains("/api/items/[id]"), "{table}");
+    assert!(table.contains("test-api-sleep"), "{table}");
+}
+
+#[test]
+fn routes_redirects_and_not_found_as_deployed() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+
+    let r = get(&dev.url("/api/hello"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"message": "Hello from Next.js!"}));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(r.header("apigw-requestid").map(str::len), Some(16));
+
+    // Trailing slash and `//`: deploy's $default function answers as Next does.
+    let r = get(&dev.url("/api/hello/?a=1"));
+    assert_eq!(r.status, 308);
+    assert_eq!(r.header("location"), Some("/api/hello?a=1"));
+    assert_eq!(r.header("refresh"), Some("0;url=/api/hello?a=1"));
+    assert_eq!(r.text(), "/api/hello?a=1");
+    let r = get(&dev.url("/api//hello"));
+    assert_eq!(r.status, 308);
+    assert_eq!(r.header("location"), Some("/api/hello"));
+    let (status, text) = raw_status(&dev, "/api\\hello");
+    assert_eq!(status, 308, "{text}");
+
+    // Nothing matches: API Gateway's 404.
+    let r = get(&dev.url("/api/nope"));
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text(), r#"{"message":"Not Found"}"#);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let r = get(&dev.url("/api/files"));
+    assert_eq!(r.status, 404, "a catch-all needs a segment");
+
+    // A path that does not decode never reaches a function.
+    let (status, text) = raw_status(&dev, "/api/items/%E0%A4%A");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.ends_with(r#"{"message":"Bad Request"}"#), "{text}");
+
+    // Precedence: the static route beats nothing else here, the optional catch-all takes its
+    // parent path.
+    assert_eq!(echo(&dev, "/api/opt")["event"]["routeKey"], "ANY /api/opt");
+}
+
+#[test]
+fn the_event_is_what_api_gateway_sends() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let r = client()
+        .post(dev.url("/api/echo?b=2&a=1&a=3&sp=x+y&enc=a%2Bb&empty="))
+        .header("X-Multi", "one")
+        .header("X-Multi", "two")
+        .header("Cookie", "session=abc; theme=dark")
+        .header("User-Agent", "nextr-test/1")
+        .header("Content-Type", "application/json")
+        .send(r#"{"k":1}"#)
+        .unwrap();
+    let r = reply(r);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let echoed = r.json();
+    let e = &echoed["event"];
+    assert_eq!(e["version"], "2.0");
+    assert_eq!(e["routeKey"], "ANY /api/echo");
+    assert_eq!(e["rawPath"], "/api/echo");
+    assert_eq!(e["rawQueryString"], "b=2&a=1&a=3&sp=x+y&enc=a%2Bb&empty=");
+    assert_eq!(
+        e["queryStringParameters"],
+        json!({"b": "2", "a": "1,3", "sp": "x y", "enc": "a+b", "empty": ""})
+    );
+    assert_eq!(e["cookies"], json!(["session=abc", "theme=dark"]));
+    let h = &e["headers"];
+    assert_eq!(h["x-multi"], "one,two");
+    assert!(h.get("cookie").is_none(), "cookies leave the headers: {h}");
+    assert!(
+        h.get("X-Multi").is_none(),
+        "header names are lower-case: {h}"
+    );
+    assert_eq!(h["user-agent"], "nextr-test/1");
+    assert_eq!(h["content-type"], "application/json");
+    assert_eq!(h["content-length"], "7");
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(h["x-forwarded-port"], dev.port().to_string());
+    assert!(h["x-amzn-trace-id"]
+        .as_str()
+        .unwrap()
+        .starts_with("Root=1-"));
+    assert_eq!(h["host"], format!("127.0.0.1:{}", dev.port()));
+    assert_eq!(e["body"], r#"{"k":1}"#);
+    assert_eq!(e["isBase64Encoded"], false);
+    assert!(e.get("pathParameters").is_none());
+
+    let c = &e["requestContext"];
+    assert_eq!(c["accountId"], "123456789012");
+    assert_eq!(c["stage"], "$default");
+    assert_eq!(c["routeKey"], "ANY /api/echo");
+    assert_eq!(c["domainName"], "127.0.0.1");
+    assert_eq!(c["domainPrefix"], "127");
+    assert_eq!(
+        c["http"],
+        json!({"method": "POST", "path": "/api/echo", "protocol": "HTTP/1.1",
+               "sourceIp": "127.0.0.1", "userAgent": "nextr-test/1"})
+    );
+    assert_eq!(c["requestId"].as_str().unwrap().len(), 16);
+    let epoch = c["timeEpoch"].as_u64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    assert!(now.abs_diff(epoch) < 60_000, "{epoch} vs {now}");
+    let time = c["time"].as_str().unwrap();
+    assert!(
+        time.len() == 26 && time.ends_with(" +0000") && time.as_bytes()[2] == b'/',
+        "{time}"
+    );
+
+    // The official event types and lambda_http accept it.
+    assert_eq!(echoed["lambdaHttp"]["ok"], true, "{}", echoed["lambdaHttp"]);
+    assert_eq!(echoed["lambdaHttp"]["method"], "POST");
+    assert_eq!(echoed["lambdaHttp"]["body"], r#"{"k":1}"#);
+    // The Runtime API and Lambda's environment.
+    assert_eq!(echoed["env"]["functionName"], "test-api-echo");
+    assert_eq!(echoed["env"]["memory"], "256");
+    assert_eq!(echoed["env"]["version"], "$LATEST");
+    assert_eq!(echoed["env"]["handler"], "bootstrap");
+    assert_eq!(echoed["env"]["logGroup"], "/aws/lambda/test-api-echo");
+    assert!(echoed["env"]["accessKey"].as_str().is_some());
+    let api = echoed["env"]["runtimeApi"].as_str().unwrap();
+    assert!(
+        api.starts_with("127.0.0.1:") && api[10..].parse::<u16>().is_ok(),
+        "{api}"
+    );
+    assert_eq!(
+        echoed["invokedFunctionArn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:test-api-echo"
+    );
+    let request_id = echoed["requestId"].as_str().unwrap();
+    assert_eq!(request_id.len(), 36, "{request_id}");
+    let deadline = echoed["deadlineMs"].as_u64().unwrap();
+    assert!(
+        deadline > now && deadline < now + 60_000,
+        "deadline {deadline} is about 5 s away from {now}"
+    );
+
+    // A form post arrives base64-encoded, as on HTTP APIs.
+    let r = reply(
+        client()
+            .post(dev.url("/api/echo"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send("a=1&b=2")
+            .unwrap(),
+    );
+    let e = &r.json()["event"];
+    assert_eq!(e["isBase64Encoded"], true);
+    assert_eq!(e["body"], "YT0xJmI9Mg==");
+}
+
+#[test]
+fn path_parameters_and_route_keys() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let e = echo(&dev, "/api/items/a%20b");
+    let ev = &e["event"];
+    assert_eq!(ev["routeKey"], "ANY /api/items/{id}");
+    assert_eq!(ev["pathParameters"], json!({"id": "a b"}));
+    // API Gateway HTTP API hands the path over decoded.
+    assert_eq!(ev["rawPath"], "/api/items/a b");
+    assert_eq!(ev["requestContext"]["http"]["path"], "/api/items/a b");
+
+    let ev = &echo(&dev, "/api/files/x/y%2Bz")["event"];
+    assert_eq!(ev["routeKey"], "ANY /api/files/{path+}");
+    assert_eq!(ev["pathParameters"], json!({"path": "x/y+z"}));
+
+    let ev = &echo(&dev, "/api/opt/a/b")["event"];
+    assert_eq!(ev["routeKey"], "ANY /api/opt/{rest+}");
+    assert_eq!(ev["pathParameters"], json!({"rest": "a/b"}));
+    let ev = &echo(&dev, "/api/opt")["event"];
+    assert_eq!(ev["routeKey"], "ANY /api/opt");
+    assert!(ev.get("pathParameters").is_none());
+}
+
+#[test]
+fn binary_bodies_round_trip() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+    let r = reply(
+        client()
+            .post(dev.url("/api/binary"))
+            .header("Content-Type", "application/octet-stream")
+            .send(&bytes[..])
+            .unwrap(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    let mut reversed = bytes.clone();
+    reversed.reverse();
+    assert_eq!(r.body, reversed);
+}
+
+#[test]
+fn cookies_become_set_cookie_headers() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let r = get(&dev.url("/api/cookies"));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.all("set-cookie"),
+        ["a=1; Path=/", "b=2; HttpOnly", "c=3; Max-Age=60"]
+    );
+}
+
+fn concurrent_pids(dev: &Dev, n: usize, ms: u64) -> (Vec<u16>, HashSet<u64>) {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let url = dev.url(&format!("/api/pid?ms={ms}"));
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let r = get(&url);
+                (r.status, r.json()["pid"].as_u64())
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    let mut pids = HashSet::new();
+    for t in threads {
+        let (status, pid) = t.join().unwrap();
+        statuses.push(status);
+        pids.extend(pid);
+    }
+    (statuses, pids)
+}
+
+#[test]
+fn concurrent_requests_scale_out_to_several_instances() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let (statuses, pids) = concurrent_pids(&dev, 32, 300);
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        pids.len() > 1,
+        "only {pids:?} served 32 concurrent requests"
+    );
+    assert!(pids.len() <= 8, "the default cap is 8 instances: {pids:?}");
+    // The instances stay warm: a second wave reuses them.
+    let (statuses, again) = concurrent_pids(&dev, 8, 50);
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(again.is_subset(&pids), "{again:?} not among {pids:?}");
+}
+
+#[test]
+fn the_instance_cap_is_configurable() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &["--max-instances", "2"]);
+    let (statuses, pids) = concurrent_pids(&dev, 12, 100);
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        !pids.is_empty() && pids.len() <= 2,
+        "at most 2 instances: {pids:?}"
+    );
+}
+
+#[test]
+fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let started = Instant::now();
+    let r = get(&dev.url("/api/sleep?ms=8000"));
+    let took = started.elapsed();
+    // Lambda ends the invocation at the 1 s timeout; HTTP API answers a failed invocation 500.
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    let line = dev
+        .wait_for(
+            |l| l.starts_with("[/api/sleep] ") && l.contains("Task timed out after 1.00 seconds"),
+            Duration::from_secs(5),
+        )
+        .unwrap_or_else(|| panic!("no timeout line:\n{}", dev.output()));
+    assert!(line.contains("Z "), "{line}");
+    dev.wait_for(|l| l.contains("Status: timeout"), Duration::from_secs(5))
+        .expect("REPORT with Status: timeout");
+    let r = get(&dev.url("/api/sleep?ms=10"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!({"slept": 10}));
+}
+
+#[test]
+fn the_integration_timeout_answers_503_while_the_function_runs_on() {
+    let app = App::new(&[Route::new("/api/pid").timeout(5)]);
+    let dev = Dev::start(&app, &["--integration-timeout-ms", "500"]);
+    let started = Instant::now();
+    let r = get(&dev.url("/api/pid?ms=2000"));
+    let took = started.elapsed();
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Service Unavailable"}"#);
+    assert!(took < Duration::from_millis(1800), "{took:?}");
+    // Lambda does not stop the invocation because the gateway gave up: it completes.
+    let line = dev
+        .wait_for(
+            |l| l.contains("REPORT RequestId: "),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
+    assert!(!line.contains("Status:"), "{line}");
+    assert_eq!(get(&dev.url("/api/pid?ms=0")).status, 200);
+}
+
+#[test]
+fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let r = get(&dev.url("/api/pid?ms=0"));
+    assert_eq!(r.status, 200);
+    let r = get(&dev.url("/api/panic"));
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
+    let first = get(&dev.url("/api/panic?ok"));
+    assert_eq!(first.status, 200, "{}", first.text());
+    let second = get(&dev.url("/api/panic?ok"));
+    // lambda_runtime reports the panic on /error and keeps its process.
+    assert_eq!(first.json()["pid"], second.json()["pid"]);
+}
+
+#[test]
+fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let before = get(&dev.url("/api/exit?ok"));
+    assert_eq!(before.status, 200);
+    let started = Instant::now();
+    let r = get(&dev.url("/api/exit"));
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    dev.wait_for(
+        |l| l.contains("Error: Runtime exited with error: exit status 3"),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("no exit line:\n{}", dev.output()));
+    dev.wait_for(
+        |l| l.contains("Status: error\tError Type: Runtime.ExitError"),
+        Duration::from_secs(5),
+    )
+    .expect("REPORT with Runtime.ExitError");
+    dev.wait_for(
+        |l| l.contains("fixture exiting on purpose"),
+        Duration::from_secs(5),
+    )
+    .expect("the function's stderr is shown");
+    let after = get(&dev.url("/api/exit?ok"));
+    assert_eq!(after.status, 200, "{}", after.text());
+    assert_ne!(before.json()["pid"], after.json()["pid"]);
+}
+
+#[test]
+fn init_failures_answer_500_and_never_hang() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    for path in ["/api/initfail", "/api/initexit", "/api/initfail"] {
+        let started = Instant::now();
+        let r = get(&dev.url(path));
+        assert_eq!(r.status, 500, "{path}: {}", r.text());
+        assert!(started.elapsed() < Duration::from_secs(10), "{path}");
+    }
+    dev.wait_for(
+        |l| {
+            l.starts_with("[/api/initfail] INIT_REPORT")
+                && l.contains("Error Type: FixtureInitError")
+        },
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("no INIT_REPORT:\n{}", dev.output()));
+    dev.wait_for(
+        |l| l.starts_with("[/api/initexit] INIT_REPORT") && l.contains("Runtime.ExitError"),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("no INIT_REPORT:\n{}", dev.output()));
+    assert_eq!(get(&dev.url("/api/hello")).status, 200);
+}
+
+#[test]
+fn lambda_logs_start_output_end_report_in_order() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    for _ in 0..2 {
+        assert_eq!(get(&dev.url("/api/hello")).status, 200);
+    }
+    dev.wait_for(|l| l.contains("REPORT"), Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    let lines: Vec<String> = dev
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("[/api/hello] "))
+        .collect();
+    let reports: Vec<&String> = lines.iter().filter(|l| l.contains("REPORT")).collect();
+    assert_eq!(reports.len(), 2, "{lines:#?}");
+    for (i, report) in reports.iter().enumerate() {
+        let id = report
+            .split("RequestId: ")
+            .nth(1)
+            .and_then(|r| r.split('\t').next())
+            .unwrap();
+        let pos = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle} missing:\n{lines:#?}"))
+        };
+        let start = pos(&format!("START RequestId: {id} Version: $LATEST"));
+        let output = pos(&format!("hello handler {id}"));
+        let end = pos(&format!("END RequestId: {id}"));
+        let rep = pos(&format!("REPORT RequestId: {id}\t"));
+        assert!(start < output && output < end && end < rep, "{lines:#?}");
+        let fields: Vec<&str> = report.split('\t').collect();
+        assert!(fields[1].starts_with("Duration: ") && fields[1].ends_with(" ms"));
+        assert!(fields[2].starts_with("Billed Duration: "));
+        assert_eq!(fields[3], "Memory Size: 256 MB");
+        let used: u64 = fields[4]
+            .trim_start_matches("Max Memory Used: ")
+            .trim_end_matches(" MB")
+            .parse()
+            .unwrap();
+        assert!(used > 0 && used < 256, "{report}");
+        // Only the cold start reports an init duration.
+        assert_eq!(report.contains("Init Duration: "), i == 0, "{report}");
+    }
+}
+
+#[test]
+fn payload_limits() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    // Over HTTP API's 10 MB request limit.
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let r = reply(
+        client()
+            .post(dev.url("/api/echo"))
+            .header("Content-Type", "text/plain")
+            .send(&big[..])
+            .unwrap(),
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(r.text(), r#"{"message":"Request Entity Too Large"}"#);
+    // A response over Lambda's 6 MB limit fails the invocation.
+    let r = get(&dev.url("/api/big?bytes=7000000"));
+    assert_eq!(r.status, 500, "{}", r.text().len());
+    let r = get(&dev.url("/api/big?bytes=1000"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 1000);
+}
+
+#[test]
+fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
+    let routes = vec![Route::new("/api/pid"), Route::new("/api/hello")];
+    let app = App::new(&routes);
+    let dev = Dev::start(&app, &[]);
+    let old_pid = get(&dev.url("/api/pid?ms=0")).json()["pid"].clone();
+    assert_eq!(get(&dev.url("/api/new")).status, 404);
+
+    // A slow request in flight while the manifest changes.
+    let slow_url = dev.url("/api/pid?ms=1500");
+    let slow = std::thread::spawn(move || get(&slow_url));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut next = routes.clone();
+    next.push(Route::new("/api/echo"));
+    app.write(&next, &bundle_bytes(&[("VERSION", b"2")]), "fixture-v2.zip");
+    dev.wait_for(
+        |l| l.contains("reloaded the route manifest"),
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|| panic!("no reload:\n{}", dev.output()));
+
+    let in_flight = slow.join().unwrap();
+    assert_eq!(in_flight.status, 200, "{}", in_flight.text());
+    assert_eq!(
+        in_flight.json()["pid"],
+        old_pid,
+        "finished on the old worker"
+    );
+    let r = get(&dev.url("/api/echo"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let new_pid = get(&dev.url("/api/pid?ms=0")).json()["pid"].clone();
+    assert_ne!(new_pid, old_pid, "a new bundle runs in a new process");
+    // The replaced worker stops once nothing holds it.
+    let old_proc = format!("/proc/{}", old_pid.as_u64().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && std::path::Path::new(&old_proc).exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !std::path::Path::new(&old_proc).exists(),
+        "the old worker still runs"
+    );
+
+    // A manifest that cannot be served keeps the current workers.
+    std::fs::write(
+        app.path().join(".nextr/routes-manifest.json"),
+        r#"{"version":1,"app":"test","nextr_version":"0","routes":[{"page":"/x"}]}"#,
+    )
+    .unwrap();
+    dev.wait_for(
+        |l| l.contains("still serving the previous build"),
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|| panic!("no refusal:\n{}", dev.output()));
+    assert_eq!(get(&dev.url("/api/echo")).status, 200);
+}
+
+#[test]
+fn stops_its_functions_on_sigterm() {
+    let app = App::new(&all_routes());
+    let dev = Dev::start(&app, &[]);
+    let pid = get(&dev.url("/api/pid?ms=0")).json()["pid"]
+        .as_u64()
+        .unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    drop(dev);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "function process {pid} outlived nextr dev"
+    );
+}
