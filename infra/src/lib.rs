@@ -3,6 +3,9 @@
 //! This first piece maps route patterns to API Gateway HTTP API route keys; the conflict
 //! analysis, the deploy engine and the CloudFormation template build on it.
 
+pub mod deploy;
+pub mod template;
+
 use nextr::routing::{RoutePattern, Segment};
 
 /// The API Gateway HTTP API route keys of a pattern: `[id]` → `{id}`, `[...s]` → `{s+}`, and
