@@ -5,6 +5,8 @@
 
 pub mod deploy;
 pub mod template;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use nextr::routing::{RoutePattern, Segment};
 
