@@ -15,6 +15,8 @@ use super::DeployError;
 pub const TAG_APP: &str = "nextr:app";
 /// Tag key holding the stage name on every resource deploy creates.
 pub const TAG_STAGE: &str = "nextr:stage";
+/// The tag CloudFormation puts on the resources of a stack.
+pub const CLOUDFORMATION_TAG: &str = "aws:cloudformation:stack-id";
 /// The alias every integration targets.
 pub const ALIAS: &str = "live";
 /// The statement id of the API Gateway invoke permission on each alias.
@@ -80,10 +82,14 @@ impl Target {
         ])
     }
 
-    /// Whether a resource's tags say it is this app's and stage's.
+    /// Whether a resource's tags say it is this app's and stage's, as created by deploy: a
+    /// resource of a CloudFormation stack made from `.nextr/template.json` carries the same
+    /// tags, but belongs to its stack.
     pub fn owns(&self, tags: Option<&HashMap<String, String>>) -> bool {
         tags.is_some_and(|t| {
-            t.get(TAG_APP) == Some(&self.app) && t.get(TAG_STAGE) == Some(&self.stage)
+            t.get(TAG_APP) == Some(&self.app)
+                && t.get(TAG_STAGE) == Some(&self.stage)
+                && !t.contains_key(CLOUDFORMATION_TAG)
         })
     }
 
@@ -466,5 +472,8 @@ mod tests {
         let other = Target::new("shop", "prod").unwrap();
         assert!(!t.owns(Some(&other.tags())));
         assert!(!t.owns(None));
+        let mut stack = t.tags();
+        stack.insert(CLOUDFORMATION_TAG.into(), "arn:aws:cloudformation:…".into());
+        assert!(!t.owns(Some(&stack)), "a stack's resource is the stack's");
     }
 }
