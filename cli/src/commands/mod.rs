@@ -4,11 +4,18 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod deploy;
+mod remove;
 mod routes;
+mod stage;
+mod status;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
+        Command::Remove(args) => remove::run(&args),
+        Command::Status(args) => status::run(&args),
     }
 }
