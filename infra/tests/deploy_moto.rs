@@ -789,3 +789,132 @@ async fn figures_for_a_10_route_app() {
         again_stats.by_operation
     );
 }
+
+#[tokio::test]
+async fn configuration_changes_update_configuration_only() {
+    let moto = MotoServer::start();
+    let mut app = TestApp::new("demo", &ROUTES[..2]);
+    deploy::deploy(&clients(&moto).await, &app.desired("dev"))
+        .await
+        .unwrap();
+    if let Some(f) = app.manifest.routes[1].function.as_mut() {
+        f.memory_mb = 1024;
+        f.timeout_s = 20;
+    }
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    let f = "demo-api-post-create-dev".to_string();
+    assert_eq!(
+        plan.actions,
+        vec![
+            Action::UpdateFunctionConfiguration {
+                function: f.clone(),
+                fields: vec!["timeout", "memory"],
+            },
+            Action::PublishVersion {
+                function: f.clone()
+            },
+            Action::UpdateAlias {
+                function: f.clone(),
+                from: Some("1".into())
+            },
+        ]
+    );
+    assert_eq!(c.calls().stats().count("Lambda.UpdateFunctionCode"), 0);
+    let snap = snapshot(&c, "demo", "dev").await;
+    assert_deployed(&snap, &app, "dev");
+    assert_eq!(snap.functions[&f].memory, 1024);
+
+    // Environment from nextr.toml is configuration too.
+    let settings = deploy::DeploySettings {
+        stage: "dev".into(),
+        env: BTreeMap::from([("GREETING".into(), "hi".into())]),
+        ..Default::default()
+    };
+    let desired = deploy::Desired::load(app.dir(), &settings).unwrap();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &desired).await.unwrap();
+    // Each of the three functions: configuration, publish, alias.
+    assert_eq!(plan.actions.len(), 9, "{plan}");
+    assert_eq!(
+        c.calls()
+            .stats()
+            .count("Lambda.UpdateFunctionConfiguration"),
+        3
+    );
+    let (plan, _) = deploy::deploy(&clients(&moto).await, &desired)
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "{plan}");
+}
+
+#[tokio::test]
+async fn an_api_deleted_behind_nextrs_back_is_recreated_and_permissions_rescoped() {
+    let moto = MotoServer::start();
+    let app = TestApp::new("demo", &ROUTES[..2]);
+    let c = clients(&moto).await;
+    deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    let old = snapshot(&c, "demo", "dev").await.apis[0].id.clone();
+    c.apigw.delete_api().api_id(&old).send().await.unwrap();
+
+    let c = clients(&moto).await;
+    let (plan, applied) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.actions.contains(&Action::AddPermission {
+        function: "demo-api-hello-dev".into(),
+        replace: true
+    }));
+    assert_eq!(c.calls().stats().count("Lambda.RemovePermission"), 3);
+    assert_eq!(c.calls().stats().count("Lambda.CreateFunction"), 0);
+    let snap = snapshot(&c, "demo", "dev").await;
+    assert_ne!(snap.apis[0].id, old);
+    assert_eq!(applied.api_id.as_deref(), Some(snap.apis[0].id.as_str()));
+    assert_deployed(&snap, &app, "dev");
+}
+
+#[tokio::test]
+async fn a_given_role_is_used_and_no_role_is_created() {
+    let moto = MotoServer::start();
+    let app = TestApp::new("demo", &ROUTES[..1]);
+    let c = clients(&moto).await;
+    let arn = c
+        .iam
+        .create_role()
+        .role_name("my-own-role")
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_string();
+    let settings = deploy::DeploySettings {
+        stage: "dev".into(),
+        role_arn: Some(arn.clone()),
+        ..Default::default()
+    };
+    let desired = deploy::Desired::load(app.dir(), &settings).unwrap();
+    let c = clients(&moto).await;
+    deploy::deploy(&c, &desired).await.unwrap();
+    assert_eq!(c.calls().stats().count("IAM.CreateRole"), 0);
+    assert_eq!(c.calls().stats().count("IAM.GetRole"), 0);
+    let snap = snapshot(&c, "demo", "dev").await;
+    assert!(snap.role.is_none());
+    assert!(snap.functions.values().all(|f| f.role == arn));
+    let (plan, _) = deploy::deploy(&clients(&moto).await, &desired)
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    // remove leaves the user's role alone.
+    deploy::remove(&clients(&moto).await, &Target::new("demo", "dev").unwrap())
+        .await
+        .unwrap();
+    assert!(c
+        .iam
+        .get_role()
+        .role_name("my-own-role")
+        .send()
+        .await
+        .is_ok());
+}

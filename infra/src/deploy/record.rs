@@ -257,3 +257,63 @@ impl DeployRecord {
         drift
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> DeployRecord {
+        DeployRecord {
+            version: RECORD_VERSION,
+            app: "demo".into(),
+            stage: "dev".into(),
+            region: "us-east-1".into(),
+            deployed_at: "2026-01-01T00:00:00Z".into(),
+            checked_at: "2026-01-01T00:00:00Z".into(),
+            manifest_sha256: "00".repeat(32),
+            nextr_version: "0.1.0".into(),
+            api_id: Some("api1".into()),
+            url: None,
+            role_arn: None,
+            functions: vec![RecordFunction {
+                name: "demo-a-dev".into(),
+                page: Some("/api/a".into()),
+                route_keys: vec!["ANY /api/a".into()],
+                sha256: "ab".repeat(32),
+                code_sha256: "q6ur".into(),
+                live_version: Some("1".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn writes_atomically_and_reads_back() {
+        let dir = std::env::temp_dir().join(format!("nextr-record-{}", std::process::id()));
+        let path = DeployRecord::path(&dir, "dev");
+        assert_eq!(DeployRecord::read(&path).unwrap(), None);
+        record().write(&path).unwrap();
+        assert_eq!(DeployRecord::read(&path).unwrap(), Some(record()));
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+        fs::write(&path, "{ not json").unwrap();
+        assert!(matches!(
+            DeployRecord::read(&path),
+            Err(DeployError::Record { .. })
+        ));
+        DeployRecord::delete(&path).unwrap();
+        DeployRecord::delete(&path).unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn drift_names_what_changed() {
+        let observed = Observed::default();
+        let drift = record().drift(&observed);
+        assert!(drift.contains(&"function demo-a-dev (/api/a) is missing".to_string()));
+        assert!(drift.contains(&"the HTTP API is missing".to_string()));
+    }
+}
