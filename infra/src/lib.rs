@@ -1,7 +1,8 @@
 //! nextr-infra: turns the route manifest into AWS resources.
 //!
-//! This first piece maps route patterns to API Gateway HTTP API route keys; the conflict
-//! analysis, the deploy engine and the CloudFormation template build on it.
+//! Route patterns map to API Gateway HTTP API route keys (here); [`deploy`] puts a built app
+//! on AWS Lambda behind one HTTP API by plan and apply, idempotently; [`template`] renders
+//! the same resources as a CloudFormation template.
 
 pub mod deploy;
 pub mod template;

@@ -2,7 +2,7 @@
 //! API, by plan and apply.
 //!
 //! [`state`] reads what exists (by tags and names, reads only), [`plan`] compares it with
-//! what the manifest asks for ([`desired`]) and orders the actions, [`apply`] carries them
+//! what the manifest asks for ([`desired`]) and orders the actions, [`apply`](mod@apply) carries them
 //! out with the AWS SDK, [`record`] keeps `.nextr/deploy-<stage>.json` for `nextr status`.
 //! Because the plan is recomputed from AWS every time, deploy is idempotent and a re-run
 //! after an interruption finishes the job.
