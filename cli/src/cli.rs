@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Next.js-style API routes for Rust on AWS Lambda.
 #[derive(Debug, Parser)]
@@ -20,6 +20,11 @@ pub enum Command {
     ///
     /// Reads file names only (no compilation), so it is instant.
     Routes(RoutesArgs),
+    /// Build one Lambda bundle per route, and the route manifest, into `.nextr/`.
+    ///
+    /// Every route file becomes a `bootstrap` binary for `provided.al2023`, zipped
+    /// reproducibly; `.nextr/routes-manifest.json` lists the routes and their functions.
+    Build(BuildArgs),
     /// Deploy the built app to AWS Lambda behind one API Gateway HTTP API.
     ///
     /// Plans against what exists and changes only what differs: a second deploy with no
@@ -86,6 +91,34 @@ pub struct StatusArgs {
     /// App, stage and AWS target.
     #[command(flatten)]
     pub target: StageArgs,
+}
+
+/// `nextr build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The app's root: the folder holding `Cargo.toml` and `api/`.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Build with the dev profile: quicker to compile, slower to run.
+    #[arg(long)]
+    pub debug: bool,
+    /// The functions' CPU architecture (default: `architecture` in nextr.toml, else x86_64).
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchArg>,
+    /// Where to write the bundles and the manifest (default: <DIR>/.nextr).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--arch` values, spelled as Lambda spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchArg {
+    /// x86-64.
+    #[value(name = "x86_64")]
+    X86_64,
+    /// Graviton (aarch64).
+    #[value(name = "arm64")]
+    Arm64,
 }
 
 /// `nextr routes`.

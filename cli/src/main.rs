@@ -6,7 +6,6 @@ use clap::Parser;
 
 mod cli;
 mod commands;
-mod project;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

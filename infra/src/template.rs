@@ -18,8 +18,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::deploy::desired::{
-    ALIAS, API_STAGE, BASIC_EXECUTION_POLICY, DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, OUT_DIR,
-    TAG_APP, TAG_STAGE,
+    ALIAS, API_STAGE, BASIC_EXECUTION_POLICY, DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, TAG_APP,
+    TAG_STAGE,
 };
 
 /// The template's file name inside `.nextr/`.
@@ -30,6 +30,8 @@ pub const TEMPLATE_FILE: &str = "template.json";
 pub struct TemplateOptions {
     /// Environment variables of every function (nextr.toml's `[env]`).
     pub env: BTreeMap<String, String>,
+    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
+    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
     /// The default of the `Stage` parameter (`dev` when empty).
     pub default_stage: String,
 }
@@ -184,8 +186,12 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
             "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
             "Tags": tag_list
         });
-        if !options.env.is_empty() {
-            props["Environment"] = json!({ "Variables": options.env });
+        let mut env = options.env.clone();
+        if let Some(overrides) = e.page.and_then(|p| options.route_env.get(p)) {
+            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if !env.is_empty() {
+            props["Environment"] = json!({ "Variables": env });
         }
         // A Lambda version is immutable, so its logical id carries a digest of what it
         // runs: new code or configuration means a new version, and the alias moves to it.
@@ -197,7 +203,7 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
                 architecture(f.architecture),
                 f.timeout_s,
                 f.memory_mb,
-                options.env
+                env
             )
             .as_bytes(),
         );
@@ -336,13 +342,14 @@ pub fn to_json(manifest: &Manifest, options: &TemplateOptions) -> String {
     text
 }
 
-/// Writes `<app_dir>/.nextr/template.json` atomically; leaves an identical file untouched.
+/// Writes `<out_dir>/template.json` (`out_dir` is build's output folder, `.nextr/` by
+/// default) atomically; leaves an identical file untouched.
 pub fn write(
-    app_dir: &Path,
+    out_dir: &Path,
     manifest: &Manifest,
     options: &TemplateOptions,
 ) -> std::io::Result<PathBuf> {
-    let dir = app_dir.join(OUT_DIR);
+    let dir = out_dir.to_path_buf();
     let path = dir.join(TEMPLATE_FILE);
     let text = to_json(manifest, options);
     if fs::read_to_string(&path).is_ok_and(|old| old == text) {

@@ -918,3 +918,24 @@ async fn a_given_role_is_used_and_no_role_is_created() {
         .await
         .is_ok());
 }
+
+#[test]
+fn keys_and_limits_aws_would_refuse_stop_the_deploy_before_any_call() {
+    let mut app = TestApp::new("demo", &ROUTES[..2]);
+    app.manifest.routes[1].route_keys = vec!["ANY /api/{a}x".into()];
+    app.write_manifest();
+    let settings = deploy::DeploySettings {
+        stage: "dev".into(),
+        ..Default::default()
+    };
+    let err = deploy::Desired::load(app.dir(), &settings).unwrap_err();
+    assert!(matches!(err, DeployError::RouteKeys(_)), "{err}");
+    assert!(err.to_string().contains("ANY /api/{a}x"), "{err}");
+
+    let mut app = TestApp::new("demo", &ROUTES[..2]);
+    app.manifest.routes[0].config.max_duration = Some(60);
+    app.write_manifest();
+    let err = deploy::Desired::load(app.dir(), &settings).unwrap_err();
+    assert!(matches!(err, DeployError::Limits(_)), "{err}");
+    assert!(err.to_string().contains("/api/hello"), "{err}");
+}

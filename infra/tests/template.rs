@@ -19,6 +19,10 @@ const ROUTES: &[TestRoute<'static>] = &[
 fn options() -> TemplateOptions {
     TemplateOptions {
         env: BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]),
+        route_env: BTreeMap::from([(
+            "/api/hello".to_string(),
+            BTreeMap::from([("GREETING".to_string(), "hi".to_string())]),
+        )]),
         default_stage: "prod".to_string(),
     }
 }
@@ -33,7 +37,7 @@ fn snapshot() {
 fn passes_cfn_lint() {
     let app = TestApp::new("demo", ROUTES);
     for opts in [options(), TemplateOptions::default()] {
-        let path = template::write(app.dir(), &app.manifest, &opts).unwrap();
+        let path = template::write(&app.out_dir(), &app.manifest, &opts).unwrap();
         let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
         let out = lint.arg("--").arg(&path).output().unwrap();
         assert!(
@@ -114,11 +118,11 @@ fn new_code_means_a_new_version_of_that_function_only() {
 #[test]
 fn writing_is_idempotent() {
     let app = TestApp::new("demo", ROUTES);
-    let path = template::write(app.dir(), &app.manifest, &options()).unwrap();
+    let path = template::write(&app.out_dir(), &app.manifest, &options()).unwrap();
     let first = std::fs::read_to_string(&path).unwrap();
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    template::write(app.dir(), &app.manifest, &options()).unwrap();
+    template::write(&app.out_dir(), &app.manifest, &options()).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
     assert_eq!(
         std::fs::metadata(&path).unwrap().modified().unwrap(),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use nextr_infra::deploy::{self, AwsClients, DeployRecord, DeploySettings, Desired};
+use nextr_infra::deploy::{self, AwsClients, DeployRecord, Desired};
 
 use crate::cli::DeployArgs;
 use crate::commands::stage;
@@ -13,11 +13,7 @@ use crate::commands::stage;
 /// Runs `nextr deploy`.
 pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let resolved = stage::resolve(&args.target)?;
-    let settings = DeploySettings {
-        stage: resolved.stage.clone(),
-        role_arn: args.role.clone(),
-        env: resolved.env.clone(),
-    };
+    let settings = resolved.settings(args.role.clone());
     let desired = Desired::load(&resolved.dir, &settings)?;
     // Before any AWS call: never upload something other than what was built.
     desired.verify_bundles()?;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod build;
 mod deploy;
 mod remove;
 mod routes;
@@ -14,6 +15,7 @@ mod status;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&args),
+        Command::Build(args) => build::run(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Remove(args) => remove::run(&args),
         Command::Status(args) => status::run(&args),

@@ -7,7 +7,7 @@ use nextr::routing::{Resolution, RouteTable};
 use serde_json::json;
 
 use crate::cli::RoutesArgs;
-use crate::project;
+use nextr_cli::project;
 
 /// Runs `nextr routes`.
 pub fn run(args: &RoutesArgs) -> anyhow::Result<ExitCode> {

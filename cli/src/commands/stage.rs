@@ -6,8 +6,10 @@ use std::fs;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use nextr_infra::deploy::{Action, CallLog, CallStats, Change, ConnectOptions, Interrupt, Plan};
-use serde::Deserialize;
+use nextr_cli::project::{AppConfig, AppConfigError};
+use nextr_infra::deploy::{
+    Action, CallLog, CallStats, Change, ConnectOptions, DeploySettings, Interrupt, Plan,
+};
 
 use crate::cli::StageArgs;
 
@@ -22,22 +24,8 @@ const ABORT_HOOK: &str = "NEXTR_TEST_ABORT_AFTER_MUTATIONS";
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
     /// nextr.toml could not be read.
-    #[error("cannot read {}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// nextr.toml is not valid.
-    #[error("{}: {message}", .path.display())]
-    Toml {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        message: String,
-    },
+    #[error(transparent)]
+    Config(#[from] AppConfigError),
     /// A destructive change needs `--yes` when nobody can be asked.
     #[error("{what} deletes {count} resource(s) and stdin is not a terminal, so nextr cannot ask: re-run with --yes to confirm")]
     NeedsYes {
@@ -51,15 +39,6 @@ pub enum StageError {
     Runtime(#[source] std::io::Error),
 }
 
-/// The keys of nextr.toml that deploy uses; the rest of the file belongs to other commands.
-#[derive(Debug, Default, Deserialize)]
-struct NextrToml {
-    region: Option<String>,
-    stage: Option<String>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-}
-
 /// Everything `deploy`, `remove` and `status` need to know about where the app goes.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -69,33 +48,44 @@ pub struct Resolved {
     pub stage: String,
     /// Region and endpoint.
     pub connect: ConnectOptions,
-    /// Environment variables of every function.
+    /// Environment variables of every function, and per route page.
     pub env: BTreeMap<String, String>,
+    /// Per route page, variables over `env`.
+    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Resolved {
+    /// Deploy settings for this stage.
+    pub fn settings(&self, role_arn: Option<String>) -> DeploySettings {
+        DeploySettings {
+            stage: self.stage.clone(),
+            role_arn,
+            env: self.env.clone(),
+            route_env: self.route_env.clone(),
+        }
+    }
 }
 
 /// Reads nextr.toml (when there is one) under the command-line flags.
 pub fn resolve(args: &StageArgs) -> Result<Resolved, StageError> {
-    let path = args.dir.join("nextr.toml");
-    let toml = match fs::read_to_string(&path) {
-        Ok(text) => toml::from_str::<NextrToml>(&text).map_err(|e| StageError::Toml {
-            path: path.clone(),
-            message: e.to_string().trim_end().to_string(),
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => NextrToml::default(),
-        Err(source) => return Err(StageError::Io { path, source }),
-    };
+    let config = AppConfig::load(&args.dir)?;
     Ok(Resolved {
         dir: args.dir.clone(),
         stage: args
             .stage
             .clone()
-            .or(toml.stage)
+            .or(config.stage)
             .unwrap_or_else(|| DEFAULT_STAGE.to_string()),
         connect: ConnectOptions {
-            region: args.region.clone().or(toml.region),
+            region: args.region.clone().or(config.region),
             endpoint_url: args.endpoint_url.clone(),
         },
-        env: toml.env,
+        env: config.env,
+        route_env: config
+            .routes
+            .into_iter()
+            .map(|(page, settings)| (page, settings.env))
+            .collect(),
     })
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use nextr_infra::deploy::{
-    observe, plan_deploy, AwsClients, DeployRecord, DeploySettings, Desired, RoleChoice, Target,
+    observe, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
 };
 
 use crate::cli::StatusArgs;
@@ -18,11 +18,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let mut resolved = stage::resolve(&args.target)?;
     let record_path = stage::record_path(&resolved.dir, &resolved.stage);
     let record = DeployRecord::read(&record_path)?;
-    let settings = DeploySettings {
-        stage: resolved.stage.clone(),
-        role_arn: None,
-        env: resolved.env.clone(),
-    };
+    let settings = resolved.settings(None);
     // A missing or unbuilt manifest still leaves the record and AWS to compare.
     let desired = Desired::load(&resolved.dir, &settings);
     let app = match (&desired, &record) {

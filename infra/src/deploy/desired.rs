@@ -155,6 +155,19 @@ pub struct DeploySettings {
     pub role_arn: Option<String>,
     /// Environment variables of every function (nextr.toml's `[env]`).
     pub env: BTreeMap<String, String>,
+    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
+    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl DeploySettings {
+    /// The environment of one route's function (`None`: the fallback).
+    pub fn env_for(&self, page: Option<&str>) -> BTreeMap<String, String> {
+        let mut env = self.env.clone();
+        if let Some(overrides) = page.and_then(|p| self.route_env.get(p)) {
+            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        env
+    }
 }
 
 /// The execution role: created by deploy, or given.
@@ -280,8 +293,12 @@ impl Desired {
                 name: target.role_name(),
             },
         };
+        // Test servers accept keys and sizes AWS refuses: check both before any call.
+        crate::route_keys::validate_manifest(manifest).map_err(|errors| {
+            DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
+        })?;
+        crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
         let mut functions = Vec::new();
-        let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
         for route in &manifest.routes {
             let function = route
                 .function
@@ -289,15 +306,6 @@ impl Desired {
                 .ok_or_else(|| DeployError::NotBuilt {
                     page: route.page.clone(),
                 })?;
-            for key in &route.route_keys {
-                if let Some(first) = claimed.insert(key, &route.page) {
-                    return Err(DeployError::DuplicateRouteKey {
-                        key: key.clone(),
-                        first: first.to_string(),
-                        second: route.page.clone(),
-                    });
-                }
-            }
             functions.push(desired_function(
                 &target,
                 function,
@@ -395,7 +403,7 @@ fn desired_function(
             architecture: function.architecture,
             timeout_s: function.timeout_s,
             memory_mb: function.memory_mb,
-            env: settings.env.clone(),
+            env: settings.env_for(page),
             description,
         },
     })
@@ -463,6 +471,22 @@ mod tests {
             Target::new("a/b", "dev"),
             Err(DeployError::InvalidApp(_))
         ));
+    }
+
+    #[test]
+    fn route_env_goes_over_the_app_env() {
+        let settings = DeploySettings {
+            env: BTreeMap::from([("A".into(), "1".into()), ("B".into(), "1".into())]),
+            route_env: BTreeMap::from([(
+                "/api/x".into(),
+                BTreeMap::from([("B".into(), "2".into())]),
+            )]),
+            ..DeploySettings::default()
+        };
+        assert_eq!(settings.env_for(Some("/api/x"))["B"], "2");
+        assert_eq!(settings.env_for(Some("/api/x"))["A"], "1");
+        assert_eq!(settings.env_for(Some("/api/y"))["B"], "1");
+        assert_eq!(settings.env_for(None)["B"], "1");
     }
 
     #[test]

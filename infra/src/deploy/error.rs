@@ -27,16 +27,12 @@ pub enum DeployError {
         /// Missing, unreadable or changed.
         reason: String,
     },
-    /// Two routes of the manifest claim one API Gateway route key.
-    #[error("route key `{key}` is claimed by both {first} and {second}")]
-    DuplicateRouteKey {
-        /// The key.
-        key: String,
-        /// One route.
-        first: String,
-        /// The other.
-        second: String,
-    },
+    /// Route keys API Gateway would refuse (every problem, one per line).
+    #[error("the manifest's route keys are not valid for API Gateway:{0}")]
+    RouteKeys(String),
+    /// The app exceeds Lambda's or API Gateway's limits.
+    #[error(transparent)]
+    Limits(#[from] crate::limits::LimitErrors),
     /// The stage name cannot be part of AWS resource names.
     #[error("invalid stage name `{0}`: use 1 to 16 lowercase letters, digits or `-`, starting with a letter or digit")]
     InvalidStage(String),

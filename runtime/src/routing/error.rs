@@ -41,6 +41,11 @@ pub enum RouteError {
     /// `[...]` or `[[...]]` with no name.
     #[error("The dynamic segment \"{0}\" has no parameter name.")]
     EmptyParamName(String),
+    /// nextr: a segment with a parameter inside it (`post-[id]`, `[id].json`) in a route that is
+    /// dynamic. Next matches such a segment as that parameter with a literal prefix and suffix
+    /// (only in dynamic routes; in a static route it is literal text); nextr does not.
+    #[error("The segment '{0}' has a parameter inside it ('{1}'): in a dynamic route Next.js matches it as that parameter with a literal prefix or suffix, which nextr does not support; rename it or make the whole segment '[{1}]'.")]
+    ParamInsideSegment(String, String),
     /// nextr: two files that resolve to the same route.
     #[error("duplicate route \"{0}\": more than one file resolves to it; keep one of them.")]
     Duplicate(String),

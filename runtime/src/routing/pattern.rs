@@ -149,6 +149,23 @@ pub(crate) fn classify_segment(raw: &str) -> Result<SegmentSyntax, RouteError> {
     }
 }
 
+/// The parameter name Next's `PARAMETER_PATTERN` finds inside a literal segment such as
+/// `post-[id]` or `[id].json` (a `[`, at least one character, then `]`); `None` for `[]` and
+/// for segments without brackets.
+pub(crate) fn param_inside_segment(segment: &str) -> Option<&str> {
+    let open = segment.find('[')?;
+    let after = &segment[open + 1..];
+    if let Some(rest) = after.strip_prefix('[') {
+        if let Some(close) = rest.find(']') {
+            if rest[close + 1..].starts_with(']') {
+                return Some(&after[..close + 2]);
+            }
+        }
+    }
+    let close = after.find(']')?;
+    (close > 0).then(|| &after[..close])
+}
+
 /// Removes what JavaScript's `\W` matches, as Next does to compare slug names.
 pub(crate) fn word_chars(s: &str) -> String {
     s.chars()
@@ -285,6 +302,24 @@ impl RoutePattern {
     /// on a single value, catch-alls split on `/` first (so `%2F` stays inside a value), an
     /// optional catch-all of exactly `["index"]` treated as absent.
     pub fn decode_params(&self, captures: &[RawCapture<'_>]) -> Result<Params, MalformedEscape> {
+        self.decode(captures, true)
+    }
+
+    /// Like [`RoutePattern::decode_params`] but an optional catch-all of `["index"]` is kept:
+    /// what Next's matcher gives for a request of the literal pattern string, which it does not
+    /// normalise.
+    pub(crate) fn decode_raw_params(
+        &self,
+        captures: &[RawCapture<'_>],
+    ) -> Result<Params, MalformedEscape> {
+        self.decode(captures, false)
+    }
+
+    fn decode(
+        &self,
+        captures: &[RawCapture<'_>],
+        drop_index: bool,
+    ) -> Result<Params, MalformedEscape> {
         let mut params = Params::default();
         for (param, capture) in self.params().zip(captures) {
             let value = match capture {
@@ -295,7 +330,8 @@ impl RoutePattern {
                         .iter()
                         .map(|r| decode_uri_component(r))
                         .collect::<Result<Vec<_>, _>>()?;
-                    if param.kind == ParamKind::OptionalCatchAll
+                    if drop_index
+                        && param.kind == ParamKind::OptionalCatchAll
                         && decoded.len() == 1
                         && decoded[0] == "index"
                     {

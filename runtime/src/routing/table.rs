@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::error::{RouteError, TreeError, TreeProblem};
 use super::pattern::{
-    check_repeated_slug, classify_segment, page_for_file, Param, RouteKind, RoutePattern,
-    SegmentSyntax,
+    check_repeated_slug, classify_segment, decode_uri_component, page_for_file,
+    param_inside_segment, Param, ParamKind, RouteKind, RoutePattern, Segment, SegmentSyntax,
 };
 use super::query::{Query, Value};
 use super::target::{encode_uri_component, normalize, Normalized};
@@ -63,6 +63,10 @@ struct Node {
     dynamic: Option<(Slug, Box<Node>)>,
     catch_all: Option<(Slug, Box<Node>)>,
     optional: Option<(Slug, Box<Node>)>,
+    /// The first file with a literal `[]` segment here. Next's tree builder takes `[]` for a
+    /// dynamic slot named `""` (so `[]` next to `[x]` is "different slug names"), while its
+    /// matcher treats it as literal text.
+    empty_slug: Option<usize>,
 }
 
 /// The validated set of routes of one app, in Next's precedence order (`getSortedRoutes`).
@@ -110,7 +114,13 @@ impl RouteTable {
             by_page.insert(page, idx);
             match insert(&mut root, page, idx) {
                 Ok(()) => match RoutePattern::parse(page) {
-                    Ok(p) => patterns[idx] = Some(p),
+                    Ok(p) => match inner_param(&p) {
+                        None => patterns[idx] = Some(p),
+                        Some(error) => problems.push(TreeProblem {
+                            files: vec![file.clone()],
+                            error,
+                        }),
+                    },
                     Err(error) => problems.push(TreeProblem {
                         files: vec![file.clone()],
                         error,
@@ -208,6 +218,18 @@ impl RouteTable {
     }
 }
 
+/// A literal segment of a dynamic route that Next would match as a parameter (`post-[id]`).
+fn inner_param(pattern: &RoutePattern) -> Option<RouteError> {
+    if !pattern.is_dynamic() {
+        return None;
+    }
+    pattern.segments().iter().find_map(|segment| match segment {
+        Segment::Static(s) => param_inside_segment(s)
+            .map(|name| RouteError::ParamInsideSegment(s.clone(), name.to_owned())),
+        _ => None,
+    })
+}
+
 /// The result of resolving a request target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution<'t> {
@@ -268,8 +290,13 @@ use super::pattern::MalformedEscape;
 /// Matches a normalised pathname (see [`normalize`]) against one pattern and builds Next's
 /// `req.query` and `req.url`. `None` when the pattern does not match.
 ///
-/// `literal` says the pathname was found as the exact pattern string (`/post/[pid]`), where
-/// Next lets same-named query values supply the params and interpolates them into `req.url`.
+/// `literal` says the pathname was found as the exact pattern string (`/post/[pid]`). Next's
+/// router then hands the route no params, and its route module (`prepare` in
+/// `route-module.ts`) takes them from same-named query keys when *every* required one is there
+/// (`?pid=foo` → `pid: "foo"`, the placeholder in `req.url` replaced by the value), and from the
+/// path otherwise (`pid: "[pid]"`). For an ordinary match, any placeholder spelled in the
+/// request path (`/post-[id]/x`) is replaced in `req.url` by the encoded param, as Next's
+/// `interpolateDynamicPath` does.
 pub fn complete(
     pattern: &RoutePattern,
     pathname: &str,
@@ -278,71 +305,209 @@ pub fn complete(
 ) -> Option<Result<Matched, MalformedEscape>> {
     let segments = path_segments(pathname);
     let captures = pattern.match_segments(&segments)?;
-    let mut params = match pattern.decode_params(&captures) {
-        Ok(p) => p,
-        Err(e) => return Some(Err(e)),
-    };
     let mut query = Query::parse_public(raw_query);
-    let mut url = pathname.to_owned();
-    if literal && pattern.is_dynamic() {
-        let mut from_query = false;
-        for param in pattern.params() {
-            if let Some(v) = query.get(&param.name) {
-                let value = match (param.kind, v) {
-                    (super::ParamKind::Single, v) => Value::One(v.first().unwrap_or("").into()),
-                    (_, Value::One(s)) => Value::Many(s.split('/').map(str::to_owned).collect()),
-                    (_, many) => many.clone(),
-                };
-                match params.0.iter_mut().find(|(k, _)| *k == param.name) {
-                    Some((_, existing)) => *existing = value,
-                    None => params.0.push((param.name.clone(), value)),
+    if !pattern.is_dynamic() {
+        let mut url = pathname.to_owned();
+        push_search(&mut url, &query.to_search_string(|_| false));
+        return Some(Ok(Matched { query, url }));
+    }
+    // `req.url` loses the query keys named like params (`normalizeCdnUrl`), before anything else.
+    let search = query.to_search_string(|k| pattern.params().any(|p| p.name == k));
+    let params: Vec<Param> = pattern.params().collect();
+    let (params_out, url_path) = if literal {
+        let from_path = match pattern.decode_raw_params(&captures) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        match normalize_dynamic_params(&params, &mut query) {
+            Some(from_query) => {
+                let url_path = interpolate(pathname, &params, |name| query.get(name).cloned());
+                for p in &params {
+                    query.remove(&p.name);
                 }
-                from_query = true;
+                (from_query, url_path)
             }
+            None => (from_path, interpolate(pathname, &params, |_| None)),
         }
-        if from_query {
-            url = interpolate(pattern, &params);
-        }
-    }
-    let search = if pattern.is_dynamic() {
-        query.to_search_string(|k| pattern.params().any(|p| p.name == k))
     } else {
-        query.to_search_string(|_| false)
+        let from_path = match pattern.decode_params(&captures) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let query_valid = normalize_dynamic_params(&params, &mut query).is_some();
+        let url_path = if !pathname.contains('[') {
+            pathname.to_owned()
+        } else if normalize_dynamic_params(&params, &mut from_path.clone()).is_some() {
+            interpolate(pathname, &params, |name| from_path.get(name).cloned())
+        } else if query_valid {
+            interpolate(pathname, &params, |name| query.get(name).cloned())
+        } else {
+            interpolate(pathname, &params, |_| None)
+        };
+        (from_path, url_path)
     };
-    if !search.is_empty() {
-        url.push('?');
-        url.push_str(&search);
-    }
-    for (name, value) in params.0 {
+    let mut url = url_path;
+    push_search(&mut url, &search);
+    for (name, value) in params_out.0 {
         query.set(name, value);
     }
     Some(Ok(Matched { query, url }))
 }
 
-/// Next's `interpolateDynamicPath`: each placeholder replaced by its encoded value.
-fn interpolate(pattern: &RoutePattern, params: &super::Params) -> String {
-    let mut out = String::new();
-    for segment in pattern.segments() {
-        let piece = match segment.param() {
-            None => segment.as_written().into_owned(),
-            Some(p) => match params.get(&p.name) {
-                Some(Value::One(v)) => encode_uri_component(v),
-                Some(Value::Many(vs)) => vs
-                    .iter()
-                    .map(|v| encode_uri_component(v))
-                    .collect::<Vec<_>>()
-                    .join("/"),
-                None => String::new(),
-            },
+fn push_search(url: &mut String, search: &str) {
+    if !search.is_empty() {
+        url.push('?');
+        url.push_str(search);
+    }
+}
+
+/// Where Next's `normalizeDynamicRouteParams` reads values from: the query object, or the
+/// params of a route match.
+trait ParamSource {
+    fn value(&self, key: &str) -> Option<&Value>;
+    fn delete(&mut self, key: &str);
+}
+
+impl ParamSource for Query {
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+    fn delete(&mut self, key: &str) {
+        self.remove(key);
+    }
+}
+
+impl ParamSource for super::Params {
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+    fn delete(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
+}
+
+/// Next's `normalizeDynamicRouteParams(source, ignoreMissingOptional = true)`: the params are
+/// valid when every required one is present and none is its own placeholder (`[id]`, also once
+/// to three times percent-encoded); an optional catch-all that is empty, `index` or its
+/// placeholder is deleted from the source; a string for a catch-all is split on `/`; empty
+/// strings are left out. `None` when not valid.
+fn normalize_dynamic_params(
+    params: &[Param],
+    source: &mut impl ParamSource,
+) -> Option<super::Params> {
+    let mut out = super::Params::default();
+    for param in params {
+        let placeholder = placeholder(param);
+        let value = source.value(&param.name).map(|v| match v {
+            Value::One(s) => Value::One(normalize_rsc_url(s)),
+            Value::Many(vs) => Value::Many(vs.iter().map(|s| normalize_rsc_url(s)).collect()),
+        });
+        let optional = param.kind == ParamKind::OptionalCatchAll;
+        let is_default = value.as_ref().is_some_and(|v| {
+            v.all()
+                .iter()
+                .any(|s| is_placeholder_value(s, &placeholder))
+        });
+        if is_default || (value.is_none() && !optional) {
+            return None;
+        }
+        let value = match value {
+            Some(v) if optional && is_empty_optional(&v, &placeholder) => {
+                source.delete(&param.name);
+                None
+            }
+            v => v,
         };
-        if piece.is_empty() {
+        let value = match value {
+            Some(Value::One(s)) if param.kind != ParamKind::Single && !s.is_empty() => {
+                Some(Value::Many(s.split('/').map(str::to_owned).collect()))
+            }
+            v => v,
+        };
+        match value {
+            None => {}
+            Some(Value::One(s)) if s.is_empty() => {}
+            Some(v) => out.0.push((param.name.clone(), v)),
+        }
+    }
+    Some(out)
+}
+
+/// The value a route's own pattern string gives a param: `[id]`, `[...slug]`, `[[...slug]]`.
+fn placeholder(param: &Param) -> String {
+    match param.kind {
+        ParamKind::Single => format!("[{}]", param.name),
+        ParamKind::CatchAll => format!("[...{}]", param.name),
+        ParamKind::OptionalCatchAll => format!("[[...{}]]", param.name),
+    }
+}
+
+fn is_empty_optional(value: &Value, placeholder: &str) -> bool {
+    match value {
+        Value::One(s) => s.is_empty() || s == "index" || s == placeholder,
+        Value::Many(vs) => vs.len() == 1 && (vs[0] == "index" || vs[0] == placeholder),
+    }
+}
+
+/// Next's `isDefaultValueMatch`: equal to the placeholder as is or after up to two rounds of
+/// lenient percent-decoding.
+fn is_placeholder_value(candidate: &str, placeholder: &str) -> bool {
+    if candidate.is_empty() {
+        return false;
+    }
+    let mut current = normalize_rsc_url(candidate);
+    for _ in 0..3 {
+        if current == placeholder {
+            return true;
+        }
+        match decode_uri_component(&current) {
+            Ok(decoded) if decoded != current => current = decoded,
+            _ => break,
+        }
+    }
+    false
+}
+
+/// Next's `normalizeRscURL`: the first `.rsc` that ends the value or precedes a `?` is removed.
+fn normalize_rsc_url(value: &str) -> String {
+    let mut from = 0;
+    while let Some(i) = value[from..].find(".rsc") {
+        let at = from + i;
+        let rest = &value[at + 4..];
+        if rest.is_empty() || rest.starts_with('?') {
+            return format!("{}{}", &value[..at], rest);
+        }
+        from = at + 1;
+    }
+    value.to_owned()
+}
+
+/// Next's `interpolateDynamicPath`: every placeholder of the route's params spelled in the
+/// pathname (`[id]`, `[...slug]`, `[[...slug]]`) replaced by its encoded value; an absent or
+/// empty value leaves a required placeholder alone and removes an optional one.
+fn interpolate(
+    pathname: &str,
+    params: &[Param],
+    value_of: impl Fn(&str) -> Option<Value>,
+) -> String {
+    let mut out = pathname.to_owned();
+    for param in params {
+        let placeholder = placeholder(param);
+        if !out.contains(&placeholder) {
             continue;
         }
-        out.push('/');
-        out.push_str(&piece);
-    }
-    if out.is_empty() {
-        out.push('/');
+        let encoded = match value_of(&param.name) {
+            Some(Value::One(v)) => encode_uri_component(&v),
+            Some(Value::Many(vs)) => vs
+                .iter()
+                .map(|v| encode_uri_component(v))
+                .collect::<Vec<_>>()
+                .join("/"),
+            None => String::new(),
+        };
+        if !encoded.is_empty() || param.kind == ParamKind::OptionalCatchAll {
+            out = out.replace(&placeholder, &encoded);
+        }
     }
     out
 }
@@ -415,8 +580,20 @@ fn insert(root: &mut Node, page: &str, idx: usize) -> Result<(), InsertError> {
             check_repeated_slug(slugs, name).map_err(|e| (e, vec![]))
         };
         node = match syntax {
+            SegmentSyntax::Static if raw == "[]" => {
+                check(&node.dynamic, "", &slugs)?;
+                slugs.push(String::new());
+                node.empty_slug.get_or_insert(idx);
+                node.statics.entry(raw.to_owned()).or_default()
+            }
             SegmentSyntax::Static => node.statics.entry(raw.to_owned()).or_default(),
             SegmentSyntax::Dynamic(name) => {
+                if let Some(file) = node.empty_slug {
+                    return Err((
+                        RouteError::DifferentSlugNames(String::new(), name),
+                        vec![file],
+                    ));
+                }
                 check(&node.dynamic, &name, &slugs)?;
                 slugs.push(name.clone());
                 &mut node
@@ -498,8 +675,13 @@ fn smoosh(
         }
         out.push(r);
     }
+    // `[]` is ordered where Next's tree puts it: in the dynamic slot, after the static names.
     let mut keys: Vec<&String> = node.statics.keys().collect();
-    keys.sort_by(|a, b| utf16_cmp(a, b));
+    keys.sort_by(|a, b| {
+        (*a == "[]")
+            .cmp(&(*b == "[]"))
+            .then_with(|| utf16_cmp(a, b))
+    });
     for key in keys {
         smoosh(
             &node.statics[key],

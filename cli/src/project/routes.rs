@@ -1,38 +1,12 @@
-//! The user's app on disk: finding `api/` and reading route file names.
+//! Route files on disk: finding `api/` and reading route file names.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nextr::routing::{RouteTable, TreeError};
+use nextr::routing::RouteTable;
 
-/// Why an app's routes could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectError {
-    /// DIR has no `api/` folder.
-    #[error("no `api/` folder in {}: nextr looks for route files under <DIR>/api", .0.display())]
-    NoApiDir(PathBuf),
-    /// A folder could not be read.
-    #[error("cannot read {}", .path.display())]
-    Io {
-        /// The path at fault.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A file or folder name is not UTF-8, so it cannot be part of a URL.
-    #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", .0.display())]
-    NotUtf8(PathBuf),
-    /// The route tree breaks Next's rules.
-    #[error("{} in {}", .error, .api.display())]
-    Tree {
-        /// The `api/` folder.
-        api: PathBuf,
-        /// Every problem.
-        error: TreeError,
-    },
-}
+use super::ProjectError;
 
 /// Every file under `<root>/api`, relative to `root`, `/`-separated, sorted.
 ///

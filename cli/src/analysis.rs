@@ -1,0 +1,128 @@
+//! Route-file analysis: each route file is parsed with `syn` (never compiled) to check its
+//! `handler` and to read its `config!`, so that mistakes are reported at once, with a code
+//! frame, for every file — before a build that would stop at the first.
+
+use std::path::Path;
+
+use nextr::config::RouteConfig;
+use nextr::routing::RouteTable;
+use syn::spanned::Spanned;
+use syn::Item;
+
+mod config;
+mod diagnostic;
+mod handler;
+
+pub use config::{BODY_PARSER_KEYS, CONFIG_KEYS};
+pub use diagnostic::{AnalysisReport, Problem, RouteDiagnostic, SourceFile};
+pub use handler::EXPECTED as EXPECTED_HANDLER;
+
+/// What the build takes from one route file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteAnalysis {
+    /// The file relative to the app root (`api/post/[pid].rs`).
+    pub file: String,
+    /// The configuration declared by `config!` (the defaults without one).
+    pub config: RouteConfig,
+    /// True when the file invokes `config!`, so the generated `main` calls `route::config()`.
+    pub declares_config: bool,
+}
+
+/// Analyses one route file's text; `file` names it in diagnostics.
+pub fn analyze_source(file: &str, text: &str) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
+    let source = SourceFile::new(file, text);
+    let mut out = Vec::new();
+    let parsed = match syn::parse_file(&source.text) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let message = match e.to_string() {
+                // proc-macro2's lexer error says nothing about the cause.
+                m if m == "cannot parse string into token stream" => {
+                    "a delimiter (`(`, `[`, `{`), string or block comment is not closed".to_owned()
+                }
+                m => m,
+            };
+            out.push(RouteDiagnostic::at(
+                &source,
+                Problem::Syntax(message),
+                source.range(e.span()),
+                "here",
+            ));
+            return Err(out);
+        }
+    };
+
+    let mut config = RouteConfig::default();
+    let mut first_config: Option<proc_macro2::Span> = None;
+    for item in &parsed.items {
+        let Item::Macro(m) = item else { continue };
+        if !config::is_config_macro(&m.mac) {
+            continue;
+        }
+        let span = m.mac.path.span();
+        match first_config {
+            None => {
+                first_config = Some(span);
+                config = config::read(&source, &m.mac, &mut out);
+            }
+            Some(first) => out.push(
+                RouteDiagnostic::at(
+                    &source,
+                    Problem::ConfigRepeated,
+                    source.range(span),
+                    "again here",
+                )
+                .with_label(source.range(first), "first here")
+                .with_help("merge the keys into one `config!`"),
+            ),
+        }
+    }
+    handler::check(&source, &parsed.items, &mut out);
+
+    if !out.is_empty() {
+        out.sort_by_key(|d| (d.line, d.column));
+        return Err(out);
+    }
+    Ok(RouteAnalysis {
+        file: file.to_owned(),
+        config,
+        declares_config: first_config.is_some(),
+    })
+}
+
+/// Analyses every route of the app at `root`, in the table's order, collecting the problems
+/// of all files into one report.
+pub fn analyze_routes(
+    root: &Path,
+    table: &RouteTable,
+) -> Result<Vec<RouteAnalysis>, AnalysisReport> {
+    let mut analyses = Vec::new();
+    let mut diagnostics = Vec::new();
+    for route in table.routes() {
+        let result = match std::fs::read(root.join(&route.file)) {
+            Err(e) => Err(vec![RouteDiagnostic::whole_file(
+                &route.file,
+                Problem::Unreadable(e.to_string()),
+            )]),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => analyze_source(&route.file, &text),
+                Err(_) => Err(vec![RouteDiagnostic::whole_file(
+                    &route.file,
+                    Problem::Unreadable("the file is not valid UTF-8".into()),
+                )]),
+            },
+        };
+        match result {
+            Ok(a) => analyses.push(a),
+            Err(mut d) => diagnostics.append(&mut d),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(analyses)
+    } else {
+        Err(AnalysisReport { diagnostics })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,477 @@
+//! The `config!` invocation of a route file, read with the grammar documented in
+//! `nextr::config`: literal `key: value` pairs, each key at most once.
+
+use std::collections::HashMap;
+
+use nextr::config::{parse_bytes, BodyParser, Disabled, ResponseLimit, RouteConfig, SizeLimit};
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
+
+use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
+use crate::manifest::{MEMORY_RANGE_MB, TIMEOUT_RANGE_S};
+
+/// The keys of `config!`.
+pub const CONFIG_KEYS: &[&str] = &[
+    "max_duration",
+    "memory",
+    "body_parser",
+    "response_limit",
+    "external_resolver",
+];
+
+/// The keys of `body_parser: { … }`.
+pub const BODY_PARSER_KEYS: &[&str] = &["size_limit"];
+
+/// True when a macro path names the config macro: `config!`, `nextr::config!`.
+pub fn is_config_macro(mac: &Macro) -> bool {
+    let segments: Vec<String> = mac
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match segments.as_slice() {
+        [only] => only == "config",
+        [krate, name] => krate == "nextr" && name == "config",
+        _ => false,
+    }
+}
+
+struct Entry {
+    key: Ident,
+    value: Value,
+}
+
+enum Value {
+    Int {
+        digits: String,
+        negative: bool,
+        span: Span,
+    },
+    Str {
+        value: String,
+        span: Span,
+    },
+    Bool {
+        value: bool,
+        span: Span,
+    },
+    Table {
+        entries: Vec<Entry>,
+        span: Span,
+    },
+    Other {
+        what: &'static str,
+        literal: bool,
+        span: Span,
+    },
+}
+
+impl Value {
+    fn span(&self) -> Span {
+        match self {
+            Value::Int { span, .. }
+            | Value::Str { span, .. }
+            | Value::Bool { span, .. }
+            | Value::Table { span, .. }
+            | Value::Other { span, .. } => *span,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Value::Int { .. } => "an integer",
+            Value::Str { .. } => "a string",
+            Value::Bool { .. } => "a boolean",
+            Value::Table { .. } => "a `{ … }` table",
+            Value::Other { what, .. } => what,
+        }
+    }
+}
+
+fn parse_entries(input: ParseStream<'_>) -> syn::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    while !input.is_empty() {
+        let key = input.call(Ident::parse_any)?;
+        input.parse::<Token![:]>()?;
+        let value = parse_value(input)?;
+        entries.push(Entry { key, value });
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(entries)
+}
+
+fn parse_value(input: ParseStream<'_>) -> syn::Result<Value> {
+    if input.peek(token::Brace) {
+        let content;
+        let brace = braced!(content in input);
+        let entries = parse_entries(&content)?;
+        return Ok(Value::Table {
+            entries,
+            span: brace.span.join(),
+        });
+    }
+    let expr: Expr = input.parse()?;
+    let span = expr.span();
+    Ok(match expr {
+        Expr::Lit(l) => literal(l.lit, false, span),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match *u.expr {
+            Expr::Lit(l) => literal(l.lit, true, span),
+            _ => Value::Other {
+                what: "an expression",
+                literal: false,
+                span,
+            },
+        },
+        Expr::Path(_) => Value::Other {
+            what: "a name",
+            literal: false,
+            span,
+        },
+        _ => Value::Other {
+            what: "an expression",
+            literal: false,
+            span,
+        },
+    })
+}
+
+fn literal(lit: Lit, negative: bool, span: Span) -> Value {
+    let other = |what| Value::Other {
+        what,
+        literal: true,
+        span,
+    };
+    match lit {
+        Lit::Int(i) => Value::Int {
+            digits: i.base10_digits().to_owned(),
+            negative,
+            span,
+        },
+        Lit::Float(_) => other("a decimal number"),
+        _ if negative => other("a negated literal"),
+        Lit::Str(s) => Value::Str {
+            value: s.value(),
+            span,
+        },
+        Lit::Bool(b) => Value::Bool {
+            value: b.value,
+            span,
+        },
+        Lit::Char(_) => other("a character"),
+        Lit::ByteStr(_) | Lit::CStr(_) => other("a byte string"),
+        Lit::Byte(_) => other("a byte"),
+        _ => other("a literal of another kind"),
+    }
+}
+
+/// The closest key to a misspelt one: `maxDuration` → `max_duration`.
+fn suggest(key: &str, allowed: &'static [&'static str]) -> Option<&'static str> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    let key = norm(key);
+    allowed
+        .iter()
+        .map(|a| (strsim::levenshtein(&key, &norm(a)), *a))
+        .filter(|(d, a)| *d <= (a.len() / 3).max(1))
+        .min()
+        .map(|(_, a)| a)
+}
+
+fn list(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the tokens of one `config!` invocation, pushing every problem found.
+pub fn read(file: &SourceFile, mac: &Macro, out: &mut Vec<RouteDiagnostic>) -> RouteConfig {
+    let mut config = RouteConfig::default();
+    let entries = match parse_entries.parse2(mac.tokens.clone()) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigSyntax(e.to_string()),
+                    file.range(e.span()),
+                    e.to_string(),
+                )
+                .with_help(
+                    "write `key: value` pairs separated by commas, e.g. `max_duration: 10, body_parser: { size_limit: \"500kb\" }`",
+                ),
+            );
+            return config;
+        }
+    };
+    let mut reader = Reader { file, out };
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    for entry in &entries {
+        let key = entry.key.unraw().to_string();
+        if !reader.check_key(&entry.key, "config!", CONFIG_KEYS, &mut seen) {
+            continue;
+        }
+        match key.as_str() {
+            "max_duration" => {
+                config.max_duration = reader.ranged(&key, &entry.value, TIMEOUT_RANGE_S, "seconds")
+            }
+            "memory" => config.memory = reader.ranged(&key, &entry.value, MEMORY_RANGE_MB, "MB"),
+            "body_parser" => {
+                if let Some(b) = reader.body_parser(&entry.value) {
+                    config.body_parser = b;
+                }
+            }
+            "response_limit" => {
+                if let Some(r) = reader.response_limit(&entry.value) {
+                    config.response_limit = r;
+                }
+            }
+            "external_resolver" => {
+                if let Some(b) = reader.boolean(&key, &entry.value) {
+                    config.external_resolver = b;
+                }
+            }
+            _ => {}
+        }
+    }
+    config
+}
+
+struct Reader<'a> {
+    file: &'a SourceFile,
+    out: &'a mut Vec<RouteDiagnostic>,
+}
+
+impl Reader<'_> {
+    /// Reports unknown and repeated keys; true when the entry should be read.
+    fn check_key(
+        &mut self,
+        key: &Ident,
+        table: &'static str,
+        allowed: &'static [&'static str],
+        seen: &mut HashMap<String, Span>,
+    ) -> bool {
+        let name = key.unraw().to_string();
+        let range = self.file.range(key.span());
+        if !allowed.contains(&name.as_str()) {
+            let suggestion = suggest(&name, allowed);
+            let label = match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "unknown key".to_owned(),
+            };
+            self.out.push(
+                RouteDiagnostic::at(
+                    self.file,
+                    Problem::ConfigUnknownKey {
+                        key: name,
+                        table,
+                        allowed,
+                        suggestion,
+                    },
+                    range,
+                    label,
+                )
+                .with_help(format!("the keys of `{table}` are {}", list(allowed))),
+            );
+            return false;
+        }
+        if let Some(first) = seen.get(&name) {
+            self.out.push(
+                RouteDiagnostic::at(
+                    self.file,
+                    Problem::ConfigDuplicateKey(name),
+                    range,
+                    "set again here",
+                )
+                .with_label(self.file.range(*first), "first set here")
+                .with_help("keep one of them"),
+            );
+            return false;
+        }
+        seen.insert(name, key.span());
+        true
+    }
+
+    fn wrong_type(&mut self, key: &str, expected: &'static str, value: &Value) {
+        let problem = match value {
+            Value::Other { literal: false, .. } => Problem::ConfigNotLiteral(key.to_owned()),
+            _ => Problem::ConfigWrongType {
+                key: key.to_owned(),
+                expected,
+                found: value.describe(),
+            },
+        };
+        let label = match &problem {
+            Problem::ConfigNotLiteral(_) => format!("write {expected} here"),
+            _ => format!("expected {expected}"),
+        };
+        self.out.push(RouteDiagnostic::at(
+            self.file,
+            problem,
+            self.file.range(value.span()),
+            label,
+        ));
+    }
+
+    fn ranged(
+        &mut self,
+        key: &str,
+        value: &Value,
+        range: std::ops::RangeInclusive<u32>,
+        unit: &'static str,
+    ) -> Option<u32> {
+        let (min, max) = (*range.start(), *range.end());
+        let expected = if unit == "MB" {
+            "an integer number of MB"
+        } else {
+            "an integer number of seconds"
+        };
+        let Value::Int {
+            digits,
+            negative,
+            span,
+        } = value
+        else {
+            self.wrong_type(key, expected, value);
+            return None;
+        };
+        match digits.parse::<u32>() {
+            Ok(n) if !*negative && (min..=max).contains(&n) => Some(n),
+            _ => {
+                let written = format!("{}{digits}", if *negative { "-" } else { "" });
+                self.out.push(RouteDiagnostic::at(
+                    self.file,
+                    Problem::ConfigOutOfRange {
+                        key: key.to_owned(),
+                        value: written,
+                        min,
+                        max,
+                        unit,
+                    },
+                    self.file.range(*span),
+                    format!("{min}–{max} {unit}"),
+                ));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: &Value) -> Option<bool> {
+        match value {
+            Value::Bool { value, .. } => Some(*value),
+            _ => {
+                self.wrong_type(key, "`true` or `false`", value);
+                None
+            }
+        }
+    }
+
+    /// A size: a string such as `"500kb"` or a number of bytes.
+    fn size(&mut self, key: &str, value: &Value, expected: &'static str) -> Option<SizeLimit> {
+        match value {
+            Value::Str { value: text, span } => {
+                if parse_bytes(text).is_some() {
+                    Some(SizeLimit::Text(text.clone()))
+                } else {
+                    self.out.push(
+                        RouteDiagnostic::at(
+                            self.file,
+                            Problem::ConfigBadSize {
+                                key: key.to_owned(),
+                                value: text.clone(),
+                            },
+                            self.file.range(*span),
+                            "not a size",
+                        )
+                        .with_help(
+                            "write a number with an optional unit (b, kb, mb, gb), such as \"500kb\" or \"1.5mb\"",
+                        ),
+                    );
+                    None
+                }
+            }
+            Value::Int {
+                digits,
+                negative: false,
+                span,
+            } => match digits.parse::<u64>() {
+                Ok(n) => Some(SizeLimit::Bytes(n)),
+                Err(_) => {
+                    self.out.push(RouteDiagnostic::at(
+                        self.file,
+                        Problem::ConfigBadSize {
+                            key: key.to_owned(),
+                            value: digits.clone(),
+                        },
+                        self.file.range(*span),
+                        "too large",
+                    ));
+                    None
+                }
+            },
+            Value::Int { span, digits, .. } => {
+                self.out.push(RouteDiagnostic::at(
+                    self.file,
+                    Problem::ConfigBadSize {
+                        key: key.to_owned(),
+                        value: format!("-{digits}"),
+                    },
+                    self.file.range(*span),
+                    "a size cannot be negative",
+                ));
+                None
+            }
+            _ => {
+                self.wrong_type(key, expected, value);
+                None
+            }
+        }
+    }
+
+    fn body_parser(&mut self, value: &Value) -> Option<BodyParser> {
+        const EXPECTED: &str = "`true`, `false` or `{ size_limit: … }`";
+        match value {
+            Value::Bool { value: true, .. } => Some(BodyParser::default()),
+            Value::Bool { value: false, .. } => Some(BodyParser::Disabled(Disabled)),
+            Value::Table { entries, .. } => {
+                let mut seen = HashMap::new();
+                let mut size_limit = None;
+                for entry in entries {
+                    if !self.check_key(&entry.key, "body_parser", BODY_PARSER_KEYS, &mut seen) {
+                        continue;
+                    }
+                    size_limit = self.size(
+                        "size_limit",
+                        &entry.value,
+                        "a size such as \"500kb\" or a number of bytes",
+                    );
+                }
+                Some(BodyParser::Enabled { size_limit })
+            }
+            _ => {
+                self.wrong_type("body_parser", EXPECTED, value);
+                None
+            }
+        }
+    }
+
+    fn response_limit(&mut self, value: &Value) -> Option<ResponseLimit> {
+        match value {
+            Value::Bool { value: true, .. } => Some(ResponseLimit::Default),
+            Value::Bool { value: false, .. } => Some(ResponseLimit::Disabled(Disabled)),
+            _ => self
+                .size(
+                    "response_limit",
+                    value,
+                    "a size such as \"8mb\", a number of bytes, or `false`",
+                )
+                .map(ResponseLimit::Limit),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Problems found in route files, as miette diagnostics with a code frame each.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+/// What is wrong with a route file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The file could not be read.
+    #[error("cannot read the route file: {0}")]
+    Unreadable(String),
+    /// The file is not valid Rust.
+    #[error("the route file is not valid Rust: {0}")]
+    Syntax(String),
+    /// No `handler` at the top level of the file.
+    #[error("the route file has no `pub async fn handler`")]
+    MissingHandler,
+    /// Something named `handler` that is not a function.
+    #[error("`handler` must be an async function, not {0}")]
+    HandlerNotFn(&'static str),
+    /// `fn handler` without `pub`.
+    #[error("`handler` must be public: the generated `main` calls it from outside the file")]
+    HandlerNotPublic,
+    /// `fn handler` without `async`.
+    #[error("`handler` must be an `async fn`")]
+    HandlerNotAsync,
+    /// `const`, `unsafe` or `extern` on the handler.
+    #[error("`handler` cannot be `{0}`")]
+    HandlerQualifier(&'static str),
+    /// Type or const generics on the handler.
+    #[error("`handler` cannot have type or const parameters")]
+    HandlerGeneric,
+    /// Not exactly two parameters.
+    #[error("`handler` takes 2 parameters (the request and the response), found {0}")]
+    HandlerArity(usize),
+    /// A parameter of the wrong type.
+    #[error("parameter {position} of `handler` must be `&mut {expected}`, found `{found}`")]
+    HandlerParam {
+        /// 1 or 2.
+        position: usize,
+        /// `NextApiRequest` or `NextApiResponse`.
+        expected: &'static str,
+        /// The type as written.
+        found: String,
+    },
+    /// A return type other than `nextr::Result<()>`.
+    #[error("`handler` must return `nextr::Result<()>`, found {0}")]
+    HandlerReturn(String),
+    /// `config!` more than once.
+    #[error("`config!` is invoked more than once; a route has one configuration")]
+    ConfigRepeated,
+    /// The tokens inside `config!` do not follow its grammar.
+    #[error("`config!` syntax: {0}")]
+    ConfigSyntax(String),
+    /// A key `config!` does not know.
+    #[error("unknown key `{key}` in `{table}`")]
+    ConfigUnknownKey {
+        /// The key as written.
+        key: String,
+        /// `config!` or `body_parser`.
+        table: &'static str,
+        /// The keys allowed there.
+        allowed: &'static [&'static str],
+        /// The closest allowed key, if any is close.
+        suggestion: Option<&'static str>,
+    },
+    /// The same key twice.
+    #[error("key `{0}` is set more than once")]
+    ConfigDuplicateKey(String),
+    /// A value that is not a literal (a constant, an expression).
+    #[error("the value of `{0}` must be a literal: the build reads it without compiling")]
+    ConfigNotLiteral(String),
+    /// A literal of the wrong type.
+    #[error("`{key}` must be {expected}, found {found}")]
+    ConfigWrongType {
+        /// The key.
+        key: String,
+        /// What the key takes.
+        expected: &'static str,
+        /// What was written.
+        found: &'static str,
+    },
+    /// A number outside the key's range.
+    #[error("`{key}` must be between {min} and {max} {unit}, found {value}")]
+    ConfigOutOfRange {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// Smallest allowed.
+        min: u32,
+        /// Largest allowed.
+        max: u32,
+        /// `seconds` or `MB`.
+        unit: &'static str,
+    },
+    /// A size string that is not a size.
+    #[error("`{key}` is not a size: {value:?}")]
+    ConfigBadSize {
+        /// The key.
+        key: String,
+        /// The string as written.
+        value: String,
+    },
+}
+
+impl Problem {
+    /// A stable code for the kind of problem, shown next to the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Unreadable(_) => "nextr::route::unreadable",
+            Problem::Syntax(_) => "nextr::route::syntax",
+            Problem::MissingHandler => "nextr::handler::missing",
+            Problem::HandlerNotFn(_) => "nextr::handler::not_fn",
+            Problem::HandlerNotPublic => "nextr::handler::not_pub",
+            Problem::HandlerNotAsync => "nextr::handler::not_async",
+            Problem::HandlerQualifier(_) => "nextr::handler::qualifier",
+            Problem::HandlerGeneric => "nextr::handler::generic",
+            Problem::HandlerArity(_) => "nextr::handler::arity",
+            Problem::HandlerParam { .. } => "nextr::handler::param",
+            Problem::HandlerReturn(_) => "nextr::handler::return",
+            Problem::ConfigRepeated => "nextr::config::repeated",
+            Problem::ConfigSyntax(_) => "nextr::config::syntax",
+            Problem::ConfigUnknownKey { .. } => "nextr::config::unknown_key",
+            Problem::ConfigDuplicateKey(_) => "nextr::config::duplicate_key",
+            Problem::ConfigNotLiteral(_) => "nextr::config::not_literal",
+            Problem::ConfigWrongType { .. } => "nextr::config::type",
+            Problem::ConfigOutOfRange { .. } => "nextr::config::range",
+            Problem::ConfigBadSize { .. } => "nextr::config::size",
+        }
+    }
+}
+
+/// The route file a diagnostic points into.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file relative to the app root (`api/post/[pid].rs`), as shown in reports.
+    pub name: String,
+    /// The file's text (without a byte-order mark).
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Wraps a file's text for locating spans in it.
+    pub fn new(name: &str, text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name: name.to_owned(),
+            text: Arc::from(text),
+            line_starts,
+        }
+    }
+
+    /// The byte offset of a proc-macro2 line (1-based) and column (0-based, in characters).
+    fn offset(&self, at: proc_macro2::LineColumn) -> usize {
+        // Spans made up by syn (call site) have line 0: the start of the file is the best bet.
+        let Some(&start) = at.line.checked_sub(1).and_then(|l| self.line_starts.get(l)) else {
+            return 0;
+        };
+        let line = &self.text[start..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        start
+            + line
+                .char_indices()
+                .nth(at.column)
+                .map_or(line.len(), |(i, _)| i)
+    }
+
+    /// The byte range a span covers.
+    pub fn range(&self, span: proc_macro2::Span) -> Range<usize> {
+        let start = self.offset(span.start());
+        let end = self.offset(span.end()).max(start);
+        start..end
+    }
+
+    /// The text a span covers.
+    pub fn slice(&self, span: proc_macro2::Span) -> &str {
+        let r = self.range(span);
+        &self.text[r]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset.min(self.text.len())]
+            .chars()
+            .count()
+            + 1;
+        (line, column)
+    }
+}
+
+/// One problem in one route file, with where it is and a code frame.
+#[derive(Debug, Clone)]
+pub struct RouteDiagnostic {
+    /// What is wrong.
+    pub problem: Problem,
+    /// The file relative to the app root.
+    pub file: String,
+    /// 1-based line of the primary label (1 when there is no source).
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl RouteDiagnostic {
+    /// A problem at a span of a file, with the primary label's text.
+    pub fn at(
+        file: &SourceFile,
+        problem: Problem,
+        range: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
+        let (line, column) = file.line_column(range.start);
+        RouteDiagnostic {
+            problem,
+            file: file.name.clone(),
+            line,
+            column,
+            labels: vec![LabeledSpan::new_primary_with_span(
+                Some(label.into()),
+                range,
+            )],
+            help: None,
+            source: Some(NamedSource::new(&file.name, file.text.clone()).with_language("Rust")),
+        }
+    }
+
+    /// A problem with the file as a whole, when there is no text to point into.
+    pub fn whole_file(file: &str, problem: Problem) -> Self {
+        RouteDiagnostic {
+            problem,
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            labels: Vec::new(),
+            help: None,
+            source: None,
+        }
+    }
+
+    /// Adds a secondary label, such as where a duplicate key was first set.
+    pub fn with_label(mut self, range: Range<usize>, label: impl Into<String>) -> Self {
+        self.labels
+            .push(LabeledSpan::new_with_span(Some(label.into()), range));
+        self
+    }
+
+    /// Adds advice on how to fix it.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:col`.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+impl fmt::Display for RouteDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.source.is_some() {
+            self.problem.fmt(f)
+        } else {
+            // No code frame will carry the location, so the message does.
+            write!(f, "{}: {}", self.file, self.problem)
+        }
+    }
+}
+
+impl std::error::Error for RouteDiagnostic {}
+
+impl Diagnostic for RouteDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.problem.code()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// Every problem of every route file, for one report.
+#[derive(Debug, Clone)]
+pub struct AnalysisReport {
+    /// The problems, file by file in route order, each file's in source order.
+    pub diagnostics: Vec<RouteDiagnostic>,
+}
+
+impl fmt::Display for AnalysisReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.diagnostics.len();
+        let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        files.dedup();
+        let m = files.len();
+        write!(
+            f,
+            "{n} problem{} in {m} route file{}",
+            if n == 1 { "" } else { "s" },
+            if m == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for AnalysisReport {}
+
+impl Diagnostic for AnalysisReport {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.diagnostics.iter().map(|d| d as &dyn Diagnostic),
+        ))
+    }
+}

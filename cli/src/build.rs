@@ -1,0 +1,287 @@
+//! `nextr build` as a pipeline: discover → scan → analyse → generate → one cargo build →
+//! check every binary → zip → manifest. Nothing under the output folder is touched until every
+//! binary has been built and checked, so a failed build leaves the previous bundles and
+//! manifest as they were.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use nextr::manifest::{Architecture, Manifest};
+
+use nextr_infra::conflicts::{self, ConflictErrors};
+use nextr_infra::template::{self, TemplateOptions};
+
+use crate::analysis::{analyze_routes, AnalysisReport};
+use crate::bundle::cargo::{
+    choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, Toolchain, ToolchainError,
+};
+use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profiles};
+use crate::bundle::elf::{self, ElfError};
+use crate::bundle::zip::{self, ZipError};
+use crate::bundle::{function_names, NameCollision};
+use crate::manifest::{self as route_manifest, BuiltFunction, ManifestError, ManifestInput};
+use crate::project::{route_table, AppConfigError, Project, ProjectError};
+
+/// The output folder's default name, next to `Cargo.toml`.
+pub const OUT_DIR: &str = ".nextr";
+
+/// What `nextr build` was asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The app folder.
+    pub dir: PathBuf,
+    /// `--release` profile (false for `--debug`).
+    pub release: bool,
+    /// `--arch`; `nextr.toml`'s `architecture`, then x86_64, when absent.
+    pub arch: Option<Architecture>,
+    /// `--out`; `<app>/.nextr` when absent.
+    pub out: Option<PathBuf>,
+    /// The cargo to run.
+    pub cargo: PathBuf,
+    /// Colours in compiler diagnostics.
+    pub color: bool,
+}
+
+/// What the pipeline reports while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The routes are known and the build is about to start.
+    Planned {
+        /// The app name.
+        app: String,
+        /// `(page, function)` of every route, in precedence order.
+        routes: Vec<(String, String)>,
+        /// The target architecture.
+        arch: Architecture,
+        /// Native or zigbuild.
+        toolchain: Toolchain,
+    },
+    /// Something cargo reported.
+    Cargo(BuildEvent),
+    /// A warning about the app (e.g. an accepted route conflict) that does not stop the build.
+    Warning(String),
+}
+
+/// Why the build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The app could not be read.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// Route files have problems (rendered with code frames by the caller).
+    #[error(transparent)]
+    Analysis(#[from] AnalysisReport),
+    /// API Gateway would route some paths differently from Next.js, and nextr cannot fix it.
+    #[error(transparent)]
+    Conflicts(#[from] ConflictErrors),
+    /// Two routes would get the same function name.
+    #[error(transparent)]
+    Names(#[from] NameCollision),
+    /// The bundle crate could not be generated.
+    #[error(transparent)]
+    Codegen(#[from] CodegenError),
+    /// No toolchain for the architecture.
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    /// cargo failed.
+    #[error(transparent)]
+    Cargo(#[from] CargoError),
+    /// Binaries that would not start on Lambda, all of them.
+    #[error("{} binar{} would not start on Lambda:\n{}", .0.len(), if .0.len() == 1 { "y" } else { "ies" }, .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Elf(Vec<ElfError>),
+    /// A zip could not be written.
+    #[error(transparent)]
+    Zip(#[from] ZipError),
+    /// The manifest could not be assembled or written.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The CloudFormation template could not be written.
+    #[error("cannot write the CloudFormation template into {}", .out.display())]
+    Template {
+        /// The output folder.
+        out: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stale bundle could not be removed.
+    #[error("cannot remove the stale bundle {}", .path.display())]
+    Stale {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a successful build produced.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    /// The manifest written.
+    pub manifest: Manifest,
+    /// The output folder.
+    pub out: PathBuf,
+    /// How many zips were new or changed.
+    pub zips_written: usize,
+    /// Zips of routes that are gone, removed.
+    pub zips_removed: usize,
+}
+
+/// Runs the whole build.
+pub fn build(
+    options: &BuildOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<BuildOutcome, BuildError> {
+    let project = Project::discover(&options.dir)?;
+    let table = route_table(&project.root)?;
+    project
+        .config
+        .check_routes(&table)
+        .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
+    let analyses = analyze_routes(&project.root, &table)?;
+    // Before the long compile: a tree API Gateway cannot serve as Next does fails fast.
+    let gateway = conflicts::analyze(
+        &table,
+        &project.config.accepted_conflicts,
+        project.config.conflict_keys,
+    )?;
+    for warning in &gateway.warnings {
+        progress(Progress::Warning(warning.to_string()));
+    }
+    let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
+    let arch = options
+        .arch
+        .or(project.config.architecture)
+        .unwrap_or_default();
+    let toolchain = choose_toolchain(arch, &HostTools::detect(&options.cargo))?;
+
+    let routes: Vec<BundleRoute> = table
+        .routes()
+        .iter()
+        .zip(&analyses)
+        .zip(&names)
+        .map(|((route, analysis), name)| BundleRoute {
+            page: route.page().to_owned(),
+            file: route.file.clone(),
+            function: name.clone(),
+            declares_config: analysis.declares_config,
+        })
+        .collect();
+    let profiles = Profiles::default();
+    let krate = codegen::generate(&BundleSpec {
+        app: &project.app,
+        app_root: &project.root,
+        package: &project.package,
+        routes: &routes,
+        profiles: &profiles,
+    })?;
+    let dir = codegen::bundle_dir(&project.package, &project.app);
+    krate.write(&dir)?;
+    codegen::seed_lockfile(&project.package, &dir)?;
+
+    progress(Progress::Planned {
+        app: project.app.clone(),
+        routes: routes
+            .iter()
+            .map(|r| (r.page.clone(), r.function.clone()))
+            .collect(),
+        arch,
+        toolchain: toolchain.clone(),
+    });
+    let target_dir = project.package.target_dir.join("nextr").join("target");
+    let binaries = CargoBuild {
+        cargo: &options.cargo,
+        manifest: &dir.join("Cargo.toml"),
+        target_dir: &target_dir,
+        bins: &names,
+        release: options.release,
+        toolchain: &toolchain,
+        color: options.color,
+    }
+    .run(|event| progress(Progress::Cargo(event)))?;
+
+    // Every binary is checked before anything is written, and every failure is reported.
+    let mut failures = Vec::new();
+    for route in &routes {
+        let Some(binary) = binaries.get(&route.function) else {
+            return Err(CargoError::MissingBinary(route.function.clone()).into());
+        };
+        if let Err(e) = elf::check(binary, &route.page, arch) {
+            failures.push(e);
+        }
+    }
+    if !failures.is_empty() {
+        return Err(BuildError::Elf(failures));
+    }
+
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| project.root.join(OUT_DIR));
+    let mut functions = Vec::with_capacity(routes.len());
+    let mut zips_written = 0;
+    for route in &routes {
+        let binary = &binaries[&route.function];
+        let zipped = zip::write_bundle(&out, &route.function, binary)?;
+        zips_written += usize::from(zipped.written);
+        functions.push(BuiltFunction {
+            page: route.page.clone(),
+            name: route.function.clone(),
+            sha256: zipped.sha256,
+            bytes: zipped.bytes,
+        });
+    }
+    let manifest = route_manifest::assemble(&ManifestInput {
+        app: &project.app,
+        table: &table,
+        gateway: &gateway,
+        analyses: &analyses,
+        functions: &functions,
+        architecture: arch,
+        default_memory_mb: project.config.default_memory_mb(),
+    })?;
+    route_manifest::write(&out, &manifest)?;
+    // The same resources as `nextr deploy`, for users who deploy with their own tooling.
+    let template = TemplateOptions {
+        env: project.config.env.clone(),
+        route_env: project
+            .config
+            .routes
+            .iter()
+            .map(|(page, settings)| (page.clone(), settings.env.clone()))
+            .collect(),
+        default_stage: project.config.stage.clone().unwrap_or_default(),
+    };
+    template::write(&out, &manifest, &template).map_err(|source| BuildError::Template {
+        out: out.clone(),
+        source,
+    })?;
+    let zips_removed = remove_stale_zips(&out, &names)?;
+    Ok(BuildOutcome {
+        manifest,
+        out,
+        zips_written,
+        zips_removed,
+    })
+}
+
+/// Removes `functions/*.zip` of routes that no longer exist, once the new manifest is written.
+fn remove_stale_zips(out: &Path, names: &[String]) -> Result<usize, BuildError> {
+    let keep: BTreeSet<String> = names.iter().map(|n| format!("{n}.zip")).collect();
+    let dir = out.join("functions");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".zip") && !keep.contains(&name) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|source| BuildError::Stale { path, source })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

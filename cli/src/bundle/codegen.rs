@@ -1,0 +1,453 @@
+//! The bundle crate: one Cargo package, in its own workspace under the app's target dir, with
+//! one `[[bin]]` per route. Each bin's `main` includes the route file with `#[path]` and calls
+//! the runtime with the route's pattern and config baked in, so that one `cargo build` shares
+//! every dependency across all routes.
+//!
+//! The crate declares the user's normal dependencies exactly as the user did (path sources
+//! absolute) so that route files can `use` any of them, plus the user's own package when it has
+//! a library, so that they can `use my_app::…`. It is its own workspace (`[workspace]`), so
+//! cargo never mistakes it for a member of the app's workspace above it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use toml::Value;
+
+use crate::persist;
+use crate::project::{Dependency, DependencySource, GitReference, Package};
+
+/// The runtime crate every bundle links.
+const RUNTIME: &str = "nextr";
+/// The runtime feature holding the Lambda entry point.
+const LAMBDA_FEATURE: &str = "lambda";
+/// Where the copy of the user's lockfile is recorded, to refresh it only when it changes.
+const LOCK_SEED: &str = "nextr-lock-seed.sha256";
+
+/// One route to compile into the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRoute {
+    /// The page pattern (`/api/post/[pid]`).
+    pub page: String,
+    /// The route file relative to the app root (`api/post/[pid].rs`).
+    pub file: String,
+    /// The function name, which is also the binary's name.
+    pub function: String,
+    /// True when the file invokes `config!`, which defines `route::config()`.
+    pub declares_config: bool,
+}
+
+/// The `[profile.*]` settings of the bundle workspace, as TOML values by key.
+///
+/// They apply to every crate of the bundle, dependencies included. `panic = "abort"` must not
+/// be used: the runtime turns a handler's panic into a 500 and keeps serving.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profiles {
+    /// `[profile.release]`, used by `nextr build`.
+    pub release: BTreeMap<String, Value>,
+    /// `[profile.dev]`, used by `nextr build --debug`.
+    pub dev: BTreeMap<String, Value>,
+}
+
+/// Everything the bundle crate is generated from.
+#[derive(Debug, Clone)]
+pub struct BundleSpec<'a> {
+    /// The app name.
+    pub app: &'a str,
+    /// The app folder (absolute): route files are found under it.
+    pub app_root: &'a Path,
+    /// The user's package.
+    pub package: &'a Package,
+    /// The routes, in precedence order.
+    pub routes: &'a [BundleRoute],
+    /// Profile settings.
+    pub profiles: &'a Profiles,
+}
+
+/// The generated crate: file contents by path relative to the crate's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleCrate {
+    /// `Cargo.toml` and `src/bin/<function>.rs` for each route.
+    pub files: BTreeMap<PathBuf, String>,
+}
+
+/// What writing the bundle crate changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Files written because they were new or different.
+    pub written: Vec<PathBuf>,
+    /// Files left alone because they were already up to date.
+    pub unchanged: usize,
+    /// Binaries of routes that no longer exist, removed.
+    pub removed: Vec<PathBuf>,
+}
+
+/// Why the bundle crate could not be generated or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The user's package does not depend on nextr, so the generated `main`s cannot call it.
+    #[error("{} has no dependency on `nextr`; add it to [dependencies] (the route files and their generated `main` need it)", .manifest.display())]
+    NoRuntimeDependency {
+        /// The user's manifest.
+        manifest: PathBuf,
+    },
+    /// A path that cannot be written into Rust or TOML source.
+    #[error("{} is not valid UTF-8; nextr needs UTF-8 paths to generate the bundle", .0.display())]
+    NonUtf8Path(PathBuf),
+    /// A dependency from a registry other than crates.io, which a manifest names by its
+    /// `.cargo/config.toml` name, not by the index URL cargo metadata reports.
+    #[error("{}: dependency `{dependency}` comes from the registry at {index}; dependencies from registries other than crates.io are not supported yet", .manifest.display())]
+    AlternativeRegistry {
+        /// The user's manifest.
+        manifest: PathBuf,
+        /// The dependency's key.
+        dependency: String,
+        /// The registry's index URL.
+        index: String,
+    },
+    /// A file of the bundle crate could not be written.
+    #[error("cannot write {}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The folder of an app's bundle crate: `<target dir>/nextr/<app>`, stable across builds so
+/// that cargo's fingerprints stay warm.
+pub fn bundle_dir(package: &Package, app: &str) -> PathBuf {
+    package.target_dir.join("nextr").join(app)
+}
+
+/// The bundle crate's package name.
+pub fn bundle_package_name(app: &str) -> String {
+    format!("nextr-bundle-{app}")
+}
+
+/// Generates the bundle crate's files.
+pub fn generate(spec: &BundleSpec<'_>) -> Result<BundleCrate, CodegenError> {
+    let package = spec.package;
+    let runtime = package
+        .normal_dependencies()
+        .find(|d| d.package == RUNTIME)
+        .ok_or_else(|| CodegenError::NoRuntimeDependency {
+            manifest: package.manifest_path.clone(),
+        })?;
+    let runtime_path = runtime.key().replace('-', "_");
+
+    let mut files = BTreeMap::new();
+    files.insert(PathBuf::from("Cargo.toml"), manifest(spec)?);
+    for route in spec.routes {
+        let source = spec.app_root.join(&route.file);
+        let source = source
+            .to_str()
+            .ok_or_else(|| CodegenError::NonUtf8Path(source.clone()))?;
+        files.insert(
+            bin_path(&route.function),
+            main_rs(&runtime_path, source, route),
+        );
+    }
+    Ok(BundleCrate { files })
+}
+
+fn bin_path(function: &str) -> PathBuf {
+    PathBuf::from("src/bin").join(format!("{function}.rs"))
+}
+
+/// The generated `main` of one route binary.
+pub fn main_rs(runtime: &str, source: &str, route: &BundleRoute) -> String {
+    let config = if route.declares_config {
+        "route::config()".to_owned()
+    } else {
+        format!("{runtime}::config::RouteConfig::default()")
+    };
+    format!(
+        r#"// Generated by nextr build. One binary per route.
+#[path = {source:?}]
+mod route;
+
+fn main() -> std::process::ExitCode {{
+    {runtime}::lambda::start(
+        {runtime}::RouteSpec {{
+            page: {page:?},
+            file: {file:?},
+            config: {config},
+        }},
+        {runtime}::handler!(route::handler),
+    )
+}}
+"#,
+        page = route.page,
+        file = route.file,
+    )
+}
+
+fn manifest(spec: &BundleSpec<'_>) -> Result<String, CodegenError> {
+    let package = spec.package;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Generated by nextr build for the app {:?}: one binary per route.\n\
+         # Rewritten by every build; edit the app's Cargo.toml instead.\n",
+        spec.app
+    );
+    out.push_str("[package]\n");
+    let _ = writeln!(out, "name = {}", string(&bundle_package_name(spec.app)));
+    out.push_str("version = \"0.0.0\"\n");
+    let _ = writeln!(out, "edition = {}", string(&package.edition));
+    out.push_str(
+        "publish = false\nautobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n",
+    );
+
+    for route in spec.routes {
+        let path = bin_path(&route.function);
+        let path = path.to_str().unwrap_or_default().replace('\\', "/");
+        let _ = writeln!(
+            out,
+            "\n[[bin]]\nname = {}\npath = {}\ntest = false\nbench = false",
+            string(&route.function),
+            string(&path)
+        );
+    }
+
+    // Normal dependencies only: dev and build dependencies belong to the user's own targets.
+    let mut tables: BTreeMap<Option<&str>, Vec<(String, String)>> = BTreeMap::new();
+    if package.lib.is_some() {
+        let root = package.root();
+        let root = root
+            .to_str()
+            .ok_or_else(|| CodegenError::NonUtf8Path(root.to_path_buf()))?;
+        tables
+            .entry(None)
+            .or_default()
+            .push((key(&package.name), format!("{{ path = {} }}", string(root))));
+    }
+    for dep in package.normal_dependencies() {
+        tables
+            .entry(dep.target.as_deref())
+            .or_default()
+            .push((key(dep.key()), dependency(package, dep)?));
+    }
+    for (target, deps) in &tables {
+        match target {
+            None => out.push_str("\n[dependencies]\n"),
+            Some(t) => {
+                let _ = writeln!(out, "\n[target.{}.dependencies]", string(t));
+            }
+        }
+        for (k, v) in deps {
+            let _ = writeln!(out, "{k} = {v}");
+        }
+    }
+
+    let features = features(package);
+    if !features.is_empty() {
+        out.push_str("\n[features]\n");
+        for (name, enables) in features {
+            let list = Value::Array(enables.into_iter().map(Value::String).collect());
+            let _ = writeln!(out, "{} = {list}", key(&name));
+        }
+    }
+
+    for (name, settings) in [
+        ("release", &spec.profiles.release),
+        ("dev", &spec.profiles.dev),
+    ] {
+        if settings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n[profile.{name}]");
+        for (k, v) in settings {
+            let _ = writeln!(out, "{} = {v}", key(k));
+        }
+    }
+
+    out.push_str(
+        "\n# Its own workspace, whatever workspace lies above the target dir.\n[workspace]\n",
+    );
+    Ok(out)
+}
+
+/// One dependency as an inline table, with every setting the user gave it.
+fn dependency(package: &Package, dep: &Dependency) -> Result<String, CodegenError> {
+    let mut fields: Vec<(&str, Value)> = Vec::new();
+    if dep.rename.is_some() {
+        fields.push(("package", Value::String(dep.package.clone())));
+    }
+    let has_version = dep.req != "*";
+    match &dep.source {
+        DependencySource::Registry { index: None } => {
+            fields.push(("version", Value::String(dep.req.clone())));
+        }
+        DependencySource::Registry { index: Some(index) } => {
+            return Err(CodegenError::AlternativeRegistry {
+                manifest: package.manifest_path.clone(),
+                dependency: dep.key().to_owned(),
+                index: index.clone(),
+            });
+        }
+        DependencySource::Path(path) => {
+            let p = path
+                .to_str()
+                .ok_or_else(|| CodegenError::NonUtf8Path(path.clone()))?;
+            fields.push(("path", Value::String(p.to_owned())));
+            if has_version {
+                fields.push(("version", Value::String(dep.req.clone())));
+            }
+        }
+        DependencySource::Git { url, reference } => {
+            fields.push(("git", Value::String(url.clone())));
+            match reference {
+                GitReference::DefaultBranch => {}
+                GitReference::Branch(b) => fields.push(("branch", Value::String(b.clone()))),
+                GitReference::Tag(t) => fields.push(("tag", Value::String(t.clone()))),
+                GitReference::Rev(r) => fields.push(("rev", Value::String(r.clone()))),
+            }
+            if has_version {
+                fields.push(("version", Value::String(dep.req.clone())));
+            }
+        }
+    }
+    let mut features = dep.features.clone();
+    if dep.package == RUNTIME && !features.iter().any(|f| f == LAMBDA_FEATURE) {
+        // The CLI-facing build of nextr leaves the Lambda entry point out; bundles need it.
+        features.push(LAMBDA_FEATURE.to_owned());
+    }
+    if !dep.default_features {
+        fields.push(("default-features", Value::Boolean(false)));
+    }
+    if !features.is_empty() {
+        fields.push((
+            "features",
+            Value::Array(features.into_iter().map(Value::String).collect()),
+        ));
+    }
+    if dep.optional {
+        fields.push(("optional", Value::Boolean(true)));
+    }
+    let body: Vec<String> = fields
+        .into_iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    Ok(format!("{{ {} }}", body.join(", ")))
+}
+
+/// The user's `[features]`, keeping only what refers to the bundle's own dependencies and
+/// features: a feature may also enable a dev or build dependency, which the bundle lacks.
+fn features(package: &Package) -> BTreeMap<String, Vec<String>> {
+    let deps: BTreeSet<&str> = package.normal_dependencies().map(Dependency::key).collect();
+    let optional: BTreeSet<&str> = package
+        .normal_dependencies()
+        .filter(|d| d.optional)
+        .map(Dependency::key)
+        .collect();
+    let names: BTreeSet<&str> = package.features.keys().map(String::as_str).collect();
+    package
+        .features
+        .iter()
+        .map(|(name, enables)| {
+            let kept = enables
+                .iter()
+                .filter(|e| {
+                    if let Some(dep) = e.strip_prefix("dep:") {
+                        return optional.contains(dep);
+                    }
+                    if let Some((dep, _)) = e.split_once('/') {
+                        return deps.contains(dep.trim_end_matches('?'));
+                    }
+                    names.contains(e.as_str()) || optional.contains(e.as_str())
+                })
+                .cloned()
+                .collect();
+            (name.clone(), kept)
+        })
+        .collect()
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        k.to_owned()
+    } else {
+        string(k)
+    }
+}
+
+/// A TOML string, escaped as TOML requires.
+fn string(s: &str) -> String {
+    Value::String(s.to_owned()).to_string()
+}
+
+impl BundleCrate {
+    /// Writes the crate into `dir`: only the files whose content changed, and removes the
+    /// binaries of routes that are gone.
+    pub fn write(&self, dir: &Path) -> Result<WriteSummary, CodegenError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CodegenError::Io { path, source }
+        };
+        let mut summary = WriteSummary::default();
+        for (rel, content) in &self.files {
+            let path = dir.join(rel);
+            if persist::write_if_changed(&path, content.as_bytes()).map_err(io(&path))? {
+                summary.written.push(rel.clone());
+            } else {
+                summary.unchanged += 1;
+            }
+        }
+        let bin = dir.join("src/bin");
+        if bin.is_dir() {
+            let mut stale = Vec::new();
+            for entry in fs::read_dir(&bin).map_err(io(&bin))? {
+                let entry = entry.map_err(io(&bin))?;
+                let rel = PathBuf::from("src/bin").join(entry.file_name());
+                if !self.files.contains_key(&rel) {
+                    stale.push(rel);
+                }
+            }
+            stale.sort();
+            for rel in stale {
+                let path = dir.join(&rel);
+                fs::remove_file(&path).map_err(io(&path))?;
+                summary.removed.push(rel);
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// Copies the user's `Cargo.lock` into the bundle crate so that it builds with the versions
+/// the user tested, but only when the user's lockfile changed since the last copy: cargo adds
+/// the bundle's own entry to the copy, so comparing the files themselves would always differ.
+/// Returns whether it copied.
+pub fn seed_lockfile(package: &Package, dir: &Path) -> Result<bool, CodegenError> {
+    let Some(lock) = package.lockfile() else {
+        return Ok(false);
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CodegenError::Io { path, source }
+    };
+    let bytes = fs::read(&lock).map_err(io(&lock))?;
+    let digest = super::hex(&Sha256::digest(&bytes));
+    let seed = dir.join(LOCK_SEED);
+    let target = dir.join("Cargo.lock");
+    if target.is_file() && fs::read_to_string(&seed).is_ok_and(|s| s.trim() == digest) {
+        return Ok(false);
+    }
+    persist::write_atomic(&target, &bytes).map_err(io(&target))?;
+    persist::write_atomic(&seed, format!("{digest}\n").as_bytes()).map_err(io(&seed))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,220 @@
+//! `nextr build`: the pipeline of [`nextr_cli::build`] with progress on stderr and a route
+//! table on stdout, like `next build`.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nextr::manifest::{Architecture, Manifest};
+use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
+use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
+use nextr_cli::report::{render, ReportStyle};
+
+use crate::cli::{ArchArg, BuildArgs};
+
+/// Runs `nextr build`.
+pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let style = ReportStyle::detect(std::io::stderr().is_terminal());
+    let options = BuildOptions {
+        dir: args.dir.clone(),
+        release: !args.debug,
+        arch: args.arch.map(|a| match a {
+            ArchArg::X86_64 => Architecture::X86_64,
+            ArchArg::Arm64 => Architecture::Arm64,
+        }),
+        out: args.out.clone(),
+        cargo: std::env::var_os("CARGO")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "cargo".into()),
+        color: style == ReportStyle::Color,
+    };
+    let mut display = Display::new(style);
+    let result = build(&options, |p| display.update(p));
+    display.finish();
+    match result {
+        Ok(outcome) => {
+            print!("{}", summary(&outcome));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BuildError::Analysis(report)) => {
+            eprint!("{}", render(&report, style));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(BuildError::Cargo(e)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Progress: a bar on a terminal, plain lines in logs and CI.
+struct Display {
+    bar: Option<ProgressBar>,
+    pages: HashMap<String, String>,
+    done: usize,
+    total: usize,
+}
+
+impl Display {
+    fn new(style: ReportStyle) -> Self {
+        let bar = (style == ReportStyle::Color).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Display {
+            bar,
+            pages: HashMap::new(),
+            done: 0,
+            total: 0,
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn update(&mut self, progress: Progress) {
+        match progress {
+            Progress::Planned {
+                app,
+                routes,
+                arch,
+                toolchain,
+            } => {
+                self.total = routes.len();
+                self.pages = routes.into_iter().map(|(p, f)| (f, p)).collect();
+                let how = match toolchain {
+                    Toolchain::Native => "native toolchain".to_owned(),
+                    Toolchain::Zigbuild { target } => format!("cargo zigbuild --target {target}"),
+                };
+                let arch = match arch {
+                    Architecture::X86_64 => "x86_64",
+                    Architecture::Arm64 => "arm64",
+                };
+                self.line(&format!(
+                    "Building {} route{} of {app} for {arch} ({how})",
+                    self.total,
+                    if self.total == 1 { "" } else { "s" }
+                ));
+                if let Some(bar) = &self.bar {
+                    bar.set_length(self.total as u64);
+                    bar.set_message("compiling dependencies");
+                }
+            }
+            Progress::Cargo(BuildEvent::Compiled { name }) => {
+                if let Some(bar) = self.bar.as_ref().filter(|_| self.done == 0) {
+                    bar.set_message(format!("compiled {name}"));
+                }
+            }
+            Progress::Cargo(BuildEvent::Binary { name, .. }) => {
+                self.done += 1;
+                let page = self.pages.get(&name).cloned().unwrap_or_default();
+                match &self.bar {
+                    Some(bar) => {
+                        bar.inc(1);
+                        bar.set_message("linking routes");
+                        bar.println(format!("  ✓ {page}"));
+                    }
+                    None => eprintln!("  [{}/{}] {page} ({name})", self.done, self.total),
+                }
+            }
+            Progress::Cargo(BuildEvent::Diagnostic { rendered, .. }) => {
+                self.line(rendered.trim_end());
+            }
+            Progress::Warning(message) => {
+                self.line(&format!("warning: {message}"));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// The route table printed after a build: route, kind, size, timeout, memory.
+fn summary(outcome: &BuildOutcome) -> String {
+    let manifest: &Manifest = &outcome.manifest;
+    let header = ["Route", "Kind", "Size", "Timeout", "Memory"];
+    let rows: Vec<[String; 5]> = manifest
+        .routes
+        .iter()
+        .map(|r| {
+            let f = r.function.as_ref();
+            [
+                r.page.clone(),
+                r.kind.as_str().to_owned(),
+                f.map(|f| size(f.bytes)).unwrap_or_default(),
+                f.map(|f| format!("{} s", f.timeout_s)).unwrap_or_default(),
+                f.map(|f| format!("{} MB", f.memory_mb)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut s = String::new();
+    let header: [String; 5] = header.map(str::to_owned);
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        );
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    let total: u64 = manifest
+        .routes
+        .iter()
+        .filter_map(|r| r.function.as_ref())
+        .map(|f| f.bytes)
+        .sum();
+    let n = manifest.routes.len();
+    s.push_str(&format!(
+        "\n{n} function{} ({} zipped, {} updated{}) in {}\n",
+        if n == 1 { "" } else { "s" },
+        size(total),
+        outcome.zips_written,
+        if outcome.zips_removed > 0 {
+            format!(", {} removed", outcome.zips_removed)
+        } else {
+            String::new()
+        },
+        outcome.out.display()
+    ));
+    s
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{:.1} kB", bytes as f64 / 1000.0)
+    }
+}

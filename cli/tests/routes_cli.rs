@@ -1,0 +1,240 @@
+//! `nextr routes` as a user sees it: the table, the JSON, the error reports (insta snapshots),
+//! and the command-line error cases.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `nextr` run from the workspace root, so that `examples/docs` is spelled the same everywhere.
+fn nextr() -> Command {
+    let mut cmd = Command::cargo_bin("nextr").unwrap();
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn write_app(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("api")).unwrap();
+    for rel in files {
+        let path = dir.path().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "// route\n").unwrap();
+    }
+    dir
+}
+
+#[test]
+fn table_of_the_docs_example() {
+    let out = run(nextr().args(["routes", "examples/docs"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    insta::assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn json_of_the_docs_example() {
+    let out = run(nextr().args(["routes", "examples/docs", "--json"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let routes: Value = serde_json::from_str(&out.stdout).unwrap();
+    insta::assert_json_snapshot!(routes);
+}
+
+#[test]
+fn default_dir_is_the_current_folder() {
+    let mut cmd = Command::cargo_bin("nextr").unwrap();
+    cmd.current_dir(workspace_root().join("examples/docs"));
+    let here = run(cmd.arg("routes"));
+    let there = run(nextr().args(["routes", "examples/docs"]));
+    assert_eq!(here.code, Some(0), "{}", here.stderr);
+    assert_eq!(here.stdout, there.stdout);
+}
+
+#[test]
+fn match_answers_of_the_docs_example() {
+    let mut answers = Vec::new();
+    for target in [
+        "/api/hello",
+        "/api/post/create",
+        "/api/post/abc?x=1&pid=zzz",
+        "/api/post/a/b%2Fc",
+        "/api/note",
+        "/api/note/index",
+        "/api/note/a/b?slug=q",
+        "/api/post/",
+        "/api/post/%ZZ",
+        "/api/nope",
+    ] {
+        let out = run(nextr().args(["routes", "examples/docs", "--match", target]));
+        assert_eq!(out.code, Some(0), "{target}: {}", out.stderr);
+        let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+        answers.push(serde_json::json!({ "target": target, "answer": answer }));
+    }
+    insta::assert_json_snapshot!(answers);
+}
+
+#[test]
+fn invalid_tree_error_report() {
+    let app = write_app(&[
+        "api/ok.rs",
+        "api/a/[x].rs",
+        "api/a/[y]/z.rs",
+        "api/b/dup.rs",
+        "api/b/dup/index.rs",
+        "api/c/[...s]/x.rs",
+        "api/f/index.rs",
+        "api/f/[[...s]].rs",
+        "api/h/[..id].rs",
+    ]);
+    let out = run(nextr().arg("routes").arg(app.path()));
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stdout, "", "nothing on stdout for an invalid tree");
+    let report = out
+        .stderr
+        .replace(&app.path().display().to_string(), "<APP>");
+    insta::assert_snapshot!(report);
+
+    // --json and --match are refused the same way: no half answer from an invalid tree.
+    for extra in [&["--json"][..], &["--match", "/api/ok"][..]] {
+        let again = run(nextr().arg("routes").arg(app.path()).args(extra));
+        assert_eq!(again.code, Some(1), "{extra:?}");
+        assert_eq!(again.stdout, "", "{extra:?}");
+        assert_eq!(again.stderr, out.stderr, "{extra:?}");
+    }
+}
+
+#[test]
+fn missing_api_dir_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(nextr().arg("routes").arg(empty.path()));
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stdout, "");
+    let shown = empty.path().display().to_string();
+    assert!(
+        out.stderr.contains("no `api/` folder") && out.stderr.contains(&shown),
+        "the message names the folder: {}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+
+    let missing = empty.path().join("does-not-exist");
+    let out = run(nextr().arg("routes").arg(&missing));
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains(&missing.display().to_string()),
+        "{}",
+        out.stderr
+    );
+
+    // `api` that is a file, not a folder, is the same mistake.
+    fs::write(empty.path().join("api"), "").unwrap();
+    let out = run(nextr().arg("routes").arg(empty.path()));
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("no `api/` folder"), "{}", out.stderr);
+}
+
+#[test]
+fn empty_api_dir_is_an_empty_table() {
+    let app = write_app(&["api/_shared.rs", "api/notes.md", "api/.hidden/x.rs"]);
+    let out = run(nextr().arg("routes").arg(app.path()));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("0 routes"), "{}", out.stdout);
+    let out = run(nextr().arg("routes").arg(app.path()).arg("--json"));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).unwrap(),
+        Value::Array(vec![])
+    );
+    let out = run(nextr()
+        .arg("routes")
+        .arg(app.path())
+        .args(["--match", "/api/notes"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).unwrap(),
+        serde_json::json!({ "status": 404 })
+    );
+}
+
+#[test]
+fn odd_characters_in_match_never_crash() {
+    let targets = [
+        "/api/post/a\tb\u{1}\u{7f}?é=%ZZ#frag",
+        "/api/post/%",
+        "/api/post/%%%",
+        "/api/post/%C0%AF",
+        "/api/post/%ED%A0%80",
+        "/api/post/😀/%F0%9F%98%80",
+        "/api/post/\u{feff}\u{200b}",
+        "/api/post/a?b?c=d&&&==&%",
+        "/api/../../..",
+        "/api/%2e%2E/%2e/",
+        "/api/post/[pid]?pid=[pid]&pid=%00",
+        "/api/note/[[...slug]]?slug=a/b",
+        "\\\\api\\post",
+        "?only=query",
+        "#",
+        "",
+        " ",
+        "api/hello",
+        "-",
+        "--json",
+        "http://example.com/api/hello",
+        "*",
+    ];
+    let long = format!("/api/post/{}", "a%2F".repeat(5000));
+    for target in targets.iter().copied().chain([long.as_str()]) {
+        let out = run(nextr().args(["routes", "examples/docs", "--match", target]));
+        assert_eq!(out.code, Some(0), "{target:?}: {}", out.stderr);
+        let answer: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{target:?}: {e}: {}", out.stdout));
+        let status = answer["status"].as_u64().unwrap();
+        assert!(
+            [200, 308, 400, 404].contains(&status),
+            "{target:?}: {answer}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_match_argument_is_refused_cleanly() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let out = nextr()
+        .args(["routes", "examples/docs", "--match"])
+        .arg(OsStr::from_bytes(b"/api/post/\xff\xfe"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
+    assert!(stderr.contains("invalid UTF-8"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

@@ -1,0 +1,441 @@
+//! Lambda's and API Gateway's quotas, checked against the manifest before anything is
+//! deployed, so that a route is never deployed with a limit AWS would refuse or silently cut.
+//!
+//! Sources:
+//! * HTTP API quotas
+//!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html>):
+//!   routes per API 300 (can be increased), integrations per API 300 (cannot), maximum
+//!   integration timeout 30 seconds (cannot).
+//! * Lambda quotas (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>):
+//!   timeout up to 900 s, memory 128–10,240 MB, deployment package 50 MB zipped for a direct
+//!   upload and 250 MB unzipped; Lambda's `GetAccountSettings` reports those sizes as
+//!   52,428,800 and 262,144,000 bytes, i.e. MiB.
+//!
+//! Counting: every key of every route is one API Gateway route and the `$default` route is
+//! one more; every route with at least one key is one integration (one per function, however
+//! many keys point at it) and nextr's built-in `$default` function is one more.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use nextr::config::DEFAULT_MAX_DURATION_S;
+use nextr::manifest::{Manifest, ManifestRoute};
+
+/// HTTP APIs end every integration after this many seconds (hard quota).
+pub const GATEWAY_TIMEOUT_S: u32 = 30;
+/// Lambda's allowed timeouts, in seconds.
+pub const LAMBDA_TIMEOUT_S: RangeInclusive<u32> = 1..=900;
+/// Lambda's allowed memory sizes, in MB.
+pub const LAMBDA_MEMORY_MB: RangeInclusive<u32> = 128..=10_240;
+/// Largest zip Lambda accepts as a direct upload (50 MiB).
+pub const ZIP_LIMIT_BYTES: u64 = 50 * 1024 * 1024;
+/// Largest unzipped function code (250 MiB).
+pub const UNZIPPED_LIMIT_BYTES: u64 = 250 * 1024 * 1024;
+/// Default HTTP API quota of routes per API (AWS can raise it for one API).
+pub const ROUTES_PER_API: usize = 300;
+/// HTTP API quota of integrations per API (hard).
+pub const INTEGRATIONS_PER_API: usize = 300;
+
+/// The per-API quotas in force (the routes quota can be raised on request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Routes per API, `$default` included.
+    pub routes_per_api: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            routes_per_api: ROUTES_PER_API,
+        }
+    }
+}
+
+/// Where a memory size was declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemorySource {
+    /// The route's `config!` (`memory:`).
+    Config,
+    /// The built function (`memory_mb` in the manifest).
+    Function,
+}
+
+impl fmt::Display for MemorySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MemorySource::Config => "its config! declares memory:",
+            MemorySource::Function => "its function is built with memory_mb",
+        })
+    }
+}
+
+/// One quota a route or the whole API exceeds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// A route behind the HTTP API may run longer than the gateway waits.
+    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s, but an API Gateway HTTP API ends every integration after {GATEWAY_TIMEOUT_S} s (a hard quota), so its clients would get an error while the function is still running; lower max_duration to {GATEWAY_TIMEOUT_S} or less, or move the long work out of the request (start it asynchronously and let the client poll for the result)")]
+    MaxDurationOverGateway {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// The declared maximum duration.
+        max_duration_s: u32,
+    },
+    /// `max_duration` outside Lambda's 1–900 s.
+    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s; Lambda allows 1 to 900 s")]
+    MaxDurationOutOfRange {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// The declared maximum duration.
+        max_duration_s: u32,
+    },
+    /// The function's timeout outside Lambda's 1–900 s.
+    #[error("{file}: the function of route `{page}` has a {timeout_s} s timeout; Lambda allows 1 to 900 s")]
+    TimeoutOutOfRange {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// The function's timeout.
+        timeout_s: u32,
+    },
+    /// Memory outside Lambda's 128–10,240 MB.
+    #[error("{file}: route `{page}`: {declared_in} {memory_mb} MB; Lambda allows 128 to 10240 MB")]
+    MemoryOutOfRange {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// The memory size.
+        memory_mb: u32,
+        /// Where it was declared.
+        declared_in: MemorySource,
+    },
+    /// A zip too large for a direct upload.
+    #[error("{file}: the bundle of route `{page}` is {bytes} bytes zipped; Lambda accepts at most {ZIP_LIMIT_BYTES} bytes (50 MiB) in a direct upload")]
+    ZipTooLarge {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// Zip size.
+        bytes: u64,
+    },
+    /// Code too large once unzipped.
+    #[error("{file}: the bundle of route `{page}` is {bytes} bytes unzipped; Lambda allows at most {UNZIPPED_LIMIT_BYTES} bytes (250 MiB)")]
+    UnzippedTooLarge {
+        /// Page pattern.
+        page: String,
+        /// Route file.
+        file: String,
+        /// Unzipped size.
+        bytes: u64,
+    },
+    /// More API Gateway routes than the quota.
+    #[error("the app needs {count} API Gateway routes ($default included); an HTTP API allows {limit} (this quota can be raised for one API through AWS Support)")]
+    TooManyRoutes {
+        /// Routes needed.
+        count: usize,
+        /// The quota.
+        limit: usize,
+    },
+    /// More integrations than the hard quota.
+    #[error("the app needs {count} API Gateway integrations (one per routed function plus $default); an HTTP API allows {limit}, a hard quota: split the app")]
+    TooManyIntegrations {
+        /// Integrations needed.
+        count: usize,
+        /// The quota.
+        limit: usize,
+    },
+}
+
+/// Every quota exceeded, in manifest order, then the API-wide ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LimitErrors(pub Vec<LimitError>);
+
+impl fmt::Display for LimitErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "the app exceeds {n} AWS limit{}",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What the app uses of the per-API quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// API Gateway routes, `$default` included.
+    pub routes: usize,
+    /// API Gateway integrations, the `$default` function included.
+    pub integrations: usize,
+}
+
+/// Checks every route of the manifest and the whole API against the quotas, reporting every
+/// problem. `unzipped_bytes` gives a route's unzipped code size when known (the manifest
+/// records only the zip's size).
+pub fn check_limits(
+    manifest: &Manifest,
+    quotas: &Quotas,
+    unzipped_bytes: impl Fn(&ManifestRoute) -> Option<u64>,
+) -> Result<Usage, LimitErrors> {
+    let mut errors = Vec::new();
+    let mut usage = Usage {
+        routes: 1,
+        integrations: 1,
+    };
+    for route in &manifest.routes {
+        let at = || (route.page.clone(), route.file.clone());
+        let max_duration_s = route.config.max_duration.unwrap_or(DEFAULT_MAX_DURATION_S);
+        if !LAMBDA_TIMEOUT_S.contains(&max_duration_s) {
+            let (page, file) = at();
+            errors.push(LimitError::MaxDurationOutOfRange {
+                page,
+                file,
+                max_duration_s,
+            });
+        } else if max_duration_s > GATEWAY_TIMEOUT_S && !route.route_keys.is_empty() {
+            let (page, file) = at();
+            errors.push(LimitError::MaxDurationOverGateway {
+                page,
+                file,
+                max_duration_s,
+            });
+        }
+        if let Some(memory_mb) = route.config.memory {
+            if !LAMBDA_MEMORY_MB.contains(&memory_mb) {
+                let (page, file) = at();
+                errors.push(LimitError::MemoryOutOfRange {
+                    page,
+                    file,
+                    memory_mb,
+                    declared_in: MemorySource::Config,
+                });
+            }
+        }
+        if let Some(function) = &route.function {
+            if !LAMBDA_TIMEOUT_S.contains(&function.timeout_s) {
+                let (page, file) = at();
+                errors.push(LimitError::TimeoutOutOfRange {
+                    page,
+                    file,
+                    timeout_s: function.timeout_s,
+                });
+            }
+            if !LAMBDA_MEMORY_MB.contains(&function.memory_mb) {
+                let (page, file) = at();
+                errors.push(LimitError::MemoryOutOfRange {
+                    page,
+                    file,
+                    memory_mb: function.memory_mb,
+                    declared_in: MemorySource::Function,
+                });
+            }
+            if function.bytes > ZIP_LIMIT_BYTES {
+                let (page, file) = at();
+                errors.push(LimitError::ZipTooLarge {
+                    page,
+                    file,
+                    bytes: function.bytes,
+                });
+            }
+            if let Some(bytes) = unzipped_bytes(route).filter(|b| *b > UNZIPPED_LIMIT_BYTES) {
+                let (page, file) = at();
+                errors.push(LimitError::UnzippedTooLarge { page, file, bytes });
+            }
+        }
+        usage.routes += route.route_keys.len();
+        if !route.route_keys.is_empty() {
+            usage.integrations += 1;
+        }
+    }
+    if usage.routes > quotas.routes_per_api {
+        errors.push(LimitError::TooManyRoutes {
+            count: usage.routes,
+            limit: quotas.routes_per_api,
+        });
+    }
+    if usage.integrations > INTEGRATIONS_PER_API {
+        errors.push(LimitError::TooManyIntegrations {
+            count: usage.integrations,
+            limit: INTEGRATIONS_PER_API,
+        });
+    }
+    if errors.is_empty() {
+        Ok(usage)
+    } else {
+        Err(LimitErrors(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nextr::config::RouteConfig;
+    use nextr::manifest::{Architecture, Function, MANIFEST_VERSION};
+    use nextr::routing::RouteKind;
+
+    fn route(page: &str, keys: usize) -> ManifestRoute {
+        ManifestRoute {
+            page: page.into(),
+            file: format!("{}.rs", page.trim_start_matches('/')),
+            kind: RouteKind::Static,
+            segments: Vec::new(),
+            params: Vec::new(),
+            route_keys: (0..keys).map(|i| format!("ANY {page}/k{i}")).collect(),
+            config: RouteConfig::default(),
+            function: None,
+        }
+    }
+
+    fn function(timeout_s: u32, memory_mb: u32, bytes: u64) -> Function {
+        Function {
+            name: "demo-fn".into(),
+            bundle: "functions/demo-fn.zip".into(),
+            sha256: "0".repeat(64),
+            bytes,
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            architecture: Architecture::X86_64,
+            timeout_s,
+            memory_mb,
+        }
+    }
+
+    fn manifest(routes: Vec<ManifestRoute>) -> Manifest {
+        Manifest {
+            version: MANIFEST_VERSION,
+            app: "demo".into(),
+            nextr_version: "0.1.0".into(),
+            routes,
+            fallback: None,
+        }
+    }
+
+    fn errors(m: &Manifest) -> Vec<LimitError> {
+        check_limits(m, &Quotas::default(), |_| None).unwrap_err().0
+    }
+
+    #[test]
+    fn a_sound_manifest_reports_its_usage() {
+        let mut a = route("/api/a", 2);
+        a.config.max_duration = Some(30);
+        a.function = Some(function(30, 128, ZIP_LIMIT_BYTES));
+        let m = manifest(vec![a, route("/api/b", 1), route("/api/unreachable", 0)]);
+        let usage = check_limits(&m, &Quotas::default(), |_| Some(UNZIPPED_LIMIT_BYTES)).unwrap();
+        assert_eq!(
+            usage,
+            Usage {
+                routes: 4,
+                integrations: 3
+            }
+        );
+    }
+
+    #[test]
+    fn max_duration_over_the_gateway_timeout_names_route_file_and_options() {
+        let mut r = route("/api/slow", 1);
+        r.config.max_duration = Some(31);
+        let e = errors(&manifest(vec![r.clone()]));
+        assert_eq!(
+            e,
+            [LimitError::MaxDurationOverGateway {
+                page: "/api/slow".into(),
+                file: "api/slow.rs".into(),
+                max_duration_s: 31
+            }]
+        );
+        let text = e[0].to_string();
+        assert!(text.starts_with("api/slow.rs: route `/api/slow` declares max_duration: 31 s"));
+        assert!(text.contains("lower max_duration to 30 or less"));
+        assert!(text.contains("asynchronously"));
+        // A route behind no key is not behind the gateway.
+        r.route_keys.clear();
+        assert!(check_limits(&manifest(vec![r]), &Quotas::default(), |_| None).is_ok());
+    }
+
+    #[test]
+    fn lambda_ranges_and_sizes_all_reported_at_once() {
+        let mut r = route("/api/x", 1);
+        r.config.max_duration = Some(901);
+        r.config.memory = Some(127);
+        r.function = Some(function(0, 10_241, ZIP_LIMIT_BYTES + 1));
+        let mut z = route("/api/zero", 1);
+        z.config.max_duration = Some(0);
+        let e = check_limits(&manifest(vec![r, z]), &Quotas::default(), |r| {
+            (r.page == "/api/x").then_some(UNZIPPED_LIMIT_BYTES + 1)
+        })
+        .unwrap_err();
+        let kinds: Vec<&str> =
+            e.0.iter()
+                .map(|e| match e {
+                    LimitError::MaxDurationOutOfRange { .. } => "duration",
+                    LimitError::MemoryOutOfRange {
+                        declared_in: MemorySource::Config,
+                        ..
+                    } => "config memory",
+                    LimitError::MemoryOutOfRange { .. } => "function memory",
+                    LimitError::TimeoutOutOfRange { .. } => "timeout",
+                    LimitError::ZipTooLarge { .. } => "zip",
+                    LimitError::UnzippedTooLarge { .. } => "unzipped",
+                    _ => "other",
+                })
+                .collect();
+        assert_eq!(
+            kinds,
+            [
+                "duration",
+                "config memory",
+                "timeout",
+                "function memory",
+                "zip",
+                "unzipped",
+                "duration"
+            ]
+        );
+        assert!(e.to_string().starts_with("the app exceeds 7 AWS limits"));
+    }
+
+    #[test]
+    fn routes_and_integrations_per_api() {
+        // 299 keys + $default = 300 routes: fine; one more key is one too many.
+        let m = manifest(vec![route("/api/a", 299)]);
+        assert_eq!(
+            check_limits(&m, &Quotas::default(), |_| None)
+                .unwrap()
+                .routes,
+            300
+        );
+        let m = manifest(vec![route("/api/a", 300)]);
+        assert_eq!(
+            errors(&m),
+            [LimitError::TooManyRoutes {
+                count: 301,
+                limit: 300
+            }]
+        );
+        let raised = Quotas {
+            routes_per_api: 400,
+        };
+        assert!(check_limits(&m, &raised, |_| None).is_ok());
+
+        let many: Vec<ManifestRoute> = (0..300).map(|i| route(&format!("/api/r{i}"), 1)).collect();
+        let e = check_limits(&manifest(many), &raised, |_| None).unwrap_err();
+        assert_eq!(
+            e.0,
+            [LimitError::TooManyIntegrations {
+                count: 301,
+                limit: 300
+            }]
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! Property: on random route trees, the deployed API Gateway (simulated from the final key
+//! strings with API Gateway's documented rules) picks the route Next's `RouteTable::resolve`
+//! picks, for every path up to four segments below `/api` over the tree's own literals plus
+//! fresh values, and for random longer ones — or both answer 404 / `$default`.
+//!
+//! The simulator here is deliberately independent of the crate: it reads the key strings and
+//! implements the documented tiers (full match, then greedy, then `$default`) and "most
+//! specific" as written in AWS's example: a literal beats a `{var}` at the same position, and
+//! a longer greedy prefix beats a shorter one. Where neither of two matching keys is more
+//! specific, AWS documents nothing: the simulator fails the test instead of guessing, so a
+//! successful analysis must never leave such a tie reachable.
+
+use nextr::routing::{Resolution, RouteTable};
+use nextr_infra::conflicts::Status;
+use nextr_infra::{analyze, disagreements, validate_api, Analysis, KeyPolicy};
+use proptest::prelude::*;
+
+const LITERALS: [&str; 4] = ["a", "b", "x", "users"];
+const PATH_POOL: [&str; 6] = ["a", "b", "x", "users", "1", "zz"];
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Lit(String),
+    Var,
+    Greedy,
+}
+
+fn parse_key(key: &str) -> Vec<Seg> {
+    let path = key.strip_prefix("ANY /").expect("ANY key");
+    if path.is_empty() {
+        return Vec::new();
+    }
+    path.split('/')
+        .map(|s| {
+            if s.starts_with('{') && s.ends_with("+}") {
+                Seg::Greedy
+            } else if s.starts_with('{') && s.ends_with('}') {
+                Seg::Var
+            } else {
+                Seg::Lit(s.to_owned())
+            }
+        })
+        .collect()
+}
+
+fn is_greedy(k: &[Seg]) -> bool {
+    k.last() == Some(&Seg::Greedy)
+}
+
+fn fixed(k: &[Seg]) -> &[Seg] {
+    if is_greedy(k) {
+        &k[..k.len() - 1]
+    } else {
+        k
+    }
+}
+
+fn key_matches(k: &[Seg], path: &[&str]) -> bool {
+    let f = fixed(k);
+    let len_ok = if is_greedy(k) {
+        path.len() > f.len()
+    } else {
+        path.len() == f.len()
+    };
+    len_ok
+        && f.iter().zip(path).all(|(s, p)| match s {
+            Seg::Lit(l) => l == p,
+            _ => true,
+        })
+}
+
+/// `a` at least as specific as `b`, both matching the same path in the same tier.
+fn at_least_as_specific(a: &[Seg], b: &[Seg]) -> bool {
+    let (fa, fb) = (fixed(a), fixed(b));
+    fa.len() >= fb.len()
+        && fb
+            .iter()
+            .zip(fa)
+            .all(|(sb, sa)| *sb == Seg::Var || matches!(sa, Seg::Lit(_)))
+}
+
+/// API Gateway's documented pick: `Ok(Some(file))`, `Ok(None)` for `$default`, `Err` for a
+/// tie the documentation does not decide.
+fn gateway(keys: &[(Vec<Seg>, String)], path: &[&str]) -> Result<Option<String>, String> {
+    for greedy in [false, true] {
+        let cands: Vec<&(Vec<Seg>, String)> = keys
+            .iter()
+            .filter(|(k, _)| is_greedy(k) == greedy && key_matches(k, path))
+            .collect();
+        if cands.is_empty() {
+            continue;
+        }
+        return cands
+            .iter()
+            .find(|(c, _)| cands.iter().all(|(d, _)| at_least_as_specific(c, d)))
+            .map(|(_, f)| Some(f.clone()))
+            .ok_or_else(|| format!("undocumented tie at /{}: {cands:?}", path.join("/")));
+    }
+    Ok(None)
+}
+
+fn next(table: &RouteTable, path: &[&str]) -> Option<String> {
+    let target = format!("/{}", path.join("/"));
+    match table.resolve(&target) {
+        Resolution::Route(m) => Some(m.route.file.clone()),
+        Resolution::NotFound => None,
+        other => panic!("{target}: unexpected {other:?}"),
+    }
+}
+
+/// Route files from codes: 0–3 a literal, 4–6 `[dN]`, 7–8 `[...cN]`, 9 `[[...oN]]` (the last
+/// two end the route). Names follow the depth, so Next's slug rules hold by construction.
+fn files(routes: &[(Vec<u8>, bool)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (codes, index_form) in routes {
+        let mut segs = vec!["api".to_owned()];
+        let mut terminal = false;
+        for (depth, &c) in codes.iter().enumerate() {
+            let seg = match c {
+                0..=3 => LITERALS[c as usize].to_owned(),
+                4..=6 => format!("[d{depth}]"),
+                7 | 8 => {
+                    terminal = true;
+                    format!("[...c{depth}]")
+                }
+                _ => {
+                    terminal = true;
+                    format!("[[...o{depth}]]")
+                }
+            };
+            segs.push(seg);
+            if terminal {
+                break;
+            }
+        }
+        let file = if (*index_form && !terminal) || segs.len() == 1 {
+            format!("{}/index.rs", segs.join("/"))
+        } else {
+            format!("{}.rs", segs.join("/"))
+        };
+        out.push(file);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn final_keys(a: &Analysis) -> Vec<(Vec<Seg>, String)> {
+    a.routes
+        .iter()
+        .flat_map(|r| {
+            r.key_strings()
+                .into_iter()
+                .map(|k| (parse_key(&k), r.route.file.clone()))
+        })
+        .collect()
+}
+
+fn check_paths(table: &RouteTable, a: &Analysis, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
+    let keys = final_keys(a);
+    let strings: Vec<(String, String)> = a
+        .routes
+        .iter()
+        .flat_map(|r| {
+            r.key_strings()
+                .into_iter()
+                .map(|k| (k, r.route.file.clone()))
+        })
+        .collect();
+    prop_assert!(
+        validate_api(strings.iter().map(|(k, f)| (k.as_str(), f.as_str()))).is_ok(),
+        "keys API Gateway would refuse: {strings:?}"
+    );
+    let mut paths: Vec<Vec<&str>> = vec![vec![], vec!["other"]];
+    let mut frontier: Vec<Vec<&str>> = vec![vec!["api"]];
+    for _ in 0..=4 {
+        let mut next_frontier = Vec::new();
+        for p in frontier {
+            for s in PATH_POOL {
+                let mut q = p.clone();
+                q.push(s);
+                next_frontier.push(q);
+            }
+            paths.push(p);
+        }
+        frontier = next_frontier;
+    }
+    for l in long {
+        let mut p = vec!["api"];
+        p.extend(l.iter().map(|&i| PATH_POOL[i % PATH_POOL.len()]));
+        paths.push(p);
+    }
+    for p in &paths {
+        let want = next(table, p);
+        let got = gateway(&keys, p).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(&got, &want, "path /{} with keys {:?}", p.join("/"), strings);
+        // The crate's own selection (what `nextr dev` uses) agrees with the simulator.
+        let own = match a.select(&format!("/{}", p.join("/"))) {
+            nextr_infra::conflicts::GatewayChoice::Route { route, .. } => {
+                Some(route.route.file.clone())
+            }
+            nextr_infra::conflicts::GatewayChoice::Default => None,
+            nextr_infra::conflicts::GatewayChoice::Undocumented(t) => {
+                return Err(TestCaseError::fail(format!("tie {t:?}")))
+            }
+        };
+        prop_assert_eq!(own, want);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_gateway_picks_what_next_picks(
+        routes in prop::collection::vec((prop::collection::vec(0u8..10, 0..5), any::<bool>()), 1..9),
+        long in prop::collection::vec(prop::collection::vec(0usize..6, 5..8), 0..6),
+    ) {
+        let files = files(&routes);
+        let Ok(table) = RouteTable::from_files(&files) else {
+            // Next rejects the tree (e.g. an index beside an optional catch-all).
+            return Ok(());
+        };
+        // Every overlap is resolvable when parametrised keys are allowed.
+        let parametrised = analyze(&table, &[], KeyPolicy::Parametrised);
+        prop_assert!(parametrised.is_ok(), "{files:?}: {:?}", parametrised.err());
+        let Ok(parametrised) = parametrised else { unreachable!() };
+        check_paths(&table, &parametrised, &long)?;
+        // After the analysis, the only disagreements left are requests spelling a pattern.
+        for d in disagreements(&table, &[], KeyPolicy::Parametrised) {
+            prop_assert_eq!(d.status, Status::KnownDeviation, "{}", d);
+        }
+
+        if let Ok(strict) = analyze(&table, &[], KeyPolicy::StaticOnly) {
+            check_paths(&table, &strict, &long)?;
+            // Where static keys suffice, both policies add exactly the same keys.
+            prop_assert_eq!(&strict.routes, &parametrised.routes);
+        } else {
+            // And the strict policy fails only where a parametrised key was needed.
+            let needed_variables = parametrised
+                .routes
+                .iter()
+                .flat_map(|r| &r.added)
+                .any(|k| k.key.to_string().contains('{'));
+            prop_assert!(needed_variables, "{:?}", files);
+        }
+    }
+}
+
+#[test]
+fn the_simulator_follows_aws_worked_example() {
+    let keys: Vec<(Vec<Seg>, String)> = [
+        ("ANY /pets/dog/1", "static"),
+        ("ANY /pets/dog/{id}", "param"),
+        ("ANY /pets/{proxy+}", "pets greedy"),
+        ("ANY /{proxy+}", "root greedy"),
+    ]
+    .iter()
+    .map(|(k, f)| (parse_key(k), f.to_string()))
+    .collect();
+    let pick = |p: &[&str]| gateway(&keys, p).unwrap();
+    assert_eq!(pick(&["pets", "dog", "1"]).as_deref(), Some("static"));
+    assert_eq!(pick(&["pets", "dog", "2"]).as_deref(), Some("param"));
+    assert_eq!(pick(&["pets", "cat", "1"]).as_deref(), Some("pets greedy"));
+    assert_eq!(pick(&["test", "5"]).as_deref(), Some("root greedy"));
+    assert_eq!(pick(&[]), None);
+    let crossing = vec![
+        (parse_key("ANY /{a}/x"), "a".to_owned()),
+        (parse_key("ANY /x/{b}"), "b".to_owned()),
+    ];
+    assert!(gateway(&crossing, &["x", "x"]).is_err());
+    assert_eq!(
+        gateway(&crossing, &["y", "x"]).unwrap().as_deref(),
+        Some("a")
+    );
+}
+
+#[test]
+fn the_generator_yields_valid_trees_with_overlaps() {
+    // Guards the property against vacuity: the generator's trees parse and overlap.
+    let t = RouteTable::from_files(files(&[
+        (vec![4, 1], false),
+        (vec![1, 4], true),
+        (vec![8], false),
+        (vec![0, 9], false),
+        (vec![], false),
+    ]))
+    .unwrap();
+    assert_eq!(t.routes().len(), 5);
+    let a = analyze(&t, &[], KeyPolicy::StaticOnly).unwrap();
+    assert_eq!(a.route("/api/b/[d1]").unwrap().added.len(), 1);
+}
