@@ -7,7 +7,11 @@ use crate::cli::{Cli, Command};
 mod build;
 pub mod dev;
 mod invoke;
+mod deploy;
+mod remove;
 mod routes;
+mod stage;
+mod status;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -16,5 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => build::run(&args),
         Command::Dev(args) => dev::run(&args),
         Command::Invoke(args) => invoke::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
+        Command::Remove(args) => remove::run(&args),
+        Command::Status(args) => status::run(&args),
     }
 }
