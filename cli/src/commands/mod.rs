@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod build;
+mod deploy;
 pub mod dev;
 mod invoke;
-mod deploy;
 mod remove;
 mod routes;
 mod stage;
