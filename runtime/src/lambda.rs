@@ -77,6 +77,16 @@ pub const MAX_RESPONSE_PAYLOAD: usize = 6 * 1024 * 1024;
 /// invocations until the Runtime API goes away. Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) it
 /// says so and exits with a failure code instead of panicking.
 pub fn start(spec: RouteSpec, handler: Handler) -> ExitCode {
+    let what = format!("route {}", spec.page);
+    block_on(&what, run(spec, handler))
+}
+
+/// Runs a Lambda loop on a single-threaded tokio runtime (one invocation at a time, as on
+/// Lambda), turning a failure into a logged message and a failing exit code.
+fn block_on(
+    what: &str,
+    lambda_loop: impl std::future::Future<Output = Result<(), Error>>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,11 +97,10 @@ pub fn start(spec: RouteSpec, handler: Handler) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let page = spec.page;
-    match runtime.block_on(run(spec, handler)) {
+    match runtime.block_on(lambda_loop) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nextr: route {page}: {e}");
+            eprintln!("nextr: {what}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -117,23 +126,7 @@ pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
 /// `//`, an unknown path), and it answers as `next start` would — 308 to the normalised path
 /// (with `Location`, `Refresh` and the destination as body), else 404 `{"message":"Not Found"}`.
 pub fn start_fallback() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("nextr: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run_fallback()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("nextr: $default function: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    block_on("$default function", run_fallback())
 }
 
 /// The `$default` function's Lambda loop ([`start_fallback`] without the tokio runtime).
