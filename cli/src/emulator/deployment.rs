@@ -328,6 +328,131 @@ mod tests {
         }
     }
 
+    /// A deployment of routes without built functions (no bundle to unpack).
+    fn deployment(routes: &[(&str, &str, &[&str])]) -> Deployment {
+        let routes: Vec<serde_json::Value> = routes
+            .iter()
+            .map(|(page, file, keys)| {
+                serde_json::json!({
+                    "page": page, "file": file, "kind": "static", "segments": [], "params": [],
+                    "route_keys": keys, "config": {}
+                })
+            })
+            .collect();
+        let manifest = Manifest::from_json(
+            &serde_json::json!({"version": 1, "app": "t", "nextr_version": "0", "routes": routes})
+                .to_string(),
+        )
+        .unwrap();
+        let defaults = FunctionDefaults {
+            cache_dir: PathBuf::from("/nonexistent"),
+            region: "us-east-1".into(),
+            max_instances: 1,
+            passthrough_env: Vec::new(),
+        };
+        let (_writer, logger) =
+            super::super::logs::LogWriter::start(super::super::logs::Sink::Stderr);
+        Deployment::build(
+            Path::new("/nonexistent"),
+            &manifest,
+            &defaults,
+            None,
+            &logger,
+        )
+        .unwrap()
+    }
+
+    fn pick(d: &Deployment, target: &str) -> String {
+        match d.resolve(target) {
+            Resolved::Route(t, key) => format!("{} via {}", t.file, key.as_str()),
+            Resolved::Redirect(l) => format!("308 {l}"),
+            Resolved::NotFound => "404".into(),
+            Resolved::BadRequest => "400".into(),
+        }
+    }
+
+    #[test]
+    fn requests_go_where_the_deployed_api_sends_them() {
+        // In Next's order, as the manifest lists them. The catch-all owns an extra key from
+        // the conflict analysis (`/api/users/{path}` beats `/api/{resource}/{id}`).
+        let d = deployment(&[
+            ("/api/t01", "api/t01/index.rs", &["ANY /api/t01"]),
+            (
+                "/api/t01/about",
+                "api/t01/about.rs",
+                &["ANY /api/t01/about"],
+            ),
+            (
+                "/api/users/[...path]",
+                "api/users/[...path].rs",
+                &["ANY /api/users/{path+}", "ANY /api/users/{path}"],
+            ),
+            ("/api/t01/[id]", "api/t01/[id].rs", &["ANY /api/t01/{id}"]),
+            (
+                "/api/[resource]/[id]",
+                "api/[resource]/[id].rs",
+                &["ANY /api/{resource}/{id}"],
+            ),
+            (
+                "/api/t01/[...slug]",
+                "api/t01/[...slug].rs",
+                &["ANY /api/t01/{slug+}"],
+            ),
+            ("/api/hello world", "api/hello world.rs", &[]),
+        ]);
+        for (target, expect) in [
+            ("/api/t01", "api/t01/index.rs via ANY /api/t01"),
+            ("/api/t01?x=1", "api/t01/index.rs via ANY /api/t01"),
+            ("/api/t01/about", "api/t01/about.rs via ANY /api/t01/about"),
+            // API Gateway routes the decoded path: Next would pick [id] for the raw spelling.
+            (
+                "/api/t01/%61bout",
+                "api/t01/about.rs via ANY /api/t01/about",
+            ),
+            ("/api/t01/x", "api/t01/[id].rs via ANY /api/t01/{id}"),
+            (
+                "/api/t01/x/y",
+                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
+            ),
+            (
+                "/api/t01/a%2Fb",
+                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
+            ),
+            ("/api/t01/./x", "api/t01/[id].rs via ANY /api/t01/{id}"),
+            (
+                "/api/t01/y/../about",
+                "api/t01/about.rs via ANY /api/t01/about",
+            ),
+            (
+                "/api/users/42",
+                "api/users/[...path].rs via ANY /api/users/{path}",
+            ),
+            (
+                "/api/users/42/x",
+                "api/users/[...path].rs via ANY /api/users/{path+}",
+            ),
+            (
+                "/api/posts/42",
+                "api/[resource]/[id].rs via ANY /api/{resource}/{id}",
+            ),
+            // $default: Next's 308 for non-normalised paths, else 404.
+            ("/api/t01/", "308 /api/t01"),
+            ("/api/t01/x/?a=1", "308 /api/t01/x?a=1"),
+            ("/api//t01", "308 /api/t01"),
+            ("/api\\t01", "308 /api/t01"),
+            ("/api/t01/x%2F", "308 /api/t01/x"),
+            ("/api", "404"),
+            ("/api/hello%20world", "404"),
+            ("/api/hello world", "404"),
+            ("/other/x", "404"),
+            // Undecodable: API Gateway's 400 before routing.
+            ("/api/t01/%ZZ", "400"),
+            ("/api/t01/100%25", "400"),
+        ] {
+            assert_eq!(pick(&d, target), expect, "{target}");
+        }
+    }
+
     #[test]
     fn key_inclusion_is_api_gateways_specificity() {
         let k = |t: &str| RouteKey::parse(t).unwrap();
