@@ -368,6 +368,24 @@ fn compare(got: &support_dev::Reply, expect: &Value) -> Vec<String> {
 }
 
 #[test]
+fn the_refused_files_are_refused_by_nextr_build() {
+    let files: Vec<(String, String)> = REFUSED
+        .iter()
+        .map(|f| (f.to_string(), echo_route(f)))
+        .collect();
+    let app = TestApp::write("nextr-dev-routing-refused", &files);
+    // The analysis fails before anything compiles.
+    let (ok, output) = app.try_build();
+    assert!(!ok, "{output}");
+    for file in REFUSED {
+        assert!(
+            output.contains(&format!("{file}: the route")),
+            "{file} is not refused:\n{output}"
+        );
+    }
+}
+
+#[test]
 fn every_corpus_request_through_nextr_dev_answers_as_next_or_as_deployed() {
     let trees = corpus();
     let groups = apps(&trees);

@@ -141,9 +141,9 @@ impl TestApp {
         &self.name
     }
 
-    /// Runs `nextr build --debug` in the shared target dir; panics with its output on failure.
-    pub fn build(&self) -> String {
-        let started = Instant::now();
+    /// Runs `nextr build --debug` in the shared target dir: whether it succeeded, and its
+    /// output.
+    pub fn try_build(&self) -> (bool, String) {
         let out = nextr()
             .args(["build", "--debug"])
             .arg(&self.root)
@@ -154,7 +154,14 @@ impl TestApp {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "nextr build failed:\n{text}");
+        (out.status.success(), text)
+    }
+
+    /// Runs `nextr build --debug` in the shared target dir; panics with its output on failure.
+    pub fn build(&self) -> String {
+        let started = Instant::now();
+        let (ok, text) = self.try_build();
+        assert!(ok, "nextr build failed:\n{text}");
         eprintln!(
             "built {} in {:.1} s",
             self.name,
