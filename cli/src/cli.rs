@@ -163,8 +163,12 @@ pub struct DevArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Build with optimisations (the default is a debug build, which builds faster).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_build")]
     pub release: bool,
+    /// Serve the bundles already in `.nextr/` as they are: no build at start and none on
+    /// source changes (a rewritten route manifest is still picked up).
+    #[arg(long)]
+    pub no_build: bool,
     /// Instances per function at most; requests beyond them wait in a queue.
     #[arg(long, default_value_t = nextr_cli::emulator::DEFAULT_MAX_INSTANCES as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -199,6 +203,9 @@ pub struct InvokeArgs {
     #[arg(long, short = 'H', value_name = "NAME: VALUE")]
     pub header: Vec<String>,
     /// Build with optimisations.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_build")]
     pub release: bool,
+    /// Invoke the bundle already in `.nextr/` as it is, without building.
+    #[arg(long)]
+    pub no_build: bool,
 }

@@ -12,6 +12,7 @@ fn invoke(app: &App, args: &[&str]) -> (i32, Value, String) {
     let out = Command::cargo_bin("nextr")
         .unwrap()
         .arg("invoke")
+        .arg("--no-build")
         .args(args)
         .arg(app.path())
         .timeout(std::time::Duration::from_secs(60))
@@ -117,7 +118,7 @@ fn refuses_unknown_routes_and_mismatched_paths() {
     let app = App::new(&all_routes());
     let out = Command::cargo_bin("nextr")
         .unwrap()
-        .args(["invoke", "/api/missing"])
+        .args(["invoke", "--no-build", "/api/missing"])
         .arg(app.path())
         .output()
         .unwrap();
@@ -127,7 +128,7 @@ fn refuses_unknown_routes_and_mismatched_paths() {
 
     let out = Command::cargo_bin("nextr")
         .unwrap()
-        .args(["invoke", "/api/hello", "--path", "/api/echo"])
+        .args(["invoke", "--no-build", "/api/hello", "--path", "/api/echo"])
         .arg(app.path())
         .output()
         .unwrap();
@@ -141,7 +142,7 @@ fn refuses_unknown_routes_and_mismatched_paths() {
     let empty = tempfile::tempdir().unwrap();
     let out = Command::cargo_bin("nextr")
         .unwrap()
-        .args(["invoke", "/api/hello"])
+        .args(["invoke", "--no-build", "/api/hello"])
         .arg(empty.path())
         .output()
         .unwrap();

@@ -397,7 +397,10 @@ fn convert(
     match request {
         LambdaRequest::ApiGatewayV2(ag) => {
             let raw_path = ag.raw_path.unwrap_or_default();
-            let path = strip_stage(&raw_path, ag.request_context.stage.as_deref()).to_owned();
+            let path = crate::routing::escape_decoded_path(strip_stage(
+                &raw_path,
+                ag.request_context.stage.as_deref(),
+            ));
             let query = ag.raw_query_string.unwrap_or_default();
             let mut headers = ag.headers;
             if let Some(cookies) = ag.cookies.filter(|c| !c.is_empty()) {

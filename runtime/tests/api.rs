@@ -352,6 +352,29 @@ async fn raw_request_escape_hatch() {
     );
 }
 
+/// HTTP APIs deliver `rawPath` percent-decoded: a `#`, `?` or bare `%` in it came from an
+/// escape and belongs to the path (Next, given `/api/post/a%23b`, answers `pid: "a#b"`), while
+/// an encoded path (Function URLs) is read as it is.
+#[tokio::test]
+async fn a_decoded_raw_path_keeps_hash_question_mark_and_percent() {
+    let route = TestRoute::new("/api/post/[pid]", nextr::handler!(query_view));
+    for (path, query, pid, url) in [
+        ("/api/post/a#b", "", "a#b", "/api/post/a%23b"),
+        ("/api/post/a#b", "x=1", "a#b", "/api/post/a%23b?x=1"),
+        ("/api/post/a?b", "", "a?b", "/api/post/a%3Fb"),
+        ("/api/post/100%", "", "100%", "/api/post/100%25"),
+        ("/api/post/%zz", "", "%zz", "/api/post/%25zz"),
+        ("/api/post/a%20b", "", "a b", "/api/post/a%20b"),
+        ("/api/post/a b", "", "a b", "/api/post/a%20b"),
+    ] {
+        let res = route.invoke_event(&v2_event(path, query)).await.unwrap();
+        assert_eq!(res["statusCode"], 200, "{path}: {res}");
+        let body: Json = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["pid"], pid, "{path}");
+        assert_eq!(body["url"], url, "{path}");
+    }
+}
+
 /// Why nextr converts events itself instead of through `lambda_http`'s adapter: the adapter
 /// builds an `http::Uri` from `rawQueryString` and `Host` and panics (`request.rs`, "failed to
 /// build request" / `Url::parse(..).unwrap()`) on a raw `"` or space in the query, which

@@ -81,17 +81,24 @@ pub struct HostTools {
 }
 
 impl HostTools {
-    /// Looks at this machine: its architecture, `cargo zigbuild --version`, the sysroot.
+    /// Looks at this machine: its architecture, `cargo zigbuild --version`, the sysroot. The
+    /// two commands run at the same time (every build, a no-op one too, waits for them).
     pub fn detect(cargo: &Path) -> Self {
         let zigbuild = Command::new(cargo)
             .args(["zigbuild", "--version"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let installed_targets = Command::new("rustc")
+            .spawn();
+        let sysroot = Command::new("rustc")
             .args(["--print", "sysroot"])
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let zigbuild = zigbuild
+            .and_then(|mut c| c.wait())
+            .is_ok_and(|s| s.success());
+        let installed_targets = sysroot
+            .and_then(|c| c.wait_with_output())
             .ok()
             .filter(|o| o.status.success())
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use nextr::manifest::Architecture;
 use object::elf::{FileHeader64, EM_AARCH64, EM_X86_64, SHN_UNDEF, SHT_DYNSYM};
 use object::read::elf::{FileHeader, Sym};
-use object::Endianness;
+use object::read::ReadCache;
+use object::{Endianness, ReadRef};
 
 /// The glibc of Lambda's `provided.al2023` runtime.
 pub const LAMBDA_GLIBC: GlibcVersion = GlibcVersion(2, 34, 0);
@@ -156,18 +157,32 @@ fn symbols_clause(symbols: &[String]) -> String {
 }
 
 /// Reads the binary built for `route` and checks it against `requested` and Lambda's glibc.
+///
+/// Only the parts of the file the check needs are read (the header, the section table, the
+/// version sections): a debug route binary is 40 MB, and reading every one of them whole
+/// took most of a no-op `nextr build`.
 pub fn check(binary: &Path, route: &str, requested: Architecture) -> Result<ElfInfo, ElfError> {
-    let data = std::fs::read(binary).map_err(|source| ElfError::Io {
+    let file = std::fs::File::open(binary).map_err(|source| ElfError::Io {
         route: route.to_owned(),
         binary: binary.to_path_buf(),
         source,
     })?;
-    check_bytes(&data, binary, route, requested)
+    let cache = ReadCache::new(file);
+    check_data(&cache, binary, route, requested)
 }
 
 /// [`check`] on bytes already in memory; `binary` and `route` name them in errors.
 pub fn check_bytes(
     data: &[u8],
+    binary: &Path,
+    route: &str,
+    requested: Architecture,
+) -> Result<ElfInfo, ElfError> {
+    check_data(data, binary, route, requested)
+}
+
+fn check_data<'data, R: ReadRef<'data>>(
+    data: R,
     binary: &Path,
     route: &str,
     requested: Architecture,
@@ -182,10 +197,11 @@ pub fn check_bytes(
         binary: binary.to_path_buf(),
         message: e.to_string(),
     };
-    if data.get(..4) != Some(b"\x7fELF".as_slice()) {
+    let ident = data.read_bytes_at(0, 5).unwrap_or_default();
+    if ident.get(..4) != Some(b"\x7fELF".as_slice()) {
         return Err(not_elf("no ELF header"));
     }
-    if data.get(4) != Some(&object::elf::ELFCLASS64) {
+    if ident.get(4) != Some(&object::elf::ELFCLASS64) {
         return Err(not_elf("a 32-bit ELF file"));
     }
     let header = FileHeader64::<Endianness>::parse(data).map_err(malformed)?;
@@ -242,7 +258,10 @@ pub fn check_bytes(
 }
 
 /// The undefined dynamic symbols bound to one glibc version, for the error message.
-fn symbols_needing(data: &[u8], version: GlibcVersion) -> object::read::Result<Vec<String>> {
+fn symbols_needing<'data, R: ReadRef<'data>>(
+    data: R,
+    version: GlibcVersion,
+) -> object::read::Result<Vec<String>> {
     let header = FileHeader64::<Endianness>::parse(data)?;
     let endian = header.endian()?;
     let sections = header.sections(endian, data)?;

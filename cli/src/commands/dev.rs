@@ -81,7 +81,9 @@ pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
 
 /// Runs `nextr dev`.
 pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
-    build_app(&args.dir, args.release, None)?;
+    if !args.no_build {
+        build_app(&args.dir, args.release, None)?;
+    }
     let manifest_dir = output_dir(&args.dir);
     let manifest = emulator::read_manifest(&manifest_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -148,7 +150,7 @@ async fn serve(
         changes,
         emulator.clone(),
         args.dir.clone(),
-        args.release,
+        (!args.no_build).then_some(args.release),
         logger.clone(),
     ));
 
@@ -222,13 +224,14 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
     ));
 }
 
-/// Rebuilds on source changes and swaps the workers on manifest changes, one batch at a time.
+/// Rebuilds on source changes (with `build`: `Some(release)`; `None` for `--no-build`, which
+/// only follows the manifest) and swaps the workers on manifest changes, one batch at a time.
 /// A failed rebuild or an unservable manifest leaves the current workers serving.
 async fn reload_loop(
     mut changes: mpsc::UnboundedReceiver<Change>,
     emulator: Arc<Emulator>,
     app: PathBuf,
-    release: bool,
+    build: Option<bool>,
     logger: Logger,
 ) {
     while let Some(first) = changes.recv().await {
@@ -244,7 +247,7 @@ async fn reload_loop(
         }
         sources.sort();
         sources.dedup();
-        if !sources.is_empty() {
+        if let (false, Some(release)) = (sources.is_empty(), build) {
             let names: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
             logger.line(format!("nextr: {} changed; rebuilding", names.join(", ")));
             let app = app.clone();

@@ -21,7 +21,9 @@ use nextr_cli::emulator::{self, Emulator};
 /// Runs `nextr invoke`: exit 0 with the response payload, or 1 with Lambda's error document
 /// when the invocation failed.
 pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
-    build_app(&args.dir, args.release, None)?;
+    if !args.no_build {
+        build_app(&args.dir, args.release, None)?;
+    }
     let manifest_dir = output_dir(&args.dir);
     let manifest = emulator::read_manifest(&manifest_dir)?;
     let (writer, logger) = LogWriter::start(Sink::Stderr);
@@ -109,9 +111,9 @@ fn request_event(
     let raw_path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
     let gateway_path = event::gateway_path(raw_path)
         .map_err(|_| anyhow::anyhow!("--path has a malformed percent-escape: {target}"))?;
-    let route = match deployment.resolve(&target) {
-        Resolved::Route(t) if t.page == page => t,
-        Resolved::Route(t) => bail!("{target} is served by {}, not {page}", t.page),
+    let key = match deployment.resolve(&target) {
+        Resolved::Route(t, key) if t.page == page => key,
+        Resolved::Route(t, _) => bail!("{target} is served by {}, not {page}", t.page),
         Resolved::Redirect(to) => bail!("{target} is redirected (308) to {to}"),
         Resolved::NotFound => bail!("no route serves {target}"),
         Resolved::BadRequest => bail!("{target} has a malformed escape in a dynamic segment (400)"),
@@ -126,7 +128,6 @@ fn request_event(
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         local_port: 0,
     };
-    let key = route.route_key_for(&gateway_path);
     Ok(event::build(
         &client,
         key,

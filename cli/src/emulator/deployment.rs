@@ -14,8 +14,10 @@ use std::time::Duration;
 use nextr::manifest::{Function, Manifest};
 use nextr::routing::{Resolution, RouteTable, TreeError};
 
+use nextr::routing::escape_decoded_path;
+
 use super::bundle::{self, BundleError};
-use super::event::RouteKey;
+use super::event::{gateway_path, RouteKey};
 use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
 
@@ -33,9 +35,6 @@ pub enum DeploymentError {
         /// The key.
         key: String,
     },
-    /// A route has no route key at all.
-    #[error("route {0} has no API Gateway route key in the manifest")]
-    NoRouteKey(String),
     /// A bundle cannot be unpacked.
     #[error("route {page}: {source}")]
     Bundle {
@@ -90,28 +89,19 @@ pub struct Target {
     pub page: String,
     /// The route file.
     pub file: String,
-    /// The route's API Gateway route keys, in manifest order.
+    /// The route's API Gateway route keys, in manifest order. None for a route Next can never
+    /// serve (a static segment no normalised path holds, such as `hello world`): the deployed
+    /// API has no route to it, so neither does dev.
     pub keys: Vec<RouteKey>,
     /// The function, or `None` when the manifest has no built function for the route.
     pub function: Option<Arc<FunctionPool>>,
     pool_key: Option<PoolKey>,
 }
 
-impl Target {
-    /// The route key API Gateway would match for a decoded path, with its path parameters
-    /// (the first key that fits; the first key when none does, e.g. for an encoded `/`).
-    pub fn route_key_for(&self, gateway_path: &str) -> &RouteKey {
-        self.keys
-            .iter()
-            .find(|k| k.match_path(gateway_path).is_some())
-            .unwrap_or(&self.keys[0])
-    }
-}
-
-/// What the route table says about a request target.
+/// Where the deployed HTTP API sends a request target.
 pub enum Resolved<'a> {
-    /// A route answers.
-    Route(&'a Target),
+    /// A route answers, through this key.
+    Route(&'a Target, &'a RouteKey),
     /// 308 to this location.
     Redirect(String),
     /// No route matches.
@@ -124,7 +114,6 @@ pub enum Resolved<'a> {
 pub struct Deployment {
     table: RouteTable,
     targets: Vec<Target>,
-    by_file: HashMap<String, usize>,
 }
 
 impl Deployment {
@@ -154,9 +143,6 @@ impl Deployment {
                         key: key.clone(),
                     })?,
                 );
-            }
-            if keys.is_empty() {
-                return Err(DeploymentError::NoRouteKey(route.page.clone()));
             }
             let (function, pool_key) = match &route.function {
                 None => (None, None),
@@ -204,29 +190,75 @@ impl Deployment {
                 pool_key,
             });
         }
-        let by_file = targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.file.clone(), i))
-            .collect();
-        Ok(Deployment {
-            table,
-            targets,
-            by_file,
-        })
+        Ok(Deployment { table, targets })
     }
 
-    /// Resolves a raw request target with Next's rules.
+    /// Resolves a raw request target (path and query, as received) as the deployed HTTP API
+    /// does:
+    ///
+    /// 1. The path is percent-decoded as API Gateway decodes it ([`gateway_path`]); one that
+    ///    does not decode is a 400.
+    /// 2. Dot segments are resolved (RFC 3986; Next resolves them too. Whether API Gateway
+    ///    does is not observed, and clients such as browsers and curl never send them).
+    /// 3. API Gateway's selection over the manifest's route keys, which are deploy's keys
+    ///    including those the conflict analysis added: a full match beats a greedy one; among
+    ///    several, the most specific (the key every other matching key includes); where none
+    ///    is (an undocumented tie, possible only for conflicts the app accepted), the route
+    ///    first in Next's order. A path with an empty segment (`//`, a trailing `/`) matches no
+    ///    key.
+    /// 4. No key matches: deploy's `$default` function, which sees the decoded path and
+    ///    answers as Next does: 308 for `//`, `\` and trailing slashes, 400 for a malformed
+    ///    escape in a matched dynamic segment, otherwise 404 (it cannot run a route's code).
     pub fn resolve(&self, target: &str) -> Resolved<'_> {
-        match self.table.resolve(target) {
-            Resolution::Route(m) => match self.by_file.get(&m.route.file) {
-                Some(&i) => Resolved::Route(&self.targets[i]),
-                None => Resolved::NotFound,
-            },
-            Resolution::Redirect(location) => Resolved::Redirect(location),
-            Resolution::NotFound => Resolved::NotFound,
-            Resolution::BadRequest => Resolved::BadRequest,
+        let (raw_path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        let Ok(decoded) = gateway_path(raw_path) else {
+            return Resolved::BadRequest;
+        };
+        if let Some((target, key)) = self.select(&remove_dot_segments(&decoded)) {
+            return Resolved::Route(target, key);
         }
+        let mut seen = escape_decoded_path(&decoded);
+        if let Some(q) = query {
+            seen.push('?');
+            seen.push_str(q);
+        }
+        match self.table.resolve(&seen) {
+            Resolution::Redirect(location) => Resolved::Redirect(location),
+            Resolution::BadRequest => Resolved::BadRequest,
+            Resolution::Route(_) | Resolution::NotFound => Resolved::NotFound,
+        }
+    }
+
+    /// API Gateway's route selection for a decoded path (step 3 of [`Deployment::resolve`]).
+    fn select(&self, path: &str) -> Option<(&Target, &RouteKey)> {
+        let body = path.strip_prefix('/').unwrap_or(path);
+        if !body.is_empty() && body.split('/').any(str::is_empty) {
+            return None;
+        }
+        let matching: Vec<(&Target, &RouteKey)> = self
+            .targets
+            .iter()
+            .flat_map(|t| t.keys.iter().map(move |k| (t, k)))
+            .filter(|(_, k)| k.match_path(path).is_some())
+            .collect();
+        for greedy in [false, true] {
+            let tier: Vec<(&Target, &RouteKey)> = matching
+                .iter()
+                .copied()
+                .filter(|(_, k)| k.is_greedy() == greedy)
+                .collect();
+            let most_specific = tier
+                .iter()
+                .find(|(_, k)| tier.iter().all(|(_, other)| other.includes(k)));
+            // Targets are in Next's order, so `first` is Next's pick within a tie.
+            if let Some(&pick) = most_specific.or(tier.first()) {
+                return Some(pick);
+            }
+        }
+        None
     }
 
     /// A route by page pattern (`/api/hello`) or file (`api/hello.rs`).
@@ -244,5 +276,199 @@ impl Deployment {
     /// Whether this deployment runs `pool` (by identity).
     pub fn uses(&self, pool: &Arc<FunctionPool>) -> bool {
         self.pools().any(|p| Arc::ptr_eq(p, pool))
+    }
+}
+
+/// Resolves `.` and `..` segments (RFC 3986 §5.2.4); a path ending in one keeps a trailing
+/// slash.
+fn remove_dot_segments(path: &str) -> String {
+    if !path.split('/').any(|s| s == "." || s == "..") {
+        return path.to_owned();
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match *segment {
+            "." => {
+                if last {
+                    out.push("");
+                }
+            }
+            ".." => {
+                out.pop();
+                if last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    format!("/{}", out.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_resolve_like_rfc_3986() {
+        for (path, expect) in [
+            ("/api/x", "/api/x"),
+            ("/api/./x", "/api/x"),
+            ("/api/y/../x", "/api/x"),
+            ("/api/c/a/../b", "/api/c/b"),
+            ("/api/t12/.", "/api/t12/"),
+            ("/api/t12/x/..", "/api/t12/"),
+            ("/..", "/"),
+            ("/a/../../b", "/b"),
+            ("/a/.../b", "/a/.../b"),
+        ] {
+            assert_eq!(remove_dot_segments(path), expect, "{path}");
+        }
+    }
+
+    /// A deployment of routes without built functions (no bundle to unpack).
+    fn deployment(routes: &[(&str, &str, &[&str])]) -> Deployment {
+        let routes: Vec<serde_json::Value> = routes
+            .iter()
+            .map(|(page, file, keys)| {
+                serde_json::json!({
+                    "page": page, "file": file, "kind": "static", "segments": [], "params": [],
+                    "route_keys": keys, "config": {}
+                })
+            })
+            .collect();
+        let manifest = Manifest::from_json(
+            &serde_json::json!({"version": 1, "app": "t", "nextr_version": "0", "routes": routes})
+                .to_string(),
+        )
+        .unwrap();
+        let defaults = FunctionDefaults {
+            cache_dir: PathBuf::from("/nonexistent"),
+            region: "us-east-1".into(),
+            max_instances: 1,
+            passthrough_env: Vec::new(),
+        };
+        let (_writer, logger) =
+            super::super::logs::LogWriter::start(super::super::logs::Sink::Stderr);
+        Deployment::build(
+            Path::new("/nonexistent"),
+            &manifest,
+            &defaults,
+            None,
+            &logger,
+        )
+        .unwrap()
+    }
+
+    fn pick(d: &Deployment, target: &str) -> String {
+        match d.resolve(target) {
+            Resolved::Route(t, key) => format!("{} via {}", t.file, key.as_str()),
+            Resolved::Redirect(l) => format!("308 {l}"),
+            Resolved::NotFound => "404".into(),
+            Resolved::BadRequest => "400".into(),
+        }
+    }
+
+    #[test]
+    fn requests_go_where_the_deployed_api_sends_them() {
+        // In Next's order, as the manifest lists them. The catch-all owns an extra key from
+        // the conflict analysis (`/api/users/{path}` beats `/api/{resource}/{id}`).
+        let d = deployment(&[
+            ("/api/t01", "api/t01/index.rs", &["ANY /api/t01"]),
+            (
+                "/api/t01/about",
+                "api/t01/about.rs",
+                &["ANY /api/t01/about"],
+            ),
+            (
+                "/api/users/[...path]",
+                "api/users/[...path].rs",
+                &["ANY /api/users/{path+}", "ANY /api/users/{path}"],
+            ),
+            ("/api/t01/[id]", "api/t01/[id].rs", &["ANY /api/t01/{id}"]),
+            (
+                "/api/[resource]/[id]",
+                "api/[resource]/[id].rs",
+                &["ANY /api/{resource}/{id}"],
+            ),
+            (
+                "/api/t01/[...slug]",
+                "api/t01/[...slug].rs",
+                &["ANY /api/t01/{slug+}"],
+            ),
+            ("/api/hello world", "api/hello world.rs", &[]),
+        ]);
+        for (target, expect) in [
+            ("/api/t01", "api/t01/index.rs via ANY /api/t01"),
+            ("/api/t01?x=1", "api/t01/index.rs via ANY /api/t01"),
+            ("/api/t01/about", "api/t01/about.rs via ANY /api/t01/about"),
+            // API Gateway routes the decoded path: Next would pick [id] for the raw spelling.
+            (
+                "/api/t01/%61bout",
+                "api/t01/about.rs via ANY /api/t01/about",
+            ),
+            ("/api/t01/x", "api/t01/[id].rs via ANY /api/t01/{id}"),
+            (
+                "/api/t01/x/y",
+                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
+            ),
+            (
+                "/api/t01/a%2Fb",
+                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
+            ),
+            ("/api/t01/./x", "api/t01/[id].rs via ANY /api/t01/{id}"),
+            (
+                "/api/t01/y/../about",
+                "api/t01/about.rs via ANY /api/t01/about",
+            ),
+            (
+                "/api/users/42",
+                "api/users/[...path].rs via ANY /api/users/{path}",
+            ),
+            (
+                "/api/users/42/x",
+                "api/users/[...path].rs via ANY /api/users/{path+}",
+            ),
+            (
+                "/api/posts/42",
+                "api/[resource]/[id].rs via ANY /api/{resource}/{id}",
+            ),
+            // $default: Next's 308 for non-normalised paths, else 404.
+            ("/api/t01/", "308 /api/t01"),
+            ("/api/t01/x/?a=1", "308 /api/t01/x?a=1"),
+            ("/api//t01", "308 /api/t01"),
+            ("/api\\t01", "308 /api/t01"),
+            ("/api/t01/x%2F", "308 /api/t01/x"),
+            ("/api", "404"),
+            ("/api/hello%20world", "404"),
+            ("/api/hello world", "404"),
+            ("/other/x", "404"),
+            // Undecodable: API Gateway's 400 before routing.
+            ("/api/t01/%ZZ", "400"),
+            ("/api/t01/100%25", "400"),
+        ] {
+            assert_eq!(pick(&d, target), expect, "{target}");
+        }
+    }
+
+    #[test]
+    fn key_inclusion_is_api_gateways_specificity() {
+        let k = |t: &str| RouteKey::parse(t).unwrap();
+        // Full keys: a literal is more specific than a variable at the same place.
+        assert!(k("ANY /a/{x}").includes(&k("ANY /a/b")));
+        assert!(!k("ANY /a/b").includes(&k("ANY /a/{x}")));
+        assert!(k("ANY /a/{x}").includes(&k("ANY /a/{y}")));
+        assert!(!k("ANY /a/{x}").includes(&k("ANY /a/{x}/c")));
+        // Crossing keys include neither.
+        assert!(!k("ANY /{a}/x").includes(&k("ANY /x/{b}")));
+        assert!(!k("ANY /x/{b}").includes(&k("ANY /{a}/x")));
+        // Greedy keys: a shorter, more general prefix includes a longer one.
+        assert!(k("ANY /{p+}").includes(&k("ANY /pets/{p+}")));
+        assert!(k("ANY /a/{x}/{p+}").includes(&k("ANY /a/b/c/{p+}")));
+        assert!(!k("ANY /pets/{p+}").includes(&k("ANY /{p+}")));
+        // Tiers are not compared.
+        assert!(!k("ANY /a/{p+}").includes(&k("ANY /a/b")));
     }
 }

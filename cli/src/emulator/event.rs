@@ -103,7 +103,8 @@ enum KeySegment {
     Greedy(String),
 }
 
-/// A parsed route key such as `ANY /api/post/{pid}`, used for `routeKey` and `pathParameters`.
+/// A parsed route key such as `ANY /api/post/{pid}`, used for route selection, `routeKey` and
+/// `pathParameters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteKey {
     text: String,
@@ -137,8 +138,34 @@ impl RouteKey {
         &self.text
     }
 
+    /// Whether the key ends with a greedy variable (`{proxy+}`).
+    pub fn is_greedy(&self) -> bool {
+        matches!(self.segments.last(), Some(KeySegment::Greedy(_)))
+    }
+
+    /// Whether every path `other` matches, this key matches too (both full, or both greedy):
+    /// API Gateway's "most specific" is the matching key every other matching key includes.
+    pub fn includes(&self, other: &RouteKey) -> bool {
+        let (a, b) = (&self.segments, &other.segments);
+        let covers = |x: &KeySegment, y: &KeySegment| match (x, y) {
+            (KeySegment::Param(_), KeySegment::Literal(_) | KeySegment::Param(_)) => true,
+            (KeySegment::Literal(l), KeySegment::Literal(m)) => l == m,
+            _ => false,
+        };
+        match (self.is_greedy(), other.is_greedy()) {
+            (false, false) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| covers(x, y)),
+            (true, true) => {
+                // Prefixes before the greedy variable: this one no longer, and covering.
+                let (pa, pb) = (&a[..a.len() - 1], &b[..b.len() - 1]);
+                pa.len() <= pb.len() && pa.iter().zip(pb).all(|(x, y)| covers(x, y))
+            }
+            _ => false,
+        }
+    }
+
     /// Matches a decoded path, giving the path parameters (`None` when the key does not fit).
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let segments = &self.segments;
         let body = path.strip_prefix('/').unwrap_or(path);
         let parts: Vec<&str> = if body.is_empty() {
             Vec::new()
@@ -146,7 +173,7 @@ impl RouteKey {
             body.split('/').collect()
         };
         let mut params = Vec::new();
-        for (i, segment) in self.segments.iter().enumerate() {
+        for (i, segment) in segments.iter().enumerate() {
             match segment {
                 KeySegment::Literal(l) => {
                     if parts.get(i) != Some(&l.as_str()) {
@@ -164,7 +191,7 @@ impl RouteKey {
                 }
             }
         }
-        (parts.len() == self.segments.len()).then_some(params)
+        (parts.len() == segments.len()).then_some(params)
     }
 }
 

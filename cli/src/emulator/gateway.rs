@@ -2,10 +2,15 @@
 //!
 //! 1. A path that does not percent-decode: 400 `{"message":"Bad Request"}` (API Gateway
 //!    rejects it before routing).
-//! 2. Routing with Next's rules on the raw target. What no route takes goes to deploy's
-//!    `$default` route, which answers as Next does: 308 for `//`, `\` and trailing slashes
-//!    (`Location`, `Refresh: 0;url=…`, the destination as the body), 400 for a malformed
-//!    escape in a matched dynamic segment, and 404 `{"message":"Not Found"}`.
+//! 2. Routing as the deployed API routes: API Gateway's route selection over the manifest's
+//!    route keys, on the decoded path (see [`Deployment::resolve`](super::deployment::Deployment::resolve)).
+//!    What no key takes goes to deploy's `$default` route, which answers as Next does: 308
+//!    for `//`, `\` and trailing slashes (`Location`, `Refresh: 0;url=…`, the destination as
+//!    the body), 400 for a malformed escape in a matched dynamic segment, and 404
+//!    `{"message":"Not Found"}`. Where this differs from `next start` (an encoded path such
+//!    as `/api/%61bout` reaches the static route `about`, an encoded `/` separates
+//!    segments), it is because API Gateway decodes the path before routing; `nextr dev`
+//!    warns at start about the route pairs whose precedence differs.
 //! 3. A body over HTTP API's 10 MB payload limit, or an event over Lambda's 6 MB invocation
 //!    limit: 413 `{"message":"Request Entity Too Large"}`.
 //! 4. The payload 2.0 event goes to the route's function; its response is mapped back
@@ -171,8 +176,8 @@ async fn handle(
         return gateway_error(GatewayError::BadRequest, &meta);
     };
     let deployment = emulator.deployment();
-    let route = match deployment.resolve(&target) {
-        Resolved::Route(t) => t,
+    let (route, key) = match deployment.resolve(&target) {
+        Resolved::Route(t, key) => (t, key),
         Resolved::Redirect(location) => return redirect(location, &meta),
         Resolved::NotFound => return gateway_error(GatewayError::NotFound, &meta),
         Resolved::BadRequest => return gateway_error(GatewayError::BadRequest, &meta),
@@ -202,7 +207,6 @@ async fn handle(
         source_ip: peer.ip(),
         local_port,
     };
-    let key = route.route_key_for(&gateway_path);
     let payload = event::build(&client, key, &gateway_path, &meta);
     if payload.len() > MAX_EVENT_BYTES {
         return gateway_error(GatewayError::TooLarge, &meta);

@@ -235,7 +235,8 @@ impl Dev {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nextr"))
             .arg("dev")
             .arg(app.path())
-            .args(["--port", "0"])
+            // A hand-written manifest, not a Cargo package: serve it as it is.
+            .args(["--port", "0", "--no-build"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -20,4 +20,4 @@ pub use query::{is_internal_key, Query, Value};
 pub use table::{
     complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
 };
-pub use target::{encode_uri_component, normalize, InvalidTarget, Normalized};
+pub use target::{encode_uri_component, escape_decoded_path, normalize, InvalidTarget, Normalized};

@@ -64,6 +64,30 @@ pub fn normalize(raw: &str) -> Result<Normalized<'_>, InvalidTarget> {
     Ok(Normalized::Path { pathname, query })
 }
 
+/// HTTP APIs hand over `rawPath` percent-decoded (`/a%23b` arrives as `/a#b`), Function URLs
+/// still encoded; the two cannot be told apart. Characters that never appear literally in an
+/// encoded path are escaped again, so that a decoded `#` or `?` is not taken for the start of
+/// a fragment or a query and a bare `%` is not a malformed escape: `#` → `%23`, `?` → `%3F`,
+/// and `%` → `%25` unless two hex digits follow. An encoded path passes unchanged. (Spaces,
+/// control and non-ASCII characters need nothing here: Next's URL parsing encodes them.)
+pub fn escape_decoded_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    for (i, c) in path.char_indices() {
+        match c {
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            '%' if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) =>
+            {
+                out.push_str("%25")
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn collapse_slashes(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
