@@ -389,6 +389,8 @@ fn trailing_slash_redirects_like_next() {
 
 #[test]
 fn malformed_escape_in_a_param_is_a_400() {
+    // `%C3` is two hex digits that decode to invalid UTF-8: a malformed escape for
+    // `decodeURIComponent`. (A bare `%ZZ` is a literal `%` in an HTTP API's decoded rawPath.)
     let (res, _) = response("v2-bad-escape.json");
     assert_eq!(res["statusCode"], 400);
 }
