@@ -662,9 +662,13 @@ async fn duplicates_and_strays_converge_to_one_of_each() {
     let c = clients(&moto).await;
     let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
     let kinds: BTreeSet<&str> = plan.actions.iter().map(|a| a.row().1).collect();
-    assert_eq!(
-        kinds,
-        BTreeSet::from(["http api", "integration", "route", "stage"]),
+    // The two APIs were created within one second, and moto's CreatedDate has whole seconds:
+    // when the duplicate is taken for the oldest, the permissions are re-scoped to it too.
+    let expected = BTreeSet::from(["http api", "integration", "route", "stage"]);
+    let mut allowed = expected.clone();
+    allowed.insert("permission");
+    assert!(
+        kinds.is_superset(&expected) && kinds.is_subset(&allowed),
         "{plan}"
     );
     let after = snapshot(&c, "demo", "dev").await;
