@@ -2,6 +2,7 @@
 //! `bootstrap` (what `provided.al2023` runs), executable, and byte-for-byte reproducible so
 //! that an unchanged route keeps its sha256 and deploy can skip it.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -91,7 +92,7 @@ pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundl
         path: binary.to_path_buf(),
         message: e.to_string(),
     })?;
-    let path = out.join("functions").join(format!("{name}.zip"));
+    let path = bundle_path(out, name);
     let written = persist::write_if_changed(&path, &zipped).map_err(|source| ZipError::Write {
         path: path.clone(),
         source,
@@ -102,6 +103,139 @@ pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundl
         bytes: zipped.len() as u64,
         written,
     })
+}
+
+/// File identity: enough to tell that a file is the one seen before without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Stamp {
+    len: u64,
+    secs: u64,
+    nanos: u32,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = fs::metadata(path).ok()?;
+        let since = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            len: meta.len(),
+            secs: since.as_secs(),
+            nanos: since.subsec_nanos(),
+            inode,
+        })
+    }
+}
+
+/// What one zip was made from, and what it was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct CachedZip {
+    binary: Stamp,
+    zip: Stamp,
+    sha256: String,
+    bytes: u64,
+}
+
+/// The bundles zipped by earlier builds, by zip path, so that a build where cargo relinked
+/// nothing does not deflate (and hash) every binary again: a zip is reused when its binary is
+/// the very file it was made from (size, mtime, inode) and the zip is the very file written.
+///
+/// Kept next to the bundle crate (not in the output folder), and only an optimisation: a
+/// missing, stale or unreadable cache means zipping again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ZipCache {
+    /// The nextr version that wrote it: another one may zip differently.
+    version: String,
+    entries: BTreeMap<PathBuf, CachedZip>,
+    #[serde(skip)]
+    file: PathBuf,
+}
+
+impl ZipCache {
+    /// Loads the cache kept in `file` (empty when absent, unreadable or from another nextr).
+    pub fn load(file: &Path) -> ZipCache {
+        let version = env!("CARGO_PKG_VERSION");
+        let mut cache = fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ZipCache>(&b).ok())
+            .filter(|c| c.version == version)
+            .unwrap_or_default();
+        cache.version = version.to_owned();
+        cache.file = file.to_path_buf();
+        cache
+    }
+
+    /// Writes the cache back (atomically, and only when it changed).
+    pub fn save(&self) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        persist::write_if_changed(&self.file, &json).map(|_| ())
+    }
+
+    fn reuse(&self, zip: &Path, binary: &Path) -> Option<ZippedBundle> {
+        let cached = self.entries.get(zip)?;
+        (Stamp::of(binary)? == cached.binary && Stamp::of(zip)? == cached.zip).then(|| {
+            ZippedBundle {
+                path: zip.to_path_buf(),
+                sha256: cached.sha256.clone(),
+                bytes: cached.bytes,
+                written: false,
+            }
+        })
+    }
+
+    fn remember(&mut self, bundle: &ZippedBundle, binary: &Path) {
+        match (Stamp::of(binary), Stamp::of(&bundle.path)) {
+            (Some(binary), Some(zip)) => {
+                self.entries.insert(
+                    bundle.path.clone(),
+                    CachedZip {
+                        binary,
+                        zip,
+                        sha256: bundle.sha256.clone(),
+                        bytes: bundle.bytes,
+                    },
+                );
+            }
+            _ => {
+                self.entries.remove(&bundle.path);
+            }
+        }
+    }
+
+    /// Forgets every zip not in `keep` (routes that are gone, other output folders).
+    pub fn retain(&mut self, keep: &[PathBuf]) {
+        self.entries.retain(|path, _| keep.contains(path));
+    }
+}
+
+/// [`write_bundle`], skipping the work when `cache` shows that the zip on disk was made from
+/// this very binary.
+pub fn write_bundle_cached(
+    out: &Path,
+    name: &str,
+    binary: &Path,
+    cache: &mut ZipCache,
+) -> Result<ZippedBundle, ZipError> {
+    let path = bundle_path(out, name);
+    if let Some(reused) = cache.reuse(&path, binary) {
+        return Ok(reused);
+    }
+    let bundle = write_bundle(out, name, binary)?;
+    cache.remember(&bundle, binary);
+    Ok(bundle)
+}
+
+/// `<out>/functions/<name>.zip`.
+pub fn bundle_path(out: &Path, name: &str) -> PathBuf {
+    out.join("functions").join(format!("{name}.zip"))
 }
 
 #[cfg(test)]
@@ -179,6 +313,76 @@ mod tests {
         let changed = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
         assert!(changed.written);
         assert_ne!(changed.sha256, first.sha256);
+    }
+
+    #[test]
+    fn the_cache_skips_zipping_an_unchanged_binary_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        fs::write(&bin, binary()).unwrap();
+        let out = tmp.path().join(".nextr");
+        let cache_file = tmp.path().join("cache.json");
+
+        let mut cache = ZipCache::load(&cache_file);
+        let first = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert!(first.written);
+        cache.save().unwrap();
+
+        // Reused without reading the binary: bytes changed in place behind an unchanged
+        // size, mtime and inode go unseen (cargo never does that: a relink is a new file).
+        let mut cache = ZipCache::load(&cache_file);
+        let stamp = fs::metadata(&bin).unwrap().modified().unwrap();
+        let mut same_size = binary();
+        same_size[0] ^= 1;
+        fs::File::options()
+            .write(true)
+            .open(&bin)
+            .unwrap()
+            .write_all(&same_size)
+            .unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&bin)
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap();
+        let reused = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert_eq!(
+            reused,
+            ZippedBundle {
+                written: false,
+                ..first.clone()
+            }
+        );
+
+        // A new binary (relinked: new file) is zipped again.
+        fs::remove_file(&bin).unwrap();
+        fs::write(&bin, b"relinked").unwrap();
+        let relinked = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert!(relinked.written);
+        assert_ne!(relinked.sha256, first.sha256);
+
+        // A zip changed behind nextr's back is rewritten even though the binary is the same.
+        fs::write(&relinked.path, b"tampered").unwrap();
+        let repaired = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert!(repaired.written);
+        assert_eq!(repaired.sha256, relinked.sha256);
+        assert_eq!(
+            crate::bundle::hex(&Sha256::digest(fs::read(&repaired.path).unwrap())),
+            repaired.sha256
+        );
+
+        // Another output folder is another zip.
+        let other = write_bundle_cached(&tmp.path().join("out2"), "f", &bin, &mut cache).unwrap();
+        assert!(other.written);
+        cache.retain(std::slice::from_ref(&other.path));
+        cache.save().unwrap();
+        let cache = ZipCache::load(&cache_file);
+        assert_eq!(cache.entries.keys().collect::<Vec<_>>(), [&other.path]);
+
+        // A cache from another version, or garbage, is an empty cache.
+        fs::write(&cache_file, b"{not json").unwrap();
+        assert!(ZipCache::load(&cache_file).entries.is_empty());
     }
 
     #[test]
