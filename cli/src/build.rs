@@ -18,13 +18,16 @@ use crate::bundle::cargo::{
 };
 use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profiles};
 use crate::bundle::elf::{self, ElfError};
-use crate::bundle::zip::{self, ZipError};
+use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_names, NameCollision};
 use crate::manifest::{self as route_manifest, BuiltFunction, ManifestError, ManifestInput};
 use crate::project::{route_table, AppConfigError, Project, ProjectError};
 
 /// The output folder's default name, next to `Cargo.toml`.
 pub const OUT_DIR: &str = ".nextr";
+
+/// The zip cache's file in the bundle crate's folder (see [`ZipCache`]).
+const ZIP_CACHE: &str = "nextr-zips.json";
 
 /// What `nextr build` was asked to do.
 #[derive(Debug, Clone)]
@@ -87,6 +90,18 @@ pub enum BuildError {
     /// cargo failed.
     #[error(transparent)]
     Cargo(#[from] CargoError),
+    /// Route files that do not compile; rustc's errors, which point into them, were reported
+    /// as they came.
+    #[error("the build failed with {errors} compiler error{} in {}{}", if *.errors == 1 { "" } else { "s" }, .files.join(", "), if .stderr.is_empty() { String::new() } else { format!("\n{}", .stderr) })]
+    RouteCompile {
+        /// The route files at fault (`api/post/[pid].rs`).
+        files: Vec<String>,
+        /// How many compiler errors were reported in all.
+        errors: usize,
+        /// What cargo said besides naming the generated binaries (for instance, that the
+        /// app's own lib failed too).
+        stderr: String,
+    },
     /// Binaries that would not start on Lambda, all of them.
     #[error("{} binar{} would not start on Lambda:\n{}", .0.len(), if .0.len() == 1 { "y" } else { "ies" }, .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Elf(Vec<ElfError>),
@@ -173,7 +188,7 @@ pub fn build(
             declares_config: analysis.declares_config,
         })
         .collect();
-    let profiles = Profiles::default();
+    let profiles = Profiles::bundles();
     let krate = codegen::generate(&BundleSpec {
         app: &project.app,
         app_root: &project.root,
@@ -204,7 +219,8 @@ pub fn build(
         toolchain: &toolchain,
         color: options.color,
     }
-    .run(|event| progress(Progress::Cargo(event)))?;
+    .run(|event| progress(Progress::Cargo(event)))
+    .map_err(|e| in_route_terms(e, &routes))?;
 
     // Every binary is checked before anything is written, and every failure is reported.
     let mut failures = Vec::new();
@@ -226,9 +242,12 @@ pub fn build(
         .unwrap_or_else(|| project.root.join(OUT_DIR));
     let mut functions = Vec::with_capacity(routes.len());
     let mut zips_written = 0;
+    let mut zip_cache = ZipCache::load(&dir.join(ZIP_CACHE));
+    let mut zips = Vec::with_capacity(routes.len());
     for route in &routes {
         let binary = &binaries[&route.function];
-        let zipped = zip::write_bundle(&out, &route.function, binary)?;
+        let zipped = zip::write_bundle_cached(&out, &route.function, binary, &mut zip_cache)?;
+        zips.push(zipped.path.clone());
         zips_written += usize::from(zipped.written);
         functions.push(BuiltFunction {
             page: route.page.clone(),
@@ -263,12 +282,60 @@ pub fn build(
         source,
     })?;
     let zips_removed = remove_stale_zips(&out, &names)?;
+    // Only an optimisation: a cache that cannot be saved means zipping again next time.
+    zip_cache.retain(&zips);
+    let _ = zip_cache.save();
     Ok(BuildOutcome {
         manifest,
         out,
         zips_written,
         zips_removed,
     })
+}
+
+/// A failed build whose errors are in route files, told by route file: cargo names the
+/// generated binaries (`could not compile … (bin "app-hello-8a32a984")`), which the user never
+/// wrote.
+fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
+    let CargoError::Failed {
+        errors,
+        stderr,
+        bins,
+    } = error
+    else {
+        return error.into();
+    };
+    if bins.is_empty() {
+        return CargoError::Failed {
+            errors,
+            stderr,
+            bins,
+        }
+        .into();
+    }
+    let files = bins
+        .iter()
+        .map(|bin| {
+            routes
+                .iter()
+                .find(|r| &r.function == bin)
+                .map_or_else(|| bin.clone(), |r| r.file.clone())
+        })
+        .collect();
+    let stderr = stderr
+        .lines()
+        .filter(|line| {
+            let names_a_bin = line.contains("could not compile")
+                && bins.iter().any(|b| line.contains(&format!("(bin \"{b}\")")));
+            !names_a_bin && !line.starts_with("warning: build failed, waiting for other jobs")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    BuildError::RouteCompile {
+        files,
+        errors,
+        stderr,
+    }
 }
 
 /// Removes `functions/*.zip` of routes that no longer exist, once the new manifest is written.

@@ -215,6 +215,9 @@ pub enum CargoError {
         errors: usize,
         /// What cargo itself said (resolution, network, lock problems).
         stderr: String,
+        /// The binaries asked for whose own code had compiler errors (the route files at
+        /// fault), in the order the errors came.
+        bins: Vec<String>,
     },
     /// cargo succeeded but did not report a binary that was asked for.
     #[error("cargo did not produce the binary {0}")]
@@ -279,6 +282,7 @@ impl CargoBuild<'_> {
         });
         let mut binaries = BTreeMap::new();
         let mut errors = 0;
+        let mut failed = Vec::new();
         if let Some(stdout) = child.stdout.take() {
             for message in Message::parse_stream(BufReader::new(stdout)) {
                 let Ok(message) = message else { break };
@@ -298,6 +302,10 @@ impl CargoBuild<'_> {
                         let level = format!("{:?}", m.message.level).to_lowercase();
                         if level.starts_with("error") {
                             errors += 1;
+                            let bin = &m.target.name;
+                            if self.bins.contains(bin) && !failed.contains(bin) {
+                                failed.push(bin.clone());
+                            }
                         }
                         if let Some(rendered) = m.message.rendered {
                             on_event(BuildEvent::Diagnostic { level, rendered });
@@ -317,7 +325,11 @@ impl CargoBuild<'_> {
             .trim()
             .to_owned();
         if !status.success() {
-            return Err(CargoError::Failed { errors, stderr });
+            return Err(CargoError::Failed {
+                errors,
+                stderr,
+                bins: failed,
+            });
         }
         for bin in self.bins {
             if !binaries.contains_key(bin) {
@@ -449,7 +461,7 @@ mod tests {
         };
         let mut events = Vec::new();
         let err = build.run(|e| events.push(e)).unwrap_err();
-        let CargoError::Failed { errors, stderr } = &err else {
+        let CargoError::Failed { errors, stderr, .. } = &err else {
             panic!("{err}");
         };
         assert_eq!(*errors, 0);

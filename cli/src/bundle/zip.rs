@@ -2,6 +2,7 @@
 //! `bootstrap` (what `provided.al2023` runs), executable, and byte-for-byte reproducible so
 //! that an unchanged route keeps its sha256 and deploy can skip it.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -82,18 +83,7 @@ pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>, ::zip::result::ZipError> 
 
 /// Zips `binary` into `<out>/functions/<name>.zip`, atomically, unless that file already holds
 /// the same bytes.
-///
-/// A build that changed nothing must not re-zip anything: deflating and hashing every binary
-/// again took 54 s for five debug bundles (11 s per 40 MB binary) in a debug build of nextr,
-/// and that is what `nextr dev` runs at every start. So a stamp next to the binary
-/// (`<binary>.nextr-zip`) records the binary's and the zip's size and modification time with
-/// the zip's sha256; when all of them still hold, the zip is reused as it is.
 pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundle, ZipError> {
-    let path = out.join("functions").join(format!("{name}.zip"));
-    let stamp_path = stamp_path(binary);
-    if let Some(bundle) = Stamp::read(&stamp_path).and_then(|s| s.reuse(binary, &path)) {
-        return Ok(bundle);
-    }
     let data = fs::read(binary).map_err(|source| ZipError::ReadBinary {
         path: binary.to_path_buf(),
         source,
@@ -102,109 +92,150 @@ pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundl
         path: binary.to_path_buf(),
         message: e.to_string(),
     })?;
+    let path = bundle_path(out, name);
     let written = persist::write_if_changed(&path, &zipped).map_err(|source| ZipError::Write {
         path: path.clone(),
         source,
     })?;
-    let bundle = ZippedBundle {
+    Ok(ZippedBundle {
         path,
         sha256: super::hex(&Sha256::digest(&zipped)),
         bytes: zipped.len() as u64,
         written,
-    };
-    // Without a stamp the next build zips again: slower, never wrong.
-    if let Some(stamp) = Stamp::of(binary, &bundle) {
-        let _ = persist::write_atomic(&stamp_path, stamp.to_text().as_bytes());
-    }
-    Ok(bundle)
+    })
 }
 
-fn stamp_path(binary: &Path) -> PathBuf {
-    let mut name = binary.file_name().unwrap_or_default().to_os_string();
-    name.push(".nextr-zip");
-    binary.with_file_name(name)
-}
-
-/// Size and modification time (nanoseconds since the epoch) of a file.
-fn file_id(path: &Path) -> Option<(u64, u128)> {
-    let meta = fs::metadata(path).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    Some((meta.len(), modified.as_nanos()))
-}
-
-/// What a previous [`write_bundle`] zipped: the binary it read and the zip it left.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// File identity: enough to tell that a file is the one seen before without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Stamp {
-    binary: (u64, u128),
-    zip_path: PathBuf,
-    zip: (u64, u128),
-    sha256: String,
+    len: u64,
+    secs: u64,
+    nanos: u32,
+    inode: u64,
 }
 
 impl Stamp {
-    const VERSION: &'static str = "nextr-zip 1";
-
-    fn of(binary: &Path, bundle: &ZippedBundle) -> Option<Stamp> {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = fs::metadata(path).ok()?;
+        let since = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
         Some(Stamp {
-            binary: file_id(binary)?,
-            zip_path: std::path::absolute(&bundle.path).ok()?,
-            zip: file_id(&bundle.path)?,
-            sha256: bundle.sha256.clone(),
+            len: meta.len(),
+            secs: since.as_secs(),
+            nanos: since.subsec_nanos(),
+            inode,
+        })
+    }
+}
+
+/// What one zip was made from, and what it was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct CachedZip {
+    binary: Stamp,
+    zip: Stamp,
+    sha256: String,
+    bytes: u64,
+}
+
+/// The bundles zipped by earlier builds, by zip path, so that a build where cargo relinked
+/// nothing does not deflate (and hash) every binary again: a zip is reused when its binary is
+/// the very file it was made from (size, mtime, inode) and the zip is the very file written.
+///
+/// Kept next to the bundle crate (not in the output folder), and only an optimisation: a
+/// missing, stale or unreadable cache means zipping again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ZipCache {
+    /// The nextr version that wrote it: another one may zip differently.
+    version: String,
+    entries: BTreeMap<PathBuf, CachedZip>,
+    #[serde(skip)]
+    file: PathBuf,
+}
+
+impl ZipCache {
+    /// Loads the cache kept in `file` (empty when absent, unreadable or from another nextr).
+    pub fn load(file: &Path) -> ZipCache {
+        let version = env!("CARGO_PKG_VERSION");
+        let mut cache = fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ZipCache>(&b).ok())
+            .filter(|c| c.version == version)
+            .unwrap_or_default();
+        cache.version = version.to_owned();
+        cache.file = file.to_path_buf();
+        cache
+    }
+
+    /// Writes the cache back (atomically, and only when it changed).
+    pub fn save(&self) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        persist::write_if_changed(&self.file, &json).map(|_| ())
+    }
+
+    fn reuse(&self, zip: &Path, binary: &Path) -> Option<ZippedBundle> {
+        let cached = self.entries.get(zip)?;
+        (Stamp::of(binary)? == cached.binary && Stamp::of(zip)? == cached.zip).then(|| {
+            ZippedBundle {
+                path: zip.to_path_buf(),
+                sha256: cached.sha256.clone(),
+                bytes: cached.bytes,
+                written: false,
+            }
         })
     }
 
-    fn to_text(&self) -> String {
-        format!(
-            "{}\n{} {}\n{} {}\n{}\n{}\n",
-            Self::VERSION,
-            self.binary.0,
-            self.binary.1,
-            self.zip.0,
-            self.zip.1,
-            self.sha256,
-            self.zip_path.display()
-        )
-    }
-
-    fn read(path: &Path) -> Option<Stamp> {
-        let text = fs::read_to_string(path).ok()?;
-        let mut lines = text.lines();
-        if lines.next()? != Self::VERSION {
-            return None;
+    fn remember(&mut self, bundle: &ZippedBundle, binary: &Path) {
+        match (Stamp::of(binary), Stamp::of(&bundle.path)) {
+            (Some(binary), Some(zip)) => {
+                self.entries.insert(
+                    bundle.path.clone(),
+                    CachedZip {
+                        binary,
+                        zip,
+                        sha256: bundle.sha256.clone(),
+                        bytes: bundle.bytes,
+                    },
+                );
+            }
+            _ => {
+                self.entries.remove(&bundle.path);
+            }
         }
-        let pair = |line: &str| -> Option<(u64, u128)> {
-            let (a, b) = line.split_once(' ')?;
-            Some((a.parse().ok()?, b.parse().ok()?))
-        };
-        let binary = pair(lines.next()?)?;
-        let zip = pair(lines.next()?)?;
-        let sha256 = lines.next()?.to_owned();
-        let zip_path = PathBuf::from(lines.next()?);
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
-        valid.then_some(Stamp {
-            binary,
-            zip_path,
-            zip,
-            sha256,
-        })
     }
 
-    /// The bundle as it stands, if neither the binary nor the zip changed since the stamp.
-    fn reuse(&self, binary: &Path, zip: &Path) -> Option<ZippedBundle> {
-        let same = file_id(binary)? == self.binary
-            && std::path::absolute(zip).ok()? == self.zip_path
-            && file_id(zip)? == self.zip;
-        same.then(|| ZippedBundle {
-            path: zip.to_path_buf(),
-            sha256: self.sha256.clone(),
-            bytes: self.zip.0,
-            written: false,
-        })
+    /// Forgets every zip not in `keep` (routes that are gone, other output folders).
+    pub fn retain(&mut self, keep: &[PathBuf]) {
+        self.entries.retain(|path, _| keep.contains(path));
     }
+}
+
+/// [`write_bundle`], skipping the work when `cache` shows that the zip on disk was made from
+/// this very binary.
+pub fn write_bundle_cached(
+    out: &Path,
+    name: &str,
+    binary: &Path,
+    cache: &mut ZipCache,
+) -> Result<ZippedBundle, ZipError> {
+    let path = bundle_path(out, name);
+    if let Some(reused) = cache.reuse(&path, binary) {
+        return Ok(reused);
+    }
+    let bundle = write_bundle(out, name, binary)?;
+    cache.remember(&bundle, binary);
+    Ok(bundle)
+}
+
+/// `<out>/functions/<name>.zip`.
+pub fn bundle_path(out: &Path, name: &str) -> PathBuf {
+    out.join("functions").join(format!("{name}.zip"))
 }
 
 #[cfg(test)]
@@ -285,27 +316,37 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_binary_is_not_zipped_again() {
+    fn the_cache_skips_zipping_an_unchanged_binary_only() {
         let tmp = tempfile::tempdir().unwrap();
         let bin = tmp.path().join("bin");
         fs::write(&bin, binary()).unwrap();
         let out = tmp.path().join(".nextr");
-        let first = write_bundle(&out, "f", &bin).unwrap();
-        assert!(tmp.path().join("bin.nextr-zip").is_file());
+        let cache_file = tmp.path().join("cache.json");
 
-        // Other bytes of the same size with the same mtime: the stamp says unchanged, so the
-        // binary is not even read (the old sha256 proves it).
-        let mtime = fs::metadata(&bin).unwrap().modified().unwrap();
-        let mut other = binary();
-        other.reverse();
-        fs::write(&bin, &other).unwrap();
+        let mut cache = ZipCache::load(&cache_file);
+        let first = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert!(first.written);
+        cache.save().unwrap();
+
+        // Reused without reading the binary: bytes changed in place behind an unchanged
+        // size, mtime and inode go unseen (cargo never does that: a relink is a new file).
+        let mut cache = ZipCache::load(&cache_file);
+        let stamp = fs::metadata(&bin).unwrap().modified().unwrap();
+        let mut same_size = binary();
+        same_size[0] ^= 1;
         fs::File::options()
             .write(true)
             .open(&bin)
             .unwrap()
-            .set_modified(mtime)
+            .write_all(&same_size)
             .unwrap();
-        let reused = write_bundle(&out, "f", &bin).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&bin)
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap();
+        let reused = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
         assert_eq!(
             reused,
             ZippedBundle {
@@ -314,35 +355,34 @@ mod tests {
             }
         );
 
-        // A new mtime (a relink): zipped again.
-        let later = mtime + std::time::Duration::from_secs(1);
-        fs::File::options()
-            .write(true)
-            .open(&bin)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
-        let relinked = write_bundle(&out, "f", &bin).unwrap();
+        // A new binary (relinked: new file) is zipped again.
+        fs::remove_file(&bin).unwrap();
+        fs::write(&bin, b"relinked").unwrap();
+        let relinked = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
         assert!(relinked.written);
         assert_ne!(relinked.sha256, first.sha256);
+
+        // A zip changed behind nextr's back is rewritten even though the binary is the same.
+        fs::write(&relinked.path, b"tampered").unwrap();
+        let repaired = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        assert!(repaired.written);
+        assert_eq!(repaired.sha256, relinked.sha256);
         assert_eq!(
-            relinked.sha256,
-            crate::bundle::hex(&Sha256::digest(fs::read(&relinked.path).unwrap()))
+            crate::bundle::hex(&Sha256::digest(fs::read(&repaired.path).unwrap())),
+            repaired.sha256
         );
 
-        // The zip removed, or written to another output folder: zipped again.
-        fs::remove_file(&relinked.path).unwrap();
-        let restored = write_bundle(&out, "f", &bin).unwrap();
-        assert!(restored.written && restored.path.is_file());
-        assert_eq!(restored.sha256, relinked.sha256);
-        let elsewhere = write_bundle(&tmp.path().join("other"), "f", &bin).unwrap();
-        assert!(elsewhere.written);
-        assert_eq!(elsewhere.sha256, relinked.sha256);
+        // Another output folder is another zip.
+        let other = write_bundle_cached(&tmp.path().join("out2"), "f", &bin, &mut cache).unwrap();
+        assert!(other.written);
+        cache.retain(std::slice::from_ref(&other.path));
+        cache.save().unwrap();
+        let cache = ZipCache::load(&cache_file);
+        assert_eq!(cache.entries.keys().collect::<Vec<_>>(), [&other.path]);
 
-        // A stamp that is garbage is ignored.
-        fs::write(tmp.path().join("bin.nextr-zip"), "nextr-zip 1\nnonsense\n").unwrap();
-        let again = write_bundle(&out, "f", &bin).unwrap();
-        assert_eq!(again.sha256, relinked.sha256);
+        // A cache from another version, or garbage, is an empty cache.
+        fs::write(&cache_file, b"{not json").unwrap();
+        assert!(ZipCache::load(&cache_file).entries.is_empty());
     }
 
     #[test]

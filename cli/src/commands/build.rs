@@ -63,7 +63,7 @@ pub fn build_reported(options: &BuildOptions) -> anyhow::Result<Option<BuildOutc
             eprint!("{}", render(&report, style));
             Ok(None)
         }
-        Err(BuildError::Cargo(e)) => {
+        Err(e @ (BuildError::Cargo(_) | BuildError::RouteCompile { .. })) => {
             eprintln!("error: {e}");
             Ok(None)
         }

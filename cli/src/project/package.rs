@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{CrateType, DependencyKind as CargoKind, MetadataCommand, TargetKind};
 
+mod targetless;
+
 /// The user's package: everything `nextr build` needs to generate the bundle crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
@@ -153,11 +155,14 @@ pub enum PackageError {
         /// The other workspace's manifest.
         workspace: PathBuf,
     },
-    /// The package has no target at all, which cargo refuses: an app with only `api/`.
-    #[error("{} declares no target, which cargo refuses; add a `src/lib.rs` (it may stay empty, and is where code shared by routes goes)", .manifest.display())]
+    /// The package has no target at all (an app with only `api/`), which cargo refuses, and
+    /// nextr cannot read its manifest alone either (see `reason`).
+    #[error("{} declares no target, which cargo refuses{}; add a `src/lib.rs` (it may stay empty, and is where code shared by routes goes)", .manifest.display(), .reason.as_ref().map(|r| format!(", and it {r}")).unwrap_or_default())]
     NoTargets {
         /// The manifest at fault.
         manifest: PathBuf,
+        /// Why nextr could not read it without cargo.
+        reason: Option<String>,
     },
     /// `cargo metadata` failed: a broken manifest, an unknown key, a missing path dependency…
     #[error("cargo could not read {}:\n{}", .manifest.display(), .message)]
@@ -188,7 +193,8 @@ pub enum PackageError {
     },
 }
 
-/// Reads the package whose `Cargo.toml` is in `dir` with `cargo metadata --no-deps`.
+/// Reads the package whose `Cargo.toml` is in `dir` with `cargo metadata --no-deps`, or, for a
+/// package with no target of its own (only `api/`, which cargo refuses), from its manifest.
 pub fn discover(dir: &Path) -> Result<Package, PackageError> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
@@ -200,11 +206,17 @@ pub fn discover(dir: &Path) -> Result<Package, PackageError> {
     let manifest = std::fs::canonicalize(&manifest).map_err(|_| PackageError::NoManifest {
         dir: dir.to_path_buf(),
     })?;
-    let metadata = MetadataCommand::new()
+    let metadata = match MetadataCommand::new()
         .manifest_path(&manifest)
         .no_deps()
         .exec()
-        .map_err(|e| metadata_error(&manifest, e))?;
+        .map_err(|e| metadata_error(&manifest, e))
+    {
+        Ok(metadata) => metadata,
+        // An app of routes only (no `src/`): nextr reads its manifest itself.
+        Err(PackageError::NoTargets { .. }) => return targetless::read(&manifest),
+        Err(e) => return Err(e),
+    };
     let package = metadata
         .packages
         .iter()
@@ -250,6 +262,7 @@ fn metadata_error(manifest: &Path, error: cargo_metadata::Error) -> PackageError
             if message.contains("no targets specified in the manifest") {
                 return PackageError::NoTargets {
                     manifest: manifest.to_path_buf(),
+                    reason: None,
                 };
             }
             match foreign_workspace(&message) {
@@ -491,19 +504,6 @@ tempfile = "3"
         let err = discover(tmp.path()).unwrap_err();
         assert!(matches!(err, PackageError::NoManifest { .. }));
         assert!(err.to_string().contains(&tmp.path().display().to_string()));
-    }
-
-    #[test]
-    fn a_package_of_routes_only_is_told_to_add_a_lib() {
-        let tmp = tempfile::tempdir().unwrap();
-        write(
-            &tmp.path().join("Cargo.toml"),
-            "[package]\nname = \"x\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        );
-        write(&tmp.path().join("api/hello.rs"), "");
-        let err = discover(tmp.path()).unwrap_err();
-        assert!(matches!(err, PackageError::NoTargets { .. }), "{err}");
-        assert!(err.to_string().contains("add a `src/lib.rs`"));
     }
 
     #[test]

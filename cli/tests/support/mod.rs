@@ -1,8 +1,13 @@
 //! Shared by the emulator's integration tests: a real Lambda function (the `lambda-fn`
 //! fixture, built once with cargo and cached by it), zipped as `bootstrap` into a temporary
 //! app with a hand-written route manifest, and `nextr dev` run as a child process.
+//!
+//! [`apps`]: real apps (route files, the workspace's runtime crate) built by the real
+//! `nextr build` in one cargo target dir shared by the whole test suite.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod apps;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

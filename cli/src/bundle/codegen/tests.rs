@@ -140,6 +140,23 @@ fn sample_manifest() {
 }
 
 #[test]
+fn bundle_profiles_are_small_and_keep_unwinding() {
+    let profiles = Profiles::bundles();
+    let krate = generate_sample(&profiles);
+    let parsed: toml::Table = toml::from_str(&krate.files[Path::new("Cargo.toml")]).unwrap();
+    let release = parsed["profile"]["release"].as_table().unwrap();
+    assert_eq!(release["opt-level"].as_str(), Some("s"));
+    assert_eq!(release["codegen-units"].as_integer(), Some(1));
+    assert_eq!(release["strip"].as_bool(), Some(true));
+    let dev = parsed["profile"]["dev"].as_table().unwrap();
+    assert_eq!(dev["debug"].as_bool(), Some(false));
+    // The runtime turns a handler's panic into a 500: unwinding must stay on.
+    for table in [release, dev] {
+        assert!(!table.contains_key("panic"));
+    }
+}
+
+#[test]
 fn sample_main() {
     let krate = generate_sample(&Profiles::default());
     let with_config = &krate.files[Path::new("src/bin/my-app-post-pid-22222222.rs")];

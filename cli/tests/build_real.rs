@@ -1,0 +1,551 @@
+//! `nextr build` end to end on a real multi-route app linking the workspace's runtime crate:
+//! the manifest, the zips (one executable `bootstrap` for x86-64 Linux), reproducibility,
+//! rebuilding only what changed, and a bundle answering an API Gateway v2 event through the
+//! emulator's Runtime API (`nextr invoke`). Then the failures: each a clear message, exit 1,
+//! and the previous `.nextr/` left byte for byte as it was.
+//!
+//! Every app builds with `--debug` in the shared target dir of [`support::apps`].
+
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use nextr::manifest::{Architecture, Manifest};
+use nextr_cli::bundle::{elf, hex};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::apps::{target_dir, TestApp, HELLO};
+
+/// A route of every kind, one using serde, one using the app's lib.
+const ROUTES: &[(&str, &str)] = &[
+    ("api/hello.rs", HELLO),
+    (
+        "api/index.rs",
+        r#"use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    res.status(200).send("index")
+}
+"#,
+    ),
+    (
+        "api/items/[id].rs",
+        r#"use nextr::prelude::*;
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let id = req.query.str("id").unwrap_or_default().to_owned();
+    res.set_header("x-route", "items")?.status(200).json(&json!({ "id": id }))
+}
+"#,
+    ),
+    (
+        "api/users/[uid]/posts/[pid].rs",
+        r#"//! Nested dynamic: the whole `req.query`, params merged over the query string.
+use nextr::prelude::*;
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    res.set_header("x-method", req.method.as_str())?;
+    res.status(200).json(&req.query)
+}
+"#,
+    ),
+    (
+        "api/files/[...path].rs",
+        r#"use nextr::prelude::*;
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let path = req.query.get("path").cloned();
+    res.status(200).json(&json!({ "path": path }))
+}
+"#,
+    ),
+    (
+        "api/docs/[[...slug]].rs",
+        r#"use nextr::prelude::*;
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let slug = req.query.get("slug").cloned();
+    res.status(200).json(&json!({ "slug": slug }))
+}
+"#,
+    ),
+    (
+        "api/orders.rs",
+        r#"//! A dependency of the app (serde's derive) in a route.
+use nextr::prelude::*;
+
+nextr::config! {
+    max_duration: 7,
+    body_parser: { size_limit: "1kb" },
+}
+
+#[derive(serde::Deserialize)]
+struct Order {
+    item: String,
+    qty: u32,
+}
+
+#[derive(serde::Serialize)]
+struct Receipt {
+    item: String,
+    qty: u32,
+    total_cents: u64,
+}
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let order: Order = req.json()?;
+    let receipt = Receipt {
+        total_cents: u64::from(order.qty) * 250,
+        item: order.item,
+        qty: order.qty,
+    };
+    res.status(201).json(&receipt)
+}
+"#,
+    ),
+    (
+        "api/greet/[name].rs",
+        r#"//! The app's own lib in a route.
+use nextr::prelude::*;
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let name = req.query.str("name").unwrap_or_default();
+    res.status(200).send(test_app::greeting(name))
+}
+"#,
+    ),
+];
+
+fn shop(name: &str) -> TestApp {
+    let app = TestApp::new(name);
+    for (file, text) in ROUTES {
+        app.write(file, text);
+    }
+    app
+}
+
+/// The manifest as JSON with what changes between builds and machines replaced.
+fn redacted(manifest: &Manifest) -> Value {
+    let mut json = serde_json::to_value(manifest).unwrap();
+    json["nextr_version"] = json!("[version]");
+    for route in json["routes"].as_array_mut().unwrap() {
+        route["function"]["sha256"] = json!("[sha256]");
+        route["function"]["bytes"] = json!("[bytes]");
+    }
+    json
+}
+
+fn sha256s(manifest: &Manifest) -> BTreeMap<String, String> {
+    manifest
+        .routes
+        .iter()
+        .map(|r| {
+            let f = r.function.as_ref().unwrap();
+            (r.page.clone(), f.sha256.clone())
+        })
+        .collect()
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+fn past() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000)
+}
+
+fn backdate(path: &Path) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(past())
+        .unwrap();
+}
+
+/// Opens a bundle: exactly one entry, `bootstrap`, mode 0755; its bytes.
+fn bootstrap_of(zip: &Path) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(fs::File::open(zip).unwrap()).unwrap();
+    assert_eq!(archive.len(), 1, "{}", zip.display());
+    let mut entry = archive.by_index(0).unwrap();
+    assert_eq!(entry.name(), "bootstrap");
+    assert_eq!(entry.unix_mode().map(|m| m & 0o7777), Some(0o755));
+    assert!(entry.is_file());
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway() {
+    let app = shop("full");
+    let out = app.build_output();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Building 8 routes of {} for x86_64", app.name())),
+        "{stderr}"
+    );
+    for (page, kind) in [
+        ("/api/users/[uid]/posts/[pid]", "dynamic"),
+        ("/api/docs/[[...slug]]", "optional catch-all"),
+        ("/api/files/[...path]", "catch-all"),
+        ("/api ", "static"),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(page) && l.contains(kind)),
+            "{page} {kind}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("8 functions"), "{stdout}");
+    assert!(stdout.contains("8 updated"), "{stdout}");
+
+    // The manifest: routes in precedence order, kinds, params, keys, config, functions.
+    let manifest = app.manifest();
+    insta::assert_json_snapshot!("real_app_manifest", redacted(&manifest));
+
+    // Every zip: what the manifest says it is, one executable x86-64 `bootstrap`.
+    let unpacked = tempfile::tempdir().unwrap();
+    for route in &manifest.routes {
+        let f = route.function.as_ref().unwrap();
+        let zip = app.out().join(&f.bundle);
+        let bytes = fs::read(&zip).unwrap();
+        assert_eq!(f.sha256, hex(&Sha256::digest(&bytes)), "{}", route.page);
+        assert_eq!(f.bytes, bytes.len() as u64);
+        let binary = unpacked.path().join(&f.name);
+        fs::write(&binary, bootstrap_of(&zip)).unwrap();
+        let info = elf::check(&binary, &route.page, Architecture::X86_64)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(info.architecture, Architecture::X86_64);
+        assert!(info.max_glibc.is_some_and(|v| v <= elf::LAMBDA_GLIBC));
+    }
+    let first = sha256s(&manifest);
+
+    // Reproducible: with the dependencies kept but the app's own crates cleaned and `.nextr`
+    // deleted, a second build compiles and links every route again into identical bytes.
+    fs::remove_dir_all(app.out()).unwrap();
+    let bundle_manifest = app.bundle_crate().join("Cargo.toml");
+    let clean = Command::new(env!("CARGO"))
+        .args(["clean", "--quiet", "--manifest-path"])
+        .arg(&bundle_manifest)
+        .arg("--target-dir")
+        .arg(target_dir().join("nextr/target"))
+        .args([
+            "-p",
+            &format!("nextr-bundle-{}", app.name()),
+            "-p",
+            "test-app",
+        ])
+        .status()
+        .unwrap();
+    assert!(clean.success());
+    let hello = manifest
+        .routes
+        .iter()
+        .find(|r| r.page == "/api/hello")
+        .unwrap();
+    let hello_bin = app.binary(&hello.function.as_ref().unwrap().name);
+    assert!(
+        !hello_bin.exists(),
+        "cargo clean left {}",
+        hello_bin.display()
+    );
+    let again = app.build();
+    assert!(hello_bin.exists());
+    assert_eq!(sha256s(&again), first);
+    assert_eq!(redacted(&again), redacted(&manifest));
+
+    // Editing one route recompiles and re-zips that route only.
+    let zips: BTreeMap<String, _> = again
+        .routes
+        .iter()
+        .map(|r| {
+            let f = r.function.as_ref().unwrap();
+            (
+                r.page.clone(),
+                (app.out().join(&f.bundle), app.binary(&f.name)),
+            )
+        })
+        .collect();
+    // Zips are backdated; binaries are not (cargo would see them as older than their
+    // sources), their mtimes are compared instead.
+    let linked: BTreeMap<&String, SystemTime> = zips
+        .iter()
+        .map(|(page, (_, binary))| (page, mtime(binary)))
+        .collect();
+    for (zip, _) in zips.values() {
+        backdate(zip);
+    }
+    app.write(
+        "api/hello.rs",
+        &HELLO.replace("Hello from Next.js!", "Hello again!"),
+    );
+    let out = app.build_output();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("8 functions"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 updated"));
+    let edited = app.manifest();
+    for (page, (zip, binary)) in &zips {
+        let changed = page == "/api/hello";
+        assert_eq!(mtime(zip) != past(), changed, "zip of {page}");
+        assert_eq!(mtime(binary) != linked[page], changed, "binary of {page}");
+    }
+    let now = sha256s(&edited);
+    for (page, sha) in &first {
+        assert_eq!(now[page] != *sha, page == "/api/hello", "{page}");
+    }
+
+    // Nothing changed: nothing under `.nextr` is rewritten, the manifest included.
+    let manifest_path = app.out().join("routes-manifest.json");
+    backdate(&manifest_path);
+    for (zip, _) in zips.values() {
+        backdate(zip);
+    }
+    let out = app.build_output();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 updated"));
+    assert_eq!(mtime(&manifest_path), past());
+    for (zip, _) in zips.values() {
+        assert_eq!(mtime(zip), past());
+    }
+
+    // A deleted route: its zip goes, the manifest follows.
+    app.remove("api/index.rs");
+    let out = app.build_output();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 functions"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 removed"));
+    assert!(!zips["/api"].0.exists());
+    assert!(zips["/api/hello"].0.exists());
+    assert!(app.manifest().routes.iter().all(|r| r.page != "/api"));
+
+    // A bundle's bootstrap under the emulator's Runtime API, given API Gateway's v2 event.
+    let call = app.invoke(
+        "/api/users/[uid]/posts/[pid]",
+        &[
+            "--path",
+            "/api/users/7/posts/hello%20world?tag=a&tag=b&uid=x",
+        ],
+    );
+    assert_eq!(call.code, 0, "{}", call.stderr);
+    assert_eq!(call.response["statusCode"], 200, "{}", call.response);
+    assert_eq!(
+        call.response["headers"]["content-type"],
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(call.response["headers"]["x-method"], "GET");
+    assert_eq!(
+        call.body_json(),
+        json!({ "tag": ["a", "b"], "uid": "7", "pid": "hello world" })
+    );
+    assert!(call.stderr.contains("REPORT RequestId:"), "{}", call.stderr);
+
+    let call = app.invoke(
+        "api/orders.rs",
+        &["--method", "POST", "--body", r#"{"item":"tea","qty":3}"#],
+    );
+    assert_eq!(call.response["statusCode"], 201, "{}", call.stderr);
+    assert_eq!(
+        call.body_json(),
+        json!({ "item": "tea", "qty": 3, "total_cents": 750 })
+    );
+    let call = app.invoke(
+        "api/orders.rs",
+        &["--method", "POST", "--body", r#"{"item":"tea"}"#],
+    );
+    assert_eq!(call.response["statusCode"], 400);
+    assert_eq!(
+        call.response["body"], "Invalid body: missing field `qty`",
+        "{}",
+        call.response
+    );
+
+    let call = app.invoke("/api/greet/[name]", &["--path", "/api/greet/Ada"]);
+    assert_eq!(call.response["statusCode"], 200);
+    assert_eq!(call.response["body"], "Hello, Ada!");
+
+    let call = app.invoke("/api/hello", &[]);
+    assert_eq!(call.body_json(), json!({ "message": "Hello again!" }));
+
+    let call = app.invoke("/api/docs/[[...slug]]", &["--path", "/api/docs"]);
+    assert_eq!(call.body_json(), json!({ "slug": null }));
+    let call = app.invoke("/api/files/[...path]", &["--path", "/api/files/a/b.txt"]);
+    assert_eq!(call.body_json(), json!({ "path": ["a", "b.txt"] }));
+}
+
+#[test]
+fn an_app_without_src_builds_without_its_own_crate() {
+    let app = TestApp::without_lib("nolib");
+    app.write("api/hello.rs", HELLO);
+    assert!(!app.path().join("src").exists());
+    let manifest = app.build();
+    assert_eq!(manifest.routes.len(), 1);
+    let generated = fs::read_to_string(app.bundle_crate().join("Cargo.toml")).unwrap();
+    assert!(!generated.contains("test-app"), "{generated}");
+    let call = app.invoke("/api/hello", &[]);
+    assert_eq!(call.code, 0, "{}", call.stderr);
+    assert_eq!(call.response["statusCode"], 200);
+    assert_eq!(
+        call.body_json(),
+        json!({ "message": "Hello from Next.js!" })
+    );
+}
+
+/// A built app to break: its `.nextr/` as the failing build must leave it.
+fn built(name: &str) -> (TestApp, support::apps::FileSnapshot) {
+    let app = TestApp::new(name);
+    app.write("api/hello.rs", HELLO);
+    app.build();
+    let before = app.out_files();
+    assert!(before.len() >= 2, "{before:?}");
+    (app, before)
+}
+
+/// Runs the build; asserts exit 1 and an untouched `.nextr/`; returns stderr.
+fn fails(app: &TestApp, before: &support::apps::FileSnapshot) -> String {
+    let out = app.build_output();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(&app.out_files(), before, "{stderr}");
+    stderr
+}
+
+#[test]
+fn an_invalid_tree_names_the_files_and_keeps_the_previous_build() {
+    let (app, before) = built("tree");
+    app.write("api/post/[pid].rs", HELLO)
+        .write("api/post/[id]/edit.rs", HELLO)
+        .write("api/note/[...all]/x.rs", HELLO);
+    let stderr = fails(&app, &before);
+    assert!(
+        stderr.contains("invalid route tree: 2 problems"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("api/post/[pid].rs, api/post/[id]/edit.rs: You cannot use different slug names for the same dynamic path ('id' !== 'pid')."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("api/note/[...all]/x.rs: Catch-all must be the last part of the URL."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_route_without_handler_is_named_with_its_line() {
+    let (app, before) = built("nohandler");
+    app.write(
+        "api/nothing.rs",
+        "use nextr::prelude::*;\n\npub async fn handle(_req: &mut NextApiRequest, _res: &mut NextApiResponse) -> nextr::Result<()> {\n    Ok(())\n}\n",
+    );
+    let stderr = fails(&app, &before);
+    assert!(stderr.contains("api/nothing.rs"), "{stderr}");
+    assert!(stderr.contains("handler"), "{stderr}");
+    assert!(stderr.contains("[api/nothing.rs:"), "{stderr}");
+}
+
+#[test]
+fn a_bad_config_key_is_named_with_its_line() {
+    let (app, before) = built("badconfig");
+    app.write(
+        "api/hello.rs",
+        &HELLO.replace(
+            "use nextr::prelude::*;\n",
+            "use nextr::prelude::*;\n\nnextr::config! {\n    max_durration: 5,\n}\n",
+        ),
+    );
+    let stderr = fails(&app, &before);
+    assert!(stderr.contains("[api/hello.rs:4:5]"), "{stderr}");
+    assert!(stderr.contains("max_durration"), "{stderr}");
+    assert!(stderr.contains("max_duration"), "{stderr}");
+}
+
+#[test]
+fn a_compile_error_points_at_the_route_file_not_the_generated_main() {
+    let (app, before) = built("compile");
+    app.write(
+        "api/hello.rs",
+        &HELLO.replace(
+            "    res.status(200)",
+            "    let n: u8 = \"not a number\";\n    res.status(n.into())",
+        ),
+    );
+    let stderr = fails(&app, &before);
+    assert!(stderr.contains("mismatched types"), "{stderr}");
+    let file = app.path().join("api/hello.rs");
+    assert!(
+        stderr.contains(&format!("{}:4:", file.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("src/bin/"), "{stderr}");
+    assert!(
+        stderr.contains("error: the build failed with 1 compiler error in api/hello.rs"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("(bin \""), "{stderr}");
+}
+
+#[test]
+fn a_missing_cargo_toml_is_explained() {
+    let (app, before) = built("nocargo");
+    app.remove("Cargo.toml");
+    let stderr = fails(&app, &before);
+    assert!(
+        stderr.contains(&format!("no Cargo.toml in {}", app.path().display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a nextr app is a Cargo package with an `api/` folder"));
+}
+
+#[test]
+fn arm64_without_a_cross_toolchain_says_what_to_install() {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_owned();
+    let zigbuild = Command::new(env!("CARGO"))
+        .args(["zigbuild", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if zigbuild
+        || Path::new(&sysroot)
+            .join("lib/rustlib/aarch64-unknown-linux-gnu")
+            .exists()
+    {
+        return; // this machine can build arm64: nothing to explain
+    }
+    let app = TestApp::new("arm");
+    app.write("api/hello.rs", HELLO);
+    let out = app
+        .nextr()
+        .args(["build", "--arch", "arm64"])
+        .arg(app.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("pip install ziglang cargo-zigbuild"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rustup target add aarch64-unknown-linux-gnu"),
+        "{stderr}"
+    );
+    assert!(!app.out().exists());
+}
