@@ -19,9 +19,12 @@ use crate::bundle::cargo::{
 use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profiles};
 use crate::bundle::elf::{self, ElfError};
 use crate::bundle::zip::{self, ZipCache, ZipError};
-use crate::bundle::{function_names, NameCollision};
+use crate::bundle::{function_name, function_names, NameCollision};
 use crate::manifest::{self as route_manifest, BuiltFunction, ManifestError, ManifestInput};
 use crate::project::{route_table, AppConfigError, Project, ProjectError};
+
+/// The page name of the app's `$default` function in messages and function names.
+pub const FALLBACK_PAGE: &str = "$default";
 
 /// The output folder's default name, next to `Cargo.toml`.
 pub const OUT_DIR: &str = ".nextr";
@@ -170,6 +173,9 @@ pub fn build(
         }
     }
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
+    // The `$default` function: API Gateway's answer for paths no route key matches.
+    let fallback = function_name(&project.app, FALLBACK_PAGE);
+    let bins: Vec<String> = names.iter().cloned().chain([fallback.clone()]).collect();
     let arch = options
         .arch
         .or(project.config.architecture)
@@ -195,6 +201,7 @@ pub fn build(
         package: &project.package,
         routes: &routes,
         profiles: &profiles,
+        fallback: Some(&fallback),
     })?;
     let dir = codegen::bundle_dir(&project.package, &project.app);
     krate.write(&dir)?;
@@ -214,7 +221,7 @@ pub fn build(
         cargo: &options.cargo,
         manifest: &dir.join("Cargo.toml"),
         target_dir: &target_dir,
-        bins: &names,
+        bins: &bins,
         release: options.release,
         toolchain: &toolchain,
         color: options.color,
@@ -231,6 +238,12 @@ pub fn build(
         if let Err(e) = elf::check(binary, &route.page, arch) {
             failures.push(e);
         }
+    }
+    let Some(fallback_binary) = binaries.get(&fallback) else {
+        return Err(CargoError::MissingBinary(fallback.clone()).into());
+    };
+    if let Err(e) = elf::check(fallback_binary, FALLBACK_PAGE, arch) {
+        failures.push(e);
     }
     if !failures.is_empty() {
         return Err(BuildError::Elf(failures));
@@ -256,12 +269,22 @@ pub fn build(
             bytes: zipped.bytes,
         });
     }
+    let zipped = zip::write_bundle_cached(&out, &fallback, fallback_binary, &mut zip_cache)?;
+    zips.push(zipped.path.clone());
+    zips_written += usize::from(zipped.written);
+    let fallback_function = BuiltFunction {
+        page: FALLBACK_PAGE.to_owned(),
+        name: fallback.clone(),
+        sha256: zipped.sha256,
+        bytes: zipped.bytes,
+    };
     let manifest = route_manifest::assemble(&ManifestInput {
         app: &project.app,
         table: &table,
         gateway: &gateway,
         analyses: &analyses,
         functions: &functions,
+        fallback: Some(&fallback_function),
         architecture: arch,
         default_memory_mb: project.config.default_memory_mb(),
     })?;
@@ -281,7 +304,7 @@ pub fn build(
         out: out.clone(),
         source,
     })?;
-    let zips_removed = remove_stale_zips(&out, &names)?;
+    let zips_removed = remove_stale_zips(&out, &bins)?;
     // Only an optimisation: a cache that cannot be saved means zipping again next time.
     zip_cache.retain(&zips);
     let _ = zip_cache.save();
@@ -326,7 +349,9 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
         .lines()
         .filter(|line| {
             let names_a_bin = line.contains("could not compile")
-                && bins.iter().any(|b| line.contains(&format!("(bin \"{b}\")")));
+                && bins
+                    .iter()
+                    .any(|b| line.contains(&format!("(bin \"{b}\")")));
             !names_a_bin && !line.starts_with("warning: build failed, waiting for other jobs")
         })
         .collect::<Vec<_>>()

@@ -19,6 +19,10 @@ use crate::persist;
 pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
 /// Lambda's memory range in MB.
 pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10240;
+/// The `$default` function only redirects or answers 404: the smallest settings do.
+pub const FALLBACK_TIMEOUT_S: u32 = 3;
+/// Memory of the `$default` function, in MB.
+pub const FALLBACK_MEMORY_MB: u32 = 128;
 /// The runtime every function is deployed with.
 pub const LAMBDA_RUNTIME: &str = "provided.al2023";
 /// The handler name of a custom runtime: the binary in the zip.
@@ -51,6 +55,8 @@ pub struct ManifestInput<'a> {
     pub analyses: &'a [RouteAnalysis],
     /// The function of every route.
     pub functions: &'a [BuiltFunction],
+    /// The app's `$default` function, when built.
+    pub fallback: Option<&'a BuiltFunction>,
     /// The architecture every function was built for.
     pub architecture: Architecture,
     /// Memory of routes whose config sets none (`nextr.toml`'s `memory`, or 1024).
@@ -171,9 +177,17 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         app: input.app.to_owned(),
         nextr_version: env!("CARGO_PKG_VERSION").to_owned(),
         routes,
-        // The `$default` fallback function is not built yet (the runtime provides it); deploy
-        // says so and creates no `$default` route until it is.
-        fallback: None,
+        fallback: input.fallback.map(|f| Function {
+            name: f.name.clone(),
+            bundle: format!("functions/{}.zip", f.name),
+            sha256: f.sha256.clone(),
+            bytes: f.bytes,
+            runtime: LAMBDA_RUNTIME.to_owned(),
+            handler: LAMBDA_HANDLER.to_owned(),
+            architecture: input.architecture,
+            timeout_s: FALLBACK_TIMEOUT_S,
+            memory_mb: FALLBACK_MEMORY_MB,
+        }),
     })
 }
 
@@ -252,6 +266,7 @@ mod tests {
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
+            fallback: None,
             architecture: Architecture::Arm64,
             default_memory_mb: 256,
         })
@@ -296,6 +311,7 @@ mod tests {
                 gateway: &keys,
                 analyses,
                 functions,
+                fallback: None,
                 architecture: Architecture::X86_64,
                 default_memory_mb: memory,
             })
@@ -329,6 +345,7 @@ mod tests {
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
+            fallback: None,
             architecture: Architecture::X86_64,
             default_memory_mb: nextr::config::DEFAULT_MEMORY_MB,
         })

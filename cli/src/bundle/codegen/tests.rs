@@ -97,6 +97,7 @@ fn generate_sample(profiles: &Profiles) -> BundleCrate {
         package: &package,
         routes: &routes,
         profiles,
+        fallback: None,
     })
     .unwrap()
 }
@@ -245,6 +246,7 @@ fn a_renamed_runtime_is_called_by_its_name() {
         package: &package,
         routes: &routes,
         profiles: &Profiles::default(),
+        fallback: None,
     })
     .unwrap();
     let main = &krate.files[Path::new("src/bin/my-app-hello-11111111.rs")];
@@ -263,6 +265,7 @@ fn without_a_lib_the_package_is_not_a_dependency() {
         package: &package,
         routes: &routes,
         profiles: &Profiles::default(),
+        fallback: None,
     })
     .unwrap();
     assert!(!krate.files[Path::new("Cargo.toml")].contains("my-app = "));
@@ -277,6 +280,7 @@ fn unsupported_inputs_are_errors() {
         package: p,
         routes: &[],
         profiles: &profiles,
+        fallback: None,
     };
     let mut package = sample_package();
     package.dependencies.remove(0);
@@ -388,6 +392,7 @@ fn cargo_accepts_the_generated_manifest() {
         package: &package,
         routes: &routes,
         profiles: &release_profile(),
+        fallback: Some("shop-default-00000000"),
     })
     .unwrap();
     let dir = bundle_dir(&package, "shop");
