@@ -207,8 +207,13 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
             "{page} {kind}:\n{stdout}"
         );
     }
-    assert!(stdout.contains("8 functions"), "{stdout}");
-    assert!(stdout.contains("8 updated"), "{stdout}");
+    // Eight routes and the app's `$default` function.
+    assert!(stdout.contains("9 functions"), "{stdout}");
+    assert!(stdout.contains("9 updated"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("$default") && l.contains("128 MB")),
+        "{stdout}"
+    );
 
     // The manifest: routes in precedence order, kinds, params, keys, config, functions.
     let manifest = app.manifest();
@@ -293,7 +298,7 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
     let out = app.build_output();
     assert!(out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("8 functions"),
+        String::from_utf8_lossy(&out.stdout).contains("9 functions"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -327,7 +332,7 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
     app.remove("api/index.rs");
     let out = app.build_output();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("7 functions"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("8 functions"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 removed"));
     assert!(!zips["/api"].0.exists());
     assert!(zips["/api/hello"].0.exists());

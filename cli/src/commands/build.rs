@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nextr::manifest::{Architecture, Manifest};
+use nextr::manifest::{Architecture, Function, Manifest};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::{render, ReportStyle};
@@ -171,19 +171,25 @@ impl Display {
 fn summary(outcome: &BuildOutcome) -> String {
     let manifest: &Manifest = &outcome.manifest;
     let header = ["Route", "Kind", "Size", "Timeout", "Memory"];
+    let row = |page: &str, kind: &str, f: Option<&Function>| {
+        [
+            page.to_owned(),
+            kind.to_owned(),
+            f.map(|f| size(f.bytes)).unwrap_or_default(),
+            f.map(|f| format!("{} s", f.timeout_s)).unwrap_or_default(),
+            f.map(|f| format!("{} MB", f.memory_mb)).unwrap_or_default(),
+        ]
+    };
     let rows: Vec<[String; 5]> = manifest
         .routes
         .iter()
-        .map(|r| {
-            let f = r.function.as_ref();
-            [
-                r.page.clone(),
-                r.kind.as_str().to_owned(),
-                f.map(|f| size(f.bytes)).unwrap_or_default(),
-                f.map(|f| format!("{} s", f.timeout_s)).unwrap_or_default(),
-                f.map(|f| format!("{} MB", f.memory_mb)).unwrap_or_default(),
-            ]
-        })
+        .map(|r| row(&r.page, r.kind.as_str(), r.function.as_ref()))
+        .chain(
+            manifest
+                .fallback
+                .as_ref()
+                .map(|f| row("$default", "fallback: 308 / 404", Some(f))),
+        )
         .collect();
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
@@ -210,13 +216,14 @@ fn summary(outcome: &BuildOutcome) -> String {
         s.push_str(line.trim_end());
         s.push('\n');
     }
-    let total: u64 = manifest
+    let functions: Vec<&Function> = manifest
         .routes
         .iter()
         .filter_map(|r| r.function.as_ref())
-        .map(|f| f.bytes)
-        .sum();
-    let n = manifest.routes.len();
+        .chain(manifest.fallback.as_ref())
+        .collect();
+    let total: u64 = functions.iter().map(|f| f.bytes).sum();
+    let n = functions.len();
     s.push_str(&format!(
         "\n{n} function{} ({} zipped, {} updated{}) in {}\n",
         if n == 1 { "" } else { "s" },
