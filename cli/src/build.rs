@@ -301,7 +301,9 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
         .lines()
         .filter(|line| {
             let names_a_bin = line.contains("could not compile")
-                && bins.iter().any(|b| line.contains(&format!("(bin \"{b}\")")));
+                && bins
+                    .iter()
+                    .any(|b| line.contains(&format!("(bin \"{b}\")")));
             !names_a_bin && !line.starts_with("warning: build failed, waiting for other jobs")
         })
         .collect::<Vec<_>>()
