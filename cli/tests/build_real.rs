@@ -139,6 +139,8 @@ fn redacted(manifest: &Manifest) -> Value {
         route["function"]["sha256"] = json!("[sha256]");
         route["function"]["bytes"] = json!("[bytes]");
     }
+    json["fallback"]["sha256"] = json!("[sha256]");
+    json["fallback"]["bytes"] = json!("[bytes]");
     json
 }
 
@@ -150,6 +152,12 @@ fn sha256s(manifest: &Manifest) -> BTreeMap<String, String> {
             let f = r.function.as_ref().unwrap();
             (r.page.clone(), f.sha256.clone())
         })
+        .chain(
+            manifest
+                .fallback
+                .as_ref()
+                .map(|f| ("$default".to_owned(), f.sha256.clone())),
+        )
         .collect()
 }
 
@@ -211,7 +219,9 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
     assert!(stdout.contains("9 functions"), "{stdout}");
     assert!(stdout.contains("9 updated"), "{stdout}");
     assert!(
-        stdout.lines().any(|l| l.starts_with("$default") && l.contains("128 MB")),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("$default") && l.contains("128 MB")),
         "{stdout}"
     );
 
