@@ -13,5 +13,20 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The deploy tests run against moto's AWS server and the template tests run cfn-lint. Both
+# are Python tools: use the machine's when it has them, else install them into .venv (which
+# the tests look in; NEXTR_MOTO_SERVER and NEXTR_CFN_LINT override both).
+have_moto() { [ -x .venv/bin/moto_server ] || python3 -c 'import moto.server' >/dev/null 2>&1; }
+have_cfn_lint() { [ -x .venv/bin/cfn-lint ] || command -v cfn-lint >/dev/null 2>&1; }
+need_moto=false
+need_lint=false
+if [ -z "${NEXTR_MOTO_SERVER:-}" ] && ! have_moto; then need_moto=true; fi
+if [ -z "${NEXTR_CFN_LINT:-}" ] && ! have_cfn_lint; then need_lint=true; fi
+if $need_moto || $need_lint; then
+    echo "==> installing moto and cfn-lint into .venv"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet 'moto[server,awslambda,apigatewayv2]>=5,<6' cfn-lint
+fi
+
 echo "==> cargo test"
 cargo test --workspace

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use nextr::manifest::{Architecture, Manifest};
 
 use nextr_infra::conflicts::{self, ConflictErrors};
+use nextr_infra::template::{self, TemplateOptions};
 
 use crate::analysis::{analyze_routes, AnalysisReport};
 use crate::bundle::cargo::{
@@ -95,6 +96,15 @@ pub enum BuildError {
     /// The manifest could not be assembled or written.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// The CloudFormation template could not be written.
+    #[error("cannot write the CloudFormation template into {}", .out.display())]
+    Template {
+        /// The output folder.
+        out: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stale bundle could not be removed.
     #[error("cannot remove the stale bundle {}", .path.display())]
     Stale {
@@ -237,6 +247,21 @@ pub fn build(
         default_memory_mb: project.config.default_memory_mb(),
     })?;
     route_manifest::write(&out, &manifest)?;
+    // The same resources as `nextr deploy`, for users who deploy with their own tooling.
+    let template = TemplateOptions {
+        env: project.config.env.clone(),
+        route_env: project
+            .config
+            .routes
+            .iter()
+            .map(|(page, settings)| (page.clone(), settings.env.clone()))
+            .collect(),
+        default_stage: project.config.stage.clone().unwrap_or_default(),
+    };
+    template::write(&out, &manifest, &template).map_err(|source| BuildError::Template {
+        out: out.clone(),
+        source,
+    })?;
     let zips_removed = remove_stale_zips(&out, &names)?;
     Ok(BuildOutcome {
         manifest,

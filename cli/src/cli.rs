@@ -40,6 +40,72 @@ pub enum Command {
     /// Run one invocation of a route's bundle through the emulator and print the Lambda
     /// response JSON (the function's logs go to stderr).
     Invoke(InvokeArgs),
+    /// Deploy the built app to AWS Lambda behind one API Gateway HTTP API.
+    ///
+    /// Plans against what exists and changes only what differs: a second deploy with no
+    /// change makes no change, and an interrupted deploy finishes when re-run.
+    Deploy(DeployArgs),
+    /// Delete everything `nextr deploy` created for the app and stage, and nothing else.
+    Remove(RemoveArgs),
+    /// Show what is deployed, whether AWS still matches it, and what a deploy would change.
+    Status(StatusArgs),
+}
+
+/// Where a deployed app lives: shared by `deploy`, `remove` and `status`.
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    /// The app's root: the folder holding `.nextr/` (written by `nextr build`).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Deployment stage, part of every resource's name and tags [default: nextr.toml's
+    /// `stage`, else `dev`].
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    /// AWS region [default: nextr.toml's `region`, else the AWS chain (AWS_REGION, profile)].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS call to this AWS-compatible endpoint [default: AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// `nextr deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// App, stage and AWS target.
+    #[command(flatten)]
+    pub target: StageArgs,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking (required to delete anything when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Use this execution role instead of creating one with basic logging only.
+    #[arg(long, value_name = "ARN")]
+    pub role: Option<String>,
+}
+
+/// `nextr remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// App, stage and AWS target.
+    #[command(flatten)]
+    pub target: StageArgs,
+    /// Print what would be deleted and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `nextr status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// App, stage and AWS target.
+    #[command(flatten)]
+    pub target: StageArgs,
 }
 
 /// `nextr new`.

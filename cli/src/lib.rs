@@ -4,8 +4,8 @@
 
 pub mod analysis;
 pub mod build;
-pub mod emulator;
 pub mod bundle;
+pub mod emulator;
 pub mod manifest;
 pub mod persist;
 pub mod project;

@@ -171,6 +171,9 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         app: input.app.to_owned(),
         nextr_version: env!("CARGO_PKG_VERSION").to_owned(),
         routes,
+        // The `$default` fallback function is not built yet (the runtime provides it); deploy
+        // says so and creates no `$default` route until it is.
+        fallback: None,
     })
 }
 

@@ -251,6 +251,17 @@ fn nextr_build_writes_bundles_and_manifest_and_keeps_them_on_failure() {
         assert_eq!(f.bytes, zip.len() as u64);
     }
     assert_eq!(manifest.routes[1].function.as_ref().unwrap().timeout_s, 10);
+    // The CloudFormation template of the same build, with the manifest's route keys.
+    let template_path = app.join(".nextr/template.json");
+    let template: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&template_path).unwrap()).unwrap();
+    let mut keys: Vec<String> = manifest
+        .routes
+        .iter()
+        .flat_map(|r| r.route_keys.clone())
+        .collect();
+    keys.sort();
+    assert_eq!(nextr_infra::template::route_keys(&template), keys);
 
     // Unchanged sources: nothing under .nextr is rewritten.
     let zips: Vec<_> = manifest
@@ -261,12 +272,12 @@ fn nextr_build_writes_bundles_and_manifest_and_keeps_them_on_failure() {
                 .join(&r.function.as_ref().unwrap().bundle)
         })
         .collect();
-    for p in zips.iter().chain([&manifest_path]) {
+    for p in zips.iter().chain([&manifest_path, &template_path]) {
         backdate(p);
     }
     let stamps: Vec<_> = zips
         .iter()
-        .chain([&manifest_path])
+        .chain([&manifest_path, &template_path])
         .map(|p| mtime(p))
         .collect();
     let again = nextr(&[dir_arg("build"), dir, dir_arg("--debug")]);
@@ -274,7 +285,7 @@ fn nextr_build_writes_bundles_and_manifest_and_keeps_them_on_failure() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 updated"));
     let after: Vec<_> = zips
         .iter()
-        .chain([&manifest_path])
+        .chain([&manifest_path, &template_path])
         .map(|p| mtime(p))
         .collect();
     assert_eq!(stamps, after);

@@ -4,13 +4,19 @@
 //! keys and validates them as API Gateway would; [`conflicts`] compares Next's route
 //! precedence with API Gateway's route selection and adds the keys that make them agree (or
 //! reports why it cannot); [`limits`] checks the manifest against Lambda's and API Gateway's
-//! quotas. The deploy engine and the CloudFormation template build on these.
+//! quotas. On these, [`deploy`] puts a built app on AWS Lambda behind one HTTP API by plan
+//! and apply, idempotently, and [`template`] renders the same resources as a CloudFormation
+//! template.
 
 #![warn(missing_docs)]
 
 pub mod conflicts;
+pub mod deploy;
 pub mod limits;
 pub mod route_keys;
+pub mod template;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use conflicts::{
     analyze, disagreements, AcceptedConflict, Analysis, ConflictError, ConflictErrors,

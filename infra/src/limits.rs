@@ -317,6 +317,7 @@ mod tests {
             app: "demo".into(),
             nextr_version: "0.1.0".into(),
             routes,
+            fallback: None,
         }
     }
 

@@ -766,6 +766,7 @@ mod tests {
                 route("api/[id].rs", &["ANY /api/{id}"]),
                 route("api/o/[[...s]].rs", &["ANY /api/o", "ANY /api/o/{s+}"]),
             ],
+            fallback: None,
         };
         assert_eq!(validate_manifest(&m).unwrap().len(), 3);
         m.routes

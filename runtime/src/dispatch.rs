@@ -386,6 +386,30 @@ fn redirect_308(location: &str, head: bool) -> Outgoing {
     )
 }
 
+/// The app's `$default` route (see [`crate::lambda::start_fallback`]): API Gateway sends it
+/// every request no route key matches. It answers as `next start` does for those: 308 to the
+/// normalised path for `\\`, `//` and trailing slashes, 404 for everything else (a malformed
+/// escape on an unmatched path is a 404 in Next too).
+pub(crate) fn fallback(incoming: &Incoming) -> Outgoing {
+    let head = incoming.method == Method::HEAD;
+    match routing::normalize(&incoming.target) {
+        Ok(Normalized::Redirect(location)) => redirect_308(&location, head),
+        _ => {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let body = Bytes::from_static(br#"{"message":"Not Found"}"#);
+            finish_head(
+                Outgoing {
+                    status: 404,
+                    headers,
+                    body,
+                },
+                head,
+            )
+        }
+    }
+}
+
 /// HEAD answers carry the headers but no body.
 fn finish_head(mut out: Outgoing, head: bool) -> Outgoing {
     if head {

@@ -112,6 +112,57 @@ pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
         .map_err(Error::from_boxed)
 }
 
+/// The entry point of the app's built-in `$default` function, which `nextr build` adds to
+/// every app: API Gateway routes it every request that matches no route key (a trailing slash,
+/// `//`, an unknown path), and it answers as `next start` would — 308 to the normalised path
+/// (with `Location`, `Refresh` and the destination as body), else 404 `{"message":"Not Found"}`.
+pub fn start_fallback() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nextr: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run_fallback()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nextr: $default function: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The `$default` function's Lambda loop ([`start_fallback`] without the tokio runtime).
+pub async fn run_fallback() -> Result<(), Error> {
+    check_environment()?;
+    let service = lambda_runtime::service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
+        let LambdaEvent { payload, context } = event;
+        fallback_response(payload.get(), Some(context)).map_err(lambda_runtime::Error::from)
+    });
+    lambda_runtime::Runtime::new(service)
+        .run()
+        .await
+        .map_err(Error::from_boxed)
+}
+
+/// One event → the `$default` function's response payload.
+pub(crate) fn fallback_response(
+    event: &str,
+    context: Option<lambda_runtime::Context>,
+) -> Result<Box<RawValue>, EventError> {
+    let request: LambdaRequest = serde_json::from_str(event)?;
+    let (origin, converted) = convert(request, event, context, None);
+    let out = match converted {
+        Ok(incoming) => crate::dispatch::fallback(&incoming),
+        Err(out) => out,
+    };
+    Ok(encode(&origin, &out)?)
+}
+
 /// Why the process cannot serve as a Lambda function.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
@@ -583,4 +634,51 @@ pub(crate) fn encode(origin: &Origin, out: &Outgoing) -> Result<Box<RawValue>, s
         }),
     }?;
     RawValue::from_string(json)
+}
+
+#[cfg(test)]
+mod fallback_tests {
+    use super::fallback_response;
+    use serde_json::Value;
+
+    fn answer(path: &str, query: &str) -> Value {
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": { "host": "example.com" },
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api", "domainName": "example.com",
+                "domainPrefix": "example", "requestId": "r1", "routeKey": "$default",
+                "stage": "$default", "time": "21/Nov/2026:08:00:00 +0000", "timeEpoch": 0,
+                "http": { "method": "GET", "path": path, "protocol": "HTTP/1.1",
+                          "sourceIp": "127.0.0.1", "userAgent": "test" }
+            },
+            "isBase64Encoded": false
+        });
+        let out = fallback_response(&event.to_string(), None).unwrap();
+        serde_json::from_str(out.get()).unwrap()
+    }
+
+    #[test]
+    fn slash_redirects_like_next() {
+        let a = answer("/api/post/", "a=1");
+        assert_eq!(a["statusCode"], 308);
+        assert_eq!(a["headers"]["location"], "/api/post?a=1");
+        assert_eq!(a["headers"]["refresh"], "0;url=/api/post?a=1");
+        assert_eq!(a["body"], "/api/post?a=1");
+        let a = answer("/api//post", "");
+        assert_eq!(a["statusCode"], 308);
+        assert_eq!(a["headers"]["location"], "/api/post");
+    }
+
+    #[test]
+    fn everything_else_is_404() {
+        for path in ["/api/nope", "/api/t05/nomatch/%ZZ", "/"] {
+            let a = answer(path, "");
+            assert_eq!(a["statusCode"], 404, "{path}");
+            assert_eq!(a["body"], r#"{"message":"Not Found"}"#, "{path}");
+        }
+    }
 }

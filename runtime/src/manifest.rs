@@ -23,6 +23,11 @@ pub struct Manifest {
     pub nextr_version: String,
     /// Routes in precedence order.
     pub routes: Vec<ManifestRoute>,
+    /// The built-in function behind API Gateway's `$default` route: it answers trailing-slash
+    /// and `//` requests with Next's 308 and everything else with 404. Absent in manifests
+    /// written before it existed (deploy then creates no `$default` route, and says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Function>,
 }
 
 /// One route of the manifest.
@@ -144,6 +149,7 @@ mod tests {
                 config: RouteConfig::default(),
                 function: None,
             }],
+            fallback: None,
         };
         let text = m.to_json();
         assert_eq!(Manifest::from_json(&text).unwrap(), m);
@@ -152,5 +158,28 @@ mod tests {
             Manifest::from_json(&v2),
             Err(ManifestError::Version { found: 2 })
         ));
+    }
+
+    #[test]
+    fn fallback_is_optional_and_round_trips() {
+        let old = r#"{"version":1,"app":"demo","nextr_version":"0.1.0","routes":[]}"#;
+        let m = Manifest::from_json(old).unwrap();
+        assert_eq!(m.fallback, None);
+        assert!(!m.to_json().contains("fallback"));
+        let with = Manifest {
+            fallback: Some(Function {
+                name: "demo-default".into(),
+                bundle: "functions/demo-default.zip".into(),
+                sha256: "00".repeat(32),
+                bytes: 10,
+                runtime: "provided.al2023".into(),
+                handler: "bootstrap".into(),
+                architecture: Architecture::Arm64,
+                timeout_s: 3,
+                memory_mb: 128,
+            }),
+            ..m
+        };
+        assert_eq!(Manifest::from_json(&with.to_json()).unwrap(), with);
     }
 }

@@ -289,23 +289,24 @@ impl AppConfig {
             route_keys.insert(page.get_ref().clone(), location(text, page.span().start));
             routes.insert(page.get_ref().clone(), RouteSettings { env });
         }
-        let conflict_keys =
-            match raw
-                .conflicts
-                .keys
-                .as_ref()
-                .map(|k| (k.get_ref().as_str(), k.span()))
-            {
-                None | Some(("parametrised", _)) => KeyPolicy::Parametrised,
-                Some(("static-only", _)) => KeyPolicy::StaticOnly,
-                Some((other, span)) => return Err(err(
+        let conflict_keys = match raw
+            .conflicts
+            .keys
+            .as_ref()
+            .map(|k| (k.get_ref().as_str(), k.span()))
+        {
+            None | Some(("parametrised", _)) => KeyPolicy::Parametrised,
+            Some(("static-only", _)) => KeyPolicy::StaticOnly,
+            Some((other, span)) => {
+                return Err(err(
                     span,
                     "conflicts.keys",
                     format!(
                         "{other:?} is not a key policy: use \"parametrised\" or \"static-only\""
                     ),
-                )),
-            };
+                ))
+            }
+        };
         Ok(AppConfig {
             path: Some(path.to_path_buf()),
             conflict_keys,

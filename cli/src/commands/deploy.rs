@@ -1,0 +1,103 @@
+//! `nextr deploy`: plan against AWS, confirm, apply, record.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use nextr_infra::deploy::{self, AwsClients, DeployRecord, Desired};
+
+use crate::cli::DeployArgs;
+use crate::commands::stage;
+
+/// Runs `nextr deploy`.
+pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
+    let resolved = stage::resolve(&args.target)?;
+    let settings = resolved.settings(args.role.clone());
+    let desired = Desired::load(&resolved.dir, &settings)?;
+    // Before any AWS call: never upload something other than what was built.
+    desired.verify_bundles()?;
+    let app = desired.target.app().to_string();
+    let stage_name = desired.target.stage().to_string();
+    let record_path = stage::record_path(&resolved.dir, &stage_name);
+    let previous = DeployRecord::read(&record_path)?;
+
+    let started = Instant::now();
+    let rt = stage::runtime()?;
+    let clients = rt.block_on(AwsClients::connect(&resolved.connect, stage::call_log()))?;
+    let mut out = std::io::stdout().lock();
+    for warning in &desired.warnings {
+        eprintln!("warning: {warning}");
+    }
+    writeln!(
+        out,
+        "{} {app} (stage {stage_name}) in {}",
+        if args.dry_run {
+            "Planning"
+        } else {
+            "Deploying"
+        },
+        clients.region()
+    )?;
+    let (observed, plan) = rt.block_on(deploy::plan_for_deploy(&clients, &desired))?;
+
+    let routes: usize = desired.functions.iter().map(|f| f.route_keys.len()).sum();
+    if plan.is_empty() {
+        writeln!(
+            out,
+            "No changes: {} functions and {routes} routes are up to date; {}.",
+            desired.functions.len(),
+            stage::calls_summary(&clients.calls().stats())
+        )?;
+        if let Some(url) = observed.api().and_then(|a| a.endpoint.as_deref()) {
+            writeln!(out, "URL: {url}")?;
+        }
+        if !args.dry_run {
+            let applied = rt.block_on(deploy::apply(&clients, Some(&desired), &observed, &plan))?;
+            DeployRecord::new(&desired, &applied, clients.region(), previous.as_ref())
+                .write(&record_path)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    writeln!(out, "\nPlan ({} changes):", plan.actions.len())?;
+    write!(out, "{}", stage::plan_table(&plan))?;
+    if args.dry_run {
+        writeln!(out, "\nDry run: nothing was changed.")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    out.flush()?;
+    let question = format!(
+        "Apply {} changes to {app} ({stage_name}) in {}?",
+        plan.actions.len(),
+        clients.region()
+    );
+    if !stage::go_ahead("this deploy", &plan, args.yes, &question)? {
+        writeln!(out, "Cancelled: nothing was changed.")?;
+        return Ok(ExitCode::FAILURE);
+    }
+
+    let applied = rt
+        .block_on(deploy::apply(&clients, Some(&desired), &observed, &plan))
+        .with_context(|| {
+            format!(
+                "the deploy of {app} ({stage_name}) stopped; run `nextr deploy` again to \
+                 finish it (it resumes from what exists)"
+            )
+        })?;
+    DeployRecord::new(&desired, &applied, clients.region(), previous.as_ref())
+        .write(&record_path)?;
+    writeln!(out, "\nChanged ({}):", applied.changes.len())?;
+    write!(out, "{}", stage::changes_table(&applied.changes))?;
+    writeln!(
+        out,
+        "\nDeployed {app} ({stage_name}): {} functions, {routes} routes, in {:.1} s, {}.",
+        desired.functions.len(),
+        started.elapsed().as_secs_f64(),
+        stage::calls_summary(&clients.calls().stats())
+    )?;
+    if let Some(url) = &applied.url {
+        writeln!(out, "URL: {url}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

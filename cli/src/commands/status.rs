@@ -1,0 +1,177 @@
+//! `nextr status`: what is deployed, whether AWS still matches the last deploy (drift), and
+//! what `nextr deploy` would change now. Reads only.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use nextr_infra::deploy::{
+    observe, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
+};
+
+use crate::cli::StatusArgs;
+use crate::commands::stage;
+
+/// Runs `nextr status`.
+pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let mut resolved = stage::resolve(&args.target)?;
+    let record_path = stage::record_path(&resolved.dir, &resolved.stage);
+    let record = DeployRecord::read(&record_path)?;
+    let settings = resolved.settings(None);
+    // A missing or unbuilt manifest still leaves the record and AWS to compare.
+    let desired = Desired::load(&resolved.dir, &settings);
+    let app = match (&desired, &record) {
+        (Ok(d), _) => d.target.app().to_string(),
+        (Err(_), Some(r)) => r.app.clone(),
+        (Err(e), None) => {
+            return Err(anyhow::anyhow!("{e}")).with_context(|| {
+                format!(
+                    "no deploy record of stage {} either, so there is nothing to show",
+                    resolved.stage
+                )
+            })
+        }
+    };
+    let mut desired = desired.ok();
+    // Status compares against the role the last deploy used.
+    if let (Some(d), Some(r)) = (desired.as_mut(), &record) {
+        if let Some(arn) = &r.role_arn {
+            if !arn.ends_with(&format!("/{}", d.target.role_name())) {
+                d.role = RoleChoice::External { arn: arn.clone() };
+            }
+        }
+    }
+    let target = Target::new(&app, &resolved.stage)?;
+    if resolved.connect.region.is_none() {
+        resolved.connect.region = record.as_ref().map(|r| r.region.clone());
+    }
+
+    let rt = stage::runtime()?;
+    let clients = rt.block_on(AwsClients::connect(&resolved.connect, stage::call_log()))?;
+    let wanted: BTreeSet<String> = match (&desired, &record) {
+        (Some(d), _) => d.functions.iter().map(|f| f.name.clone()).collect(),
+        (None, Some(r)) => r.functions.iter().map(|f| f.name.clone()).collect(),
+        (None, None) => BTreeSet::new(),
+    };
+    let role_name = match desired.as_ref().map(|d| &d.role) {
+        Some(RoleChoice::External { .. }) => None,
+        _ => Some(target.role_name()),
+    };
+    let observed = rt.block_on(observe(
+        &clients,
+        &target,
+        role_name.as_deref(),
+        &wanted,
+        true,
+    ))?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{app} (stage {}) in {}",
+        target.stage(),
+        clients.region()
+    )?;
+    match observed.api().and_then(|a| a.endpoint.as_deref()) {
+        Some(url) => writeln!(out, "URL: {url}")?,
+        None => writeln!(out, "URL: none (no HTTP API exists)")?,
+    }
+    match &record {
+        Some(r) => writeln!(
+            out,
+            "Last deploy: {} from manifest {} (nextr {}); last checked {}",
+            r.deployed_at,
+            short(&r.manifest_sha256),
+            r.nextr_version,
+            r.checked_at
+        )?,
+        None => writeln!(
+            out,
+            "Last deploy: none recorded in {}",
+            record_path.display()
+        )?,
+    }
+    match (&desired, &record) {
+        (Some(d), Some(r)) if d.manifest_sha256 == r.manifest_sha256 => {
+            writeln!(out, "Local build: the manifest that was deployed")?
+        }
+        (Some(d), Some(_)) => writeln!(
+            out,
+            "Local build: changed since the last deploy (manifest {})",
+            short(&d.manifest_sha256)
+        )?,
+        (Some(_), None) => writeln!(out, "Local build: present, never deployed from here")?,
+        (None, _) => writeln!(out, "Local build: no usable route manifest")?,
+    }
+
+    if let Some(r) = &record {
+        let drift = r.drift(&observed);
+        if drift.is_empty() {
+            writeln!(out, "Drift: none, AWS matches the last deploy")?;
+        } else {
+            writeln!(out, "Drift (AWS differs from the last deploy):")?;
+            for d in drift {
+                writeln!(out, "  - {d}")?;
+            }
+        }
+    }
+
+    if let Some(d) = &desired {
+        writeln!(out, "\nFunctions:")?;
+        let rows: Vec<[String; 4]> = d
+            .functions
+            .iter()
+            .map(|f| {
+                let o = observed.functions.get(&f.name);
+                let code = match o.and_then(|o| o.latest.code_sha256.as_deref()) {
+                    None => "missing".to_string(),
+                    Some(sha) if sha == f.code_sha256 => "current".to_string(),
+                    Some(_) => "differs from the build".to_string(),
+                };
+                let live = o
+                    .and_then(|o| o.live.as_ref())
+                    .and_then(|l| l.version.clone())
+                    .map_or_else(|| "no alias".to_string(), |v| format!("live → v{v}"));
+                [f.label().to_string(), f.name.clone(), code, live]
+            })
+            .collect();
+        let header = ["Route", "Function", "Code", "Alias"].map(str::to_string);
+        let mut widths = [0usize; 4];
+        for row in std::iter::once(&header).chain(&rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for row in std::iter::once(&header).chain(&rows) {
+            let line = format!(
+                "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            );
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        let plan = plan_deploy(d, &observed, clients.region());
+        if plan.is_empty() {
+            writeln!(out, "\nPending: none, `nextr deploy` would change nothing")?;
+        } else {
+            writeln!(
+                out,
+                "\nPending: `nextr deploy` would make {} changes:",
+                plan.actions.len()
+            )?;
+            write!(out, "{}", stage::plan_table(&plan))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first 12 characters of a digest (the record is a user-editable file: no byte slicing).
+fn short(digest: &str) -> String {
+    digest.chars().take(12).collect()
+}

@@ -1,0 +1,503 @@
+//! What the manifest asks for: the desired resources of one app and stage, with their AWS
+//! names. Everything here is read from the manifest; nothing about routes is re-derived.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use nextr::manifest::{Architecture, Function, Manifest, MANIFEST_FILE};
+use sha2::{Digest, Sha256};
+
+use super::DeployError;
+
+/// Tag key holding the app name on every resource deploy creates.
+pub const TAG_APP: &str = "nextr:app";
+/// Tag key holding the stage name on every resource deploy creates.
+pub const TAG_STAGE: &str = "nextr:stage";
+/// The tag CloudFormation puts on the resources of a stack.
+pub const CLOUDFORMATION_TAG: &str = "aws:cloudformation:stack-id";
+/// The alias every integration targets.
+pub const ALIAS: &str = "live";
+/// The statement id of the API Gateway invoke permission on each alias.
+pub const PERMISSION_SID: &str = "nextr-apigw";
+/// The API Gateway stage deploy creates.
+pub const API_STAGE: &str = "$default";
+/// The route key of the fallback function.
+pub const DEFAULT_ROUTE: &str = "$default";
+/// HTTP API's integration timeout ceiling (hard limit), in milliseconds.
+pub const INTEGRATION_TIMEOUT_MS: i32 = 30_000;
+/// The managed policy of the execution role, after `arn:<partition>:iam::aws:policy/`.
+pub const BASIC_EXECUTION_POLICY: &str = "service-role/AWSLambdaBasicExecutionRole";
+/// The folder, relative to the app, where build writes its output and deploy its records.
+pub const OUT_DIR: &str = ".nextr";
+
+/// One app deployed to one stage: the identity every resource is named and tagged with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    app: String,
+    stage: String,
+}
+
+impl Target {
+    /// Validates both names: they become parts of AWS resource names and tag values.
+    pub fn new(app: &str, stage: &str) -> Result<Self, DeployError> {
+        let app_ok = !app.is_empty()
+            && app.len() <= 64
+            && app
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !app_ok {
+            return Err(DeployError::InvalidApp(app.to_string()));
+        }
+        let stage_ok = (1..=16).contains(&stage.len())
+            && stage
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !stage.starts_with('-');
+        if !stage_ok {
+            return Err(DeployError::InvalidStage(stage.to_string()));
+        }
+        Ok(Target {
+            app: app.to_string(),
+            stage: stage.to_string(),
+        })
+    }
+
+    /// The app name.
+    pub fn app(&self) -> &str {
+        &self.app
+    }
+
+    /// The stage name.
+    pub fn stage(&self) -> &str {
+        &self.stage
+    }
+
+    /// The tags every created resource carries.
+    pub fn tags(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (TAG_APP.to_string(), self.app.clone()),
+            (TAG_STAGE.to_string(), self.stage.clone()),
+        ])
+    }
+
+    /// Whether a resource's tags say it is this app's and stage's, as created by deploy: a
+    /// resource of a CloudFormation stack made from `.nextr/template.json` carries the same
+    /// tags, but belongs to its stack.
+    pub fn owns(&self, tags: Option<&HashMap<String, String>>) -> bool {
+        tags.is_some_and(|t| {
+            t.get(TAG_APP) == Some(&self.app)
+                && t.get(TAG_STAGE) == Some(&self.stage)
+                && !t.contains_key(CLOUDFORMATION_TAG)
+        })
+    }
+
+    /// The Lambda function name of a manifest function in this stage: function names are
+    /// unique per account and region, so two stages of one app need different ones.
+    pub fn function_name(&self, manifest_name: &str) -> String {
+        fit(&format!("{manifest_name}-{}", self.stage), 64)
+    }
+
+    /// The execution role's name.
+    pub fn role_name(&self) -> String {
+        fit(&format!("{}-{}-nextr", self.app, self.stage), 64)
+    }
+
+    /// The HTTP API's name.
+    pub fn api_name(&self) -> String {
+        format!("{}-{}", self.app, self.stage)
+    }
+
+    /// The start of every function description deploy writes; `ListFunctions` returns
+    /// descriptions but not tags, so this finds candidates in one call per 50 functions.
+    pub fn description_prefix(&self) -> String {
+        format!("nextr {}/{} ", self.app, self.stage)
+    }
+}
+
+/// Shortens a name to `max` characters, keeping it unique with a hash of the whole.
+fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let digest = hex(&Sha256::digest(name.as_bytes()));
+    let keep = max - 9;
+    let mut cut = keep;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &name[..cut], &digest[..8])
+}
+
+/// Lowercase hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lambda's `CodeSha256` for a manifest digest: base64 of the same 32 bytes.
+pub fn code_sha256(hex_digest: &str) -> Option<String> {
+    if hex_digest.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(hex_digest.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes?))
+}
+
+/// Deploy inputs that are not in the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct DeploySettings {
+    /// The stage (`dev`, `prod`, …).
+    pub stage: String,
+    /// Use this execution role instead of creating one.
+    pub role_arn: Option<String>,
+    /// Environment variables of every function (nextr.toml's `[env]`).
+    pub env: BTreeMap<String, String>,
+    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
+    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl DeploySettings {
+    /// The environment of one route's function (`None`: the fallback).
+    pub fn env_for(&self, page: Option<&str>) -> BTreeMap<String, String> {
+        let mut env = self.env.clone();
+        if let Some(overrides) = page.and_then(|p| self.route_env.get(p)) {
+            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        env
+    }
+}
+
+/// The execution role: created by deploy, or given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleChoice {
+    /// Deploy creates and owns a role of this name, with basic logging only.
+    Managed {
+        /// The role's name.
+        name: String,
+    },
+    /// The user's role (`--role`); deploy neither changes nor deletes it.
+    External {
+        /// Its ARN.
+        arn: String,
+    },
+}
+
+impl RoleChoice {
+    /// Whether a function's `Role` ARN is this role.
+    pub fn matches(&self, role_arn: &str) -> bool {
+        match self {
+            RoleChoice::Managed { name } => role_arn.ends_with(&format!("/{name}")),
+            RoleChoice::External { arn } => role_arn == arn,
+        }
+    }
+}
+
+/// The configuration of one function, as Lambda stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSpec {
+    /// `provided.al2023`.
+    pub runtime: String,
+    /// `bootstrap`.
+    pub handler: String,
+    /// CPU architecture.
+    pub architecture: Architecture,
+    /// Timeout in seconds.
+    pub timeout_s: u32,
+    /// Memory in MB.
+    pub memory_mb: u32,
+    /// Environment variables.
+    pub env: BTreeMap<String, String>,
+    /// The description that marks it as this app's and stage's.
+    pub description: String,
+}
+
+/// One function deploy wants, with its AWS name and what routes to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredFunction {
+    /// The Lambda function name (manifest name + stage).
+    pub name: String,
+    /// The route's page pattern; `None` for the fallback.
+    pub page: Option<String>,
+    /// API Gateway route keys served by this function.
+    pub route_keys: Vec<String>,
+    /// The zip on disk.
+    pub bundle: PathBuf,
+    /// Hex sha256 of the zip (the manifest's).
+    pub sha256: String,
+    /// The same digest as Lambda reports it (base64).
+    pub code_sha256: String,
+    /// Function configuration.
+    pub spec: FunctionSpec,
+}
+
+impl DesiredFunction {
+    /// The label used in plans and errors: the page, or `$default` for the fallback.
+    pub fn label(&self) -> &str {
+        self.page.as_deref().unwrap_or(DEFAULT_ROUTE)
+    }
+}
+
+/// Everything deploy wants for one app and stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    /// App and stage.
+    pub target: Target,
+    /// The execution role.
+    pub role: RoleChoice,
+    /// Route functions in precedence order, then the fallback.
+    pub functions: Vec<DesiredFunction>,
+    /// Hex sha256 of the manifest file.
+    pub manifest_sha256: String,
+    /// The nextr version that wrote the manifest.
+    pub nextr_version: String,
+    /// Things worth telling the user that do not stop the deploy.
+    pub warnings: Vec<String>,
+}
+
+impl Desired {
+    /// Reads `<app_dir>/.nextr/routes-manifest.json` and builds the desired state.
+    pub fn load(app_dir: &Path, settings: &DeploySettings) -> Result<Self, DeployError> {
+        let out = app_dir.join(OUT_DIR);
+        let path = out.join(MANIFEST_FILE);
+        let bad = |reason: String| DeployError::Manifest {
+            path: path.clone(),
+            reason,
+        };
+        let text = fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+        let manifest = Manifest::from_json(&text).map_err(|e| bad(e.to_string()))?;
+        let sha = hex(&Sha256::digest(text.as_bytes()));
+        Self::from_manifest(&manifest, &out, &sha, settings)
+    }
+
+    /// The desired state of a parsed manifest whose bundles are relative to `manifest_dir`.
+    pub fn from_manifest(
+        manifest: &Manifest,
+        manifest_dir: &Path,
+        manifest_sha256: &str,
+        settings: &DeploySettings,
+    ) -> Result<Self, DeployError> {
+        let target = Target::new(&manifest.app, &settings.stage)?;
+        let role = match &settings.role_arn {
+            Some(arn) => {
+                let ok =
+                    arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/");
+                if !ok {
+                    return Err(DeployError::InvalidRoleArn(arn.clone()));
+                }
+                RoleChoice::External { arn: arn.clone() }
+            }
+            None => RoleChoice::Managed {
+                name: target.role_name(),
+            },
+        };
+        // Test servers accept keys and sizes AWS refuses: check both before any call.
+        crate::route_keys::validate_manifest(manifest).map_err(|errors| {
+            DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
+        })?;
+        crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
+        let mut functions = Vec::new();
+        for route in &manifest.routes {
+            let function = route
+                .function
+                .as_ref()
+                .ok_or_else(|| DeployError::NotBuilt {
+                    page: route.page.clone(),
+                })?;
+            functions.push(desired_function(
+                &target,
+                function,
+                Some(&route.page),
+                route.route_keys.clone(),
+                manifest_dir,
+                settings,
+            )?);
+        }
+        let mut warnings = Vec::new();
+        match &manifest.fallback {
+            Some(function) => functions.push(desired_function(
+                &target,
+                function,
+                None,
+                vec![DEFAULT_ROUTE.to_string()],
+                manifest_dir,
+                settings,
+            )?),
+            None => warnings.push(
+                "the manifest has no fallback function, so no `$default` route is deployed: \
+                 trailing-slash requests get API Gateway's 404 instead of Next's 308 \
+                 (rebuild with a nextr that writes `fallback`)"
+                    .to_string(),
+            ),
+        }
+        Ok(Desired {
+            target,
+            role,
+            functions,
+            manifest_sha256: manifest_sha256.to_string(),
+            nextr_version: manifest.nextr_version.clone(),
+            warnings,
+        })
+    }
+
+    /// Checks that every bundle exists and still has the manifest's sha256, so a deploy
+    /// never uploads something other than what was built (and fails before changing
+    /// anything).
+    pub fn verify_bundles(&self) -> Result<(), DeployError> {
+        for f in &self.functions {
+            read_bundle(f)?;
+        }
+        Ok(())
+    }
+
+    /// The function serving a route key.
+    pub fn function_for_key(&self, key: &str) -> Option<&DesiredFunction> {
+        self.functions
+            .iter()
+            .find(|f| f.route_keys.iter().any(|k| k == key))
+    }
+
+    /// The function of a given Lambda name.
+    pub fn function(&self, name: &str) -> Option<&DesiredFunction> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+fn desired_function(
+    target: &Target,
+    function: &Function,
+    page: Option<&str>,
+    route_keys: Vec<String>,
+    manifest_dir: &Path,
+    settings: &DeploySettings,
+) -> Result<DesiredFunction, DeployError> {
+    let bundle = manifest_dir.join(&function.bundle);
+    let code_sha256 = code_sha256(&function.sha256).ok_or_else(|| DeployError::Bundle {
+        path: bundle.clone(),
+        reason: format!(
+            "the manifest's sha256 `{}` is not 64 hex digits",
+            function.sha256
+        ),
+    })?;
+    let what = page.unwrap_or("$default fallback");
+    let mut description = format!("{}{what}", target.description_prefix());
+    if description.len() > 256 {
+        let mut cut = 256;
+        while !description.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        description.truncate(cut);
+    }
+    Ok(DesiredFunction {
+        name: target.function_name(&function.name),
+        page: page.map(str::to_string),
+        route_keys,
+        bundle,
+        sha256: function.sha256.to_ascii_lowercase(),
+        code_sha256,
+        spec: FunctionSpec {
+            runtime: function.runtime.clone(),
+            handler: function.handler.clone(),
+            architecture: function.architecture,
+            timeout_s: function.timeout_s,
+            memory_mb: function.memory_mb,
+            env: settings.env_for(page),
+            description,
+        },
+    })
+}
+
+/// The zip's bytes, checked against the manifest's digest.
+pub(crate) fn read_bundle(f: &DesiredFunction) -> Result<Vec<u8>, DeployError> {
+    let bytes = fs::read(&f.bundle).map_err(|e| DeployError::Bundle {
+        path: f.bundle.clone(),
+        reason: e.to_string(),
+    })?;
+    let actual = hex(&Sha256::digest(&bytes));
+    if actual != f.sha256 {
+        return Err(DeployError::Bundle {
+            path: f.bundle.clone(),
+            reason: format!(
+                "its sha256 is {actual}, the manifest says {}: it changed after the build",
+                f.sha256
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_sha256_is_base64_of_the_digest() {
+        // sha256("") — Lambda reports it as 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=.
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(
+            code_sha256(hex).as_deref(),
+            Some("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+        );
+        assert_eq!(code_sha256("abc"), None);
+        assert_eq!(code_sha256(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn names_fit_aws_limits() {
+        let t = Target::new("shop", "prod").unwrap();
+        assert_eq!(t.function_name("shop-api-hello"), "shop-api-hello-prod");
+        assert_eq!(t.role_name(), "shop-prod-nextr");
+        assert_eq!(t.api_name(), "shop-prod");
+        let long = "x".repeat(70);
+        let a = t.function_name(&long);
+        let b = t.function_name(&format!("{long}y"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b, "truncated names stay distinct");
+    }
+
+    #[test]
+    fn stage_and_app_are_validated() {
+        assert!(Target::new("shop", "dev").is_ok());
+        assert!(Target::new("shop", "pr-42").is_ok());
+        for bad in ["", "Prod", "a b", "-x", "x".repeat(17).as_str(), "a/b"] {
+            assert!(
+                matches!(Target::new("shop", bad), Err(DeployError::InvalidStage(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            Target::new("a/b", "dev"),
+            Err(DeployError::InvalidApp(_))
+        ));
+    }
+
+    #[test]
+    fn route_env_goes_over_the_app_env() {
+        let settings = DeploySettings {
+            env: BTreeMap::from([("A".into(), "1".into()), ("B".into(), "1".into())]),
+            route_env: BTreeMap::from([(
+                "/api/x".into(),
+                BTreeMap::from([("B".into(), "2".into())]),
+            )]),
+            ..DeploySettings::default()
+        };
+        assert_eq!(settings.env_for(Some("/api/x"))["B"], "2");
+        assert_eq!(settings.env_for(Some("/api/x"))["A"], "1");
+        assert_eq!(settings.env_for(Some("/api/y"))["B"], "1");
+        assert_eq!(settings.env_for(None)["B"], "1");
+    }
+
+    #[test]
+    fn ownership_needs_both_tags() {
+        let t = Target::new("shop", "dev").unwrap();
+        assert!(t.owns(Some(&t.tags())));
+        let other = Target::new("shop", "prod").unwrap();
+        assert!(!t.owns(Some(&other.tags())));
+        assert!(!t.owns(None));
+        let mut stack = t.tags();
+        stack.insert(CLOUDFORMATION_TAG.into(), "arn:aws:cloudformation:…".into());
+        assert!(!t.owns(Some(&stack)), "a stack's resource is the stack's");
+    }
+}

@@ -1,0 +1,132 @@
+//! What can go wrong in a deploy, a removal or a status check, each naming the resource.
+
+use std::path::PathBuf;
+
+/// Why a deploy, removal or status check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The route manifest could not be read.
+    #[error("cannot read the route manifest {}: {reason}; run `nextr build` first", .path.display())]
+    Manifest {
+        /// The manifest's path.
+        path: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A route of the manifest has no built function.
+    #[error("route {page} has no built function in the manifest; run `nextr build` first")]
+    NotBuilt {
+        /// The route's page pattern.
+        page: String,
+    },
+    /// A bundle is missing or no longer matches the manifest.
+    #[error("bundle {}: {reason}; run `nextr build` again", .path.display())]
+    Bundle {
+        /// The zip's path.
+        path: PathBuf,
+        /// Missing, unreadable or changed.
+        reason: String,
+    },
+    /// Route keys API Gateway would refuse (every problem, one per line).
+    #[error("the manifest's route keys are not valid for API Gateway:{0}")]
+    RouteKeys(String),
+    /// The app exceeds Lambda's or API Gateway's limits.
+    #[error(transparent)]
+    Limits(#[from] crate::limits::LimitErrors),
+    /// The stage name cannot be part of AWS resource names.
+    #[error("invalid stage name `{0}`: use 1 to 16 lowercase letters, digits or `-`, starting with a letter or digit")]
+    InvalidStage(String),
+    /// The app name cannot be part of AWS resource names.
+    #[error("invalid app name `{0}`: use letters, digits, `-` or `_`")]
+    InvalidApp(String),
+    /// The `--role` value is not an IAM role ARN.
+    #[error("invalid role ARN `{0}`: expected arn:<partition>:iam::<account>:role/<name>")]
+    InvalidRoleArn(String),
+    /// No AWS region is configured anywhere.
+    #[error("no AWS region: pass --region, set `region` in nextr.toml, or set AWS_REGION")]
+    NoRegion,
+    /// A resource with nextr's name exists but belongs to something else.
+    #[error("{kind} `{name}` exists but is not tagged nextr:app={app}, nextr:stage={stage}; nextr will not modify it (rename the app or stage, or delete it)")]
+    NotOwned {
+        /// Resource kind ("function", "IAM role").
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// Our app.
+        app: String,
+        /// Our stage.
+        stage: String,
+    },
+    /// An AWS call failed.
+    #[error("{action} {resource} failed: {message}")]
+    Aws {
+        /// What was being done ("creating", "reading").
+        action: &'static str,
+        /// The resource ("function demo-hello-dev").
+        resource: String,
+        /// The AWS error code and message (or the transport error).
+        message: String,
+    },
+    /// AWS answered without a field nextr needs.
+    #[error("{action} {resource}: AWS's answer has no {field}")]
+    Incomplete {
+        /// What was being done.
+        action: &'static str,
+        /// The resource.
+        resource: String,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// A Lambda function or version ended in a failed state.
+    #[error("function {name} is in a failed state after {step}: {reason}")]
+    FunctionFailed {
+        /// The function (and qualifier).
+        name: String,
+        /// The step that left it failed.
+        step: &'static str,
+        /// Lambda's reason.
+        reason: String,
+    },
+    /// A Lambda function did not settle in time.
+    #[error("function {name} was still {status} after {seconds} s; re-run the deploy to continue")]
+    NotSettled {
+        /// The function (and qualifier).
+        name: String,
+        /// Its last status.
+        status: String,
+        /// How long nextr waited.
+        seconds: u64,
+    },
+    /// The deploy state record could not be read or written.
+    #[error("deploy record {}: {reason}", .path.display())]
+    Record {
+        /// The record's path.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl DeployError {
+    /// An AWS call failure with the SDK error's code and message.
+    pub(crate) fn aws(action: &'static str, resource: impl Into<String>, message: String) -> Self {
+        DeployError::Aws {
+            action,
+            resource: resource.into(),
+            message,
+        }
+    }
+
+    /// A missing field in an AWS answer.
+    pub(crate) fn incomplete(
+        action: &'static str,
+        resource: impl Into<String>,
+        field: &'static str,
+    ) -> Self {
+        DeployError::Incomplete {
+            action,
+            resource: resource.into(),
+            field,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The deploy engine: the route manifest → AWS Lambda functions behind one API Gateway HTTP
+//! API, by plan and apply.
+//!
+//! [`state`] reads what exists (by tags and names, reads only), [`plan`] compares it with
+//! what the manifest asks for ([`desired`]) and orders the actions, [`apply`](mod@apply) carries them
+//! out with the AWS SDK, [`record`] keeps `.nextr/deploy-<stage>.json` for `nextr status`.
+//! Because the plan is recomputed from AWS every time, deploy is idempotent and a re-run
+//! after an interruption finishes the job.
+
+pub mod apply;
+pub mod aws;
+pub mod desired;
+mod error;
+pub mod plan;
+pub mod record;
+pub mod state;
+
+use std::collections::BTreeSet;
+
+pub use apply::{apply, Applied, Change};
+pub use aws::{AwsClients, CallLog, CallStats, ConnectOptions, Interrupt};
+pub use desired::{DeploySettings, Desired, DesiredFunction, RoleChoice, Target};
+pub use error::DeployError;
+pub use plan::{plan_deploy, plan_remove, Action, Plan};
+pub use record::DeployRecord;
+pub use state::{observe, Observed};
+
+/// Reads what exists for a deploy of `desired` and plans it.
+pub async fn plan_for_deploy(
+    clients: &AwsClients,
+    desired: &Desired,
+) -> Result<(Observed, Plan), DeployError> {
+    let wanted: BTreeSet<String> = desired.functions.iter().map(|f| f.name.clone()).collect();
+    let role = match &desired.role {
+        RoleChoice::Managed { name } => Some(name.as_str()),
+        RoleChoice::External { .. } => None,
+    };
+    let observed = observe(clients, &desired.target, role, &wanted, true).await?;
+    let plan = plan_deploy(desired, &observed, clients.region());
+    Ok((observed, plan))
+}
+
+/// Reads everything of `target` and plans its removal.
+pub async fn plan_for_removal(
+    clients: &AwsClients,
+    target: &Target,
+) -> Result<(Observed, Plan), DeployError> {
+    let observed = observe(
+        clients,
+        target,
+        Some(&target.role_name()),
+        &BTreeSet::new(),
+        false,
+    )
+    .await?;
+    let plan = plan_remove(&observed);
+    Ok((observed, plan))
+}
+
+/// Plans and applies a deploy in one go (no confirmation): what tests and embedders call.
+pub async fn deploy(
+    clients: &AwsClients,
+    desired: &Desired,
+) -> Result<(Plan, Applied), DeployError> {
+    desired.verify_bundles()?;
+    let (observed, plan) = plan_for_deploy(clients, desired).await?;
+    let applied = apply(clients, Some(desired), &observed, &plan).await?;
+    Ok((plan, applied))
+}
+
+/// Plans and applies a removal in one go (no confirmation).
+pub async fn remove(clients: &AwsClients, target: &Target) -> Result<(Plan, Applied), DeployError> {
+    let (observed, plan) = plan_for_removal(clients, target).await?;
+    let applied = apply(clients, None, &observed, &plan).await?;
+    Ok((plan, applied))
+}

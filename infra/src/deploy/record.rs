@@ -1,0 +1,319 @@
+//! The deploy state record, `.nextr/deploy-<stage>.json`: what was deployed, when, from
+//! which manifest. AWS stays the source of truth for planning; the record is what
+//! `nextr status` compares AWS and the local build against.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use serde::{Deserialize, Serialize};
+
+use super::desired::{Desired, OUT_DIR};
+use super::state::Observed;
+use super::{Applied, DeployError};
+
+/// The record's schema version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// What the last successful deploy of one stage put on AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    /// Always [`RECORD_VERSION`].
+    pub version: u32,
+    /// App name.
+    pub app: String,
+    /// Stage name.
+    pub stage: String,
+    /// AWS region.
+    pub region: String,
+    /// When the deployed state was last changed (RFC 3339, UTC).
+    pub deployed_at: String,
+    /// When a deploy last confirmed it (RFC 3339, UTC).
+    pub checked_at: String,
+    /// Hex sha256 of the manifest that was deployed.
+    pub manifest_sha256: String,
+    /// The nextr version that wrote that manifest.
+    pub nextr_version: String,
+    /// HTTP API id.
+    pub api_id: Option<String>,
+    /// Invoke URL.
+    pub url: Option<String>,
+    /// Execution role ARN.
+    pub role_arn: Option<String>,
+    /// The functions, in manifest order (fallback last).
+    pub functions: Vec<RecordFunction>,
+}
+
+/// One deployed function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordFunction {
+    /// Lambda function name.
+    pub name: String,
+    /// Route page; absent for the fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    /// Route keys.
+    pub route_keys: Vec<String>,
+    /// Hex sha256 of the zip.
+    pub sha256: String,
+    /// Lambda's `CodeSha256` of it.
+    pub code_sha256: String,
+    /// The version `live` points to.
+    pub live_version: Option<String>,
+}
+
+/// Now, as RFC 3339.
+pub fn now_rfc3339() -> String {
+    DateTime::from(SystemTime::now())
+        .fmt(Format::DateTime)
+        .unwrap_or_default()
+}
+
+impl DeployRecord {
+    /// Where the record of `stage` lives in the app at `app_dir`.
+    pub fn path(app_dir: &Path, stage: &str) -> PathBuf {
+        app_dir.join(OUT_DIR).join(format!("deploy-{stage}.json"))
+    }
+
+    /// The record of a deploy that just succeeded; keeps `deployed_at` of `previous` when the
+    /// deploy changed nothing.
+    pub fn new(
+        desired: &Desired,
+        applied: &Applied,
+        region: &str,
+        previous: Option<&DeployRecord>,
+    ) -> Self {
+        let now = now_rfc3339();
+        let deployed_at = match previous {
+            Some(p)
+                if applied.changes.is_empty() && p.manifest_sha256 == desired.manifest_sha256 =>
+            {
+                p.deployed_at.clone()
+            }
+            _ => now.clone(),
+        };
+        DeployRecord {
+            version: RECORD_VERSION,
+            app: desired.target.app().to_string(),
+            stage: desired.target.stage().to_string(),
+            region: region.to_string(),
+            deployed_at,
+            checked_at: now,
+            manifest_sha256: desired.manifest_sha256.clone(),
+            nextr_version: desired.nextr_version.clone(),
+            api_id: applied.api_id.clone(),
+            url: applied.url.clone(),
+            role_arn: applied.role_arn.clone(),
+            functions: desired
+                .functions
+                .iter()
+                .map(|f| RecordFunction {
+                    name: f.name.clone(),
+                    page: f.page.clone(),
+                    route_keys: f.route_keys.clone(),
+                    sha256: f.sha256.clone(),
+                    code_sha256: f.code_sha256.clone(),
+                    live_version: applied.live_versions.get(&f.name).cloned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads a record; `Ok(None)` when there is none.
+    pub fn read(path: &Path) -> Result<Option<Self>, DeployError> {
+        let bad = |reason: String| DeployError::Record {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        let record: DeployRecord = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        if record.version != RECORD_VERSION {
+            return Err(bad(format!(
+                "version {} is not the {RECORD_VERSION} this nextr reads",
+                record.version
+            )));
+        }
+        Ok(Some(record))
+    }
+
+    /// Writes the record atomically (a temporary file renamed over the old one), so an
+    /// interrupted write never leaves half a record.
+    pub fn write(&self, path: &Path) -> Result<(), DeployError> {
+        let bad = |reason: String| DeployError::Record {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let dir = path
+            .parent()
+            .ok_or_else(|| bad("no parent folder".into()))?;
+        fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| bad(e.to_string()))?;
+        text.push('\n');
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("deploy"),
+            std::process::id()
+        ));
+        let result = (|| {
+            let mut file = fs::File::create(&tmp)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            fs::rename(&tmp, path)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(bad(e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Removes the record (after `nextr remove`); a missing record is fine.
+    pub fn delete(path: &Path) -> Result<(), DeployError> {
+        match fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(DeployError::Record {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Where AWS no longer matches this record: changes made outside nextr, or a deploy
+    /// that failed halfway.
+    pub fn drift(&self, observed: &Observed) -> Vec<String> {
+        let mut drift = Vec::new();
+        let recorded: BTreeSet<&str> = self.functions.iter().map(|f| f.name.as_str()).collect();
+        for f in &self.functions {
+            let label = f.page.as_deref().unwrap_or("$default fallback");
+            let Some(o) = observed.functions.get(&f.name) else {
+                drift.push(format!("function {} ({label}) is missing", f.name));
+                continue;
+            };
+            if o.latest.code_sha256.as_deref() != Some(f.code_sha256.as_str()) {
+                drift.push(format!(
+                    "function {}: code is {}, the last deploy uploaded {}",
+                    f.name,
+                    o.latest.code_sha256.as_deref().unwrap_or("unknown"),
+                    f.code_sha256
+                ));
+            }
+            let live = o.live.as_ref().and_then(|l| l.version.as_deref());
+            if live != f.live_version.as_deref() {
+                drift.push(format!(
+                    "alias {}:live points to version {}, the last deploy set {}",
+                    f.name,
+                    live.unwrap_or("none"),
+                    f.live_version.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+        for name in observed.functions.keys() {
+            if !recorded.contains(name.as_str()) {
+                drift.push(format!(
+                    "function {name} exists but was not part of the last deploy"
+                ));
+            }
+        }
+        match (observed.api(), &self.api_id) {
+            (None, _) => drift.push("the HTTP API is missing".to_string()),
+            (Some(api), Some(id)) if &api.id != id => drift.push(format!(
+                "the HTTP API is {}, the last deploy used {id}",
+                api.id
+            )),
+            (Some(api), _) => {
+                let keys: BTreeSet<&str> = api.routes.iter().map(|r| r.key.as_str()).collect();
+                let wanted: BTreeSet<&str> = self
+                    .functions
+                    .iter()
+                    .flat_map(|f| f.route_keys.iter().map(String::as_str))
+                    .collect();
+                for k in wanted.difference(&keys) {
+                    drift.push(format!("route `{k}` is missing"));
+                }
+                for k in keys.difference(&wanted) {
+                    drift.push(format!(
+                        "route `{k}` exists but was not part of the last deploy"
+                    ));
+                }
+            }
+        }
+        if observed.apis.len() > 1 {
+            drift.push(format!(
+                "{} HTTP APIs carry this app's tags",
+                observed.apis.len()
+            ));
+        }
+        drift
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> DeployRecord {
+        DeployRecord {
+            version: RECORD_VERSION,
+            app: "demo".into(),
+            stage: "dev".into(),
+            region: "us-east-1".into(),
+            deployed_at: "2026-01-01T00:00:00Z".into(),
+            checked_at: "2026-01-01T00:00:00Z".into(),
+            manifest_sha256: "00".repeat(32),
+            nextr_version: "0.1.0".into(),
+            api_id: Some("api1".into()),
+            url: None,
+            role_arn: None,
+            functions: vec![RecordFunction {
+                name: "demo-a-dev".into(),
+                page: Some("/api/a".into()),
+                route_keys: vec!["ANY /api/a".into()],
+                sha256: "ab".repeat(32),
+                code_sha256: "q6ur".into(),
+                live_version: Some("1".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn writes_atomically_and_reads_back() {
+        let dir = std::env::temp_dir().join(format!("nextr-record-{}", std::process::id()));
+        let path = DeployRecord::path(&dir, "dev");
+        assert_eq!(DeployRecord::read(&path).unwrap(), None);
+        record().write(&path).unwrap();
+        assert_eq!(DeployRecord::read(&path).unwrap(), Some(record()));
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+        fs::write(&path, "{ not json").unwrap();
+        assert!(matches!(
+            DeployRecord::read(&path),
+            Err(DeployError::Record { .. })
+        ));
+        DeployRecord::delete(&path).unwrap();
+        DeployRecord::delete(&path).unwrap();
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn drift_names_what_changed() {
+        let observed = Observed::default();
+        let drift = record().drift(&observed);
+        assert!(drift.contains(&"function demo-a-dev (/api/a) is missing".to_string()));
+        assert!(drift.contains(&"the HTTP API is missing".to_string()));
+    }
+}

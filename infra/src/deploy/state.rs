@@ -1,0 +1,689 @@
+//! What exists: the resources of one app and stage, read from AWS by their tags and names.
+//! Only `Get…`/`List…` calls here, so observing never changes anything.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_lambda::types::FunctionConfiguration;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::aws::error_message;
+use super::desired::{Target, ALIAS, PERMISSION_SID};
+use super::{AwsClients, DeployError};
+
+/// How many reads run at once: enough to hide latency, few enough not to be throttled.
+const READ_CONCURRENCY: usize = 8;
+
+/// Everything of one app and stage that exists in AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// The managed execution role, when it exists.
+    pub role: Option<ObservedRole>,
+    /// The app's functions by name.
+    pub functions: BTreeMap<String, ObservedFunction>,
+    /// The app's HTTP APIs, oldest first; more than one only after a failure elsewhere.
+    pub apis: Vec<ObservedApi>,
+}
+
+impl Observed {
+    /// The API deploy keeps (the oldest).
+    pub fn api(&self) -> Option<&ObservedApi> {
+        self.apis.first()
+    }
+
+    /// Whether nothing of the app and stage exists.
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none() && self.functions.is_empty() && self.apis.is_empty()
+    }
+}
+
+/// The managed execution role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedRole {
+    /// Its name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// Managed policy ARNs attached to it.
+    pub attached: Vec<String>,
+}
+
+/// A function's configuration as Lambda reports it (for `$LATEST` or one version).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// Runtime id.
+    pub runtime: Option<String>,
+    /// Handler.
+    pub handler: Option<String>,
+    /// Timeout in seconds.
+    pub timeout_s: Option<i32>,
+    /// Memory in MB.
+    pub memory_mb: Option<i32>,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// Execution role ARN.
+    pub role: Option<String>,
+    /// Environment variables.
+    pub env: BTreeMap<String, String>,
+    /// Description.
+    pub description: String,
+    /// Base64 sha256 of the code.
+    pub code_sha256: Option<String>,
+    /// `$LATEST` or a version number.
+    pub version: Option<String>,
+    /// `Pending`, `Active`, `Inactive`, `Failed`.
+    pub state: Option<String>,
+    /// `InProgress`, `Successful`, `Failed`.
+    pub last_update_status: Option<String>,
+}
+
+/// Reads the fields nextr manages from any Lambda output shaped like a
+/// `FunctionConfiguration` (GetFunctionConfiguration, CreateFunction, PublishVersion, …).
+macro_rules! function_config {
+    ($c:expr) => {{
+        let c = $c;
+        $crate::deploy::state::FunctionConfig {
+            runtime: c.runtime().map(|r| r.as_str().to_string()),
+            handler: c.handler().map(str::to_string),
+            timeout_s: c.timeout(),
+            memory_mb: c.memory_size(),
+            architecture: c
+                .architectures()
+                .first()
+                .map_or("x86_64", |a| a.as_str())
+                .to_string(),
+            role: c.role().map(str::to_string),
+            env: c
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            description: c.description().unwrap_or_default().to_string(),
+            code_sha256: c.code_sha256().map(str::to_string),
+            version: c.version().map(str::to_string),
+            state: c.state().map(|s| s.as_str().to_string()),
+            last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+        }
+    }};
+}
+pub(crate) use function_config;
+
+impl FunctionConfig {
+    /// Reads the fields nextr manages.
+    pub fn from_sdk(c: &FunctionConfiguration) -> Self {
+        function_config!(c)
+    }
+
+    /// Whether Lambda is still working on a create or an update.
+    pub fn is_busy(&self) -> bool {
+        self.state.as_deref() == Some("Pending")
+            || self.last_update_status.as_deref() == Some("InProgress")
+    }
+}
+
+/// One of the app's functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedFunction {
+    /// Its name.
+    pub name: String,
+    /// Its unqualified ARN.
+    pub arn: String,
+    /// `$LATEST`.
+    pub latest: FunctionConfig,
+    /// The version the `live` alias points to, when the alias exists (not read for functions
+    /// deploy is going to delete).
+    pub live: Option<FunctionConfig>,
+    /// The `SourceArn` of the API Gateway invoke permission on the alias, when present.
+    pub permission_source: Option<String>,
+}
+
+impl ObservedFunction {
+    /// `arn:partition:lambda:region:account:function:name` → (partition, account).
+    pub fn partition_and_account(&self) -> Option<(&str, &str)> {
+        let mut parts = self.arn.split(':');
+        let _arn = parts.next()?;
+        let partition = parts.next()?;
+        let _service = parts.next()?;
+        let _region = parts.next()?;
+        let account = parts.next()?;
+        Some((partition, account))
+    }
+}
+
+/// One of the app's HTTP APIs with what is inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedApi {
+    /// API id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `https://{id}.execute-api.{region}.amazonaws.com`.
+    pub endpoint: Option<String>,
+    /// Integrations (read for the kept API only).
+    pub integrations: Vec<ObservedIntegration>,
+    /// Routes (read for the kept API only).
+    pub routes: Vec<ObservedRoute>,
+    /// Stages (read for the kept API only).
+    pub stages: Vec<ObservedStage>,
+}
+
+/// An integration of the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedIntegration {
+    /// Integration id.
+    pub id: String,
+    /// Target URI (an alias ARN for nextr's).
+    pub uri: Option<String>,
+    /// `AWS_PROXY` for nextr's.
+    pub integration_type: Option<String>,
+    /// `2.0` for nextr's.
+    pub payload_format_version: Option<String>,
+    /// Timeout in milliseconds.
+    pub timeout_ms: Option<i32>,
+}
+
+impl ObservedIntegration {
+    /// The function name when the URI is a `live` alias ARN.
+    pub fn function_name(&self) -> Option<&str> {
+        let uri = self.uri.as_deref()?;
+        let rest = uri.split(":function:").nth(1)?;
+        let (name, qualifier) = rest.split_once(':')?;
+        (qualifier == ALIAS).then_some(name)
+    }
+}
+
+/// A route of the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedRoute {
+    /// Route id.
+    pub id: String,
+    /// Route key.
+    pub key: String,
+    /// `integrations/{id}`.
+    pub target: Option<String>,
+}
+
+impl ObservedRoute {
+    /// The integration id of the target.
+    pub fn integration_id(&self) -> Option<&str> {
+        self.target.as_deref()?.strip_prefix("integrations/")
+    }
+}
+
+/// A stage of the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedStage {
+    /// Stage name.
+    pub name: String,
+    /// Whether changes deploy automatically.
+    pub auto_deploy: bool,
+}
+
+/// Reads what exists for `target`.
+///
+/// `role`: the managed role's name (`None` when the user brings a role). `wanted`: the
+/// functions deploy keeps, whose alias and permission are read too (a function with one of
+/// these names that is not tagged as ours is an error). `api_children`: read the kept API's
+/// integrations, routes and stages.
+pub async fn observe(
+    clients: &AwsClients,
+    target: &Target,
+    role: Option<&str>,
+    wanted: &BTreeSet<String>,
+    api_children: bool,
+) -> Result<Observed, DeployError> {
+    let (role, functions, apis) = tokio::try_join!(
+        async {
+            match role {
+                Some(name) => observe_role(clients, target, name).await,
+                None => Ok(None),
+            }
+        },
+        observe_functions(clients, target, wanted),
+        observe_apis(clients, target, api_children),
+    )?;
+    Ok(Observed {
+        role,
+        functions,
+        apis,
+    })
+}
+
+async fn observe_role(
+    clients: &AwsClients,
+    target: &Target,
+    name: &str,
+) -> Result<Option<ObservedRole>, DeployError> {
+    let resource = || format!("IAM role {name}");
+    let out = match clients.iam.get_role().role_name(name).send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(DeployError::aws("reading", resource(), error_message(&e))),
+    };
+    let role = out
+        .role()
+        .ok_or_else(|| DeployError::incomplete("reading", resource(), "Role"))?;
+    let tags: HashMap<String, String> = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    if !target.owns(Some(&tags)) {
+        return Err(DeployError::NotOwned {
+            kind: "IAM role",
+            name: name.to_string(),
+            app: target.app().to_string(),
+            stage: target.stage().to_string(),
+        });
+    }
+    let mut attached = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = clients
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("reading policies of", resource(), error_message(&e)))?;
+        attached.extend(
+            out.attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        );
+        marker = out.marker().map(str::to_string);
+        if !out.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(Some(ObservedRole {
+        name: name.to_string(),
+        arn: role.arn().to_string(),
+        attached,
+    }))
+}
+
+async fn observe_functions(
+    clients: &AwsClients,
+    target: &Target,
+    wanted: &BTreeSet<String>,
+) -> Result<BTreeMap<String, ObservedFunction>, DeployError> {
+    let prefix = target.description_prefix();
+    let mut candidates = BTreeSet::new();
+    let mut marker = None;
+    loop {
+        let out = clients
+            .lambda
+            .list_functions()
+            .set_marker(marker)
+            .max_items(50)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("listing", "Lambda functions", error_message(&e)))?;
+        for f in out.functions() {
+            let Some(name) = f.function_name() else {
+                continue;
+            };
+            if wanted.contains(name) || f.description().is_some_and(|d| d.starts_with(&prefix)) {
+                candidates.insert(name.to_string());
+            }
+        }
+        marker = out.next_marker().map(str::to_string);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let found: Vec<Option<ObservedFunction>> = stream::iter(candidates)
+        .map(|name| observe_function(clients, target, name, wanted))
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .flatten()
+        .map(|f| (f.name.clone(), f))
+        .collect())
+}
+
+async fn observe_function(
+    clients: &AwsClients,
+    target: &Target,
+    name: String,
+    wanted: &BTreeSet<String>,
+) -> Result<Option<ObservedFunction>, DeployError> {
+    let resource = || format!("function {name}");
+    let out = match clients
+        .lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        // Deleted between the listing and now.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(DeployError::aws("reading", resource(), error_message(&e))),
+    };
+    if !target.owns(out.tags()) {
+        if wanted.contains(&name) {
+            return Err(DeployError::NotOwned {
+                kind: "function",
+                name,
+                app: target.app().to_string(),
+                stage: target.stage().to_string(),
+            });
+        }
+        // Carries our description but not our tags: not ours to touch.
+        return Ok(None);
+    }
+    let config = out
+        .configuration()
+        .ok_or_else(|| DeployError::incomplete("reading", resource(), "Configuration"))?;
+    let arn = config
+        .function_arn()
+        .ok_or_else(|| DeployError::incomplete("reading", resource(), "FunctionArn"))?
+        .to_string();
+    let latest = FunctionConfig::from_sdk(config);
+    let (live, permission_source) = if wanted.contains(&name) {
+        tokio::try_join!(read_live(clients, &name), read_permission(clients, &name))?
+    } else {
+        (None, None)
+    };
+    Ok(Some(ObservedFunction {
+        name,
+        arn,
+        latest,
+        live,
+        permission_source,
+    }))
+}
+
+async fn read_live(
+    clients: &AwsClients,
+    name: &str,
+) -> Result<Option<FunctionConfig>, DeployError> {
+    match clients
+        .lambda
+        .get_function_configuration()
+        .function_name(name)
+        .qualifier(ALIAS)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(function_config!(&out))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(DeployError::aws(
+            "reading",
+            format!("alias {name}:{ALIAS}"),
+            error_message(&e),
+        )),
+    }
+}
+
+async fn read_permission(clients: &AwsClients, name: &str) -> Result<Option<String>, DeployError> {
+    let out = match clients
+        .lambda
+        .get_policy()
+        .function_name(name)
+        .qualifier(ALIAS)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(DeployError::aws(
+                "reading the policy of",
+                format!("alias {name}:{ALIAS}"),
+                error_message(&e),
+            ))
+        }
+    };
+    Ok(out.policy().and_then(permission_source))
+}
+
+/// The `SourceArn` condition of nextr's statement in a resource policy document.
+pub(crate) fn permission_source(policy: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(policy).ok()?;
+    let statements = doc.get("Statement")?.as_array()?;
+    let ours = statements
+        .iter()
+        .find(|s| s.get("Sid").and_then(|v| v.as_str()) == Some(PERMISSION_SID))?;
+    let condition = ours.get("Condition");
+    ["ArnLike", "ArnEquals", "StringLike", "StringEquals"]
+        .iter()
+        .find_map(|op| {
+            condition?
+                .get(op)?
+                .get("AWS:SourceArn")?
+                .as_str()
+                .map(str::to_string)
+        })
+        // A statement without a source condition is not scoped: report it as something
+        // else so the plan replaces it.
+        .or_else(|| Some(String::new()))
+}
+
+async fn observe_apis(
+    clients: &AwsClients,
+    target: &Target,
+    children: bool,
+) -> Result<Vec<ObservedApi>, DeployError> {
+    let mut apis = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigw
+            .get_apis()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("listing", "HTTP APIs", error_message(&e)))?;
+        for api in out.items() {
+            if !target.owns(api.tags()) {
+                continue;
+            }
+            let (Some(id), Some(name)) = (api.api_id(), api.name()) else {
+                continue;
+            };
+            let created = api.created_date().map(|d| (d.secs(), d.subsec_nanos()));
+            apis.push((
+                created,
+                ObservedApi {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    endpoint: api.api_endpoint().map(str::to_string),
+                    ..ObservedApi::default()
+                },
+            ));
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    // Oldest first, so every run keeps the same one if there ever are several.
+    apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    let mut apis: Vec<ObservedApi> = apis.into_iter().map(|(_, a)| a).collect();
+    if children {
+        if let Some(api) = apis.first_mut() {
+            let (integrations, routes, stages) = tokio::try_join!(
+                read_integrations(clients, &api.id),
+                read_routes(clients, &api.id),
+                read_stages(clients, &api.id),
+            )?;
+            api.integrations = integrations;
+            api.routes = routes;
+            api.stages = stages;
+        }
+    }
+    Ok(apis)
+}
+
+async fn read_integrations(
+    clients: &AwsClients,
+    api: &str,
+) -> Result<Vec<ObservedIntegration>, DeployError> {
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigw
+            .get_integrations()
+            .api_id(api)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws(
+                    "listing",
+                    format!("integrations of API {api}"),
+                    error_message(&e),
+                )
+            })?;
+        all.extend(out.items().iter().filter_map(|i| {
+            Some(ObservedIntegration {
+                id: i.integration_id()?.to_string(),
+                uri: i.integration_uri().map(str::to_string),
+                integration_type: i.integration_type().map(|t| t.as_str().to_string()),
+                payload_format_version: i.payload_format_version().map(str::to_string),
+                timeout_ms: i.timeout_in_millis(),
+            })
+        }));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+async fn read_routes(clients: &AwsClients, api: &str) -> Result<Vec<ObservedRoute>, DeployError> {
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigw
+            .get_routes()
+            .api_id(api)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws("listing", format!("routes of API {api}"), error_message(&e))
+            })?;
+        all.extend(out.items().iter().filter_map(|r| {
+            Some(ObservedRoute {
+                id: r.route_id()?.to_string(),
+                key: r.route_key()?.to_string(),
+                target: r.target().map(str::to_string),
+            })
+        }));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStage>, DeployError> {
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigw
+            .get_stages()
+            .api_id(api)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws("listing", format!("stages of API {api}"), error_message(&e))
+            })?;
+        all.extend(out.items().iter().filter_map(|s| {
+            Some(ObservedStage {
+                name: s.stage_name()?.to_string(),
+                auto_deploy: s.auto_deploy().unwrap_or(false),
+            })
+        }));
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_function_name() {
+        let i = |uri: &str| ObservedIntegration {
+            uri: Some(uri.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            i("arn:aws:lambda:us-east-1:123:function:demo-hello-dev:live").function_name(),
+            Some("demo-hello-dev")
+        );
+        assert_eq!(
+            i("arn:aws:lambda:us-east-1:123:function:demo-hello-dev").function_name(),
+            None
+        );
+        assert_eq!(
+            i("arn:aws:lambda:us-east-1:123:function:demo-hello-dev:3").function_name(),
+            None
+        );
+    }
+
+    #[test]
+    fn permission_source_reads_our_statement_only() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"other","Condition":{"ArnLike":{"AWS:SourceArn":"x"}}},
+            {"Sid":"nextr-apigw","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:r:1:abc/*"}}}]}"#;
+        assert_eq!(
+            permission_source(policy).as_deref(),
+            Some("arn:aws:execute-api:r:1:abc/*")
+        );
+        assert_eq!(
+            permission_source(r#"{"Statement":[{"Sid":"other"}]}"#),
+            None
+        );
+        assert_eq!(
+            permission_source(r#"{"Statement":[{"Sid":"nextr-apigw"}]}"#).as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn partition_and_account_from_arn() {
+        let f = ObservedFunction {
+            name: "f".into(),
+            arn: "arn:aws-cn:lambda:cn-north-1:123456789012:function:f".into(),
+            latest: FunctionConfig::default(),
+            live: None,
+            permission_source: None,
+        };
+        assert_eq!(f.partition_and_account(), Some(("aws-cn", "123456789012")));
+    }
+}

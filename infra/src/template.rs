@@ -1,0 +1,397 @@
+//! The CloudFormation template of the app (`.nextr/template.json`): the same resources
+//! `nextr deploy` creates, for users who deploy with their own tooling.
+//!
+//! Code comes from S3, not from local paths: `aws cloudformation package` would rewrite
+//! local paths, but a template with a string where `Code` expects an object does not pass
+//! `cfn-lint`, and S3 keys that contain the sha256 make CloudFormation update exactly the
+//! functions whose code changed. Upload each `.nextr/<bundle>` to
+//! `s3://<CodeBucket>/<CodeKeyPrefix><key>` with the keys listed under
+//! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use nextr::manifest::{Architecture, Function, Manifest};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::deploy::desired::{
+    ALIAS, API_STAGE, BASIC_EXECUTION_POLICY, DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, TAG_APP,
+    TAG_STAGE,
+};
+
+/// The template's file name inside `.nextr/`.
+pub const TEMPLATE_FILE: &str = "template.json";
+
+/// Inputs of the template that are not in the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateOptions {
+    /// Environment variables of every function (nextr.toml's `[env]`).
+    pub env: BTreeMap<String, String>,
+    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
+    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
+    /// The default of the `Stage` parameter (`dev` when empty).
+    pub default_stage: String,
+}
+
+/// One function of the template, with its logical id prefix.
+struct Entry<'a> {
+    id: String,
+    page: Option<&'a str>,
+    keys: Vec<String>,
+    function: &'a Function,
+}
+
+/// The S3 key (under `CodeKeyPrefix`) of a function's bundle: name and sha256, so new code
+/// is a new key.
+pub fn code_key(function: &Function) -> String {
+    format!("{}/{}.zip", function.name, function.sha256)
+}
+
+/// `/api/post/[pid]` → `ApiPostPid`: letters and digits only, as logical ids require.
+fn pascal(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
+    let mut used = BTreeSet::new();
+    let mut unique = |base: String| {
+        let base = if base.is_empty() {
+            "Root".to_string()
+        } else {
+            base
+        };
+        let mut id = base.clone();
+        let mut n = 2;
+        while !used.insert(id.clone()) {
+            id = format!("{base}{n}");
+            n += 1;
+        }
+        id
+    };
+    let mut list = Vec::new();
+    for route in &manifest.routes {
+        if let Some(function) = &route.function {
+            list.push(Entry {
+                id: unique(format!("Fn{}", pascal(&route.page))),
+                page: Some(&route.page),
+                keys: route.route_keys.clone(),
+                function,
+            });
+        }
+    }
+    if let Some(function) = &manifest.fallback {
+        list.push(Entry {
+            id: unique("Fallback".to_string()),
+            page: None,
+            keys: vec![DEFAULT_ROUTE.to_string()],
+            function,
+        });
+    }
+    list
+}
+
+fn architecture(a: Architecture) -> &'static str {
+    match a {
+        Architecture::X86_64 => "x86_64",
+        Architecture::Arm64 => "arm64",
+    }
+}
+
+/// The template as JSON.
+pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
+    let app = manifest.app.as_str();
+    let stage_default = if options.default_stage.is_empty() {
+        "dev"
+    } else {
+        options.default_stage.as_str()
+    };
+    let tag_list = json!([
+        { "Key": TAG_APP, "Value": app },
+        { "Key": TAG_STAGE, "Value": { "Ref": "Stage" } }
+    ]);
+    let tag_map = json!({ TAG_APP: app, TAG_STAGE: { "Ref": "Stage" } });
+
+    let mut resources = Map::new();
+    resources.insert(
+        "ExecutionRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": "nextr execution role: basic logging only",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "lambda.amazonaws.com" },
+                        "Action": "sts:AssumeRole"
+                    }]
+                },
+                "ManagedPolicyArns": [
+                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{BASIC_EXECUTION_POLICY}") }
+                ],
+                "Tags": tag_list
+            }
+        }),
+    );
+    resources.insert(
+        "HttpApi".into(),
+        json!({
+            "Type": "AWS::ApiGatewayV2::Api",
+            "Properties": {
+                "Name": { "Fn::Sub": format!("{app}-${{Stage}}") },
+                "ProtocolType": "HTTP",
+                "Tags": tag_map
+            }
+        }),
+    );
+    resources.insert(
+        "HttpApiStage".into(),
+        json!({
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {
+                "ApiId": { "Ref": "HttpApi" },
+                "StageName": API_STAGE,
+                "AutoDeploy": true,
+                "Tags": tag_map
+            }
+        }),
+    );
+
+    let mut bundles = Vec::new();
+    for e in entries(manifest) {
+        let f = e.function;
+        let what = e.page.unwrap_or("$default fallback");
+        let mut props = json!({
+            "Description": format!("nextr {app} (CloudFormation) {what}"),
+            "Code": {
+                "S3Bucket": { "Ref": "CodeBucket" },
+                "S3Key": { "Fn::Sub": format!("${{CodeKeyPrefix}}{}", code_key(f)) }
+            },
+            "Runtime": f.runtime,
+            "Handler": f.handler,
+            "Architectures": [architecture(f.architecture)],
+            "Timeout": f.timeout_s,
+            "MemorySize": f.memory_mb,
+            "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
+            "Tags": tag_list
+        });
+        let mut env = options.env.clone();
+        if let Some(overrides) = e.page.and_then(|p| options.route_env.get(p)) {
+            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if !env.is_empty() {
+            props["Environment"] = json!({ "Variables": env });
+        }
+        // A Lambda version is immutable, so its logical id carries a digest of what it
+        // runs: new code or configuration means a new version, and the alias moves to it.
+        let digest = Sha256::digest(
+            format!(
+                "{}|{}|{}|{}|{}|{:?}",
+                f.sha256,
+                f.runtime,
+                architecture(f.architecture),
+                f.timeout_s,
+                f.memory_mb,
+                env
+            )
+            .as_bytes(),
+        );
+        let version_id = format!(
+            "{}Version{}",
+            e.id,
+            digest[..4]
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<String>()
+        );
+        resources.insert(
+            e.id.clone(),
+            json!({ "Type": "AWS::Lambda::Function", "Properties": props }),
+        );
+        resources.insert(
+            version_id.clone(),
+            json!({
+                "Type": "AWS::Lambda::Version",
+                "Properties": {
+                    "FunctionName": { "Ref": e.id },
+                    "Description": format!("sha256 {}", f.sha256)
+                }
+            }),
+        );
+        resources.insert(
+            format!("{}Alias", e.id),
+            json!({
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {
+                    "FunctionName": { "Ref": e.id },
+                    "FunctionVersion": { "Fn::GetAtt": [version_id, "Version"] },
+                    "Name": ALIAS
+                }
+            }),
+        );
+        resources.insert(
+            format!("{}Integration", e.id),
+            json!({
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": { "Ref": "HttpApi" },
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": { "Ref": format!("{}Alias", e.id) },
+                    "PayloadFormatVersion": "2.0",
+                    "TimeoutInMillis": INTEGRATION_TIMEOUT_MS
+                }
+            }),
+        );
+        resources.insert(
+            format!("{}Permission", e.id),
+            json!({
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": { "Ref": format!("{}Alias", e.id) },
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*"
+                    }
+                }
+            }),
+        );
+        for (i, key) in e.keys.iter().enumerate() {
+            let suffix = if e.keys.len() == 1 {
+                String::new()
+            } else {
+                (i + 1).to_string()
+            };
+            resources.insert(
+                format!("{}Route{suffix}", e.id),
+                json!({
+                    "Type": "AWS::ApiGatewayV2::Route",
+                    "Properties": {
+                        "ApiId": { "Ref": "HttpApi" },
+                        "RouteKey": key,
+                        "Target": {
+                            "Fn::Join": ["/", ["integrations", { "Ref": format!("{}Integration", e.id) }]]
+                        }
+                    }
+                }),
+            );
+        }
+        bundles.push(json!({ "file": f.bundle, "key": code_key(f) }));
+    }
+
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!(
+            "nextr app {app}: {} route(s) as AWS Lambda functions behind one API Gateway HTTP API (written by nextr build; do not edit)",
+            manifest.routes.len()
+        ),
+        "Metadata": {
+            "nextr": {
+                "app": app,
+                "nextrVersion": manifest.nextr_version,
+                "upload": "upload each .nextr/<file> to s3://<CodeBucket>/<CodeKeyPrefix><key> before deploying",
+                "bundles": bundles
+            }
+        },
+        "Parameters": {
+            "Stage": {
+                "Type": "String",
+                "Default": stage_default,
+                "AllowedPattern": "^[a-z0-9][a-z0-9-]{0,15}$",
+                "Description": "Deployment stage (dev, prod, …): part of the API name and the tags"
+            },
+            "CodeBucket": {
+                "Type": "String",
+                "Description": "S3 bucket holding the function bundles (see Metadata.nextr.bundles)"
+            },
+            "CodeKeyPrefix": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Prefix of the bundle keys in CodeBucket"
+            }
+        },
+        "Resources": resources,
+        "Outputs": {
+            "Url": {
+                "Description": "The API's invoke URL",
+                "Value": { "Fn::GetAtt": ["HttpApi", "ApiEndpoint"] }
+            },
+            "ApiId": {
+                "Description": "The HTTP API id",
+                "Value": { "Ref": "HttpApi" }
+            }
+        }
+    })
+}
+
+/// The template as pretty JSON with a trailing newline.
+pub fn to_json(manifest: &Manifest, options: &TemplateOptions) -> String {
+    let mut text = serde_json::to_string_pretty(&render(manifest, options)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Writes `<out_dir>/template.json` (`out_dir` is build's output folder, `.nextr/` by
+/// default) atomically; leaves an identical file untouched.
+pub fn write(
+    out_dir: &Path,
+    manifest: &Manifest,
+    options: &TemplateOptions,
+) -> std::io::Result<PathBuf> {
+    let dir = out_dir.to_path_buf();
+    let path = dir.join(TEMPLATE_FILE);
+    let text = to_json(manifest, options);
+    if fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(path);
+    }
+    fs::create_dir_all(&dir)?;
+    let tmp = dir.join(format!(".{TEMPLATE_FILE}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, &path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map(|()| path)
+}
+
+/// Every `RouteKey` of a rendered template, sorted.
+pub fn route_keys(template: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = template["Resources"]
+        .as_object()
+        .map(|r| {
+            r.values()
+                .filter(|v| v["Type"] == "AWS::ApiGatewayV2::Route")
+                .filter_map(|v| v["Properties"]["RouteKey"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_alphanumeric_and_unique() {
+        assert_eq!(pascal("/api/post/[pid]"), "ApiPostPid");
+        assert_eq!(pascal("/api/note/[[...slug]]"), "ApiNoteSlug");
+        assert_eq!(pascal("/api/my-thing_2"), "ApiMyThing2");
+    }
+}
