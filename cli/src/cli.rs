@@ -17,6 +17,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a new app: Cargo.toml, api/hello.rs, src/lib.rs, nextr.toml, .gitignore, README.
+    ///
+    /// The app depends on the nextr runtime by path when this `nextr` was built from a
+    /// checkout of the nextr repository (or with --nextr-path), else on crates.io's release.
+    New(NewArgs),
     /// List the app's routes in Next's precedence order, or resolve one request target.
     ///
     /// Reads file names only (no compilation), so it is instant.
@@ -101,6 +106,17 @@ pub struct StatusArgs {
     /// App, stage and AWS target.
     #[command(flatten)]
     pub target: StageArgs,
+}
+
+/// `nextr new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The folder to create; its last component names the package (and the app).
+    #[arg(value_name = "NAME")]
+    pub path: PathBuf,
+    /// Depend on the nextr runtime crate in this folder (`runtime/` of a nextr checkout).
+    #[arg(long, value_name = "PATH")]
+    pub nextr_path: Option<PathBuf>,
 }
 
 /// `nextr build`.

@@ -1,6 +1,7 @@
 //! `nextr dev`: build, then serve the app as the deployed API Gateway + Lambda would, and keep
 //! serving across rebuilds.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use nextr_infra::conflicts::{self, Status};
 use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
+use nextr_cli::emulator::deployment::FunctionEnv;
 use nextr_cli::emulator::logs::{LogWriter, Logger, Sink};
 use nextr_cli::emulator::watch::{self, Change};
 use nextr_cli::emulator::{self, Emulator, EmulatorConfig, Server};
@@ -62,8 +64,8 @@ fn gateway_conflicts(manifest_dir: &Path, manifest: &Manifest) -> Vec<String> {
         .collect()
 }
 
-/// The emulator settings from the developer's environment.
-pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
+/// The emulator settings from the app's `nextr.toml` and the developer's environment.
+pub fn emulator_config(app: &Path, max_instances: usize) -> EmulatorConfig {
     let region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|_| "us-east-1".into());
@@ -71,11 +73,33 @@ pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
         .into_iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_owned(), v)))
         .collect();
+    // The build has already validated nextr.toml.
+    let config = AppConfig::load(app).unwrap_or_default();
     EmulatorConfig {
         max_instances,
         region,
         passthrough_env,
+        function_env: function_env(&config, |name| std::env::var(name).ok()),
         ..EmulatorConfig::default()
+    }
+}
+
+/// The functions' variables: what deploy sets from `nextr.toml` (`[env]`, then the route's own
+/// `[routes."<page>".env]`), except that a variable also set in the developer's environment
+/// takes that value locally (`NOTES_DATA_DIR=/tmp/x nextr dev`), as dotenv-style tools do.
+pub fn function_env(config: &AppConfig, developer: impl Fn(&str) -> Option<String>) -> FunctionEnv {
+    let local = |env: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        env.iter()
+            .map(|(k, v)| (k.clone(), developer(k).unwrap_or_else(|| v.clone())))
+            .collect()
+    };
+    FunctionEnv {
+        all: local(&config.env),
+        by_page: config
+            .routes
+            .iter()
+            .map(|(page, route)| (page.clone(), local(&route.env)))
+            .collect(),
     }
 }
 
@@ -106,7 +130,7 @@ async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let config = EmulatorConfig {
         integration_timeout: Duration::from_millis(args.integration_timeout_ms),
-        ..emulator_config(usize::from(args.max_instances))
+        ..emulator_config(&args.dir, usize::from(args.max_instances))
     };
     let emulator = Arc::new(Emulator::new(
         manifest_dir,
@@ -302,5 +326,41 @@ fn reload(emulator: &Emulator, logger: &Logger) {
         Err(e) => logger.line(format!(
             "nextr: cannot serve the new route manifest: {e}; still serving the previous build"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_get_nextr_toml_env_with_local_overrides() {
+        let config = AppConfig::parse(
+            Path::new("nextr.toml"),
+            "[env]\nAA = \"file\"\nBB = \"file\"\n[routes.\"/api/x\".env]\nBB = \"route\"\nCC = \"route\"\n",
+        )
+        .unwrap();
+        let env = function_env(&config, |_| None);
+        let vars = |page| env.for_page(page);
+        assert_eq!(
+            vars("/api/x"),
+            [("AA", "file"), ("BB", "route"), ("CC", "route")].map(|(k, v)| (k.into(), v.into()))
+        );
+        assert_eq!(
+            vars("/api/y"),
+            [("AA", "file"), ("BB", "file")].map(|(k, v)| (k.into(), v.into()))
+        );
+        // A variable the developer set wins locally; undeclared ones are not passed.
+        let env = function_env(&config, |name| {
+            (name == "BB" || name == "HOME").then(|| "mine".to_owned())
+        });
+        assert_eq!(
+            env.for_page("/api/x"),
+            [("AA", "file"), ("BB", "mine"), ("CC", "route")].map(|(k, v)| (k.into(), v.into()))
+        );
+        assert_eq!(
+            env.for_page("/api/y"),
+            [("AA", "file"), ("BB", "mine")].map(|(k, v)| (k.into(), v.into()))
+        );
     }
 }

@@ -27,7 +27,12 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     let manifest_dir = output_dir(&args.dir);
     let manifest = emulator::read_manifest(&manifest_dir)?;
     let (writer, logger) = LogWriter::start(Sink::Stderr);
-    let emulator = Emulator::new(&manifest_dir, &manifest, emulator_config(1), logger)?;
+    let emulator = Emulator::new(
+        &manifest_dir,
+        &manifest,
+        emulator_config(&args.dir, 1),
+        logger,
+    )?;
     let deployment = emulator.deployment();
     let target = deployment
         .find(&args.route)

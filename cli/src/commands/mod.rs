@@ -8,6 +8,7 @@ mod build;
 mod deploy;
 pub mod dev;
 mod invoke;
+mod new;
 mod remove;
 mod routes;
 mod stage;
@@ -16,6 +17,7 @@ mod status;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::New(args) => new::run(&args),
         Command::Routes(args) => routes::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Dev(args) => dev::run(&args),

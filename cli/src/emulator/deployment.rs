@@ -6,7 +6,7 @@
 //! keep their pool (and warm instances), the others get a new one. Requests hold the
 //! deployment they started with, so a swap never cuts one short.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +57,29 @@ pub struct FunctionDefaults {
     pub max_instances: usize,
     /// Variables passed through to every function.
     pub passthrough_env: Vec<(String, String)>,
+    /// The functions' own variables (`nextr.toml`'s `[env]` and `[routes."<page>".env]`).
+    pub function_env: FunctionEnv,
+}
+
+/// The environment `nextr.toml` gives the functions, as deploy configures it: `[env]` for every
+/// function, with a route's own `[routes."<page>".env]` over it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionEnv {
+    /// `[env]`.
+    pub all: BTreeMap<String, String>,
+    /// `[routes."<page>".env]`, by page.
+    pub by_page: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl FunctionEnv {
+    /// The variables of the function serving `page`.
+    pub fn for_page(&self, page: &str) -> Vec<(String, String)> {
+        let mut env = self.all.clone();
+        if let Some(own) = self.by_page.get(page) {
+            env.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        env.into_iter().collect()
+    }
 }
 
 /// What identifies a function's pool: a change to any of these needs new instances.
@@ -172,7 +195,12 @@ impl Deployment {
                                         memory_mb: f.memory_mb,
                                         region: defaults.region.clone(),
                                         max_instances: defaults.max_instances,
-                                        passthrough_env: defaults.passthrough_env.clone(),
+                                        passthrough_env: defaults
+                                            .function_env
+                                            .for_page(&route.page)
+                                            .into_iter()
+                                            .chain(defaults.passthrough_env.iter().cloned())
+                                            .collect(),
                                     },
                                     logger.clone(),
                                 ))

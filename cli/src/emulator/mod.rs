@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
-use deployment::{Deployment, DeploymentError, FunctionDefaults};
+use deployment::{Deployment, DeploymentError, FunctionDefaults, FunctionEnv};
 use logs::Logger;
 use pool::{Outcome, PoolRef};
 
@@ -98,6 +98,8 @@ pub struct EmulatorConfig {
     pub region: String,
     /// Variables of the developer's environment passed to every function.
     pub passthrough_env: Vec<(String, String)>,
+    /// The functions' own variables, from `nextr.toml` (applied before `passthrough_env`).
+    pub function_env: FunctionEnv,
 }
 
 impl Default for EmulatorConfig {
@@ -107,6 +109,7 @@ impl Default for EmulatorConfig {
             integration_timeout: INTEGRATION_TIMEOUT,
             region: "us-east-1".into(),
             passthrough_env: Vec::new(),
+            function_env: FunctionEnv::default(),
         }
     }
 }
@@ -167,6 +170,7 @@ impl Emulator {
             region: config.region.clone(),
             max_instances: config.max_instances,
             passthrough_env: config.passthrough_env.clone(),
+            function_env: config.function_env.clone(),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
         let pools = deployment.pools().map(|p| p.weak()).collect();

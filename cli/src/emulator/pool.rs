@@ -55,7 +55,8 @@ pub struct FunctionSpec {
     pub region: String,
     /// At most this many instances at once.
     pub max_instances: usize,
-    /// Extra variables passed through from the developer's environment (`RUST_LOG`, …).
+    /// Extra variables: the function's own from `nextr.toml`, then those passed through from
+    /// the developer's environment (`RUST_LOG`, …).
     pub passthrough_env: Vec<(String, String)>,
 }
 

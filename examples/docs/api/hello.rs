@@ -1,4 +1,5 @@
-//! GET /api/hello → {"message":"Hello from Next.js!"}
+//! Next.js docs, "API Routes" (and "Setting the status code of a response"):
+//! `GET /api/hello` → 200 `{"message":"Hello from Next.js!"}`.
 use nextr::prelude::*;
 
 pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {

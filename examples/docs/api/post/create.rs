@@ -1,4 +1,7 @@
-//! /api/post/create wins over /api/post/[pid].
+//! Next.js docs, "Caveats": a predefined route takes precedence over `[pid]` and `[...slug]`,
+//! so `/api/post/create` answers here.
+//!
+//! `GET /api/post/create` → 200 `{"created":true}`.
 use nextr::prelude::*;
 
 pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
