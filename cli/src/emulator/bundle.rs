@@ -96,6 +96,28 @@ pub fn unpack(zip_path: &Path, sha256: &str, cache: &Path) -> Result<PathBuf, Bu
     Ok(dir)
 }
 
+/// Removes the unpacked bundles in `cache` that are not in `keep` (folders named by a sha256;
+/// anything else is left alone), so that the cache does not grow by a copy of every changed
+/// function at every rebuild (40 MB per debug bundle). Returns how many it removed; a folder
+/// that cannot be removed is skipped.
+pub fn prune(cache: &Path, keep: &std::collections::HashSet<PathBuf>) -> usize {
+    let Ok(entries) = fs::read_dir(cache) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_bundle = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+        if is_bundle && !keep.contains(&path) && fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 fn extract_into(zip_path: &Path, bytes: &[u8], dest: &Path) -> Result<(), BundleError> {
     let zip_err = |source| BundleError::Zip {
         path: zip_path.to_path_buf(),
@@ -210,5 +232,25 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_what_is_in_use_and_what_is_not_a_bundle() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join("dev");
+        let zip_path = tmp.path().join("f.zip");
+        let mut dirs = Vec::new();
+        for content in [b"one".as_slice(), b"two"] {
+            let bytes = zip_of(&[("bootstrap", content)]);
+            fs::write(&zip_path, &bytes).unwrap();
+            dirs.push(unpack(&zip_path, &sha256_hex(&bytes), &cache).unwrap());
+        }
+        fs::create_dir_all(cache.join("notes")).unwrap();
+        let keep = std::iter::once(dirs[1].clone()).collect();
+        assert_eq!(prune(&cache, &keep), 1);
+        assert!(!dirs[0].exists());
+        assert!(dirs[1].join("bootstrap").is_file());
+        assert!(cache.join("notes").is_dir());
+        assert_eq!(prune(&tmp.path().join("missing"), &keep), 0);
     }
 }

@@ -296,6 +296,11 @@ impl Deployment {
             .find(|t| t.page == route || t.file == route)
     }
 
+    /// The unpacked bundle folders this deployment runs.
+    pub fn task_roots(&self) -> std::collections::HashSet<PathBuf> {
+        self.pools().map(|p| p.spec().task_root.clone()).collect()
+    }
+
     /// Every pool of this deployment.
     pub fn pools(&self) -> impl Iterator<Item = &Arc<FunctionPool>> {
         self.targets.iter().filter_map(|t| t.function.as_ref())

@@ -173,6 +173,7 @@ impl Emulator {
             function_env: config.function_env.clone(),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
+        bundle::prune(&defaults.cache_dir, &deployment.task_roots());
         let pools = deployment.pools().map(|p| p.weak()).collect();
         Ok(Emulator {
             manifest_dir: manifest_dir.to_path_buf(),
@@ -236,6 +237,10 @@ impl Emulator {
         }
         summary.replaced.sort();
         summary.replaced.dedup();
+        // Bundles of both versions stay: the old one serves the requests in flight.
+        let mut keep = new.task_roots();
+        keep.extend(old.task_roots());
+        bundle::prune(&self.defaults.cache_dir, &keep);
         if let Ok(mut pools) = self.pools.lock() {
             pools.retain(|p| !p.is_gone());
             pools.extend(fresh);

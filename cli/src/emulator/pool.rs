@@ -36,6 +36,9 @@ use super::runtime_api::{Answer, ApiCall, NextEvent, RuntimeApi, MAX_RESPONSE_BY
 /// Lambda's limit for the init phase of an on-demand function.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
 
+/// How stale the peak memory in a REPORT line may be.
+const MEMORY_SAMPLE_AGE: Duration = Duration::from_millis(200);
+
 /// Everything needed to run instances of one function.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
@@ -557,6 +560,8 @@ struct Instance {
     init: Option<Duration>,
     /// The last peak memory read, for a REPORT after the process is gone (MB).
     max_memory_mb: u64,
+    /// When `max_memory_mb` was read.
+    memory_sampled: Option<Instant>,
     /// Counted in the pool's `finishing` (answered, not yet back in `/next`).
     finishing: bool,
     initialized: bool,
@@ -599,20 +604,26 @@ impl Instance {
 
     async fn kill(&mut self) {
         // Read the peak memory while /proc still has the process.
-        self.sample_memory();
+        self.sample_memory(Duration::ZERO);
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
 
-    fn sample_memory(&mut self) {
+    /// Reads the peak memory unless it was read less than `max_age` ago: the kernel formats
+    /// all of `/proc/<pid>/status` for it, which took a tenth of the emulator's CPU time per
+    /// invocation under load, and a peak only grows.
+    fn sample_memory(&mut self, max_age: Duration) {
+        if self.memory_sampled.is_some_and(|t| t.elapsed() < max_age) {
+            return;
+        }
         if let Ok(None) = self.child.try_wait() {
             self.max_memory_mb = self.max_memory_mb.max(logs::max_memory_mb(self.pid));
+            self.memory_sampled = Some(Instant::now());
         }
     }
 
-    fn report(&mut self, request_id: &str, started: Instant, status: ReportStatus) {
-        let duration = started.elapsed();
-        self.sample_memory();
+    fn report(&mut self, request_id: &str, duration: Duration, status: ReportStatus) {
+        self.sample_memory(MEMORY_SAMPLE_AGE);
         let report = Report {
             request_id,
             duration,
@@ -760,6 +771,7 @@ async fn run_instance(inner: Arc<Inner>, _id: u64) {
         spawned,
         init: None,
         max_memory_mb: 0,
+        memory_sampled: None,
         finishing: false,
         initialized: false,
     };
@@ -846,7 +858,7 @@ async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<ApiCall>) {
                         let id = running.invocation.request_id.clone();
                         instance.log(&format!("RequestId: {id} Error: Runtime exited with error: {status}"));
                         instance.log("Runtime.ExitError");
-                        instance.report(&id, running.started, ReportStatus::Error("Runtime.ExitError".into()));
+                        instance.report(&id, running.started.elapsed(), ReportStatus::Error("Runtime.ExitError".into()));
                         let message = format!("RequestId: {id} Error: Runtime exited with error: {status}");
                         let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
                             FailureKind::RuntimeExit,
@@ -869,7 +881,7 @@ async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<ApiCall>) {
                         instance.flush_output(true);
                         let id = running.invocation.request_id.clone();
                         instance.log(&logs::timeout_line(&id, spec.timeout));
-                        instance.report(&id, running.started, ReportStatus::Timeout);
+                        instance.report(&id, running.started.elapsed(), ReportStatus::Timeout);
                         let message = format!(
                             "RequestId: {id} Error: Task timed out after {:.2} seconds",
                             spec.timeout.as_secs_f64()
@@ -1104,11 +1116,12 @@ fn finish(
     outcome: Outcome,
     status: ReportStatus,
 ) -> Phase {
-    instance.flush_output(false);
-    let id = running.invocation.request_id.clone();
-    instance.report(&id, running.started, status);
+    let duration = running.started.elapsed();
     instance.set_finishing(true);
+    // The client gets its answer first; the logs follow.
     let _ = running.invocation.reply.send(outcome);
+    instance.flush_output(false);
+    instance.report(&running.invocation.request_id, duration, status);
     Phase::Answered
 }
 
