@@ -382,6 +382,7 @@ mod tests {
             region: "us-east-1".into(),
             max_instances: 1,
             passthrough_env: Vec::new(),
+            function_env: FunctionEnv::default(),
         };
         let (_writer, logger) =
             super::super::logs::LogWriter::start(super::super::logs::Sink::Stderr);
