@@ -65,27 +65,17 @@ pub fn normalize(raw: &str) -> Result<Normalized<'_>, InvalidTarget> {
 }
 
 /// HTTP APIs hand over `rawPath` percent-decoded (`/a%23b` arrives as `/a#b`), Function URLs
-/// still encoded; the two cannot be told apart. Characters that never appear literally in an
-/// encoded path are escaped again, so that a decoded `#` or `?` is not taken for the start of
-/// a fragment or a query and a bare `%` is not a malformed escape: `#` → `%23`, `?` → `%3F`,
-/// and `%` → `%25` unless two hex digits follow. An encoded path passes unchanged. (Spaces,
-/// control and non-ASCII characters need nothing here: Next's URL parsing encodes them.)
+/// still encoded; the two cannot be told apart. A `#` or `?` never appears literally in an
+/// encoded path, so one in `rawPath` came from an escape: it is escaped again, not taken for
+/// the start of a fragment or a query (Next answers `/api/post/a%23b` with `pid: "a#b"`). A
+/// bare `%` stays as it is: in an encoded path it is a malformed escape (Next's 400), and an
+/// HTTP API only delivers one for a path escaped three times. (Spaces, control and non-ASCII
+/// characters need nothing here: Next's URL parsing encodes them.)
 pub fn escape_decoded_path(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = String::with_capacity(path.len());
-    for (i, c) in path.char_indices() {
-        match c {
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            '%' if !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) =>
-            {
-                out.push_str("%25")
-            }
-            c => out.push(c),
-        }
+    if !path.contains(['#', '?']) {
+        return path.to_owned();
     }
-    out
+    path.replace('#', "%23").replace('?', "%3F")
 }
 
 fn collapse_slashes(path: &str) -> String {
