@@ -29,4 +29,4 @@ if $need_moto || $need_lint; then
 fi
 
 echo "==> cargo test"
-cargo test --workspace
+cargo test --workspace --no-fail-fast

@@ -20,12 +20,14 @@ pub struct Observed {
     pub role: Option<ObservedRole>,
     /// The app's functions by name.
     pub functions: BTreeMap<String, ObservedFunction>,
-    /// The app's HTTP APIs, oldest first; more than one only after a failure elsewhere.
+    /// The app's HTTP APIs, the one deploy keeps first; more than one only after a failure
+    /// elsewhere.
     pub apis: Vec<ObservedApi>,
 }
 
 impl Observed {
-    /// The API deploy keeps (the oldest).
+    /// The API deploy keeps: the one the functions' invoke permissions point at (it is the
+    /// one serving traffic), then the oldest.
     pub fn api(&self) -> Option<&ObservedApi> {
         self.apis.first()
     }
@@ -239,8 +241,21 @@ pub async fn observe(
             }
         },
         observe_functions(clients, target, wanted),
-        observe_apis(clients, target, api_children),
+        observe_apis(clients, target),
     )?;
+    let mut apis = keep_serving_api_first(apis, &functions);
+    if api_children {
+        if let Some(api) = apis.first_mut() {
+            let (integrations, routes, stages) = tokio::try_join!(
+                read_integrations(clients, &api.id),
+                read_routes(clients, &api.id),
+                read_stages(clients, &api.id),
+            )?;
+            api.integrations = integrations;
+            api.routes = routes;
+            api.stages = stages;
+        }
+    }
     Ok(Observed {
         role,
         functions,
@@ -484,10 +499,36 @@ pub(crate) fn permission_source(policy: &str) -> Option<String> {
         .or_else(|| Some(String::new()))
 }
 
+/// Moves the API most of the functions' permissions are scoped to to the front, keeping the
+/// oldest-first order otherwise: with duplicates (two deploys racing, or a copy made by
+/// hand), the one already serving traffic keeps its URL, and creation dates, which some
+/// servers round to whole seconds, only decide between APIs nothing points at.
+fn keep_serving_api_first(
+    mut apis: Vec<ObservedApi>,
+    functions: &BTreeMap<String, ObservedFunction>,
+) -> Vec<ObservedApi> {
+    if apis.len() < 2 {
+        return apis;
+    }
+    let pointing_at = |api: &ObservedApi| {
+        let scope = format!(":{}/", api.id);
+        functions
+            .values()
+            .filter(|f| {
+                f.permission_source
+                    .as_deref()
+                    .is_some_and(|s| s.contains(&scope))
+            })
+            .count()
+    };
+    // Stable sort: ties keep the oldest-first order.
+    apis.sort_by_key(|api| std::cmp::Reverse(pointing_at(api)));
+    apis
+}
+
 async fn observe_apis(
     clients: &AwsClients,
     target: &Target,
-    children: bool,
 ) -> Result<Vec<ObservedApi>, DeployError> {
     let mut apis = Vec::new();
     let mut token = None;
@@ -524,20 +565,7 @@ async fn observe_apis(
     }
     // Oldest first, so every run keeps the same one if there ever are several.
     apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    let mut apis: Vec<ObservedApi> = apis.into_iter().map(|(_, a)| a).collect();
-    if children {
-        if let Some(api) = apis.first_mut() {
-            let (integrations, routes, stages) = tokio::try_join!(
-                read_integrations(clients, &api.id),
-                read_routes(clients, &api.id),
-                read_stages(clients, &api.id),
-            )?;
-            api.integrations = integrations;
-            api.routes = routes;
-            api.stages = stages;
-        }
-    }
-    Ok(apis)
+    Ok(apis.into_iter().map(|(_, a)| a).collect())
 }
 
 async fn read_integrations(
@@ -685,5 +713,52 @@ mod tests {
             permission_source: None,
         };
         assert_eq!(f.partition_and_account(), Some(("aws-cn", "123456789012")));
+    }
+
+    #[test]
+    fn the_api_the_permissions_point_at_is_kept_before_the_oldest() {
+        let api = |id: &str| ObservedApi {
+            id: id.into(),
+            name: "demo-dev".into(),
+            ..ObservedApi::default()
+        };
+        let function = |name: &str, source: Option<&str>| {
+            (
+                name.to_string(),
+                ObservedFunction {
+                    name: name.into(),
+                    arn: format!("arn:aws:lambda:us-east-1:1:function:{name}"),
+                    latest: FunctionConfig::default(),
+                    live: None,
+                    permission_source: source.map(str::to_string),
+                },
+            )
+        };
+        let ids = |apis: Vec<ObservedApi>| apis.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        let oldest_first = || vec![api("old"), api("new"), api("newest")];
+        let functions = BTreeMap::from([
+            function("a", Some("arn:aws:execute-api:us-east-1:1:new/*/*")),
+            function("b", Some("arn:aws:execute-api:us-east-1:1:new/*/*")),
+            function("c", Some("arn:aws:execute-api:us-east-1:1:newest/*/*")),
+            function("d", None),
+        ]);
+        assert_eq!(
+            ids(keep_serving_api_first(oldest_first(), &functions)),
+            ["new", "newest", "old"]
+        );
+        // Nothing points anywhere: the oldest.
+        assert_eq!(
+            ids(keep_serving_api_first(oldest_first(), &BTreeMap::new())),
+            ["old", "new", "newest"]
+        );
+        // An id that is a prefix of another does not count for it.
+        let functions = BTreeMap::from([function(
+            "a",
+            Some("arn:aws:execute-api:us-east-1:1:newest/*/*"),
+        )]);
+        assert_eq!(
+            ids(keep_serving_api_first(oldest_first(), &functions)),
+            ["newest", "old", "new"]
+        );
     }
 }
