@@ -193,6 +193,12 @@ pub struct DevArgs {
     #[arg(long, hide = true, default_value_t = 30_000,
           value_parser = clap::value_parser!(u64).range(50..=30_000))]
     pub integration_timeout_ms: u64,
+    /// Microseconds the emulator stays awake polling after a lone request starts or ends
+    /// (lower latency for one client at a time, paid in CPU); 0 turns it off.
+    #[arg(long, value_name = "MICROS",
+          default_value_t = nextr_cli::emulator::busy_poll::DEFAULT_WINDOW.as_micros() as u64,
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub busy_poll_us: u64,
 }
 
 /// `nextr invoke`.

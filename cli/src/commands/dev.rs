@@ -143,6 +143,7 @@ async fn serve(
 ) -> anyhow::Result<ExitCode> {
     let config = EmulatorConfig {
         integration_timeout: Duration::from_millis(args.integration_timeout_ms),
+        busy_poll: Duration::from_micros(args.busy_poll_us),
         ..emulator_config(&args.dir, usize::from(args.max_instances))
     };
     let emulator = Arc::new(Emulator::new(

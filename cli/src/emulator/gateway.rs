@@ -165,6 +165,7 @@ async fn handle(
     local_port: u16,
     emulator: &Emulator,
 ) -> Response<Full<Bytes>> {
+    let _in_flight = emulator.request_in_flight();
     let meta = RequestMeta::now();
     let target = req
         .uri()

@@ -10,10 +10,12 @@
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
 //! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
 //! | [`bundle`] | unpacking bundles once per sha256 |
+//! | [`busy_poll`] | staying awake for a lone request's round trip |
 //! | [`deployment`] | one servable version of the manifest |
 //! | [`watch`] | source and manifest changes |
 
 pub mod bundle;
+pub mod busy_poll;
 pub mod deployment;
 pub mod event;
 pub mod gateway;
@@ -35,6 +37,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
+use busy_poll::{BusyPoll, InFlight};
 use deployment::{Deployment, DeploymentError, FunctionDefaults, FunctionEnv};
 use logs::Logger;
 use pool::{Outcome, PoolRef};
@@ -100,6 +103,8 @@ pub struct EmulatorConfig {
     pub passthrough_env: Vec<(String, String)>,
     /// The functions' own variables, from `nextr.toml` (applied before `passthrough_env`).
     pub function_env: FunctionEnv,
+    /// How long the gateway keeps polling around a lone request (zero: never).
+    pub busy_poll: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -110,6 +115,7 @@ impl Default for EmulatorConfig {
             region: "us-east-1".into(),
             passthrough_env: Vec::new(),
             function_env: FunctionEnv::default(),
+            busy_poll: busy_poll::DEFAULT_WINDOW,
         }
     }
 }
@@ -151,6 +157,7 @@ pub struct Emulator {
     pools: Mutex<Vec<PoolRef>>,
     /// Swaps run one at a time.
     swapping: Mutex<()>,
+    busy_poll: Arc<BusyPoll>,
 }
 
 impl Emulator {
@@ -177,12 +184,13 @@ impl Emulator {
         let pools = deployment.pools().map(|p| p.weak()).collect();
         Ok(Emulator {
             manifest_dir: manifest_dir.to_path_buf(),
-            config,
             defaults,
             logger,
             current: RwLock::new(Arc::new(deployment)),
             pools: Mutex::new(pools),
             swapping: Mutex::new(()),
+            busy_poll: BusyPoll::new(config.busy_poll),
+            config,
         })
     }
 
@@ -197,6 +205,11 @@ impl Emulator {
     /// The settings.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
+    }
+
+    /// Counts a gateway request in flight until the guard is dropped.
+    pub fn request_in_flight(&self) -> InFlight {
+        self.busy_poll.enter()
     }
 
     /// The log writer.
@@ -300,6 +313,7 @@ pub struct Server {
     addr: SocketAddr,
     stop: signal::Sender<bool>,
     task: JoinHandle<()>,
+    poller: JoinHandle<()>,
 }
 
 impl Server {
@@ -318,8 +332,14 @@ impl Server {
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         let (stop, stopped) = signal::channel(false);
+        let poller = tokio::spawn(emulator.busy_poll.clone().run());
         let task = tokio::spawn(gateway::serve(listener, emulator, stopped));
-        Ok(Server { addr, stop, task })
+        Ok(Server {
+            addr,
+            stop,
+            task,
+            poller,
+        })
     }
 
     /// The address actually bound.
@@ -331,5 +351,6 @@ impl Server {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        self.poller.abort();
     }
 }
