@@ -562,6 +562,8 @@ struct Instance {
     max_memory_mb: u64,
     /// When `max_memory_mb` was read.
     memory_sampled: Option<Instant>,
+    /// The END and REPORT of an invocation already answered, written once the answer is out.
+    pending_report: Option<(String, Duration, ReportStatus)>,
     /// Counted in the pool's `finishing` (answered, not yet back in `/next`).
     finishing: bool,
     initialized: bool,
@@ -619,6 +621,14 @@ impl Instance {
         if let Ok(None) = self.child.try_wait() {
             self.max_memory_mb = self.max_memory_mb.max(logs::max_memory_mb(self.pid));
             self.memory_sampled = Some(Instant::now());
+        }
+    }
+
+    /// Writes the answered invocation's output, END and REPORT.
+    fn write_pending_report(&mut self) {
+        if let Some((id, duration, status)) = self.pending_report.take() {
+            self.flush_output(false);
+            self.report(&id, duration, status);
         }
     }
 
@@ -772,10 +782,12 @@ async fn run_instance(inner: Arc<Inner>, _id: u64) {
         init: None,
         max_memory_mb: 0,
         memory_sampled: None,
+        pending_report: None,
         finishing: false,
         initialized: false,
     };
     drive(&mut instance, calls).await;
+    instance.write_pending_report();
     instance.set_finishing(false);
     // Whatever happened, the process is gone before the instance is.
     instance.kill().await;
@@ -813,6 +825,11 @@ async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<ApiCall>) {
     // invocation put into it is never lost to a cancelled select.
     let mut slot: Option<oneshot::Receiver<Invocation>> = None;
     loop {
+        if instance.pending_report.is_some() {
+            // The gateway's task was woken on this worker by the answer: it runs first.
+            tokio::task::yield_now().await;
+            instance.write_pending_report();
+        }
         // An idle runtime with no slot yet: take work or register for it.
         if matches!(phase, Phase::Parked(_)) && slot.is_none() {
             match take(&inner) {
@@ -1118,10 +1135,10 @@ fn finish(
 ) -> Phase {
     let duration = running.started.elapsed();
     instance.set_finishing(true);
-    // The client gets its answer first; the logs follow.
+    // The client gets its answer first; the driver writes the logs after letting the
+    // gateway's task send it (`drive`).
     let _ = running.invocation.reply.send(outcome);
-    instance.flush_output(false);
-    instance.report(&running.invocation.request_id, duration, status);
+    instance.pending_report = Some((running.invocation.request_id, duration, status));
     Phase::Answered
 }
 
