@@ -152,6 +152,12 @@ pub fn build(
     options: &BuildOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<BuildOutcome, BuildError> {
+    // Probing the toolchain runs two commands; they overlap with `cargo metadata` and the
+    // analysis (a no-op build, which `nextr dev` runs at every start, waits for all of them).
+    let host_tools = {
+        let cargo = options.cargo.clone();
+        std::thread::spawn(move || HostTools::detect(&cargo))
+    };
     let project = Project::discover(&options.dir)?;
     let table = route_table(&project.root)?;
     project
@@ -180,7 +186,10 @@ pub fn build(
         .arch
         .or(project.config.architecture)
         .unwrap_or_default();
-    let toolchain = choose_toolchain(arch, &HostTools::detect(&options.cargo))?;
+    let host_tools = host_tools
+        .join()
+        .unwrap_or_else(|_| HostTools::detect(&options.cargo));
+    let toolchain = choose_toolchain(arch, &host_tools)?;
 
     let routes: Vec<BundleRoute> = table
         .routes()
