@@ -21,7 +21,8 @@ use nextr::manifest::{Architecture, Manifest};
 use nextr_cli::bundle::{elf, hex};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::apps::{target_dir, TestApp, HELLO};
+use support::apps::{TestApp, HELLO};
+use support::target_dir;
 
 /// A route of every kind, one using serde, one using the app's lib.
 const ROUTES: &[(&str, &str)] = &[

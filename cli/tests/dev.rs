@@ -5,33 +5,15 @@
 mod support;
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{all_routes, bundle_bytes, client, get, reply, App, Dev, Route};
-
-/// Sends raw bytes (for targets an HTTP client would normalise) and returns the status line.
-fn raw_status(dev: &Dev, target: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", dev.port())).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, out)
-}
+use support::dev::Dev;
+use support::fixture::{all_routes, bundle_bytes, App, Route};
+use support::http;
 
 fn echo(dev: &Dev, path: &str) -> Value {
-    let r = get(&dev.url(path));
+    let r = dev.get(path);
     assert_eq!(r.status, 200, "{path}: {}", r.text());
     r.json()
 }
@@ -39,7 +21,7 @@ fn echo(dev: &Dev, path: &str) -> Value {
 #[test]
 fn prints_the_ready_line_then_the_route_table() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     let lines = dev.lines();
     let ready = &lines[0];
     assert!(
@@ -58,9 +40,9 @@ fn prints_the_ready_line_then_the_route_table() {
 #[test]
 fn routes_redirects_and_not_found_as_deployed() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
 
-    let r = get(&dev.url("/api/hello"));
+    let r = dev.get("/api/hello");
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"message": "Hello from Next.js!"}));
     assert_eq!(
@@ -70,29 +52,33 @@ fn routes_redirects_and_not_found_as_deployed() {
     assert_eq!(r.header("apigw-requestid").map(str::len), Some(16));
 
     // Trailing slash and `//`: deploy's $default function answers as Next does.
-    let r = get(&dev.url("/api/hello/?a=1"));
+    let r = dev.get("/api/hello/?a=1");
     assert_eq!(r.status, 308);
     assert_eq!(r.header("location"), Some("/api/hello?a=1"));
     assert_eq!(r.header("refresh"), Some("0;url=/api/hello?a=1"));
     assert_eq!(r.text(), "/api/hello?a=1");
-    let r = get(&dev.url("/api//hello"));
+    let r = dev.get("/api//hello");
     assert_eq!(r.status, 308);
     assert_eq!(r.header("location"), Some("/api/hello"));
-    let (status, text) = raw_status(&dev, "/api\\hello");
-    assert_eq!(status, 308, "{text}");
+    let r = dev.get("/api\\hello");
+    assert_eq!(r.status, 308, "{}", r.text());
 
     // Nothing matches: API Gateway's 404.
-    let r = get(&dev.url("/api/nope"));
+    let r = dev.get("/api/nope");
     assert_eq!(r.status, 404);
     assert_eq!(r.text(), r#"{"message":"Not Found"}"#);
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let r = get(&dev.url("/api/files"));
+    let r = dev.get("/api/files");
     assert_eq!(r.status, 404, "a catch-all needs a segment");
 
     // A path that does not decode never reaches a function.
-    let (status, text) = raw_status(&dev, "/api/items/%E0%A4%A");
-    assert_eq!(status, 400, "{text}");
-    assert!(text.ends_with(r#"{"message":"Bad Request"}"#), "{text}");
+    let r = dev.get("/api/items/%E0%A4%A");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().ends_with(r#"{"message":"Bad Request"}"#),
+        "{}",
+        r.text()
+    );
 
     // Precedence: the static route beats nothing else here, the optional catch-all takes its
     // parent path.
@@ -102,17 +88,19 @@ fn routes_redirects_and_not_found_as_deployed() {
 #[test]
 fn the_event_is_what_api_gateway_sends() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
-    let r = client()
-        .post(dev.url("/api/echo?b=2&a=1&a=3&sp=x+y&enc=a%2Bb&empty="))
-        .header("X-Multi", "one")
-        .header("X-Multi", "two")
-        .header("Cookie", "session=abc; theme=dark")
-        .header("User-Agent", "nextr-test/1")
-        .header("Content-Type", "application/json")
-        .send(r#"{"k":1}"#)
-        .unwrap();
-    let r = reply(r);
+    let dev = app.dev(&[]);
+    let r = dev.request(
+        "POST",
+        "/api/echo?b=2&a=1&a=3&sp=x+y&enc=a%2Bb&empty=",
+        &[
+            ("X-Multi", "one"),
+            ("X-Multi", "two"),
+            ("Cookie", "session=abc; theme=dark"),
+            ("User-Agent", "nextr-test/1"),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"k":1}"#,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let echoed = r.json();
     let e = &echoed["event"];
@@ -200,12 +188,11 @@ fn the_event_is_what_api_gateway_sends() {
     );
 
     // A form post arrives base64-encoded, as on HTTP APIs.
-    let r = reply(
-        client()
-            .post(dev.url("/api/echo"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .send("a=1&b=2")
-            .unwrap(),
+    let r = dev.request(
+        "POST",
+        "/api/echo",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"a=1&b=2",
     );
     let e = &r.json()["event"];
     assert_eq!(e["isBase64Encoded"], true);
@@ -215,7 +202,7 @@ fn the_event_is_what_api_gateway_sends() {
 #[test]
 fn path_parameters_and_route_keys() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     let e = echo(&dev, "/api/items/a%20b");
     let ev = &e["event"];
     assert_eq!(ev["routeKey"], "ANY /api/items/{id}");
@@ -239,14 +226,13 @@ fn path_parameters_and_route_keys() {
 #[test]
 fn binary_bodies_round_trip() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
-    let r = reply(
-        client()
-            .post(dev.url("/api/binary"))
-            .header("Content-Type", "application/octet-stream")
-            .send(&bytes[..])
-            .unwrap(),
+    let r = dev.request(
+        "POST",
+        "/api/binary",
+        &[("Content-Type", "application/octet-stream")],
+        &bytes,
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
@@ -258,8 +244,8 @@ fn binary_bodies_round_trip() {
 #[test]
 fn cookies_become_set_cookie_headers() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
-    let r = get(&dev.url("/api/cookies"));
+    let dev = app.dev(&[]);
+    let r = dev.get("/api/cookies");
     assert_eq!(r.status, 200);
     assert_eq!(
         r.all("set-cookie"),
@@ -268,32 +254,19 @@ fn cookies_become_set_cookie_headers() {
 }
 
 fn concurrent_pids(dev: &Dev, n: usize, ms: u64) -> (Vec<u16>, HashSet<u64>) {
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
-    let threads: Vec<_> = (0..n)
-        .map(|_| {
-            let url = dev.url(&format!("/api/pid?ms={ms}"));
-            let barrier = barrier.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let r = get(&url);
-                (r.status, r.json()["pid"].as_u64())
-            })
-        })
+    let replies = http::get_concurrently(dev.port(), n, &format!("/api/pid?ms={ms}"));
+    let statuses = replies.iter().map(|r| r.status).collect();
+    let pids = replies
+        .iter()
+        .filter_map(|r| r.json()["pid"].as_u64())
         .collect();
-    let mut statuses = Vec::new();
-    let mut pids = HashSet::new();
-    for t in threads {
-        let (status, pid) = t.join().unwrap();
-        statuses.push(status);
-        pids.extend(pid);
-    }
     (statuses, pids)
 }
 
 #[test]
 fn concurrent_requests_scale_out_to_several_instances() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     let (statuses, pids) = concurrent_pids(&dev, 32, 300);
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
     assert!(
@@ -310,7 +283,7 @@ fn concurrent_requests_scale_out_to_several_instances() {
 #[test]
 fn the_instance_cap_is_configurable() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &["--max-instances", "2"]);
+    let dev = app.dev(&["--max-instances", "2"]);
     let (statuses, pids) = concurrent_pids(&dev, 12, 100);
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
     assert!(
@@ -322,9 +295,9 @@ fn the_instance_cap_is_configurable() {
 #[test]
 fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     let started = Instant::now();
-    let r = get(&dev.url("/api/sleep?ms=8000"));
+    let r = dev.get("/api/sleep?ms=8000");
     let took = started.elapsed();
     // Lambda ends the invocation at the 1 s timeout; HTTP API answers a failed invocation 500.
     assert_eq!(r.status, 500, "{}", r.text());
@@ -342,7 +315,7 @@ fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
     assert!(line.contains("Z "), "{line}");
     dev.wait_for(|l| l.contains("Status: timeout"), Duration::from_secs(5))
         .expect("REPORT with Status: timeout");
-    let r = get(&dev.url("/api/sleep?ms=10"));
+    let r = dev.get("/api/sleep?ms=10");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json(), json!({"slept": 10}));
 }
@@ -350,9 +323,9 @@ fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
 #[test]
 fn the_integration_timeout_answers_503_while_the_function_runs_on() {
     let app = App::new(&[Route::new("/api/pid").timeout(5)]);
-    let dev = Dev::start(&app, &["--integration-timeout-ms", "500"]);
+    let dev = app.dev(&["--integration-timeout-ms", "500"]);
     let started = Instant::now();
-    let r = get(&dev.url("/api/pid?ms=2000"));
+    let r = dev.get("/api/pid?ms=2000");
     let took = started.elapsed();
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.text(), r#"{"message":"Service Unavailable"}"#);
@@ -365,21 +338,21 @@ fn the_integration_timeout_answers_503_while_the_function_runs_on() {
         )
         .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
     assert!(!line.contains("Status:"), "{line}");
-    assert_eq!(get(&dev.url("/api/pid?ms=0")).status, 200);
+    assert_eq!(dev.get("/api/pid?ms=0").status, 200);
 }
 
 #[test]
 fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
-    let r = get(&dev.url("/api/pid?ms=0"));
+    let dev = app.dev(&[]);
+    let r = dev.get("/api/pid?ms=0");
     assert_eq!(r.status, 200);
-    let r = get(&dev.url("/api/panic"));
+    let r = dev.get("/api/panic");
     assert_eq!(r.status, 500, "{}", r.text());
     assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
-    let first = get(&dev.url("/api/panic?ok"));
+    let first = dev.get("/api/panic?ok");
     assert_eq!(first.status, 200, "{}", first.text());
-    let second = get(&dev.url("/api/panic?ok"));
+    let second = dev.get("/api/panic?ok");
     // lambda_runtime reports the panic on /error and keeps its process.
     assert_eq!(first.json()["pid"], second.json()["pid"]);
 }
@@ -387,11 +360,11 @@ fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
 #[test]
 fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
-    let before = get(&dev.url("/api/exit?ok"));
+    let dev = app.dev(&[]);
+    let before = dev.get("/api/exit?ok");
     assert_eq!(before.status, 200);
     let started = Instant::now();
-    let r = get(&dev.url("/api/exit"));
+    let r = dev.get("/api/exit");
     assert_eq!(r.status, 500, "{}", r.text());
     assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -410,7 +383,7 @@ fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
         Duration::from_secs(5),
     )
     .expect("the function's stderr is shown");
-    let after = get(&dev.url("/api/exit?ok"));
+    let after = dev.get("/api/exit?ok");
     assert_eq!(after.status, 200, "{}", after.text());
     assert_ne!(before.json()["pid"], after.json()["pid"]);
 }
@@ -418,10 +391,10 @@ fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
 #[test]
 fn init_failures_answer_500_and_never_hang() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     for path in ["/api/initfail", "/api/initexit", "/api/initfail"] {
         let started = Instant::now();
-        let r = get(&dev.url(path));
+        let r = dev.get(path);
         assert_eq!(r.status, 500, "{path}: {}", r.text());
         assert!(started.elapsed() < Duration::from_secs(10), "{path}");
     }
@@ -438,15 +411,15 @@ fn init_failures_answer_500_and_never_hang() {
         Duration::from_secs(5),
     )
     .unwrap_or_else(|| panic!("no INIT_REPORT:\n{}", dev.output()));
-    assert_eq!(get(&dev.url("/api/hello")).status, 200);
+    assert_eq!(dev.get("/api/hello").status, 200);
 }
 
 #[test]
 fn lambda_logs_start_output_end_report_in_order() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     for _ in 0..2 {
-        assert_eq!(get(&dev.url("/api/hello")).status, 200);
+        assert_eq!(dev.get("/api/hello").status, 200);
     }
     dev.wait_for(|l| l.contains("REPORT"), Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(300));
@@ -492,22 +465,16 @@ fn lambda_logs_start_output_end_report_in_order() {
 #[test]
 fn payload_limits() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
+    let dev = app.dev(&[]);
     // Over HTTP API's 10 MB request limit.
     let big = vec![b'x'; 10 * 1024 * 1024 + 1];
-    let r = reply(
-        client()
-            .post(dev.url("/api/echo"))
-            .header("Content-Type", "text/plain")
-            .send(&big[..])
-            .unwrap(),
-    );
+    let r = dev.request("POST", "/api/echo", &[("Content-Type", "text/plain")], &big);
     assert_eq!(r.status, 413);
     assert_eq!(r.text(), r#"{"message":"Request Entity Too Large"}"#);
     // A response over Lambda's 6 MB limit fails the invocation.
-    let r = get(&dev.url("/api/big?bytes=7000000"));
+    let r = dev.get("/api/big?bytes=7000000");
     assert_eq!(r.status, 500, "{}", r.text().len());
-    let r = get(&dev.url("/api/big?bytes=1000"));
+    let r = dev.get("/api/big?bytes=1000");
     assert_eq!(r.status, 200);
     assert_eq!(r.body.len(), 1000);
 }
@@ -516,13 +483,13 @@ fn payload_limits() {
 fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
     let routes = vec![Route::new("/api/pid"), Route::new("/api/hello")];
     let app = App::new(&routes);
-    let dev = Dev::start(&app, &[]);
-    let old_pid = get(&dev.url("/api/pid?ms=0")).json()["pid"].clone();
-    assert_eq!(get(&dev.url("/api/new")).status, 404);
+    let dev = app.dev(&[]);
+    let old_pid = dev.get("/api/pid?ms=0").json()["pid"].clone();
+    assert_eq!(dev.get("/api/new").status, 404);
 
     // A slow request in flight while the manifest changes.
-    let slow_url = dev.url("/api/pid?ms=1500");
-    let slow = std::thread::spawn(move || get(&slow_url));
+    let port = dev.port();
+    let slow = std::thread::spawn(move || http::get(port, "/api/pid?ms=1500"));
     std::thread::sleep(Duration::from_millis(300));
 
     let mut next = routes.clone();
@@ -541,9 +508,9 @@ fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
         old_pid,
         "finished on the old worker"
     );
-    let r = get(&dev.url("/api/echo"));
+    let r = dev.get("/api/echo");
     assert_eq!(r.status, 200, "{}", r.text());
-    let new_pid = get(&dev.url("/api/pid?ms=0")).json()["pid"].clone();
+    let new_pid = dev.get("/api/pid?ms=0").json()["pid"].clone();
     assert_ne!(new_pid, old_pid, "a new bundle runs in a new process");
     // The replaced worker stops once nothing holds it.
     let old_proc = format!("/proc/{}", old_pid.as_u64().unwrap());
@@ -567,16 +534,14 @@ fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
         Duration::from_secs(20),
     )
     .unwrap_or_else(|| panic!("no refusal:\n{}", dev.output()));
-    assert_eq!(get(&dev.url("/api/echo")).status, 200);
+    assert_eq!(dev.get("/api/echo").status, 200);
 }
 
 #[test]
 fn stops_its_functions_on_sigterm() {
     let app = App::new(&all_routes());
-    let dev = Dev::start(&app, &[]);
-    let pid = get(&dev.url("/api/pid?ms=0")).json()["pid"]
-        .as_u64()
-        .unwrap();
+    let dev = app.dev(&[]);
+    let pid = dev.get("/api/pid?ms=0").json()["pid"].as_u64().unwrap();
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
     drop(dev);
     let deadline = Instant::now() + Duration::from_secs(5);

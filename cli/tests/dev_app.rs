@@ -11,15 +11,17 @@
 //! issue is the REST API's answer to a malformed or failed Lambda proxy response). See
 //! `cli/src/emulator/gateway.rs`.
 
-mod support_dev;
+mod support;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support_dev::{encode, Dev, Reply, TestApp};
+use support::apps::TestApp;
+use support::dev::Dev;
+use support::http::{self, encode, Reply};
 
 /// The app, built once per test binary (cargo and the zip stamps keep later builds no-ops).
 fn app() -> &'static TestApp {
@@ -32,7 +34,7 @@ fn app() -> &'static TestApp {
 }
 
 fn dev() -> Dev {
-    Dev::start(app(), &[])
+    Dev::start(app().path(), &[])
 }
 
 fn ok_json(r: &Reply, what: &str) -> Value {
@@ -125,7 +127,7 @@ fn query_cookies_and_bodies_round_trip() {
     );
 
     // Cookies: in through the Cookie header, back out as Set-Cookie headers.
-    let r = dev.raw(
+    let r = dev.request(
         "GET",
         "/api/echo",
         &[("Cookie", "session=abc; theme=dark"), ("Cookie", "lang=fr")],
@@ -171,7 +173,7 @@ fn query_cookies_and_bodies_round_trip() {
         ),
     ];
     for (content_type, body, js_type, value) in cases {
-        let r = dev.raw(
+        let r = dev.request(
             "POST",
             "/api/echo?via=post",
             &[("Content-Type", content_type)],
@@ -186,7 +188,7 @@ fn query_cookies_and_bodies_round_trip() {
     }
     // Every method reaches the handler.
     for method in ["PUT", "PATCH", "DELETE", "OPTIONS"] {
-        let got = ok_json(&dev.raw(method, "/api/echo", &[], b""), method);
+        let got = ok_json(&dev.request(method, "/api/echo", &[], b""), method);
         assert_eq!(got["method"], method);
     }
 }
@@ -195,14 +197,14 @@ fn query_cookies_and_bodies_round_trip() {
 fn body_limits_and_invalid_json_answer_as_next() {
     let dev = dev();
     // size_limit "1kb" = 1024 bytes (Next's `bytes` package counts in powers of 1024).
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/small",
         &[("Content-Type", "text/plain")],
         &[b'x'; 1024],
     );
     assert_eq!(ok_json(&r, "1024 bytes"), json!({"bytes": 1024}));
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/small",
         &[("Content-Type", "text/plain")],
@@ -211,7 +213,7 @@ fn body_limits_and_invalid_json_answer_as_next() {
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.text(), "Body exceeded 1kb limit");
     // The default limit (1mb) elsewhere.
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/echo",
         &[("Content-Type", "text/plain")],
@@ -220,7 +222,7 @@ fn body_limits_and_invalid_json_answer_as_next() {
     assert_eq!(r.status, 413, "{}", r.text());
     assert_eq!(r.text(), "Body exceeded 1mb limit");
 
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/json",
         &[("Content-Type", "application/json")],
@@ -228,7 +230,7 @@ fn body_limits_and_invalid_json_answer_as_next() {
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.text(), "Invalid JSON");
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/json",
         &[("Content-Type", "application/json")],
@@ -236,7 +238,7 @@ fn body_limits_and_invalid_json_answer_as_next() {
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("at `count`"), "{}", r.text());
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/json",
         &[("Content-Type", "application/json")],
@@ -265,7 +267,7 @@ fn binary_bodies_round_trip_both_ways() {
     let dev = dev();
     // Every byte value, invalid UTF-8 included, and more than one base64 block.
     let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/binary",
         &[("Content-Type", "application/octet-stream")],
@@ -278,7 +280,7 @@ fn binary_bodies_round_trip_both_ways() {
     assert_eq!(r.body.len(), reversed.len());
     assert!(r.body == reversed, "the bytes came back altered");
     // Text sent as a binary type stays bytes too.
-    let r = dev.raw(
+    let r = dev.request(
         "POST",
         "/api/binary",
         &[("Content-Type", "image/png")],
@@ -288,29 +290,13 @@ fn binary_bodies_round_trip_both_ways() {
 }
 
 fn concurrent(dev: &Dev, n: usize, path: &str) -> (Vec<u16>, HashSet<u64>) {
-    let barrier = Arc::new(Barrier::new(n));
-    let port = dev.port();
-    let threads: Vec<_> = (0..n)
-        .map(|_| {
-            let barrier = barrier.clone();
-            let path = path.to_owned();
-            std::thread::spawn(move || {
-                barrier.wait();
-                let r = support_dev::raw_request(port, "GET", &path, &[], b"");
-                let pid = (r.status == 200)
-                    .then(|| r.json()["pid"].as_u64())
-                    .flatten();
-                (r.status, pid)
-            })
-        })
+    let replies = http::get_concurrently(dev.port(), n, path);
+    let statuses = replies.iter().map(|r| r.status).collect();
+    let pids = replies
+        .iter()
+        .filter(|r| r.status == 200)
+        .filter_map(|r| r.json()["pid"].as_u64())
         .collect();
-    let mut statuses = Vec::new();
-    let mut pids = HashSet::new();
-    for t in threads {
-        let (status, pid) = t.join().unwrap();
-        statuses.push(status);
-        pids.extend(pid);
-    }
     (statuses, pids)
 }
 
@@ -460,8 +446,8 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
             .unwrap(),
         ),
     ];
-    let app = TestApp::write("nextr-dev-edit", &files);
-    let dev = Dev::start(&app, &[]);
+    let app = TestApp::cached("nextr-dev-edit", &files);
+    let dev = Dev::start(app.path(), &[]);
     assert_eq!(ok_json(&dev.get("/api/edited"), "v1")["version"], 1);
     ok_json(&dev.get("/api/pid"), "pid");
 
@@ -476,7 +462,7 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
             std::thread::spawn(move || {
                 let mut seen = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let r = support_dev::raw_request(port, "GET", path, &[], b"");
+                    let r = http::get(port, path);
                     seen.push((r.status, r.text()));
                 }
                 seen
@@ -485,7 +471,7 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
         .collect();
     std::thread::sleep(Duration::from_millis(300));
 
-    app.edit(
+    app.write(
         "api/edited.rs",
         &EDITED_V1.replace(r#""version": 1"#, r#""version": 2"#),
     );
@@ -524,5 +510,5 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
         reload.contains("new workers for nextr-dev-edit-edited-") && reload.contains("1 kept warm"),
         "{reload}"
     );
-    // The next run starts from v1 again: `TestApp::write` rewrites every file.
+    // The next run starts from v1 again: `TestApp::cached` rewrites every file.
 }

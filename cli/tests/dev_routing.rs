@@ -10,12 +10,14 @@
 //! `nextr dev` answers as the deployed API does; those cases are listed in [`deviations`] with
 //! the reason and what dev answers instead, and the test checks that answer too.
 
-mod support_dev;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use support_dev::{Dev, TestApp};
+use support::apps::TestApp;
+use support::dev::Dev;
+use support::http::Reply;
 
 /// One tree of the corpus.
 #[derive(Debug, Clone)]
@@ -336,7 +338,7 @@ const REFUSED: &[&str] = &[
 ];
 
 /// `routing_check.py`'s comparison, plus the file.
-fn compare(got: &support_dev::Reply, expect: &Value) -> Vec<String> {
+fn compare(got: &Reply, expect: &Value) -> Vec<String> {
     let mut bad = Vec::new();
     let status = u64::from(got.status);
     if Some(status) != expect["status"].as_u64() {
@@ -373,10 +375,15 @@ fn the_refused_files_are_refused_by_nextr_build() {
         .iter()
         .map(|f| (f.to_string(), echo_route(f)))
         .collect();
-    let app = TestApp::write("nextr-dev-routing-refused", &files);
+    let app = TestApp::cached("nextr-dev-routing-refused", &files);
     // The analysis fails before anything compiles.
-    let (ok, output) = app.try_build();
-    assert!(!ok, "{output}");
+    let out = app.build_output();
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{output}");
     for file in REFUSED {
         assert!(
             output.contains(&format!("{file}: the route")),
@@ -406,9 +413,9 @@ fn every_corpus_request_through_nextr_dev_answers_as_next_or_as_deployed() {
             }
         }
         let files: Vec<(String, String)> = files.into_iter().collect();
-        let app = TestApp::write(&format!("nextr-dev-routing-{i}"), &files);
+        let app = TestApp::cached(&format!("nextr-dev-routing-{i}"), &files);
         app.build();
-        let dev = Dev::start(&app, &[]);
+        let dev = Dev::start(app.path(), &[]);
         for tree in group {
             for (path, expect, note) in &tree.requests {
                 checked += 1;

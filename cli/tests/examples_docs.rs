@@ -3,11 +3,13 @@
 //! documented: status, content type, body byte for byte, plus the headers each example is
 //! about (`Allow`, `Location`, ETag present or not). Every mismatch is reported at once.
 
-mod apps;
+mod support;
 
 use std::time::Duration;
 
-use apps::{request, workspace_root, DevServer, Reply, VOLATILE_HEADERS};
+use support::dev::Dev;
+use support::http::Reply;
+use support::workspace_root;
 
 /// GitHub's documented webhook test vector ("Validating webhook deliveries"): the docs app's
 /// nextr.toml sets this secret.
@@ -16,6 +18,9 @@ const GITHUB_SIGNATURE: &str =
     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
 const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+/// The headers a comparison ignores: they change with every request or are the transport's.
+const VOLATILE_HEADERS: &[&str] = &["date", "apigw-requestid", "content-length"];
 
 /// One documented request and its answer.
 struct Case {
@@ -266,19 +271,19 @@ fn documented_cases() -> Vec<Case> {
 #[test]
 fn every_documented_output_over_http() {
     let docs = workspace_root().join("examples/docs");
-    let dev = DevServer::start(&docs, ["."], &[]);
+    let dev = Dev::start_in(&docs, &["."], &[]);
 
     let mut failures = Vec::new();
     let cases = documented_cases();
     for c in &cases {
-        let reply = request(c.method, &dev.url(c.target), c.headers, &c.body);
+        let reply = dev.request(c.method, c.target, c.headers, &c.body);
         for problem in c.check(&reply) {
             failures.push(format!("{} {}: {problem}", c.method, c.target));
         }
     }
 
     // responseLimit "8mb": a 5,000,000-byte CSV goes out whole, with no size warning.
-    let large = request("GET", &dev.url("/api/large"), &[], b"");
+    let large = dev.get("/api/large");
     if large.status != 200
         || large.header("content-type") != Some("text/csv")
         || large.body.len() != 5_000_000

@@ -2,29 +2,31 @@
 //! patch, delete, validation errors (400), unknown notes (404), other methods (405), and notes
 //! that outlive the `nextr dev` process, in the folder `NOTES_DATA_DIR` points at.
 
-mod apps;
+mod support;
 
-use apps::{request, workspace_root, DevServer, Reply};
 use serde_json::{json, Value};
+use support::dev::Dev;
+use support::http::Reply;
+use support::workspace_root;
 
 const JSON: Option<&str> = Some("application/json; charset=utf-8");
 
-fn start(data: &std::path::Path) -> DevServer {
+fn start(data: &std::path::Path) -> Dev {
     let notes = workspace_root().join("examples/notes");
     // nextr.toml declares NOTES_DATA_DIR; the developer's value wins under `nextr dev`.
-    DevServer::start(&notes, ["."], &[("NOTES_DATA_DIR", data.as_os_str())])
+    Dev::start_in(&notes, &["."], &[("NOTES_DATA_DIR", data.as_os_str())])
 }
 
 /// Sends a request with a JSON body (or none).
-fn call(dev: &DevServer, method: &str, path: &str, body: Option<&str>) -> Reply {
+fn call(dev: &Dev, method: &str, path: &str, body: Option<&str>) -> Reply {
     match body {
-        Some(body) => request(
+        Some(body) => dev.request(
             method,
-            &dev.url(path),
+            path,
             &[("content-type", "application/json")],
             body.as_bytes(),
         ),
-        None => request(method, &dev.url(path), &[], b""),
+        None => dev.request(method, path, &[], b""),
     }
 }
 

@@ -5,7 +5,7 @@ mod support;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use support::{all_routes, fixture_binary, App};
+use support::fixture::{all_routes, fixture_binary, App};
 
 fn invoke(app: &App, args: &[&str]) -> (i32, Value, String) {
     fixture_binary();

@@ -2,13 +2,14 @@
 //! depends on this checkout's runtime (or `--nextr-path`), and refuses names and folders it
 //! cannot use.
 
-mod apps;
+mod support;
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use apps::{request, workspace_root, DevServer};
+use support::dev::Dev;
+use support::workspace_root;
 
 fn nextr_new(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nextr"))
@@ -68,9 +69,8 @@ fn new_app_builds_and_serves_hello() {
     .unwrap();
 
     // `cd demo && nextr dev`, as a user types it (on a free port rather than 3000).
-    let no_args: [&str; 0] = [];
-    let dev = DevServer::start(&app, no_args, &[]);
-    let reply = request("GET", &dev.url("/api/hello"), &[], b"");
+    let dev = Dev::start_in(&app, &[], &[]);
+    let reply = dev.get("/api/hello");
     assert_eq!(
         (
             reply.status,

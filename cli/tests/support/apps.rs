@@ -1,12 +1,19 @@
-//! Real apps, built by the real `nextr build` against the workspace's own runtime crate.
+//! Real apps, built by the real `nextr build` against the workspace's own runtime crate, in
+//! the cargo target dir the whole suite shares ([`super::target_dir`]): tokio, hyper,
+//! lambda_http and serde compile once for the whole test suite, and stay compiled across
+//! `cargo test` runs; a further app costs its own lib and one link per route.
 //!
 //! Every app made here has the same dependency set ([`cargo_toml`]: `nextr` from the
-//! workspace's `runtime/`, `serde` with `derive`, `serde_json`) and starts from the same lock
-//! file (the workspace's own `Cargo.lock`, so versions match what the workspace tests), and
-//! every command run through [`nextr`] builds in one shared cargo target dir, [`target_dir`]
-//! (`<workspace target>/nextr-test-apps`). So tokio, hyper, lambda_http and serde compile
-//! once for the whole test suite, and stay compiled across `cargo test` runs; a further app
-//! costs its own lib and one link per route.
+//! workspace's `runtime/`, `serde` with `derive`, `serde_json`, and for cached apps `tokio`
+//! with `time`, a feature the runtime already enables, so nothing compiles twice) and starts
+//! from the same lock file (the workspace's own `Cargo.lock`, so versions match what the
+//! workspace tests). There are two kinds:
+//!
+//! - [`TestApp::new`]: a fresh app in a temporary folder (removed on drop), named
+//!   `<test file>-<name>`, for tests of the build itself;
+//! - [`TestApp::cached`] and [`TestApp::from_fixture`]: an app at a stable path
+//!   ([`apps_dir`]`/<name>`) whose files are only rewritten when their content changes, so a
+//!   second run of the suite finds every binary fresh; for tests that serve an app.
 //!
 //! ```ignore
 //! mod support;
@@ -23,19 +30,22 @@
 //!
 //! Bundle crates live at `<target dir>/nextr/<app name>`, so two apps built at the same time
 //! need different app names: [`TestApp::new`] prefixes the name it is given with the test
-//! file's name, so a name only has to be unique within one test file.
+//! file's name, so a name only has to be unique within one test file; a cached app's name
+//! must be unique within the suite.
 //!
 //! Builds use `--debug` (tests never build release). Only x86_64/aarch64 Linux hosts can run
 //! the bootstraps; callers gate their tests on that.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use nextr::manifest::Manifest;
 use serde_json::Value;
+
+use super::{target_dir, workspace_root};
 
 /// A route that answers `{"message":"Hello from Next.js!"}`.
 pub const HELLO: &str = r#"use nextr::prelude::*;
@@ -54,23 +64,21 @@ pub fn greeting(name: &str) -> String {
 }
 "#;
 
-/// The package name of every test app (its lib is `test_app`).
+/// The package name of every app made by [`TestApp::new`] (its lib is `test_app`).
 pub const PACKAGE: &str = "test-app";
+
+/// The `src/lib.rs` of a cached app ([`TestApp::cached`]).
+const CACHED_LIB: &str = "//! Shared code of a nextr test app.\n";
+
+/// The dependency cached apps add ([`TestApp::cached`]).
+const CACHED_DEPENDENCIES: &str = "tokio = { version = \"1\", features = [\"time\"] }\n";
 
 /// How long one `nextr` command may take: the first build compiles every dependency.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30 * 60);
 
-/// The workspace root (the folder of the workspace `Cargo.toml`).
-pub fn workspace_root() -> PathBuf {
-    let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
-    cli.parent().unwrap_or(cli).to_path_buf()
-}
-
-/// The cargo target dir every test app builds in: `nextr-test-apps` next to the workspace's
-/// own `debug/` (wherever `CARGO_TARGET_DIR` put it).
-pub fn target_dir() -> PathBuf {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("nextr-test-apps")
+/// Where the cached apps live: `apps/` in the shared target dir.
+pub fn apps_dir() -> PathBuf {
+    target_dir().join("apps")
 }
 
 /// The workspace's `Cargo.lock`, which every test app starts from.
@@ -78,34 +86,62 @@ pub fn lockfile() -> PathBuf {
     workspace_root().join("Cargo.lock")
 }
 
-/// The `Cargo.toml` of a test app.
-pub fn cargo_toml() -> String {
+/// The `Cargo.toml` of a test app: package `package`, the dependencies every test app has,
+/// then `extra` dependency lines; its own workspace.
+pub fn cargo_toml(package: &str, extra: &str) -> String {
     format!(
-        "[package]\nname = \"{PACKAGE}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nnextr = {{ path = {:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\
-         serde_json = \"1\"\n\n[workspace]\n",
-        workspace_root().join("runtime").display().to_string()
+        "[package]\nname = {package:?}\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nnextr = {{ path = {runtime:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n\
+         serde_json = \"1\"\n{extra}\n\
+         # Its own workspace, not a member of nextr's.\n[workspace]\n",
+        runtime = workspace_root().join("runtime").display().to_string()
     )
 }
 
-/// `nextr` (the binary under test) set up to build test apps: the shared target dir, no
-/// colours, plain progress, nothing inherited that would change what cargo compiles.
+/// `nextr` with the shared target dir (see [`super::nextr`]), as an `assert_cmd` command with a
+/// time limit.
 pub fn nextr() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("nextr").expect("the nextr binary is built");
-    cmd.env("CARGO_TARGET_DIR", target_dir())
-        .env("CI", "true")
-        .env("NO_COLOR", "1")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .timeout(COMMAND_LIMIT);
+    let mut cmd = assert_cmd::Command::from_std(super::nextr());
+    cmd.timeout(COMMAND_LIMIT);
     cmd
 }
 
-/// A test app in a temporary folder (removed on drop).
+/// Writes `bytes` unless the file already holds them (an unchanged mtime keeps cargo's
+/// fingerprints fresh), folders created, through a rename (a watcher never sees half a file).
+pub fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    let parent = path.parent().expect("a file has a folder");
+    fs::create_dir_all(parent).expect("folders are created");
+    let name = path
+        .file_name()
+        .expect("a file has a name")
+        .to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    fs::write(&tmp, bytes).expect("the file is written");
+    fs::rename(&tmp, path).expect("the file is renamed into place");
+}
+
+/// Every file under a folder, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).expect("the folder is readable") {
+        let path = entry.expect("the folder is readable").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A nextr app on disk: temporary ([`TestApp::new`]) or cached ([`TestApp::cached`]).
+#[derive(Debug)]
 pub struct TestApp {
-    dir: tempfile::TempDir,
+    /// The temporary folder of a fresh app (removed on drop); `None` for a cached app.
+    dir: Option<tempfile::TempDir>,
     root: PathBuf,
     name: String,
 }
@@ -134,8 +170,8 @@ impl Invocation {
 pub type FileSnapshot = BTreeMap<PathBuf, (Vec<u8>, SystemTime)>;
 
 impl TestApp {
-    /// An app named `<test file>-<name>` with [`cargo_toml`], the workspace's lock file, an
-    /// empty `api/` and `src/lib.rs` = [`LIB`].
+    /// A fresh app in a temporary folder, named `<test file>-<name>`: package [`PACKAGE`]
+    /// ([`cargo_toml`]), the workspace's lock file, an empty `api/` and `src/lib.rs` = [`LIB`].
     pub fn new(name: &str) -> TestApp {
         let app = TestApp::without_lib(name);
         app.write("src/lib.rs", LIB);
@@ -147,8 +183,12 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let root = fs::canonicalize(dir.path()).expect("the temporary folder exists");
         let name = format!("{}-{name}", env!("CARGO_CRATE_NAME")).replace('_', "-");
-        let app = TestApp { dir, root, name };
-        app.write("Cargo.toml", &cargo_toml());
+        let app = TestApp {
+            dir: Some(dir),
+            root,
+            name,
+        };
+        app.write("Cargo.toml", &cargo_toml(PACKAGE, ""));
         app.write(
             "nextr.toml",
             &format!("app = {:?}\nmemory = 256\n", app.name),
@@ -158,23 +198,68 @@ impl TestApp {
         app
     }
 
-    /// The app folder (canonical).
+    /// The cached app `name` (package and app name) at [`apps_dir`]`/<name>`, created or brought
+    /// up to date with exactly these files under `api/` (paths relative to the app root, e.g.
+    /// `api/hello.rs`): other files under `api/` from an earlier run are removed, unchanged
+    /// ones are left alone, so a build of an unchanged app finds everything fresh.
+    pub fn cached(name: &str, files: &[(String, String)]) -> TestApp {
+        let root = apps_dir().join(name);
+        write_if_changed(
+            &root.join("Cargo.toml"),
+            cargo_toml(name, CACHED_DEPENDENCIES).as_bytes(),
+        );
+        write_if_changed(&root.join("src/lib.rs"), CACHED_LIB.as_bytes());
+        let lock = root.join("Cargo.lock");
+        if !lock.exists() {
+            fs::copy(lockfile(), &lock).expect("the workspace has a Cargo.lock");
+        }
+        let wanted: HashSet<PathBuf> = files.iter().map(|(p, _)| root.join(p)).collect();
+        if root.join("api").is_dir() {
+            for stale in walk(&root.join("api")) {
+                if !wanted.contains(&stale) {
+                    fs::remove_file(&stale).expect("a stale file is removed");
+                }
+            }
+        }
+        for (rel, content) in files {
+            write_if_changed(&root.join(rel), content.as_bytes());
+        }
+        TestApp {
+            dir: None,
+            root,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The cached app `name` with the files under `cli/tests/fixtures/<fixture>/api/`.
+    pub fn from_fixture(name: &str, fixture: &str) -> TestApp {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        let files: Vec<(String, String)> = walk(&dir.join("api"))
+            .into_iter()
+            .map(|p| {
+                let rel = p.strip_prefix(&dir).expect("under the fixture");
+                let text = fs::read_to_string(&p).expect("the fixture file is readable");
+                (rel.to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        TestApp::cached(name, &files)
+    }
+
+    /// The app folder (canonical for a fresh app).
     pub fn path(&self) -> &Path {
         &self.root
     }
 
-    /// The app name (`nextr.toml`'s `app`).
+    /// The app name (`nextr.toml`'s `app`, or the package name of a cached app).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// Writes a file of the app (folders created).
+    /// Writes a file of the app, unless it already holds `text` (see [`write_if_changed`]).
     pub fn write(&self, rel: &str, text: &str) -> &Self {
-        let path = self.root.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("folders are created");
-        }
-        fs::write(&path, text).expect("the file is written");
+        write_if_changed(&self.root.join(rel), text.as_bytes());
         self
     }
 
@@ -198,13 +283,21 @@ impl TestApp {
             .expect("nextr runs")
     }
 
-    /// `nextr build --debug APP`, asserting success; the manifest it wrote.
+    /// `nextr build --debug APP`, asserting success (the failure shows stdout and stderr);
+    /// the manifest it wrote.
     pub fn build(&self) -> Manifest {
+        let started = Instant::now();
         let out = self.build_output();
         assert!(
             out.status.success(),
-            "nextr build failed:\n{}",
+            "nextr build failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!(
+            "built {} in {:.1} s",
+            self.name,
+            started.elapsed().as_secs_f64()
         );
         self.manifest()
     }
@@ -275,10 +368,12 @@ impl TestApp {
         }
     }
 
-    /// Keeps the folder after the test, for debugging.
+    /// Keeps the folder after the test, for debugging (a cached app is always kept).
     pub fn keep(self) -> PathBuf {
         let root = self.root.clone();
-        let _ = self.dir.keep();
+        if let Some(dir) = self.dir {
+            let _ = dir.keep();
+        }
         root
     }
 }
