@@ -99,6 +99,17 @@ impl Project {
     }
 }
 
+/// The target dir cargo reports for a workspace at `root` in a test: `root/target`, unless the
+/// developer running the tests redirects every target dir through the environment.
+#[cfg(test)]
+pub(crate) fn expected_target_dir(root: &Path) -> PathBuf {
+    ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
+        .iter()
+        .find_map(|k| std::env::var_os(k).filter(|v| !v.is_empty()))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

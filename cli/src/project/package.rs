@@ -360,6 +360,7 @@ fn parse_source(repr: &str, registry: Option<&str>) -> Option<DependencySource> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::expected_target_dir;
     use std::fs;
 
     fn write(path: &Path, text: &str) {
@@ -450,7 +451,7 @@ tempfile = "3"
         assert_eq!(p.manifest_path, root.join("app/Cargo.toml"));
         assert_eq!(p.root(), root.join("app"));
         assert_eq!(p.workspace_root, root.join("app"));
-        assert_eq!(p.target_dir, root.join("app/target"));
+        assert_eq!(p.target_dir, expected_target_dir(&root.join("app")));
         assert_eq!(p.features["ids"], ["dep:uuid"]);
         let dep = |key: &str| {
             p.dependencies
@@ -561,7 +562,7 @@ tempfile = "3"
         let p = discover(&tmp.path().join("app")).unwrap();
         let root = fs::canonicalize(tmp.path()).unwrap();
         assert_eq!(p.workspace_root, root);
-        assert_eq!(p.target_dir, root.join("target"));
+        assert_eq!(p.target_dir, expected_target_dir(&root));
         let serde = &p.dependencies[0];
         assert_eq!(serde.req, "^1.0.1");
         assert_eq!(serde.features, ["derive", "rc"]);

@@ -396,7 +396,7 @@ fn cargo_accepts_the_generated_manifest() {
     })
     .unwrap();
     let dir = bundle_dir(&package, "shop");
-    assert!(dir.starts_with(package.root().join("target")));
+    assert!(dir.starts_with(crate::project::expected_target_dir(package.root())));
     krate.write(&dir).unwrap();
     let bundle = crate::project::discover_package(&dir).unwrap();
     assert_eq!(bundle.name, "nextr-bundle-shop");
