@@ -2,6 +2,7 @@
 //! Only `Get…`/`List…` calls here, so observing never changes anything.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 
 use aws_sdk_lambda::types::FunctionConfiguration;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -12,6 +13,25 @@ use super::{AwsClients, DeployError};
 
 /// How many reads run at once: enough to hide latency, few enough not to be throttled.
 const READ_CONCURRENCY: usize = 8;
+
+/// Every item of a paginated listing: `page(token)` reads one page and returns its items
+/// and the token of the next page (`None` after the last).
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, DeployError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), DeployError>>,
+{
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        all.extend(items);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
 
 /// Everything of one app and stage that exists in AWS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -295,9 +315,7 @@ async fn observe_role(
             stage: target.stage().to_string(),
         });
     }
-    let mut attached = Vec::new();
-    let mut marker = None;
-    loop {
+    let attached = all_pages(|marker| async move {
         let out = clients
             .iam
             .list_attached_role_policies()
@@ -306,16 +324,15 @@ async fn observe_role(
             .send()
             .await
             .map_err(|e| DeployError::aws("reading policies of", resource(), error_message(&e)))?;
-        attached.extend(
-            out.attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string)),
-        );
-        marker = out.marker().map(str::to_string);
-        if !out.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
+        let arns = out
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        let next = out.marker().filter(|_| out.is_truncated());
+        Ok((arns, next.map(str::to_string)))
+    })
+    .await?;
     Ok(Some(ObservedRole {
         name: name.to_string(),
         arn: role.arn().to_string(),
@@ -329,30 +346,32 @@ async fn observe_functions(
     wanted: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, ObservedFunction>, DeployError> {
     let prefix = target.description_prefix();
-    let mut candidates = BTreeSet::new();
-    let mut marker = None;
-    loop {
-        let out = clients
-            .lambda
-            .list_functions()
-            .set_marker(marker)
-            .max_items(50)
-            .send()
-            .await
-            .map_err(|e| DeployError::aws("listing", "Lambda functions", error_message(&e)))?;
-        for f in out.functions() {
-            let Some(name) = f.function_name() else {
-                continue;
-            };
-            if wanted.contains(name) || f.description().is_some_and(|d| d.starts_with(&prefix)) {
-                candidates.insert(name.to_string());
-            }
+    let names = all_pages(|marker| {
+        let prefix = &prefix;
+        async move {
+            let out = clients
+                .lambda
+                .list_functions()
+                .set_marker(marker)
+                .max_items(50)
+                .send()
+                .await
+                .map_err(|e| DeployError::aws("listing", "Lambda functions", error_message(&e)))?;
+            let names: Vec<String> = out
+                .functions()
+                .iter()
+                .filter_map(|f| f.function_name().map(|name| (name, f.description())))
+                .filter(|(name, description)| {
+                    wanted.contains(*name)
+                        || description.is_some_and(|d| d.starts_with(prefix.as_str()))
+                })
+                .map(|(name, _)| name.to_string())
+                .collect();
+            Ok((names, out.next_marker().map(str::to_string)))
         }
-        marker = out.next_marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
+    })
+    .await?;
+    let candidates: BTreeSet<String> = names.into_iter().collect();
     let found: Vec<Option<ObservedFunction>> = stream::iter(candidates)
         .map(|name| observe_function(clients, target, name, wanted))
         .buffer_unordered(READ_CONCURRENCY)
@@ -530,9 +549,7 @@ async fn observe_apis(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<Vec<ObservedApi>, DeployError> {
-    let mut apis = Vec::new();
-    let mut token = None;
-    loop {
+    let mut apis = all_pages(|token| async move {
         let out = clients
             .apigw
             .get_apis()
@@ -540,29 +557,24 @@ async fn observe_apis(
             .send()
             .await
             .map_err(|e| DeployError::aws("listing", "HTTP APIs", error_message(&e)))?;
-        for api in out.items() {
-            if !target.owns(api.tags()) {
-                continue;
-            }
-            let (Some(id), Some(name)) = (api.api_id(), api.name()) else {
-                continue;
-            };
-            let created = api.created_date().map(|d| (d.secs(), d.subsec_nanos()));
-            apis.push((
-                created,
-                ObservedApi {
-                    id: id.to_string(),
-                    name: name.to_string(),
+        let ours = out
+            .items()
+            .iter()
+            .filter(|api| target.owns(api.tags()))
+            .filter_map(|api| {
+                let created = api.created_date().map(|d| (d.secs(), d.subsec_nanos()));
+                let api = ObservedApi {
+                    id: api.api_id()?.to_string(),
+                    name: api.name()?.to_string(),
                     endpoint: api.api_endpoint().map(str::to_string),
                     ..ObservedApi::default()
-                },
-            ));
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+                };
+                Some((created, api))
+            })
+            .collect();
+        Ok((ours, out.next_token().map(str::to_string)))
+    })
+    .await?;
     // Oldest first, so every run keeps the same one if there ever are several.
     apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     Ok(apis.into_iter().map(|(_, a)| a).collect())
@@ -572,9 +584,7 @@ async fn read_integrations(
     clients: &AwsClients,
     api: &str,
 ) -> Result<Vec<ObservedIntegration>, DeployError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    all_pages(|token| async move {
         let out = clients
             .apigw
             .get_integrations()
@@ -589,26 +599,26 @@ async fn read_integrations(
                     error_message(&e),
                 )
             })?;
-        all.extend(out.items().iter().filter_map(|i| {
-            Some(ObservedIntegration {
-                id: i.integration_id()?.to_string(),
-                uri: i.integration_uri().map(str::to_string),
-                integration_type: i.integration_type().map(|t| t.as_str().to_string()),
-                payload_format_version: i.payload_format_version().map(str::to_string),
-                timeout_ms: i.timeout_in_millis(),
+        let items = out
+            .items()
+            .iter()
+            .filter_map(|i| {
+                Some(ObservedIntegration {
+                    id: i.integration_id()?.to_string(),
+                    uri: i.integration_uri().map(str::to_string),
+                    integration_type: i.integration_type().map(|t| t.as_str().to_string()),
+                    payload_format_version: i.payload_format_version().map(str::to_string),
+                    timeout_ms: i.timeout_in_millis(),
+                })
             })
-        }));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+            .collect();
+        Ok((items, out.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 async fn read_routes(clients: &AwsClients, api: &str) -> Result<Vec<ObservedRoute>, DeployError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    all_pages(|token| async move {
         let out = clients
             .apigw
             .get_routes()
@@ -619,24 +629,24 @@ async fn read_routes(clients: &AwsClients, api: &str) -> Result<Vec<ObservedRout
             .map_err(|e| {
                 DeployError::aws("listing", format!("routes of API {api}"), error_message(&e))
             })?;
-        all.extend(out.items().iter().filter_map(|r| {
-            Some(ObservedRoute {
-                id: r.route_id()?.to_string(),
-                key: r.route_key()?.to_string(),
-                target: r.target().map(str::to_string),
+        let items = out
+            .items()
+            .iter()
+            .filter_map(|r| {
+                Some(ObservedRoute {
+                    id: r.route_id()?.to_string(),
+                    key: r.route_key()?.to_string(),
+                    target: r.target().map(str::to_string),
+                })
             })
-        }));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+            .collect();
+        Ok((items, out.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStage>, DeployError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    all_pages(|token| async move {
         let out = clients
             .apigw
             .get_stages()
@@ -647,17 +657,19 @@ async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStag
             .map_err(|e| {
                 DeployError::aws("listing", format!("stages of API {api}"), error_message(&e))
             })?;
-        all.extend(out.items().iter().filter_map(|s| {
-            Some(ObservedStage {
-                name: s.stage_name()?.to_string(),
-                auto_deploy: s.auto_deploy().unwrap_or(false),
+        let items = out
+            .items()
+            .iter()
+            .filter_map(|s| {
+                Some(ObservedStage {
+                    name: s.stage_name()?.to_string(),
+                    auto_deploy: s.auto_deploy().unwrap_or(false),
+                })
             })
-        }));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+            .collect();
+        Ok((items, out.next_token().map(str::to_string)))
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -760,5 +772,25 @@ mod tests {
             ids(keep_serving_api_first(oldest_first(), &functions)),
             ["newest", "old", "new"]
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn all_pages_follows_the_tokens_to_the_last_page_and_stops_at_an_error() {
+        let pages = |token: Option<String>| async move {
+            match token.as_deref() {
+                None => Ok((vec![1, 2], Some("b".to_string()))),
+                Some("b") => Ok((vec![], Some("c".to_string()))),
+                Some("c") => Ok((vec![3], None)),
+                Some(other) => panic!("unexpected token {other}"),
+            }
+        };
+        assert_eq!(all_pages(pages).await.unwrap(), [1, 2, 3]);
+        let failing = |token: Option<String>| async move {
+            match token {
+                None => Ok((vec![1], Some("b".to_string()))),
+                Some(_) => Err(DeployError::aws("listing", "HTTP APIs", "throttled".into())),
+            }
+        };
+        assert!(all_pages(failing).await.is_err());
     }
 }
