@@ -102,16 +102,7 @@ pub(super) fn read(manifest: &Path) -> Result<Package, PackageError> {
     let mut features = BTreeMap::new();
     if let Some(table) = doc.get("features").and_then(Value::as_table) {
         for (feature, enables) in table {
-            let list = enables
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
-            features.insert(feature.clone(), list);
+            features.insert(feature.clone(), strings(Some(enables)));
         }
     }
 
@@ -175,16 +166,7 @@ fn dependency(
         .or_else(|| table.get("default_features"))
         .and_then(Value::as_bool)
         .unwrap_or(true);
-    dep.features = table
-        .get("features")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    dep.features = strings(table.get("features"));
     dep.source = if let Some(path) = string("path") {
         DependencySource::Path(normalize(&root.join(path)))
     } else if let Some(url) = string("git") {
@@ -264,6 +246,19 @@ fn target_dir(manifest: &Path, root: &Path) -> Result<PathBuf, PackageError> {
     } else {
         found
     })
+}
+
+/// The strings of a TOML array (`features = ["a", "b"]`); anything else reads as empty.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
