@@ -248,7 +248,9 @@ fn target_dir(manifest: &Path, root: &Path) -> Result<PathBuf, PackageError> {
     })
 }
 
-/// The strings of a TOML array (`features = ["a", "b"]`); anything else reads as empty.
+/// The strings of a TOML array (`features = ["a", "b"]`); anything else reads as empty, as
+/// it cannot happen: `cargo metadata` parses the whole manifest, and reports a malformed one,
+/// before it refuses a package without targets.
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
