@@ -351,6 +351,19 @@ tempfile = "3"
     }
 
     #[test]
+    fn a_malformed_manifest_is_cargo_s_error_naming_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = tmp.path().join("Cargo.toml");
+        write(
+            &manifest,
+            "[package]\nname = \"x\"\n\n[features]\nfast = \"simd\"\n",
+        );
+        let err = super::super::discover(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("Cargo.toml"), "{err}");
+        assert!(err.contains("expected a sequence"), "{err}");
+    }
+
+    #[test]
     fn defaults_follow_cargo() {
         let tmp = tempfile::tempdir().unwrap();
         write(&tmp.path().join("Cargo.toml"), "[package]\nname = \"x\"\n");
