@@ -1,18 +1,14 @@
 //! `nextr routes` as a user sees it: the table, the JSON, the error reports (insta snapshots),
 //! and the command-line error cases.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::apps::route_tree;
+use support::workspace_root;
 
 /// `nextr` run from the workspace root, so that `examples/docs` is spelled the same everywhere.
 fn nextr() -> Command {
@@ -34,22 +30,6 @@ fn run(cmd: &mut Command) -> Output {
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
-}
-
-fn write_app(files: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    fs::create_dir_all(dir.path().join("api")).unwrap();
-    for rel in files {
-        let path = dir.path().join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "// route\n").unwrap();
-    }
-    dir
 }
 
 #[test]
@@ -103,7 +83,7 @@ fn match_answers_of_the_docs_example() {
 
 #[test]
 fn invalid_tree_error_report() {
-    let app = write_app(&[
+    let app = route_tree(&[
         "api/ok.rs",
         "api/a/[x].rs",
         "api/a/[y]/z.rs",
@@ -163,7 +143,7 @@ fn missing_api_dir_is_a_clear_error() {
 
 #[test]
 fn empty_api_dir_is_an_empty_table() {
-    let app = write_app(&["api/_shared.rs", "api/notes.md", "api/.hidden/x.rs"]);
+    let app = route_tree(&["api/_shared.rs", "api/notes.md", "api/.hidden/x.rs"]);
     let out = run(nextr().arg("routes").arg(app.path()));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("0 routes"), "{}", out.stdout);

@@ -5,11 +5,14 @@
 //! every request is resolved by the real binary, and every mismatch is collected before the
 //! test fails, so one run shows all of them.
 
+mod support;
+
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::{Map, Value};
+use support::apps::route_tree;
 
 const FIXTURES: &[&str] = &["routing.json", "routing-extra.json"];
 
@@ -19,23 +22,6 @@ fn fixture(name: &str) -> Vec<Value> {
         .join(name);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Writes an app with these route files (relative paths) into a fresh temporary folder.
-fn write_app(files: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"conf\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    fs::create_dir_all(dir.path().join("api")).unwrap();
-    for rel in files {
-        let path = dir.path().join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "// route\n").unwrap();
-    }
-    dir
 }
 
 fn nextr() -> Command {
@@ -82,7 +68,7 @@ fn run_fixture(name: &str) -> (usize, Vec<String>) {
     for case in fixture(name) {
         let case_name = case["name"].as_str().unwrap();
         let files = str_list(&case["files"]);
-        let app = write_app(&files);
+        let app = route_tree(&files);
         if let Some(text) = case.get("expect_error") {
             total += 1;
             let text = text.as_str().unwrap();
@@ -178,7 +164,7 @@ fn corpus_fixture_is_the_spec_corpus_shape() {
 
 /// The stderr of `nextr routes` on an invalid tree, with the exit code checked.
 fn tree_errors(files: &[&str]) -> String {
-    let app = write_app(files);
+    let app = route_tree(files);
     let out = nextr().arg("routes").arg(app.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{files:?} should be rejected");
     assert!(

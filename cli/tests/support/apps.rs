@@ -76,6 +76,25 @@ const CACHED_DEPENDENCIES: &str = "tokio = { version = \"1\", features = [\"time
 /// How long one `nextr` command may take: the first build compiles every dependency.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30 * 60);
 
+/// A route tree for `nextr routes`, which reads file names only: a `Cargo.toml` and a
+/// placeholder file per path (relative to the app root) in a fresh temporary folder.
+pub fn route_tree(files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("writing Cargo.toml");
+    fs::create_dir_all(dir.path().join("api")).expect("creating api/");
+    for rel in files {
+        let path = dir.path().join(rel);
+        fs::create_dir_all(path.parent().expect("a path inside the app"))
+            .expect("creating the route's folder");
+        fs::write(&path, "// route\n").expect("writing a route file");
+    }
+    dir
+}
+
 /// Where the cached apps live: `apps/` in the shared target dir.
 pub fn apps_dir() -> PathBuf {
     target_dir().join("apps")
