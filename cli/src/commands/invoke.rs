@@ -121,7 +121,7 @@ fn request_event(
         Resolved::Route(t, _) => bail!("{target} is served by {}, not {page}", t.page),
         Resolved::Redirect(to) => bail!("{target} is redirected (308) to {to}"),
         Resolved::NotFound => bail!("no route serves {target}"),
-        Resolved::BadRequest => bail!("{target} has a malformed escape in a dynamic segment (400)"),
+        Resolved::BadRequest => bail!("{target} does not percent-decode: API Gateway answers 400"),
     };
     let method = args.method.to_ascii_uppercase();
     let client = ClientRequest {

@@ -1,5 +1,5 @@
-//! One deployed version of the app, as the emulator serves it: the route table (built from
-//! the manifest's route files, so precedence is Next's), each route's API Gateway route keys,
+//! One deployed version of the app, as the emulator serves it: the routes in the manifest's
+//! (Next's) order, each route's API Gateway route keys,
 //! and the function pool behind each route — all taken from the manifest, nothing re-derived.
 //!
 //! A new manifest gives a new deployment; functions whose bundle and settings did not change
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nextr::manifest::{Function, Manifest};
-use nextr::routing::{Resolution, RouteTable, TreeError};
+use nextr::routing::{normalize, Normalized, RouteTable, TreeError};
 
 use nextr::routing::escape_decoded_path;
 
@@ -129,13 +129,12 @@ pub enum Resolved<'a> {
     Redirect(String),
     /// No route matches.
     NotFound,
-    /// A matched dynamic segment has a malformed escape.
+    /// The path does not percent-decode (API Gateway's 400, before routing).
     BadRequest,
 }
 
 /// One servable version of the app.
 pub struct Deployment {
-    table: RouteTable,
     targets: Vec<Target>,
 }
 
@@ -148,7 +147,9 @@ impl Deployment {
         previous: Option<&Deployment>,
         logger: &Logger,
     ) -> Result<Self, DeploymentError> {
-        let table = RouteTable::from_files(manifest.routes.iter().map(|r| r.file.as_str()))?;
+        // Precedence is the manifest's order; this only refuses a hand-edited manifest whose
+        // files no longer form a valid tree.
+        RouteTable::from_files(manifest.routes.iter().map(|r| r.file.as_str()))?;
         let mut reusable: HashMap<String, (&PoolKey, &Arc<FunctionPool>)> = HashMap::new();
         for t in previous.map(|p| p.targets.as_slice()).unwrap_or_default() {
             if let (Some(key), Some(pool)) = (&t.pool_key, &t.function) {
@@ -218,7 +219,7 @@ impl Deployment {
                 pool_key,
             });
         }
-        Ok(Deployment { table, targets })
+        Ok(Deployment { targets })
     }
 
     /// Resolves a raw request target (path and query, as received) as the deployed HTTP API
@@ -234,9 +235,8 @@ impl Deployment {
     ///    is (an undocumented tie, possible only for conflicts the app accepted), the route
     ///    first in Next's order. A path with an empty segment (`//`, a trailing `/`) matches no
     ///    key.
-    /// 4. No key matches: deploy's `$default` function, which sees the decoded path and
-    ///    answers as Next does: 308 for `//`, `\` and trailing slashes, 400 for a malformed
-    ///    escape in a matched dynamic segment, otherwise 404 (it cannot run a route's code).
+    /// 4. No key matches: what deploy's `$default` function answers, seeing the decoded path:
+    ///    308 for `//`, `\` and trailing slashes, otherwise 404 (it cannot run a route's code).
     pub fn resolve(&self, target: &str) -> Resolved<'_> {
         let (raw_path, query) = match target.split_once('?') {
             Some((p, q)) => (p, Some(q)),
@@ -253,10 +253,10 @@ impl Deployment {
             seen.push('?');
             seen.push_str(q);
         }
-        match self.table.resolve(&seen) {
-            Resolution::Redirect(location) => Resolved::Redirect(location),
-            Resolution::BadRequest => Resolved::BadRequest,
-            Resolution::Route(_) | Resolution::NotFound => Resolved::NotFound,
+        // Exactly what the deployed `$default` function answers (`nextr::dispatch::fallback`).
+        match normalize(&seen) {
+            Ok(Normalized::Redirect(location)) => Resolved::Redirect(location),
+            Ok(Normalized::Path { .. }) | Err(_) => Resolved::NotFound,
         }
     }
 

@@ -6,8 +6,7 @@
 //!    route keys, on the decoded path (see [`Deployment::resolve`](super::deployment::Deployment::resolve)).
 //!    What no key takes goes to deploy's `$default` route, which answers as Next does: 308
 //!    for `//`, `\` and trailing slashes (`Location`, `Refresh: 0;url=…`, the destination as
-//!    the body), 400 for a malformed escape in a matched dynamic segment, and 404
-//!    `{"message":"Not Found"}`. Where this differs from `next start` (an encoded path such
+//!    the body) and 404 `{"message":"Not Found"}`. Where this differs from `next start` (an encoded path such
 //!    as `/api/%61bout` reaches the static route `about`, an encoded `/` separates
 //!    segments), it is because API Gateway decodes the path before routing; `nextr dev`
 //!    warns at start about the route pairs whose precedence differs.
