@@ -20,9 +20,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-/// How long the emulator keeps polling after a request starts or ends: a small function's
-/// round trip through its Runtime API, and a client's turnaround to its next request, both
-/// fit (measured on 2 cores: about 100 µs and 40 µs).
+/// How long the emulator keeps polling after a request starts or ends: long enough for a small
+/// function's round trip through its Runtime API and a client's turnaround to its next
+/// request. Chosen by the sweep in bench/RESULTS.md (2 cores, hello route): 100 µs gained
+/// nothing, 250 µs and 500 µs gained the same.
 pub const DEFAULT_WINDOW: Duration = Duration::from_micros(250);
 
 /// The shared state of the gateway's requests and the polling task.

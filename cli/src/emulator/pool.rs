@@ -300,8 +300,9 @@ fn submit(inner: &Arc<Inner>, mut invocation: Invocation) {
     let (spawn, recheck) = {
         let mut st = inner.lock();
         // The instance idle for the shortest time: its process is the one still in the CPU's
-        // caches. Measured on 2 cores with 8 warm instances and one connection: 8.0k requests
-        // per second this way, 5.6k taking them round-robin.
+        // caches. Measured on 2 cores with 8 warm instances and one connection, busy polling
+        // off: 6.7k requests per second this way, 4.8k taking them round-robin
+        // (bench/RESULTS.md).
         while let Some(slot) = st.idle.pop_back() {
             match slot.send(invocation) {
                 Ok(()) => return,
