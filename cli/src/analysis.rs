@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use nextr::config::RouteConfig;
+use nextr::manifest::GatewayKind;
 use nextr::routing::RouteTable;
 use syn::spanned::Spanned;
 use syn::Item;
@@ -28,8 +29,13 @@ pub struct RouteAnalysis {
     pub declares_config: bool,
 }
 
-/// Analyses one route file's text; `file` names it in diagnostics.
-pub fn analyze_source(file: &str, text: &str) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
+/// Analyses one route file's text for an app behind `gateway`; `file` names it in
+/// diagnostics.
+pub fn analyze_source(
+    file: &str,
+    text: &str,
+    gateway: GatewayKind,
+) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
     let mut out = Vec::new();
     let parsed = match syn::parse_file(&source.text) {
@@ -63,7 +69,7 @@ pub fn analyze_source(file: &str, text: &str) -> Result<RouteAnalysis, Vec<Route
         match first_config {
             None => {
                 first_config = Some(span);
-                config = config::read(&source, &m.mac, &mut out);
+                config = config::read(&source, &m.mac, gateway, &mut out);
             }
             Some(first) => out.push(
                 RouteDiagnostic::at(
@@ -90,11 +96,12 @@ pub fn analyze_source(file: &str, text: &str) -> Result<RouteAnalysis, Vec<Route
     })
 }
 
-/// Analyses every route of the app at `root`, in the table's order, collecting the problems
+/// Analyses every route of the app at `root` (behind `gateway`), in the table's order, collecting the problems
 /// of all files into one report.
 pub fn analyze_routes(
     root: &Path,
     table: &RouteTable,
+    gateway: GatewayKind,
 ) -> Result<Vec<RouteAnalysis>, AnalysisReport> {
     let mut analyses = Vec::new();
     let mut diagnostics = Vec::new();
@@ -105,7 +112,7 @@ pub fn analyze_routes(
                 Problem::Unreadable(e.to_string()),
             )]),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => analyze_source(&route.file, &text),
+                Ok(text) => analyze_source(&route.file, &text, gateway),
                 Err(_) => Err(vec![RouteDiagnostic::whole_file(
                     &route.file,
                     Problem::Unreadable("the file is not valid UTF-8".into()),

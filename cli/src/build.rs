@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nextr::manifest::{Architecture, Manifest};
+use nextr::manifest::{layout, Architecture, Manifest, Profile, Source};
 
 use nextr_infra::conflicts::{self, ConflictErrors};
-use nextr_infra::template::{self, TemplateOptions};
+use nextr_infra::template;
 
 use crate::analysis::{analyze_routes, AnalysisReport};
 use crate::bundle::cargo::{
@@ -20,14 +20,12 @@ use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profil
 use crate::bundle::elf::{self, ElfError};
 use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_name, function_names, NameCollision};
+use crate::fingerprint;
 use crate::manifest::{self as route_manifest, BuiltFunction, ManifestError, ManifestInput};
 use crate::project::{route_table, AppConfigError, Project, ProjectError};
 
 /// The page name of the app's `$default` function in messages and function names.
 pub const FALLBACK_PAGE: &str = "$default";
-
-/// The output folder's default name, next to `Cargo.toml`.
-pub const OUT_DIR: &str = ".nextr";
 
 /// The zip cache's file in the bundle crate's folder (see [`ZipCache`]).
 const ZIP_CACHE: &str = "nextr-zips.json";
@@ -37,11 +35,11 @@ const ZIP_CACHE: &str = "nextr-zips.json";
 pub struct BuildOptions {
     /// The app folder.
     pub dir: PathBuf,
-    /// `--release` profile (false for `--debug`).
-    pub release: bool,
+    /// Release, or debug (`--debug`, and `nextr dev`).
+    pub profile: Profile,
     /// `--arch`; `nextr.toml`'s `architecture`, then x86_64, when absent.
     pub arch: Option<Architecture>,
-    /// `--out`; `<app>/.nextr` when absent.
+    /// The build folder; `<app>/.nextr` when absent.
     pub out: Option<PathBuf>,
     /// The cargo to run.
     pub cargo: PathBuf,
@@ -159,33 +157,33 @@ pub fn build(
         std::thread::spawn(move || HostTools::detect(&cargo))
     };
     let project = Project::discover(&options.dir)?;
+    // The inputs as they are before anything is compiled: an edit made during the build
+    // changes the digest, and the next start rebuilds.
+    let arch = options
+        .arch
+        .or(project.config.architecture)
+        .unwrap_or_default();
+    let inputs = fingerprint::inputs(&project.package);
+    let digest = fingerprint::digest(&inputs, options.profile, arch);
     let table = route_table(&project.root)?;
     project
         .config
         .check_routes(&table)
         .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
-    let analyses = analyze_routes(&project.root, &table)?;
+    let analyses = analyze_routes(&project.root, &table, project.config.gateway)?;
     // Before the long compile: a tree API Gateway cannot serve as Next does fails fast.
     let gateway = conflicts::analyze(
         &table,
         &project.config.accepted_conflicts,
         project.config.conflict_keys,
     )?;
-    // Requests that spell a dynamic pattern literally are a documented deviation (README),
-    // not worth a warning on every build.
-    for warning in &gateway.warnings {
-        if !matches!(warning, conflicts::Warning::LiteralPattern(_)) {
-            progress(Progress::Warning(warning.to_string()));
-        }
+    for warning in route_manifest::gateway_warnings(&gateway) {
+        progress(Progress::Warning(warning));
     }
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
     // The `$default` function: API Gateway's answer for paths no route key matches.
     let fallback = function_name(&project.app, FALLBACK_PAGE);
     let bins: Vec<String> = names.iter().cloned().chain([fallback.clone()]).collect();
-    let arch = options
-        .arch
-        .or(project.config.architecture)
-        .unwrap_or_default();
     let host_tools = host_tools
         .join()
         .unwrap_or_else(|_| HostTools::detect(&options.cargo));
@@ -231,7 +229,7 @@ pub fn build(
         manifest: &dir.join("Cargo.toml"),
         target_dir: &target_dir,
         bins: &bins,
-        release: options.release,
+        release: options.profile == Profile::Release,
         toolchain: &toolchain,
         color: options.color,
     }
@@ -261,7 +259,8 @@ pub fn build(
     let out = options
         .out
         .clone()
-        .unwrap_or_else(|| project.root.join(OUT_DIR));
+        .unwrap_or_else(|| project.root.join(layout::OUT_DIR));
+    let out = std::path::absolute(&out).unwrap_or(out);
     let mut functions = Vec::with_capacity(routes.len());
     let mut zips_written = 0;
     let mut zip_cache = ZipCache::load(&dir.join(ZIP_CACHE));
@@ -293,23 +292,22 @@ pub fn build(
         gateway: &gateway,
         analyses: &analyses,
         functions: &functions,
-        fallback: Some(&fallback_function),
+        fallback: &fallback_function,
         architecture: arch,
-        default_memory_mb: project.config.default_memory_mb(),
+        profile: options.profile,
+        config: &project.config,
+        source: Source {
+            app_root: fingerprint::relative(&out, &project.root),
+            inputs: inputs
+                .iter()
+                .map(|i| fingerprint::relative(&out, i))
+                .collect(),
+            fingerprint: digest,
+        },
     })?;
     route_manifest::write(&out, &manifest)?;
     // The same resources as `nextr deploy`, for users who deploy with their own tooling.
-    let template = TemplateOptions {
-        env: project.config.env.clone(),
-        route_env: project
-            .config
-            .routes
-            .iter()
-            .map(|(page, settings)| (page.clone(), settings.env.clone()))
-            .collect(),
-        default_stage: project.config.stage.clone().unwrap_or_default(),
-    };
-    template::write(&out, &manifest, &template).map_err(|source| BuildError::Template {
+    template::write(&out, &manifest).map_err(|source| BuildError::Template {
         out: out.clone(),
         source,
     })?;
@@ -375,7 +373,7 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
 /// Removes `functions/*.zip` of routes that no longer exist, once the new manifest is written.
 fn remove_stale_zips(out: &Path, names: &[String]) -> Result<usize, BuildError> {
     let keep: BTreeSet<String> = names.iter().map(|n| format!("{n}.zip")).collect();
-    let dir = out.join("functions");
+    let dir = out.join(layout::FUNCTIONS_DIR);
     let Ok(entries) = fs::read_dir(&dir) else {
         return Ok(0);
     };

@@ -54,18 +54,20 @@ pub enum Command {
 /// Where a deployed app lives: shared by `deploy`, `remove` and `status`.
 #[derive(Debug, Args)]
 pub struct StageArgs {
-    /// The app's root: the folder holding `.nextr/` (written by `nextr build`).
+    /// The build folder (holding `routes-manifest.json`, as `nextr build --out DIR` writes
+    /// it), or the app's root, whose `.nextr/` is then used.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Deployment stage, part of every resource's name and tags [default: nextr.toml's
-    /// `stage`, else `dev`].
-    #[arg(long, value_name = "NAME")]
+    /// `stage` as built into the manifest, else `dev`].
+    #[arg(long, value_name = "NAME", env = "NEXTR_STAGE")]
     pub stage: Option<String>,
-    /// AWS region [default: nextr.toml's `region`, else the AWS chain (AWS_REGION, profile)].
-    #[arg(long, value_name = "REGION")]
+    /// AWS region [default: nextr.toml's `region` as built into the manifest, else the AWS
+    /// profile's].
+    #[arg(long, value_name = "REGION", env = "AWS_REGION")]
     pub region: Option<String>,
-    /// Send every AWS call to this AWS-compatible endpoint [default: AWS_ENDPOINT_URL].
-    #[arg(long, value_name = "URL")]
+    /// Send every AWS call to this AWS-compatible endpoint.
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
 }
 

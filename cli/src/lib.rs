@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod build;
 pub mod bundle;
 pub mod emulator;
+pub mod fingerprint;
 pub mod manifest;
 pub mod persist;
 pub mod project;

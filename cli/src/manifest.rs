@@ -5,24 +5,22 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use nextr::config::DEFAULT_MAX_DURATION_S;
+use std::collections::BTreeMap;
+
+use nextr::limits::{
+    DEFAULT_TIMEOUT_S, FALLBACK_MEMORY_MB, FALLBACK_TIMEOUT_S, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S,
+};
 use nextr::manifest::{
-    Architecture, Function, Manifest, ManifestRoute, MANIFEST_FILE, MANIFEST_VERSION,
+    layout, Architecture, DeployDefaults, Function, Gateway, Manifest, ManifestRoute, Profile,
+    Source, MANIFEST_FILE,
 };
 use nextr::routing::RouteTable;
-use nextr_infra::conflicts::Analysis;
+use nextr_infra::conflicts::{Analysis, Warning};
 
 use crate::analysis::RouteAnalysis;
 use crate::persist;
+use crate::project::AppConfig;
 
-/// Lambda's timeout range in seconds.
-pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
-/// Lambda's memory range in MB.
-pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10240;
-/// The `$default` function only redirects or answers 404: the smallest settings do.
-pub const FALLBACK_TIMEOUT_S: u32 = 3;
-/// Memory of the `$default` function, in MB.
-pub const FALLBACK_MEMORY_MB: u32 = 128;
 /// The runtime every function is deployed with.
 pub const LAMBDA_RUNTIME: &str = "provided.al2023";
 /// The handler name of a custom runtime: the binary in the zip.
@@ -55,12 +53,16 @@ pub struct ManifestInput<'a> {
     pub analyses: &'a [RouteAnalysis],
     /// The function of every route.
     pub functions: &'a [BuiltFunction],
-    /// The app's `$default` function, when built.
-    pub fallback: Option<&'a BuiltFunction>,
+    /// The app's `$default` function.
+    pub fallback: &'a BuiltFunction,
     /// The architecture every function was built for.
     pub architecture: Architecture,
-    /// Memory of routes whose config sets none (`nextr.toml`'s `memory`, or 1024).
-    pub default_memory_mb: u32,
+    /// The cargo profile every function was built with.
+    pub profile: Profile,
+    /// `nextr.toml`: default memory, environment, gateway, deploy defaults.
+    pub config: &'a AppConfig,
+    /// What the build was made from.
+    pub source: Source,
 }
 
 /// Why a manifest could not be assembled or written.
@@ -76,7 +78,7 @@ pub enum ManifestError {
     #[error("internal: no built function for route {0}")]
     MissingFunction(String),
     /// A timeout outside Lambda's range.
-    #[error("{file}: max_duration {value} s is outside Lambda's range of 1–900 s")]
+    #[error("{file}: max_duration {value} s is outside Lambda's range of {}–{} s", LAMBDA_TIMEOUT_S.start(), LAMBDA_TIMEOUT_S.end())]
     Timeout {
         /// The route file.
         file: String,
@@ -84,7 +86,7 @@ pub enum ManifestError {
         value: u32,
     },
     /// A memory size outside Lambda's range.
-    #[error("{file}: memory {value} MB is outside Lambda's range of 128–10240 MB")]
+    #[error("{file}: memory {value} MB is outside Lambda's range of {}–{} MB", LAMBDA_MEMORY_MB.start(), LAMBDA_MEMORY_MB.end())]
     Memory {
         /// The route file.
         file: String,
@@ -104,7 +106,8 @@ pub enum ManifestError {
 
 /// Builds the manifest: routes in precedence order with their params, route keys, declared
 /// config, and function (timeout from `max_duration`, default 5 s; memory from `memory`, else
-/// the app default).
+/// the app default; environment merged from `nextr.toml`), the fallback, the gateway and its
+/// warnings, and deploy's defaults.
 pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     let analyses: HashMap<&str, &RouteAnalysis> = input
         .analyses
@@ -129,18 +132,18 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             .route(route.page())
             .ok_or_else(|| ManifestError::MissingKeys(route.page().to_owned()))?
             .key_strings();
-        let timeout_s = analysis
-            .config
-            .max_duration
-            .unwrap_or(DEFAULT_MAX_DURATION_S);
-        if !TIMEOUT_RANGE_S.contains(&timeout_s) {
+        let timeout_s = analysis.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S);
+        if !LAMBDA_TIMEOUT_S.contains(&timeout_s) {
             return Err(ManifestError::Timeout {
                 file: route.file.clone(),
                 value: timeout_s,
             });
         }
-        let memory_mb = analysis.config.memory.unwrap_or(input.default_memory_mb);
-        if !MEMORY_RANGE_MB.contains(&memory_mb) {
+        let memory_mb = analysis
+            .config
+            .memory
+            .unwrap_or(input.config.default_memory_mb());
+        if !LAMBDA_MEMORY_MB.contains(&memory_mb) {
             return Err(ManifestError::Memory {
                 file: route.file.clone(),
                 value: memory_mb,
@@ -159,36 +162,68 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             params: route.pattern.params().collect(),
             route_keys,
             config: analysis.config.clone(),
-            function: Some(Function {
-                name: function.name.clone(),
-                bundle: format!("functions/{}.zip", function.name),
-                sha256: function.sha256.clone(),
-                bytes: function.bytes,
-                runtime: LAMBDA_RUNTIME.to_owned(),
-                handler: LAMBDA_HANDLER.to_owned(),
-                architecture: input.architecture,
-                timeout_s,
-                memory_mb,
-            }),
+            function: Some(function_of(
+                function,
+                input.architecture,
+                (timeout_s, memory_mb),
+                input.config.env_for(route.page()),
+            )),
         });
     }
-    Ok(Manifest {
-        version: MANIFEST_VERSION,
-        app: input.app.to_owned(),
-        nextr_version: env!("CARGO_PKG_VERSION").to_owned(),
-        routes,
-        fallback: input.fallback.map(|f| Function {
-            name: f.name.clone(),
-            bundle: format!("functions/{}.zip", f.name),
-            sha256: f.sha256.clone(),
-            bytes: f.bytes,
-            runtime: LAMBDA_RUNTIME.to_owned(),
-            handler: LAMBDA_HANDLER.to_owned(),
-            architecture: input.architecture,
-            timeout_s: FALLBACK_TIMEOUT_S,
-            memory_mb: FALLBACK_MEMORY_MB,
-        }),
-    })
+    let warnings = gateway_warnings(input.gateway);
+    let mut manifest = Manifest::new(
+        input.app,
+        function_of(
+            input.fallback,
+            input.architecture,
+            (FALLBACK_TIMEOUT_S, FALLBACK_MEMORY_MB),
+            input.config.env.clone(),
+        ),
+    );
+    manifest.profile = input.profile;
+    manifest.gateway = Gateway {
+        kind: input.config.gateway,
+        warnings,
+    };
+    manifest.deploy = DeployDefaults {
+        stage: input.config.default_stage().to_owned(),
+        region: input.config.region.clone(),
+    };
+    manifest.source = input.source.clone();
+    manifest.routes = routes;
+    Ok(manifest)
+}
+
+/// The gateway's warnings worth telling at every build and `nextr dev` start. Requests that
+/// spell a dynamic pattern literally are a documented deviation (README), left out.
+pub fn gateway_warnings(gateway: &Analysis) -> Vec<String> {
+    gateway
+        .warnings
+        .iter()
+        .filter(|w| !matches!(w, Warning::LiteralPattern(_)))
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// The manifest entry of a built function.
+fn function_of(
+    built: &BuiltFunction,
+    architecture: Architecture,
+    (timeout_s, memory_mb): (u32, u32),
+    env: BTreeMap<String, String>,
+) -> Function {
+    Function {
+        name: built.name.clone(),
+        bundle: layout::bundle(&built.name),
+        sha256: built.sha256.clone(),
+        bytes: built.bytes,
+        runtime: LAMBDA_RUNTIME.to_owned(),
+        handler: LAMBDA_HANDLER.to_owned(),
+        architecture,
+        timeout_s,
+        memory_mb,
+        env,
+    }
 }
 
 /// The manifest's path inside the output folder.
@@ -256,21 +291,45 @@ mod tests {
         (analyses, functions)
     }
 
+    fn fallback() -> BuiltFunction {
+        BuiltFunction {
+            page: "$default".into(),
+            name: "docs-default".into(),
+            sha256: "f".repeat(64),
+            bytes: 10,
+        }
+    }
+
+    fn config(text: &str) -> AppConfig {
+        AppConfig::parse(std::path::Path::new("nextr.toml"), text).unwrap()
+    }
+
     #[test]
     fn the_docs_app_manifest() {
         let table = docs_table();
         let (analyses, functions) = inputs(&table);
+        let config = config(
+            "memory = 256\nstage = \"prod\"\n[env]\nAA = \"1\"\n[routes.\"/api/hello\".env]\nAA = \"2\"\n",
+        );
         let manifest = assemble(&ManifestInput {
             app: "docs",
             table: &table,
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
-            fallback: None,
+            fallback: &fallback(),
             architecture: Architecture::Arm64,
-            default_memory_mb: 256,
+            profile: Profile::Debug,
+            config: &config,
+            source: Source::default(),
         })
         .unwrap();
+        // nextr.toml's env is merged once, here: the route's own over the app's.
+        assert_eq!(manifest.routes[0].function.as_ref().unwrap().env["AA"], "2");
+        assert_eq!(manifest.routes[1].function.as_ref().unwrap().env["AA"], "1");
+        assert_eq!(manifest.fallback.env["AA"], "1");
+        assert_eq!(manifest.deploy.stage, "prod");
+        assert_eq!(manifest.profile, Profile::Debug);
         let pages: Vec<&str> = manifest.routes.iter().map(|r| r.page.as_str()).collect();
         assert_eq!(
             pages,
@@ -304,33 +363,39 @@ mod tests {
         let table = docs_table();
         let (mut analyses, functions) = inputs(&table);
         let keys = gateway(&table);
-        let input = |analyses: &[RouteAnalysis], functions: &[BuiltFunction], memory| {
+        let plain = AppConfig::default();
+        let fallback = fallback();
+        let input = |analyses: &[RouteAnalysis], functions: &[BuiltFunction]| {
             assemble(&ManifestInput {
                 app: "docs",
                 table: &table,
                 gateway: &keys,
                 analyses,
                 functions,
-                fallback: None,
+                fallback: &fallback,
                 architecture: Architecture::X86_64,
-                default_memory_mb: memory,
+                profile: Profile::Release,
+                config: &plain,
+                source: Source::default(),
             })
         };
         assert!(matches!(
-            input(&analyses, &functions[1..], 1024),
+            input(&analyses, &functions[1..]),
             Err(ManifestError::MissingFunction(p)) if p == "/api/hello"
         ));
         assert!(matches!(
-            input(&analyses[1..], &functions, 1024),
+            input(&analyses[1..], &functions),
             Err(ManifestError::MissingAnalysis(f)) if f == "api/hello.rs"
         ));
+        analyses[0].config.memory = Some(64);
         assert!(matches!(
-            input(&analyses, &functions, 64),
+            input(&analyses, &functions),
             Err(ManifestError::Memory { value: 64, .. })
         ));
+        analyses[0].config.memory = None;
         analyses[0].config.max_duration = Some(901);
         assert!(matches!(
-            input(&analyses, &functions, 1024),
+            input(&analyses, &functions),
             Err(ManifestError::Timeout { value: 901, .. })
         ));
     }
@@ -345,9 +410,11 @@ mod tests {
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
-            fallback: None,
+            fallback: &fallback(),
             architecture: Architecture::X86_64,
-            default_memory_mb: nextr::config::DEFAULT_MEMORY_MB,
+            profile: Profile::Release,
+            config: &AppConfig::default(),
+            source: Source::default(),
         })
         .unwrap();
         let tmp = tempfile::tempdir().unwrap();

@@ -142,6 +142,9 @@ fn redacted(manifest: &Manifest) -> Value {
     }
     json["fallback"]["sha256"] = json!("[sha256]");
     json["fallback"]["bytes"] = json!("[bytes]");
+    // Where the app and the runtime sit, and their files' times, are the machine's.
+    json["source"]["inputs"] = json!("[paths]");
+    json["source"]["fingerprint"] = json!("[digest]");
     json
 }
 
@@ -153,12 +156,7 @@ fn sha256s(manifest: &Manifest) -> BTreeMap<String, String> {
             let f = r.function.as_ref().unwrap();
             (r.page.clone(), f.sha256.clone())
         })
-        .chain(
-            manifest
-                .fallback
-                .as_ref()
-                .map(|f| ("$default".to_owned(), f.sha256.clone())),
-        )
+        .chain([("$default".to_owned(), manifest.fallback.sha256.clone())])
         .collect()
 }
 

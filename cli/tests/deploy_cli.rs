@@ -233,15 +233,14 @@ fn a_killed_deploy_converges_when_re_run() {
 }
 
 #[test]
-fn endpoint_and_region_flags_and_nextr_toml() {
+fn endpoint_and_region_flags_and_the_manifests_stage_and_env() {
     let moto = MotoServer::start();
-    let app = TestApp::new("shop", &ROUTES[..1]);
+    let mut app = TestApp::new("shop", &ROUTES[..1]);
     let d = dir(&app).to_string();
-    std::fs::write(
-        app.dir().join("nextr.toml"),
-        "app = \"shop\"\nstage = \"qa\"\n\n[env]\nGREETING = \"hi\"\n",
-    )
-    .unwrap();
+    // What `nextr build` records from `stage = "qa"` and `[env] GREETING = "hi"` in
+    // nextr.toml: deploy reads only the manifest.
+    app.manifest.deploy.stage = "qa".into();
+    app.set_env("GREETING", "hi");
     // No AWS_ENDPOINT_URL or AWS_REGION: the flags carry them.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
     cmd.args([
@@ -301,15 +300,19 @@ fn clear_errors() {
     let o = nextr(&moto, &["deploy", dir(&app), "--stage", "Prod!"]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("invalid stage name `Prod!`"),
+        stderr(&o).contains("\"Prod!\" is not a stage name"),
         "{}",
         stderr(&o)
     );
 
-    std::fs::write(app.dir().join("nextr.toml"), "[env]\nX = 1\n").unwrap();
+    // A manifest from another nextr (or hand-edited) is refused with the way out.
+    let path = app.out_dir().join("routes-manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"version\": 2", "\"version\": 1")).unwrap();
     let o = nextr(&moto, &["deploy", dir(&app)]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("nextr.toml"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("schema version 1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("run `nextr build`"), "{}", stderr(&o));
 
     let o = nextr(
         &moto,
@@ -321,4 +324,52 @@ fn clear_errors() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn a_debug_build_is_refused_before_any_aws_call() {
+    let moto = MotoServer::start();
+    let mut app = TestApp::new("dbg", ROUTES);
+    app.manifest.profile = nextr::manifest::Profile::Debug;
+    app.write_manifest();
+    let out = nextr(&moto, &["deploy", dir(&app), "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("is a debug build"), "{err}");
+    assert!(
+        err.contains("run `nextr build` (without --debug) first"),
+        "{err}"
+    );
+    assert_eq!(deployed(&moto, "dbg", "dev").0.len(), 0);
+}
+
+#[test]
+fn a_build_folder_moved_anywhere_deploys_reports_and_is_removed() {
+    let moto = MotoServer::start();
+    let app = TestApp::new("moved", ROUTES);
+    // Bundles are named relative to the manifest, and the stage is the one built in.
+    let dist = app.dir().join("dist");
+    std::fs::rename(app.out_dir(), &dist).unwrap();
+    let dist_arg = dist.to_str().unwrap();
+    let out = ok(nextr(&moto, &["deploy", dist_arg, "--yes"]));
+    assert!(out.contains("Deployed moved (dev)"), "{out}");
+    assert_eq!(deployed(&moto, "moved", "dev").0.len(), 4);
+    assert!(dist.join("deploy-dev.json").is_file());
+    let out = ok(nextr(&moto, &["status", dist_arg]));
+    assert!(
+        out.contains("Local build: the manifest that was deployed"),
+        "{out}"
+    );
+    // `NEXTR_STAGE` names the stage when `--stage` does not.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
+    cmd.args(["deploy", dist_arg, "--dry-run"])
+        .stdin(Stdio::null())
+        .env("NEXTR_STAGE", "qa");
+    for (k, v) in moto.env() {
+        cmd.env(k, v);
+    }
+    let out = ok(cmd.output().unwrap());
+    assert!(out.contains("Planning moved (stage qa)"), "{out}");
+    ok(nextr(&moto, &["remove", dist_arg, "--yes"]));
+    assert_eq!(deployed(&moto, "moved", "dev").0.len(), 0);
 }

@@ -51,25 +51,30 @@ fn routes_redirects_and_not_found_as_deployed() {
     );
     assert_eq!(r.header("apigw-requestid").map(str::len), Some(16));
 
-    // Trailing slash and `//`: deploy's $default function answers as Next does.
-    let r = dev.get("/api/hello/?a=1");
-    assert_eq!(r.status, 308);
-    assert_eq!(r.header("location"), Some("/api/hello?a=1"));
-    assert_eq!(r.header("refresh"), Some("0;url=/api/hello?a=1"));
-    assert_eq!(r.text(), "/api/hello?a=1");
-    let r = dev.get("/api//hello");
-    assert_eq!(r.status, 308);
-    assert_eq!(r.header("location"), Some("/api/hello"));
-    let r = dev.get("/api\\hello");
-    assert_eq!(r.status, 308, "{}", r.text());
-
-    // Nothing matches: API Gateway's 404.
-    let r = dev.get("/api/nope");
-    assert_eq!(r.status, 404);
-    assert_eq!(r.text(), r#"{"message":"Not Found"}"#);
-    assert_eq!(r.header("content-type"), Some("application/json"));
-    let r = dev.get("/api/files");
-    assert_eq!(r.status, 404, "a catch-all needs a segment");
+    // What no route key takes goes to the `$default` route's own function (here the
+    // fixture, which echoes its event; a real app's answers Next's 308 and 404, see
+    // `dev_app.rs`), with the decoded path and the `$default` route key.
+    for (target, raw_path) in [
+        ("/api/hello/?a=1", "/api/hello/"),
+        ("/api//hello", "/api//hello"),
+        ("/api\\hello", "/api\\hello"),
+        ("/api/nope", "/api/nope"),
+        ("/api/n%6Fpe", "/api/nope"),
+        ("/api/files", "/api/files"),
+    ] {
+        let r = dev.get(target);
+        assert_eq!(r.status, 200, "{target}: {}", r.text());
+        let event = &r.json()["event"];
+        assert_eq!(event["routeKey"], "$default", "{target}");
+        assert_eq!(event["rawPath"], raw_path, "{target}");
+        assert_eq!(event["requestContext"]["routeKey"], "$default", "{target}");
+        assert!(event.get("pathParameters").is_none(), "{target}");
+    }
+    dev.wait_for(
+        |l| l.starts_with("[$default] REPORT RequestId:"),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("no REPORT of the $default function:\n{}", dev.output()));
 
     // A path that does not decode never reaches a function.
     let r = dev.get("/api/items/%E0%A4%A");
@@ -526,7 +531,7 @@ fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
     // A manifest that cannot be served keeps the current workers.
     std::fs::write(
         app.path().join(".nextr/routes-manifest.json"),
-        r#"{"version":1,"app":"test","nextr_version":"0","routes":[{"page":"/x"}]}"#,
+        r#"{"version":2,"app":"test","nextr_version":"0","routes":[{"page":"/x"}]}"#,
     )
     .unwrap();
     dev.wait_for(

@@ -505,9 +505,9 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
             Duration::from_secs(5),
         )
         .unwrap_or_else(|| panic!("no reload line:\n{}", dev.output()));
-    // Only the edited function got new workers; the other kept its warm instances.
+    // Only the edited function got new workers; the other and `$default` kept theirs.
     assert!(
-        reload.contains("new workers for nextr-dev-edit-edited-") && reload.contains("1 kept warm"),
+        reload.contains("new workers for nextr-dev-edit-edited-") && reload.contains("2 kept warm"),
         "{reload}"
     );
     // The next run starts from v1 again: `TestApp::cached` rewrites every file.

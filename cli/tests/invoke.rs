@@ -12,9 +12,8 @@ fn invoke(app: &App, args: &[&str]) -> (i32, Value, String) {
     let out = Command::cargo_bin("nextr")
         .unwrap()
         .arg("invoke")
-        .arg("--no-build")
         .args(args)
-        .arg(app.path())
+        .arg(app.out())
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
@@ -118,8 +117,8 @@ fn refuses_unknown_routes_and_mismatched_paths() {
     let app = App::new(&all_routes());
     let out = Command::cargo_bin("nextr")
         .unwrap()
-        .args(["invoke", "--no-build", "/api/missing"])
-        .arg(app.path())
+        .args(["invoke", "/api/missing"])
+        .arg(app.out())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -128,8 +127,8 @@ fn refuses_unknown_routes_and_mismatched_paths() {
 
     let out = Command::cargo_bin("nextr")
         .unwrap()
-        .args(["invoke", "--no-build", "/api/hello", "--path", "/api/echo"])
-        .arg(app.path())
+        .args(["invoke", "/api/hello", "--path", "/api/echo"])
+        .arg(app.out())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

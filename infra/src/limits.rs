@@ -1,40 +1,20 @@
 //! Lambda's and API Gateway's quotas, checked against the manifest before anything is
 //! deployed, so that a route is never deployed with a limit AWS would refuse or silently cut.
 //!
-//! Sources:
-//! * HTTP API quotas
-//!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html>):
-//!   routes per API 300 (can be increased), integrations per API 300 (cannot), maximum
-//!   integration timeout 30 seconds (cannot).
-//! * Lambda quotas (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>):
-//!   timeout up to 900 s, memory 128–10,240 MB, deployment package 50 MB zipped for a direct
-//!   upload and 250 MB unzipped; Lambda's `GetAccountSettings` reports those sizes as
-//!   52,428,800 and 262,144,000 bytes, i.e. MiB.
+//! The numbers themselves live in [`nextr::limits`].
 //!
 //! Counting: every key of every route is one API Gateway route and the `$default` route is
 //! one more; every route with at least one key is one integration (one per function, however
 //! many keys point at it) and nextr's built-in `$default` function is one more.
 
 use std::fmt;
-use std::ops::RangeInclusive;
 
-use nextr::config::DEFAULT_MAX_DURATION_S;
-use nextr::manifest::{Manifest, ManifestRoute};
-
-/// HTTP APIs end every integration after this many seconds (hard quota).
-pub const GATEWAY_TIMEOUT_S: u32 = 30;
-/// Lambda's allowed timeouts, in seconds.
-pub const LAMBDA_TIMEOUT_S: RangeInclusive<u32> = 1..=900;
-/// Lambda's allowed memory sizes, in MB.
-pub const LAMBDA_MEMORY_MB: RangeInclusive<u32> = 128..=10_240;
-/// Largest zip Lambda accepts as a direct upload (50 MiB).
-pub const ZIP_LIMIT_BYTES: u64 = 50 * 1024 * 1024;
-/// Largest unzipped function code (250 MiB).
-pub const UNZIPPED_LIMIT_BYTES: u64 = 250 * 1024 * 1024;
-/// Default HTTP API quota of routes per API (AWS can raise it for one API).
-pub const ROUTES_PER_API: usize = 300;
-/// HTTP API quota of integrations per API (hard).
-pub const INTEGRATIONS_PER_API: usize = 300;
+use nextr::limits::{
+    DEFAULT_TIMEOUT_S, HTTP_API_INTEGRATIONS as INTEGRATIONS_PER_API,
+    HTTP_API_ROUTES as ROUTES_PER_API, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S,
+    LAMBDA_UNZIPPED_BYTES as UNZIPPED_LIMIT_BYTES, LAMBDA_ZIP_BYTES as ZIP_LIMIT_BYTES,
+};
+use nextr::manifest::{GatewayKind, Manifest, ManifestRoute};
 
 /// The per-API quotas in force (the routes quota can be raised on request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +49,26 @@ impl fmt::Display for MemorySource {
     }
 }
 
+/// Why a route's `max_duration` cannot work behind `gateway`, with the way out; `None` when
+/// it can. `nextr build` reports it at the `config!` line, deploy as a [`LimitError`].
+pub fn over_gateway(max_duration_s: u32, gateway: GatewayKind) -> Option<String> {
+    let limit = gateway.timeout_s();
+    (max_duration_s > limit).then(|| {
+        format!(
+            "{} ends every integration after {limit} s (a hard quota), so its clients would get \
+             an error while the function is still running; lower max_duration to {limit} or \
+             less, or move the long work out of the request (start it asynchronously and let \
+             the client poll for the result)",
+            gateway.describe()
+        )
+    })
+}
+
 /// One quota a route or the whole API exceeds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
-    /// A route behind the HTTP API may run longer than the gateway waits.
-    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s, but an API Gateway HTTP API ends every integration after {GATEWAY_TIMEOUT_S} s (a hard quota), so its clients would get an error while the function is still running; lower max_duration to {GATEWAY_TIMEOUT_S} or less, or move the long work out of the request (start it asynchronously and let the client poll for the result)")]
+    /// A route may run longer than its gateway waits.
+    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s, but {}", over_gateway(*.max_duration_s, *.gateway).unwrap_or_default())]
     MaxDurationOverGateway {
         /// Page pattern.
         page: String,
@@ -81,6 +76,8 @@ pub enum LimitError {
         file: String,
         /// The declared maximum duration.
         max_duration_s: u32,
+        /// The gateway in front of it.
+        gateway: GatewayKind,
     },
     /// `max_duration` outside Lambda's 1–900 s.
     #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s; Lambda allows 1 to 900 s")]
@@ -195,7 +192,7 @@ pub fn check_limits(
     };
     for route in &manifest.routes {
         let at = || (route.page.clone(), route.file.clone());
-        let max_duration_s = route.config.max_duration.unwrap_or(DEFAULT_MAX_DURATION_S);
+        let max_duration_s = route.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S);
         if !LAMBDA_TIMEOUT_S.contains(&max_duration_s) {
             let (page, file) = at();
             errors.push(LimitError::MaxDurationOutOfRange {
@@ -203,12 +200,15 @@ pub fn check_limits(
                 file,
                 max_duration_s,
             });
-        } else if max_duration_s > GATEWAY_TIMEOUT_S && !route.route_keys.is_empty() {
+        } else if over_gateway(max_duration_s, manifest.gateway.kind).is_some()
+            && !route.route_keys.is_empty()
+        {
             let (page, file) = at();
             errors.push(LimitError::MaxDurationOverGateway {
                 page,
                 file,
                 max_duration_s,
+                gateway: manifest.gateway.kind,
             });
         }
         if let Some(memory_mb) = route.config.memory {
@@ -281,7 +281,7 @@ pub fn check_limits(
 mod tests {
     use super::*;
     use nextr::config::RouteConfig;
-    use nextr::manifest::{Architecture, Function, MANIFEST_VERSION};
+    use nextr::manifest::{Architecture, Function};
     use nextr::routing::RouteKind;
 
     fn route(page: &str, keys: usize) -> ManifestRoute {
@@ -308,16 +308,14 @@ mod tests {
             architecture: Architecture::X86_64,
             timeout_s,
             memory_mb,
+            env: Default::default(),
         }
     }
 
     fn manifest(routes: Vec<ManifestRoute>) -> Manifest {
         Manifest {
-            version: MANIFEST_VERSION,
-            app: "demo".into(),
-            nextr_version: "0.1.0".into(),
             routes,
-            fallback: None,
+            ..Manifest::new("demo", function(3, 128, 10))
         }
     }
 
@@ -351,11 +349,12 @@ mod tests {
             [LimitError::MaxDurationOverGateway {
                 page: "/api/slow".into(),
                 file: "api/slow.rs".into(),
-                max_duration_s: 31
+                max_duration_s: 31,
+                gateway: GatewayKind::Http,
             }]
         );
         let text = e[0].to_string();
-        assert!(text.starts_with("api/slow.rs: route `/api/slow` declares max_duration: 31 s"));
+        assert!(text.starts_with("api/slow.rs: route `/api/slow` declares max_duration: 31 s, but an API Gateway HTTP API ends every integration after 30 s"), "{text}");
         assert!(text.contains("lower max_duration to 30 or less"));
         assert!(text.contains("asynchronously"));
         // A route behind no key is not behind the gateway.

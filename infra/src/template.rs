@@ -8,12 +8,12 @@
 //! `s3://<CodeBucket>/<CodeKeyPrefix><key>` with the keys listed under
 //! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nextr::manifest::{Architecture, Function, Manifest};
+use nextr::manifest::{Function, Manifest};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -22,19 +22,7 @@ use crate::deploy::desired::{
     TAG_STAGE,
 };
 
-/// The template's file name inside `.nextr/`.
-pub const TEMPLATE_FILE: &str = "template.json";
-
-/// Inputs of the template that are not in the manifest.
-#[derive(Debug, Clone, Default)]
-pub struct TemplateOptions {
-    /// Environment variables of every function (nextr.toml's `[env]`).
-    pub env: BTreeMap<String, String>,
-    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
-    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
-    /// The default of the `Stage` parameter (`dev` when empty).
-    pub default_stage: String,
-}
+pub use nextr::manifest::layout::TEMPLATE_FILE;
 
 /// One function of the template, with its logical id prefix.
 struct Entry<'a> {
@@ -90,32 +78,19 @@ fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
             });
         }
     }
-    if let Some(function) = &manifest.fallback {
-        list.push(Entry {
-            id: unique("Fallback".to_string()),
-            page: None,
-            keys: vec![DEFAULT_ROUTE.to_string()],
-            function,
-        });
-    }
+    list.push(Entry {
+        id: unique("Fallback".to_string()),
+        page: None,
+        keys: vec![DEFAULT_ROUTE.to_string()],
+        function: &manifest.fallback,
+    });
     list
 }
 
-fn architecture(a: Architecture) -> &'static str {
-    match a {
-        Architecture::X86_64 => "x86_64",
-        Architecture::Arm64 => "arm64",
-    }
-}
-
 /// The template as JSON.
-pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
+pub fn render(manifest: &Manifest) -> Value {
     let app = manifest.app.as_str();
-    let stage_default = if options.default_stage.is_empty() {
-        "dev"
-    } else {
-        options.default_stage.as_str()
-    };
+    let stage_default = manifest.deploy.stage.as_str();
     let tag_list = json!([
         { "Key": TAG_APP, "Value": app },
         { "Key": TAG_STAGE, "Value": { "Ref": "Stage" } }
@@ -180,16 +155,13 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
             },
             "Runtime": f.runtime,
             "Handler": f.handler,
-            "Architectures": [architecture(f.architecture)],
+            "Architectures": [f.architecture.as_str()],
             "Timeout": f.timeout_s,
             "MemorySize": f.memory_mb,
             "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
             "Tags": tag_list
         });
-        let mut env = options.env.clone();
-        if let Some(overrides) = e.page.and_then(|p| options.route_env.get(p)) {
-            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        let env = &f.env;
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
         }
@@ -200,7 +172,7 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
                 "{}|{}|{}|{}|{}|{:?}",
                 f.sha256,
                 f.runtime,
-                architecture(f.architecture),
+                f.architecture.as_str(),
                 f.timeout_s,
                 f.memory_mb,
                 env
@@ -308,7 +280,7 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
             "Stage": {
                 "Type": "String",
                 "Default": stage_default,
-                "AllowedPattern": "^[a-z0-9][a-z0-9-]{0,15}$",
+                "AllowedPattern": crate::names::STAGE_PATTERN,
                 "Description": "Deployment stage (dev, prod, …): part of the API name and the tags"
             },
             "CodeBucket": {
@@ -336,22 +308,18 @@ pub fn render(manifest: &Manifest, options: &TemplateOptions) -> Value {
 }
 
 /// The template as pretty JSON with a trailing newline.
-pub fn to_json(manifest: &Manifest, options: &TemplateOptions) -> String {
-    let mut text = serde_json::to_string_pretty(&render(manifest, options)).unwrap_or_default();
+pub fn to_json(manifest: &Manifest) -> String {
+    let mut text = serde_json::to_string_pretty(&render(manifest)).unwrap_or_default();
     text.push('\n');
     text
 }
 
 /// Writes `<out_dir>/template.json` (`out_dir` is build's output folder, `.nextr/` by
 /// default) atomically; leaves an identical file untouched.
-pub fn write(
-    out_dir: &Path,
-    manifest: &Manifest,
-    options: &TemplateOptions,
-) -> std::io::Result<PathBuf> {
+pub fn write(out_dir: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
     let dir = out_dir.to_path_buf();
     let path = dir.join(TEMPLATE_FILE);
-    let text = to_json(manifest, options);
+    let text = to_json(manifest);
     if fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(path);
     }

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use nextr::config::RouteConfig;
-use nextr::manifest::{Architecture, Function, Manifest, ManifestRoute, MANIFEST_VERSION};
+use nextr::manifest::{Architecture, Function, Manifest, ManifestRoute};
 use nextr::routing::{Param, ParamKind, RouteKind};
 use sha2::{Digest, Sha256};
 
 use crate::deploy::aws::http_client;
-use crate::deploy::desired::{hex, OUT_DIR};
+use crate::deploy::desired::hex;
 use crate::deploy::{AwsClients, CallLog, DeploySettings, Desired};
+use nextr::manifest::layout::OUT_DIR;
 
 /// The region tests deploy to.
 pub const REGION: &str = "us-east-1";
@@ -226,17 +227,12 @@ impl TestApp {
     /// An app with these routes and a fallback function, written to a fresh temp dir.
     pub fn new(app: &str, routes: &[TestRoute<'_>]) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let mut manifest = Manifest {
-            version: MANIFEST_VERSION,
-            app: app.to_string(),
-            nextr_version: "0.1.0".to_string(),
-            routes: Vec::new(),
-            fallback: None,
-        };
+        let mut manifest = Manifest::new(app, test_function(app, "_default", 3, 128));
+        manifest.nextr_version = "0.1.0".to_string();
+        manifest.deploy.stage = crate::names::DEFAULT_STAGE.to_string();
         for (page, keys) in routes {
             manifest.routes.push(test_route(app, page, keys));
         }
-        manifest.fallback = Some(test_function(app, "_default", 3, 128));
         let mut this = TestApp { dir, manifest };
         for f in this.functions() {
             this.write_zip(&f.bundle, &format!("{} v1", f.name));
@@ -256,12 +252,7 @@ impl TestApp {
     }
 
     fn functions(&self) -> Vec<Function> {
-        self.manifest
-            .routes
-            .iter()
-            .filter_map(|r| r.function.clone())
-            .chain(self.manifest.fallback.clone())
-            .collect()
+        self.manifest.functions().cloned().collect()
     }
 
     fn write_zip(&self, bundle: &str, comment: &str) -> (String, u64) {
@@ -288,9 +279,7 @@ impl TestApp {
                 refresh(f);
             }
         }
-        if let Some(f) = self.manifest.fallback.as_mut() {
-            refresh(f);
-        }
+        refresh(&mut self.manifest.fallback);
         let path = out.join(nextr::manifest::MANIFEST_FILE);
         fs::create_dir_all(&out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
         fs::write(&path, self.manifest.to_json())
@@ -307,6 +296,22 @@ impl TestApp {
             .and_then(|r| r.function.clone())
             .unwrap_or_else(|| panic!("no route {page}"));
         self.write_zip(&f.bundle, &format!("{} {version}", f.name));
+        self.write_manifest();
+    }
+
+    /// Sets a variable in every function's environment (as `[env]` in nextr.toml would, once
+    /// rebuilt).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        let mut functions: Vec<&mut Function> = self
+            .manifest
+            .routes
+            .iter_mut()
+            .filter_map(|r| r.function.as_mut())
+            .collect();
+        functions.push(&mut self.manifest.fallback);
+        for f in functions {
+            f.env.insert(name.to_string(), value.to_string());
+        }
         self.write_manifest();
     }
 
@@ -332,7 +337,7 @@ impl TestApp {
             stage: stage.to_string(),
             ..DeploySettings::default()
         };
-        Desired::load(self.dir(), &settings).unwrap_or_else(|e| panic!("{e}"))
+        Desired::load(&self.out_dir(), &settings).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Every route key of the manifest, plus `$default` for the fallback.
@@ -343,9 +348,7 @@ impl TestApp {
             .iter()
             .flat_map(|r| r.route_keys.clone())
             .collect();
-        if self.manifest.fallback.is_some() {
-            keys.push("$default".to_string());
-        }
+        keys.push("$default".to_string());
         keys.sort();
         keys
     }
@@ -354,7 +357,7 @@ impl TestApp {
 fn test_function(app: &str, slug: &str, timeout_s: u32, memory_mb: u32) -> Function {
     let name = format!("{app}-{slug}");
     Function {
-        bundle: format!("functions/{name}.zip"),
+        bundle: nextr::manifest::layout::bundle(&name),
         name,
         sha256: String::new(),
         bytes: 0,
@@ -363,6 +366,7 @@ fn test_function(app: &str, slug: &str, timeout_s: u32, memory_mb: u32) -> Funct
         architecture: Architecture::Arm64,
         timeout_s,
         memory_mb,
+        env: Default::default(),
     }
 }
 

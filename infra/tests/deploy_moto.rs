@@ -266,7 +266,7 @@ fn assert_deployed(snap: &Snapshot, app: &TestApp, stage: &str) {
             (format!("{}-{stage}", f.name), (f, r.route_keys.clone()))
         })
         .collect();
-    let fallback = m.fallback.as_ref().unwrap();
+    let fallback = &m.fallback;
     expected.insert(
         format!("{}-{stage}", fallback.name),
         (fallback, vec!["$default".to_string()]),
@@ -828,13 +828,10 @@ async fn configuration_changes_update_configuration_only() {
     assert_deployed(&snap, &app, "dev");
     assert_eq!(snap.functions[&f].memory, 1024);
 
-    // Environment from nextr.toml is configuration too.
-    let settings = deploy::DeploySettings {
-        stage: "dev".into(),
-        env: BTreeMap::from([("GREETING".into(), "hi".into())]),
-        ..Default::default()
-    };
-    let desired = deploy::Desired::load(app.dir(), &settings).unwrap();
+    // Environment from nextr.toml (merged into every function by the build) is
+    // configuration too.
+    app.set_env("GREETING", "hi");
+    let desired = app.desired("dev");
     let c = clients(&moto).await;
     let (plan, _) = deploy::deploy(&c, &desired).await.unwrap();
     // Each of the three functions: configuration, publish, alias.
@@ -896,7 +893,7 @@ async fn a_given_role_is_used_and_no_role_is_created() {
         role_arn: Some(arn.clone()),
         ..Default::default()
     };
-    let desired = deploy::Desired::load(app.dir(), &settings).unwrap();
+    let desired = deploy::Desired::load(&app.out_dir(), &settings).unwrap();
     let c = clients(&moto).await;
     deploy::deploy(&c, &desired).await.unwrap();
     assert_eq!(c.calls().stats().count("IAM.CreateRole"), 0);
@@ -922,6 +919,22 @@ async fn a_given_role_is_used_and_no_role_is_created() {
 }
 
 #[test]
+fn a_debug_build_is_refused_naming_the_command_to_run() {
+    let mut app = TestApp::new("demo", &ROUTES[..2]);
+    app.manifest.profile = nextr::manifest::Profile::Debug;
+    app.write_manifest();
+    let settings = deploy::DeploySettings {
+        stage: "dev".into(),
+        ..Default::default()
+    };
+    let err = deploy::Desired::load(&app.out_dir(), &settings).unwrap_err();
+    assert!(matches!(err, DeployError::DebugBuild { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("debug build"), "{text}");
+    assert!(text.contains("run `nextr build`"), "{text}");
+}
+
+#[test]
 fn keys_and_limits_aws_would_refuse_stop_the_deploy_before_any_call() {
     let mut app = TestApp::new("demo", &ROUTES[..2]);
     app.manifest.routes[1].route_keys = vec!["ANY /api/{a}x".into()];
@@ -930,14 +943,14 @@ fn keys_and_limits_aws_would_refuse_stop_the_deploy_before_any_call() {
         stage: "dev".into(),
         ..Default::default()
     };
-    let err = deploy::Desired::load(app.dir(), &settings).unwrap_err();
+    let err = deploy::Desired::load(&app.out_dir(), &settings).unwrap_err();
     assert!(matches!(err, DeployError::RouteKeys(_)), "{err}");
     assert!(err.to_string().contains("ANY /api/{a}x"), "{err}");
 
     let mut app = TestApp::new("demo", &ROUTES[..2]);
     app.manifest.routes[0].config.max_duration = Some(60);
     app.write_manifest();
-    let err = deploy::Desired::load(app.dir(), &settings).unwrap_err();
+    let err = deploy::Desired::load(&app.out_dir(), &settings).unwrap_err();
     assert!(matches!(err, DeployError::Limits(_)), "{err}");
     assert!(err.to_string().contains("/api/hello"), "{err}");
 }

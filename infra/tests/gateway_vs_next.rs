@@ -3,6 +3,9 @@
 //! picks, for every path up to four segments below `/api` over the tree's own literals plus
 //! fresh values, and for random longer ones — or both answer 404 / `$default`.
 //!
+//! The selector checked is the one `nextr dev` routes with: [`Gateway`] built from the
+//! manifest's route keys, fed the request path.
+//!
 //! The simulator here is deliberately independent of the crate: it reads the key strings and
 //! implements the documented tiers (full match, then greedy, then `$default`) and "most
 //! specific" as written in AWS's example: a literal beats a `{var}` at the same position, and
@@ -10,8 +13,12 @@
 //! specific, AWS documents nothing: the simulator fails the test instead of guessing, so a
 //! successful analysis must never leave such a tie reachable.
 
-use nextr::routing::{Resolution, RouteTable};
+use nextr::config::RouteConfig;
+use nextr::manifest::{Architecture, Function, Manifest, ManifestRoute};
+use nextr::routing::{Resolution, RouteKind, RouteTable};
 use nextr_infra::conflicts::Status;
+use nextr_infra::gateway::http_api::{Routed, Selection};
+use nextr_infra::gateway::Gateway;
 use nextr_infra::{analyze, disagreements, validate_api, Analysis, KeyPolicy};
 use proptest::prelude::*;
 
@@ -156,6 +163,45 @@ fn final_keys(a: &Analysis) -> Vec<(Vec<Seg>, String)> {
         .collect()
 }
 
+/// The manifest a build writes for the analysis: its routes, in Next's order, with their keys.
+fn manifest_of(a: &Analysis) -> Manifest {
+    let mut m = Manifest::new("t", function("t-default"));
+    for r in &a.routes {
+        m.routes.push(ManifestRoute {
+            page: r.route.page.clone(),
+            file: r.route.file.clone(),
+            kind: RouteKind::Static,
+            segments: Vec::new(),
+            params: Vec::new(),
+            route_keys: r.key_strings(),
+            config: RouteConfig::default(),
+            function: None,
+        });
+    }
+    m
+}
+
+fn function(name: &str) -> Function {
+    Function {
+        name: name.into(),
+        bundle: format!("functions/{name}.zip"),
+        sha256: "00".repeat(32),
+        bytes: 0,
+        runtime: "provided.al2023".into(),
+        handler: "bootstrap".into(),
+        architecture: Architecture::X86_64,
+        timeout_s: 3,
+        memory_mb: 128,
+        env: Default::default(),
+    }
+}
+
+fn gateway_router(g: &Gateway) -> &nextr_infra::gateway::http_api::Router {
+    match g {
+        Gateway::Http(api) => api.router(),
+    }
+}
+
 fn check_paths(table: &RouteTable, a: &Analysis, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
     let keys = final_keys(a);
     let strings: Vec<(String, String)> = a
@@ -190,21 +236,23 @@ fn check_paths(table: &RouteTable, a: &Analysis, long: &[Vec<usize>]) -> Result<
         p.extend(l.iter().map(|&i| PATH_POOL[i % PATH_POOL.len()]));
         paths.push(p);
     }
+    let manifest = manifest_of(a);
+    let model = Gateway::new(&manifest).map_err(|e| TestCaseError::fail(e.to_string()))?;
     for p in &paths {
         let want = next(table, p);
         let got = gateway(&keys, p).map_err(TestCaseError::fail)?;
         prop_assert_eq!(&got, &want, "path /{} with keys {:?}", p.join("/"), strings);
-        // The crate's own selection (what `nextr dev` uses) agrees with the simulator.
-        let own = match a.select(&format!("/{}", p.join("/"))) {
-            nextr_infra::conflicts::GatewayChoice::Route { route, .. } => {
-                Some(route.route.file.clone())
-            }
-            nextr_infra::conflicts::GatewayChoice::Default => None,
-            nextr_infra::conflicts::GatewayChoice::Undocumented(t) => {
-                return Err(TestCaseError::fail(format!("tie {t:?}")))
-            }
+        // The gateway model `nextr dev` routes with, built from the manifest as dev builds
+        // it, agrees with the simulator; so does its selector, which must see no tie.
+        let own = match model.route(&format!("/{}", p.join("/"))) {
+            Routed::Route { owner, .. } => Some(manifest.routes[owner].file.clone()),
+            Routed::Default { .. } => None,
+            Routed::BadRequest => return Err(TestCaseError::fail("400")),
         };
-        prop_assert_eq!(own, want);
+        prop_assert_eq!(&own, &want);
+        if let Selection::Tie(t) = gateway_router(&model).select(&format!("/{}", p.join("/"))) {
+            return Err(TestCaseError::fail(format!("tie {t:?}")));
+        }
     }
     Ok(())
 }

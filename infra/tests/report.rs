@@ -2,7 +2,7 @@
 //! it: every route's keys under the default policy, and the errors under the static-only one.
 
 use nextr::routing::RouteTable;
-use nextr_infra::conflicts::GatewayChoice;
+use nextr_infra::gateway::http_api::Selection;
 use nextr_infra::{analyze, disagreements, AcceptedConflict, Analysis, KeyPolicy};
 
 const FILES: [&str; 12] = [
@@ -52,10 +52,11 @@ fn default_policy_report() {
     let a = analyze(&table(), &[], KeyPolicy::Parametrised).unwrap();
     insta::assert_snapshot!(render(&a));
     // The emulator's view of a few paths.
-    let pick = |p: &str| match a.select(p) {
-        GatewayChoice::Route { route, key } => format!("{} via {key}", route.route.file),
-        GatewayChoice::Default => "$default".to_owned(),
-        GatewayChoice::Undocumented(_) => "tie".to_owned(),
+    let router = a.router();
+    let pick = |p: &str| match router.select(p) {
+        Selection::Route { owner, key } => format!("{} via {key}", a.routes[owner].route.file),
+        Selection::Default => "$default".to_owned(),
+        Selection::Tie(_) => "tie".to_owned(),
     };
     assert_eq!(
         pick("/api/users/42"),

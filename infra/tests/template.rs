@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use nextr_infra::template::{self, TemplateOptions};
+use nextr::manifest::Manifest;
+use nextr_infra::template;
 use nextr_infra::testing::{cfn_lint_command, TestApp, TestRoute};
 
 const ROUTES: &[TestRoute<'static>] = &[
@@ -16,28 +17,35 @@ const ROUTES: &[TestRoute<'static>] = &[
     ),
 ];
 
-fn options() -> TemplateOptions {
-    TemplateOptions {
-        env: BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]),
-        route_env: BTreeMap::from([(
-            "/api/hello".to_string(),
-            BTreeMap::from([("GREETING".to_string(), "hi".to_string())]),
-        )]),
-        default_stage: "prod".to_string(),
+/// The manifest of an app whose nextr.toml sets `stage = "prod"`, `[env] LOG_LEVEL = "info"`
+/// and `[routes."/api/hello".env] GREETING = "hi"`, as the build merges them.
+fn configured(app: &TestApp) -> Manifest {
+    let mut m = app.manifest.clone();
+    m.deploy.stage = "prod".to_string();
+    let all = BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]);
+    m.fallback.env = all.clone();
+    for r in &mut m.routes {
+        if let Some(f) = r.function.as_mut() {
+            f.env = all.clone();
+            if r.page == "/api/hello" {
+                f.env.insert("GREETING".to_string(), "hi".to_string());
+            }
+        }
     }
+    m
 }
 
 #[test]
 fn snapshot() {
     let app = TestApp::new("demo", ROUTES);
-    insta::assert_snapshot!(template::to_json(&app.manifest, &options()));
+    insta::assert_snapshot!(template::to_json(&configured(&app)));
 }
 
 #[test]
 fn passes_cfn_lint() {
     let app = TestApp::new("demo", ROUTES);
-    for opts in [options(), TemplateOptions::default()] {
-        let path = template::write(&app.out_dir(), &app.manifest, &opts).unwrap();
+    for manifest in [configured(&app), app.manifest.clone()] {
+        let path = template::write(&app.out_dir(), &manifest).unwrap();
         let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
         let out = lint.arg("--").arg(&path).output().unwrap();
         assert!(
@@ -53,7 +61,7 @@ fn passes_cfn_lint() {
 #[test]
 fn holds_the_manifest_route_keys_and_nothing_else() {
     let app = TestApp::new("demo", ROUTES);
-    let t = template::render(&app.manifest, &options());
+    let t = template::render(&configured(&app));
     assert_eq!(template::route_keys(&t), app.route_keys());
     let count = |ty: &str| {
         t["Resources"]
@@ -91,9 +99,9 @@ fn new_code_means_a_new_version_of_that_function_only() {
             .map(|(id, _)| id.clone())
             .collect()
     };
-    let before = ids(&template::render(&app.manifest, &options()));
+    let before = ids(&template::render(&configured(&app)));
     app.change_code("/api/hello", "v2");
-    let after = template::render(&app.manifest, &options());
+    let after = template::render(&configured(&app));
     let changed: Vec<_> = ids(&after)
         .into_iter()
         .filter(|id| !before.contains(id))
@@ -118,11 +126,11 @@ fn new_code_means_a_new_version_of_that_function_only() {
 #[test]
 fn writing_is_idempotent() {
     let app = TestApp::new("demo", ROUTES);
-    let path = template::write(&app.out_dir(), &app.manifest, &options()).unwrap();
+    let path = template::write(&app.out_dir(), &configured(&app)).unwrap();
     let first = std::fs::read_to_string(&path).unwrap();
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    template::write(&app.out_dir(), &app.manifest, &options()).unwrap();
+    template::write(&app.out_dir(), &configured(&app)).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
     assert_eq!(
         std::fs::metadata(&path).unwrap().modified().unwrap(),

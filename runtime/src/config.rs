@@ -28,10 +28,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Default Lambda timeout when a route declares no `max_duration` (seconds).
-pub const DEFAULT_MAX_DURATION_S: u32 = 5;
-/// Default Lambda memory when neither the route nor `nextr.toml` sets one (MB).
-pub const DEFAULT_MEMORY_MB: u32 = 1024;
 /// Next's default body size limit, `'1mb'`.
 pub const DEFAULT_BODY_LIMIT: &str = "1mb";
 /// Next's default response size warning threshold, 4 MiB.
@@ -268,7 +264,7 @@ macro_rules! __config_entries {
             "nextr::config!: `max_duration` must be an integer number of seconds, e.g. `max_duration: 10`"
         );
         const _: () = ::core::assert!(
-            $crate::config::__int_in(::core::stringify!($v), 1, 900),
+            $crate::config::__int_in_range(::core::stringify!($v), &$crate::limits::LAMBDA_TIMEOUT_S),
             "nextr::config!: `max_duration` must be between 1 and 900 seconds (Lambda's timeout range)"
         );
         $c.max_duration = ::core::option::Option::Some(
@@ -284,7 +280,7 @@ macro_rules! __config_entries {
             "nextr::config!: `memory` must be an integer number of MB, e.g. `memory: 512`"
         );
         const _: () = ::core::assert!(
-            $crate::config::__int_in(::core::stringify!($v), 128, 10240),
+            $crate::config::__int_in_range(::core::stringify!($v), &$crate::limits::LAMBDA_MEMORY_MB),
             "nextr::config!: `memory` must be between 128 and 10240 MB (Lambda's memory range)"
         );
         $c.memory = ::core::option::Option::Some(
@@ -428,12 +424,12 @@ pub const fn __int_or_zero(s: &str) -> u64 {
     }
 }
 
-/// True for an integer literal within `lo..=hi` (and for anything that is not an integer
-/// literal, which the type check reports instead).
+/// True for an integer literal within `range` (one of [`crate::limits`]'s), and for anything
+/// that is not an integer literal, which the type check reports instead.
 #[doc(hidden)]
-pub const fn __int_in(s: &str, lo: u64, hi: u64) -> bool {
+pub const fn __int_in_range(s: &str, range: &std::ops::RangeInclusive<u32>) -> bool {
     match __int_literal(s) {
-        Some(v) => v >= lo && v <= hi,
+        Some(v) => v >= *range.start() as u64 && v <= *range.end() as u64,
         None => true,
     }
 }

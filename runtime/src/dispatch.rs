@@ -11,8 +11,9 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST, LOCATION};
 use http::{HeaderMap, Method};
 
-use crate::config::{RouteConfig, DEFAULT_MAX_DURATION_S};
+use crate::config::RouteConfig;
 use crate::error::{Error, HttpError, Result};
+use crate::limits::DEFAULT_TIMEOUT_S;
 use crate::request::{parse_body, Cookies, NextApiRequest};
 use crate::response::{Conditional, NextApiResponse};
 use crate::routing::{self, Normalized, Query, RoutePattern};
@@ -155,7 +156,7 @@ impl Route {
             (Some(d), Some(p)) => d.min(p.saturating_duration_since(start)),
             (Some(d), None) => d,
             (None, Some(p)) => p.saturating_duration_since(start),
-            (None, None) => Duration::from_secs(DEFAULT_MAX_DURATION_S.into()),
+            (None, None) => Duration::from_secs(DEFAULT_TIMEOUT_S.into()),
         };
         let deadline = start
             .checked_add(budget.saturating_sub(DEADLINE_MARGIN))

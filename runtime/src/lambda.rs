@@ -70,9 +70,6 @@ use crate::dispatch::{Incoming, Outgoing, Route};
 use crate::error::Error;
 use crate::{Handler, RouteSpec};
 
-/// Lambda's limit for a synchronous response payload (6 MB).
-pub const MAX_RESPONSE_PAYLOAD: usize = 6 * 1024 * 1024;
-
 /// The generated `main`'s entry point: builds a single-threaded tokio runtime and serves
 /// invocations until the Runtime API goes away. Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) it
 /// says so and exits with a failure code instead of panicking.
@@ -242,7 +239,7 @@ pub(crate) async fn respond(
     };
     let mut logs = logs;
     let payload = encode(&origin, &out)?;
-    if payload.get().len() > MAX_RESPONSE_PAYLOAD {
+    if payload.get().len() > crate::limits::LAMBDA_PAYLOAD_BYTES {
         let size = payload.get().len();
         logs.push(format!(
             "nextr: {}: the response is {size} bytes once encoded for Lambda, over the 6 MB limit of synchronous invocations; answered 500",

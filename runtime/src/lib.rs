@@ -1,6 +1,6 @@
 //! nextr: Next.js-style API routes for Rust, one AWS Lambda function per route file.
 //!
-//! The crate has two faces. The pure modules ([`routing`], [`manifest`], [`config`]) are shared
+//! The crate has two faces. The pure modules ([`routing`], [`manifest`], [`config`], [`limits`]) are shared
 //! with the `nextr` CLI, which uses this crate with default features off. The runtime (feature
 //! `lambda`, on by default: request and response helpers, dispatch, the Lambda entry point and
 //! [`testing`]) is what every route bundle links.
@@ -25,6 +25,7 @@
 //! See [`lambda`] for the `main` that `nextr build` generates around it.
 
 pub mod config;
+pub mod limits;
 pub mod manifest;
 pub mod routing;
 

@@ -1,19 +1,51 @@
 //! The route manifest (`.nextr/routes-manifest.json`): the contract between build, dev and
-//! deploy. Build writes it; everything downstream reads it and re-derives nothing.
+//! deploy. Build writes it; everything downstream reads it and re-derives nothing: which path
+//! goes to which function (the gateway's route keys), each function's bundle, timeout,
+//! memory, architecture and merged environment, the build profile, the gateway kind and its
+//! warnings, and the deploy defaults. Paths inside are relative to the manifest's folder, so
+//! a build folder can be moved, served (`nextr dev DIR`) and deployed (`nextr deploy DIR`).
+
+use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::RouteConfig;
 use crate::routing::{Param, RouteKind};
 
-/// The schema version this crate reads and writes.
-pub const MANIFEST_VERSION: u32 = 1;
+/// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
+/// `deploy`, `source`, each function's `env`, and made `fallback` required.
+pub const MANIFEST_VERSION: u32 = 2;
 
-/// The manifest's file name inside the output directory.
+/// The manifest's file name inside the build folder.
 pub const MANIFEST_FILE: &str = "routes-manifest.json";
+
+/// Where things live: the one home of the `.nextr` layout.
+pub mod layout {
+    /// `nextr build`'s folder, next to the app's `Cargo.toml`: what deploy ships.
+    pub const OUT_DIR: &str = ".nextr";
+    /// `nextr dev`'s and `nextr invoke`'s own build, inside [`OUT_DIR`]; deploy never takes
+    /// it, because it is debug by default and rebuilt at every edit.
+    pub const DEV_DIR: &str = ".nextr/dev";
+    /// The bundles' folder inside a build folder.
+    pub const FUNCTIONS_DIR: &str = "functions";
+    /// The CloudFormation template's file inside a build folder.
+    pub const TEMPLATE_FILE: &str = "template.json";
+
+    /// A function's zip, relative to the build folder.
+    pub fn bundle(function: &str) -> String {
+        format!("{FUNCTIONS_DIR}/{function}.zip")
+    }
+
+    /// The record of the last deploy of `stage`, relative to the build folder.
+    pub fn deploy_record(stage: &str) -> String {
+        format!("deploy-{stage}.json")
+    }
+}
 
 /// The whole manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Always [`MANIFEST_VERSION`].
     pub version: u32,
@@ -21,17 +53,136 @@ pub struct Manifest {
     pub app: String,
     /// The nextr version that wrote the manifest.
     pub nextr_version: String,
+    /// The cargo profile the bundles were compiled with; deploy ships only release builds.
+    pub profile: Profile,
+    /// The gateway in front of the functions, and what the build found about it.
+    pub gateway: Gateway,
+    /// Deploy's defaults from `nextr.toml`, so deploy needs nothing but the build folder.
+    pub deploy: DeployDefaults,
+    /// What the build was made from: lets `nextr dev` prove nothing changed without cargo.
+    pub source: Source,
     /// Routes in precedence order.
     pub routes: Vec<ManifestRoute>,
-    /// The built-in function behind API Gateway's `$default` route: it answers trailing-slash
-    /// and `//` requests with Next's 308 and everything else with 404. Absent in manifests
-    /// written before it existed (deploy then creates no `$default` route, and says so).
+    /// The function behind the gateway's `$default` route: API Gateway sends it every request
+    /// no route key takes, and it answers as Next would there (308 for trailing-slash and
+    /// `//` paths, 404 otherwise). An ordinary function: dev runs it, deploy ships it.
+    pub fallback: Function,
+}
+
+/// The cargo profile of every bundle of a build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Optimised: what `nextr build` makes and `nextr deploy` ships.
+    #[default]
+    Release,
+    /// Unoptimised, fast to compile: `nextr build --debug` and `nextr dev`.
+    Debug,
+}
+
+impl Profile {
+    /// The name cargo and the manifest use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Debug => "debug",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of API Gateway in front of the functions: it decides route keys, request
+/// selection, the event format and the limits (see `nextr_infra::gateway`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    /// An HTTP API (API Gateway v2) with payload format 2.0.
+    #[default]
+    Http,
+}
+
+impl GatewayKind {
+    /// The name `nextr.toml` and the manifest use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayKind::Http => "http",
+        }
+    }
+
+    /// The longest the gateway waits for a function, in seconds: a route's `max_duration`
+    /// may not exceed it.
+    pub fn timeout_s(self) -> u32 {
+        match self {
+            GatewayKind::Http => crate::limits::HTTP_API_TIMEOUT_S,
+        }
+    }
+
+    /// The largest request the gateway accepts, in bytes.
+    pub fn max_request_bytes(self) -> usize {
+        match self {
+            GatewayKind::Http => crate::limits::HTTP_API_PAYLOAD_BYTES,
+        }
+    }
+
+    /// How the gateway is named in messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            GatewayKind::Http => "an API Gateway HTTP API",
+        }
+    }
+}
+
+impl fmt::Display for GatewayKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The gateway of a build.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// Which gateway.
+    pub kind: GatewayKind,
+    /// Where the deployed gateway picks another function than Next would (risks the app
+    /// accepted in `nextr.toml`), as the build reported them; `nextr dev` repeats them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Deploy's defaults, from `nextr.toml`; `nextr deploy`'s flags win over them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployDefaults {
+    /// The stage when `--stage` names none.
+    pub stage: String,
+    /// The region when `--region` names none (else the AWS SDK's chain decides).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<Function>,
+    pub region: Option<String>,
+}
+
+/// What a build was made from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The app's folder (the one holding `Cargo.toml`), relative to the manifest's folder.
+    pub app_root: String,
+    /// Folders and files whose contents the bundles were built from (the app and its path
+    /// dependencies), relative to the manifest's folder.
+    pub inputs: Vec<String>,
+    /// A digest of the inputs' names, sizes and modification times, of the `nextr` that
+    /// built them, and of the build's settings; equal digests mean an identical build.
+    pub fingerprint: String,
 }
 
 /// One route of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestRoute {
     /// Page pattern, e.g. `/api/post/[pid]`.
     pub page: String,
@@ -43,7 +194,8 @@ pub struct ManifestRoute {
     pub segments: Vec<String>,
     /// Parameters in path order.
     pub params: Vec<Param>,
-    /// API Gateway HTTP API route keys (`ANY /api/post/{pid}`).
+    /// The gateway's route keys for this route (HTTP API: `ANY /api/post/{pid}`), including
+    /// those the conflict analysis added so that the gateway picks Next's route.
     pub route_keys: Vec<String>,
     /// The route's configuration as declared.
     pub config: RouteConfig,
@@ -54,6 +206,7 @@ pub struct ManifestRoute {
 
 /// The Lambda function that serves one route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Function {
     /// Deterministic function name derived from app and route.
     pub name: String,
@@ -73,6 +226,10 @@ pub struct Function {
     pub timeout_s: u32,
     /// Lambda memory in MB.
     pub memory_mb: u32,
+    /// The function's environment variables: `nextr.toml`'s `[env]` with its route's
+    /// `[routes."<page>".env]` over it, merged once, here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
 }
 
 /// Lambda CPU architecture.
@@ -87,6 +244,36 @@ pub enum Architecture {
     Arm64,
 }
 
+impl Architecture {
+    /// Every architecture Lambda runs.
+    pub const ALL: [Architecture; 2] = [Architecture::X86_64, Architecture::Arm64];
+
+    /// The name Lambda, `nextr.toml`, `--arch` and the manifest use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Architecture {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Architecture::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not an architecture: use \"x86_64\" or \"arm64\""))
+    }
+}
+
 /// Why a manifest could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -94,7 +281,7 @@ pub enum ManifestError {
     #[error("the route manifest is not valid: {0}")]
     Invalid(#[from] serde_json::Error),
     /// Written by an incompatible nextr.
-    #[error("the route manifest has version {found}, this nextr reads version {MANIFEST_VERSION}; run `nextr build` again")]
+    #[error("the route manifest has schema version {found} and this nextr reads version {MANIFEST_VERSION}: run `nextr build` (or `nextr dev`) again to rewrite it")]
     Version {
         /// The version found in the file.
         found: u32,
@@ -102,6 +289,33 @@ pub enum ManifestError {
 }
 
 impl Manifest {
+    /// A manifest of `app` with no routes and every other field at its default (a release
+    /// build behind an HTTP API): where a build, or a test, starts.
+    pub fn new(app: &str, fallback: Function) -> Self {
+        Manifest {
+            version: MANIFEST_VERSION,
+            app: app.to_owned(),
+            nextr_version: env!("CARGO_PKG_VERSION").to_owned(),
+            profile: Profile::default(),
+            gateway: Gateway::default(),
+            deploy: DeployDefaults {
+                stage: String::new(),
+                region: None,
+            },
+            source: Source::default(),
+            routes: Vec::new(),
+            fallback,
+        }
+    }
+
+    /// Every function, the routes' in precedence order, then the fallback.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.routes
+            .iter()
+            .filter_map(|r| r.function.as_ref())
+            .chain(std::iter::once(&self.fallback))
+    }
+
     /// Parses a manifest, refusing other schema versions.
     pub fn from_json(text: &str) -> Result<Self, ManifestError> {
         #[derive(Deserialize)]
@@ -130,12 +344,40 @@ mod tests {
     use super::*;
     use crate::routing::ParamKind;
 
-    #[test]
-    fn version_is_checked_and_round_trips() {
-        let m = Manifest {
-            version: 1,
+    fn function(name: &str) -> Function {
+        Function {
+            name: name.into(),
+            bundle: layout::bundle(name),
+            sha256: "00".repeat(32),
+            bytes: 10,
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            architecture: Architecture::Arm64,
+            timeout_s: 3,
+            memory_mb: 128,
+            env: BTreeMap::new(),
+        }
+    }
+
+    fn manifest() -> Manifest {
+        Manifest {
+            version: MANIFEST_VERSION,
             app: "demo".into(),
             nextr_version: "0.1.0".into(),
+            profile: Profile::Debug,
+            gateway: Gateway {
+                kind: GatewayKind::Http,
+                warnings: vec!["a risk".into()],
+            },
+            deploy: DeployDefaults {
+                stage: "dev".into(),
+                region: Some("eu-west-1".into()),
+            },
+            source: Source {
+                app_root: "..".into(),
+                inputs: vec!["..".into()],
+                fingerprint: "ab".into(),
+            },
             routes: vec![ManifestRoute {
                 page: "/api/post/[pid]".into(),
                 file: "api/post/[pid].rs".into(),
@@ -147,39 +389,48 @@ mod tests {
                 }],
                 route_keys: vec!["ANY /api/post/{pid}".into()],
                 config: RouteConfig::default(),
-                function: None,
+                function: Some(Function {
+                    env: BTreeMap::from([("A".into(), "1".into())]),
+                    ..function("demo-post")
+                }),
             }],
-            fallback: None,
-        };
-        let text = m.to_json();
-        assert_eq!(Manifest::from_json(&text).unwrap(), m);
-        let v2 = text.replace("\"version\": 1", "\"version\": 2");
-        assert!(matches!(
-            Manifest::from_json(&v2),
-            Err(ManifestError::Version { found: 2 })
-        ));
+            fallback: function("demo-default"),
+        }
     }
 
     #[test]
-    fn fallback_is_optional_and_round_trips() {
-        let old = r#"{"version":1,"app":"demo","nextr_version":"0.1.0","routes":[]}"#;
-        let m = Manifest::from_json(old).unwrap();
-        assert_eq!(m.fallback, None);
-        assert!(!m.to_json().contains("fallback"));
-        let with = Manifest {
-            fallback: Some(Function {
-                name: "demo-default".into(),
-                bundle: "functions/demo-default.zip".into(),
-                sha256: "00".repeat(32),
-                bytes: 10,
-                runtime: "provided.al2023".into(),
-                handler: "bootstrap".into(),
-                architecture: Architecture::Arm64,
-                timeout_s: 3,
-                memory_mb: 128,
-            }),
-            ..m
-        };
-        assert_eq!(Manifest::from_json(&with.to_json()).unwrap(), with);
+    fn round_trips() {
+        let m = manifest();
+        let text = m.to_json();
+        assert!(text.contains("\"profile\": \"debug\""), "{text}");
+        assert!(text.contains("\"kind\": \"http\""), "{text}");
+        assert_eq!(Manifest::from_json(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn other_versions_are_refused_with_the_way_out() {
+        let text = manifest()
+            .to_json()
+            .replace("\"version\": 2", "\"version\": 1");
+        let e = Manifest::from_json(&text).unwrap_err();
+        assert!(matches!(e, ManifestError::Version { found: 1 }));
+        assert!(e.to_string().contains("run `nextr build`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = manifest()
+            .to_json()
+            .replace("\"profile\"", "\"colour\": 1, \"profile\"");
+        assert!(Manifest::from_json(&text).is_err());
+    }
+
+    #[test]
+    fn architecture_names() {
+        for a in Architecture::ALL {
+            assert_eq!(a.as_str().parse::<Architecture>(), Ok(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{a}\""));
+        }
+        assert!("aarch64".parse::<Architecture>().is_err());
     }
 }

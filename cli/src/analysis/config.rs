@@ -11,7 +11,9 @@ use syn::spanned::Spanned;
 use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
 
 use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
-use crate::manifest::{MEMORY_RANGE_MB, TIMEOUT_RANGE_S};
+use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
+use nextr::manifest::GatewayKind;
+use nextr_infra::limits::over_gateway;
 
 /// The keys of `config!`.
 pub const CONFIG_KEYS: &[&str] = &[
@@ -190,8 +192,14 @@ fn list(keys: &[&str]) -> String {
         .join(", ")
 }
 
-/// Reads the tokens of one `config!` invocation, pushing every problem found.
-pub fn read(file: &SourceFile, mac: &Macro, out: &mut Vec<RouteDiagnostic>) -> RouteConfig {
+/// Reads the tokens of one `config!` invocation, pushing every problem found; `gateway` is
+/// the app's, whose timeout bounds `max_duration`.
+pub fn read(
+    file: &SourceFile,
+    mac: &Macro,
+    gateway: GatewayKind,
+    out: &mut Vec<RouteDiagnostic>,
+) -> RouteConfig {
     let mut config = RouteConfig::default();
     let entries = match parse_entries.parse2(mac.tokens.clone()) {
         Ok(entries) => entries,
@@ -219,9 +227,23 @@ pub fn read(file: &SourceFile, mac: &Macro, out: &mut Vec<RouteDiagnostic>) -> R
         }
         match key.as_str() {
             "max_duration" => {
-                config.max_duration = reader.ranged(&key, &entry.value, TIMEOUT_RANGE_S, "seconds")
+                config.max_duration =
+                    reader.ranged(&key, &entry.value, LAMBDA_TIMEOUT_S, "seconds");
+                if let Some(reason) = config.max_duration.and_then(|v| over_gateway(v, gateway)) {
+                    let value = config.max_duration.unwrap_or_default();
+                    let limit = gateway.timeout_s();
+                    reader.out.push(
+                        RouteDiagnostic::at(
+                            file,
+                            Problem::MaxDurationOverGateway { value, reason },
+                            file.range(entry.value.span()),
+                            format!("more than the gateway's {limit} s"),
+                        )
+                        .with_help(format!("write `max_duration: {limit}` or less")),
+                    );
+                }
             }
-            "memory" => config.memory = reader.ranged(&key, &entry.value, MEMORY_RANGE_MB, "MB"),
+            "memory" => config.memory = reader.ranged(&key, &entry.value, LAMBDA_MEMORY_MB, "MB"),
             "body_parser" => {
                 if let Some(b) = reader.body_parser(&entry.value) {
                     config.body_parser = b;

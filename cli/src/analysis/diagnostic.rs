@@ -83,6 +83,14 @@ pub enum Problem {
         /// What was written.
         found: &'static str,
     },
+    /// A `max_duration` longer than the app's gateway waits.
+    #[error("`max_duration: {value}` is longer than the gateway waits: {reason}")]
+    MaxDurationOverGateway {
+        /// The value as written.
+        value: u32,
+        /// Why, and the way out (`nextr_infra::limits::over_gateway`).
+        reason: String,
+    },
     /// A number outside the key's range.
     #[error("`{key}` must be between {min} and {max} {unit}, found {value}")]
     ConfigOutOfRange {
@@ -129,6 +137,7 @@ impl Problem {
             Problem::ConfigNotLiteral(_) => "nextr::config::not_literal",
             Problem::ConfigWrongType { .. } => "nextr::config::type",
             Problem::ConfigOutOfRange { .. } => "nextr::config::range",
+            Problem::MaxDurationOverGateway { .. } => "nextr::config::gateway_timeout",
             Problem::ConfigBadSize { .. } => "nextr::config::size",
         }
     }

@@ -5,7 +5,7 @@ use nextr::config::{BodyParser, Disabled, ResponseLimit, SizeLimit};
 const HANDLER: &str = "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {\n    Ok(())\n}\n";
 
 fn ok(text: &str) -> RouteAnalysis {
-    match analyze_source("api/x.rs", text) {
+    match analyze_source("api/x.rs", text, GatewayKind::Http) {
         Ok(a) => a,
         Err(d) => panic!(
             "unexpected problems: {:#?}",
@@ -17,7 +17,7 @@ fn ok(text: &str) -> RouteAnalysis {
 }
 
 fn problems(text: &str) -> Vec<(String, Problem)> {
-    analyze_source("api/x.rs", text)
+    analyze_source("api/x.rs", text, GatewayKind::Http)
         .expect_err("expected problems")
         .into_iter()
         .map(|d| (d.location(), d.problem))
@@ -195,9 +195,9 @@ fn every_signature_problem_is_reported() {
 #[test]
 fn config_values_of_every_key() {
     let c = config_of(
-        r#"max_duration: 900, memory: 128, body_parser: false, response_limit: "8mb", external_resolver: true,"#,
+        r#"max_duration: 30, memory: 128, body_parser: false, response_limit: "8mb", external_resolver: true,"#,
     );
-    assert_eq!(c.max_duration, Some(900));
+    assert_eq!(c.max_duration, Some(30));
     assert_eq!(c.memory, Some(128));
     assert_eq!(c.body_parser, BodyParser::Disabled(Disabled));
     assert_eq!(
@@ -429,7 +429,7 @@ fn all_files_are_analysed_and_all_problems_reported() {
         "api/missing.rs",
     ])
     .unwrap();
-    let report = analyze_routes(tmp.path(), &table).unwrap_err();
+    let report = analyze_routes(tmp.path(), &table, GatewayKind::Http).unwrap_err();
     assert_eq!(report.to_string(), "7 problems in 4 route files");
     let locations: Vec<String> = report.diagnostics.iter().map(|d| d.location()).collect();
     assert_eq!(
@@ -447,7 +447,7 @@ fn all_files_are_analysed_and_all_problems_reported() {
     insta::assert_snapshot!("report", plain(&report));
 
     let table = RouteTable::from_files(["api/hello.rs"]).unwrap();
-    let analyses = analyze_routes(tmp.path(), &table).unwrap();
+    let analyses = analyze_routes(tmp.path(), &table, GatewayKind::Http).unwrap();
     assert_eq!(analyses.len(), 1);
     assert_eq!(analyses[0].file, "api/hello.rs");
 }
@@ -457,6 +457,7 @@ fn handler_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "use nextr::prelude::*;\n\nasync fn handler(req: &mut NextApiRequest) -> String {\n    String::new()\n}\n",
+        GatewayKind::Http,
     )
     .unwrap_err();
     let report = AnalysisReport { diagnostics: d };
@@ -468,8 +469,27 @@ fn config_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "nextr::config! {\n    max_duration: 10,\n    max_duration: 20,\n    bodyParser: false,\n    response_limit: \"huge\",\n}\nnextr::config! {}\npub async fn handler(a: &mut NextApiRequest, b: &mut NextApiResponse) -> Result { Ok(()) }\n",
+        GatewayKind::Http,
     )
     .unwrap_err();
     let report = AnalysisReport { diagnostics: d };
     insta::assert_snapshot!("config_report", plain(&report));
+}
+
+#[test]
+fn max_duration_past_the_gateway_is_refused_at_its_line() {
+    let found = problems(&format!(
+        "nextr::config! {{\n    max_duration: 60,\n}}\n{HANDLER}"
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (at, problem) = &found[0];
+    assert_eq!(at, "api/x.rs:2:19");
+    let text = problem.to_string();
+    assert!(
+        text.contains("an API Gateway HTTP API ends every integration after 30 s"),
+        "{text}"
+    );
+    assert!(text.contains("lower max_duration to 30 or less"), "{text}");
+    // The gateway's own limit is fine.
+    assert_eq!(config_of("max_duration: 30").max_duration, Some(30));
 }

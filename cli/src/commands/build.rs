@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nextr::manifest::{Architecture, Function, Manifest};
+use nextr::manifest::{Architecture, Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::{render, ReportStyle};
@@ -16,15 +16,18 @@ use crate::cli::{ArchArg, BuildArgs};
 
 /// Runs `nextr build`.
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
+    let profile = if args.debug {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
     let options = BuildOptions {
-        dir: args.dir.clone(),
-        release: !args.debug,
         arch: args.arch.map(|a| match a {
             ArchArg::X86_64 => Architecture::X86_64,
             ArchArg::Arm64 => Architecture::Arm64,
         }),
         out: args.out.clone(),
-        ..options(&args.dir, !args.debug)
+        ..options(&args.dir, profile)
     };
     Ok(match build_reported(&options)? {
         Some(outcome) => {
@@ -37,10 +40,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
 
 /// Build options with the defaults of `nextr.toml` and the environment (the cargo that runs
 /// us, colours when stderr is a terminal).
-pub fn options(dir: &Path, release: bool) -> BuildOptions {
+pub fn options(dir: &Path, profile: Profile) -> BuildOptions {
     BuildOptions {
         dir: dir.to_path_buf(),
-        release,
+        profile,
         arch: None,
         out: None,
         cargo: std::env::var_os("CARGO")
@@ -119,10 +122,6 @@ impl Display {
                     Toolchain::Native => "native toolchain".to_owned(),
                     Toolchain::Zigbuild { target } => format!("cargo zigbuild --target {target}"),
                 };
-                let arch = match arch {
-                    Architecture::X86_64 => "x86_64",
-                    Architecture::Arm64 => "arm64",
-                };
                 self.line(&format!(
                     "Building {} route{} of {app} for {arch} ({how})",
                     self.total,
@@ -184,12 +183,11 @@ fn summary(outcome: &BuildOutcome) -> String {
         .routes
         .iter()
         .map(|r| row(&r.page, r.kind.as_str(), r.function.as_ref()))
-        .chain(
-            manifest
-                .fallback
-                .as_ref()
-                .map(|f| row("$default", "fallback: 308 / 404", Some(f))),
-        )
+        .chain(std::iter::once(row(
+            "$default",
+            "fallback: 308 / 404",
+            Some(&manifest.fallback),
+        )))
         .collect();
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
@@ -216,12 +214,7 @@ fn summary(outcome: &BuildOutcome) -> String {
         s.push_str(line.trim_end());
         s.push('\n');
     }
-    let functions: Vec<&Function> = manifest
-        .routes
-        .iter()
-        .filter_map(|r| r.function.as_ref())
-        .chain(manifest.fallback.as_ref())
-        .collect();
+    let functions: Vec<&Function> = manifest.functions().collect();
     let total: u64 = functions.iter().map(|f| f.bytes).sum();
     let n = functions.len();
     s.push_str(&format!(

@@ -14,12 +14,12 @@ use crate::commands::stage;
 pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let resolved = stage::resolve(&args.target)?;
     let settings = resolved.settings(args.role.clone());
-    let desired = Desired::load(&resolved.dir, &settings)?;
+    let desired = Desired::load(&resolved.out, &settings)?;
     // Before any AWS call: never upload something other than what was built.
     desired.verify_bundles()?;
     let app = desired.target.app().to_string();
     let stage_name = desired.target.stage().to_string();
-    let record_path = stage::record_path(&resolved.dir, &stage_name);
+    let record_path = resolved.record_path();
     let previous = DeployRecord::read(&record_path)?;
 
     let started = Instant::now();

@@ -1,7 +1,6 @@
 //! `nextr dev`: build, then serve the app as the deployed API Gateway + Lambda would, and keep
 //! serving across rebuilds.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,63 +8,92 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use nextr::manifest::Manifest;
-use nextr::routing::RouteTable;
-use nextr_cli::project::AppConfig;
-use nextr_infra::conflicts::{self, Status};
+use nextr::manifest::{layout, Manifest, Profile, MANIFEST_FILE};
+use nextr_cli::fingerprint;
 use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
-use nextr_cli::emulator::deployment::FunctionEnv;
 use nextr_cli::emulator::logs::{LogWriter, Logger, Sink};
 use nextr_cli::emulator::watch::{self, Change};
 use nextr_cli::emulator::{self, Emulator, EmulatorConfig, Server};
 
-/// The folder `nextr build` writes bundles and the route manifest to.
-pub fn output_dir(app: &Path) -> PathBuf {
-    app.join(".nextr")
+/// What `nextr dev` and `nextr invoke` serve: a build folder, and the app it is rebuilt from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    /// The build folder (holding the route manifest and the bundles).
+    pub out: PathBuf,
+    /// The app to rebuild from on changes; `None` serves `out` as it is.
+    pub app: Option<PathBuf>,
+    /// The profile builds use.
+    pub profile: Profile,
 }
 
-/// What [`build_app`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BuildOutcome {
-    /// Bundles and manifest are up to date.
-    Built,
+impl Served {
+    /// What `DIR` names: a build folder (holding `routes-manifest.json`, as `nextr build
+    /// --out DIR` writes it) is served as it is; an app is built into its own
+    /// `.nextr/dev/`, which deploy never takes (`no_build`: served as last built).
+    pub fn resolve(dir: &Path, release: bool, no_build: bool) -> Self {
+        let profile = if release {
+            Profile::Release
+        } else {
+            Profile::Debug
+        };
+        if dir.join(MANIFEST_FILE).is_file() {
+            return Served {
+                out: dir.to_path_buf(),
+                app: None,
+                profile,
+            };
+        }
+        Served {
+            out: dir.join(layout::DEV_DIR),
+            app: (!no_build).then(|| dir.to_path_buf()),
+            profile,
+        }
+    }
+
+    /// Builds the app unless its last build is provably current: the manifest was made with
+    /// this profile from inputs whose digest is unchanged (no `cargo metadata`, no cargo).
+    pub fn ensure_built(&self) -> anyhow::Result<()> {
+        match &self.app {
+            Some(app) if !self.is_fresh() => build_app(app, &self.out, self.profile),
+            _ => Ok(()),
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        let Ok(manifest) = emulator::read_manifest(&self.out) else {
+            return false;
+        };
+        let inputs: Vec<PathBuf> = manifest
+            .source
+            .inputs
+            .iter()
+            .map(|i| self.out.join(i))
+            .collect();
+        manifest.profile == self.profile
+            && !inputs.is_empty()
+            && fingerprint::digest(&inputs, self.profile, manifest.fallback.architecture)
+                == manifest.source.fingerprint
+    }
 }
 
-/// Builds the app's bundles and route manifest (debug, or `release`). This is the single call
-/// site for `nextr build` in dev and invoke. Cargo recompiles only the route binaries whose
-/// sources changed and only changed zips are rewritten, so `_changed` needs no special case.
-pub fn build_app(
-    app: &Path,
-    release: bool,
-    _changed: Option<&[PathBuf]>,
-) -> anyhow::Result<BuildOutcome> {
-    match super::build::build_reported(&super::build::options(app, release))? {
-        Some(_) => Ok(BuildOutcome::Built),
+/// Builds the app's bundles and route manifest into `out`. This is the single call site for
+/// `nextr build` in dev and invoke. Cargo recompiles only the route binaries whose sources
+/// changed and only changed zips are rewritten.
+pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()> {
+    let options = nextr_cli::build::BuildOptions {
+        out: Some(out.to_path_buf()),
+        ..super::build::options(app, profile)
+    };
+    match super::build::build_reported(&options)? {
+        Some(_) => Ok(()),
         None => anyhow::bail!("the build failed (see above)"),
     }
 }
 
-/// Item 6 of the dev issue: a warning for every path class where the deployed API Gateway
-/// would send a request to a different function than Next does — risks the app accepted in
-/// `nextr.toml`, or disagreements deploy would refuse. (Those the build resolves with extra
-/// route keys are not listed: the deployed gateway agrees with Next there.)
-fn gateway_conflicts(manifest_dir: &Path, manifest: &Manifest) -> Vec<String> {
-    let app = manifest_dir.parent().unwrap_or(manifest_dir);
-    let config = AppConfig::load(app).unwrap_or_default();
-    let Ok(table) = RouteTable::from_files(manifest.routes.iter().map(|r| r.file.as_str())) else {
-        return Vec::new();
-    };
-    conflicts::disagreements(&table, &config.accepted_conflicts, config.conflict_keys)
-        .into_iter()
-        .filter(|d| d.status != Status::KnownDeviation)
-        .map(|d| d.to_string())
-        .collect()
-}
-
-/// The emulator settings from the app's `nextr.toml` and the developer's environment.
-pub fn emulator_config(app: &Path, max_instances: usize) -> EmulatorConfig {
+/// The emulator settings from the developer's environment.
+pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
     let region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|_| "us-east-1".into());
@@ -73,33 +101,12 @@ pub fn emulator_config(app: &Path, max_instances: usize) -> EmulatorConfig {
         .into_iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_owned(), v)))
         .collect();
-    // The build has already validated nextr.toml.
-    let config = AppConfig::load(app).unwrap_or_default();
     EmulatorConfig {
         max_instances,
         region,
         passthrough_env,
-        function_env: function_env(&config, |name| std::env::var(name).ok()),
+        developer_env: std::env::vars().collect(),
         ..EmulatorConfig::default()
-    }
-}
-
-/// The functions' variables: what deploy sets from `nextr.toml` (`[env]`, then the route's own
-/// `[routes."<page>".env]`), except that a variable also set in the developer's environment
-/// takes that value locally (`NOTES_DATA_DIR=/tmp/x nextr dev`), as dotenv-style tools do.
-pub fn function_env(config: &AppConfig, developer: impl Fn(&str) -> Option<String>) -> FunctionEnv {
-    let local = |env: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-        env.iter()
-            .map(|(k, v)| (k.clone(), developer(k).unwrap_or_else(|| v.clone())))
-            .collect()
-    };
-    FunctionEnv {
-        all: local(&config.env),
-        by_page: config
-            .routes
-            .iter()
-            .map(|(page, route)| (page.clone(), local(&route.env)))
-            .collect(),
     }
 }
 
@@ -117,18 +124,16 @@ fn emulator_threads() -> usize {
 
 /// Runs `nextr dev`.
 pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
-    if !args.no_build {
-        build_app(&args.dir, args.release, None)?;
-    }
-    let manifest_dir = output_dir(&args.dir);
-    let manifest = emulator::read_manifest(&manifest_dir)?;
+    let served = Served::resolve(&args.dir, args.release, args.no_build);
+    served.ensure_built()?;
+    let manifest = emulator::read_manifest(&served.out)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(emulator_threads())
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let (writer, logger) = LogWriter::start(Sink::Stdout);
-    let result = runtime.block_on(serve(args, &manifest_dir, &manifest, logger));
+    let result = runtime.block_on(serve(args, &served, &manifest, logger));
     // Dropping the runtime drops every instance task, whose processes are killed on drop.
     runtime.shutdown_timeout(Duration::from_secs(2));
     drop(writer);
@@ -137,17 +142,17 @@ pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve(
     args: &DevArgs,
-    manifest_dir: &Path,
+    served: &Served,
     manifest: &Manifest,
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
     let config = EmulatorConfig {
         integration_timeout: Duration::from_millis(args.integration_timeout_ms),
         busy_poll: Duration::from_micros(args.busy_poll_us),
-        ..emulator_config(&args.dir, usize::from(args.max_instances))
+        ..emulator_config(usize::from(args.max_instances))
     };
     let emulator = Arc::new(Emulator::new(
-        manifest_dir,
+        &served.out,
         manifest,
         config,
         logger.clone(),
@@ -161,14 +166,14 @@ async fn serve(
         ));
     }
     print_routes(&logger, manifest, server.addr());
-    for warning in gateway_conflicts(&output_dir(&args.dir), manifest) {
+    for warning in &manifest.gateway.warnings {
         logger.line(format!("warning: {warning}"));
     }
 
     let (changes_tx, changes) = mpsc::unbounded_channel();
     let watcher = watch::watch(
-        &args.dir,
-        &emulator::manifest_path(manifest_dir),
+        served.app.as_deref().unwrap_or(&args.dir),
+        &emulator::manifest_path(&served.out),
         Duration::from_millis(150),
         move |change| {
             let _ = changes_tx.send(change);
@@ -187,8 +192,7 @@ async fn serve(
     let reloads = tokio::spawn(reload_loop(
         changes,
         emulator.clone(),
-        args.dir.clone(),
-        (!args.no_build).then_some(args.release),
+        served.clone(),
         logger.clone(),
     ));
 
@@ -262,14 +266,13 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
     ));
 }
 
-/// Rebuilds on source changes (with `build`: `Some(release)`; `None` for `--no-build`, which
-/// only follows the manifest) and swaps the workers on manifest changes, one batch at a time.
-/// A failed rebuild or an unservable manifest leaves the current workers serving.
+/// Rebuilds on source changes (unless `served` has no app to build, which only follows the
+/// manifest) and swaps the workers on manifest changes, one batch at a time. A failed rebuild
+/// or an unservable manifest leaves the current workers serving.
 async fn reload_loop(
     mut changes: mpsc::UnboundedReceiver<Change>,
     emulator: Arc<Emulator>,
-    app: PathBuf,
-    build: Option<bool>,
+    served: Served,
     logger: Logger,
 ) {
     while let Some(first) = changes.recv().await {
@@ -285,15 +288,13 @@ async fn reload_loop(
         }
         sources.sort();
         sources.dedup();
-        if let (false, Some(release)) = (sources.is_empty(), build) {
+        if let (false, Some(app)) = (sources.is_empty(), &served.app) {
             let names: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
             logger.line(format!("nextr: {} changed; rebuilding", names.join(", ")));
-            let app = app.clone();
-            let changed = sources.clone();
-            let built =
-                tokio::task::spawn_blocking(move || build_app(&app, release, Some(&changed))).await;
+            let (app, out, profile) = (app.clone(), served.out.clone(), served.profile);
+            let built = tokio::task::spawn_blocking(move || build_app(&app, &out, profile)).await;
             match built {
-                Ok(Ok(BuildOutcome::Built)) => manifest_changed = true,
+                Ok(Ok(())) => manifest_changed = true,
                 Ok(Err(e)) => {
                     logger.line(format!(
                         "nextr: rebuild failed; still serving the previous build\n{e:#}"
@@ -336,7 +337,7 @@ fn reload(emulator: &Emulator, logger: &Logger) {
                 "nextr: reloaded the route manifest ({} routes; {what}; {} kept warm)",
                 summary.routes, summary.kept
             ));
-            for warning in gateway_conflicts(emulator.manifest_dir(), &manifest) {
+            for warning in &manifest.gateway.warnings {
                 logger.line(format!("warning: {warning}"));
             }
         }
@@ -351,33 +352,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn functions_get_nextr_toml_env_with_local_overrides() {
-        let config = AppConfig::parse(
-            Path::new("nextr.toml"),
-            "[env]\nAA = \"file\"\nBB = \"file\"\n[routes.\"/api/x\".env]\nBB = \"route\"\nCC = \"route\"\n",
-        )
-        .unwrap();
-        let env = function_env(&config, |_| None);
-        let vars = |page| env.for_page(page);
-        assert_eq!(
-            vars("/api/x"),
-            [("AA", "file"), ("BB", "route"), ("CC", "route")].map(|(k, v)| (k.into(), v.into()))
-        );
-        assert_eq!(
-            vars("/api/y"),
-            [("AA", "file"), ("BB", "file")].map(|(k, v)| (k.into(), v.into()))
-        );
-        // A variable the developer set wins locally; undeclared ones are not passed.
-        let env = function_env(&config, |name| {
-            (name == "BB" || name == "HOME").then(|| "mine".to_owned())
-        });
-        assert_eq!(
-            env.for_page("/api/x"),
-            [("AA", "file"), ("BB", "mine"), ("CC", "route")].map(|(k, v)| (k.into(), v.into()))
-        );
-        assert_eq!(
-            env.for_page("/api/y"),
-            [("AA", "file"), ("BB", "mine")].map(|(k, v)| (k.into(), v.into()))
-        );
+    fn dir_names_an_app_or_a_build_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path();
+        let s = Served::resolve(app, false, false);
+        assert_eq!(s.out, app.join(".nextr/dev"));
+        assert_eq!(s.app.as_deref(), Some(app));
+        assert_eq!(s.profile, Profile::Debug);
+        assert_eq!(Served::resolve(app, true, true).app, None);
+        // A folder holding a manifest is served as it is, never rebuilt.
+        let out = app.join("dist");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(MANIFEST_FILE), "{}").unwrap();
+        let s = Served::resolve(&out, false, false);
+        assert_eq!((s.out.as_path(), s.app), (out.as_path(), None));
     }
 }

@@ -11,28 +11,22 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::cli::InvokeArgs;
-use crate::commands::dev::{build_app, emulator_config, output_dir};
+use crate::commands::dev::{emulator_config, Served};
 use nextr_cli::emulator::deployment::Resolved;
-use nextr_cli::emulator::event::{self, ClientRequest, RequestMeta};
 use nextr_cli::emulator::logs::{LogWriter, Sink};
 use nextr_cli::emulator::pool::Outcome;
 use nextr_cli::emulator::{self, Emulator};
+use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
+use nextr_infra::gateway::http_api::Routed;
 
 /// Runs `nextr invoke`: exit 0 with the response payload, or 1 with Lambda's error document
 /// when the invocation failed.
 pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
-    if !args.no_build {
-        build_app(&args.dir, args.release, None)?;
-    }
-    let manifest_dir = output_dir(&args.dir);
-    let manifest = emulator::read_manifest(&manifest_dir)?;
+    let served = Served::resolve(&args.dir, args.release, args.no_build);
+    served.ensure_built()?;
+    let manifest = emulator::read_manifest(&served.out)?;
     let (writer, logger) = LogWriter::start(Sink::Stderr);
-    let emulator = Emulator::new(
-        &manifest_dir,
-        &manifest,
-        emulator_config(&args.dir, 1),
-        logger,
-    )?;
+    let emulator = Emulator::new(&served.out, &manifest, emulator_config(1), logger)?;
     let deployment = emulator.deployment();
     let target = deployment
         .find(&args.route)
@@ -113,14 +107,12 @@ fn request_event(
             .with_context(|| format!("invalid header value in `{h}`"))?;
         headers.append(name, value);
     }
-    let raw_path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
-    let gateway_path = event::gateway_path(raw_path)
-        .map_err(|_| anyhow::anyhow!("--path has a malformed percent-escape: {target}"))?;
-    let key = match deployment.resolve(&target) {
-        Resolved::Route(t, key) if t.page == page => key,
-        Resolved::Route(t, _) => bail!("{target} is served by {}, not {page}", t.page),
-        Resolved::Redirect(to) => bail!("{target} is redirected (308) to {to}"),
-        Resolved::NotFound => bail!("no route serves {target}"),
+    let routed = match deployment.resolve(&target) {
+        Resolved::Function(t, routed) if t.page == page => routed,
+        Resolved::Function(_, Routed::Default { .. }) => {
+            bail!("no route serves {target}: API Gateway sends it to the $default function")
+        }
+        Resolved::Function(t, _) => bail!("{target} is served by {}, not {page}", t.page),
         Resolved::BadRequest => bail!("{target} does not percent-decode: API Gateway answers 400"),
     };
     let method = args.method.to_ascii_uppercase();
@@ -133,10 +125,8 @@ fn request_event(
         source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         local_port: 0,
     };
-    Ok(event::build(
-        &client,
-        key,
-        &gateway_path,
-        &RequestMeta::now(),
-    ))
+    deployment
+        .gateway()
+        .event(&client, &routed, &RequestMeta::now())
+        .context("API Gateway answers this request itself")
 }

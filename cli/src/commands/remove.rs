@@ -12,15 +12,21 @@ use crate::commands::stage;
 /// Runs `nextr remove`.
 pub fn run(args: &RemoveArgs) -> anyhow::Result<ExitCode> {
     let mut resolved = stage::resolve(&args.target)?;
-    let record_path = stage::record_path(&resolved.dir, &resolved.stage);
+    let record_path = resolved.record_path();
     let record = DeployRecord::read(&record_path)?;
-    let app = stage::app_name(&resolved.dir, record.as_ref()).with_context(|| {
-        format!(
-            "no route manifest and no deploy record of stage {} in {}: nothing says which app to remove",
-            resolved.stage,
-            resolved.dir.display()
-        )
-    })?;
+    // The app is the build's, else the one the stage's record says was deployed (so an app
+    // whose bundles are gone can still be removed).
+    let app = resolved
+        .app
+        .clone()
+        .or_else(|| record.as_ref().map(|r| r.app.clone()))
+        .with_context(|| {
+            format!(
+                "no route manifest and no deploy record of stage {} in {}: nothing says which app to remove",
+                resolved.stage,
+                resolved.out.display()
+            )
+        })?;
     let target = Target::new(&app, &resolved.stage)?;
     if resolved.connect.region.is_none() {
         resolved.connect.region = record.as_ref().map(|r| r.region.clone());

@@ -1,20 +1,23 @@
-//! What `deploy`, `remove` and `status` share: nextr.toml's deploy keys, the AWS
-//! connection, the confirmation prompt and the tables.
+//! What `deploy`, `remove` and `status` share: the build folder they read, the stage and
+//! AWS connection resolved once, the confirmation prompt and the tables.
+//!
+//! Settings resolve in one place, [`resolve`]: flags (and their environment variables,
+//! `NEXTR_STAGE`, `AWS_REGION`, `AWS_ENDPOINT_URL`), then what the build recorded from
+//! `nextr.toml` in the manifest (`deploy.stage`, `deploy.region`), then the defaults (stage
+//! `dev`; the region from the AWS profile). These commands never read `nextr.toml`: the
+//! manifest is the whole contract.
 
-use std::collections::BTreeMap;
-use std::fs;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use nextr_cli::project::{AppConfig, AppConfigError};
+use nextr::manifest::{layout, Manifest, MANIFEST_FILE};
 use nextr_infra::deploy::{
-    Action, CallLog, CallStats, Change, ConnectOptions, DeploySettings, Interrupt, Plan,
+    Action, CallLog, CallStats, Change, ConnectOptions, DeployRecord, DeploySettings, Interrupt,
+    Plan,
 };
+use nextr_infra::names::{self, NameError};
 
 use crate::cli::StageArgs;
-
-/// The stage when neither `--stage` nor nextr.toml names one.
-pub const DEFAULT_STAGE: &str = "dev";
 
 /// Test hook: abort the process (as `kill -9` would) once this many mutating AWS calls have
 /// been sent, so tests can interrupt a real `nextr deploy` at an exact point.
@@ -23,9 +26,9 @@ const ABORT_HOOK: &str = "NEXTR_TEST_ABORT_AFTER_MUTATIONS";
 /// Why the shared parts failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
-    /// nextr.toml could not be read.
+    /// A bad `--stage` (or `NEXTR_STAGE`).
     #[error(transparent)]
-    Config(#[from] AppConfigError),
+    Name(#[from] NameError),
     /// A destructive change needs `--yes` when nobody can be asked.
     #[error("{what} deletes {count} resource(s) and stdin is not a terminal, so nextr cannot ask: re-run with --yes to confirm")]
     NeedsYes {
@@ -42,16 +45,14 @@ pub enum StageError {
 /// Everything `deploy`, `remove` and `status` need to know about where the app goes.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    /// The app's root.
-    pub dir: PathBuf,
+    /// The build folder: the one holding `routes-manifest.json` (and the deploy records).
+    pub out: PathBuf,
     /// The stage.
     pub stage: String,
     /// Region and endpoint.
     pub connect: ConnectOptions,
-    /// Environment variables of every function, and per route page.
-    pub env: BTreeMap<String, String>,
-    /// Per route page, variables over `env`.
-    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
+    /// The app, when the build folder has a readable manifest.
+    pub app: Option<String>,
 }
 
 impl Resolved {
@@ -60,32 +61,49 @@ impl Resolved {
         DeploySettings {
             stage: self.stage.clone(),
             role_arn,
-            env: self.env.clone(),
-            route_env: self.route_env.clone(),
         }
+    }
+
+    /// The deploy record of the stage.
+    pub fn record_path(&self) -> PathBuf {
+        DeployRecord::path(&self.out, &self.stage)
     }
 }
 
-/// Reads nextr.toml (when there is one) under the command-line flags.
+/// The build folder `dir` names: `dir` itself when it holds a route manifest (the output of
+/// `nextr build --out DIR`), else the app's `dir/.nextr`.
+pub fn build_folder(dir: &Path) -> PathBuf {
+    if dir.join(MANIFEST_FILE).is_file() {
+        dir.to_path_buf()
+    } else {
+        dir.join(layout::OUT_DIR)
+    }
+}
+
+/// Resolves the build folder, stage and AWS connection once (see the module docs).
 pub fn resolve(args: &StageArgs) -> Result<Resolved, StageError> {
-    let config = AppConfig::load(&args.dir)?;
+    let out = build_folder(&args.dir);
+    let manifest = std::fs::read_to_string(out.join(MANIFEST_FILE))
+        .ok()
+        .and_then(|text| Manifest::from_json(&text).ok());
+    let recorded = manifest.as_ref().map(|m| &m.deploy);
+    let stage = args
+        .stage
+        .clone()
+        .or_else(|| recorded.map(|d| d.stage.clone()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| names::DEFAULT_STAGE.to_string());
+    names::check_stage(&stage)?;
     Ok(Resolved {
-        dir: args.dir.clone(),
-        stage: args
-            .stage
-            .clone()
-            .or(config.stage)
-            .unwrap_or_else(|| DEFAULT_STAGE.to_string()),
+        out,
+        stage,
         connect: ConnectOptions {
-            region: args.region.clone().or(config.region),
+            region: args
+                .region
+                .clone()
+                .or_else(|| recorded.and_then(|d| d.region.clone())),
             endpoint_url: args.endpoint_url.clone(),
         },
-        env: config.env,
-        route_env: config
-            .routes
-            .into_iter()
-            .map(|(page, settings)| (page, settings.env))
-            .collect(),
+        app: manifest.map(|m| m.app),
     })
 }
 
@@ -206,22 +224,4 @@ pub fn calls_summary(stats: &CallStats) -> String {
         if total == 1 { "" } else { "s" },
         stats.mutating()
     )
-}
-
-/// The deploy record of `stage` in the app at `dir`.
-pub fn record_path(dir: &Path, stage: &str) -> PathBuf {
-    nextr_infra::deploy::DeployRecord::path(dir, stage)
-}
-
-/// The app's name: from the manifest when there is one, else from the stage's deploy
-/// record (so an app whose build output is gone can still be removed).
-pub fn app_name(dir: &Path, record: Option<&nextr_infra::deploy::DeployRecord>) -> Option<String> {
-    let manifest = dir
-        .join(nextr_infra::deploy::desired::OUT_DIR)
-        .join(nextr::manifest::MANIFEST_FILE);
-    fs::read_to_string(manifest)
-        .ok()
-        .and_then(|text| nextr::manifest::Manifest::from_json(&text).ok())
-        .map(|m| m.app)
-        .or_else(|| record.map(|r| r.app.clone()))
 }

@@ -16,11 +16,11 @@ use crate::commands::stage;
 /// Runs `nextr status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let mut resolved = stage::resolve(&args.target)?;
-    let record_path = stage::record_path(&resolved.dir, &resolved.stage);
+    let record_path = resolved.record_path();
     let record = DeployRecord::read(&record_path)?;
     let settings = resolved.settings(None);
     // A missing or unbuilt manifest still leaves the record and AWS to compare.
-    let desired = Desired::load(&resolved.dir, &settings);
+    let desired = Desired::load(&resolved.out, &settings);
     let app = match (&desired, &record) {
         (Ok(d), _) => d.target.app().to_string(),
         (Err(_), Some(r)) => r.app.clone(),

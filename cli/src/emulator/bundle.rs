@@ -79,7 +79,7 @@ pub fn unpack(zip_path: &Path, sha256: &str, cache: &Path) -> Result<PathBuf, Bu
     let tmp = cache.join(format!(
         ".tmp-{key}-{}-{:x}",
         std::process::id(),
-        super::ids::next_u64()
+        nextr_infra::ids::next_u64()
     ));
     let result = extract_into(zip_path, &bytes, &tmp);
     if let Err(e) = result {

@@ -1,6 +1,7 @@
-//! One deployed version of the app, as the emulator serves it: the routes in the manifest's
-//! (Next's) order, each route's API Gateway route keys,
-//! and the function pool behind each route — all taken from the manifest, nothing re-derived.
+//! One deployed version of the app, as the emulator serves it: the gateway model of the
+//! manifest (which route a request goes to, the event, the response mapping; see
+//! `nextr_infra::gateway`) and the function pool behind each route and behind `$default`,
+//! all taken from the manifest, nothing re-derived.
 //!
 //! A new manifest gives a new deployment; functions whose bundle and settings did not change
 //! keep their pool (and warm instances), the others get a new one. Requests hold the
@@ -12,28 +13,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nextr::manifest::{Function, Manifest};
-use nextr::routing::{normalize, Normalized, RouteTable, TreeError};
-
-use nextr::routing::escape_decoded_path;
+use nextr_infra::gateway::http_api::{Routed, RouterError};
+use nextr_infra::gateway::Gateway;
 
 use super::bundle::{self, BundleError};
-use super::event::{gateway_path, RouteKey};
 use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
+
+/// The label of the `$default` route's function in logs and `nextr invoke`.
+pub const DEFAULT_LABEL: &str = "$default";
 
 /// Why a manifest cannot be served.
 #[derive(Debug, thiserror::Error)]
 pub enum DeploymentError {
-    /// The manifest's route files do not form a valid tree.
-    #[error("the route manifest's routes are invalid: {0}")]
-    Tree(#[from] TreeError),
-    /// A route key is not `METHOD /path`.
-    #[error("route {page}: `{key}` is not an API Gateway route key")]
+    /// A route key the gateway would refuse.
+    #[error("route {page}: {source}")]
     RouteKey {
         /// The route.
         page: String,
-        /// The key.
-        key: String,
+        /// Why.
+        #[source]
+        source: nextr_infra::gateway::http_api::route_keys::KeySyntaxError,
     },
     /// A bundle cannot be unpacked.
     #[error("route {page}: {source}")]
@@ -55,30 +55,27 @@ pub struct FunctionDefaults {
     pub region: String,
     /// Instances per function at most.
     pub max_instances: usize,
-    /// Variables passed through to every function.
+    /// Variables passed through to every function (`RUST_LOG`, …).
     pub passthrough_env: Vec<(String, String)>,
-    /// The functions' own variables (`nextr.toml`'s `[env]` and `[routes."<page>".env]`).
-    pub function_env: FunctionEnv,
+    /// The developer's environment: a variable a function declares (in the manifest, from
+    /// `nextr.toml`) that is also set here takes this value locally, as dotenv-style tools
+    /// do (`NOTES_DATA_DIR=/tmp/x nextr dev`).
+    pub developer_env: BTreeMap<String, String>,
 }
 
-/// The environment `nextr.toml` gives the functions, as deploy configures it: `[env]` for every
-/// function, with a route's own `[routes."<page>".env]` over it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FunctionEnv {
-    /// `[env]`.
-    pub all: BTreeMap<String, String>,
-    /// `[routes."<page>".env]`, by page.
-    pub by_page: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl FunctionEnv {
-    /// The variables of the function serving `page`.
-    pub fn for_page(&self, page: &str) -> Vec<(String, String)> {
-        let mut env = self.all.clone();
-        if let Some(own) = self.by_page.get(page) {
-            env.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        env.into_iter().collect()
+impl FunctionDefaults {
+    /// The variables of a function: its own from the manifest (each overridden by the
+    /// developer's value when set), then the passed-through ones.
+    pub fn env_of(&self, function: &Function) -> Vec<(String, String)> {
+        function
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let v = self.developer_env.get(k).unwrap_or(v);
+                (k.clone(), v.clone())
+            })
+            .chain(self.passthrough_env.iter().cloned())
+            .collect()
     }
 }
 
@@ -91,51 +88,107 @@ struct PoolKey {
     memory_mb: u32,
     handler: String,
     max_instances: usize,
+    env: Vec<(String, String)>,
 }
 
-impl PoolKey {
-    fn of(f: &Function, max_instances: usize) -> Self {
-        PoolKey {
-            name: f.name.clone(),
-            sha256: f.sha256.to_ascii_lowercase(),
-            timeout_s: f.timeout_s,
-            memory_mb: f.memory_mb,
-            handler: f.handler.clone(),
-            max_instances,
-        }
-    }
-}
-
-/// One route as served.
+/// One function as served: a route's, or the `$default` route's.
 pub struct Target {
-    /// The page pattern.
+    /// The page pattern (`$default` for the fallback).
     pub page: String,
-    /// The route file.
+    /// The route file (empty for the fallback).
     pub file: String,
-    /// The route's API Gateway route keys, in manifest order. None for a route Next can never
-    /// serve (a static segment no normalised path holds, such as `hello world`): the deployed
-    /// API has no route to it, so neither does dev.
-    pub keys: Vec<RouteKey>,
     /// The function, or `None` when the manifest has no built function for the route.
     pub function: Option<Arc<FunctionPool>>,
     pool_key: Option<PoolKey>,
 }
 
-/// Where the deployed HTTP API sends a request target.
+/// Where a request goes.
 pub enum Resolved<'a> {
-    /// A route answers, through this key.
-    Route(&'a Target, &'a RouteKey),
-    /// 308 to this location.
-    Redirect(String),
-    /// No route matches.
-    NotFound,
-    /// The path does not percent-decode (API Gateway's 400, before routing).
+    /// To this function, with the gateway's routing of it (for the event).
+    Function(&'a Target, Routed<'a>),
+    /// Nowhere: the gateway answers 400 itself.
     BadRequest,
 }
 
 /// One servable version of the app.
 pub struct Deployment {
+    gateway: Gateway,
     targets: Vec<Target>,
+    fallback: Target,
+}
+
+/// The pools a deployment is being built from.
+struct Pools<'a> {
+    manifest_dir: &'a Path,
+    defaults: &'a FunctionDefaults,
+    logger: &'a Logger,
+    reusable: HashMap<String, (&'a PoolKey, &'a Arc<FunctionPool>)>,
+    made: HashMap<String, Arc<FunctionPool>>,
+}
+
+impl Pools<'_> {
+    /// The target of one function, reusing an unchanged pool.
+    fn target(
+        &mut self,
+        page: &str,
+        file: &str,
+        function: Option<&Function>,
+    ) -> Result<Target, DeploymentError> {
+        let Some(f) = function else {
+            return Ok(Target {
+                page: page.to_owned(),
+                file: file.to_owned(),
+                function: None,
+                pool_key: None,
+            });
+        };
+        let env = self.defaults.env_of(f);
+        let key = PoolKey {
+            name: f.name.clone(),
+            sha256: f.sha256.to_ascii_lowercase(),
+            timeout_s: f.timeout_s,
+            memory_mb: f.memory_mb,
+            handler: f.handler.clone(),
+            max_instances: self.defaults.max_instances,
+            env: env.clone(),
+        };
+        let pool = match (self.made.get(&f.name), self.reusable.get(&f.name)) {
+            (Some(p), _) => p.clone(),
+            (None, Some((old, p))) if **old == key => (*p).clone(),
+            _ => {
+                let task_root = bundle::unpack(
+                    &self.manifest_dir.join(&f.bundle),
+                    &f.sha256,
+                    &self.defaults.cache_dir,
+                )
+                .map_err(|source| DeploymentError::Bundle {
+                    page: page.to_owned(),
+                    source,
+                })?;
+                Arc::new(FunctionPool::new(
+                    FunctionSpec {
+                        name: f.name.clone(),
+                        route: page.to_owned(),
+                        task_root,
+                        handler: f.handler.clone(),
+                        timeout: Duration::from_secs(u64::from(f.timeout_s.max(1))),
+                        memory_mb: f.memory_mb,
+                        region: self.defaults.region.clone(),
+                        max_instances: self.defaults.max_instances,
+                        passthrough_env: env,
+                    },
+                    self.logger.clone(),
+                ))
+            }
+        };
+        self.made.insert(f.name.clone(), pool.clone());
+        Ok(Target {
+            page: page.to_owned(),
+            file: file.to_owned(),
+            function: Some(pool),
+            pool_key: Some(key),
+        })
+    }
 }
 
 impl Deployment {
@@ -147,153 +200,72 @@ impl Deployment {
         previous: Option<&Deployment>,
         logger: &Logger,
     ) -> Result<Self, DeploymentError> {
-        // Precedence is the manifest's order; this only refuses a hand-edited manifest whose
-        // files no longer form a valid tree.
-        RouteTable::from_files(manifest.routes.iter().map(|r| r.file.as_str()))?;
-        let mut reusable: HashMap<String, (&PoolKey, &Arc<FunctionPool>)> = HashMap::new();
-        for t in previous.map(|p| p.targets.as_slice()).unwrap_or_default() {
+        let gateway = Gateway::new(manifest).map_err(|RouterError { owner, source }| {
+            DeploymentError::RouteKey {
+                page: manifest
+                    .routes
+                    .get(owner)
+                    .map(|r| r.page.clone())
+                    .unwrap_or_default(),
+                source,
+            }
+        })?;
+        let mut pools = Pools {
+            manifest_dir,
+            defaults,
+            logger,
+            reusable: HashMap::new(),
+            made: HashMap::new(),
+        };
+        for t in previous
+            .map(|p| p.all().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             if let (Some(key), Some(pool)) = (&t.pool_key, &t.function) {
-                reusable.insert(key.name.clone(), (key, pool));
+                pools.reusable.insert(key.name.clone(), (key, pool));
             }
         }
-        let mut made: HashMap<String, Arc<FunctionPool>> = HashMap::new();
         let mut targets = Vec::with_capacity(manifest.routes.len());
         for route in &manifest.routes {
-            let mut keys = Vec::with_capacity(route.route_keys.len());
-            for key in &route.route_keys {
-                keys.push(
-                    RouteKey::parse(key).ok_or_else(|| DeploymentError::RouteKey {
-                        page: route.page.clone(),
-                        key: key.clone(),
-                    })?,
-                );
-            }
-            let (function, pool_key) = match &route.function {
-                None => (None, None),
-                Some(f) => {
-                    let key = PoolKey::of(f, defaults.max_instances);
-                    let pool =
-                        match (made.get(&f.name), reusable.get(&f.name)) {
-                            (Some(p), _) => p.clone(),
-                            (None, Some((old, p))) if **old == key => (*p).clone(),
-                            _ => {
-                                let task_root = bundle::unpack(
-                                    &manifest_dir.join(&f.bundle),
-                                    &f.sha256,
-                                    &defaults.cache_dir,
-                                )
-                                .map_err(|source| DeploymentError::Bundle {
-                                    page: route.page.clone(),
-                                    source,
-                                })?;
-                                Arc::new(FunctionPool::new(
-                                    FunctionSpec {
-                                        name: f.name.clone(),
-                                        route: route.page.clone(),
-                                        task_root,
-                                        handler: f.handler.clone(),
-                                        timeout: Duration::from_secs(u64::from(f.timeout_s.max(1))),
-                                        memory_mb: f.memory_mb,
-                                        region: defaults.region.clone(),
-                                        max_instances: defaults.max_instances,
-                                        passthrough_env: defaults
-                                            .function_env
-                                            .for_page(&route.page)
-                                            .into_iter()
-                                            .chain(defaults.passthrough_env.iter().cloned())
-                                            .collect(),
-                                    },
-                                    logger.clone(),
-                                ))
-                            }
-                        };
-                    made.insert(f.name.clone(), pool.clone());
-                    (Some(pool), Some(key))
-                }
-            };
-            targets.push(Target {
-                page: route.page.clone(),
-                file: route.file.clone(),
-                keys,
-                function,
-                pool_key,
-            });
+            targets.push(pools.target(&route.page, &route.file, route.function.as_ref())?);
         }
-        Ok(Deployment { targets })
+        let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback))?;
+        Ok(Deployment {
+            gateway,
+            targets,
+            fallback,
+        })
     }
 
-    /// Resolves a raw request target (path and query, as received) as the deployed HTTP API
-    /// does:
-    ///
-    /// 1. The path is percent-decoded as API Gateway decodes it ([`gateway_path`]); one that
-    ///    does not decode is a 400.
-    /// 2. Dot segments are resolved (RFC 3986; Next resolves them too. Whether API Gateway
-    ///    does is not observed, and clients such as browsers and curl never send them).
-    /// 3. API Gateway's selection over the manifest's route keys, which are deploy's keys
-    ///    including those the conflict analysis added: a full match beats a greedy one; among
-    ///    several, the most specific (the key every other matching key includes); where none
-    ///    is (an undocumented tie, possible only for conflicts the app accepted), the route
-    ///    first in Next's order. A path with an empty segment (`//`, a trailing `/`) matches no
-    ///    key.
-    /// 4. No key matches: what deploy's `$default` function answers, seeing the decoded path:
-    ///    308 for `//`, `\` and trailing slashes, otherwise 404 (it cannot run a route's code).
+    /// The gateway in front of the functions.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// Where the gateway sends a raw request target (path and query, as received): a route's
+    /// function, the `$default` route's, or nowhere (400).
     pub fn resolve(&self, target: &str) -> Resolved<'_> {
-        let (raw_path, query) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (target, None),
+        let routed = self.gateway.route(target);
+        let function = match &routed {
+            Routed::Route { owner, .. } => self.targets.get(*owner),
+            Routed::Default { .. } => Some(&self.fallback),
+            Routed::BadRequest => None,
         };
-        let Ok(decoded) = gateway_path(raw_path) else {
-            return Resolved::BadRequest;
-        };
-        if let Some((target, key)) = self.select(&remove_dot_segments(&decoded)) {
-            return Resolved::Route(target, key);
-        }
-        let mut seen = escape_decoded_path(&decoded);
-        if let Some(q) = query {
-            seen.push('?');
-            seen.push_str(q);
-        }
-        // Exactly what the deployed `$default` function answers (`nextr::dispatch::fallback`).
-        match normalize(&seen) {
-            Ok(Normalized::Redirect(location)) => Resolved::Redirect(location),
-            Ok(Normalized::Path { .. }) | Err(_) => Resolved::NotFound,
+        match function {
+            Some(t) => Resolved::Function(t, routed),
+            None => Resolved::BadRequest,
         }
     }
 
-    /// API Gateway's route selection for a decoded path (step 3 of [`Deployment::resolve`]).
-    fn select(&self, path: &str) -> Option<(&Target, &RouteKey)> {
-        let body = path.strip_prefix('/').unwrap_or(path);
-        if !body.is_empty() && body.split('/').any(str::is_empty) {
-            return None;
-        }
-        let matching: Vec<(&Target, &RouteKey)> = self
-            .targets
-            .iter()
-            .flat_map(|t| t.keys.iter().map(move |k| (t, k)))
-            .filter(|(_, k)| k.match_path(path).is_some())
-            .collect();
-        for greedy in [false, true] {
-            let tier: Vec<(&Target, &RouteKey)> = matching
-                .iter()
-                .copied()
-                .filter(|(_, k)| k.is_greedy() == greedy)
-                .collect();
-            let most_specific = tier
-                .iter()
-                .find(|(_, k)| tier.iter().all(|(_, other)| other.includes(k)));
-            // Targets are in Next's order, so `first` is Next's pick within a tie.
-            if let Some(&pick) = most_specific.or(tier.first()) {
-                return Some(pick);
-            }
-        }
-        None
-    }
-
-    /// A route by page pattern (`/api/hello`) or file (`api/hello.rs`).
+    /// A function by page pattern (`/api/hello`), file (`api/hello.rs`) or `$default`.
     pub fn find(&self, route: &str) -> Option<&Target> {
-        self.targets
-            .iter()
-            .find(|t| t.page == route || t.file == route)
+        self.all()
+            .find(|t| t.page == route || (!t.file.is_empty() && t.file == route))
+    }
+
+    /// Every target, the fallback last.
+    fn all(&self) -> impl Iterator<Item = &Target> {
+        self.targets.iter().chain(std::iter::once(&self.fallback))
     }
 
     /// The unpacked bundle folders this deployment runs.
@@ -303,7 +275,7 @@ impl Deployment {
 
     /// Every pool of this deployment.
     pub fn pools(&self) -> impl Iterator<Item = &Arc<FunctionPool>> {
-        self.targets.iter().filter_map(|t| t.function.as_ref())
+        self.all().filter_map(|t| t.function.as_ref())
     }
 
     /// Whether this deployment runs `pool` (by identity).
@@ -312,197 +284,36 @@ impl Deployment {
     }
 }
 
-/// Resolves `.` and `..` segments (RFC 3986 §5.2.4); a path ending in one keeps a trailing
-/// slash.
-fn remove_dot_segments(path: &str) -> String {
-    if !path.split('/').any(|s| s == "." || s == "..") {
-        return path.to_owned();
-    }
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    for (i, segment) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        match *segment {
-            "." => {
-                if last {
-                    out.push("");
-                }
-            }
-            ".." => {
-                out.pop();
-                if last {
-                    out.push("");
-                }
-            }
-            s => out.push(s),
-        }
-    }
-    format!("/{}", out.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dot_segments_resolve_like_rfc_3986() {
-        for (path, expect) in [
-            ("/api/x", "/api/x"),
-            ("/api/./x", "/api/x"),
-            ("/api/y/../x", "/api/x"),
-            ("/api/c/a/../b", "/api/c/b"),
-            ("/api/t12/.", "/api/t12/"),
-            ("/api/t12/x/..", "/api/t12/"),
-            ("/..", "/"),
-            ("/a/../../b", "/b"),
-            ("/a/.../b", "/a/.../b"),
-        ] {
-            assert_eq!(remove_dot_segments(path), expect, "{path}");
-        }
-    }
-
-    /// A deployment of routes without built functions (no bundle to unpack).
-    fn deployment(routes: &[(&str, &str, &[&str])]) -> Deployment {
-        let routes: Vec<serde_json::Value> = routes
-            .iter()
-            .map(|(page, file, keys)| {
-                serde_json::json!({
-                    "page": page, "file": file, "kind": "static", "segments": [], "params": [],
-                    "route_keys": keys, "config": {}
-                })
-            })
-            .collect();
-        let manifest = Manifest::from_json(
-            &serde_json::json!({"version": 1, "app": "t", "nextr_version": "0", "routes": routes})
-                .to_string(),
-        )
-        .unwrap();
+    fn a_declared_variable_takes_the_developers_value_and_undeclared_ones_stay_out() {
         let defaults = FunctionDefaults {
-            cache_dir: PathBuf::from("/nonexistent"),
+            cache_dir: PathBuf::new(),
             region: "us-east-1".into(),
             max_instances: 1,
-            passthrough_env: Vec::new(),
-            function_env: FunctionEnv::default(),
+            passthrough_env: vec![("RUST_LOG".into(), "debug".into())],
+            developer_env: BTreeMap::from([
+                ("BB".into(), "mine".into()),
+                ("HOME".into(), "/home/me".into()),
+            ]),
         };
-        let (_writer, logger) =
-            super::super::logs::LogWriter::start(super::super::logs::Sink::Stderr);
-        Deployment::build(
-            Path::new("/nonexistent"),
-            &manifest,
-            &defaults,
-            None,
-            &logger,
-        )
-        .unwrap()
-    }
-
-    fn pick(d: &Deployment, target: &str) -> String {
-        match d.resolve(target) {
-            Resolved::Route(t, key) => format!("{} via {}", t.file, key.as_str()),
-            Resolved::Redirect(l) => format!("308 {l}"),
-            Resolved::NotFound => "404".into(),
-            Resolved::BadRequest => "400".into(),
-        }
-    }
-
-    #[test]
-    fn requests_go_where_the_deployed_api_sends_them() {
-        // In Next's order, as the manifest lists them. The catch-all owns an extra key from
-        // the conflict analysis (`/api/users/{path}` beats `/api/{resource}/{id}`).
-        let d = deployment(&[
-            ("/api/t01", "api/t01/index.rs", &["ANY /api/t01"]),
-            (
-                "/api/t01/about",
-                "api/t01/about.rs",
-                &["ANY /api/t01/about"],
-            ),
-            (
-                "/api/users/[...path]",
-                "api/users/[...path].rs",
-                &["ANY /api/users/{path+}", "ANY /api/users/{path}"],
-            ),
-            ("/api/t01/[id]", "api/t01/[id].rs", &["ANY /api/t01/{id}"]),
-            (
-                "/api/[resource]/[id]",
-                "api/[resource]/[id].rs",
-                &["ANY /api/{resource}/{id}"],
-            ),
-            (
-                "/api/t01/[...slug]",
-                "api/t01/[...slug].rs",
-                &["ANY /api/t01/{slug+}"],
-            ),
-            ("/api/hello world", "api/hello world.rs", &[]),
-        ]);
-        for (target, expect) in [
-            ("/api/t01", "api/t01/index.rs via ANY /api/t01"),
-            ("/api/t01?x=1", "api/t01/index.rs via ANY /api/t01"),
-            ("/api/t01/about", "api/t01/about.rs via ANY /api/t01/about"),
-            // API Gateway routes the decoded path: Next would pick [id] for the raw spelling.
-            (
-                "/api/t01/%61bout",
-                "api/t01/about.rs via ANY /api/t01/about",
-            ),
-            ("/api/t01/x", "api/t01/[id].rs via ANY /api/t01/{id}"),
-            (
-                "/api/t01/x/y",
-                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
-            ),
-            (
-                "/api/t01/a%2Fb",
-                "api/t01/[...slug].rs via ANY /api/t01/{slug+}",
-            ),
-            ("/api/t01/./x", "api/t01/[id].rs via ANY /api/t01/{id}"),
-            (
-                "/api/t01/y/../about",
-                "api/t01/about.rs via ANY /api/t01/about",
-            ),
-            (
-                "/api/users/42",
-                "api/users/[...path].rs via ANY /api/users/{path}",
-            ),
-            (
-                "/api/users/42/x",
-                "api/users/[...path].rs via ANY /api/users/{path+}",
-            ),
-            (
-                "/api/posts/42",
-                "api/[resource]/[id].rs via ANY /api/{resource}/{id}",
-            ),
-            // $default: Next's 308 for non-normalised paths, else 404.
-            ("/api/t01/", "308 /api/t01"),
-            ("/api/t01/x/?a=1", "308 /api/t01/x?a=1"),
-            ("/api//t01", "308 /api/t01"),
-            ("/api\\t01", "308 /api/t01"),
-            ("/api/t01/x%2F", "308 /api/t01/x"),
-            ("/api", "404"),
-            ("/api/hello%20world", "404"),
-            ("/api/hello world", "404"),
-            ("/other/x", "404"),
-            // Undecodable: API Gateway's 400 before routing.
-            ("/api/t01/%ZZ", "400"),
-            ("/api/t01/100%25", "400"),
-        ] {
-            assert_eq!(pick(&d, target), expect, "{target}");
-        }
-    }
-
-    #[test]
-    fn key_inclusion_is_api_gateways_specificity() {
-        let k = |t: &str| RouteKey::parse(t).unwrap();
-        // Full keys: a literal is more specific than a variable at the same place.
-        assert!(k("ANY /a/{x}").includes(&k("ANY /a/b")));
-        assert!(!k("ANY /a/b").includes(&k("ANY /a/{x}")));
-        assert!(k("ANY /a/{x}").includes(&k("ANY /a/{y}")));
-        assert!(!k("ANY /a/{x}").includes(&k("ANY /a/{x}/c")));
-        // Crossing keys include neither.
-        assert!(!k("ANY /{a}/x").includes(&k("ANY /x/{b}")));
-        assert!(!k("ANY /x/{b}").includes(&k("ANY /{a}/x")));
-        // Greedy keys: a shorter, more general prefix includes a longer one.
-        assert!(k("ANY /{p+}").includes(&k("ANY /pets/{p+}")));
-        assert!(k("ANY /a/{x}/{p+}").includes(&k("ANY /a/b/c/{p+}")));
-        assert!(!k("ANY /pets/{p+}").includes(&k("ANY /{p+}")));
-        // Tiers are not compared.
-        assert!(!k("ANY /a/{p+}").includes(&k("ANY /a/b")));
+        let f: Function = serde_json::from_value(serde_json::json!({
+            "name": "f", "bundle": "functions/f.zip", "sha256": "", "bytes": 0,
+            "runtime": "provided.al2023", "handler": "bootstrap", "architecture": "x86_64",
+            "timeout_s": 3, "memory_mb": 128, "env": {"AA": "file", "BB": "file"}
+        }))
+        .unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            defaults.env_of(&f),
+            pairs(&[("AA", "file"), ("BB", "mine"), ("RUST_LOG", "debug")])
+        );
     }
 }

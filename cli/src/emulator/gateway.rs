@@ -2,14 +2,14 @@
 //!
 //! 1. A path that does not percent-decode: 400 `{"message":"Bad Request"}` (API Gateway
 //!    rejects it before routing).
-//! 2. Routing as the deployed API routes: API Gateway's route selection over the manifest's
-//!    route keys, on the decoded path (see [`Deployment::resolve`](super::deployment::Deployment::resolve)).
-//!    What no key takes goes to deploy's `$default` route, which answers as Next does: 308
-//!    for `//`, `\` and trailing slashes (`Location`, `Refresh: 0;url=…`, the destination as
-//!    the body) and 404 `{"message":"Not Found"}`. Where this differs from `next start` (an encoded path such
-//!    as `/api/%61bout` reaches the static route `about`, an encoded `/` separates
+//! 2. Routing as the deployed API routes: the gateway model's selection over the manifest's
+//!    route keys, on the decoded path (`nextr_infra::gateway`). What no key takes goes to the
+//!    `$default` route's function, the app's built fallback bundle, which answers as Next
+//!    does: 308 for `//`, `\` and trailing slashes (`Location`, `Refresh: 0;url=…`, the
+//!    destination as the body) and 404. Where this differs from `next start` (an encoded
+//!    path such as `/api/%61bout` reaches the static route `about`, an encoded `/` separates
 //!    segments), it is because API Gateway decodes the path before routing; `nextr dev`
-//!    warns at start about the route pairs whose precedence differs.
+//!    repeats the build's warnings about route pairs whose precedence differs.
 //! 3. A body over HTTP API's 10 MB payload limit, or an event over Lambda's 6 MB invocation
 //!    limit: 413 `{"message":"Request Entity Too Large"}`.
 //! 4. The payload 2.0 event goes to the route's function; its response is mapped back
@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, Version};
+use http::{HeaderValue, Request, Response, Version};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -35,53 +35,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use nextr::limits::LAMBDA_PAYLOAD_BYTES;
+use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
+use nextr_infra::gateway::GatewayError;
+
 use super::deployment::Resolved;
-use super::event::{self, ClientRequest, RequestMeta};
 use super::pool::Outcome;
-use super::response;
 use super::Emulator;
-
-/// HTTP API's maximum request payload.
-pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
-/// Lambda's maximum synchronous invocation payload.
-pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
-
-/// The gateway's own answers, with the bodies API Gateway sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GatewayError {
-    /// 400.
-    BadRequest,
-    /// 404.
-    NotFound,
-    /// 413.
-    TooLarge,
-    /// 500: the function failed.
-    FunctionFailed,
-    /// 503: no answer within the integration timeout.
-    Timeout,
-}
-
-impl GatewayError {
-    /// Status and JSON body.
-    pub fn parts(self) -> (StatusCode, &'static str) {
-        match self {
-            GatewayError::BadRequest => (StatusCode::BAD_REQUEST, r#"{"message":"Bad Request"}"#),
-            GatewayError::NotFound => (StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#),
-            GatewayError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"message":"Request Entity Too Large"}"#,
-            ),
-            GatewayError::FunctionFailed => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                r#"{"message":"Internal Server Error"}"#,
-            ),
-            GatewayError::Timeout => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                r#"{"message":"Service Unavailable"}"#,
-            ),
-        }
-    }
-}
 
 /// Accepts connections until `stop` turns true.
 pub async fn serve(
@@ -136,18 +96,6 @@ fn gateway_error(e: GatewayError, meta: &RequestMeta) -> Response<Full<Bytes>> {
 }
 
 /// Next's redirect: 308 with `Location`, `Refresh` and the destination as the body.
-fn redirect(location: String, meta: &RequestMeta) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(location.clone())));
-    *r.status_mut() = StatusCode::PERMANENT_REDIRECT;
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        r.headers_mut().insert(http::header::LOCATION, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("0;url={location}")) {
-        r.headers_mut().insert(http::header::REFRESH, v);
-    }
-    with_request_id(r, meta)
-}
-
 fn protocol(v: Version) -> &'static str {
     match v {
         Version::HTTP_09 => "HTTP/0.9",
@@ -171,15 +119,9 @@ async fn handle(
         .path_and_query()
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
-    let raw_path = target.split_once('?').map_or(target.as_str(), |(p, _)| p);
-    let Ok(gateway_path) = event::gateway_path(raw_path) else {
-        return gateway_error(GatewayError::BadRequest, &meta);
-    };
     let deployment = emulator.deployment();
-    let (route, key) = match deployment.resolve(&target) {
-        Resolved::Route(t, key) => (t, key),
-        Resolved::Redirect(location) => return redirect(location, &meta),
-        Resolved::NotFound => return gateway_error(GatewayError::NotFound, &meta),
+    let (route, routed) = match deployment.resolve(&target) {
+        Resolved::Function(t, routed) => (t, routed),
         Resolved::BadRequest => return gateway_error(GatewayError::BadRequest, &meta),
     };
     let Some(pool) = route.function.clone() else {
@@ -190,7 +132,8 @@ async fn handle(
         return gateway_error(GatewayError::FunctionFailed, &meta);
     };
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+    let max_request = deployment.gateway().kind().max_request_bytes();
+    let body = match Limited::new(body, max_request).collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return gateway_error(GatewayError::TooLarge, &meta)
@@ -207,8 +150,10 @@ async fn handle(
         source_ip: peer.ip(),
         local_port,
     };
-    let payload = event::build(&client, key, &gateway_path, &meta);
-    if payload.len() > MAX_EVENT_BYTES {
+    let Some(payload) = deployment.gateway().event(&client, &routed, &meta) else {
+        return gateway_error(GatewayError::BadRequest, &meta);
+    };
+    if payload.len() > LAMBDA_PAYLOAD_BYTES {
         return gateway_error(GatewayError::TooLarge, &meta);
     }
     let outcome = tokio::time::timeout(
@@ -228,7 +173,7 @@ async fn handle(
             gateway_error(GatewayError::Timeout, &meta)
         }
         Ok(Outcome::Failed(_)) => gateway_error(GatewayError::FunctionFailed, &meta),
-        Ok(Outcome::Response(payload)) => match response::map(payload) {
+        Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
             Ok(mapped) => {
                 let mut r = Response::new(Full::new(mapped.body));
                 *r.status_mut() = mapped.status;

@@ -267,7 +267,7 @@ pub fn report_line(r: &Report<'_>) -> String {
 pub fn timeout_line(request_id: &str, timeout: Duration) -> String {
     format!(
         "{} {request_id} Task timed out after {:.2} seconds",
-        super::ids::Utc::from_system(std::time::SystemTime::now()).iso(),
+        nextr_infra::ids::Utc::from_system(std::time::SystemTime::now()).iso(),
         timeout.as_secs_f64()
     )
 }

@@ -3,9 +3,7 @@
 //!
 //! | module | what it owns |
 //! |---|---|
-//! | [`gateway`] | the HTTP server: routing, API Gateway's own answers, response mapping |
-//! | [`event`] | the payload 2.0 event, field by field as API Gateway builds it |
-//! | [`response`] | the function's response turned back into HTTP |
+//! | [`gateway`] | the HTTP server, over the gateway model of `nextr_infra::gateway` (routing, events, responses, API Gateway's own answers) |
 //! | [`runtime_api`] | the Runtime API endpoint each instance polls |
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
 //! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
@@ -17,15 +15,13 @@
 pub mod bundle;
 pub mod busy_poll;
 pub mod deployment;
-pub mod event;
 pub mod gateway;
-pub mod ids;
 pub mod logs;
 pub mod pool;
-pub mod response;
 pub mod runtime_api;
 pub mod watch;
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -38,12 +34,16 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use busy_poll::{BusyPoll, InFlight};
-use deployment::{Deployment, DeploymentError, FunctionDefaults, FunctionEnv};
+use deployment::{Deployment, DeploymentError, FunctionDefaults};
 use logs::Logger;
 use pool::{Outcome, PoolRef};
 
 /// HTTP API's integration timeout: its maximum, and the default for Lambda integrations.
-pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+pub const INTEGRATION_TIMEOUT: Duration =
+    Duration::from_secs(nextr::limits::HTTP_API_TIMEOUT_S as u64);
+
+/// Where the emulator unpacks bundles, inside the folder it serves (one folder per sha256).
+pub const UNPACKED_DIR: &str = "unpacked";
 
 /// Instances per function by default: measured on 2 cores, 8 instances of a small function
 /// gave the most requests per second (see the peers benchmark).
@@ -101,8 +101,8 @@ pub struct EmulatorConfig {
     pub region: String,
     /// Variables of the developer's environment passed to every function.
     pub passthrough_env: Vec<(String, String)>,
-    /// The functions' own variables, from `nextr.toml` (applied before `passthrough_env`).
-    pub function_env: FunctionEnv,
+    /// The developer's environment: a variable a function declares takes its value here.
+    pub developer_env: BTreeMap<String, String>,
     /// How long the gateway keeps polling around a lone request (zero: never).
     pub busy_poll: Duration,
 }
@@ -114,7 +114,7 @@ impl Default for EmulatorConfig {
             integration_timeout: INTEGRATION_TIMEOUT,
             region: "us-east-1".into(),
             passthrough_env: Vec::new(),
-            function_env: FunctionEnv::default(),
+            developer_env: BTreeMap::new(),
             busy_poll: busy_poll::DEFAULT_WINDOW,
         }
     }
@@ -173,11 +173,11 @@ impl Emulator {
         let manifest_dir =
             &std::path::absolute(manifest_dir).unwrap_or_else(|_| manifest_dir.to_path_buf());
         let defaults = FunctionDefaults {
-            cache_dir: manifest_dir.join("dev"),
+            cache_dir: manifest_dir.join(UNPACKED_DIR),
             region: config.region.clone(),
             max_instances: config.max_instances,
             passthrough_env: config.passthrough_env.clone(),
-            function_env: config.function_env.clone(),
+            developer_env: config.developer_env.clone(),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
         bundle::prune(&defaults.cache_dir, &deployment.task_roots());

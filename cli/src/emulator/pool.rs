@@ -29,9 +29,9 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::ids::{self, Utc};
 use super::logs::{self, Logger, Report, ReportStatus};
 use super::runtime_api::{Answer, ApiCall, NextEvent, RuntimeApi, MAX_RESPONSE_BYTES};
+use nextr_infra::ids::{self, Utc};
 
 /// Lambda's limit for the init phase of an on-demand function.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
@@ -69,7 +69,7 @@ impl FunctionSpec {
         format!(
             "arn:aws:lambda:{}:{}:function:{}",
             self.region,
-            super::event::ACCOUNT_ID,
+            nextr_infra::gateway::http_api::event::ACCOUNT_ID,
             self.name
         )
     }

@@ -11,16 +11,20 @@
 //! # Default: the AWS SDK's usual chain (AWS_REGION, then the profile's region).
 //! region = "eu-west-1"
 //!
-//! # The deployment stage: a name of letters, digits, `-` and `_` (at most 128), or "$default".
-//! # Deploy tags every resource with it, so several stages of one app can live side by side.
-//! # Default: "$default".
+//! # The deployment stage: 1 to 16 lowercase letters, digits and `-`, starting with a letter
+//! # or digit. It is part of every AWS resource name and tag, so several stages of one app can
+//! # live side by side. `nextr deploy --stage` wins. Default: "dev".
 //! stage = "prod"
+//!
+//! # The API Gateway in front of the functions: "http" (an HTTP API, payload 2.0).
+//! # Default: "http".
+//! gateway = "http"
 //!
 //! # The CPU architecture of every function: "x86_64" or "arm64". `nextr build --arch` wins.
 //! # Default: "x86_64".
 //! architecture = "arm64"
 //!
-//! # Memory in MB for routes whose `config!` sets no `memory` (128–10240).
+//! # Memory in MB for routes whose `config!` sets no `memory` (128–10240, Lambda's range).
 //! # Default: 1024.
 //! memory = 512
 //!
@@ -52,23 +56,18 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use nextr::config::DEFAULT_MEMORY_MB;
-use nextr::manifest::Architecture;
+use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES, LAMBDA_MEMORY_MB};
+use nextr::manifest::{Architecture, GatewayKind};
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
-
-use crate::manifest::MEMORY_RANGE_MB;
+use nextr_infra::names;
 use serde::Deserialize;
 use toml::Spanned;
 
 /// The file name, next to `Cargo.toml`.
 pub const APP_CONFIG_FILE: &str = "nextr.toml";
 
-/// Longest app name: function names are `<app>-<route>-<hash>` within Lambda's 64 characters.
-pub const MAX_APP_NAME: usize = 40;
-
-/// Lambda's limit on the total size of a function's environment variables, in bytes.
-const MAX_ENV_BYTES: usize = 4096;
+pub use names::MAX_APP as MAX_APP_NAME;
 
 /// Variables Lambda sets itself and refuses in a function's configuration.
 const RESERVED_ENV: &[&str] = &[
@@ -103,6 +102,8 @@ pub struct AppConfig {
     pub stage: Option<String>,
     /// `architecture`.
     pub architecture: Option<Architecture>,
+    /// `gateway`.
+    pub gateway: GatewayKind,
     /// `memory`, in MB.
     pub memory_mb: Option<u32>,
     /// `[env]`: variables of every function.
@@ -174,6 +175,7 @@ struct RawConfig {
     region: Option<Spanned<String>>,
     stage: Option<Spanned<String>>,
     architecture: Option<Architecture>,
+    gateway: Option<GatewayKind>,
     memory: Option<Spanned<u32>>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
@@ -227,13 +229,7 @@ impl AppConfig {
         };
 
         if let Some(app) = &raw.app {
-            check_app_name(app.get_ref()).map_err(|m| {
-                err(
-                    app.span(),
-                    "app",
-                    format!("{m} (found {:?})", app.get_ref()),
-                )
-            })?;
+            check_app_name(app.get_ref()).map_err(|m| err(app.span(), "app", m))?;
         }
         if let Some(region) = &raw.region {
             if !is_region(region.get_ref()) {
@@ -248,27 +244,19 @@ impl AppConfig {
             }
         }
         if let Some(stage) = &raw.stage {
-            if !is_stage(stage.get_ref()) {
-                return Err(err(
-                    stage.span(),
-                    "stage",
-                    format!(
-                        "{:?} is not a stage name: use letters, digits, `-` and `_` (at most 128), or \"$default\"",
-                        stage.get_ref()
-                    ),
-                ));
-            }
+            names::check_stage(stage.get_ref())
+                .map_err(|e| err(stage.span(), "stage", e.to_string()))?;
         }
         if let Some(memory) = &raw.memory {
-            if !MEMORY_RANGE_MB.contains(memory.get_ref()) {
+            if !LAMBDA_MEMORY_MB.contains(memory.get_ref()) {
                 return Err(err(
                     memory.span(),
                     "memory",
                     format!(
                         "{} MB is outside Lambda's range of {}–{} MB",
                         memory.get_ref(),
-                        MEMORY_RANGE_MB.start(),
-                        MEMORY_RANGE_MB.end()
+                        LAMBDA_MEMORY_MB.start(),
+                        LAMBDA_MEMORY_MB.end()
                     ),
                 ));
             }
@@ -315,12 +303,18 @@ impl AppConfig {
             region: raw.region.map(Spanned::into_inner),
             stage: raw.stage.map(Spanned::into_inner),
             architecture: raw.architecture,
+            gateway: raw.gateway.unwrap_or_default(),
             memory_mb: raw.memory.map(Spanned::into_inner),
             env,
             routes,
             route_keys,
             text: text.to_owned(),
         })
+    }
+
+    /// The stage deploy uses when `--stage` names none: `stage`, or [`names::DEFAULT_STAGE`].
+    pub fn default_stage(&self) -> &str {
+        self.stage.as_deref().unwrap_or(names::DEFAULT_STAGE)
     }
 
     /// The default memory of a route function: `memory`, or 1024 MB.
@@ -358,7 +352,7 @@ impl AppConfig {
         for route in table.routes() {
             let env = self.env_for(route.page());
             let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
-            if size > MAX_ENV_BYTES {
+            if size > LAMBDA_ENV_BYTES {
                 let (key, at) = match self.route_keys.get(route.page()) {
                     Some(at) => (format!("routes.{:?}.env", route.page()), *at),
                     None => ("env".to_owned(), self.key_location("[env]")),
@@ -368,7 +362,7 @@ impl AppConfig {
                     at,
                     key: Some(key),
                     message: format!(
-                        "the environment of {} is {size} bytes; Lambda allows {MAX_ENV_BYTES} bytes per function",
+                        "the environment of {} is {size} bytes; Lambda allows {LAMBDA_ENV_BYTES} bytes per function",
                         route.page()
                     ),
                 });
@@ -385,23 +379,9 @@ impl AppConfig {
     }
 }
 
-/// Checks an app name: a letter, then letters, digits and `-`, at most [`MAX_APP_NAME`].
+/// Checks an app name ([`names::check_app`]), saying what is wrong.
 pub fn check_app_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_APP_NAME {
-        return Err(format!(
-            "the app name must have 1 to {MAX_APP_NAME} characters"
-        ));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err("the app name must start with a letter".into());
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(
-            "the app name may only hold letters, digits and `-` (it prefixes AWS resource names)"
-                .into(),
-        );
-    }
-    Ok(())
+    names::check_app(name).map_err(|e| e.to_string())
 }
 
 fn env_table<E>(
@@ -443,14 +423,6 @@ fn is_region(s: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
-}
-
-fn is_stage(s: &str) -> bool {
-    s == "$default"
-        || (!s.is_empty()
-            && s.len() <= 128
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
 }
 
 fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -599,7 +571,7 @@ LOG = "debug"
     fn unknown_keys_name_file_key_and_line() {
         assert_eq!(
             error("app = \"a\"\nmemroy = 512\n"),
-            "/app/nextr.toml:2:1: `memroy`: unknown field `memroy`, expected one of `app`, `region`, `stage`, `architecture`, `memory`, `env`, `routes`, `conflicts`"
+            "/app/nextr.toml:2:1: `memroy`: unknown field `memroy`, expected one of `app`, `region`, `stage`, `architecture`, `gateway`, `memory`, `env`, `routes`, `conflicts`"
         );
         assert_eq!(
             error("[routes.\"/api/x\"]\nenv = {}\ntimeout = 3\n"),
@@ -619,13 +591,23 @@ LOG = "debug"
         );
         let e = error("architecture = \"aarch64\"\n");
         assert!(e.starts_with("/app/nextr.toml:1:16: `architecture`: unknown variant `aarch64`, expected `x86_64` or `arm64`"), "{e}");
-        assert!(error("app = \"my_app\"\n").contains("`app`: the app name may only hold"));
-        assert!(error("app = \"9lives\"\n").contains("must start with a letter"));
+        assert!(error("app = \"my_app\"\n").contains("`app`: \"my_app\" is not an app name"));
+        assert!(error("app = \"9lives\"\n").contains("starting with a letter"));
         assert!(
             error("region = \"Europe\"\n").contains("`region`: \"Europe\" is not an AWS region")
         );
         assert!(error("stage = \"a b\"\n").contains("`stage`"));
-        assert!(parse("stage = \"$default\"\n").is_ok());
+        // One rule for stages everywhere (`nextr_infra::names`): what deploy takes.
+        assert!(error("stage = \"$default\"\n").contains("is not a stage name"));
+        assert!(error("stage = \"Prod\"\n").contains("lowercase"));
+        assert_eq!(parse("stage = \"pr-7\"\n").unwrap().default_stage(), "pr-7");
+        assert_eq!(parse("").unwrap().default_stage(), "dev");
+        assert_eq!(
+            parse("gateway = \"http\"\n").unwrap().gateway,
+            GatewayKind::Http
+        );
+        assert!(error("gateway = \"websocket\"\n")
+            .contains("`gateway`: unknown variant `websocket`, expected `http`"));
         assert!(parse("region = \"us-gov-west-1\"\n").is_ok());
     }
 

@@ -15,7 +15,7 @@ use super::http::{self, Reply};
 /// dependency).
 const BUILD_READY_LIMIT: Duration = Duration::from_secs(40 * 60);
 
-/// The same for `--no-build`, which only reads `.nextr/`.
+/// The same for a build folder or `--no-build`, which only read a manifest.
 const NO_BUILD_READY_LIMIT: Duration = Duration::from_secs(60);
 
 /// How long `nextr dev` has to stop on SIGTERM before it is killed.
@@ -39,11 +39,13 @@ pub struct Dev {
 
 impl Dev {
     /// Starts `nextr dev APP --port 0 ARGS…` (with [`super::nextr`]'s environment) and waits
-    /// for its ready line (a build included, unless `ARGS` has `--no-build`).
+    /// for its ready line (a build included, unless `ARGS` has `--no-build` or APP is a build
+    /// folder).
     pub fn start(app: &Path, args: &[&str]) -> Dev {
         let mut cmd = super::nextr();
         cmd.arg("dev").arg(app).args(["--port", "0"]).args(args);
-        let limit = if args.contains(&"--no-build") {
+        let serves_a_build = app.join(nextr::manifest::MANIFEST_FILE).is_file();
+        let limit = if serves_a_build || args.contains(&"--no-build") {
             NO_BUILD_READY_LIMIT
         } else {
             BUILD_READY_LIMIT

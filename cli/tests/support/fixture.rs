@@ -1,6 +1,8 @@
 //! Apps made without `nextr build`: a real Lambda function (the `lambda-fn` fixture, built once
 //! with cargo under `target/tmp/lambda-fn-target` and cached by it) zipped as `bootstrap` into a
-//! temporary app with a hand-written route manifest, served with `--no-build`.
+//! temporary build folder with a hand-written route manifest, served as it is (`nextr dev
+//! <build folder>`). The fixture also serves the `$default` route, as `test-default`: it echoes
+//! the event it gets, so tests see what the `$default` function receives.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -159,10 +161,15 @@ impl App {
         self.dir.path()
     }
 
-    /// `nextr dev APP --port 0 --no-build ARGS…`, ready to serve. A hand-written manifest, not
-    /// a Cargo package: `--no-build` serves it as it is.
+    /// The build folder, `.nextr`.
+    pub fn out(&self) -> PathBuf {
+        self.path().join(".nextr")
+    }
+
+    /// `nextr dev APP/.nextr --port 0 ARGS…`, ready to serve: a build folder is served as it
+    /// is (there is no Cargo package to build).
     pub fn dev(&self, args: &[&str]) -> Dev {
-        Dev::start(self.path(), &[&["--no-build"], args].concat())
+        Dev::start(&self.out(), args)
     }
 
     /// (Re)writes the bundle and the manifest, as `nextr build` would.
@@ -171,6 +178,19 @@ impl App {
         std::fs::create_dir_all(out.join("functions")).unwrap();
         std::fs::write(out.join("functions").join(bundle_name), bundle).unwrap();
         let sha = sha256(bundle);
+        let function = |name: &str, timeout_s: u32| {
+            json!({
+                "name": name,
+                "bundle": format!("functions/{bundle_name}"),
+                "sha256": sha,
+                "bytes": bundle.len(),
+                "runtime": "provided.al2023",
+                "handler": "bootstrap",
+                "architecture": "x86_64",
+                "timeout_s": timeout_s,
+                "memory_mb": 256
+            })
+        };
         let routes: Vec<Value> = routes
             .iter()
             .map(|r| {
@@ -183,22 +203,21 @@ impl App {
                     "params": params,
                     "route_keys": keys,
                     "config": {},
-                    "function": {
-                        "name": r.function,
-                        "bundle": format!("functions/{bundle_name}"),
-                        "sha256": sha,
-                        "bytes": bundle.len(),
-                        "runtime": "provided.al2023",
-                        "handler": "bootstrap",
-                        "architecture": "x86_64",
-                        "timeout_s": r.timeout_s,
-                        "memory_mb": 256
-                    }
+                    "function": function(&r.function, r.timeout_s)
                 })
             })
             .collect();
-        let manifest =
-            json!({"version": 1, "app": "test", "nextr_version": "0.1.0", "routes": routes});
+        let manifest = json!({
+            "version": 2,
+            "app": "test",
+            "nextr_version": "0.1.0",
+            "profile": "debug",
+            "gateway": {"kind": "http"},
+            "deploy": {"stage": "dev"},
+            "source": {"app_root": "..", "inputs": [], "fingerprint": ""},
+            "routes": routes,
+            "fallback": function("test-default", 3)
+        });
         // Atomically, as nextr build writes it.
         let tmp = out.join("routes-manifest.json.tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use nextr::manifest::{Architecture, Function, Manifest, MANIFEST_FILE};
+use nextr::manifest::{Architecture, Function, Manifest, Profile, MANIFEST_FILE};
 use sha2::{Digest, Sha256};
 
 use super::DeployError;
@@ -21,16 +21,9 @@ pub const CLOUDFORMATION_TAG: &str = "aws:cloudformation:stack-id";
 pub const ALIAS: &str = "live";
 /// The statement id of the API Gateway invoke permission on each alias.
 pub const PERMISSION_SID: &str = "nextr-apigw";
-/// The API Gateway stage deploy creates.
-pub const API_STAGE: &str = "$default";
-/// The route key of the fallback function.
-pub const DEFAULT_ROUTE: &str = "$default";
-/// HTTP API's integration timeout ceiling (hard limit), in milliseconds.
-pub const INTEGRATION_TIMEOUT_MS: i32 = 30_000;
+pub use crate::gateway::http_api::{DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, STAGE as API_STAGE};
 /// The managed policy of the execution role, after `arn:<partition>:iam::aws:policy/`.
 pub const BASIC_EXECUTION_POLICY: &str = "service-role/AWSLambdaBasicExecutionRole";
-/// The folder, relative to the app, where build writes its output and deploy its records.
-pub const OUT_DIR: &str = ".nextr";
 
 /// One app deployed to one stage: the identity every resource is named and tagged with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,22 +35,8 @@ pub struct Target {
 impl Target {
     /// Validates both names: they become parts of AWS resource names and tag values.
     pub fn new(app: &str, stage: &str) -> Result<Self, DeployError> {
-        let app_ok = !app.is_empty()
-            && app.len() <= 64
-            && app
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !app_ok {
-            return Err(DeployError::InvalidApp(app.to_string()));
-        }
-        let stage_ok = (1..=16).contains(&stage.len())
-            && stage
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !stage.starts_with('-');
-        if !stage_ok {
-            return Err(DeployError::InvalidStage(stage.to_string()));
-        }
+        crate::names::check_app(app)?;
+        crate::names::check_stage(stage)?;
         Ok(Target {
             app: app.to_string(),
             stage: stage.to_string(),
@@ -146,28 +125,13 @@ pub fn code_sha256(hex_digest: &str) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(bytes?))
 }
 
-/// Deploy inputs that are not in the manifest.
+/// Deploy inputs that are not in the manifest: the command line's.
 #[derive(Debug, Clone, Default)]
 pub struct DeploySettings {
     /// The stage (`dev`, `prod`, …).
     pub stage: String,
     /// Use this execution role instead of creating one.
     pub role_arn: Option<String>,
-    /// Environment variables of every function (nextr.toml's `[env]`).
-    pub env: BTreeMap<String, String>,
-    /// Per route page, variables over `env` (nextr.toml's `[routes."<page>".env]`).
-    pub route_env: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl DeploySettings {
-    /// The environment of one route's function (`None`: the fallback).
-    pub fn env_for(&self, page: Option<&str>) -> BTreeMap<String, String> {
-        let mut env = self.env.clone();
-        if let Some(overrides) = page.and_then(|p| self.route_env.get(p)) {
-            env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        env
-    }
 }
 
 /// The execution role: created by deploy, or given.
@@ -258,9 +222,8 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// Reads `<app_dir>/.nextr/routes-manifest.json` and builds the desired state.
-    pub fn load(app_dir: &Path, settings: &DeploySettings) -> Result<Self, DeployError> {
-        let out = app_dir.join(OUT_DIR);
+    /// Reads the manifest of the build folder `out` and builds the desired state.
+    pub fn load(out: &Path, settings: &DeploySettings) -> Result<Self, DeployError> {
         let path = out.join(MANIFEST_FILE);
         let bad = |reason: String| DeployError::Manifest {
             path: path.clone(),
@@ -268,8 +231,11 @@ impl Desired {
         };
         let text = fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
         let manifest = Manifest::from_json(&text).map_err(|e| bad(e.to_string()))?;
+        if manifest.profile != Profile::Release {
+            return Err(DeployError::DebugBuild { path });
+        }
         let sha = hex(&Sha256::digest(text.as_bytes()));
-        Self::from_manifest(&manifest, &out, &sha, settings)
+        Self::from_manifest(&manifest, out, &sha, settings)
     }
 
     /// The desired state of a parsed manifest whose bundles are relative to `manifest_dir`.
@@ -312,26 +278,16 @@ impl Desired {
                 Some(&route.page),
                 route.route_keys.clone(),
                 manifest_dir,
-                settings,
             )?);
         }
-        let mut warnings = Vec::new();
-        match &manifest.fallback {
-            Some(function) => functions.push(desired_function(
-                &target,
-                function,
-                None,
-                vec![DEFAULT_ROUTE.to_string()],
-                manifest_dir,
-                settings,
-            )?),
-            None => warnings.push(
-                "the manifest has no fallback function, so no `$default` route is deployed: \
-                 trailing-slash requests get API Gateway's 404 instead of Next's 308 \
-                 (rebuild with a nextr that writes `fallback`)"
-                    .to_string(),
-            ),
-        }
+        functions.push(desired_function(
+            &target,
+            &manifest.fallback,
+            None,
+            vec![DEFAULT_ROUTE.to_string()],
+            manifest_dir,
+        )?);
+        let warnings = manifest.gateway.warnings.clone();
         Ok(Desired {
             target,
             role,
@@ -371,7 +327,6 @@ fn desired_function(
     page: Option<&str>,
     route_keys: Vec<String>,
     manifest_dir: &Path,
-    settings: &DeploySettings,
 ) -> Result<DesiredFunction, DeployError> {
     let bundle = manifest_dir.join(&function.bundle);
     let code_sha256 = code_sha256(&function.sha256).ok_or_else(|| DeployError::Bundle {
@@ -403,7 +358,7 @@ fn desired_function(
             architecture: function.architecture,
             timeout_s: function.timeout_s,
             memory_mb: function.memory_mb,
-            env: settings.env_for(page),
+            env: function.env.clone(),
             description,
         },
     })
@@ -463,30 +418,17 @@ mod tests {
         assert!(Target::new("shop", "pr-42").is_ok());
         for bad in ["", "Prod", "a b", "-x", "x".repeat(17).as_str(), "a/b"] {
             assert!(
-                matches!(Target::new("shop", bad), Err(DeployError::InvalidStage(_))),
+                matches!(
+                    Target::new("shop", bad),
+                    Err(DeployError::Name(crate::names::NameError::Stage(_)))
+                ),
                 "{bad:?}"
             );
         }
         assert!(matches!(
             Target::new("a/b", "dev"),
-            Err(DeployError::InvalidApp(_))
+            Err(DeployError::Name(crate::names::NameError::App(_)))
         ));
-    }
-
-    #[test]
-    fn route_env_goes_over_the_app_env() {
-        let settings = DeploySettings {
-            env: BTreeMap::from([("A".into(), "1".into()), ("B".into(), "1".into())]),
-            route_env: BTreeMap::from([(
-                "/api/x".into(),
-                BTreeMap::from([("B".into(), "2".into())]),
-            )]),
-            ..DeploySettings::default()
-        };
-        assert_eq!(settings.env_for(Some("/api/x"))["B"], "2");
-        assert_eq!(settings.env_for(Some("/api/x"))["A"], "1");
-        assert_eq!(settings.env_for(Some("/api/y"))["B"], "1");
-        assert_eq!(settings.env_for(None)["B"], "1");
     }
 
     #[test]

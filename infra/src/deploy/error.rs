@@ -33,12 +33,15 @@ pub enum DeployError {
     /// The app exceeds Lambda's or API Gateway's limits.
     #[error(transparent)]
     Limits(#[from] crate::limits::LimitErrors),
-    /// The stage name cannot be part of AWS resource names.
-    #[error("invalid stage name `{0}`: use 1 to 16 lowercase letters, digits or `-`, starting with a letter or digit")]
-    InvalidStage(String),
-    /// The app name cannot be part of AWS resource names.
-    #[error("invalid app name `{0}`: use letters, digits, `-` or `_`")]
-    InvalidApp(String),
+    /// The app or stage name cannot be part of AWS resource names.
+    #[error(transparent)]
+    Name(#[from] crate::names::NameError),
+    /// The build is a debug build (`nextr build --debug`), which deploy never ships.
+    #[error("{} is a debug build; deploy ships only release builds: run `nextr build` (without --debug) first", .path.display())]
+    DebugBuild {
+        /// The manifest's path.
+        path: PathBuf,
+    },
     /// The `--role` value is not an IAM role ARN.
     #[error("invalid role ARN `{0}`: expected arn:<partition>:iam::<account>:role/<name>")]
     InvalidRoleArn(String),

@@ -682,6 +682,7 @@ mod tests {
             architecture: nextr::manifest::Architecture::X86_64,
             timeout_s: 10,
             memory_mb: 256,
+            env: Default::default(),
         }
     }
 
@@ -697,14 +698,12 @@ mod tests {
             function: Some(function(name)),
         };
         let manifest = Manifest {
-            version: 1,
-            app: "demo".into(),
             nextr_version: "0.1.0".into(),
             routes: vec![
                 route("/api/a", &["ANY /api/a"], "demo-a"),
                 route("/api/b", &["ANY /api/b", "ANY /api/b/{x+}"], "demo-b"),
             ],
-            fallback: Some(function("demo-fallback")),
+            ..Manifest::new("demo", function("demo-fallback"))
         };
         let settings = DeploySettings {
             stage: "dev".into(),

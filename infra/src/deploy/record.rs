@@ -12,7 +12,7 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use serde::{Deserialize, Serialize};
 
-use super::desired::{Desired, OUT_DIR};
+use super::desired::Desired;
 use super::state::Observed;
 use super::{Applied, DeployError};
 
@@ -74,9 +74,9 @@ pub fn now_rfc3339() -> String {
 }
 
 impl DeployRecord {
-    /// Where the record of `stage` lives in the app at `app_dir`.
-    pub fn path(app_dir: &Path, stage: &str) -> PathBuf {
-        app_dir.join(OUT_DIR).join(format!("deploy-{stage}.json"))
+    /// Where the record of `stage` lives: in the build folder `out` it deployed.
+    pub fn path(out: &Path, stage: &str) -> PathBuf {
+        out.join(nextr::manifest::layout::deploy_record(stage))
     }
 
     /// The record of a deploy that just succeeded; keeps `deployed_at` of `previous` when the

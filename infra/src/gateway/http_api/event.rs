@@ -28,7 +28,9 @@ use http::HeaderMap;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::ids::{self, Utc};
+use super::route_keys::RouteKey;
+use super::{DEFAULT_ROUTE, STAGE};
+use crate::ids::{self, Utc};
 
 /// The account id in events and ARNs (AWS's documentation example account).
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -93,106 +95,6 @@ fn percent_decode(input: &[u8]) -> Result<Vec<u8>, BadPath> {
         }
     }
     Ok(out)
-}
-
-/// One segment of an API Gateway route key's path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum KeySegment {
-    Literal(String),
-    Param(String),
-    Greedy(String),
-}
-
-/// A parsed route key such as `ANY /api/post/{pid}`, used for route selection, `routeKey` and
-/// `pathParameters`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteKey {
-    text: String,
-    segments: Vec<KeySegment>,
-}
-
-impl RouteKey {
-    /// Parses `METHOD /path`; `None` when the text is not a route key.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (_method, path) = text.split_once(' ')?;
-        let body = path.strip_prefix('/')?;
-        let mut segments = Vec::new();
-        for raw in body.split('/').filter(|s| !s.is_empty()) {
-            let segment = match raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                Some(inner) => match inner.strip_suffix('+') {
-                    Some(name) => KeySegment::Greedy(name.to_owned()),
-                    None => KeySegment::Param(inner.to_owned()),
-                },
-                None => KeySegment::Literal(raw.to_owned()),
-            };
-            segments.push(segment);
-        }
-        Some(RouteKey {
-            text: text.to_owned(),
-            segments,
-        })
-    }
-
-    /// The key as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// Whether the key ends with a greedy variable (`{proxy+}`).
-    pub fn is_greedy(&self) -> bool {
-        matches!(self.segments.last(), Some(KeySegment::Greedy(_)))
-    }
-
-    /// Whether every path `other` matches, this key matches too (both full, or both greedy):
-    /// API Gateway's "most specific" is the matching key every other matching key includes.
-    pub fn includes(&self, other: &RouteKey) -> bool {
-        let (a, b) = (&self.segments, &other.segments);
-        let covers = |x: &KeySegment, y: &KeySegment| match (x, y) {
-            (KeySegment::Param(_), KeySegment::Literal(_) | KeySegment::Param(_)) => true,
-            (KeySegment::Literal(l), KeySegment::Literal(m)) => l == m,
-            _ => false,
-        };
-        match (self.is_greedy(), other.is_greedy()) {
-            (false, false) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| covers(x, y)),
-            (true, true) => {
-                // Prefixes before the greedy variable: this one no longer, and covering.
-                let (pa, pb) = (&a[..a.len() - 1], &b[..b.len() - 1]);
-                pa.len() <= pb.len() && pa.iter().zip(pb).all(|(x, y)| covers(x, y))
-            }
-            _ => false,
-        }
-    }
-
-    /// Matches a decoded path, giving the path parameters (`None` when the key does not fit).
-    pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
-        let segments = &self.segments;
-        let body = path.strip_prefix('/').unwrap_or(path);
-        let parts: Vec<&str> = if body.is_empty() {
-            Vec::new()
-        } else {
-            body.split('/').collect()
-        };
-        let mut params = Vec::new();
-        for (i, segment) in segments.iter().enumerate() {
-            match segment {
-                KeySegment::Literal(l) => {
-                    if parts.get(i) != Some(&l.as_str()) {
-                        return None;
-                    }
-                }
-                KeySegment::Param(name) => {
-                    let value = parts.get(i).filter(|v| !v.is_empty())?;
-                    params.push((name.clone(), (*value).to_owned()));
-                }
-                KeySegment::Greedy(name) => {
-                    let rest = parts.get(i..).filter(|r| !r.is_empty())?;
-                    params.push((name.clone(), rest.join("/")));
-                    return Some(params);
-                }
-            }
-        }
-        (parts.len() == segments.len()).then_some(params)
-    }
 }
 
 /// The parts of a client request the event is made of.
@@ -401,13 +303,15 @@ fn event_headers<'a>(
     out
 }
 
-/// Builds the payload 2.0 event JSON for a request routed to `route_key`.
+/// Builds the payload 2.0 event JSON for a request routed to `route_key` (`None`: the
+/// `$default` route).
 pub fn build(
     req: &ClientRequest<'_>,
-    route_key: &RouteKey,
+    route_key: Option<&RouteKey>,
     gateway_path: &str,
     meta: &RequestMeta,
 ) -> Vec<u8> {
+    let route_key_text = route_key.map_or_else(|| DEFAULT_ROUTE.to_owned(), RouteKey::to_string);
     let raw_query = req.target.split_once('?').map(|(_, q)| q).unwrap_or("");
     let host = req
         .headers
@@ -438,19 +342,21 @@ pub fn build(
             ),
         }
     };
-    let path_parameters = route_key.match_path(gateway_path).and_then(|params| {
-        (!params.is_empty()).then(|| {
-            Pairs(
-                params
-                    .into_iter()
-                    .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
-                    .collect(),
-            )
-        })
-    });
+    let path_parameters = route_key
+        .and_then(|k| k.path_parameters(gateway_path))
+        .and_then(|params| {
+            (!params.is_empty()).then(|| {
+                Pairs(
+                    params
+                        .into_iter()
+                        .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+                        .collect(),
+                )
+            })
+        });
     let event = Event {
         version: "2.0",
-        route_key: route_key.as_str(),
+        route_key: &route_key_text,
         raw_path: gateway_path,
         raw_query_string: raw_query,
         cookies: cookies(req.headers),
@@ -469,8 +375,8 @@ pub fn build(
                 user_agent,
             },
             request_id: &meta.request_id,
-            route_key: route_key.as_str(),
-            stage: "$default",
+            route_key: &route_key_text,
+            stage: STAGE,
             time: Utc::from_system(meta.time).clf(),
             time_epoch: ids::epoch_ms(meta.time),
         },
@@ -522,29 +428,6 @@ mod tests {
         }
         assert_eq!(gateway_path("/a%zz"), Err(BadPath));
         assert_eq!(gateway_path("/a%FF"), Err(BadPath));
-    }
-
-    #[test]
-    fn route_keys_give_path_parameters() {
-        let key = |k: &str| RouteKey::parse(k).unwrap();
-        let pid = key("ANY /api/post/{pid}");
-        assert_eq!(
-            pid.match_path("/api/post/a b"),
-            Some(vec![("pid".into(), "a b".into())])
-        );
-        assert_eq!(pid.match_path("/api/post"), None);
-        assert_eq!(pid.match_path("/api/post/a/b"), None);
-        let slug = key("ANY /api/post/{slug+}");
-        assert_eq!(
-            slug.match_path("/api/post/a/b/c"),
-            Some(vec![("slug".into(), "a/b/c".into())])
-        );
-        assert_eq!(slug.match_path("/api/post"), None);
-        assert_eq!(key("ANY /api/hello").match_path("/api/hello"), Some(vec![]));
-        assert_eq!(key("ANY /").match_path("/"), Some(vec![]));
-        assert_eq!(key("ANY /").match_path("/x"), None);
-        assert_eq!(key("ANY /api/hello").as_str(), "ANY /api/hello");
-        assert!(RouteKey::parse("nonsense").is_none());
     }
 
     #[test]
@@ -612,7 +495,7 @@ mod tests {
         };
         let key = RouteKey::parse("ANY /api/post/{pid}").unwrap();
         let path = gateway_path("/api/post/a%20b").unwrap();
-        let event: Value = serde_json::from_slice(&build(&req, &key, &path, &meta)).unwrap();
+        let event: Value = serde_json::from_slice(&build(&req, Some(&key), &path, &meta)).unwrap();
         let headers = &event["headers"];
         assert!(headers["x-amzn-trace-id"]
             .as_str()
@@ -682,7 +565,8 @@ mod tests {
         let req = request("GET", "/api/hello", &headers, b"a=1");
         let key = RouteKey::parse("ANY /api/hello").unwrap();
         let event: Value =
-            serde_json::from_slice(&build(&req, &key, "/api/hello", &RequestMeta::now())).unwrap();
+            serde_json::from_slice(&build(&req, Some(&key), "/api/hello", &RequestMeta::now()))
+                .unwrap();
         assert_eq!(event["body"], "YT0x");
         assert_eq!(event["isBase64Encoded"], true);
         assert_eq!(event["rawQueryString"], "");
@@ -697,13 +581,15 @@ mod tests {
         let empty = HeaderMap::new();
         let req = request("GET", "/api/hello", &empty, b"");
         let event: Value =
-            serde_json::from_slice(&build(&req, &key, "/api/hello", &RequestMeta::now())).unwrap();
+            serde_json::from_slice(&build(&req, Some(&key), "/api/hello", &RequestMeta::now()))
+                .unwrap();
         assert!(event.get("body").is_none());
         assert_eq!(event["isBase64Encoded"], false);
 
         let req = request("POST", "/api/hello", &empty, &[0xff, 0x00]);
         let event: Value =
-            serde_json::from_slice(&build(&req, &key, "/api/hello", &RequestMeta::now())).unwrap();
+            serde_json::from_slice(&build(&req, Some(&key), "/api/hello", &RequestMeta::now()))
+                .unwrap();
         assert_eq!(event["body"], "/wA=");
         assert_eq!(event["isBase64Encoded"], true);
         assert_eq!(event["headers"]["content-length"], "2");

@@ -457,6 +457,29 @@ impl RouteKey {
         self.shape().matches(path)
     }
 
+    /// The path parameters API Gateway gives a function for a decoded path this key matches
+    /// (`{id}`: one segment, `{path+}`: the rest joined by `/`); `None` when it does not match.
+    pub fn path_parameters(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let body = path.strip_prefix('/').unwrap_or(path);
+        let parts: Vec<&str> = if body.is_empty() {
+            Vec::new()
+        } else {
+            body.split('/').collect()
+        };
+        if !self.matches(&parts) {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (i, segment) in self.segments.iter().enumerate() {
+            match segment {
+                KeySegment::Static(_) => {}
+                KeySegment::Var(name) => params.push((name.clone(), parts[i].to_owned())),
+                KeySegment::Greedy(name) => params.push((name.clone(), parts[i..].join("/"))),
+            }
+        }
+        Some(params)
+    }
+
     pub(crate) fn shape(&self) -> Shape {
         let mut fixed = Vec::with_capacity(self.segments.len());
         for segment in &self.segments {
@@ -588,6 +611,31 @@ pub fn validate_manifest(manifest: &Manifest) -> Result<Vec<RouteKey>, Vec<KeyEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_keys_give_path_parameters() {
+        let key = |k: &str| RouteKey::parse(k).unwrap();
+        let pid = key("ANY /api/post/{pid}");
+        assert_eq!(
+            pid.path_parameters("/api/post/a b"),
+            Some(vec![("pid".into(), "a b".into())])
+        );
+        assert_eq!(pid.path_parameters("/api/post"), None);
+        assert_eq!(pid.path_parameters("/api/post/a/b"), None);
+        let slug = key("ANY /api/post/{slug+}");
+        assert_eq!(
+            slug.path_parameters("/api/post/a/b/c"),
+            Some(vec![("slug".into(), "a/b/c".into())])
+        );
+        assert_eq!(slug.path_parameters("/api/post"), None);
+        assert_eq!(
+            key("ANY /api/hello").path_parameters("/api/hello"),
+            Some(vec![])
+        );
+        assert_eq!(key("ANY /").path_parameters("/"), Some(vec![]));
+        assert_eq!(key("ANY /").path_parameters("/x"), None);
+        assert_eq!(key("ANY /api/hello").to_string(), "ANY /api/hello");
+    }
 
     fn keys(p: &str) -> Vec<String> {
         route_keys(&RoutePattern::parse(p).unwrap())
@@ -746,7 +794,7 @@ mod tests {
     #[test]
     fn manifest_keys_are_validated_with_their_files() {
         use nextr::config::RouteConfig;
-        use nextr::manifest::{ManifestRoute, MANIFEST_VERSION};
+        use nextr::manifest::ManifestRoute;
         use nextr::routing::RouteKind;
         let route = |file: &str, keys: &[&str]| ManifestRoute {
             page: String::new(),
@@ -758,16 +806,17 @@ mod tests {
             config: RouteConfig::default(),
             function: None,
         };
-        let mut m = Manifest {
-            version: MANIFEST_VERSION,
-            app: "demo".into(),
-            nextr_version: "0.1.0".into(),
-            routes: vec![
-                route("api/[id].rs", &["ANY /api/{id}"]),
-                route("api/o/[[...s]].rs", &["ANY /api/o", "ANY /api/o/{s+}"]),
-            ],
-            fallback: None,
-        };
+        let fallback: nextr::manifest::Function = serde_json::from_value(serde_json::json!({
+            "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "",
+            "bytes": 0, "runtime": "provided.al2023", "handler": "bootstrap",
+            "architecture": "x86_64", "timeout_s": 3, "memory_mb": 128
+        }))
+        .unwrap();
+        let mut m = Manifest::new("demo", fallback);
+        m.routes = vec![
+            route("api/[id].rs", &["ANY /api/{id}"]),
+            route("api/o/[[...s]].rs", &["ANY /api/o", "ANY /api/o/{s+}"]),
+        ];
         assert_eq!(validate_manifest(&m).unwrap().len(), 3);
         m.routes
             .push(route("api/[x].rs", &["ANY /api/{x}", "GET /api/x"]));
