@@ -71,7 +71,7 @@ pub mod deps {
 pub mod prelude {
     pub use crate::request::{Body, Cookies, NextApiRequest};
     pub use crate::response::{CookieOptions, Json, NextApiResponse, SameSite};
-    pub use crate::routing::{Query, Value};
+    pub use crate::routing::{Query, QueryValue};
     pub use crate::{Error, Result};
     pub use http::{HeaderMap, Method, StatusCode};
     pub use serde::{Deserialize, Serialize};
