@@ -3,6 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::response::IntoStatus;
+
 /// `Result<T, nextr::Error>`, the return type of handlers and response helpers.
 pub type Result<T = (), E = Error> = std::result::Result<T, E>;
 
@@ -44,11 +46,12 @@ impl Error {
         }
     }
 
-    /// An error answered with `status` and `message` as a plain-text body.
-    pub fn http(status: u16, message: impl Into<String>) -> Self {
+    /// An error answered with `status` (`404` or `StatusCode::NOT_FOUND`) and `message` as a
+    /// plain-text body.
+    pub fn http(status: impl IntoStatus, message: impl Into<String>) -> Self {
         Error {
             inner: Box::new(HttpError {
-                status,
+                status: status.into_status(),
                 message: message.into(),
             }),
         }
