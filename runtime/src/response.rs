@@ -10,7 +10,7 @@ use http::header::{
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::util::{etag_of_bytes, etag_of_str};
 
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -347,9 +347,8 @@ where
         .map_err(|_| ResponseError::InvalidHeaderName(format!("{name:?}")))
 }
 
-fn header_value(value: &str) -> Result<HeaderValue> {
-    HeaderValue::from_str(value)
-        .map_err(|_| ResponseError::InvalidHeaderValue(value.to_owned()).into())
+pub(crate) fn header_value(value: &str) -> std::result::Result<HeaderValue, ResponseError> {
+    HeaderValue::from_str(value).map_err(|_| ResponseError::InvalidHeaderValue(value.to_owned()))
 }
 
 impl NextApiResponse {
@@ -405,7 +404,7 @@ impl NextApiResponse {
         let values: Vec<HeaderValue> = values
             .into_iter()
             .map(|v| header_value(v.as_ref()))
-            .collect::<Result<_>>()?;
+            .collect::<std::result::Result<_, _>>()?;
         self.headers.remove(&n);
         for v in values {
             self.headers.append(n.clone(), v);
@@ -496,8 +495,22 @@ impl NextApiResponse {
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.check_sendable("send a response")?;
         let text = serde_json::to_string(value).map_err(ResponseError::from)?;
+        self.send_json_text(text)
+    }
+
+    /// `res.json` of a value already serialised.
+    fn send_json_text(&mut self, text: String) -> Result<()> {
         self.set_header(CONTENT_TYPE, JSON_CONTENT_TYPE)?;
         self.send_payload(Payload::Text(text))
+    }
+
+    /// Sends the answer an [`IntoErrorResponse`](crate::IntoErrorResponse) error describes, on
+    /// a response the handler has not started: its headers replace the handler's of the same
+    /// names (the others are kept, as Next's error answers keep them).
+    pub(crate) fn send_error_response(&mut self, answer: &ErrorResponse) -> Result<()> {
+        self.status = answer.status();
+        self.headers.extend(answer.headers().clone());
+        self.send_json_text(answer.body().to_owned())
     }
 
     /// `res.send(body)`: a string (no content type added), bytes (`application/octet-stream`

@@ -78,10 +78,16 @@ async fn header_names_may_be_header_names() {
 }
 
 async fn invalid_name(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
-    let err = res.set_header("bad header", "x").err().map(|e| e.to_string());
+    let err = res
+        .set_header("bad header", "x")
+        .err()
+        .map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some(r#"Invalid header name: "bad header""#));
     let err = res.append_header(String::from("x:y"), "x").err();
-    assert_eq!(err.map(|e| e.to_string()).as_deref(), Some(r#"Invalid header name: "x:y""#));
+    assert_eq!(
+        err.map(|e| e.to_string()).as_deref(),
+        Some(r#"Invalid header name: "x:y""#)
+    );
     assert!(res.set_header_values("", ["x"]).is_err());
     assert!(res.headers().is_empty());
     res.set_header("also bad", "x")?;
@@ -92,13 +98,247 @@ async fn invalid_name(_: &mut NextApiRequest, res: &mut NextApiResponse) -> next
 async fn an_invalid_header_name_is_an_error_naming_it() {
     let route = TestRoute::new("/api/h", nextr::handler!(invalid_name));
     let res = route.get("/api/h").send().await.unwrap();
-    assert_eq!((res.status, res.text().as_str()), (500, "Internal Server Error"));
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (500, "Internal Server Error")
+    );
     assert!(
-        res.logs.iter().any(|l| l.ends_with(r#"Invalid header name: "also bad""#)),
+        res.logs
+            .iter()
+            .any(|l| l.ends_with(r#"Invalid header name: "also bad""#)),
         "{:?}",
         res.logs
     );
 
-    let err = route.get("/api/h").header("bad name", "x").send().await.err();
-    assert_eq!(err.map(|e| e.to_string()).as_deref(), Some(r#"Invalid header name: "bad name""#));
+    let err = route
+        .get("/api/h")
+        .header("bad name", "x")
+        .send()
+        .await
+        .err();
+    assert_eq!(
+        err.map(|e| e.to_string()).as_deref(),
+        Some(r#"Invalid header name: "bad name""#)
+    );
+}
+
+/// An app's error type: its variants decide the answer.
+#[derive(Debug)]
+enum AppError {
+    NotFound(String),
+    WrongMethod(&'static str),
+    Storage(std::io::Error),
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
+        AppError::Storage(e)
+    }
+}
+
+impl IntoErrorResponse for AppError {
+    fn into_error_response(self) -> ErrorResponse {
+        match self {
+            AppError::NotFound(what) => {
+                ErrorResponse::json(404, &json!({ "error": format!("{what} not found") }))
+            }
+            AppError::WrongMethod(allow) => {
+                ErrorResponse::json(StatusCode::METHOD_NOT_ALLOWED, &json!({ "allow": allow }))
+                    .header(ALLOW, allow)
+                    .header("x-reason", "method")
+                    .header("x-reason", "again")
+            }
+            AppError::Storage(e) => ErrorResponse::json(503, &json!({ "error": e.to_string() })),
+        }
+    }
+}
+
+async fn app(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<(), AppError> {
+    res.set_header(ALLOW, "stale").ok();
+    res.set_header("x-kept", "1").ok();
+    match req.query.str("case") {
+        Some("missing") => Err(AppError::NotFound("note 7".into())),
+        Some("method") => Err(AppError::WrongMethod("GET, POST")),
+        Some("io") => Err(std::io::Error::other("disk full"))?,
+        Some("write") => {
+            res.write("partial ").ok();
+            Err(AppError::NotFound("late".into()))
+        }
+        Some("ended") => {
+            res.send("done").ok();
+            Err(AppError::NotFound("after".into()))
+        }
+        _ => {
+            res.json(&json!({ "ok": true })).ok();
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_app_error_sends_the_answer_it_describes() {
+    let route = TestRoute::new("/api/app", nextr::handler!(app));
+    let get = |case: &str| route.get(&format!("/api/app?case={case}")).send();
+
+    let res = get("missing").await.unwrap();
+    assert_eq!(
+        (res.status, res.header(CONTENT_TYPE), res.text().as_str()),
+        (
+            404,
+            Some("application/json; charset=utf-8"),
+            r#"{"error":"note 7 not found"}"#
+        )
+    );
+    // The handler's other headers are kept, as Next keeps them on its error answers; an answer
+    // sent is the app's decision, not a failure to log.
+    assert_eq!(res.header("x-kept"), Some("1"));
+    assert_eq!(res.header(ALLOW), Some("stale"));
+    assert!(res.logs.is_empty(), "{:?}", res.logs);
+
+    let res = get("method").await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (405, r#"{"allow":"GET, POST"}"#)
+    );
+    assert_eq!(res.header(ALLOW), Some("GET, POST"));
+    let reasons: Vec<_> = res.headers.get_all("x-reason").iter().collect();
+    assert_eq!(reasons, ["method", "again"]);
+
+    // `?` converts a foreign error into the app's, which decides its answer.
+    let res = get("io").await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (503, r#"{"error":"disk full"}"#)
+    );
+
+    let res = get("other").await.unwrap();
+    assert_eq!((res.status, res.text().as_str()), (200, r#"{"ok":true}"#));
+}
+
+#[tokio::test]
+async fn an_app_error_after_the_response_started_is_logged_as_errors_are() {
+    let route = TestRoute::new("/api/app", nextr::handler!(app));
+
+    // Headers sent: the status stays, the answer's body ends the body (as for `Error::http`).
+    let res = route.get("/api/app?case=write").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (200, r#"partial {"error":"late not found"}"#)
+    );
+    assert_eq!(
+        res.logs,
+        [
+            r#"nextr: [test] /api/app (/api/app): handler error: error response 404: {"error":"late not found"}"#
+        ]
+    );
+
+    // Ended: nothing changes but the log.
+    let res = route.get("/api/app?case=ended").send().await.unwrap();
+    assert_eq!((res.status, res.text().as_str()), (200, "done"));
+    assert_eq!(
+        res.logs,
+        [
+            r#"nextr: [test] /api/app (/api/app): handler error after the response was sent: error response 404: {"error":"after not found"}"#
+        ]
+    );
+}
+
+/// An error type that is also a `std::error::Error` (so it converts into `nextr::Error`).
+#[derive(Debug)]
+struct Teapot;
+
+impl std::fmt::Display for Teapot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("short and stout")
+    }
+}
+
+impl std::error::Error for Teapot {}
+
+impl IntoErrorResponse for Teapot {
+    fn into_error_response(self) -> ErrorResponse {
+        ErrorResponse::json(418, &json!({ "error": self.to_string() }))
+    }
+}
+
+async fn teapot(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(), Teapot> {
+    Err(Teapot)
+}
+
+async fn teapot_as_error(_: &mut NextApiRequest, _: &mut NextApiResponse) -> nextr::Result<()> {
+    Err(Teapot.into())
+}
+
+async fn answer_in_nextr_result(
+    _: &mut NextApiRequest,
+    _: &mut NextApiResponse,
+) -> nextr::Result<()> {
+    let answer = ErrorResponse::json(StatusCode::CONFLICT, &json!({ "error": "taken" }));
+    assert_eq!(
+        (answer.status(), answer.body()),
+        (409, r#"{"error":"taken"}"#)
+    );
+    let e = nextr::Error::from(answer);
+    assert_eq!(e.status(), Some(409));
+    Err(e)
+}
+
+#[tokio::test]
+async fn the_answer_wins_over_the_500_and_travels_in_nextr_error() {
+    let route = TestRoute::new("/api/t", nextr::handler!(teapot));
+    let res = route.get("/api/t").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (418, r#"{"error":"short and stout"}"#)
+    );
+
+    // Converted into `nextr::Error` by hand, `Teapot` is an ordinary error again.
+    let route = TestRoute::new("/api/t", nextr::handler!(teapot_as_error));
+    let res = route.get("/api/t").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (500, "Internal Server Error")
+    );
+
+    let route = TestRoute::new("/api/t", nextr::handler!(answer_in_nextr_result));
+    let res = route.get("/api/t").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (409, r#"{"error":"taken"}"#)
+    );
+}
+
+async fn bad_header(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(), ErrorResponse> {
+    Err(ErrorResponse::json(400, &json!({})).header("bad name", "x"))
+}
+
+async fn bad_status(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(), ErrorResponse> {
+    Err(ErrorResponse::json(42, &json!({})))
+}
+
+#[tokio::test]
+async fn an_answer_that_cannot_be_sent_is_next_s_500() {
+    let route = TestRoute::new("/api/b", nextr::handler!(bad_header));
+    let res = route.get("/api/b").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (500, "Internal Server Error")
+    );
+    assert_eq!(
+        res.logs,
+        [
+            r#"nextr: [test] /api/b (/api/b): handler error: error response 400 could not be built: Invalid header name: "bad name""#
+        ]
+    );
+
+    let route = TestRoute::new("/api/b", nextr::handler!(bad_status));
+    let res = route.get("/api/b").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (500, "Internal Server Error")
+    );
+    assert_eq!(
+        res.logs,
+        ["nextr: [test] /api/b (/api/b): handler error: Invalid status code: 42"]
+    );
 }
