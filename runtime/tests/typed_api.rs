@@ -4,7 +4,37 @@
 
 use http::header::{HeaderName, ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use nextr::prelude::*;
-use nextr::testing::TestRoute;
+use nextr::testing::{TestResponse, TestRoute};
+use nextr::Handler;
+
+/// The route every test serves, under this pattern.
+const PAGE: &str = "/api/t";
+
+/// `GET target` through a route serving `handler`.
+async fn get(handler: Handler, target: &str) -> TestResponse {
+    TestRoute::new(PAGE, handler)
+        .get(target)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The status and the body, as text.
+fn answer(res: &TestResponse) -> (u16, String) {
+    (res.status, res.text())
+}
+
+/// What the runtime logs for a handler error on [`PAGE`].
+fn logged(error: &str) -> [String; 1] {
+    [format!(
+        "nextr: [test] {PAGE} ({PAGE}): handler error{error}"
+    )]
+}
+
+/// Next's answer to a handler that failed.
+fn internal_server_error() -> (u16, String) {
+    (500, "Internal Server Error".into())
+}
 
 /// `serde_json::Value` and the prelude together: a glob import of each must not collide.
 mod prelude_and_serde_json {
@@ -35,17 +65,12 @@ async fn gone(_: &mut NextApiRequest, _: &mut NextApiResponse) -> nextr::Result<
 
 #[tokio::test]
 async fn statuses_may_be_status_codes() {
-    let route = TestRoute::new("/api/s", nextr::handler!(created));
-    let res = route.get("/api/s").send().await.unwrap();
-    assert_eq!((res.status, res.text().as_str()), (201, r#"{"ok":true}"#));
-
-    let route = TestRoute::new("/api/s", nextr::handler!(moved));
-    let res = route.get("/api/s").send().await.unwrap();
+    let res = get(nextr::handler!(created), PAGE).await;
+    assert_eq!(answer(&res), (201, r#"{"ok":true}"#.into()));
+    let res = get(nextr::handler!(moved), PAGE).await;
     assert_eq!((res.status, res.header(LOCATION)), (308, Some("/new")));
-
-    let route = TestRoute::new("/api/s", nextr::handler!(gone));
-    let res = route.get("/api/s").send().await.unwrap();
-    assert_eq!((res.status, res.text().as_str()), (410, "Gone for good"));
+    let res = get(nextr::handler!(gone), PAGE).await;
+    assert_eq!(answer(&res), (410, "Gone for good".into()));
 }
 
 async fn named_headers(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
@@ -66,8 +91,7 @@ async fn named_headers(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nex
 
 #[tokio::test]
 async fn header_names_may_be_header_names() {
-    let route = TestRoute::new("/api/h", nextr::handler!(named_headers));
-    let res = route.get("/api/h").send().await.unwrap();
+    let res = get(nextr::handler!(named_headers), PAGE).await;
     assert_eq!(res.status, 200, "{:?}", res.logs);
     assert_eq!(res.header(CACHE_CONTROL), Some("no-store"));
     assert_eq!(res.header("x-custom"), Some("1"));
@@ -84,10 +108,8 @@ async fn invalid_name(_: &mut NextApiRequest, res: &mut NextApiResponse) -> next
         .map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some(r#"Invalid header name: "bad header""#));
     let err = res.append_header(String::from("x:y"), "x").err();
-    assert_eq!(
-        err.map(|e| e.to_string()).as_deref(),
-        Some(r#"Invalid header name: "x:y""#)
-    );
+    let err = err.map(|e| e.to_string());
+    assert_eq!(err.as_deref(), Some(r#"Invalid header name: "x:y""#));
     assert!(res.set_header_values("", ["x"]).is_err());
     assert!(res.headers().is_empty());
     res.set_header("also bad", "x")?;
@@ -96,30 +118,14 @@ async fn invalid_name(_: &mut NextApiRequest, res: &mut NextApiResponse) -> next
 
 #[tokio::test]
 async fn an_invalid_header_name_is_an_error_naming_it() {
-    let route = TestRoute::new("/api/h", nextr::handler!(invalid_name));
-    let res = route.get("/api/h").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (500, "Internal Server Error")
-    );
-    assert!(
-        res.logs
-            .iter()
-            .any(|l| l.ends_with(r#"Invalid header name: "also bad""#)),
-        "{:?}",
-        res.logs
-    );
+    let res = get(nextr::handler!(invalid_name), PAGE).await;
+    assert_eq!(answer(&res), internal_server_error());
+    assert_eq!(res.logs, logged(r#": Invalid header name: "also bad""#));
 
-    let err = route
-        .get("/api/h")
-        .header("bad name", "x")
-        .send()
-        .await
-        .err();
-    assert_eq!(
-        err.map(|e| e.to_string()).as_deref(),
-        Some(r#"Invalid header name: "bad name""#)
-    );
+    let route = TestRoute::new(PAGE, nextr::handler!(invalid_name));
+    let err = route.get(PAGE).header("bad name", "x").send().await.err();
+    let err = err.map(|e| e.to_string());
+    assert_eq!(err.as_deref(), Some(r#"Invalid header name: "bad name""#));
 }
 
 /// An app's error type: its variants decide the answer.
@@ -175,19 +181,21 @@ async fn app(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<(), 
     }
 }
 
+/// `GET /api/t?case=…` through [`app`].
+async fn app_case(case: &str) -> TestResponse {
+    get(nextr::handler!(app), &format!("{PAGE}?case={case}")).await
+}
+
 #[tokio::test]
 async fn an_app_error_sends_the_answer_it_describes() {
-    let route = TestRoute::new("/api/app", nextr::handler!(app));
-    let get = |case: &str| route.get(&format!("/api/app?case={case}")).send();
-
-    let res = get("missing").await.unwrap();
+    let res = app_case("missing").await;
     assert_eq!(
-        (res.status, res.header(CONTENT_TYPE), res.text().as_str()),
-        (
-            404,
-            Some("application/json; charset=utf-8"),
-            r#"{"error":"note 7 not found"}"#
-        )
+        answer(&res),
+        (404, r#"{"error":"note 7 not found"}"#.into())
+    );
+    assert_eq!(
+        res.header(CONTENT_TYPE),
+        Some("application/json; charset=utf-8")
     );
     // The handler's other headers are kept, as Next keeps them on its error answers; an answer
     // sent is the app's decision, not a failure to log.
@@ -195,51 +203,37 @@ async fn an_app_error_sends_the_answer_it_describes() {
     assert_eq!(res.header(ALLOW), Some("stale"));
     assert!(res.logs.is_empty(), "{:?}", res.logs);
 
-    let res = get("method").await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (405, r#"{"allow":"GET, POST"}"#)
-    );
+    let res = app_case("method").await;
+    assert_eq!(answer(&res), (405, r#"{"allow":"GET, POST"}"#.into()));
     assert_eq!(res.header(ALLOW), Some("GET, POST"));
     let reasons: Vec<_> = res.headers.get_all("x-reason").iter().collect();
     assert_eq!(reasons, ["method", "again"]);
 
     // `?` converts a foreign error into the app's, which decides its answer.
-    let res = get("io").await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (503, r#"{"error":"disk full"}"#)
-    );
+    let res = app_case("io").await;
+    assert_eq!(answer(&res), (503, r#"{"error":"disk full"}"#.into()));
 
-    let res = get("other").await.unwrap();
-    assert_eq!((res.status, res.text().as_str()), (200, r#"{"ok":true}"#));
+    let res = app_case("other").await;
+    assert_eq!(answer(&res), (200, r#"{"ok":true}"#.into()));
 }
 
 #[tokio::test]
 async fn an_app_error_after_the_response_started_is_logged_as_errors_are() {
-    let route = TestRoute::new("/api/app", nextr::handler!(app));
-
     // Headers sent: the status stays, the answer's body ends the body (as for `Error::http`).
-    let res = route.get("/api/app?case=write").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (200, r#"partial {"error":"late not found"}"#)
-    );
-    assert_eq!(
-        res.logs,
-        [
-            r#"nextr: [test] /api/app (/api/app): handler error: error response 404: {"error":"late not found"}"#
-        ]
-    );
+    let res = app_case("write").await;
+    let late = r#"{"error":"late not found"}"#;
+    assert_eq!(answer(&res), (200, format!("partial {late}")));
+    assert_eq!(res.logs, logged(&format!(": error response 404: {late}")));
 
     // Ended: nothing changes but the log.
-    let res = route.get("/api/app?case=ended").send().await.unwrap();
-    assert_eq!((res.status, res.text().as_str()), (200, "done"));
+    let res = app_case("ended").await;
+    assert_eq!(answer(&res), (200, "done".into()));
+    let after = r#"{"error":"after not found"}"#;
     assert_eq!(
         res.logs,
-        [
-            r#"nextr: [test] /api/app (/api/app): handler error after the response was sent: error response 404: {"error":"after not found"}"#
-        ]
+        logged(&format!(
+            " after the response was sent: error response 404: {after}"
+        ))
     );
 }
 
@@ -285,27 +279,15 @@ async fn answer_in_nextr_result(
 
 #[tokio::test]
 async fn the_answer_wins_over_the_500_and_travels_in_nextr_error() {
-    let route = TestRoute::new("/api/t", nextr::handler!(teapot));
-    let res = route.get("/api/t").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (418, r#"{"error":"short and stout"}"#)
-    );
+    let res = get(nextr::handler!(teapot), PAGE).await;
+    assert_eq!(answer(&res), (418, r#"{"error":"short and stout"}"#.into()));
 
     // Converted into `nextr::Error` by hand, `Teapot` is an ordinary error again.
-    let route = TestRoute::new("/api/t", nextr::handler!(teapot_as_error));
-    let res = route.get("/api/t").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (500, "Internal Server Error")
-    );
+    let res = get(nextr::handler!(teapot_as_error), PAGE).await;
+    assert_eq!(answer(&res), internal_server_error());
 
-    let route = TestRoute::new("/api/t", nextr::handler!(answer_in_nextr_result));
-    let res = route.get("/api/t").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (409, r#"{"error":"taken"}"#)
-    );
+    let res = get(nextr::handler!(answer_in_nextr_result), PAGE).await;
+    assert_eq!(answer(&res), (409, r#"{"error":"taken"}"#.into()));
 }
 
 async fn bad_header(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(), ErrorResponse> {
@@ -318,27 +300,14 @@ async fn bad_status(_: &mut NextApiRequest, _: &mut NextApiResponse) -> Result<(
 
 #[tokio::test]
 async fn an_answer_that_cannot_be_sent_is_next_s_500() {
-    let route = TestRoute::new("/api/b", nextr::handler!(bad_header));
-    let res = route.get("/api/b").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (500, "Internal Server Error")
-    );
+    let res = get(nextr::handler!(bad_header), PAGE).await;
+    assert_eq!(answer(&res), internal_server_error());
     assert_eq!(
         res.logs,
-        [
-            r#"nextr: [test] /api/b (/api/b): handler error: error response 400 could not be built: Invalid header name: "bad name""#
-        ]
+        logged(r#": error response 400 could not be built: Invalid header name: "bad name""#)
     );
 
-    let route = TestRoute::new("/api/b", nextr::handler!(bad_status));
-    let res = route.get("/api/b").send().await.unwrap();
-    assert_eq!(
-        (res.status, res.text().as_str()),
-        (500, "Internal Server Error")
-    );
-    assert_eq!(
-        res.logs,
-        ["nextr: [test] /api/b (/api/b): handler error: Invalid status code: 42"]
-    );
+    let res = get(nextr::handler!(bad_status), PAGE).await;
+    assert_eq!(answer(&res), internal_server_error());
+    assert_eq!(res.logs, logged(": Invalid status code: 42"));
 }
