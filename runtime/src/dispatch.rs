@@ -277,8 +277,20 @@ impl Route {
                 respond_error(&mut res, None);
             }
             Ok(Ok(Err(e))) => {
-                log_error(logs, &req, &self.spec, &e, res.is_ended());
-                respond_error(&mut res, e.downcast_ref::<HttpError>());
+                match e.error_response().filter(|_| !res.headers_sent()) {
+                    // The app's own answer: sent as is, and not a failure to log.
+                    Some(answer) => {
+                        if let Err(e) = res.send_error_response(answer) {
+                            // Only an invalid status can fail here.
+                            log_error(logs, &req, &self.spec, &e, false);
+                            respond_error(&mut res, None);
+                        }
+                    }
+                    None => {
+                        log_error(logs, &req, &self.spec, &e, res.is_ended());
+                        respond_error(&mut res, e.answer());
+                    }
+                }
             }
             Ok(Ok(Ok(()))) => {
                 if !res.is_ended() {
@@ -358,11 +370,10 @@ fn log_error(
     ));
 }
 
-fn respond_error(res: &mut NextApiResponse, http: Option<&HttpError>) {
-    match http {
-        Some(e) => res.send_error(e.status, &e.message),
-        None => res.send_error(500, "Internal Server Error"),
-    }
+/// Next's error answer: the error's own status and body when it carries them, else 500.
+fn respond_error(res: &mut NextApiResponse, answer: Option<(u16, &str)>) {
+    let (status, body) = answer.unwrap_or((500, "Internal Server Error"));
+    res.send_error(status, body);
 }
 
 /// Next's slash/backslash/trailing-slash redirect: 308, `Location`, `Refresh`, the

@@ -32,7 +32,7 @@ pub mod routing;
 #[cfg(feature = "lambda")]
 mod error;
 #[cfg(feature = "lambda")]
-pub use error::{Error, HttpError, Result};
+pub use error::{Error, ErrorResponse, HttpError, IntoErrorResponse, Result};
 
 #[cfg(feature = "lambda")]
 pub mod request;
@@ -72,8 +72,8 @@ pub mod deps {
 pub mod prelude {
     pub use crate::request::{Body, Cookies, NextApiRequest};
     pub use crate::response::{CookieOptions, Json, NextApiResponse, SameSite};
-    pub use crate::routing::{Query, Value};
-    pub use crate::{Error, Result};
+    pub use crate::routing::{Query, QueryValue};
+    pub use crate::{Error, ErrorResponse, IntoErrorResponse, Result};
     pub use http::{HeaderMap, Method, StatusCode};
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::json;
@@ -82,7 +82,8 @@ pub mod prelude {
 /// Turns a route's `handler` function into the non-generic [`Handler`] the runtime takes.
 ///
 /// The function must be `async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse)`
-/// returning `nextr::Result<()>`, any `Result<(), E>` whose `E` converts into [`Error`], or `()`.
+/// returning `nextr::Result<()>`, a `Result<(), E>` whose `E` implements [`IntoErrorResponse`]
+/// (its answer is sent) or converts into [`Error`] (a 500), or `()`.
 /// The expansion is one small function per route: everything generic stays in this crate.
 #[cfg(feature = "lambda")]
 #[macro_export]
@@ -93,17 +94,35 @@ macro_rules! handler {
             res: &'a mut $crate::NextApiResponse,
         ) -> $crate::HandlerFuture<'a> {
             ::std::boxed::Box::pin(async move {
-                $crate::__private::IntoHandlerResult::into_handler_result($path(req, res).await)
+                #[allow(unused_imports)]
+                use $crate::__private::{ViaErrorResponse as _, ViaIntoHandlerResult as _};
+                let returned = $path(req, res).await;
+                (&returned).__nextr_kind().into_handler_result(returned)
             })
         }
         __nextr_route_handler as $crate::Handler
     }};
 }
 
+/// What [`handler!`] expands to.
+///
+/// A `Result<(), E>` whose `E` is both an [`IntoErrorResponse`] and a `std::error::Error` (so
+/// convertible into [`Error`]) must send its own answer, and coherence forbids two blanket
+/// impls for it; so the macro picks the conversion by method resolution on the concrete
+/// return type ("autoref specialisation"): `(&returned).__nextr_kind()` finds
+/// [`ViaErrorResponse`](__private::ViaErrorResponse) (implemented for `Result<(), E>`) before
+/// [`ViaIntoHandlerResult`](__private::ViaIntoHandlerResult) (implemented for `&T`, one
+/// auto-reference further).
 #[doc(hidden)]
 #[cfg(feature = "lambda")]
 pub mod __private {
-    /// What a handler may return: `()`, or a `Result<(), E>` with `E` convertible to `Error`.
+    use crate::{Error, IntoErrorResponse};
+
+    /// What a handler may return besides an [`IntoErrorResponse`] error.
+    #[diagnostic::on_unimplemented(
+        message = "a route handler returns `nextr::Result<()>`, `Result<(), E>` or `()`, not `{Self}`",
+        note = "`E` implements `nextr::IntoErrorResponse` (its answer is sent) or converts into `nextr::Error` (a 500)"
+    )]
     pub trait IntoHandlerResult {
         /// Converts into `nextr::Result<()>`.
         fn into_handler_result(self) -> crate::Result<()>;
@@ -113,9 +132,49 @@ pub mod __private {
             Ok(())
         }
     }
-    impl<E: Into<crate::Error>> IntoHandlerResult for Result<(), E> {
+    impl<E: Into<Error>> IntoHandlerResult for Result<(), E> {
         fn into_handler_result(self) -> crate::Result<()> {
             self.map_err(Into::into)
+        }
+    }
+
+    /// The preferred conversion: the error describes its answer.
+    pub struct ErrorResponseKind;
+    /// The fallback conversion: [`IntoHandlerResult`].
+    pub struct IntoHandlerResultKind;
+
+    /// Picks [`ErrorResponseKind`] for `Result<(), E: IntoErrorResponse>`.
+    pub trait ViaErrorResponse {
+        /// The tag.
+        fn __nextr_kind(&self) -> ErrorResponseKind {
+            ErrorResponseKind
+        }
+    }
+    impl<E: IntoErrorResponse> ViaErrorResponse for Result<(), E> {}
+
+    /// Picks [`IntoHandlerResultKind`] for everything else.
+    pub trait ViaIntoHandlerResult {
+        /// The tag.
+        fn __nextr_kind(&self) -> IntoHandlerResultKind {
+            IntoHandlerResultKind
+        }
+    }
+    impl<T> ViaIntoHandlerResult for &T {}
+
+    impl ErrorResponseKind {
+        /// The error's answer, carried by an [`Error`] to the runtime.
+        pub fn into_handler_result<E: IntoErrorResponse>(
+            self,
+            returned: Result<(), E>,
+        ) -> crate::Result<()> {
+            returned.map_err(|e| Error::from(e.into_error_response()))
+        }
+    }
+
+    impl IntoHandlerResultKind {
+        /// [`IntoHandlerResult::into_handler_result`].
+        pub fn into_handler_result<T: IntoHandlerResult>(self, returned: T) -> crate::Result<()> {
+            returned.into_handler_result()
         }
     }
 }

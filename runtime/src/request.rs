@@ -75,8 +75,8 @@ impl NextApiRequest {
         &self.raw_body
     }
 
-    /// The first value of a header, if it is valid text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// The first value of a header, if it is valid text (the name as text or a `HeaderName`).
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 

@@ -4,11 +4,13 @@
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LOCATION};
-use http::HeaderMap;
+use http::header::{
+    AsHeaderName, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LOCATION,
+};
+use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::util::{etag_of_bytes, etag_of_str};
 
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -19,8 +21,8 @@ pub enum ResponseError {
     /// A status outside 100–999 (Node's `ERR_HTTP_INVALID_STATUS_CODE`).
     #[error("Invalid status code: {0}")]
     InvalidStatus(u16),
-    /// A header name that is not an HTTP token.
-    #[error("Invalid header name: {0:?}")]
+    /// A header name that is not an HTTP token (the name as given, quoted).
+    #[error("Invalid header name: {0}")]
     InvalidHeaderName(String),
     /// A header value with characters HTTP does not allow (control characters).
     #[error("Invalid character in header content [{0:?}]")]
@@ -34,6 +36,32 @@ pub enum ResponseError {
     /// A value that cannot be serialised to JSON.
     #[error("could not serialize the response body as JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// A status as the response helpers take it: a `u16` (any number, as in Next, so an invalid one
+/// is the clean 500 Next's would be) or an [`http::StatusCode`].
+pub trait IntoStatus: sealed::Sealed {
+    /// The numeric code.
+    fn into_status(self) -> u16;
+}
+
+impl IntoStatus for u16 {
+    fn into_status(self) -> u16 {
+        self
+    }
+}
+
+impl IntoStatus for StatusCode {
+    fn into_status(self) -> u16 {
+        self.as_u16()
+    }
+}
+
+// Sealed: one more integer impl would make `res.status(200)` ambiguous.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u16 {}
+    impl Sealed for http::StatusCode {}
 }
 
 /// What a request says about caching, for `send`'s ETag/304 rule (the `fresh` package).
@@ -308,14 +336,19 @@ pub fn serialize_cookie(name: &str, value: &str, opts: &CookieOptions) -> String
     s
 }
 
-fn header_name(name: &str) -> Result<HeaderName> {
-    HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| ResponseError::InvalidHeaderName(name.to_owned()).into())
+/// Converts a name given as text or as a `HeaderName`. The conversion consumes the name, so a
+/// copy is kept to say which name was invalid.
+pub(crate) fn header_name<K>(name: K) -> std::result::Result<HeaderName, ResponseError>
+where
+    K: TryInto<HeaderName> + Clone + fmt::Debug,
+{
+    name.clone()
+        .try_into()
+        .map_err(|_| ResponseError::InvalidHeaderName(format!("{name:?}")))
 }
 
-fn header_value(value: &str) -> Result<HeaderValue> {
-    HeaderValue::from_str(value)
-        .map_err(|_| ResponseError::InvalidHeaderValue(value.to_owned()).into())
+pub(crate) fn header_value(value: &str) -> std::result::Result<HeaderValue, ResponseError> {
+    HeaderValue::from_str(value).map_err(|_| ResponseError::InvalidHeaderValue(value.to_owned()))
 }
 
 impl NextApiResponse {
@@ -333,11 +366,11 @@ impl NextApiResponse {
         }
     }
 
-    /// `res.status(code)`: sets the status and returns `res` for chaining. Next does not
-    /// validate it; nextr accepts 100–999 and makes anything else an error when the response
-    /// is sent (→ 500).
-    pub fn status(&mut self, code: u16) -> &mut Self {
-        self.status = code;
+    /// `res.status(code)`: sets the status (`201` or `StatusCode::CREATED`) and returns `res`
+    /// for chaining. Next does not validate it; nextr accepts 100–999 and makes anything else
+    /// an error when the response is sent (→ 500).
+    pub fn status(&mut self, code: impl IntoStatus) -> &mut Self {
+        self.status = code.into_status();
         self
     }
 
@@ -346,8 +379,12 @@ impl NextApiResponse {
         self.status
     }
 
-    /// `res.setHeader(name, value)`: replaces every value of the header.
-    pub fn set_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<&mut Self> {
+    /// `res.setHeader(name, value)`: replaces every value of the header. The name is text
+    /// (`"Allow"`) or a `HeaderName` (`http::header::ALLOW`).
+    pub fn set_header<K>(&mut self, name: K, value: impl AsRef<str>) -> Result<&mut Self>
+    where
+        K: TryInto<HeaderName> + Clone + fmt::Debug,
+    {
         self.check_headers_open()?;
         let n = header_name(name)?;
         let v = header_value(value.as_ref())?;
@@ -356,8 +393,9 @@ impl NextApiResponse {
     }
 
     /// `res.setHeader(name, [v1, v2])`: one header line per value (as for `Set-Cookie`).
-    pub fn set_header_values<I, S>(&mut self, name: &str, values: I) -> Result<&mut Self>
+    pub fn set_header_values<K, I, S>(&mut self, name: K, values: I) -> Result<&mut Self>
     where
+        K: TryInto<HeaderName> + Clone + fmt::Debug,
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
@@ -366,7 +404,7 @@ impl NextApiResponse {
         let values: Vec<HeaderValue> = values
             .into_iter()
             .map(|v| header_value(v.as_ref()))
-            .collect::<Result<_>>()?;
+            .collect::<std::result::Result<_, _>>()?;
         self.headers.remove(&n);
         for v in values {
             self.headers.append(n.clone(), v);
@@ -375,7 +413,10 @@ impl NextApiResponse {
     }
 
     /// `res.appendHeader(name, value)`: adds a value, keeping the existing ones.
-    pub fn append_header(&mut self, name: &str, value: impl AsRef<str>) -> Result<&mut Self> {
+    pub fn append_header<K>(&mut self, name: K, value: impl AsRef<str>) -> Result<&mut Self>
+    where
+        K: TryInto<HeaderName> + Clone + fmt::Debug,
+    {
         self.check_headers_open()?;
         let n = header_name(name)?;
         let v = header_value(value.as_ref())?;
@@ -383,13 +424,14 @@ impl NextApiResponse {
         Ok(self)
     }
 
-    /// `res.getHeader(name)`: the first value, if it is valid text.
-    pub fn get_header(&self, name: &str) -> Option<&str> {
+    /// `res.getHeader(name)`: the first value, if it is valid text. Lookups take what
+    /// `HeaderMap::get` takes (text or a `HeaderName`); an invalid name is simply absent.
+    pub fn get_header(&self, name: impl AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Every value of a header.
-    pub fn get_header_all(&self, name: &str) -> Vec<&str> {
+    pub fn get_header_all(&self, name: impl AsHeaderName) -> Vec<&str> {
         self.headers
             .get_all(name)
             .iter()
@@ -398,12 +440,12 @@ impl NextApiResponse {
     }
 
     /// `res.hasHeader(name)`.
-    pub fn has_header(&self, name: &str) -> bool {
+    pub fn has_header(&self, name: impl AsHeaderName) -> bool {
         self.headers.contains_key(name)
     }
 
     /// `res.removeHeader(name)`.
-    pub fn remove_header(&mut self, name: &str) -> &mut Self {
+    pub fn remove_header(&mut self, name: impl AsHeaderName) -> &mut Self {
         if self.state == State::Open {
             self.headers.remove(name);
         }
@@ -436,7 +478,7 @@ impl NextApiResponse {
             return Err(ResponseError::InvalidHeaderValue(name.to_owned()).into());
         }
         let line = serialize_cookie(name, value, options);
-        self.append_header("set-cookie", line)
+        self.append_header(http::header::SET_COOKIE, line)
     }
 
     /// Expires a cookie: empty value, `Expires` in 1970 (pass the same `path`/`domain` it was
@@ -453,8 +495,22 @@ impl NextApiResponse {
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.check_sendable("send a response")?;
         let text = serde_json::to_string(value).map_err(ResponseError::from)?;
-        self.set_header("content-type", JSON_CONTENT_TYPE)?;
+        self.send_json_text(text)
+    }
+
+    /// `res.json` of a value already serialised.
+    fn send_json_text(&mut self, text: String) -> Result<()> {
+        self.set_header(CONTENT_TYPE, JSON_CONTENT_TYPE)?;
         self.send_payload(Payload::Text(text))
+    }
+
+    /// Sends the answer an [`IntoErrorResponse`](crate::IntoErrorResponse) error describes, on
+    /// a response the handler has not started: its headers replace the handler's of the same
+    /// names (the others are kept, as Next's error answers keep them).
+    pub(crate) fn send_error_response(&mut self, answer: &ErrorResponse) -> Result<()> {
+        self.status = answer.status();
+        self.headers.extend(answer.headers().clone());
+        self.send_json_text(answer.body().to_owned())
     }
 
     /// `res.send(body)`: a string (no content type added), bytes (`application/octet-stream`
@@ -517,7 +573,8 @@ impl NextApiResponse {
     }
 
     /// `res.redirect(status, url)`.
-    pub fn redirect_with(&mut self, status: u16, url: &str) -> Result<()> {
+    pub fn redirect_with(&mut self, status: impl IntoStatus, url: &str) -> Result<()> {
+        let status = status.into_status();
         self.check_sendable("redirect")?;
         check_status(status)?;
         let location = header_value(url)?;

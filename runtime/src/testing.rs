@@ -25,13 +25,14 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
+use http::header::{AsHeaderName, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::RouteConfig;
 use crate::dispatch::{Incoming, Route};
+use crate::response::{header_name, ResponseError};
 use crate::{Handler, RouteSpec};
 
 /// A route under test: its pattern, configuration and handler.
@@ -115,16 +116,20 @@ pub struct TestRequest<'r> {
     route: &'r TestRoute,
     method: Method,
     target: String,
-    headers: Vec<(String, Vec<u8>)>,
+    /// Each name converted when added (the error names it), each value checked when sent.
+    headers: Vec<(Result<HeaderName, ResponseError>, Vec<u8>)>,
     body: Bytes,
     timeout: Option<Duration>,
 }
 
 impl TestRequest<'_> {
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+    /// Adds a header; the name is text or a `HeaderName` (an invalid one fails [`send`](Self::send)).
+    pub fn header<K>(mut self, name: K, value: impl AsRef<[u8]>) -> Self
+    where
+        K: TryInto<HeaderName> + Clone + std::fmt::Debug,
+    {
         self.headers
-            .push((name.to_owned(), value.as_ref().to_vec()));
+            .push((header_name(name), value.as_ref().to_vec()));
         self
     }
 
@@ -149,11 +154,10 @@ impl TestRequest<'_> {
     /// Runs the request through the route.
     pub async fn send(self) -> Result<TestResponse, TestError> {
         let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| TestError(format!("invalid header name {name:?}")))?;
-            let v = HeaderValue::from_bytes(value)
-                .map_err(|_| TestError(format!("invalid value for header {name:?}")))?;
+        for (name, value) in self.headers {
+            let n = name.map_err(|e| TestError(e.to_string()))?;
+            let v = HeaderValue::from_bytes(&value)
+                .map_err(|_| TestError(format!("invalid value for header {:?}", n.as_str())))?;
             headers.append(n, v);
         }
         let incoming = Incoming {
@@ -209,8 +213,8 @@ impl TestResponse {
         serde_json::from_slice(&self.body)
     }
 
-    /// A header's first value, as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// A header's first value, as text (the name as text or a `HeaderName`).
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }

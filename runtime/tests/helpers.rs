@@ -201,7 +201,7 @@ async fn status_999(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr:
 }
 /// `res.status('202')`: the string is parsed.
 async fn status_string(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
-    res.status("202".parse()?).json(&json!({ "a": 1 }))
+    res.status("202".parse::<u16>()?).json(&json!({ "a": 1 }))
 }
 async fn redirect_default(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
     res.redirect("/somewhere?x=1")

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use nextr::routing::{Resolution, RouteTable, Value};
+use nextr::routing::{QueryValue, Resolution, RouteTable};
 use proptest::prelude::*;
 use regex::Regex;
 
@@ -535,8 +535,8 @@ fn production(table: &RouteTable, target: &str) -> Outcome {
                 .iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::One(s) => Js::Str(s.clone()),
-                        Value::Many(a) => Js::Arr(a.clone()),
+                        QueryValue::One(s) => Js::Str(s.clone()),
+                        QueryValue::Many(a) => Js::Arr(a.clone()),
                     };
                     (k.to_string(), v)
                 })

@@ -1,5 +1,6 @@
 //! The `handler` of a route file: `pub async fn handler(&mut NextApiRequest, &mut
-//! NextApiResponse) -> nextr::Result<()>`.
+//! NextApiResponse) -> nextr::Result<()>`, or `Result<(), E>` with the app's own error type
+//! (`nextr::IntoErrorResponse`, or anything that converts into `nextr::Error`).
 //!
 //! Types are recognised by their last path segment (`nextr::prelude::NextApiRequest` and
 //! `NextApiRequest` alike), after following the file's own `use … as` renames and `type`

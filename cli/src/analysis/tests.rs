@@ -83,6 +83,29 @@ fn handler_spellings_are_accepted() {
 }
 
 #[test]
+fn a_handler_may_return_its_own_error_type() {
+    // `nextr::IntoErrorResponse` errors: the compiler checks the trait, the analysis the shape.
+    for ret in [
+        "Result<(), ApiError>",
+        "Result<(), notes::ApiError>",
+        "std::result::Result<(), crate::errors::ApiError>",
+        "Result<(), nextr::ErrorResponse>",
+    ] {
+        ok(&format!(
+            "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> {ret} {{ Ok(()) }}\n"
+        ));
+    }
+    ok("use notes::ApiError as E;\ntype Out = Result<(), E>;\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Out { Ok(()) }\n");
+    assert_eq!(
+        problems("pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<Note, ApiError> { todo!() }\n"),
+        [(
+            "api/x.rs:1:78".into(),
+            Problem::HandlerReturn("`Result<Note, ApiError>`".into())
+        )]
+    );
+}
+
+#[test]
 fn renames_and_type_aliases_are_followed() {
     ok(
         r#"use nextr::{NextApiRequest as Req, NextApiResponse as Res};

@@ -1,4 +1,4 @@
-//! What the notes routes share: the note types and their validation, the store, and the JSON
+//! What the notes routes share: the note types and their validation, the store, and the error
 //! answers (`api/notes/index.rs` and `api/notes/[id].rs` are separate Lambda functions; both
 //! link this library as `notes::…`).
 //!
@@ -9,12 +9,12 @@
 //! DynamoDB (a table keyed by `id`, through `aws-sdk-dynamodb`) or S3 (one object per note),
 //! with the same methods; the routes would not change.
 
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nextr::deps::http::header::ALLOW;
 use nextr::prelude::*;
 
 /// The variable naming the folder the notes are kept in.
@@ -98,7 +98,8 @@ fn check_body(body: String) -> Result<String, ApiError> {
     Ok(body)
 }
 
-/// An answer other than success; sent as `{"error": "..."}`.
+/// An answer other than success, as `{"error": "..."}`: the routes return it and `?` converts
+/// storage and body errors into it.
 #[derive(Debug)]
 pub enum ApiError {
     /// 400: the request body is not an acceptable note.
@@ -134,33 +135,26 @@ impl ApiError {
             allow,
         }
     }
-
-    /// Writes the answer.
-    pub fn send(self, res: &mut NextApiResponse) -> nextr::Result<()> {
-        let (status, message) = match self {
-            ApiError::BadRequest(m) => (400, m),
-            ApiError::NotFound(m) => (404, m),
-            ApiError::MethodNotAllowed { method, allow } => {
-                res.set_header("Allow", allow)?;
-                (405, format!("Method {method} Not Allowed"))
-            }
-            ApiError::Internal(cause) => {
-                // Function output goes to the function's logs (CloudWatch on AWS).
-                eprintln!("notes: {cause}");
-                (500, "Internal Server Error".to_owned())
-            }
-        };
-        res.status(status).json(&json!({ "error": message }))
-    }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl IntoErrorResponse for ApiError {
+    fn into_error_response(self) -> ErrorResponse {
+        let answer =
+            |status, message: &str| ErrorResponse::json(status, &json!({ "error": message }));
         match self {
-            ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Internal(m) => {
-                f.write_str(m)
+            ApiError::BadRequest(m) => answer(StatusCode::BAD_REQUEST, &m),
+            ApiError::NotFound(m) => answer(StatusCode::NOT_FOUND, &m),
+            ApiError::MethodNotAllowed { method, allow } => answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &format!("Method {method} Not Allowed"),
+            )
+            .header(ALLOW, allow),
+            ApiError::Internal(cause) => {
+                // The runtime does not log the answers it sends; function output goes to the
+                // function's logs (CloudWatch on AWS).
+                eprintln!("notes: {cause}");
+                answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
-            ApiError::MethodNotAllowed { method, .. } => write!(f, "Method {method} Not Allowed"),
         }
     }
 }
@@ -178,58 +172,6 @@ impl From<nextr::Error> for ApiError {
             Some(400) => ApiError::BadRequest(e.to_string()),
             _ => ApiError::Internal(e.to_string()),
         }
-    }
-}
-
-/// A successful answer: a status and an optional JSON body.
-#[derive(Debug)]
-pub struct Reply {
-    status: u16,
-    location: Option<String>,
-    body: Option<serde_json::Value>,
-}
-
-impl Reply {
-    /// `status` with `value` as JSON.
-    pub fn json(status: u16, value: &impl Serialize) -> Result<Self, ApiError> {
-        let body = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(Reply {
-            status,
-            location: None,
-            body: Some(body),
-        })
-    }
-
-    /// 201 with the note and `Location: /api/notes/<id>`.
-    pub fn created(note: &Note) -> Result<Self, ApiError> {
-        let mut reply = Reply::json(201, note)?;
-        reply.location = Some(format!("/api/notes/{}", note.id));
-        Ok(reply)
-    }
-
-    /// 204, no body.
-    pub fn no_content() -> Self {
-        Reply {
-            status: 204,
-            location: None,
-            body: None,
-        }
-    }
-}
-
-/// Sends what a route computed: the reply, or the error's answer.
-pub fn send(res: &mut NextApiResponse, outcome: Result<Reply, ApiError>) -> nextr::Result<()> {
-    let reply = match outcome {
-        Ok(reply) => reply,
-        Err(e) => return e.send(res),
-    };
-    if let Some(location) = &reply.location {
-        res.set_header("Location", location)?;
-    }
-    res.status(reply.status);
-    match &reply.body {
-        Some(body) => res.json(body),
-        None => res.end(),
     }
 }
 

@@ -16,7 +16,7 @@ pub use pattern::{
     decode_uri_component, page_for_file, MalformedEscape, Param, ParamKind, Params, RawCapture,
     RouteKind, RoutePattern, Segment,
 };
-pub use query::{is_internal_key, Query, Value};
+pub use query::{is_internal_key, Query, QueryValue};
 pub use table::{
     complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
 };

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::error::RouteError;
-use super::query::Value;
+use super::query::QueryValue;
 
 /// One `/`-separated piece of a route pattern, classified the way Next classifies it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -324,7 +324,7 @@ impl RoutePattern {
         for (param, capture) in self.params().zip(captures) {
             let value = match capture {
                 RawCapture::Absent => continue,
-                RawCapture::One(raw) => Value::One(decode_uri_component(raw)?),
+                RawCapture::One(raw) => QueryValue::One(decode_uri_component(raw)?),
                 RawCapture::Many(raws) => {
                     let decoded = raws
                         .iter()
@@ -337,7 +337,7 @@ impl RoutePattern {
                     {
                         continue;
                     }
-                    Value::Many(decoded)
+                    QueryValue::Many(decoded)
                 }
             };
             params.0.push((param.name, value));
@@ -365,11 +365,11 @@ pub enum RawCapture<'p> {
 
 /// Decoded route parameters in path order: what Next merges over `req.query`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(pub Vec<(String, Value)>);
+pub struct Params(pub Vec<(String, QueryValue)>);
 
 impl Params {
     /// The value of one parameter.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub fn get(&self, name: &str) -> Option<&QueryValue> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
@@ -530,7 +530,7 @@ mod tests {
         let caps = p.match_segments(&["api", "opt", "a%2Fb", "c"]).unwrap();
         assert_eq!(
             p.decode_params(&caps).unwrap().get("slug"),
-            Some(&Value::Many(vec!["a/b".into(), "c".into()]))
+            Some(&QueryValue::Many(vec!["a/b".into(), "c".into()]))
         );
         assert!(p.match_segments(&["api"]).is_none());
         let p = RoutePattern::parse("/api/[...s]").unwrap();

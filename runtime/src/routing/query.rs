@@ -5,46 +5,46 @@ use serde::{Serialize, Serializer};
 
 /// One `req.query` value: a string, or a list for repeated keys and catch-all params.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Value {
+pub enum QueryValue {
     /// A key seen once, or a `[param]`.
     One(String),
     /// A repeated key, or a catch-all param.
     Many(Vec<String>),
 }
 
-impl Value {
+impl QueryValue {
     /// The value as one string: the string itself, or the first element of a list.
     pub fn first(&self) -> Option<&str> {
         match self {
-            Value::One(s) => Some(s),
-            Value::Many(v) => v.first().map(String::as_str),
+            QueryValue::One(s) => Some(s),
+            QueryValue::Many(v) => v.first().map(String::as_str),
         }
     }
 
     /// Every string of the value, in order.
     pub fn all(&self) -> &[String] {
         match self {
-            Value::One(s) => std::slice::from_ref(s),
-            Value::Many(v) => v,
+            QueryValue::One(s) => std::slice::from_ref(s),
+            QueryValue::Many(v) => v,
         }
     }
 
     fn push(&mut self, next: String) {
         match self {
-            Value::One(first) => {
+            QueryValue::One(first) => {
                 let first = std::mem::take(first);
-                *self = Value::Many(vec![first, next]);
+                *self = QueryValue::Many(vec![first, next]);
             }
-            Value::Many(v) => v.push(next),
+            QueryValue::Many(v) => v.push(next),
         }
     }
 }
 
-impl Serialize for Value {
+impl Serialize for QueryValue {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Value::One(v) => s.serialize_str(v),
-            Value::Many(v) => {
+            QueryValue::One(v) => s.serialize_str(v),
+            QueryValue::Many(v) => {
                 let mut seq = s.serialize_seq(Some(v.len()))?;
                 for x in v {
                     seq.serialize_element(x)?;
@@ -57,7 +57,7 @@ impl Serialize for Value {
 
 /// An ordered `req.query`: keys in first-appearance order, as Next's JSON shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query(Vec<(String, Value)>);
+pub struct Query(Vec<(String, QueryValue)>);
 
 impl Query {
     /// Parses a raw query string (without `?`) with WHATWG `URLSearchParams` rules: `&` only,
@@ -87,13 +87,13 @@ impl Query {
     pub fn append(&mut self, key: String, value: String) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) => existing.push(value),
-            None => self.0.push((key, Value::One(value))),
+            None => self.0.push((key, QueryValue::One(value))),
         }
     }
 
     /// Sets a key, replacing any value but keeping the key's position (how `{...query,
     /// ...params}` behaves in JavaScript).
-    pub fn set(&mut self, key: String, value: Value) {
+    pub fn set(&mut self, key: String, value: QueryValue) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) => *existing = value,
             None => self.0.push((key, value)),
@@ -101,24 +101,24 @@ impl Query {
     }
 
     /// Removes a key, returning its value.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub fn remove(&mut self, key: &str) -> Option<QueryValue> {
         let i = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(i).1)
     }
 
     /// The value of a key.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&QueryValue> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The value of a key as one string (the first when it is a list).
     pub fn str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::first)
+        self.get(key).and_then(QueryValue::first)
     }
 
     /// Every value of a key (empty when absent).
     pub fn all(&self, key: &str) -> &[String] {
-        self.get(key).map(Value::all).unwrap_or_default()
+        self.get(key).map(QueryValue::all).unwrap_or_default()
     }
 
     /// True when the key is present.
@@ -127,7 +127,7 @@ impl Query {
     }
 
     /// The keys and values in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &QueryValue)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
@@ -169,8 +169,8 @@ impl Serialize for Query {
 }
 
 impl<'a> IntoIterator for &'a Query {
-    type Item = &'a (String, Value);
-    type IntoIter = std::slice::Iter<'a, (String, Value)>;
+    type Item = &'a (String, QueryValue);
+    type IntoIter = std::slice::Iter<'a, (String, QueryValue)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }

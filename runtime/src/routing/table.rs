@@ -10,7 +10,7 @@ use super::pattern::{
     check_repeated_slug, classify_segment, decode_uri_component, page_for_file,
     param_inside_segment, Param, ParamKind, RouteKind, RoutePattern, Segment, SegmentSyntax,
 };
-use super::query::{Query, Value};
+use super::query::{Query, QueryValue};
 use super::target::{encode_uri_component, normalize, Normalized};
 
 /// One route: a file and the pattern it serves.
@@ -364,12 +364,12 @@ fn push_search(url: &mut String, search: &str) {
 /// Where Next's `normalizeDynamicRouteParams` reads values from: the query object, or the
 /// params of a route match.
 trait ParamSource {
-    fn value(&self, key: &str) -> Option<&Value>;
+    fn value(&self, key: &str) -> Option<&QueryValue>;
     fn delete(&mut self, key: &str);
 }
 
 impl ParamSource for Query {
-    fn value(&self, key: &str) -> Option<&Value> {
+    fn value(&self, key: &str) -> Option<&QueryValue> {
         self.get(key)
     }
     fn delete(&mut self, key: &str) {
@@ -378,7 +378,7 @@ impl ParamSource for Query {
 }
 
 impl ParamSource for super::Params {
-    fn value(&self, key: &str) -> Option<&Value> {
+    fn value(&self, key: &str) -> Option<&QueryValue> {
         self.get(key)
     }
     fn delete(&mut self, key: &str) {
@@ -399,8 +399,10 @@ fn normalize_dynamic_params(
     for param in params {
         let placeholder = placeholder(param);
         let value = source.value(&param.name).map(|v| match v {
-            Value::One(s) => Value::One(normalize_rsc_url(s)),
-            Value::Many(vs) => Value::Many(vs.iter().map(|s| normalize_rsc_url(s)).collect()),
+            QueryValue::One(s) => QueryValue::One(normalize_rsc_url(s)),
+            QueryValue::Many(vs) => {
+                QueryValue::Many(vs.iter().map(|s| normalize_rsc_url(s)).collect())
+            }
         });
         let optional = param.kind == ParamKind::OptionalCatchAll;
         let is_default = value.as_ref().is_some_and(|v| {
@@ -419,14 +421,14 @@ fn normalize_dynamic_params(
             v => v,
         };
         let value = match value {
-            Some(Value::One(s)) if param.kind != ParamKind::Single && !s.is_empty() => {
-                Some(Value::Many(s.split('/').map(str::to_owned).collect()))
+            Some(QueryValue::One(s)) if param.kind != ParamKind::Single && !s.is_empty() => {
+                Some(QueryValue::Many(s.split('/').map(str::to_owned).collect()))
             }
             v => v,
         };
         match value {
             None => {}
-            Some(Value::One(s)) if s.is_empty() => {}
+            Some(QueryValue::One(s)) if s.is_empty() => {}
             Some(v) => out.0.push((param.name.clone(), v)),
         }
     }
@@ -442,10 +444,10 @@ fn placeholder(param: &Param) -> String {
     }
 }
 
-fn is_empty_optional(value: &Value, placeholder: &str) -> bool {
+fn is_empty_optional(value: &QueryValue, placeholder: &str) -> bool {
     match value {
-        Value::One(s) => s.is_empty() || s == "index" || s == placeholder,
-        Value::Many(vs) => vs.len() == 1 && (vs[0] == "index" || vs[0] == placeholder),
+        QueryValue::One(s) => s.is_empty() || s == "index" || s == placeholder,
+        QueryValue::Many(vs) => vs.len() == 1 && (vs[0] == "index" || vs[0] == placeholder),
     }
 }
 
@@ -488,7 +490,7 @@ fn normalize_rsc_url(value: &str) -> String {
 fn interpolate(
     pathname: &str,
     params: &[Param],
-    value_of: impl Fn(&str) -> Option<Value>,
+    value_of: impl Fn(&str) -> Option<QueryValue>,
 ) -> String {
     let mut out = pathname.to_owned();
     for param in params {
@@ -497,8 +499,8 @@ fn interpolate(
             continue;
         }
         let encoded = match value_of(&param.name) {
-            Some(Value::One(v)) => encode_uri_component(&v),
-            Some(Value::Many(vs)) => vs
+            Some(QueryValue::One(v)) => encode_uri_component(&v),
+            Some(QueryValue::Many(vs)) => vs
                 .iter()
                 .map(|v| encode_uri_component(v))
                 .collect::<Vec<_>>()

@@ -4,50 +4,31 @@
 //! An id that names no note is a 404; a body of the wrong shape or an empty title is a 400.
 //! Other methods: 405 with `Allow: GET, PUT, PATCH, DELETE`.
 use nextr::prelude::*;
-use notes::{ApiError, NewNote, NotePatch, Reply, Store};
+use notes::{ApiError, NewNote, NotePatch, Store};
 
-pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<(), ApiError> {
     let id = req.query.str("id").unwrap_or_default().to_owned();
-    let outcome = match req.method {
-        Method::GET => get(&id),
-        Method::PUT => replace(req, &id),
-        Method::PATCH => update(req, &id),
-        Method::DELETE => delete(&id),
-        _ => Err(ApiError::method_not_allowed(
-            &req.method,
-            "GET, PUT, PATCH, DELETE",
-        )),
+    let found = match req.method {
+        Method::GET => Store::open()?.get(&id)?,
+        Method::PUT => {
+            let new = req.json::<NewNote>()?.validate()?;
+            Store::open()?.replace(&id, new)?
+        }
+        Method::PATCH => {
+            let patch = req.json::<NotePatch>()?.validate()?;
+            Store::open()?.update(&id, patch)?
+        }
+        Method::DELETE => {
+            if !Store::open()?.delete(&id)? {
+                return Err(ApiError::note_not_found(&id));
+            }
+            return Ok(res.status(StatusCode::NO_CONTENT).end()?);
+        }
+        _ => {
+            let allow = "GET, PUT, PATCH, DELETE";
+            return Err(ApiError::method_not_allowed(&req.method, allow));
+        }
     };
-    notes::send(res, outcome)
-}
-
-fn get(id: &str) -> Result<Reply, ApiError> {
-    match Store::open()?.get(id)? {
-        Some(note) => Reply::json(200, &note),
-        None => Err(ApiError::note_not_found(id)),
-    }
-}
-
-fn replace(req: &NextApiRequest, id: &str) -> Result<Reply, ApiError> {
-    let new = req.json::<NewNote>()?.validate()?;
-    match Store::open()?.replace(id, new)? {
-        Some(note) => Reply::json(200, &note),
-        None => Err(ApiError::note_not_found(id)),
-    }
-}
-
-fn update(req: &NextApiRequest, id: &str) -> Result<Reply, ApiError> {
-    let patch = req.json::<NotePatch>()?.validate()?;
-    match Store::open()?.update(id, patch)? {
-        Some(note) => Reply::json(200, &note),
-        None => Err(ApiError::note_not_found(id)),
-    }
-}
-
-fn delete(id: &str) -> Result<Reply, ApiError> {
-    if Store::open()?.delete(id)? {
-        Ok(Reply::no_content())
-    } else {
-        Err(ApiError::note_not_found(id))
-    }
+    let note = found.ok_or_else(|| ApiError::note_not_found(&id))?;
+    Ok(res.json(&note)?)
 }

@@ -3,25 +3,21 @@
 //! `POST` takes `{"title": "...", "body": "..."}` (`body` optional) and answers 201 with the
 //! note and its `Location`; a body of the wrong shape or an empty title is a 400. Other
 //! methods: 405 with `Allow: GET, POST`.
+use nextr::deps::http::header::LOCATION;
 use nextr::prelude::*;
-use notes::{ApiError, NewNote, Reply, Store};
+use notes::{ApiError, NewNote, Store};
 
-pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
-    let outcome = match req.method {
-        Method::GET => list(),
-        Method::POST => create(req),
-        _ => Err(ApiError::method_not_allowed(&req.method, "GET, POST")),
-    };
-    notes::send(res, outcome)
-}
-
-fn list() -> Result<Reply, ApiError> {
-    let notes = Store::open()?.list()?;
-    Reply::json(200, &notes)
-}
-
-fn create(req: &NextApiRequest) -> Result<Reply, ApiError> {
-    let new = req.json::<NewNote>()?.validate()?;
-    let note = Store::open()?.create(new)?;
-    Reply::created(&note)
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<(), ApiError> {
+    match req.method {
+        Method::GET => res.json(&Store::open()?.list()?)?,
+        Method::POST => {
+            let new = req.json::<NewNote>()?.validate()?;
+            let note = Store::open()?.create(new)?;
+            res.set_header(LOCATION, format!("/api/notes/{}", note.id))?
+                .status(StatusCode::CREATED)
+                .json(&note)?;
+        }
+        _ => return Err(ApiError::method_not_allowed(&req.method, "GET, POST")),
+    }
+    Ok(())
 }
