@@ -56,55 +56,57 @@ pub fn digest(inputs: &[PathBuf], profile: Profile, arch: Architecture) -> Strin
     let mut hash = Sha256::new();
     hash.update(format!("nextr {}\n", env!("CARGO_PKG_VERSION")));
     hash.update(format!("profile {profile}\narch {arch}\n"));
-    if let Ok(exe) = std::env::current_exe() {
-        stamp(&mut hash, &exe);
+    if let Some((exe, meta)) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| fs::metadata(&exe).ok().map(|m| (exe, m)))
+    {
+        stamp(&mut hash, &exe, &meta);
     }
     for name in BUILD_ENV {
         hash.update(format!("env {name}={:?}\n", std::env::var_os(name)));
     }
-    for input in inputs {
-        walk(&mut hash, input);
+    // Names are hashed relative to their input, so that the same files spelled from another
+    // folder (`/app/.nextr/dev/../..` or `.nextr/dev/../..`) give the same digest.
+    for (i, input) in inputs.iter().enumerate() {
+        hash.update(format!("input {i}\n"));
+        walk(&mut hash, input, Path::new(""));
     }
     hex(&hash.finalize())
 }
 
-/// Hashes a file's stamp, or every file below a folder in name order.
-fn walk(hash: &mut Sha256, path: &Path) {
+/// Hashes a file's stamp, or every file below a folder in name order; `rel` is the name
+/// under the input.
+fn walk(hash: &mut Sha256, path: &Path, rel: &Path) {
     let Ok(meta) = fs::metadata(path) else {
-        hash.update(format!("missing {}\n", path.display()));
+        hash.update(format!("missing {}\n", rel.display()));
         return;
     };
     if !meta.is_dir() {
-        stamp(hash, path);
+        stamp(hash, rel, &meta);
         return;
     }
     let Ok(entries) = fs::read_dir(path) else {
-        hash.update(format!("unreadable {}\n", path.display()));
+        hash.update(format!("unreadable {}\n", rel.display()));
         return;
     };
-    let mut children: Vec<PathBuf> = entries
+    let mut children: Vec<(std::ffi::OsString, PathBuf)> = entries
         .flatten()
         .filter(|e| !SKIPPED_DIRS.iter().any(|s| e.file_name() == *s))
-        .map(|e| e.path())
+        .map(|e| (e.file_name(), e.path()))
         .collect();
     children.sort();
-    for child in children {
-        walk(hash, &child);
+    for (name, child) in children {
+        walk(hash, &child, &rel.join(name));
     }
 }
 
-fn stamp(hash: &mut Sha256, path: &Path) {
-    let (size, mtime) = fs::metadata(path)
-        .map(|m| {
-            let mtime = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            (m.len(), mtime)
-        })
-        .unwrap_or((0, 0));
-    hash.update(format!("{} {size} {mtime}\n", path.display()));
+fn stamp(hash: &mut Sha256, name: &Path, meta: &fs::Metadata) {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    hash.update(format!("{} {} {mtime}\n", name.display(), meta.len()));
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -160,6 +162,9 @@ mod tests {
         let d = || digest(&inputs, Profile::Debug, Architecture::X86_64);
         let first = d();
         assert_eq!(d(), first, "stable");
+        // The same folder spelled another way.
+        let detour = [root.join("api/..")];
+        assert_eq!(digest(&detour, Profile::Debug, Architecture::X86_64), first);
         // Outputs do not count.
         fs::create_dir_all(root.join(".nextr/dev")).unwrap();
         fs::write(root.join(".nextr/dev/routes-manifest.json"), "{}").unwrap();

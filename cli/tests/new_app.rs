@@ -86,8 +86,12 @@ fn new_app_builds_and_serves_hello() {
         dev.output()
     );
     assert!(
-        app.join(".nextr/routes-manifest.json").is_file(),
-        "nextr dev built into the app's .nextr/"
+        app.join(".nextr/dev/routes-manifest.json").is_file(),
+        "nextr dev built into the app's .nextr/dev/"
+    );
+    assert!(
+        !app.join(".nextr/routes-manifest.json").exists(),
+        "nextr dev leaves deploy's build folder alone"
     );
 
     // A folder that is already there is not overwritten.

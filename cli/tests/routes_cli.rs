@@ -218,3 +218,19 @@ fn non_utf8_match_argument_is_refused_cleanly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    // `nextr routes examples/docs | head -0`: the reader is gone before anything is written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nextr"))
+        .args(["routes", "examples/docs"])
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

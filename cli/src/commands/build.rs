@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nextr::manifest::{Architecture, Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
-use nextr_cli::report::{render, ReportStyle};
+use nextr_cli::report::ReportStyle;
 
 use crate::cli::{ArchArg, BuildArgs};
 
@@ -29,13 +29,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         ..options(&args.dir, profile)
     };
-    Ok(match build_reported(&options)? {
-        Some(outcome) => {
-            print!("{}", summary(&outcome));
-            ExitCode::SUCCESS
-        }
-        None => ExitCode::FAILURE,
-    })
+    let outcome = build_reported(&options)?;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", summary(&outcome))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Build options with the defaults of `nextr.toml` and the environment (the cargo that runs
@@ -53,25 +50,14 @@ pub fn options(dir: &Path, profile: Profile) -> BuildOptions {
     }
 }
 
-/// Runs the build pipeline with progress on stderr. Route-file problems and compiler errors
-/// are reported there, and give `None`; other failures are returned.
-pub fn build_reported(options: &BuildOptions) -> anyhow::Result<Option<BuildOutcome>> {
+/// Runs the build pipeline with progress (and compiler diagnostics, as they come) on
+/// stderr; its error, if any, is reported by [`super::render_error`] like every other.
+pub fn build_reported(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let style = ReportStyle::detect(std::io::stderr().is_terminal());
     let mut display = Display::new(style);
     let result = build(options, |p| display.update(p));
     display.finish();
-    match result {
-        Ok(outcome) => Ok(Some(outcome)),
-        Err(BuildError::Analysis(report)) => {
-            eprint!("{}", render(&report, style));
-            Ok(None)
-        }
-        Err(e @ (BuildError::Cargo(_) | BuildError::RouteCompile { .. })) => {
-            eprintln!("error: {e}");
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
+    result
 }
 
 /// Progress: a bar on a terminal, plain lines in logs and CI.

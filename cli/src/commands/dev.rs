@@ -86,10 +86,8 @@ pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()>
         out: Some(out.to_path_buf()),
         ..super::build::options(app, profile)
     };
-    match super::build::build_reported(&options)? {
-        Some(_) => Ok(()),
-        None => anyhow::bail!("the build failed (see above)"),
-    }
+    super::build::build_reported(&options)?;
+    Ok(())
 }
 
 /// The emulator settings from the developer's environment.
@@ -297,7 +295,8 @@ async fn reload_loop(
                 Ok(Ok(())) => manifest_changed = true,
                 Ok(Err(e)) => {
                     logger.line(format!(
-                        "nextr: rebuild failed; still serving the previous build\n{e:#}"
+                        "nextr: rebuild failed; still serving the previous build\n{}",
+                        super::render_error(&e).trim_end()
                     ));
                     continue;
                 }

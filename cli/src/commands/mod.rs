@@ -1,6 +1,11 @@
-//! One module per subcommand; each returns the process exit code or an error for `main`.
+//! One module per subcommand; each returns the process exit code or an error, which only
+//! [`render_error`] turns into text: every command reports its errors the same way.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+
+use nextr_cli::build::BuildError;
+use nextr_cli::report::{render, ReportStyle};
 
 use crate::cli::{Cli, Command};
 
@@ -26,4 +31,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Remove(args) => remove::run(&args),
         Command::Status(args) => status::run(&args),
     }
+}
+
+/// An error as people read it: route-file problems as code frames (rustc style), anything
+/// else as `error: …` with one `caused by: …` line per underlying cause.
+pub fn render_error(err: &anyhow::Error) -> String {
+    let style = ReportStyle::detect(std::io::stderr().is_terminal());
+    if let Some(BuildError::Analysis(report)) = err.downcast_ref::<BuildError>() {
+        return render(report, style);
+    }
+    let mut out = format!("error: {err}\n");
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(&format!("  caused by: {cause}\n"));
+        source = cause.source();
+    }
+    out
+}
+
+/// Whether the error is a write to a closed pipe (the reader, such as `head`, has all it
+/// wanted): not a failure of the command.
+pub fn is_closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
