@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::TypedValueParser as _;
+use clap::{Args, Parser, Subcommand};
+use nextr::manifest::Architecture;
 
 /// Next.js-style API routes for Rust on AWS Lambda.
 #[derive(Debug, Parser)]
@@ -131,22 +133,17 @@ pub struct BuildArgs {
     #[arg(long)]
     pub debug: bool,
     /// The functions' CPU architecture (default: `architecture` in nextr.toml, else x86_64).
-    #[arg(long, value_enum)]
-    pub arch: Option<ArchArg>,
+    #[arg(long, value_parser = arch_parser())]
+    pub arch: Option<Architecture>,
     /// Where to write the bundles and the manifest (default: <DIR>/.nextr).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
 
-/// `--arch` values, spelled as Lambda spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ArchArg {
-    /// x86-64.
-    #[value(name = "x86_64")]
-    X86_64,
-    /// Graviton (aarch64).
-    #[value(name = "arm64")]
-    Arm64,
+/// `--arch` values, spelled as Lambda spells them (`Architecture`'s names).
+fn arch_parser() -> impl clap::builder::TypedValueParser<Value = Architecture> {
+    clap::builder::PossibleValuesParser::new(Architecture::ALL.map(Architecture::as_str))
+        .try_map(|name| name.parse::<Architecture>())
 }
 
 /// `nextr routes`.

@@ -255,6 +255,23 @@ impl Architecture {
             Architecture::Arm64 => "arm64",
         }
     }
+
+    /// The machine name a host of this architecture reports (`uname -m`, Rust's
+    /// `std::env::consts::ARCH`).
+    pub fn machine(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "aarch64",
+        }
+    }
+
+    /// The Rust target triple of bundles for it (glibc, as `provided.al2023` runs them).
+    pub fn target_triple(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64-unknown-linux-gnu",
+            Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+        }
+    }
 }
 
 impl fmt::Display for Architecture {

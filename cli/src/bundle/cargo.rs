@@ -15,8 +15,6 @@ use std::process::{Command, Stdio};
 use cargo_metadata::Message;
 use nextr::manifest::Architecture;
 
-use super::elf::target_triple;
-
 /// The glibc version zigbuild links against: old enough for every Lambda runtime.
 pub const ZIG_GLIBC: &str = "2.17";
 
@@ -124,11 +122,8 @@ pub fn choose_toolchain(
     arch: Architecture,
     tools: &HostTools,
 ) -> Result<Toolchain, ToolchainError> {
-    let triple = target_triple(arch);
-    let native = matches!(
-        (arch, tools.arch.as_str()),
-        (Architecture::X86_64, "x86_64") | (Architecture::Arm64, "aarch64")
-    );
+    let triple = arch.target_triple();
+    let native = tools.arch == arch.machine();
     let std_installed = native || tools.installed_targets.iter().any(|t| t == triple);
     if tools.zigbuild {
         if !std_installed {
@@ -142,10 +137,7 @@ pub fn choose_toolchain(
         return Ok(Toolchain::Native);
     }
     Err(ToolchainError::NoCrossLinker {
-        arch: match arch {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        },
+        arch: arch.as_str(),
         host: tools.arch.clone(),
         triple,
         std_installed,

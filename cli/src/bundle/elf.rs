@@ -92,7 +92,7 @@ pub enum ElfError {
         message: String,
     },
     /// Built for another CPU than requested.
-    #[error("{route}: {} is built for {found}, but the function is {}; build it for {} (`--target {}`)", .binary.display(), arch_name(*.requested), rust_arch(*.requested), target_triple(*.requested))]
+    #[error("{route}: {} is built for {found}, but the function is {}; build it for {} (`--target {}`)", .binary.display(), Architecture::as_str(*.requested), rust_arch(*.requested), Architecture::target_triple(*.requested))]
     WrongArchitecture {
         /// The route.
         route: String,
@@ -110,7 +110,7 @@ pub enum ElfError {
          cargo-zigbuild`, then build with `cargo zigbuild --target {}.2.17`",
         .binary.display(),
         symbols_clause(.symbols),
-        target_triple(*.architecture)
+        Architecture::target_triple(*.architecture)
     )]
     GlibcTooNew {
         /// The route.
@@ -126,25 +126,10 @@ pub enum ElfError {
     },
 }
 
-fn arch_name(a: Architecture) -> &'static str {
-    match a {
-        Architecture::X86_64 => "x86_64",
-        Architecture::Arm64 => "arm64",
-    }
-}
-
 fn rust_arch(a: Architecture) -> &'static str {
     match a {
         Architecture::X86_64 => "x86-64",
         Architecture::Arm64 => "aarch64",
-    }
-}
-
-/// The Rust target triple of a Lambda architecture (glibc flavour).
-pub fn target_triple(a: Architecture) -> &'static str {
-    match a {
-        Architecture::X86_64 => "x86_64-unknown-linux-gnu",
-        Architecture::Arm64 => "aarch64-unknown-linux-gnu",
     }
 }
 

@@ -12,7 +12,7 @@ use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::ReportStyle;
 
-use crate::cli::{ArchArg, BuildArgs};
+use crate::cli::BuildArgs;
 
 /// Runs `nextr build`.
 pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
@@ -22,10 +22,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
         Profile::Release
     };
     let options = BuildOptions {
-        arch: args.arch.map(|a| match a {
-            ArchArg::X86_64 => Architecture::X86_64,
-            ArchArg::Arm64 => Architecture::Arm64,
-        }),
+        arch: args.arch,
         out: args.out.clone(),
         ..options(&args.dir, profile)
     };

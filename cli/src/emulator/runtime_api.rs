@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 
 /// Lambda's synchronous response limit, exactly as the Runtime API enforces it
 /// (6 MiB plus 100 bytes of envelope, `interop.MaxPayloadSize`).
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
+pub const MAX_RESPONSE_BYTES: usize = nextr::limits::LAMBDA_PAYLOAD_BYTES + 100;
 
 const PREFIX: &str = "/2018-06-01/runtime/";
 
