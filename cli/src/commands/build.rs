@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nextr::manifest::{Architecture, Function, Manifest, Profile};
+use nextr::manifest::{Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::ReportStyle;
