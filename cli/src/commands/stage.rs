@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use nextr::manifest::{layout, Manifest, MANIFEST_FILE};
 use nextr_cli::table::{Column, Table};
 use nextr_infra::deploy::{
-    Action, CallLog, CallStats, Change, ConnectOptions, DeployRecord, DeploySettings, Interrupt,
-    Plan,
+    Action, ActionSummary, CallLog, CallStats, Change, ConnectOptions, DeployRecord,
+    DeploySettings, Interrupt, Plan,
 };
 use nextr_infra::names::{self, NameError};
 
@@ -175,12 +175,17 @@ pub fn action_table<'a>(rows: impl IntoIterator<Item = (&'a Action, Option<&'a s
     ])
     .indent(2);
     for (action, detail) in rows {
-        let (sign, kind, name, what) = action.row();
+        let ActionSummary {
+            effect,
+            kind,
+            name,
+            what,
+        } = action.summary();
         let what = match detail {
             Some(d) => format!("{what} ({d})"),
             None => what,
         };
-        table.row([sign.to_string(), kind.to_string(), name, what]);
+        table.row([effect.sign().to_string(), kind.to_string(), name, what]);
     }
     table.to_string()
 }

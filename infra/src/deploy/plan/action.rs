@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::deploy::desired::API_STAGE;
-
 /// One change to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -170,123 +168,10 @@ impl Action {
             _ => None,
         }
     }
-
-    /// `(sign, resource kind, name, what happens)` for tables: `+` create, `~` change, `-`
-    /// delete.
-    pub fn row(&self) -> (char, &'static str, String, String) {
-        match self {
-            Action::CreateRole { name } => ('+', "role", name.clone(), "create".into()),
-            Action::AttachRolePolicy { role, policy_arn } => (
-                '~',
-                "role",
-                role.clone(),
-                format!("attach {}", short_policy(policy_arn)),
-            ),
-            Action::CreateApi { name } => ('+', "http api", name.clone(), "create".into()),
-            Action::CreateFunction { function } => {
-                ('+', "function", function.clone(), "create".into())
-            }
-            Action::UpdateFunctionConfiguration { function, fields } => (
-                '~',
-                "function",
-                function.clone(),
-                format!("update configuration ({})", fields.join(", ")),
-            ),
-            Action::UpdateFunctionCode { function, from, to } => (
-                '~',
-                "function",
-                function.clone(),
-                format!(
-                    "update code {} → {}",
-                    from.as_deref().map_or("none", short_sha),
-                    short_sha(to)
-                ),
-            ),
-            Action::PublishVersion { function } => {
-                ('+', "version", function.clone(), "publish".into())
-            }
-            Action::CreateAlias { function } => {
-                ('+', "alias", format!("{function}:live"), "create".into())
-            }
-            Action::UpdateAlias { function, from } => (
-                '~',
-                "alias",
-                format!("{function}:live"),
-                format!(
-                    "point to the new version (was {})",
-                    from.as_deref().unwrap_or("none")
-                ),
-            ),
-            Action::CreateIntegration { function } => {
-                ('+', "integration", function.clone(), "create".into())
-            }
-            Action::UpdateIntegration { id, function } => (
-                '~',
-                "integration",
-                function.clone(),
-                format!("fix settings of {id}"),
-            ),
-            Action::AddPermission { function, replace } => (
-                if *replace { '~' } else { '+' },
-                "permission",
-                format!("{function}:live"),
-                if *replace {
-                    "re-scope to this API".into()
-                } else {
-                    "allow the API to invoke".into()
-                },
-            ),
-            Action::CreateRoute { key, function } => {
-                ('+', "route", key.clone(), format!("create → {function}"))
-            }
-            Action::UpdateRoute { key, function, .. } => {
-                ('~', "route", key.clone(), format!("retarget → {function}"))
-            }
-            Action::CreateStage => (
-                '+',
-                "stage",
-                API_STAGE.into(),
-                "create (auto-deploy)".into(),
-            ),
-            Action::UpdateStage => ('~', "stage", API_STAGE.into(), "turn on auto-deploy".into()),
-            Action::DeleteRoute { key, .. } => ('-', "route", key.clone(), "delete".into()),
-            Action::DeleteIntegration { id, uri } => {
-                ('-', "integration", id.clone(), format!("delete (→ {uri})"))
-            }
-            Action::DeleteFunction { function } => (
-                '-',
-                "function",
-                function.clone(),
-                "delete (with versions, alias, permission)".into(),
-            ),
-            Action::DeleteApi { id, name } => (
-                '-',
-                "http api",
-                format!("{name} ({id})"),
-                "delete (with routes, integrations, stages)".into(),
-            ),
-            Action::DetachRolePolicy { role, policy_arn } => (
-                '-',
-                "role",
-                role.clone(),
-                format!("detach {}", short_policy(policy_arn)),
-            ),
-            Action::DeleteRole { name } => ('-', "role", name.clone(), "delete".into()),
-        }
-    }
 }
 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (sign, kind, name, what) = self.row();
-        write!(f, "{sign} {kind} {name}: {what}")
+        write!(f, "{}", self.summary())
     }
-}
-
-fn short_sha(b64: &str) -> &str {
-    b64.get(..12).unwrap_or(b64)
-}
-
-fn short_policy(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }

@@ -9,6 +9,7 @@
 //! | module | what it plans |
 //! |---|---|
 //! | [`Action`] | the vocabulary: one change to one resource |
+//! | [`ActionSummary`] | an action as facts for people: effect, resource, name, change |
 //! | `role` | the execution role and its policy |
 //! | `api` | the HTTP API, and deleting duplicates |
 //! | `function` | each function's code, configuration, version and alias |
@@ -25,6 +26,7 @@ mod permission;
 mod role;
 mod route;
 mod stage;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +41,7 @@ pub use function::{config_diff, version_matches};
 pub use integration::kept_integration;
 pub use permission::api_source_arn;
 pub use role::basic_execution_policy;
+pub use summary::{ActionSummary, Effect, ResourceKind};
 
 /// An ordered list of actions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
