@@ -895,7 +895,6 @@ async fn a_given_role_is_used_and_no_role_is_created() {
     let settings = deploy::DeploySettings {
         stage: "dev".into(),
         role_arn: Some(arn.clone()),
-        ..Default::default()
     };
     let desired = deploy::Desired::load(&app.out_dir(), &settings).unwrap();
     let c = clients(&moto).await;
