@@ -11,3 +11,4 @@ pub mod manifest;
 pub mod persist;
 pub mod project;
 pub mod report;
+pub mod table;

@@ -11,6 +11,7 @@ use nextr::manifest::{Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::ReportStyle;
+use nextr_cli::table::{Column, Table};
 
 use crate::cli::BuildArgs;
 
@@ -152,7 +153,13 @@ impl Display {
 /// The route table printed after a build: route, kind, size, timeout, memory.
 fn summary(outcome: &BuildOutcome) -> String {
     let manifest: &Manifest = &outcome.manifest;
-    let header = ["Route", "Kind", "Size", "Timeout", "Memory"];
+    let mut table = Table::new([
+        Column::left("Route"),
+        Column::left("Kind"),
+        Column::right("Size"),
+        Column::right("Timeout"),
+        Column::right("Memory"),
+    ]);
     let row = |page: &str, kind: &str, f: Option<&Function>| {
         [
             page.to_owned(),
@@ -172,31 +179,10 @@ fn summary(outcome: &BuildOutcome) -> String {
             Some(&manifest.fallback),
         )))
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    for row in rows {
+        table.row(row);
     }
-    let mut s = String::new();
-    let header: [String; 5] = header.map(str::to_owned);
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4]
-        );
-        s.push_str(line.trim_end());
-        s.push('\n');
-    }
+    let mut s = table.to_string();
     let functions: Vec<&Function> = manifest.functions().collect();
     let total: u64 = functions.iter().map(|f| f.bytes).sum();
     let n = functions.len();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use nextr::manifest::{layout, Manifest, Profile, MANIFEST_FILE};
 use nextr_cli::fingerprint;
+use nextr_cli::table::{Column, Table};
 use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
@@ -239,23 +240,13 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
             ]
         })
         .collect();
-    let header = ["Route", "Kind", "Function", "Timeout", "Memory"].map(String::from);
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let mut table =
+        Table::new(["Route", "Kind", "Function", "Timeout", "Memory"].map(Column::left));
+    for row in &rows {
+        table.row(row);
     }
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        logger.line(line.trim_end().to_owned());
+    for line in table.lines() {
+        logger.line(line);
     }
     let n = rows.len();
     logger.line(format!(

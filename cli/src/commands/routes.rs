@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::cli::RoutesArgs;
 use nextr_cli::project;
+use nextr_cli::table::{Column, Table};
 
 /// Runs `nextr routes`.
 pub fn run(args: &RoutesArgs) -> anyhow::Result<ExitCode> {
@@ -52,26 +53,11 @@ fn render_table(table: &RouteTable) -> String {
         .iter()
         .map(|r| [r.page(), r.kind().as_str(), r.file.as_str()])
         .collect();
-    let header = ["Route", "Kind", "File"];
-    let mut widths = header.map(str::len);
+    let mut grid = Table::new(["Route", "Kind", "File"].map(Column::left));
     for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+        grid.row(*row);
     }
-    let mut s = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:<w0$}  {:<w1$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            w0 = widths[0],
-            w1 = widths[1]
-        );
-        s.push_str(line.trim_end());
-        s.push('\n');
-    }
+    let mut s = grid.to_string();
     let n = rows.len();
     s.push_str(&format!("\n{n} route{}\n", if n == 1 { "" } else { "s" }));
     s

@@ -11,9 +11,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use nextr::manifest::{layout, Manifest, MANIFEST_FILE};
+use nextr_cli::table::{Column, Table};
 use nextr_infra::deploy::{
-    Action, CallLog, CallStats, Change, ConnectOptions, DeployRecord, DeploySettings, Interrupt,
-    Plan,
+    Action, ActionSummary, CallLog, CallStats, Change, ConnectOptions, DeployRecord,
+    DeploySettings, Interrupt, Plan,
 };
 use nextr_infra::names::{self, NameError};
 
@@ -166,44 +167,27 @@ pub fn go_ahead(
 
 /// A table of actions: sign, resource, name, change.
 pub fn action_table<'a>(rows: impl IntoIterator<Item = (&'a Action, Option<&'a str>)>) -> String {
-    let rows: Vec<[String; 4]> = rows
-        .into_iter()
-        .map(|(action, detail)| {
-            let (sign, kind, name, what) = action.row();
-            let what = match detail {
-                Some(d) => format!("{what} ({d})"),
-                None => what,
-            };
-            [sign.to_string(), kind.to_string(), name, what]
-        })
-        .collect();
-    let header = [
-        " ".to_string(),
-        "Resource".to_string(),
-        "Name".to_string(),
-        "Change".to_string(),
-    ];
-    let mut widths = [0usize; 4];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let mut table = Table::new([
+        Column::left(" "),
+        Column::left("Resource").gap(1),
+        Column::left("Name"),
+        Column::left("Change"),
+    ])
+    .indent(2);
+    for (action, detail) in rows {
+        let ActionSummary {
+            effect,
+            kind,
+            name,
+            what,
+        } = action.summary();
+        let what = match detail {
+            Some(d) => format!("{what} ({d})"),
+            None => what,
+        };
+        table.row([effect.sign().to_string(), kind.to_string(), name, what]);
     }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "  {} {:<w1$}  {:<w2$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    table.to_string()
 }
 
 /// The plan as a table.

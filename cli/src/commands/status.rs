@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use nextr_cli::table::{Column, Table};
 use nextr_infra::deploy::{
     observe, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
 };
@@ -136,26 +137,12 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
                 [f.label().to_string(), f.name.clone(), code, live]
             })
             .collect();
-        let header = ["Route", "Function", "Code", "Alias"].map(str::to_string);
-        let mut widths = [0usize; 4];
-        for row in std::iter::once(&header).chain(&rows) {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
+        let mut table =
+            Table::new(["Route", "Function", "Code", "Alias"].map(Column::left)).indent(2);
+        for row in rows {
+            table.row(row);
         }
-        for row in std::iter::once(&header).chain(&rows) {
-            let line = format!(
-                "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2]
-            );
-            writeln!(out, "{}", line.trim_end())?;
-        }
+        write!(out, "{table}")?;
         let plan = plan_deploy(d, &observed, clients.region());
         if plan.is_empty() {
             writeln!(out, "\nPending: none, `nextr deploy` would change nothing")?;

@@ -21,7 +21,7 @@ pub use apply::{apply, Applied, Change};
 pub use aws::{AwsClients, CallLog, CallStats, ConnectOptions, Interrupt};
 pub use desired::{DeploySettings, Desired, DesiredFunction, RoleChoice, Target};
 pub use error::DeployError;
-pub use plan::{plan_deploy, plan_remove, Action, Plan};
+pub use plan::{plan_deploy, plan_remove, Action, ActionSummary, Effect, Plan, ResourceKind};
 pub use record::DeployRecord;
 pub use state::{observe, Observed};
 

@@ -1,0 +1,266 @@
+//! Function instances, as Lambda runs them: each instance is the function's real `bootstrap`
+//! process with its own Runtime API endpoint; it is started when a request finds no free
+//! instance, serves one invocation at a time, stays warm afterwards, and the pool scales out
+//! to `max_instances` under concurrent requests (requests beyond that wait in a queue).
+//!
+//! One driver task per instance owns everything about it — the process, its Runtime API calls,
+//! its output pipes and its current invocation — so every failure has exactly one place that
+//! sees it and answers the waiting client:
+//!
+//! - timeout: the process is killed at the function's timeout (`Sandbox.Timedout`);
+//! - the process exits mid-invocation: `Runtime.ExitError`;
+//! - the process fails its init (`/init/error`, exit, or no `/next` within the init limit):
+//!   the oldest waiting invocation gets the error, as the invocation that caused the cold
+//!   start does on Lambda;
+//! - the process cannot be started at all: `Runtime.InvalidEntrypoint`.
+//!
+//! A dead instance is replaced by the next invocation that needs one (a cold start, with
+//! `Init Duration`, as on Lambda).
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | `queue` | invocations waiting for an instance, idle instances, scale-out |
+//! | `instance` | one instance: its process, environment and Runtime API endpoint |
+//! | `output` | reading the process's stdout and stderr as lines |
+//! | `driver` | the task that runs an instance: deadlines, exits, shutdown |
+//! | `phase` | what a Runtime API call or an invocation does in each phase of an instance |
+
+mod driver;
+mod instance;
+mod output;
+mod phase;
+mod queue;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio::sync::{oneshot, watch};
+
+use super::logs::Logger;
+use nextr_infra::ids;
+use queue::{submit, Invocation, State};
+
+/// Everything needed to run instances of one function.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// The Lambda function name.
+    pub name: String,
+    /// The route's page pattern, prefixed to every log line.
+    pub route: String,
+    /// The unpacked bundle (holds `bootstrap`); the process's working directory.
+    pub task_root: PathBuf,
+    /// `_HANDLER`.
+    pub handler: String,
+    /// The function timeout.
+    pub timeout: Duration,
+    /// The configured memory, MB.
+    pub memory_mb: u32,
+    /// `AWS_REGION`.
+    pub region: String,
+    /// At most this many instances at once.
+    pub max_instances: usize,
+    /// Extra variables: the function's own from `nextr.toml`, then those passed through from
+    /// the developer's environment (`RUST_LOG`, …).
+    pub passthrough_env: Vec<(String, String)>,
+}
+
+impl FunctionSpec {
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region,
+            nextr_infra::gateway::http_api::event::ACCOUNT_ID,
+            self.name
+        )
+    }
+}
+
+/// Why an invocation failed, as Lambda classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The function reported an error on `/invocation/{id}/error` (handler error or panic).
+    Function,
+    /// Killed at the function's timeout.
+    Timeout,
+    /// The process exited during the invocation.
+    RuntimeExit,
+    /// The process failed its init.
+    Init,
+    /// The response was over Lambda's 6 MB limit.
+    ResponseTooLarge,
+    /// `bootstrap` could not be started.
+    Spawn,
+    /// `nextr dev` is stopping.
+    Shutdown,
+}
+
+/// A failed invocation: what `Invoke` returns with `X-Amz-Function-Error: Unhandled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    /// The class of failure.
+    pub kind: FailureKind,
+    /// Lambda's error document (`{"errorType": …, "errorMessage": …}` or what the runtime posted).
+    pub payload: Bytes,
+}
+
+impl FunctionError {
+    fn new(kind: FailureKind, error_type: &str, message: &str) -> Self {
+        FunctionError {
+            kind,
+            payload: Bytes::from(
+                serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string(),
+            ),
+        }
+    }
+
+    /// The `errorType` of the document, if it has one.
+    pub fn error_type(&self) -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(&self.payload)
+            .ok()?
+            .get("errorType")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// What an invocation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The runtime posted a response payload.
+    Response(Bytes),
+    /// The invocation failed.
+    Failed(FunctionError),
+}
+
+struct Inner {
+    spec: FunctionSpec,
+    logger: Logger,
+    state: Mutex<State>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the queues half-updated (every update is
+        // a single push or pop), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The instances of one function.
+pub struct FunctionPool {
+    inner: Arc<Inner>,
+}
+
+/// A weak reference to a pool, to stop its instances at exit even after it was replaced.
+#[derive(Clone)]
+pub struct PoolRef(Weak<Inner>);
+
+impl PoolRef {
+    /// Kills every instance of the pool, if it still exists.
+    pub fn shutdown(&self) {
+        if let Some(inner) = self.0.upgrade() {
+            shutdown(&inner);
+        }
+    }
+
+    /// Whether the pool and all its instances are gone.
+    pub fn is_gone(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+
+    /// Instances alive or starting (0 once the pool is gone).
+    pub fn live(&self) -> usize {
+        self.0.upgrade().map_or(0, |i| i.lock().live)
+    }
+}
+
+impl FunctionPool {
+    /// A pool with no instance yet.
+    pub fn new(spec: FunctionSpec, logger: Logger) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        FunctionPool {
+            inner: Arc::new(Inner {
+                spec,
+                logger,
+                state: Mutex::new(State::default()),
+                shutdown,
+            }),
+        }
+    }
+
+    /// The function this pool runs.
+    pub fn spec(&self) -> &FunctionSpec {
+        &self.inner.spec
+    }
+
+    /// A weak handle for shutdown.
+    pub fn weak(&self) -> PoolRef {
+        PoolRef(Arc::downgrade(&self.inner))
+    }
+
+    /// Runs one invocation with this event and waits for its outcome. Never hangs longer than
+    /// the init limit plus the function timeout once an instance takes it; callers bound the
+    /// time spent queued (API Gateway's integration timeout).
+    pub async fn invoke(&self, payload: Bytes) -> Outcome {
+        let (reply, outcome) = oneshot::channel();
+        let invocation = Invocation {
+            request_id: ids::request_id(),
+            trace_id: format!(
+                "{};Parent={:016x};Sampled=0",
+                ids::trace_root(SystemTime::now()),
+                ids::next_u64()
+            ),
+            payload,
+            reply,
+        };
+        submit(&self.inner, invocation);
+        outcome.await.unwrap_or_else(|_| {
+            Outcome::Failed(FunctionError::new(
+                FailureKind::Shutdown,
+                "ServiceException",
+                "The function was stopped",
+            ))
+        })
+    }
+
+    /// Kills every instance now; waiting invocations fail.
+    pub fn shutdown(&self) {
+        shutdown(&self.inner);
+    }
+}
+
+impl Drop for FunctionPool {
+    /// The last deployment using this pool is gone (its in-flight requests have finished):
+    /// let the instances finish what they hold and stop.
+    fn drop(&mut self) {
+        drain(&self.inner);
+    }
+}
+
+fn drain(inner: &Arc<Inner>) {
+    let idle = {
+        let mut st = inner.lock();
+        st.draining = true;
+        std::mem::take(&mut st.idle)
+    };
+    // Closing the idle slots wakes their drivers, which stop their processes.
+    drop(idle);
+}
+
+fn shutdown(inner: &Arc<Inner>) {
+    let (idle, waiting) = {
+        let mut st = inner.lock();
+        st.draining = true;
+        (
+            std::mem::take(&mut st.idle),
+            std::mem::take(&mut st.waiting),
+        )
+    };
+    drop(idle);
+    drop(waiting);
+    let _ = inner.shutdown.send(true);
+}

@@ -1,0 +1,242 @@
+//! Executes a plan with the AWS SDK.
+//!
+//! Phases: role, API, then each function's chain (create or update, wait for Lambda to
+//! settle, publish, alias, integration, permission; four functions at a time), then routes,
+//! the stage, and deletions. Every step is safe to repeat: deletes treat "not found" as
+//! done, and anything an interruption leaves half-made is found again by the next
+//! observation.
+//!
+//! | module | what it carries out |
+//! |---|---|
+//! | `role` | the execution role and its policy |
+//! | `api` | the HTTP API |
+//! | `chain` | each function's actions in order, four functions at a time |
+//! | `function` | a function's code, configuration, versions and alias |
+//! | `settle` | waiting for Lambda to finish an update, and retrying what needs time |
+//! | `integration` | a function's integration |
+//! | `permission` | the API's permission to invoke an alias |
+//! | `route` | routes |
+//! | `stage` | the `$default` stage |
+
+mod api;
+mod chain;
+mod function;
+mod integration;
+mod permission;
+mod role;
+mod route;
+mod settle;
+mod stage;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::aws::error_message;
+use super::desired::{Desired, RoleChoice};
+use super::plan::{kept_integration, Action, Plan};
+use super::state::Observed;
+use super::{AwsClients, DeployError};
+
+/// One action that was carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The action.
+    pub action: Action,
+    /// What came of it, when there is something to say ("version 3").
+    pub detail: Option<String>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.action)?;
+        if let Some(d) = &self.detail {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of an apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// What was done, in plan order.
+    pub changes: Vec<Change>,
+    /// The kept API's id.
+    pub api_id: Option<String>,
+    /// Its invoke URL.
+    pub url: Option<String>,
+    /// The execution role's ARN.
+    pub role_arn: Option<String>,
+    /// The version each function's `live` alias points to.
+    pub live_versions: BTreeMap<String, String>,
+}
+
+/// What apply knows about resources, from observation and from what it created.
+#[derive(Debug, Default)]
+struct Ctx {
+    api_id: Option<String>,
+    url: Option<String>,
+    role_arn: Option<String>,
+    arns: BTreeMap<String, String>,
+    versions: BTreeMap<String, String>,
+    integrations: BTreeMap<String, String>,
+    /// Functions an earlier, interrupted deploy left mid-update.
+    busy: BTreeSet<String>,
+}
+
+/// Applies `plan`. `desired` is `None` for a removal (whose plan only deletes).
+pub async fn apply(
+    clients: &AwsClients,
+    desired: Option<&Desired>,
+    observed: &Observed,
+    plan: &Plan,
+) -> Result<Applied, DeployError> {
+    let mut ctx = Ctx {
+        api_id: observed.api().map(|a| a.id.clone()),
+        url: observed.api().and_then(|a| a.endpoint.clone()),
+        role_arn: match desired.map(|d| &d.role) {
+            Some(RoleChoice::External { arn }) => Some(arn.clone()),
+            _ => observed.role.as_ref().map(|r| r.arn.clone()),
+        },
+        ..Ctx::default()
+    };
+    for (name, f) in &observed.functions {
+        ctx.arns.insert(name.clone(), f.arn.clone());
+        if f.latest.is_busy() {
+            ctx.busy.insert(name.clone());
+        }
+        if let Some(v) = f.live.as_ref().and_then(|l| l.version.clone()) {
+            ctx.versions.insert(name.clone(), v);
+        }
+    }
+    if let (Some(desired), Some(api)) = (desired, observed.api()) {
+        for f in &desired.functions {
+            if let Some(i) = kept_integration(api, f) {
+                ctx.integrations.insert(f.name.clone(), i.id.clone());
+            }
+        }
+    }
+
+    let mut changes: Vec<(usize, Change)> = Vec::new();
+    let indexed: Vec<(usize, &Action)> = plan.actions.iter().enumerate().collect();
+
+    // Role and API first: every function chain needs them.
+    for (i, action) in &indexed {
+        let detail = match action {
+            Action::CreateRole { name } => {
+                let target = desired.map(|d| &d.target);
+                ctx.role_arn = Some(role::create(clients, name, target).await?);
+                None
+            }
+            Action::AttachRolePolicy { role, policy_arn } => {
+                role::attach_policy(clients, role, policy_arn).await?;
+                None
+            }
+            Action::CreateApi { name } => {
+                let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
+                let (id, url) = api::create(clients, name, tags).await?;
+                ctx.api_id = Some(id);
+                ctx.url = url;
+                ctx.url.clone()
+            }
+            _ => continue,
+        };
+        changes.push((
+            *i,
+            Change {
+                action: (*action).clone(),
+                detail,
+            },
+        ));
+    }
+
+    // Function chains, in parallel.
+    if let Some(desired) = desired {
+        for d in chain::run_all(clients, desired, &ctx, &indexed).await? {
+            ctx.arns.insert(d.name.clone(), d.arn);
+            if let Some(v) = d.version {
+                ctx.versions.insert(d.name.clone(), v);
+            }
+            if let Some(i) = d.integration {
+                ctx.integrations.insert(d.name.clone(), i);
+            }
+            changes.extend(d.changes);
+        }
+    }
+
+    // Routes, stage and deletions, in plan order.
+    for (i, action) in &indexed {
+        match action {
+            Action::CreateRoute { key, function } => {
+                route::create(clients, &ctx, key, function).await?
+            }
+            Action::UpdateRoute { id, key, function } => {
+                route::update(clients, &ctx, id, key, function).await?
+            }
+            Action::CreateStage => {
+                let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
+                stage::create(clients, &ctx, tags).await?
+            }
+            Action::UpdateStage => stage::update(clients, &ctx).await?,
+            Action::DeleteRoute { id, key } => route::delete(clients, &ctx, id, key).await?,
+            Action::DeleteIntegration { id, .. } => integration::delete(clients, &ctx, id).await?,
+            Action::DeleteFunction { function } => function::delete(clients, function).await?,
+            Action::DeleteApi { id, name } => api::delete(clients, id, name).await?,
+            Action::DetachRolePolicy { role, policy_arn } => {
+                role::detach_policy(clients, role, policy_arn).await?
+            }
+            Action::DeleteRole { name } => role::delete(clients, name).await?,
+            _ => continue,
+        }
+        changes.push((
+            *i,
+            Change {
+                action: (*action).clone(),
+                detail: None,
+            },
+        ));
+    }
+
+    changes.sort_by_key(|(i, _)| *i);
+    Ok(Applied {
+        changes: changes.into_iter().map(|(_, c)| c).collect(),
+        api_id: ctx.api_id,
+        url: ctx.url,
+        role_arn: ctx.role_arn,
+        live_versions: ctx.versions,
+    })
+}
+
+/// The kept API's id, which every API Gateway call needs.
+fn need_api(ctx: &Ctx) -> Result<&str, DeployError> {
+    ctx.api_id
+        .as_deref()
+        .ok_or_else(|| DeployError::incomplete("applying", "the plan", "HTTP API id"))
+}
+
+/// Treats "not found" as success: the thing to delete is already gone.
+fn gone_ok<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    action: &'static str,
+    resource: String,
+) -> Result<(), DeployError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("ResourceNotFoundException" | "NotFoundException" | "NoSuchEntity")
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(DeployError::aws(action, resource, error_message(&e))),
+    }
+}

@@ -1,0 +1,277 @@
+//! An action as people read it: whether it creates, changes or deletes, the kind and name of
+//! the resource, and what happens to it. The engine gives these as facts; how they are laid
+//! out (the CLI's tables) is up to the caller.
+
+use std::fmt;
+
+use super::Action;
+use crate::deploy::desired::API_STAGE;
+
+/// Whether an action creates, changes or deletes its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Something new.
+    Create,
+    /// Something existing, changed.
+    Change,
+    /// Something deleted.
+    Delete,
+}
+
+impl Effect {
+    /// `+`, `~` or `-`, as diffs mark them.
+    pub fn sign(self) -> char {
+        match self {
+            Effect::Create => '+',
+            Effect::Change => '~',
+            Effect::Delete => '-',
+        }
+    }
+}
+
+/// The kind of AWS resource an action touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    /// The IAM execution role.
+    Role,
+    /// The API Gateway HTTP API.
+    HttpApi,
+    /// A Lambda function (`$LATEST`).
+    Function,
+    /// A published version of a function.
+    Version,
+    /// A function's `live` alias.
+    Alias,
+    /// An API Gateway integration.
+    Integration,
+    /// The invoke permission on an alias.
+    Permission,
+    /// An API Gateway route.
+    Route,
+    /// The API's stage.
+    Stage,
+}
+
+impl ResourceKind {
+    /// The kind in words ("http api").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Role => "role",
+            ResourceKind::HttpApi => "http api",
+            ResourceKind::Function => "function",
+            ResourceKind::Version => "version",
+            ResourceKind::Alias => "alias",
+            ResourceKind::Integration => "integration",
+            ResourceKind::Permission => "permission",
+            ResourceKind::Route => "route",
+            ResourceKind::Stage => "stage",
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The facts of one action, for whatever shows a plan to people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionSummary {
+    /// Create, change or delete.
+    pub effect: Effect,
+    /// What kind of resource.
+    pub kind: ResourceKind,
+    /// Which one: a name, route key, `function:live` or id.
+    pub name: String,
+    /// What happens to it ("update code 1a2b… → 3c4d…").
+    pub what: String,
+}
+
+impl fmt::Display for ActionSummary {
+    /// `+ function app-hello-dev: create`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ActionSummary {
+            effect,
+            kind,
+            name,
+            what,
+        } = self;
+        write!(f, "{} {kind} {name}: {what}", effect.sign())
+    }
+}
+
+impl Action {
+    /// What the action does, as facts.
+    pub fn summary(&self) -> ActionSummary {
+        use Effect::{Change, Create, Delete};
+        use ResourceKind as Kind;
+        let alias = |function: &str| format!("{function}:live");
+        let (effect, kind, name, what) = match self {
+            Action::CreateRole { name } => (Create, Kind::Role, name.clone(), "create".into()),
+            Action::AttachRolePolicy { role, policy_arn } => (
+                Change,
+                Kind::Role,
+                role.clone(),
+                format!("attach {}", short_policy(policy_arn)),
+            ),
+            Action::CreateApi { name } => (Create, Kind::HttpApi, name.clone(), "create".into()),
+            Action::CreateFunction { function } => {
+                (Create, Kind::Function, function.clone(), "create".into())
+            }
+            Action::UpdateFunctionConfiguration { function, fields } => (
+                Change,
+                Kind::Function,
+                function.clone(),
+                format!("update configuration ({})", fields.join(", ")),
+            ),
+            Action::UpdateFunctionCode { function, from, to } => (
+                Change,
+                Kind::Function,
+                function.clone(),
+                format!(
+                    "update code {} → {}",
+                    from.as_deref().map_or("none", short_sha),
+                    short_sha(to)
+                ),
+            ),
+            Action::PublishVersion { function } => {
+                (Create, Kind::Version, function.clone(), "publish".into())
+            }
+            Action::CreateAlias { function } => {
+                (Create, Kind::Alias, alias(function), "create".into())
+            }
+            Action::UpdateAlias { function, from } => (
+                Change,
+                Kind::Alias,
+                alias(function),
+                format!(
+                    "point to the new version (was {})",
+                    from.as_deref().unwrap_or("none")
+                ),
+            ),
+            Action::CreateIntegration { function } => {
+                (Create, Kind::Integration, function.clone(), "create".into())
+            }
+            Action::UpdateIntegration { id, function } => (
+                Change,
+                Kind::Integration,
+                function.clone(),
+                format!("fix settings of {id}"),
+            ),
+            Action::AddPermission {
+                function,
+                replace: true,
+            } => (
+                Change,
+                Kind::Permission,
+                alias(function),
+                "re-scope to this API".into(),
+            ),
+            Action::AddPermission {
+                function,
+                replace: false,
+            } => (
+                Create,
+                Kind::Permission,
+                alias(function),
+                "allow the API to invoke".into(),
+            ),
+            Action::CreateRoute { key, function } => (
+                Create,
+                Kind::Route,
+                key.clone(),
+                format!("create → {function}"),
+            ),
+            Action::UpdateRoute { key, function, .. } => (
+                Change,
+                Kind::Route,
+                key.clone(),
+                format!("retarget → {function}"),
+            ),
+            Action::CreateStage => (
+                Create,
+                Kind::Stage,
+                API_STAGE.into(),
+                "create (auto-deploy)".into(),
+            ),
+            Action::UpdateStage => (
+                Change,
+                Kind::Stage,
+                API_STAGE.into(),
+                "turn on auto-deploy".into(),
+            ),
+            Action::DeleteRoute { key, .. } => (Delete, Kind::Route, key.clone(), "delete".into()),
+            Action::DeleteIntegration { id, uri } => (
+                Delete,
+                Kind::Integration,
+                id.clone(),
+                format!("delete (→ {uri})"),
+            ),
+            Action::DeleteFunction { function } => (
+                Delete,
+                Kind::Function,
+                function.clone(),
+                "delete (with versions, alias, permission)".into(),
+            ),
+            Action::DeleteApi { id, name } => (
+                Delete,
+                Kind::HttpApi,
+                format!("{name} ({id})"),
+                "delete (with routes, integrations, stages)".into(),
+            ),
+            Action::DetachRolePolicy { role, policy_arn } => (
+                Delete,
+                Kind::Role,
+                role.clone(),
+                format!("detach {}", short_policy(policy_arn)),
+            ),
+            Action::DeleteRole { name } => (Delete, Kind::Role, name.clone(), "delete".into()),
+        };
+        ActionSummary {
+            effect,
+            kind,
+            name,
+            what,
+        }
+    }
+}
+
+fn short_sha(b64: &str) -> &str {
+    b64.get(..12).unwrap_or(b64)
+}
+
+fn short_policy(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_action_reads_as_sign_kind_name_and_change() {
+        let code = Action::UpdateFunctionCode {
+            function: "demo-a-dev".into(),
+            from: None,
+            to: "0123456789abcdef".into(),
+        };
+        assert_eq!(
+            code.to_string(),
+            "~ function demo-a-dev: update code none → 0123456789ab"
+        );
+        let permission = Action::AddPermission {
+            function: "demo-a-dev".into(),
+            replace: false,
+        }
+        .summary();
+        assert_eq!(permission.effect, Effect::Create);
+        assert_eq!(permission.kind.as_str(), "permission");
+        assert_eq!(permission.name, "demo-a-dev:live");
+        let detach = Action::DetachRolePolicy {
+            role: "r".into(),
+            policy_arn: "arn:aws:iam::aws:policy/service-role/Basic".into(),
+        };
+        assert_eq!(detach.to_string(), "- role r: detach Basic");
+    }
+}

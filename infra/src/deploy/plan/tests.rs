@@ -1,0 +1,288 @@
+//! plan_deploy as a whole: what it plans from matching, empty and drifted AWS states.
+
+use std::path::Path;
+
+use nextr::config::RouteConfig;
+use nextr::manifest::{Function, Manifest, ManifestRoute};
+use nextr::routing::RouteKind;
+
+use super::*;
+use crate::deploy::desired::DeploySettings;
+use crate::deploy::state::{
+    FunctionConfig, ObservedApi, ObservedFunction, ObservedIntegration, ObservedRole,
+    ObservedRoute, ObservedStage,
+};
+
+const REGION: &str = "us-east-1";
+
+fn function(name: &str) -> Function {
+    Function {
+        name: name.into(),
+        bundle: format!("functions/{name}.zip"),
+        sha256: "ab".repeat(32),
+        bytes: 22,
+        runtime: "provided.al2023".into(),
+        handler: "bootstrap".into(),
+        architecture: nextr::manifest::Architecture::X86_64,
+        timeout_s: 10,
+        memory_mb: 256,
+        env: Default::default(),
+    }
+}
+
+fn desired() -> Desired {
+    let route = |page: &str, keys: &[&str], name: &str| ManifestRoute {
+        page: page.into(),
+        file: format!("{page}.rs"),
+        kind: RouteKind::Static,
+        segments: vec![],
+        params: vec![],
+        route_keys: keys.iter().map(|k| k.to_string()).collect(),
+        config: RouteConfig::default(),
+        function: Some(function(name)),
+    };
+    let manifest = Manifest {
+        nextr_version: "0.1.0".into(),
+        routes: vec![
+            route("/api/a", &["ANY /api/a"], "demo-a"),
+            route("/api/b", &["ANY /api/b", "ANY /api/b/{x+}"], "demo-b"),
+        ],
+        ..Manifest::new("demo", function("demo-fallback"))
+    };
+    let settings = DeploySettings {
+        stage: "dev".into(),
+        ..DeploySettings::default()
+    };
+    Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+}
+
+/// AWS exactly as the desired state asks.
+fn matching(d: &Desired) -> Observed {
+    let mut o = Observed {
+        role: Some(ObservedRole {
+            name: "demo-dev-nextr".into(),
+            arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
+            attached: vec![basic_execution_policy("aws")],
+        }),
+        ..Observed::default()
+    };
+    let mut api = ObservedApi {
+        id: "api1".into(),
+        name: "demo-dev".into(),
+        stages: vec![ObservedStage {
+            name: "$default".into(),
+            auto_deploy: true,
+        }],
+        ..ObservedApi::default()
+    };
+    for (n, f) in d.functions.iter().enumerate() {
+        let config = FunctionConfig {
+            runtime: Some(f.spec.runtime.clone()),
+            handler: Some(f.spec.handler.clone()),
+            timeout_s: Some(10),
+            memory_mb: Some(256),
+            architecture: "x86_64".into(),
+            role: Some("arn:aws:iam::1:role/demo-dev-nextr".into()),
+            env: f.spec.env.clone(),
+            description: f.spec.description.clone(),
+            code_sha256: Some(f.code_sha256.clone()),
+            version: Some("1".into()),
+            state: Some("Active".into()),
+            last_update_status: Some("Successful".into()),
+        };
+        let arn = format!("arn:aws:lambda:{REGION}:1:function:{}", f.name);
+        o.functions.insert(
+            f.name.clone(),
+            ObservedFunction {
+                name: f.name.clone(),
+                arn: arn.clone(),
+                latest: config.clone(),
+                live: Some(config),
+                permission_source: Some(api_source_arn("aws", REGION, "1", "api1")),
+            },
+        );
+        api.integrations.push(ObservedIntegration {
+            id: format!("i{n}"),
+            uri: Some(format!("{arn}:live")),
+            integration_type: Some("AWS_PROXY".into()),
+            payload_format_version: Some("2.0".into()),
+            timeout_ms: Some(30_000),
+        });
+        for (k, key) in f.route_keys.iter().enumerate() {
+            api.routes.push(ObservedRoute {
+                id: format!("r{n}{k}"),
+                key: key.clone(),
+                target: Some(format!("integrations/i{n}")),
+            });
+        }
+    }
+    o.apis.push(api);
+    o
+}
+
+#[test]
+fn nothing_to_do_when_aws_matches() {
+    let d = desired();
+    assert_eq!(plan_deploy(&d, &matching(&d), REGION), Plan::default());
+}
+
+#[test]
+fn everything_to_create_from_nothing_in_dependency_order() {
+    let d = desired();
+    let plan = plan_deploy(&d, &Observed::default(), REGION);
+    let pos = |a: &Action| plan.actions.iter().position(|x| x == a).unwrap();
+    let create = |f: &str| Action::CreateFunction { function: f.into() };
+    assert_eq!(plan.actions.len(), 3 + 3 * 5 + 4 + 1);
+    assert!(
+        pos(&Action::CreateRole {
+            name: "demo-dev-nextr".into()
+        }) < pos(&create("demo-a-dev"))
+    );
+    assert!(
+        pos(&create("demo-a-dev"))
+            < pos(&Action::CreateRoute {
+                key: "ANY /api/a".into(),
+                function: "demo-a-dev".into()
+            })
+    );
+    assert_eq!(plan.actions.last(), Some(&Action::CreateStage));
+    assert_eq!(plan.destructive(), 0);
+}
+
+#[test]
+fn single_differences_give_single_fixes() {
+    let d = desired();
+
+    let mut o = matching(&d);
+    if let Some(r) = o.role.as_mut() {
+        r.attached.clear();
+    }
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![Action::AttachRolePolicy {
+            role: "demo-dev-nextr".into(),
+            policy_arn: basic_execution_policy("aws")
+        }]
+    );
+
+    let mut o = matching(&d);
+    o.apis[0].integrations[1].payload_format_version = Some("1.0".into());
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![Action::UpdateIntegration {
+            id: "i1".into(),
+            function: "demo-b-dev".into()
+        }]
+    );
+
+    let mut o = matching(&d);
+    o.apis[0].routes[1].target = Some("integrations/i0".into());
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![Action::UpdateRoute {
+            id: "r10".into(),
+            key: "ANY /api/b".into(),
+            function: "demo-b-dev".into()
+        }]
+    );
+
+    let mut o = matching(&d);
+    o.apis[0].stages[0].auto_deploy = false;
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![Action::UpdateStage]
+    );
+
+    let mut o = matching(&d);
+    if let Some(f) = o.functions.get_mut("demo-a-dev") {
+        f.permission_source = Some("arn:aws:execute-api:us-east-1:1:other/*".into());
+    }
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![Action::AddPermission {
+            function: "demo-a-dev".into(),
+            replace: true
+        }]
+    );
+
+    // The state an interruption between upload and publish leaves.
+    let mut o = matching(&d);
+    if let Some(live) = o
+        .functions
+        .get_mut("demo-a-dev")
+        .and_then(|f| f.live.as_mut())
+    {
+        live.code_sha256 = Some("old".into());
+    }
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![
+            Action::PublishVersion {
+                function: "demo-a-dev".into()
+            },
+            Action::UpdateAlias {
+                function: "demo-a-dev".into(),
+                from: Some("1".into())
+            }
+        ]
+    );
+}
+
+#[test]
+fn strays_are_deleted_children_first() {
+    let d = desired();
+    let mut o = matching(&d);
+    let stray = o.functions["demo-a-dev"].clone();
+    o.functions.insert(
+        "demo-gone-dev".into(),
+        ObservedFunction {
+            name: "demo-gone-dev".into(),
+            ..stray
+        },
+    );
+    o.apis[0].integrations.push(ObservedIntegration {
+        id: "igone".into(),
+        uri: Some("arn:aws:lambda:us-east-1:1:function:demo-gone-dev:live".into()),
+        ..ObservedIntegration::default()
+    });
+    o.apis[0].routes.push(ObservedRoute {
+        id: "rgone".into(),
+        key: "ANY /api/gone".into(),
+        target: Some("integrations/igone".into()),
+    });
+    // A duplicate of a kept route.
+    o.apis[0].routes.push(ObservedRoute {
+        id: "rdup".into(),
+        key: "ANY /api/a".into(),
+        target: Some("integrations/i0".into()),
+    });
+    o.apis.push(ObservedApi {
+        id: "api2".into(),
+        name: "demo-dev".into(),
+        ..ObservedApi::default()
+    });
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![
+            Action::DeleteRoute {
+                id: "rgone".into(),
+                key: "ANY /api/gone".into()
+            },
+            Action::DeleteRoute {
+                id: "rdup".into(),
+                key: "ANY /api/a".into()
+            },
+            Action::DeleteIntegration {
+                id: "igone".into(),
+                uri: "arn:aws:lambda:us-east-1:1:function:demo-gone-dev:live".into()
+            },
+            Action::DeleteFunction {
+                function: "demo-gone-dev".into()
+            },
+            Action::DeleteApi {
+                id: "api2".into(),
+                name: "demo-dev".into()
+            },
+        ]
+    );
+}
