@@ -14,9 +14,7 @@ mod config;
 mod diagnostic;
 mod handler;
 
-pub use config::{BODY_PARSER_KEYS, CONFIG_KEYS};
 pub use diagnostic::{AnalysisReport, Problem, RouteDiagnostic, SourceFile};
-pub use handler::EXPECTED as EXPECTED_HANDLER;
 
 /// What the build takes from one route file.
 #[derive(Debug, Clone, PartialEq, Eq)]

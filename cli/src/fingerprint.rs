@@ -19,7 +19,12 @@ use sha2::{Digest, Sha256};
 use crate::project::{DependencySource, Package};
 
 /// Folders never walked: build outputs, version control, and other tools' caches.
-const SKIPPED_DIRS: [&str; 4] = ["target", ".nextr", ".git", "node_modules"];
+const SKIPPED_DIRS: [&str; 4] = [
+    "target",
+    nextr::manifest::layout::OUT_DIR,
+    ".git",
+    "node_modules",
+];
 
 /// Environment variables that change what cargo builds.
 const BUILD_ENV: [&str; 5] = [

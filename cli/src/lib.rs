@@ -1,14 +1,15 @@
-//! The `nextr` command's machinery, as a library: project discovery, route-file analysis and
-//! bundle building. The binary (`main.rs`) parses the command line and makes the reports.
+//! The `nextr` command's machinery, as a library: project discovery, route-file analysis,
+//! bundle building and the local emulator. The binary (`main.rs` and `commands/`) parses the
+//! command line, resolves settings and renders reports; only what it uses is public.
 #![warn(missing_docs)]
 
-pub mod analysis;
+pub(crate) mod analysis;
 pub mod build;
 pub mod bundle;
 pub mod emulator;
 pub mod fingerprint;
-pub mod manifest;
-pub mod persist;
+pub(crate) mod manifest;
+pub(crate) mod persist;
 pub mod project;
 pub mod report;
 pub mod table;

@@ -31,6 +31,9 @@ pub mod layout {
     pub const FUNCTIONS_DIR: &str = "functions";
     /// The CloudFormation template's file inside a build folder.
     pub const TEMPLATE_FILE: &str = "template.json";
+    /// Where `nextr dev` unpacks the bundles of the build folder it serves (one folder per
+    /// sha256).
+    pub const UNPACKED_DIR: &str = "unpacked";
 
     /// A function's zip, relative to the build folder.
     pub fn bundle(function: &str) -> String {

@@ -233,9 +233,9 @@ pub fn write_bundle_cached(
     Ok(bundle)
 }
 
-/// `<out>/functions/<name>.zip`.
+/// `<out>/functions/<name>.zip` (the manifest's `bundle`, under `out`).
 pub fn bundle_path(out: &Path, name: &str) -> PathBuf {
-    out.join("functions").join(format!("{name}.zip"))
+    out.join(nextr::manifest::layout::bundle(name))
 }
 
 #[cfg(test)]

@@ -42,9 +42,6 @@ use pool::{Outcome, PoolRef};
 pub const INTEGRATION_TIMEOUT: Duration =
     Duration::from_secs(nextr::limits::HTTP_API_TIMEOUT_S as u64);
 
-/// Where the emulator unpacks bundles, inside the folder it serves (one folder per sha256).
-pub const UNPACKED_DIR: &str = "unpacked";
-
 /// Instances per function by default: measured on 2 cores, 8 instances of a small function
 /// gave the most requests per second (see the peers benchmark).
 pub const DEFAULT_MAX_INSTANCES: usize = 8;
@@ -173,7 +170,7 @@ impl Emulator {
         let manifest_dir =
             &std::path::absolute(manifest_dir).unwrap_or_else(|_| manifest_dir.to_path_buf());
         let defaults = FunctionDefaults {
-            cache_dir: manifest_dir.join(UNPACKED_DIR),
+            cache_dir: manifest_dir.join(nextr::manifest::layout::UNPACKED_DIR),
             region: config.region.clone(),
             max_instances: config.max_instances,
             passthrough_env: config.passthrough_env.clone(),
