@@ -5,8 +5,9 @@
 # `--only-lambda-apis` mode with 8 release bootstraps). Same load for all: wrk, keep-alive,
 # c=1 and c=32 (see ../shared/peers/README.md for the harness).
 #
-# nextr is built before the timed starts (`--extra-prepare`), so its cold start is
-# `nextr dev --release` finding the bundles up to date (a no-op `nextr build`), starting the
+# nextr is built before the timed starts (`--extra-prepare`: the release build `nextr dev
+# --release` serves, in its own folder `.nextr/dev`), so its cold start is `nextr dev
+# --release` finding that build current by its fingerprint (no cargo at all), starting the
 # emulator, and the first invocation's cold start, not a compile. The Lambda-style cold start
 # of the hello bundle itself (`Init Duration` of its first REPORT line) is printed at the end.
 #
@@ -15,6 +16,8 @@
 #        cargo-lambda"), OUT (default $PEERS_CACHE/results/nextr-dev-<time>)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# The nextr under test: the workspace's release build (honouring CARGO_TARGET_DIR).
+NEXTR="${CARGO_TARGET_DIR:-$ROOT/target}/release/nextr"
 PEERS_DIR="${PEERS_DIR:-$ROOT/../shared/peers}"
 OUT="${OUT:-${PEERS_CACHE:-/tmp/nextr-peers}/results/nextr-dev-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
@@ -22,9 +25,9 @@ mkdir -p "$OUT"
 echo "load: $(uptime)" >&2
 "$PEERS_DIR/compare.sh" \
     --peers "${BENCH_PEERS:-next cargo-lambda-watch cargo-lambda}" \
-    --extra 'target/release/nextr dev examples/docs --release --port {PORT}' \
+    --extra "$NEXTR dev examples/docs --release --port {PORT}" \
     --extra-ready 'ready on' \
-    --extra-prepare 'cargo build --release -p nextr-cli && target/release/nextr build examples/docs' \
+    --extra-prepare "cargo build --release -p nextr-cli && $NEXTR build examples/docs --out examples/docs/.nextr/dev" \
     --extra-name nextr \
     --extra-cwd "$ROOT" \
     --out "$OUT" \

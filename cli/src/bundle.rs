@@ -4,9 +4,9 @@
 use sha2::{Digest, Sha256};
 
 pub mod cargo;
-pub mod codegen;
-pub mod elf;
-pub mod zip;
+pub(crate) mod codegen;
+pub(crate) mod elf;
+pub(crate) mod zip;
 
 /// Lambda's limit on function names.
 pub const MAX_FUNCTION_NAME: usize = 64;

@@ -156,7 +156,9 @@ pub fn check(binary: &Path, route: &str, requested: Architecture) -> Result<ElfI
     check_data(&cache, binary, route, requested)
 }
 
-/// [`check`] on bytes already in memory; `binary` and `route` name them in errors.
+/// [`check`] on bytes already in memory (crafted ELF files in the tests); `binary` and
+/// `route` name them in errors.
+#[cfg(test)]
 pub fn check_bytes(
     data: &[u8],
     binary: &Path,

@@ -244,7 +244,8 @@ pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> ne
 # The app name prefixes every AWS resource nextr deploy creates.
 app = "{app}"
 
-# region = "eu-west-1"      # default: the AWS SDK's chain (AWS_REGION, the profile's region)
+# region = "eu-west-1"      # default: AWS_REGION, then the AWS profile's region
+# stage = "prod"            # deploy's default stage (lowercase, digits, `-`; default "dev")
 # memory = 1024             # MB, for routes whose config! sets no `memory`
 # architecture = "arm64"    # or "x86_64" (the default)
 
@@ -268,7 +269,7 @@ nextr dev                  # build every route and serve http://127.0.0.1:3000 (
 curl http://127.0.0.1:3000/api/hello
 nextr routes               # the route table, in Next.js precedence order
 nextr build                # release bundles + .nextr/routes-manifest.json
-nextr deploy               # to AWS (credentials from the usual AWS chain)
+nextr deploy               # those bundles to AWS (credentials from the usual AWS chain)
 ```
 
 | path | what it is |
@@ -276,7 +277,7 @@ nextr deploy               # to AWS (credentials from the usual AWS chain)
 | `api/hello.rs` | the route `/api/hello`; add `api/users/[id].rs` for `/api/users/:id`, and so on |
 | `src/lib.rs` | code shared by the routes (`use {krate}::…`) |
 | `nextr.toml` | app name, region, memory, environment variables |
-| `.nextr/` | build output: one zip per route and the route manifest (not committed) |
+| `.nextr/` | build output: one zip per route and the route manifest (not committed); `nextr dev` builds into `.nextr/dev/`, which deploy never ships |
 "#
             ),
         ),

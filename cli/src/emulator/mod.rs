@@ -12,13 +12,13 @@
 //! | [`deployment`] | one servable version of the manifest |
 //! | [`watch`] | source and manifest changes |
 
-pub mod bundle;
+pub(crate) mod bundle;
 pub mod busy_poll;
 pub mod deployment;
-pub mod gateway;
+pub(crate) mod gateway;
 pub mod logs;
 pub mod pool;
-pub mod runtime_api;
+pub(crate) mod runtime_api;
 pub mod watch;
 
 use std::collections::BTreeMap;
