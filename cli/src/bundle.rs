@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 pub mod cargo;
 pub(crate) mod codegen;
-pub(crate) mod elf;
+pub mod elf;
 pub(crate) mod zip;
 
 /// Lambda's limit on function names.
