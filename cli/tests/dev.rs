@@ -560,3 +560,77 @@ fn stops_its_functions_on_sigterm() {
         "function process {pid} outlived nextr dev"
     );
 }
+
+/// Whether a process is gone (or a zombie waiting for init to reap it).
+fn gone(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+    }
+}
+
+fn wait_gone(pid: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !gone(pid) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    gone(pid)
+}
+
+#[test]
+fn processes_a_function_started_die_with_it_at_its_timeout_and_when_dev_stops() {
+    let app = App::new(&[Route::new("/api/spawn").timeout(1)]);
+    let dev = app.dev(&[]);
+    // A timeout kills the instance, and the child it left behind.
+    assert_eq!(dev.get("/api/spawn?ms=5000").status, 500);
+    let line = dev
+        .wait_for(|l| l.contains("spawned child "), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no child:\n{}", dev.output()));
+    let child: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        wait_gone(child),
+        "child {child} outlived its timed-out function"
+    );
+
+    // A child of a healthy instance goes when nextr dev stops.
+    let r = dev.get("/api/spawn?ms=0");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let child = r.json()["child"].as_u64().unwrap();
+    assert!(!gone(child));
+    drop(dev);
+    assert!(wait_gone(child), "child {child} outlived nextr dev");
+}
+
+#[test]
+fn another_local_process_cannot_use_an_instances_runtime_api() {
+    let app = App::new(&[Route::new("/api/echo")]);
+    let dev = app.dev(&[]);
+    let echoed = dev.get("/api/echo").json();
+    let api = echoed["env"]["runtimeApi"].as_str().unwrap().to_owned();
+    let port: u16 = api.rsplit(':').next().unwrap().parse().unwrap();
+    // The function is parked in `/next`: this process may neither take the next event nor
+    // answer for it.
+    let next = http::request(port, "GET", "/2018-06-01/runtime/invocation/next", &[], b"");
+    assert_eq!(next.status, 403, "{}", next.text());
+    assert!(
+        next.text().contains("AccessDeniedException"),
+        "{}",
+        next.text()
+    );
+    let forged = http::request(
+        port,
+        "POST",
+        "/2018-06-01/runtime/invocation/x/response",
+        &[("Content-Type", "application/json")],
+        br#"{"statusCode":200,"body":"forged"}"#,
+    );
+    assert_eq!(forged.status, 403);
+    // The real runtime still gets every event.
+    for _ in 0..3 {
+        let r = dev.get("/api/echo?k=v");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["event"]["rawQueryString"], "k=v");
+    }
+}

@@ -50,6 +50,21 @@ fn dev_builds_apart_serves_default_with_its_bundle_and_follows_nextr_toml() {
     let r = dev.get("/api/hello/?x=1");
     assert_eq!(r.status, 308);
     assert_eq!(r.header("location"), Some("/api/hello?x=1"));
+    // Decoded, `%09` is a tab: the redirect must stay on this origin, never `//evil.com`.
+    for probe in [
+        "/%09/evil.com/",
+        "/%0a/evil.com/",
+        "/%0D/evil.com/",
+        "/%09%5Cevil.com/",
+    ] {
+        let r = dev.get(probe);
+        assert_eq!(r.status, 308, "{probe}");
+        let location = r.header("location").unwrap_or_default().to_owned();
+        assert!(
+            nextr::routing::is_same_origin_path(&location),
+            "{probe} → {location}"
+        );
+    }
     dev.wait_for(
         |l| l.starts_with("[$default] REPORT RequestId:"),
         Duration::from_secs(10),

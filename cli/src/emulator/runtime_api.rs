@@ -24,7 +24,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Lambda's synchronous response limit, exactly as the Runtime API enforces it
@@ -105,24 +105,79 @@ pub enum Answer {
 }
 
 /// A running Runtime API endpoint; dropping it stops the server.
+///
+/// Only the instance nextr started may use it: a connection is served only when the
+/// instance's `bootstrap` process holds its other end (its socket is among the process's
+/// open files, read from `/proc`), so another local process that finds the port can neither
+/// take an event (its headers, cookies) nor forge an answer; it gets 403. The check runs once
+/// per connection (the runtime keeps its connections open). `AWS_LAMBDA_RUNTIME_API` stays
+/// `127.0.0.1:PORT`, as every Lambda runtime client expects.
 pub struct RuntimeApi {
     addr: SocketAddr,
+    caller: watch::Sender<Option<u32>>,
     task: JoinHandle<()>,
 }
 
 impl RuntimeApi {
-    /// Binds 127.0.0.1 on a free port and serves, sending every call to `calls`.
+    /// Binds 127.0.0.1 on a free port and serves, sending every call to `calls`; no
+    /// connection is served before [`RuntimeApi::allow`] names the process.
     pub async fn start(calls: mpsc::Sender<ApiCall>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener, calls));
-        Ok(RuntimeApi { addr, task })
+        let (caller, allowed) = watch::channel(None);
+        let task = tokio::spawn(serve(listener, allowed, calls));
+        Ok(RuntimeApi { addr, caller, task })
     }
 
     /// The address for `AWS_LAMBDA_RUNTIME_API` (`127.0.0.1:PORT`).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// The process whose connections are served: the instance's `bootstrap`.
+    pub fn allow(&self, pid: u32) {
+        let _ = self.caller.send(Some(pid));
+    }
+}
+
+/// How long a connection waits for the instance's process to be named (it connects right
+/// after its start, which names it).
+const CALLER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the connection from `peer` to `server` belongs to the process `pid`.
+#[cfg(target_os = "linux")]
+fn belongs_to(pid: u32, peer: SocketAddr, server: SocketAddr) -> bool {
+    let hex = |a: SocketAddr| match a.ip() {
+        std::net::IpAddr::V4(ip) => {
+            format!("{:08X}:{:04X}", u32::from_le_bytes(ip.octets()), a.port())
+        }
+        std::net::IpAddr::V6(_) => String::new(),
+    };
+    let (local, remote) = (hex(peer), hex(server));
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // `sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode`
+    let inode = table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(1) == Some(&local.as_str()) && fields.get(2) == Some(&remote.as_str()))
+            .then(|| fields.get(9).map(|i| format!("socket:[{i}]")))
+            .flatten()
+    });
+    let Some(socket) = inode else {
+        return false;
+    };
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == socket.as_str()))
+}
+
+/// Elsewhere there is no `/proc` to ask: every local connection is served.
+#[cfg(not(target_os = "linux"))]
+fn belongs_to(_pid: u32, _peer: SocketAddr, _server: SocketAddr) -> bool {
+    true
 }
 
 impl Drop for RuntimeApi {
@@ -131,19 +186,46 @@ impl Drop for RuntimeApi {
     }
 }
 
-async fn serve(listener: TcpListener, calls: mpsc::Sender<ApiCall>) {
+async fn serve(
+    listener: TcpListener,
+    allowed: watch::Receiver<Option<u32>>,
+    calls: mpsc::Sender<ApiCall>,
+) {
+    let server = listener.local_addr().ok();
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             // Out of file descriptors, typically: do not spin.
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
         let calls = calls.clone();
+        let mut allowed = allowed.clone();
         // The JoinSet aborts the connections when the server task is aborted.
         connections.spawn(async move {
-            let service = service_fn(move |req| handle(req, calls.clone()));
+            let pid = tokio::time::timeout(CALLER_WAIT, allowed.wait_for(Option::is_some))
+                .await
+                .ok()
+                .and_then(|r| r.ok().and_then(|p| *p));
+            let trusted = match (pid, server) {
+                (Some(pid), Some(server)) => belongs_to(pid, peer, server),
+                _ => false,
+            };
+            let service = service_fn(move |req| {
+                let calls = calls.clone();
+                async move {
+                    if trusted {
+                        handle(req, calls).await
+                    } else {
+                        Ok(error(
+                            StatusCode::FORBIDDEN,
+                            "AccessDeniedException",
+                            "Only the execution environment's own runtime may use this Runtime API",
+                        ))
+                    }
+                }
+            });
             let _ = http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)

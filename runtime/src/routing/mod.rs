@@ -20,4 +20,7 @@ pub use query::{is_internal_key, Query, QueryValue};
 pub use table::{
     complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
 };
-pub use target::{encode_uri_component, escape_decoded_path, normalize, InvalidTarget, Normalized};
+pub use target::{
+    encode_uri_component, escape_decoded_path, is_same_origin_path, normalize, InvalidTarget,
+    Normalized,
+};

@@ -24,17 +24,52 @@ pub struct InvalidTarget;
 
 /// Normalises a raw request target (path plus optional query, byte for byte as received).
 ///
+/// 0. ASCII tab, LF and CR are removed first, as the WHATWG URL parser removes them before
+///    anything else (an HTTP request line cannot carry them, but API Gateway hands the
+///    `$default` function a decoded path, where `%09` is a tab). Without this, `/\t/evil.com/`
+///    would pass step 1 and step 3 would answer `Location: //evil.com`: every `Location` made
+///    here is a same-origin path (see [`is_same_origin_path`]).
 /// 1. `\` or `//` in the path → 308 to the path with `\` → `/` and slash runs collapsed, the
 ///    query kept as received.
 /// 2. WHATWG URL parsing: dot segments resolved (`%2e` included), characters outside the path
 ///    set percent-encoded, fragment dropped.
 /// 3. A trailing slash (other than `/`) → 308 to the path without it, query re-serialised.
 pub fn normalize(raw: &str) -> Result<Normalized<'_>, InvalidTarget> {
+    if raw.contains(is_url_whitespace) {
+        let stripped = raw.replace(is_url_whitespace, "");
+        if let Normalized::Redirect(location) = normalize_stripped(&stripped)? {
+            return Ok(Normalized::Redirect(location));
+        }
+        // Removing characters never removes a `/` or `\`, and the path steps drop them
+        // anyway: the path is the same, and the query is borrowed as received.
+    }
+    normalize_stripped(raw)
+}
+
+/// True for the characters the WHATWG URL parser removes from anywhere in a URL.
+fn is_url_whitespace(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r')
+}
+
+/// True when a `Location` is a path of the same origin: it starts with one `/` that no `/`
+/// or `\` follows (a browser reads `//host` and `/\host` as another origin), and holds no
+/// character a browser would drop before reading it (tab, LF, CR).
+pub fn is_same_origin_path(location: &str) -> bool {
+    let mut chars = location.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !location.contains(is_url_whitespace)
+}
+
+fn normalize_stripped(raw: &str) -> Result<Normalized<'_>, InvalidTarget> {
     let (raw_path, raw_query) = match raw.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (raw, None),
     };
     if raw_path.contains('\\') || raw_path.contains("//") {
+        if !raw_path.starts_with(['/', '\\']) {
+            return Err(InvalidTarget);
+        }
         let mut location = collapse_slashes(raw_path);
         if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
             location.push('?');
@@ -224,6 +259,39 @@ mod tests {
         assert_eq!(normalize("/a b{c}é"), Ok(path("/a%20b%7Bc%7D%C3%A9")));
         assert_eq!(normalize("api"), Err(InvalidTarget));
         assert_eq!(normalize(""), Err(InvalidTarget));
+    }
+
+    #[test]
+    fn tabs_and_newlines_never_make_a_redirect_to_another_origin() {
+        let r = |s: &str| Ok(Normalized::Redirect(s.into()));
+        for (sent, location) in [
+            ("/\t/evil.com/", "/evil.com/"),
+            ("/\n/evil.com/", "/evil.com/"),
+            ("/\r/evil.com/", "/evil.com/"),
+            ("/\t\\evil.com", "/evil.com"),
+            ("/\r\n/\t/evil.com/?a=1", "/evil.com/?a=1"),
+            ("/a\t/", "/a"),
+        ] {
+            assert_eq!(normalize(sent), r(location), "{sent:?}");
+        }
+        assert_eq!(normalize("/a\tb"), Ok(path("/ab")));
+    }
+
+    #[test]
+    fn same_origin_paths() {
+        for ok in ["/", "/a", "/a//b", "/%2F/x", "/%5C/x"] {
+            assert!(is_same_origin_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "evil.com",
+            "",
+            "/\t/evil.com",
+            "https://x",
+        ] {
+            assert!(!is_same_origin_path(bad), "{bad}");
+        }
     }
 
     #[test]

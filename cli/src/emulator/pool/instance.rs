@@ -41,6 +41,16 @@ pub(super) struct Instance {
     pub(super) initialized: bool,
 }
 
+impl Drop for Instance {
+    /// An instance dropped without [`Instance::kill`] (`nextr dev` exiting, its tasks
+    /// dropped) takes its processes with it; `kill_on_drop` would only end `bootstrap`.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill_group();
+        }
+    }
+}
+
 impl Instance {
     pub(super) fn set_finishing(&mut self, finishing: bool) {
         if self.finishing != finishing {
@@ -79,8 +89,20 @@ impl Instance {
     pub(super) async fn kill(&mut self) {
         // Read the peak memory while /proc still has the process.
         self.sample_memory(Duration::ZERO);
+        self.kill_group();
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+
+    /// Kills every process the function started (its process group, which `bootstrap`
+    /// leads), as Lambda ends a whole execution environment: a child left behind by a
+    /// timed-out or crashed function must not outlive it.
+    fn kill_group(&self) {
+        if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            }
+        }
     }
 
     /// Reads the peak memory unless it was read less than `max_age` ago: the kernel formats
@@ -192,6 +214,8 @@ fn spawn_process(spec: &FunctionSpec, runtime_api: &str) -> std::io::Result<Chil
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Its own process group, so that everything it starts can be killed with it.
+            .process_group(0)
             .kill_on_drop(true);
         match cmd.spawn() {
             Err(e) if e.raw_os_error() == Some(26) && attempt < 5 => {
@@ -241,6 +265,9 @@ pub(super) async fn run_instance(inner: Arc<Inner>, _id: u64) {
             return;
         }
     };
+    if let Some(pid) = child.id() {
+        api.allow(pid);
+    }
     let pipe = |fd: Option<std::io::Result<OwnedFd>>| {
         fd.and_then(|r| r.ok()).and_then(|fd| Pipe::new(fd).ok())
     };

@@ -83,8 +83,13 @@ pub(super) fn handle_call(instance: &mut Instance, phase: Phase, call: ApiCall) 
             init_done(&instance.inner);
             Some(Phase::Parked(reply))
         }
+        (Phase::Parked(parked), ApiCall::Next(reply)) if !parked.is_closed() => {
+            // A parked `/next` is never taken over: only one caller waits for the event.
+            let _ = reply.send(Err(Answer::InvalidState));
+            Some(Phase::Parked(parked))
+        }
         (Phase::Parked(_) | Phase::Answered, ApiCall::Next(reply)) => {
-            // Back for more work (or a second `/next` replacing a dropped first one).
+            // Back for more work (or a second `/next` replacing a first one that hung up).
             instance.set_finishing(false);
             Some(Phase::Parked(reply))
         }
