@@ -192,6 +192,16 @@ pub struct DevArgs {
     #[arg(long, hide = true, default_value_t = 30_000,
           value_parser = clap::value_parser!(u64).range(50..=30_000))]
     pub integration_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's headers (also the idle keep-alive
+    /// timeout); for tests.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// Milliseconds a client has to send a request's body; for tests.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// Connections open at once at most; for tests.
+    #[arg(long, hide = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
     /// Microseconds the emulator stays awake polling after a lone request starts or ends
     /// (lower latency for one client at a time, paid in CPU); 0 turns it off.
     #[arg(long, value_name = "MICROS",

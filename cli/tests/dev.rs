@@ -634,3 +634,89 @@ fn another_local_process_cannot_use_an_instances_runtime_api() {
         assert_eq!(r.json()["event"]["rawQueryString"], "k=v");
     }
 }
+
+/// A connection that sends `bytes` and then nothing.
+fn stalled(port: u16, bytes: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(bytes).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+/// Whether the server closed the connection (reading gives EOF or a reset; an answer first
+/// is read and skipped).
+fn closed_by_server(mut s: std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+#[test]
+fn slow_and_stalled_clients_are_cut_off_and_never_starve_others() {
+    let app = App::new(&[Route::new("/api/hello"), Route::new("/api/echo")]);
+    let dev = app.dev(&["--header-timeout-ms", "400", "--body-timeout-ms", "400"]);
+    let port = dev.port();
+    // Bounded: 40 connections stopping mid-headers, 40 mid-body, 40 that never send a byte.
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        held.push(stalled(
+            port,
+            b"GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+        ));
+        held.push(stalled(
+            port,
+            b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b",
+        ));
+        held.push(stalled(port, b""));
+    }
+    // Others are served meanwhile.
+    assert_eq!(dev.get("/api/hello").status, 200);
+    // Each stalled connection is closed by the server once its timeout passes.
+    let started = Instant::now();
+    for s in held {
+        assert!(closed_by_server(s), "a stalled connection stayed open");
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(dev.get("/api/hello").status, 200);
+}
+
+#[test]
+fn connections_are_capped_and_the_next_one_gets_503() {
+    let app = App::new(&[Route::new("/api/hello")]);
+    let dev = app.dev(&["--max-connections", "4"]);
+    let port = dev.port();
+    let idle: Vec<_> = (0..4).map(|_| stalled(port, b"")).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let r = dev.get("/api/hello");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Service Unavailable"}"#);
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(dev.get("/api/hello").status, 200);
+}
+
+#[test]
+fn request_line_and_headers_over_10_kb_get_api_gateways_431() {
+    let app = App::new(&[Route::new("/api/hello")]);
+    let dev = app.dev(&[]);
+    let big = "x".repeat(10_300);
+    let r = dev.request("GET", "/api/hello", &[("X-Big", &big)], b"");
+    assert_eq!(r.status, 431);
+    assert_eq!(
+        r.text(),
+        r#"{"message":"HTTP header is larger than 10240 bytes."}"#
+    );
+    let fits = "x".repeat(9_000);
+    assert_eq!(
+        dev.request("GET", "/api/hello", &[("X-Big", &fits)], b"")
+            .status,
+        200
+    );
+}

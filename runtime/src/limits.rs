@@ -41,6 +41,8 @@ pub const FALLBACK_MEMORY_MB: u32 = 128;
 pub const HTTP_API_TIMEOUT_S: u32 = 30;
 /// The largest request an HTTP API accepts, in bytes.
 pub const HTTP_API_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// The largest request line plus header values an HTTP API accepts, in bytes.
+pub const HTTP_API_HEADER_BYTES: usize = 10_240;
 /// Default HTTP API quota of routes per API (AWS can raise it for one API).
 pub const HTTP_API_ROUTES: usize = 300;
 /// HTTP API quota of integrations per API (hard).

@@ -132,6 +132,13 @@ impl GatewayKind {
         }
     }
 
+    /// The largest request line plus header values the gateway accepts, in bytes.
+    pub fn max_header_bytes(self) -> usize {
+        match self {
+            GatewayKind::Http => crate::limits::HTTP_API_HEADER_BYTES,
+        }
+    }
+
     /// How the gateway is named in messages.
     pub fn describe(self) -> &'static str {
         match self {

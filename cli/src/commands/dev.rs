@@ -145,11 +145,20 @@ async fn serve(
     manifest: &Manifest,
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
-    let config = EmulatorConfig {
+    let mut config = EmulatorConfig {
         integration_timeout: Duration::from_millis(args.integration_timeout_ms),
         busy_poll: Duration::from_micros(args.busy_poll_us),
         ..emulator_config(usize::from(args.max_instances))
     };
+    if let Some(ms) = args.header_timeout_ms {
+        config.front.header_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.body_timeout_ms {
+        config.front.body_timeout = Duration::from_millis(ms);
+    }
+    if let Some(n) = args.max_connections {
+        config.front.max_connections = n as usize;
+    }
     let emulator = Arc::new(Emulator::new(
         &served.out,
         manifest,

@@ -31,7 +31,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -44,12 +44,20 @@ use super::pool::Outcome;
 use super::Emulator;
 
 /// Accepts connections until `stop` turns true.
+///
+/// As a production front does, it bounds what clients can hold: a connection must deliver a
+/// request's headers within the header timeout, also when it idles between requests (then it
+/// is closed), and a request's body within the body timeout; at most `max_connections` are
+/// open at once, and one more is answered 503 and closed, so stalled clients cannot exhaust
+/// the process's file descriptors.
 pub async fn serve(
     listener: TcpListener,
     emulator: Arc<Emulator>,
     mut stop: watch::Receiver<bool>,
 ) {
     let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let limits = emulator.config().front;
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -63,18 +71,40 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let emulator = emulator.clone();
+        let permit = permits.clone().try_acquire_owned().ok();
         connections.spawn(async move {
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .keep_alive(permit.is_some());
+            if permit.is_none() {
+                let busy = service_fn(|_req| async {
+                    let mut r = gateway_error(GatewayError::Timeout, &RequestMeta::now());
+                    r.headers_mut()
+                        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                    Ok::<_, Infallible>(r)
+                });
+                let _ = builder.serve_connection(TokioIo::new(stream), busy).await;
+                return;
+            }
             let service = service_fn(move |req| {
                 let emulator = emulator.clone();
                 async move { Ok::<_, Infallible>(handle(req, peer, local_port, &emulator).await) }
             });
-            let _ = http1::Builder::new()
-                .keep_alive(true)
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(permit);
         });
         while connections.try_join_next().is_some() {}
     }
+}
+
+/// The request line plus header values, as API Gateway counts them against its limit.
+fn header_bytes<B>(req: &Request<B>, target: &str) -> usize {
+    let line = req.method().as_str().len() + 1 + target.len() + 1 + "HTTP/1.1".len();
+    line + req.headers().values().map(|v| v.len()).sum::<usize>()
 }
 
 fn with_request_id(mut r: Response<Full<Bytes>>, meta: &RequestMeta) -> Response<Full<Bytes>> {
@@ -120,6 +150,9 @@ async fn handle(
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
     let deployment = emulator.deployment();
+    if header_bytes(&req, &target) > deployment.gateway().kind().max_header_bytes() {
+        return gateway_error(GatewayError::HeadersTooLarge, &meta);
+    }
     let (route, routed) = match deployment.resolve(&target) {
         Resolved::Function(t, routed) => (t, routed),
         Resolved::BadRequest => return gateway_error(GatewayError::BadRequest, &meta),
@@ -133,13 +166,20 @@ async fn handle(
     };
     let (parts, body) = req.into_parts();
     let max_request = deployment.gateway().kind().max_request_bytes();
-    let body = match Limited::new(body, max_request).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+    let read = Limited::new(body, max_request).collect();
+    let body = match tokio::time::timeout(emulator.config().front.body_timeout, read).await {
+        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return gateway_error(GatewayError::TooLarge, &meta)
         }
-        // The client hung up mid-body; nobody reads this answer.
-        Err(_) => return gateway_error(GatewayError::BadRequest, &meta),
+        // The client hung up mid-body, or stalled past the body timeout: nobody reads this
+        // answer, and the connection is closed with it.
+        Ok(Err(_)) | Err(_) => {
+            let mut r = gateway_error(GatewayError::BadRequest, &meta);
+            r.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
     };
     let client = ClientRequest {
         method: parts.method.as_str(),

@@ -102,6 +102,39 @@ pub struct EmulatorConfig {
     pub developer_env: BTreeMap<String, String>,
     /// How long the gateway keeps polling around a lone request (zero: never).
     pub busy_poll: Duration,
+    /// What a client may hold of the HTTP front.
+    pub front: FrontLimits,
+}
+
+/// The HTTP front's bounds on clients (see `gateway::serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrontLimits {
+    /// A request's headers must arrive within this, also after an idle keep-alive pause.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this.
+    pub body_timeout: Duration,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+}
+
+/// How long a request's headers may take to arrive (also the idle keep-alive timeout).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request's body may take to arrive: the gateway's integration timeout.
+pub const BODY_TIMEOUT: Duration = INTEGRATION_TIMEOUT;
+
+impl FrontLimits {
+    /// The default bounds: connections up to half the process's open-file limit (the rest
+    /// is for the functions' pipes and Runtime API sockets), between 64 and 4,096.
+    pub fn for_this_process() -> Self {
+        let files = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(4096 * 2);
+        FrontLimits {
+            header_timeout: HEADER_TIMEOUT,
+            body_timeout: BODY_TIMEOUT,
+            max_connections: usize::try_from(files / 2).unwrap_or(4096).clamp(64, 4096),
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -113,6 +146,7 @@ impl Default for EmulatorConfig {
             passthrough_env: Vec::new(),
             developer_env: BTreeMap::new(),
             busy_poll: busy_poll::DEFAULT_WINDOW,
+            front: FrontLimits::for_this_process(),
         }
     }
 }

@@ -75,6 +75,8 @@ pub enum GatewayError {
     BadRequest,
     /// 413.
     TooLarge,
+    /// 431: the request line and header values are over the gateway's limit.
+    HeadersTooLarge,
     /// 500: the function failed.
     FunctionFailed,
     /// 503: no answer within the integration timeout.
@@ -90,6 +92,10 @@ impl GatewayError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 r#"{"message":"Request Entity Too Large"}"#,
             ),
+            GatewayError::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                r#"{"message":"HTTP header is larger than 10240 bytes."}"#,
+            ),
             GatewayError::FunctionFailed => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 r#"{"message":"Internal Server Error"}"#,
@@ -99,5 +105,17 @@ impl GatewayError {
                 r#"{"message":"Service Unavailable"}"#,
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_limit_answer_names_the_limit() {
+        let (status, body) = GatewayError::HeadersTooLarge.parts();
+        assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert!(body.contains(&nextr::limits::HTTP_API_HEADER_BYTES.to_string()));
     }
 }
