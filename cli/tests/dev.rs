@@ -720,3 +720,20 @@ fn request_line_and_headers_over_10_kb_get_api_gateways_431() {
         200
     );
 }
+
+#[test]
+fn a_function_over_its_memory_size_is_killed_as_lambda_kills_it() {
+    // The fixture's functions have 256 MB.
+    let app = App::new(&[Route::new("/api/alloc")]);
+    let dev = app.dev(&[]);
+    assert_eq!(dev.get("/api/alloc?mb=16").status, 200);
+    let r = dev.get("/api/alloc?mb=600");
+    assert_eq!(r.status, 500, "{}", r.text());
+    dev.wait_for(
+        |l| l.contains("Runtime.OutOfMemory"),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("no OutOfMemory:\n{}", dev.output()));
+    // A new instance serves the next request.
+    assert_eq!(dev.get("/api/alloc?mb=16").status, 200);
+}

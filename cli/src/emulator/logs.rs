@@ -281,6 +281,14 @@ pub fn max_memory_mb(pid: Option<u32>) -> u64 {
     parse_vm_hwm_kb(&status).map_or(0, |kb| kb.div_ceil(1024))
 }
 
+/// The resident memory of a process now, in MB (from `/proc/<pid>/statm`, which is cheap to
+/// read: a few numbers, where `status` is a page of text).
+pub fn resident_mb(pid: Option<u32>) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{}/statm", pid?)).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some((pages * rustix::param::page_size() as u64).div_ceil(1024 * 1024))
+}
+
 fn parse_vm_hwm_kb(status: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line["VmHWM:".len()..]

@@ -18,6 +18,10 @@ use crate::emulator::runtime_api::ApiCall;
 /// Lambda's limit for the init phase of an on-demand function.
 const INIT_LIMIT: Duration = Duration::from_secs(10);
 
+/// How often a running invocation's memory is checked against the function's memory size.
+/// (A shorter burst over it is reported after the invocation, not stopped.)
+const MEMORY_CHECK: Duration = Duration::from_millis(100);
+
 /// Fails the init: logs like Lambda's `INIT_REPORT` and fails the oldest waiting invocation.
 pub(super) fn init_failed(instance: &mut Instance, error: FunctionError) {
     instance.flush_output(true);
@@ -139,6 +143,28 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                         );
                         init_failed(instance, FunctionError::new(FailureKind::Init, "Sandbox.Timedout", &message));
                     }
+                }
+                return;
+            }
+            _ = tokio::time::sleep(MEMORY_CHECK), if matches!(phase, Phase::Busy(_)) => {
+                let used = instance.resident_mb();
+                if used.is_none_or(|mb| mb <= u64::from(spec.memory_mb)) {
+                    continue;
+                }
+                recover(&inner, &mut slot);
+                instance.kill().await;
+                if let Phase::Busy(running) = std::mem::replace(&mut phase, Phase::Answered) {
+                    instance.flush_output(true);
+                    let id = running.invocation.request_id.clone();
+                    let message = format!("RequestId: {id} Error: Runtime exited with error: signal: killed");
+                    instance.log(&message);
+                    instance.log("Runtime.OutOfMemory");
+                    instance.report(&id, running.started.elapsed(), ReportStatus::Error("Runtime.OutOfMemory".into()));
+                    let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
+                        FailureKind::OutOfMemory,
+                        "Runtime.OutOfMemory",
+                        &message,
+                    )));
                 }
                 return;
             }

@@ -105,6 +105,11 @@ impl Instance {
         }
     }
 
+    /// The process's resident memory now, in MB.
+    pub(super) fn resident_mb(&self) -> Option<u64> {
+        logs::resident_mb(self.pid)
+    }
+
     /// Reads the peak memory unless it was read less than `max_age` ago: the kernel formats
     /// all of `/proc/<pid>/status` for it, which took a tenth of the emulator's CPU time per
     /// invocation under load, and a peak only grows.
@@ -138,6 +143,13 @@ impl Instance {
         };
         self.log(&logs::end_line(request_id));
         self.log(&logs::report_line(&report));
+        if self.max_memory_mb > u64::from(self.inner.spec.memory_mb) {
+            // A burst between two checks: say what Lambda would have done.
+            self.log(&format!(
+                "nextr: the function used {} MB, over its {} MB: on Lambda this invocation is killed (Runtime.OutOfMemory); raise `memory`",
+                self.max_memory_mb, self.inner.spec.memory_mb
+            ));
+        }
     }
 }
 

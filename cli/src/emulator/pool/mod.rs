@@ -87,6 +87,8 @@ pub enum FailureKind {
     Timeout,
     /// The process exited during the invocation.
     RuntimeExit,
+    /// Killed for using more memory than the function's memory size, as Lambda kills it.
+    OutOfMemory,
     /// The process failed its init.
     Init,
     /// The response was over Lambda's 6 MB limit.
