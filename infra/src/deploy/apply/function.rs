@@ -229,11 +229,9 @@ pub(super) async fn delete(clients: &AwsClients, function: &str) -> Result<(), D
     gone_ok(result, "deleting", format!("function {function}"))
 }
 
+/// The SDK's value for an architecture: its name is Lambda's.
 fn lambda_arch(a: Architecture) -> LambdaArch {
-    match a {
-        Architecture::X86_64 => LambdaArch::X8664,
-        Architecture::Arm64 => LambdaArch::Arm64,
-    }
+    LambdaArch::from(a.as_str())
 }
 
 fn environment(f: &DesiredFunction) -> Environment {

@@ -38,10 +38,7 @@ pub fn config_diff(
 }
 
 fn arch(spec: &FunctionSpec) -> &'static str {
-    match spec.architecture {
-        nextr::manifest::Architecture::X86_64 => "x86_64",
-        nextr::manifest::Architecture::Arm64 => "arm64",
-    }
+    spec.architecture.as_str()
 }
 
 /// Whether a published version runs exactly what the manifest asks for (the description is
