@@ -188,6 +188,10 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
         region: input.config.region.clone(),
+        keep_versions: input
+            .config
+            .keep_versions
+            .unwrap_or(nextr::manifest::DEFAULT_KEEP_VERSIONS),
     };
     manifest.source = input.source.clone();
     manifest.routes = routes;

@@ -957,3 +957,66 @@ fn keys_and_limits_aws_would_refuse_stop_the_deploy_before_any_call() {
     assert!(matches!(err, DeployError::Limits(_)), "{err}");
     assert!(err.to_string().contains("/api/hello"), "{err}");
 }
+
+#[tokio::test]
+async fn old_versions_are_pruned_to_the_live_one_and_the_previous_ones_kept() {
+    let moto = MotoServer::start();
+    let mut app = TestApp::new("demo", &ROUTES[..1]);
+    app.manifest.deploy.keep_versions = 100;
+    app.write_manifest();
+    let f = format!(
+        "{}-dev",
+        app.manifest.routes[0].function.as_ref().unwrap().name
+    );
+    let versions = |c: AwsClients| {
+        let f = f.clone();
+        async move {
+            let out = c
+                .lambda
+                .list_versions_by_function()
+                .function_name(&f)
+                .send()
+                .await
+                .unwrap();
+            let mut v: Vec<u64> = out
+                .versions()
+                .iter()
+                .filter_map(|v| v.version()?.parse().ok())
+                .collect();
+            v.sort_unstable();
+            v
+        }
+    };
+    deploy::deploy(&clients(&moto).await, &app.desired("dev"))
+        .await
+        .unwrap();
+    for n in 2..=3 {
+        app.change_code("/api/hello", &format!("v{n}"));
+        deploy::deploy(&clients(&moto).await, &app.desired("dev"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(versions(clients(&moto).await).await, [1, 2, 3]);
+
+    // Keep one version besides the live one: version 1 goes, and only it.
+    app.manifest.deploy.keep_versions = 1;
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert_eq!(
+        plan.actions,
+        [Action::DeleteVersions {
+            function: f.clone(),
+            versions: vec![1]
+        }]
+    );
+    assert!(!plan.actions[0].is_destructive(), "no confirmation needed");
+    assert_eq!(versions(clients(&moto).await).await, [2, 3]);
+    let snap = snapshot(&clients(&moto).await, "demo", "dev").await;
+    assert_deployed(&snap, &app, "dev");
+    // Nothing left to prune: a redeploy changes nothing.
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(c.calls().stats().mutating(), 0);
+}

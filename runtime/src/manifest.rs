@@ -166,7 +166,7 @@ pub struct Gateway {
 }
 
 /// Deploy's defaults, from `nextr.toml`; `nextr deploy`'s flags win over them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeployDefaults {
     /// The stage when `--stage` names none.
@@ -174,6 +174,17 @@ pub struct DeployDefaults {
     /// The region when `--region` names none (else the AWS SDK's chain decides).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// How many versions of each function deploy keeps besides the live one (for a
+    /// rollback); older ones are deleted.
+    #[serde(default = "default_keep_versions")]
+    pub keep_versions: u32,
+}
+
+/// Versions kept besides the live one, by default.
+pub const DEFAULT_KEEP_VERSIONS: u32 = 3;
+
+fn default_keep_versions() -> u32 {
+    DEFAULT_KEEP_VERSIONS
 }
 
 /// What a build was made from.
@@ -328,6 +339,7 @@ impl Manifest {
             deploy: DeployDefaults {
                 stage: String::new(),
                 region: None,
+                keep_versions: DEFAULT_KEEP_VERSIONS,
             },
             source: Source::default(),
             routes: Vec::new(),
@@ -399,6 +411,7 @@ mod tests {
             deploy: DeployDefaults {
                 stage: "dev".into(),
                 region: Some("eu-west-1".into()),
+                keep_versions: 2,
             },
             source: Source {
                 app_root: "..".into(),

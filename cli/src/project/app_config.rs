@@ -16,6 +16,10 @@
 //! # live side by side. `nextr deploy --stage` wins. Default: "dev".
 //! stage = "prod"
 //!
+//! # Versions of each function deploy keeps besides the live one, for a rollback (0–100);
+//! # older ones are deleted. Default: 3.
+//! keep_versions = 3
+//!
 //! # The API Gateway in front of the functions: "http" (an HTTP API, payload 2.0).
 //! # Default: "http".
 //! gateway = "http"
@@ -104,6 +108,8 @@ pub struct AppConfig {
     pub architecture: Option<Architecture>,
     /// `gateway`.
     pub gateway: GatewayKind,
+    /// `keep_versions`.
+    pub keep_versions: Option<u32>,
     /// `memory`, in MB.
     pub memory_mb: Option<u32>,
     /// `[env]`: variables of every function.
@@ -176,6 +182,7 @@ struct RawConfig {
     stage: Option<Spanned<String>>,
     architecture: Option<Architecture>,
     gateway: Option<GatewayKind>,
+    keep_versions: Option<Spanned<u32>>,
     memory: Option<Spanned<u32>>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
@@ -247,6 +254,16 @@ impl AppConfig {
             names::check_stage(stage.get_ref())
                 .map_err(|e| err(stage.span(), "stage", e.to_string()))?;
         }
+        if let Some(keep) = raw.keep_versions.as_ref().filter(|k| *k.get_ref() > 100) {
+            return Err(err(
+                keep.span(),
+                "keep_versions",
+                format!(
+                    "{} is more than 100 versions: keep 0 to 100",
+                    keep.get_ref()
+                ),
+            ));
+        }
         if let Some(memory) = &raw.memory {
             if !LAMBDA_MEMORY_MB.contains(memory.get_ref()) {
                 return Err(err(
@@ -304,6 +321,7 @@ impl AppConfig {
             stage: raw.stage.map(Spanned::into_inner),
             architecture: raw.architecture,
             gateway: raw.gateway.unwrap_or_default(),
+            keep_versions: raw.keep_versions.map(Spanned::into_inner),
             memory_mb: raw.memory.map(Spanned::into_inner),
             env,
             routes,
@@ -571,7 +589,7 @@ LOG = "debug"
     fn unknown_keys_name_file_key_and_line() {
         assert_eq!(
             error("app = \"a\"\nmemroy = 512\n"),
-            "/app/nextr.toml:2:1: `memroy`: unknown field `memroy`, expected one of `app`, `region`, `stage`, `architecture`, `gateway`, `memory`, `env`, `routes`, `conflicts`"
+            "/app/nextr.toml:2:1: `memroy`: unknown field `memroy`, expected one of `app`, `region`, `stage`, `architecture`, `gateway`, `keep_versions`, `memory`, `env`, `routes`, `conflicts`"
         );
         assert_eq!(
             error("[routes.\"/api/x\"]\nenv = {}\ntimeout = 3\n"),

@@ -219,6 +219,8 @@ pub struct Desired {
     pub nextr_version: String,
     /// Things worth telling the user that do not stop the deploy.
     pub warnings: Vec<String>,
+    /// Versions of each function kept besides the live one.
+    pub keep_versions: u32,
 }
 
 impl Desired {
@@ -295,6 +297,7 @@ impl Desired {
             manifest_sha256: manifest_sha256.to_string(),
             nextr_version: manifest.nextr_version.clone(),
             warnings,
+            keep_versions: manifest.deploy.keep_versions,
         })
     }
 

@@ -156,6 +156,9 @@ pub struct ObservedFunction {
     pub live: Option<FunctionConfig>,
     /// The `SourceArn` of the API Gateway invoke permission on the alias, when present.
     pub permission_source: Option<String>,
+    /// Its published versions, oldest first (not read for functions deploy is going to
+    /// delete).
+    pub versions: Vec<u64>,
 }
 
 impl ObservedFunction {
@@ -428,10 +431,14 @@ async fn observe_function(
         .ok_or_else(|| DeployError::incomplete("reading", resource(), "FunctionArn"))?
         .to_string();
     let latest = FunctionConfig::from_sdk(config);
-    let (live, permission_source) = if wanted.contains(&name) {
-        tokio::try_join!(read_live(clients, &name), read_permission(clients, &name))?
+    let (live, permission_source, versions) = if wanted.contains(&name) {
+        tokio::try_join!(
+            read_live(clients, &name),
+            read_permission(clients, &name),
+            read_versions(clients, &name)
+        )?
     } else {
-        (None, None)
+        (None, None, Vec::new())
     };
     Ok(Some(ObservedFunction {
         name,
@@ -439,7 +446,33 @@ async fn observe_function(
         latest,
         live,
         permission_source,
+        versions,
     }))
+}
+
+/// A function's numbered versions, oldest first.
+async fn read_versions(clients: &AwsClients, name: &str) -> Result<Vec<u64>, DeployError> {
+    let mut versions: Vec<u64> = all_pages(|marker| async move {
+        let out = clients
+            .lambda
+            .list_versions_by_function()
+            .function_name(name)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws("listing", format!("versions of {name}"), error_message(&e))
+            })?;
+        let numbers = out
+            .versions()
+            .iter()
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .collect();
+        Ok((numbers, out.next_marker().map(str::to_string)))
+    })
+    .await?;
+    versions.sort_unstable();
+    Ok(versions)
 }
 
 async fn read_live(
@@ -723,6 +756,7 @@ mod tests {
             latest: FunctionConfig::default(),
             live: None,
             permission_source: None,
+            versions: Vec::new(),
         };
         assert_eq!(f.partition_and_account(), Some(("aws-cn", "123456789012")));
     }
@@ -743,6 +777,7 @@ mod tests {
                     latest: FunctionConfig::default(),
                     live: None,
                     permission_source: source.map(str::to_string),
+                    versions: Vec::new(),
                 },
             )
         };

@@ -106,6 +106,10 @@ async fn run_function(
                 }
                 Some(format!("→ version {v}"))
             }
+            Action::DeleteVersions { versions, .. } => {
+                function::delete_versions(clients, name, versions).await?;
+                None
+            }
             Action::CreateIntegration { .. } => {
                 let id = integration::create(clients, ctx, name, arn.as_deref()).await?;
                 integration = Some(id.clone());

@@ -229,6 +229,29 @@ pub(super) async fn delete(clients: &AwsClients, function: &str) -> Result<(), D
     gone_ok(result, "deleting", format!("function {function}"))
 }
 
+/// Deletes old published versions of a function; one already gone is done.
+pub(super) async fn delete_versions(
+    clients: &AwsClients,
+    function: &str,
+    versions: &[u64],
+) -> Result<(), DeployError> {
+    for version in versions {
+        let result = clients
+            .lambda
+            .delete_function()
+            .function_name(function)
+            .qualifier(version.to_string())
+            .send()
+            .await;
+        gone_ok(
+            result,
+            "deleting",
+            format!("version {version} of {function}"),
+        )?;
+    }
+    Ok(())
+}
+
 /// The SDK's value for an architecture: its name is Lambda's.
 fn lambda_arch(a: Architecture) -> LambdaArch {
     LambdaArch::from(a.as_str())

@@ -60,6 +60,14 @@ pub enum Action {
         /// The version it points to now.
         from: Option<String>,
     },
+    /// Delete published versions older than those kept (the live one and the previous
+    /// `keep_versions`); after the alias moved.
+    DeleteVersions {
+        /// Function name.
+        function: String,
+        /// The versions.
+        versions: Vec<u64>,
+    },
     /// Create the integration of a function.
     CreateIntegration {
         /// Function name.
@@ -140,7 +148,8 @@ pub enum Action {
 }
 
 impl Action {
-    /// Whether the action deletes something.
+    /// Whether the action deletes something the app serves (old versions are deploy's own
+    /// rollback history: pruning them needs no confirmation).
     pub fn is_destructive(&self) -> bool {
         matches!(
             self,
@@ -162,6 +171,7 @@ impl Action {
             | Action::PublishVersion { function }
             | Action::CreateAlias { function }
             | Action::UpdateAlias { function, .. }
+            | Action::DeleteVersions { function, .. }
             | Action::CreateIntegration { function }
             | Action::UpdateIntegration { function, .. }
             | Action::AddPermission { function, .. } => Some(function),

@@ -114,9 +114,41 @@ pub(super) fn plan(
                 }),
                 Some(_) => {}
             }
+            let live = o
+                .live
+                .as_ref()
+                .and_then(|v| v.version.as_deref()?.parse().ok());
+            let old = old_versions(&o.versions, live, publish, desired.keep_versions);
+            if !old.is_empty() {
+                actions.push(Action::DeleteVersions {
+                    function: function.clone(),
+                    versions: old,
+                });
+            }
             o.live.is_some()
         }
     }
+}
+
+/// The versions to delete: all but the live one (or, when a version is about to be
+/// published, the one that becomes live) and the `keep` newest before it; never the version
+/// the alias points to now.
+pub fn old_versions(versions: &[u64], live: Option<u64>, publish: bool, keep: u32) -> Vec<u64> {
+    let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+    let mut newest_first: Vec<u64> = versions.to_vec();
+    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+    // Publishing adds the new live version on top: the existing ones all count as previous.
+    let kept = if publish {
+        keep
+    } else {
+        keep.saturating_add(1)
+    };
+    newest_first
+        .into_iter()
+        .skip(kept)
+        .filter(|v| Some(*v) != live)
+        .rev()
+        .collect()
 }
 
 /// Deletes the functions the manifest no longer has.
@@ -127,5 +159,24 @@ pub(super) fn delete_strays(desired: &Desired, observed: &Observed, actions: &mu
                 function: name.clone(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::old_versions;
+
+    #[test]
+    fn the_live_version_and_the_previous_ones_are_kept() {
+        let all: Vec<u64> = (1..=10).collect();
+        // Live is 10, nothing new: keep 10 and the 3 before it.
+        assert_eq!(old_versions(&all, Some(10), false, 3), [1, 2, 3, 4, 5, 6]);
+        // A new version becomes live: the 3 newest existing ones are the previous ones.
+        assert_eq!(old_versions(&all, Some(10), true, 3), [1, 2, 3, 4, 5, 6, 7]);
+        // Never the version the alias points to, wherever it is.
+        assert_eq!(old_versions(&all, Some(2), false, 1), [1, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(old_versions(&all, Some(10), false, 100), Vec::<u64>::new());
+        assert_eq!(old_versions(&[], None, true, 0), Vec::<u64>::new());
+        assert_eq!(old_versions(&[1, 2], None, true, 0), [1, 2]);
     }
 }

@@ -150,6 +150,20 @@ impl Action {
                     from.as_deref().unwrap_or("none")
                 ),
             ),
+            Action::DeleteVersions { function, versions } => (
+                Delete,
+                Kind::Version,
+                function.clone(),
+                format!(
+                    "delete old version{} {}",
+                    if versions.len() == 1 { "" } else { "s" },
+                    versions
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
             Action::CreateIntegration { function } => {
                 (Create, Kind::Integration, function.clone(), "create".into())
             }

@@ -99,6 +99,7 @@ fn matching(d: &Desired) -> Observed {
                 latest: config.clone(),
                 live: Some(config),
                 permission_source: Some(api_source_arn("aws", REGION, "1", "api1")),
+                versions: Vec::new(),
             },
         );
         api.integrations.push(ObservedIntegration {
