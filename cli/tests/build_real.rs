@@ -678,3 +678,115 @@ fn a_build_killed_while_zipping_leaves_a_manifest_whose_zips_all_match() {
     assert_eq!(assert_consistent(&app), third);
     assert_eq!(zip_files(&app), listed(&third));
 }
+
+/// The processes whose parent is `pid`, with their command names.
+fn children(pid: u32) -> Vec<(u32, String)> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .filter_map(|child| {
+            let comm = fs::read_to_string(format!("/proc/{child}/comm")).ok()?;
+            Some((child, comm.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie nobody reaped yet does not).
+fn running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+        !matches!(state, Some("Z" | "X"))
+    })
+}
+
+/// Polls `done` every 50 ms for up to `limit`.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+#[test]
+fn a_killed_build_stops_its_cargo() {
+    let app = TestApp::new("killed-compiling");
+    // A route the compiler needs seconds for (a constant it evaluates), salted so that no
+    // earlier run's build of it is reused.
+    let salt = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    app.write(
+        "api/slow.rs",
+        &format!(
+            r#"use nextr::prelude::*;
+
+#[allow(long_running_const_eval)]
+const SLOW: u64 = {{
+    let mut i = 0u64;
+    let mut x = {salt}u64;
+    while i < 4_000_000 {{
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+        i += 1;
+    }}
+    x
+}};
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {{
+    res.status(200).send(&SLOW.to_string())
+}}
+"#
+        ),
+    );
+    let mut nextr = support::nextr()
+        .args(["build", "--debug"])
+        .arg(app.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once rustc compiles the slow route: cargo has said all it will say until that
+    // compiler is done, so only the parent-death signal can stop it now.
+    let mut cargo = None;
+    let mut rustc = None;
+    let compiling = within(Duration::from_secs(120), || {
+        cargo = children(nextr.id())
+            .into_iter()
+            .find(|(_, comm)| comm == "cargo")
+            .map(|(pid, _)| pid);
+        rustc = cargo.into_iter().flat_map(children).find_map(|(pid, _)| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            String::from_utf8_lossy(&cmdline)
+                .contains("killed_compiling_slow")
+                .then_some(pid)
+        });
+        rustc.is_some()
+    });
+    assert!(compiling, "cargo never compiled the slow route: {cargo:?}");
+    let (cargo, rustc) = (cargo.unwrap(), rustc.unwrap());
+    nextr.kill().unwrap();
+    nextr.wait().unwrap();
+    let killed = std::time::Instant::now();
+    assert!(
+        within(Duration::from_secs(5), || !running(cargo)),
+        "cargo ({cargo}) outlived the nextr that ran it"
+    );
+    // Its rustc is not signalled: it ends with its crate (see `dies_with_this_thread`).
+    assert!(within(Duration::from_secs(120), || !running(rustc)));
+    eprintln!(
+        "rustc ended {:.1} s after nextr was killed",
+        killed.elapsed().as_secs_f64()
+    );
+}
