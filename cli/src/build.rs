@@ -30,6 +30,10 @@ pub const FALLBACK_PAGE: &str = "$default";
 /// The zip cache's file in the bundle crate's folder (see [`ZipCache`]).
 const ZIP_CACHE: &str = "nextr-zips.json";
 
+/// Test hook: abort the process (as `kill -9` would) once this many zips have been written,
+/// so tests can interrupt a real `nextr build` in its zip phase.
+const ABORT_HOOK: &str = "NEXTR_TEST_ABORT_AFTER_ZIPS";
+
 /// What `nextr build` was asked to do.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -265,11 +269,17 @@ pub fn build(
     let mut zips_written = 0;
     let mut zip_cache = ZipCache::load(&dir.join(ZIP_CACHE));
     let mut zips = Vec::with_capacity(routes.len());
+    let abort_after = std::env::var(ABORT_HOOK)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
     for route in &routes {
         let binary = &binaries[&route.function];
         let zipped = zip::write_bundle_cached(&out, &route.function, binary, &mut zip_cache)?;
         zips.push(zipped.path.clone());
         zips_written += usize::from(zipped.written);
+        if abort_after.is_some_and(|n| zips_written >= n) {
+            std::process::abort();
+        }
         functions.push(BuiltFunction {
             page: route.page.clone(),
             name: route.function.clone(),
@@ -305,13 +315,16 @@ pub fn build(
             fingerprint: digest,
         },
     })?;
+    // Read before the swap: its bundles stay one more build (see `remove_stale_zips`).
+    let previous = route_manifest::read(&out);
+    // The zips above are all in place; only now does the manifest name them.
     route_manifest::write(&out, &manifest)?;
     // The same resources as `nextr deploy`, for users who deploy with their own tooling.
     template::write(&out, &manifest).map_err(|source| BuildError::Template {
         out: out.clone(),
         source,
     })?;
-    let zips_removed = remove_stale_zips(&out, &bins)?;
+    let zips_removed = remove_stale_zips(&out, &manifest, previous.as_ref())?;
     // Only an optimisation: a cache that cannot be saved means zipping again next time.
     zip_cache.retain(&zips);
     let _ = zip_cache.save();
@@ -370,9 +383,22 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
     }
 }
 
-/// Removes `functions/*.zip` of routes that no longer exist, once the new manifest is written.
-fn remove_stale_zips(out: &Path, names: &[String]) -> Result<usize, BuildError> {
-    let keep: BTreeSet<String> = names.iter().map(|n| format!("{n}.zip")).collect();
+/// Once the new manifest is in place, removes from `functions/` every zip that neither it nor
+/// the manifest it replaced lists (older builds' bundles, routes that are gone, zips of an
+/// interrupted build), and the temporary files an interrupted write left. The replaced
+/// manifest's bundles stay until the next build, so that a `nextr dev` (or a deploy) that read
+/// it just before the swap still finds them.
+fn remove_stale_zips(
+    out: &Path,
+    manifest: &Manifest,
+    previous: Option<&Manifest>,
+) -> Result<usize, BuildError> {
+    let keep: BTreeSet<PathBuf> = [Some(manifest), previous]
+        .into_iter()
+        .flatten()
+        .flat_map(Manifest::functions)
+        .map(|f| out.join(&f.bundle))
+        .collect();
     let dir = out.join(layout::FUNCTIONS_DIR);
     let Ok(entries) = fs::read_dir(&dir) else {
         return Ok(0);
@@ -380,10 +406,13 @@ fn remove_stale_zips(out: &Path, names: &[String]) -> Result<usize, BuildError> 
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".zip") && !keep.contains(&name) {
-            let path = entry.path();
+        let zip = name.ends_with(".zip");
+        // `persist::write_atomic`'s temporary files: a killed build never renamed them.
+        let orphan = name.starts_with(".nextr-") && name.ends_with(".tmp");
+        let path = entry.path();
+        if (zip || orphan) && !keep.contains(&path) {
             fs::remove_file(&path).map_err(|source| BuildError::Stale { path, source })?;
-            removed += 1;
+            removed += usize::from(zip);
         }
     }
     Ok(removed)

@@ -218,7 +218,7 @@ fn function_of(
 ) -> Function {
     Function {
         name: built.name.clone(),
-        bundle: layout::bundle(&built.name),
+        bundle: layout::bundle(&built.name, &built.sha256),
         sha256: built.sha256.clone(),
         bytes: built.bytes,
         runtime: LAMBDA_RUNTIME.to_owned(),
@@ -233,6 +233,12 @@ fn function_of(
 /// The manifest's path inside the output folder.
 pub fn manifest_path(out: &Path) -> PathBuf {
     out.join(MANIFEST_FILE)
+}
+
+/// The manifest in `out`, when there is one this nextr reads.
+pub fn read(out: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(manifest_path(out)).ok()?;
+    Manifest::from_json(&text).ok()
 }
 
 /// Writes `<out>/routes-manifest.json` atomically, unless it already holds the same text.

@@ -10,10 +10,10 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -136,12 +136,18 @@ fn shop(name: &str) -> TestApp {
 fn redacted(manifest: &Manifest) -> Value {
     let mut json = serde_json::to_value(manifest).unwrap();
     json["nextr_version"] = json!("[version]");
+    let redact = |function: &mut Value| {
+        function["sha256"] = json!("[sha256]");
+        function["bytes"] = json!("[bytes]");
+        // `functions/<name>-<sha256 prefix>.zip`
+        let bundle = function["bundle"].as_str().unwrap();
+        let name = bundle.rsplit_once('-').unwrap().0;
+        function["bundle"] = json!(format!("{name}-[sha256].zip"));
+    };
     for route in json["routes"].as_array_mut().unwrap() {
-        route["function"]["sha256"] = json!("[sha256]");
-        route["function"]["bytes"] = json!("[bytes]");
+        redact(&mut route["function"]);
     }
-    json["fallback"]["sha256"] = json!("[sha256]");
-    json["fallback"]["bytes"] = json!("[bytes]");
+    redact(&mut json["fallback"]);
     // Where the app and the runtime sit, and their files' times, are the machine's.
     json["source"]["inputs"] = json!("[paths]");
     json["source"]["fingerprint"] = json!("[digest]");
@@ -175,6 +181,45 @@ fn backdate(path: &Path) {
         .unwrap()
         .set_modified(past())
         .unwrap();
+}
+
+/// Each route's zip, by page, as the manifest names it.
+fn bundles(app: &TestApp, manifest: &Manifest) -> BTreeMap<String, PathBuf> {
+    manifest
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.page.clone(),
+                app.out().join(&r.function.as_ref().unwrap().bundle),
+            )
+        })
+        .chain([(
+            "$default".to_owned(),
+            app.out().join(&manifest.fallback.bundle),
+        )])
+        .collect()
+}
+
+/// Every file in `.nextr/functions/`.
+fn zip_files(app: &TestApp) -> BTreeSet<PathBuf> {
+    fs::read_dir(app.out().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// Asserts that every zip the manifest on disk lists is there with the manifest's sha256 and
+/// size; returns that manifest.
+fn assert_consistent(app: &TestApp) -> Manifest {
+    let manifest = app.manifest();
+    for f in manifest.functions() {
+        let bytes = fs::read(app.out().join(&f.bundle))
+            .unwrap_or_else(|e| panic!("{} listed but unreadable: {e}", f.bundle));
+        assert_eq!(hex(&Sha256::digest(&bytes)), f.sha256, "{}", f.bundle);
+        assert_eq!(bytes.len() as u64, f.bytes, "{}", f.bundle);
+    }
+    manifest
 }
 
 /// Opens a bundle: exactly one entry, `bootstrap`, mode 0755; its bytes.
@@ -313,9 +358,13 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 updated"));
     let edited = app.manifest();
+    let bundles = bundles(&app, &edited);
     for (page, (zip, binary)) in &zips {
         let changed = page == "/api/hello";
-        assert_eq!(mtime(zip) != past(), changed, "zip of {page}");
+        // A changed route's zip has a new name; no zip is rewritten in place, and the
+        // replaced one stays for the previous manifest until the next build.
+        assert_eq!(bundles[page] != *zip, changed, "zip of {page}");
+        assert_eq!(mtime(zip), past(), "zip of {page}");
         assert_eq!(mtime(binary) != linked[page], changed, "binary of {page}");
     }
     let now = sha256s(&edited);
@@ -323,29 +372,37 @@ fn a_real_app_builds_into_checked_reproducible_bundles_that_answer_api_gateway()
         assert_eq!(now[page] != *sha, page == "/api/hello", "{page}");
     }
 
-    // Nothing changed: nothing under `.nextr` is rewritten, the manifest included.
+    // Nothing changed: nothing under `.nextr` is rewritten, the manifest included; the zip
+    // only the build before last listed goes.
     let manifest_path = app.out().join("routes-manifest.json");
     backdate(&manifest_path);
-    for (zip, _) in zips.values() {
+    for zip in bundles.values() {
         backdate(zip);
     }
     let out = app.build_output();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 updated"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("0 updated, 1 removed"), "{stdout}");
     assert_eq!(mtime(&manifest_path), past());
-    for (zip, _) in zips.values() {
+    for zip in bundles.values() {
         assert_eq!(mtime(zip), past());
     }
+    assert!(!zips["/api/hello"].0.exists());
+    assert_eq!(zip_files(&app), bundles.values().cloned().collect());
 
-    // A deleted route: its zip goes, the manifest follows.
+    // A deleted route: the manifest drops it; its zip stays one build more, for a `nextr dev`
+    // or deploy that read the previous manifest.
     app.remove("api/index.rs");
     let out = app.build_output();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("8 functions"));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 removed"));
-    assert!(!zips["/api"].0.exists());
-    assert!(zips["/api/hello"].0.exists());
     assert!(app.manifest().routes.iter().all(|r| r.page != "/api"));
+    assert!(bundles["/api"].exists());
+    let out = app.build_output();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 removed"));
+    assert!(!bundles["/api"].exists());
+    assert!(bundles["/api/hello"].exists());
 
     // A bundle's bootstrap under the emulator's Runtime API, given API Gateway's v2 event.
     let call = app.invoke(
@@ -562,4 +619,174 @@ fn arm64_without_a_cross_toolchain_says_what_to_install() {
         "{stderr}"
     );
     assert!(!app.out().exists());
+}
+
+/// A route answering `text`: each text compiles into a different binary.
+fn saying(text: &str) -> String {
+    format!(
+        r#"use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {{
+    res.status(200).send("{text}")
+}}
+"#
+    )
+}
+
+#[test]
+fn a_build_killed_while_zipping_leaves_a_manifest_whose_zips_all_match() {
+    let app = TestApp::new("killed-zipping");
+    app.write("api/hello.rs", HELLO)
+        .write("api/a.rs", &saying("a1"))
+        .write("api/b.rs", &saying("b1"));
+    app.build();
+    let first = assert_consistent(&app);
+
+    // Two routes change; the build dies (as `kill -9` would) right after the first new zip.
+    app.write("api/a.rs", &saying("a2"))
+        .write("api/b.rs", &saying("b2"));
+    let out = app
+        .nextr()
+        .env("NEXTR_TEST_ABORT_AFTER_ZIPS", "1")
+        .args(["build", "--debug"])
+        .arg(app.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "{out:?}");
+    assert_eq!(assert_consistent(&app), first);
+    let orphans: Vec<PathBuf> = zip_files(&app)
+        .difference(&bundles(&app, &first).into_values().collect())
+        .cloned()
+        .collect();
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+
+    // The next build lists its own zips and keeps the previous manifest's; the interrupted
+    // build's zip, which neither lists, goes.
+    app.write("api/a.rs", &saying("a3"))
+        .write("api/b.rs", &saying("b3"));
+    app.build();
+    let third = assert_consistent(&app);
+    assert!(!orphans[0].exists());
+    let listed = |m: &Manifest| bundles(&app, m).into_values().collect::<BTreeSet<_>>();
+    assert_eq!(
+        zip_files(&app),
+        listed(&first).union(&listed(&third)).cloned().collect()
+    );
+
+    // And the one after that keeps exactly its manifest's zips.
+    app.build();
+    assert_eq!(assert_consistent(&app), third);
+    assert_eq!(zip_files(&app), listed(&third));
+}
+
+/// The processes whose parent is `pid`, with their command names.
+fn children(pid: u32) -> Vec<(u32, String)> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .filter_map(|child| {
+            let comm = fs::read_to_string(format!("/proc/{child}/comm")).ok()?;
+            Some((child, comm.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie nobody reaped yet does not).
+fn running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+        !matches!(state, Some("Z" | "X"))
+    })
+}
+
+/// Polls `done` every 50 ms for up to `limit`.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+#[test]
+fn a_killed_build_stops_its_cargo() {
+    let app = TestApp::new("killed-compiling");
+    // A route the compiler needs seconds for (a constant it evaluates), salted so that no
+    // earlier run's build of it is reused.
+    let salt = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    app.write(
+        "api/slow.rs",
+        &format!(
+            r#"use nextr::prelude::*;
+
+#[allow(long_running_const_eval)]
+const SLOW: u64 = {{
+    let mut i = 0u64;
+    let mut x = {salt}u64;
+    while i < 4_000_000 {{
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+        i += 1;
+    }}
+    x
+}};
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {{
+    res.status(200).send(&SLOW.to_string())
+}}
+"#
+        ),
+    );
+    let mut nextr = support::nextr()
+        .args(["build", "--debug"])
+        .arg(app.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once rustc compiles the slow route: cargo has said all it will say until that
+    // compiler is done, so only the parent-death signal can stop it now.
+    let mut cargo = None;
+    let mut rustc = None;
+    let compiling = within(Duration::from_secs(120), || {
+        cargo = children(nextr.id())
+            .into_iter()
+            .find(|(_, comm)| comm == "cargo")
+            .map(|(pid, _)| pid);
+        rustc = cargo.into_iter().flat_map(children).find_map(|(pid, _)| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            String::from_utf8_lossy(&cmdline)
+                .contains("killed_compiling_slow")
+                .then_some(pid)
+        });
+        rustc.is_some()
+    });
+    assert!(compiling, "cargo never compiled the slow route: {cargo:?}");
+    let (cargo, rustc) = (cargo.unwrap(), rustc.unwrap());
+    nextr.kill().unwrap();
+    nextr.wait().unwrap();
+    let killed = std::time::Instant::now();
+    assert!(
+        within(Duration::from_secs(5), || !running(cargo)),
+        "cargo ({cargo}) outlived the nextr that ran it"
+    );
+    // Its rustc is not signalled: it ends with its crate (see `dies_with_this_thread`).
+    assert!(within(Duration::from_secs(120), || !running(rustc)));
+    eprintln!(
+        "rustc ended {:.1} s after nextr was killed",
+        killed.elapsed().as_secs_f64()
+    );
 }

@@ -213,6 +213,19 @@ pub fn dummy_zip(comment: &str) -> Vec<u8> {
     zip
 }
 
+/// Writes a dummy zip for function `name` where `nextr build` would put it (named by its
+/// sha256); returns its path relative to `out` (the manifest's `bundle`).
+fn write_zip(out: &Path, name: &str, comment: &str) -> String {
+    let bytes = dummy_zip(comment);
+    let bundle = nextr::manifest::layout::bundle(name, &hex(&Sha256::digest(&bytes)));
+    let path = out.join(&bundle);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{}: {e}", parent.display()));
+    }
+    fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bundle
+}
+
 /// A built app on disk: `.nextr/routes-manifest.json` and `.nextr/functions/*.zip`.
 pub struct TestApp {
     dir: tempfile::TempDir,
@@ -234,8 +247,9 @@ impl TestApp {
             manifest.routes.push(test_route(app, page, keys));
         }
         let mut this = TestApp { dir, manifest };
-        for f in this.functions() {
-            this.write_zip(&f.bundle, &format!("{} v1", f.name));
+        let out = this.out_dir();
+        for f in this.functions_mut() {
+            f.bundle = write_zip(&out, &f.name, &format!("{} v1", f.name));
         }
         this.write_manifest();
         this
@@ -251,18 +265,15 @@ impl TestApp {
         self.dir.path().join(OUT_DIR)
     }
 
-    fn functions(&self) -> Vec<Function> {
-        self.manifest.functions().cloned().collect()
-    }
-
-    fn write_zip(&self, bundle: &str, comment: &str) -> (String, u64) {
-        let bytes = dummy_zip(comment);
-        let path = self.out_dir().join(bundle);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{}: {e}", parent.display()));
-        }
-        fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        (hex(&Sha256::digest(&bytes)), bytes.len() as u64)
+    fn functions_mut(&mut self) -> Vec<&mut Function> {
+        let mut functions: Vec<&mut Function> = self
+            .manifest
+            .routes
+            .iter_mut()
+            .filter_map(|r| r.function.as_mut())
+            .collect();
+        functions.push(&mut self.manifest.fallback);
+        functions
     }
 
     /// Writes the manifest, after refreshing every function's sha256 and size from its zip.
@@ -288,28 +299,22 @@ impl TestApp {
 
     /// Rebuilds one route with different code (a new zip, a new sha256).
     pub fn change_code(&mut self, page: &str, version: &str) {
+        let out = self.out_dir();
         let f = self
             .manifest
             .routes
-            .iter()
+            .iter_mut()
             .find(|r| r.page == page)
-            .and_then(|r| r.function.clone())
+            .and_then(|r| r.function.as_mut())
             .unwrap_or_else(|| panic!("no route {page}"));
-        self.write_zip(&f.bundle, &format!("{} {version}", f.name));
+        f.bundle = write_zip(&out, &f.name, &format!("{} {version}", f.name));
         self.write_manifest();
     }
 
     /// Sets a variable in every function's environment (as `[env]` in nextr.toml would, once
     /// rebuilt).
     pub fn set_env(&mut self, name: &str, value: &str) {
-        let mut functions: Vec<&mut Function> = self
-            .manifest
-            .routes
-            .iter_mut()
-            .filter_map(|r| r.function.as_mut())
-            .collect();
-        functions.push(&mut self.manifest.fallback);
-        for f in functions {
+        for f in self.functions_mut() {
             f.env.insert(name.to_string(), value.to_string());
         }
         self.write_manifest();
@@ -323,9 +328,9 @@ impl TestApp {
 
     /// Adds one route.
     pub fn add_route(&mut self, page: &str, keys: &[&str]) {
-        let route = test_route(&self.manifest.app, page, keys);
-        if let Some(f) = &route.function {
-            self.write_zip(&f.bundle, &format!("{} v1", f.name));
+        let mut route = test_route(&self.manifest.app, page, keys);
+        if let Some(f) = &mut route.function {
+            f.bundle = write_zip(&self.out_dir(), &f.name, &format!("{} v1", f.name));
         }
         self.manifest.routes.push(route);
         self.write_manifest();
@@ -357,7 +362,8 @@ impl TestApp {
 fn test_function(app: &str, slug: &str, timeout_s: u32, memory_mb: u32) -> Function {
     let name = format!("{app}-{slug}");
     Function {
-        bundle: nextr::manifest::layout::bundle(&name),
+        // Set when its zip is written (the name carries the zip's sha256).
+        bundle: String::new(),
         name,
         sha256: String::new(),
         bytes: 0,

@@ -722,7 +722,11 @@ async fn a_function_of_the_same_name_that_is_not_ours_is_left_alone() {
 async fn a_changed_bundle_is_refused_before_any_call() {
     let moto = MotoServer::start();
     let app = TestApp::new("demo", &ROUTES[..1]);
-    let zip = app.out_dir().join("functions/demo-api-hello.zip");
+    let hello = app
+        .manifest
+        .functions()
+        .find(|f| f.name == "demo-api-hello");
+    let zip = app.out_dir().join(&hello.unwrap().bundle);
     std::fs::write(&zip, nextr_infra::testing::dummy_zip("tampered")).unwrap();
     let c = clients(&moto).await;
     let err = deploy::deploy(&c, &app.desired("dev")).await.unwrap_err();

@@ -35,9 +35,17 @@ pub mod layout {
     /// sha256).
     pub const UNPACKED_DIR: &str = "unpacked";
 
-    /// A function's zip, relative to the build folder.
-    pub fn bundle(function: &str) -> String {
-        format!("{FUNCTIONS_DIR}/{function}.zip")
+    /// How many hex digits of a zip's sha256 its file name carries: 64 bits, so two bundles
+    /// of one function never share a name in practice.
+    pub const BUNDLE_SHA_DIGITS: usize = 16;
+
+    /// A function's zip with this sha256, relative to the build folder:
+    /// `functions/<function>-<first 16 hex digits of the sha256>.zip`. Content-addressed so
+    /// that a build never overwrites a zip the manifest on disk lists: the manifest and its
+    /// bundles agree at every instant, even while a build is interrupted.
+    pub fn bundle(function: &str, sha256: &str) -> String {
+        let short = sha256.get(..BUNDLE_SHA_DIGITS).unwrap_or(sha256);
+        format!("{FUNCTIONS_DIR}/{function}-{short}.zip")
     }
 
     /// The record of the last deploy of `stage`, relative to the build folder.
@@ -231,7 +239,8 @@ pub struct ManifestRoute {
 pub struct Function {
     /// Deterministic function name derived from app and route.
     pub name: String,
-    /// The zip, relative to the manifest's directory (`functions/<name>.zip`).
+    /// The zip, relative to the manifest's directory (`functions/<name>-<sha256 prefix>.zip`,
+    /// see [`layout::bundle`]).
     pub bundle: String,
     /// Hex sha256 of the zip.
     pub sha256: String,
@@ -386,7 +395,7 @@ mod tests {
     fn function(name: &str) -> Function {
         Function {
             name: name.into(),
-            bundle: layout::bundle(name),
+            bundle: layout::bundle(name, &"00".repeat(32)),
             sha256: "00".repeat(32),
             bytes: 10,
             runtime: "provided.al2023".into(),

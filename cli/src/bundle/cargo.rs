@@ -216,6 +216,38 @@ pub enum CargoError {
     MissingBinary(String),
 }
 
+/// Makes the child get SIGKILL when the thread that spawns it ends, however it ends (`kill -9`
+/// of nextr included), so an interrupted build stops compiling. [`CargoBuild::run`] waits for
+/// cargo on the spawning thread, so that thread outlives a build that is not interrupted.
+///
+/// Only cargo itself: the rustc processes it runs are not signalled, but no new one starts,
+/// and a running one dies of SIGPIPE at its next message to the cargo that is gone (at the
+/// latest when its crate is compiled). Under `cargo zigbuild` the cargo that dies is the outer
+/// one, and the `cargo-zigbuild` it runs finishes its build.
+#[cfg(target_os = "linux")]
+fn dies_with_this_thread(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = rustix::process::getpid();
+    let arm = move || -> std::io::Result<()> {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+        // nextr died between fork and prctl: the signal will never come, so give up now.
+        if rustix::process::getppid() != Some(parent) {
+            // A raw OS error: building a custom one would allocate, which is unsafe here.
+            return Err(rustix::io::Errno::SRCH.into());
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls are
+    // allowed: it makes two system calls (prctl, getppid), allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(arm);
+    }
+}
+
+/// Elsewhere the child outlives an interrupted nextr (no parent-death signal).
+#[cfg(not(target_os = "linux"))]
+fn dies_with_this_thread(_command: &mut Command) {}
+
 impl CargoBuild<'_> {
     /// The command line, for tests and for `--verbose` output.
     pub fn command(&self) -> Command {
@@ -254,8 +286,9 @@ impl CargoBuild<'_> {
         &self,
         mut on_event: impl FnMut(BuildEvent),
     ) -> Result<BTreeMap<String, PathBuf>, CargoError> {
-        let mut child = self
-            .command()
+        let mut command = self.command();
+        dies_with_this_thread(&mut command);
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

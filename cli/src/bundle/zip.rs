@@ -25,7 +25,7 @@ pub const LEVEL: i64 = 6;
 /// A zip written (or found up to date) for one function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZippedBundle {
-    /// `<out>/functions/<name>.zip`.
+    /// `<out>/functions/<name>-<sha256 prefix>.zip` (see [`bundle_path`]).
     pub path: PathBuf,
     /// Lower-case hex sha256 of the zip.
     pub sha256: String,
@@ -81,8 +81,9 @@ pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>, ::zip::result::ZipError> 
     Ok(writer.finish()?.into_inner())
 }
 
-/// Zips `binary` into `<out>/functions/<name>.zip`, atomically, unless that file already holds
-/// the same bytes.
+/// Zips `binary` into `<out>/functions/<name>-<sha256 prefix>.zip`, atomically, unless that
+/// file already holds the same bytes. The name changes with the bytes, so the zip a manifest
+/// on disk lists is never overwritten: a build killed here leaves that manifest whole.
 pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundle, ZipError> {
     let data = fs::read(binary).map_err(|source| ZipError::ReadBinary {
         path: binary.to_path_buf(),
@@ -92,14 +93,15 @@ pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundl
         path: binary.to_path_buf(),
         message: e.to_string(),
     })?;
-    let path = bundle_path(out, name);
+    let sha256 = super::hex(&Sha256::digest(&zipped));
+    let path = bundle_path(out, name, &sha256);
     let written = persist::write_if_changed(&path, &zipped).map_err(|source| ZipError::Write {
         path: path.clone(),
         source,
     })?;
     Ok(ZippedBundle {
         path,
-        sha256: super::hex(&Sha256::digest(&zipped)),
+        sha256,
         bytes: zipped.len() as u64,
         written,
     })
@@ -138,13 +140,15 @@ impl Stamp {
 /// What one zip was made from, and what it was.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct CachedZip {
+    path: PathBuf,
     binary: Stamp,
     zip: Stamp,
     sha256: String,
     bytes: u64,
 }
 
-/// The bundles zipped by earlier builds, by zip path, so that a build where cargo relinked
+/// The bundles zipped by earlier builds, by function (its zip's path without the sha256, as
+/// [`slot`] gives it), so that a build where cargo relinked
 /// nothing does not deflate (and hash) every binary again: a zip is reused when its binary is
 /// the very file it was made from (size, mtime, inode) and the zip is the very file written.
 ///
@@ -179,11 +183,11 @@ impl ZipCache {
         persist::write_if_changed(&self.file, &json).map(|_| ())
     }
 
-    fn reuse(&self, zip: &Path, binary: &Path) -> Option<ZippedBundle> {
-        let cached = self.entries.get(zip)?;
-        (Stamp::of(binary)? == cached.binary && Stamp::of(zip)? == cached.zip).then(|| {
+    fn reuse(&self, slot: &Path, binary: &Path) -> Option<ZippedBundle> {
+        let cached = self.entries.get(slot)?;
+        (Stamp::of(binary)? == cached.binary && Stamp::of(&cached.path)? == cached.zip).then(|| {
             ZippedBundle {
-                path: zip.to_path_buf(),
+                path: cached.path.clone(),
                 sha256: cached.sha256.clone(),
                 bytes: cached.bytes,
                 written: false,
@@ -191,12 +195,13 @@ impl ZipCache {
         })
     }
 
-    fn remember(&mut self, bundle: &ZippedBundle, binary: &Path) {
+    fn remember(&mut self, slot: PathBuf, bundle: &ZippedBundle, binary: &Path) {
         match (Stamp::of(binary), Stamp::of(&bundle.path)) {
             (Some(binary), Some(zip)) => {
                 self.entries.insert(
-                    bundle.path.clone(),
+                    slot,
                     CachedZip {
+                        path: bundle.path.clone(),
                         binary,
                         zip,
                         sha256: bundle.sha256.clone(),
@@ -205,14 +210,14 @@ impl ZipCache {
                 );
             }
             _ => {
-                self.entries.remove(&bundle.path);
+                self.entries.remove(&slot);
             }
         }
     }
 
     /// Forgets every zip not in `keep` (routes that are gone, other output folders).
     pub fn retain(&mut self, keep: &[PathBuf]) {
-        self.entries.retain(|path, _| keep.contains(path));
+        self.entries.retain(|_, cached| keep.contains(&cached.path));
     }
 }
 
@@ -224,18 +229,24 @@ pub fn write_bundle_cached(
     binary: &Path,
     cache: &mut ZipCache,
 ) -> Result<ZippedBundle, ZipError> {
-    let path = bundle_path(out, name);
-    if let Some(reused) = cache.reuse(&path, binary) {
+    let slot = slot(out, name);
+    if let Some(reused) = cache.reuse(&slot, binary) {
         return Ok(reused);
     }
     let bundle = write_bundle(out, name, binary)?;
-    cache.remember(&bundle, binary);
+    cache.remember(slot, &bundle, binary);
     Ok(bundle)
 }
 
-/// `<out>/functions/<name>.zip` (the manifest's `bundle`, under `out`).
-pub fn bundle_path(out: &Path, name: &str) -> PathBuf {
-    out.join(nextr::manifest::layout::bundle(name))
+/// `<out>/functions/<name>-<sha256 prefix>.zip`: the manifest's `bundle`, under `out`.
+pub fn bundle_path(out: &Path, name: &str, sha256: &str) -> PathBuf {
+    out.join(nextr::manifest::layout::bundle(name, sha256))
+}
+
+/// The zip cache's key for one function of one output folder: its zip's place before the
+/// sha256 is known.
+fn slot(out: &Path, name: &str) -> PathBuf {
+    out.join(nextr::manifest::layout::FUNCTIONS_DIR).join(name)
 }
 
 #[cfg(test)]
@@ -286,7 +297,11 @@ mod tests {
 
         let first = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
         assert!(first.written);
-        assert_eq!(first.path, out.join("functions/app-hello-1234abcd.zip"));
+        let short = &first.sha256[..16];
+        assert_eq!(
+            first.path,
+            out.join(format!("functions/app-hello-1234abcd-{short}.zip"))
+        );
         let on_disk = fs::read(&first.path).unwrap();
         assert_eq!(first.bytes, on_disk.len() as u64);
         assert_eq!(first.sha256, crate::bundle::hex(&Sha256::digest(&on_disk)));
@@ -295,7 +310,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["app-hello-1234abcd.zip"]);
+        assert_eq!(names, [format!("app-hello-1234abcd-{short}.zip").as_str()]);
 
         let past = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         fs::File::options()
@@ -309,10 +324,13 @@ mod tests {
         assert_eq!(again.sha256, first.sha256);
         assert_eq!(fs::metadata(&first.path).unwrap().modified().unwrap(), past);
 
+        // New bytes, new name: the zip an existing manifest lists is never overwritten.
         fs::write(&bin, b"changed").unwrap();
         let changed = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
         assert!(changed.written);
         assert_ne!(changed.sha256, first.sha256);
+        assert_ne!(changed.path, first.path);
+        assert_eq!(fs::read(&first.path).unwrap(), on_disk);
     }
 
     #[test]
@@ -378,7 +396,8 @@ mod tests {
         cache.retain(std::slice::from_ref(&other.path));
         cache.save().unwrap();
         let cache = ZipCache::load(&cache_file);
-        assert_eq!(cache.entries.keys().collect::<Vec<_>>(), [&other.path]);
+        let kept: Vec<_> = cache.entries.values().map(|c| &c.path).collect();
+        assert_eq!(kept, [&other.path]);
 
         // A cache from another version, or garbage, is an empty cache.
         fs::write(&cache_file, b"{not json").unwrap();
@@ -390,6 +409,6 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let err = write_bundle(tmp.path(), "f", &tmp.path().join("nope")).unwrap_err();
         assert!(err.to_string().contains("nope"));
-        assert!(!tmp.path().join("functions/f.zip").exists());
+        assert!(!tmp.path().join("functions").exists());
     }
 }
