@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 
 use crate::config::{BodyParser, SizeLimit, DEFAULT_BODY_LIMIT};
 use crate::error::{Error, HttpError};
-use crate::routing::{decode_uri_component, Query};
+use crate::routing::{decode_uri_component, OrderedMap, Query};
 
 /// The incoming request, as a Next API route sees it.
 ///
@@ -248,7 +248,7 @@ impl Serialize for Body {
 
 /// `req.cookies`: name → value, in header order, first occurrence of a name kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cookies(Vec<(String, String)>);
+pub struct Cookies(OrderedMap<String>);
 
 impl Cookies {
     /// Parses a `Cookie` header value with the `cookie` package's rules (what Next uses):
@@ -285,7 +285,7 @@ impl Cookies {
                 } else {
                     val.to_owned()
                 };
-                out.0.push((key.to_owned(), decoded));
+                out.0.push_new(key.to_owned(), decoded);
             }
             index = end + 1;
         }
@@ -294,20 +294,20 @@ impl Cookies {
 
     /// The value of a cookie.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.get(name).map(String::as_str)
     }
 
     /// True when the cookie is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
+        self.0.contains(name)
     }
 
     /// The cookies in header order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Number of cookies.
@@ -317,14 +317,14 @@ impl Cookies {
 
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.len() == 0
     }
 }
 
 impl Serialize for Cookies {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        for (k, v) in self.0.entries() {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -568,6 +568,37 @@ mod tests {
         );
         assert!(Cookies::parse("").is_empty());
         assert_eq!(Cookies::parse("a=\"").get("a"), Some(""));
+    }
+
+    #[test]
+    fn many_cookies_parse() {
+        // 30,000 distinct cookies once took seconds (a linear lookup per cookie).
+        let header: Vec<String> = (0..30_000).map(|i| format!("c{i}={i}")).collect();
+        let c = Cookies::parse(&header.join("; "));
+        assert_eq!(c.len(), 30_000);
+        assert_eq!(c.get("c29999"), Some("29999"));
+        assert_eq!(c.iter().nth(12_345), Some(("c12345", "12345")));
+    }
+
+    proptest::proptest! {
+        /// Against a naive model: header order, first occurrence of a name kept.
+        #[test]
+        fn cookies_match_naive_model(
+            pairs in proptest::collection::vec(("[a-e]{1,2}", "[a-z0-9]{0,3}"), 0..40),
+        ) {
+            let header: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let c = Cookies::parse(&header.join("; "));
+            let mut model: Vec<(&str, &str)> = Vec::new();
+            for (k, v) in &pairs {
+                if !model.iter().any(|(x, _)| x == k) {
+                    model.push((k, v));
+                }
+            }
+            proptest::prop_assert_eq!(c.iter().collect::<Vec<_>>(), model.clone());
+            for (k, v) in model {
+                proptest::prop_assert_eq!(c.get(k), Some(v));
+            }
+        }
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //! [`complete`] to rebuild `req.query` and `req.url` from the raw path against its own pattern.
 
 mod error;
+mod ordered;
 mod pattern;
 mod query;
 mod table;
 mod target;
 
 pub use error::{RouteError, TreeError, TreeProblem};
+#[cfg(feature = "lambda")]
+pub(crate) use ordered::OrderedMap;
 pub use pattern::{
     decode_uri_component, page_for_file, MalformedEscape, Param, ParamKind, Params, RawCapture,
     RouteKind, RoutePattern, Segment,

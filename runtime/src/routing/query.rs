@@ -3,6 +3,8 @@
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+use super::ordered::OrderedMap;
+
 /// One `req.query` value: a string, or a list for repeated keys and catch-all params.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QueryValue {
@@ -57,7 +59,7 @@ impl Serialize for QueryValue {
 
 /// An ordered `req.query`: keys in first-appearance order, as Next's JSON shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query(Vec<(String, QueryValue)>);
+pub struct Query(OrderedMap<QueryValue>);
 
 impl Query {
     /// Parses a raw query string (without `?`) with WHATWG `URLSearchParams` rules: `&` only,
@@ -85,30 +87,26 @@ impl Query {
 
     /// Adds a value, turning an existing key into a list.
     pub fn append(&mut self, key: String, value: String) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => existing.push(value),
-            None => self.0.push((key, QueryValue::One(value))),
+        match self.0.get_mut(&key) {
+            Some(existing) => existing.push(value),
+            None => self.0.push_new(key, QueryValue::One(value)),
         }
     }
 
     /// Sets a key, replacing any value but keeping the key's position (how `{...query,
     /// ...params}` behaves in JavaScript).
     pub fn set(&mut self, key: String, value: QueryValue) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, existing)) => *existing = value,
-            None => self.0.push((key, value)),
-        }
+        self.0.set(key, value);
     }
 
     /// Removes a key, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<QueryValue> {
-        let i = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(i).1)
+        self.0.remove(key)
     }
 
     /// The value of a key.
     pub fn get(&self, key: &str) -> Option<&QueryValue> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.0.get(key)
     }
 
     /// The value of a key as one string (the first when it is a list).
@@ -128,7 +126,7 @@ impl Query {
 
     /// The keys and values in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &QueryValue)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.entries().iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Number of keys.
@@ -138,7 +136,7 @@ impl Query {
 
     /// True when there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.len() == 0
     }
 
     /// Serialises as `URLSearchParams.toString()` would after Next rebuilt it from the object:
@@ -146,7 +144,7 @@ impl Query {
     /// which `skip` is true are left out.
     pub fn to_search_string(&self, skip: impl Fn(&str) -> bool) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &self.0 {
+        for (k, v) in self.0.entries() {
             if skip(k) {
                 continue;
             }
@@ -161,7 +159,7 @@ impl Query {
 impl Serialize for Query {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        for (k, v) in self.0.entries() {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -172,7 +170,7 @@ impl<'a> IntoIterator for &'a Query {
     type Item = &'a (String, QueryValue);
     type IntoIter = std::slice::Iter<'a, (String, QueryValue)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.0.entries().iter()
     }
 }
 
@@ -221,5 +219,52 @@ mod tests {
             "a=1&a=3&b=2&c=%25ZZ&d%5B%5D=x+y&e=1%3Bf%3D2"
         );
         assert_eq!(q.to_search_string(|k| k != "b"), "b=2");
+    }
+
+    #[test]
+    fn many_keys_parse() {
+        // 30,000 distinct keys once took seconds (a linear lookup per key).
+        let raw: Vec<String> = (0..30_000).map(|i| format!("k{i}={i}")).collect();
+        let q = Query::parse(&raw.join("&"));
+        assert_eq!(q.len(), 30_000);
+        assert_eq!(q.str("k29999"), Some("29999"));
+        assert_eq!(q.iter().nth(12_345).map(|(k, _)| k), Some("k12345"));
+    }
+
+    /// What `URLSearchParams` → object gives: keys in first-appearance order, values in order.
+    fn naive(pairs: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for (k, v) in pairs {
+            match out.iter_mut().find(|(x, _)| x == k) {
+                Some((_, vs)) => vs.push(v.clone()),
+                None => out.push((k.clone(), vec![v.clone()])),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_naive_model(
+            pairs in proptest::collection::vec(("[a-e]{1,2}", "[a-z0-9]{0,3}"), 0..40),
+            removed in "[a-e]{1,2}",
+        ) {
+            let raw: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut q = Query::parse(&raw.join("&"));
+            let mut model = naive(&pairs);
+            let got = |q: &Query| -> Vec<(String, Vec<String>)> {
+                q.iter().map(|(k, v)| (k.to_owned(), v.all().to_vec())).collect()
+            };
+            proptest::prop_assert_eq!(got(&q), model.clone());
+            for (k, vs) in &model {
+                proptest::prop_assert_eq!(q.all(k), &vs[..]);
+            }
+            q.remove(&removed);
+            model.retain(|(k, _)| *k != removed);
+            proptest::prop_assert_eq!(got(&q), model.clone());
+            for (k, vs) in &model {
+                proptest::prop_assert_eq!(q.all(k), &vs[..]);
+            }
+        }
     }
 }
