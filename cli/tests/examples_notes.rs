@@ -187,6 +187,19 @@ fn notes_api_end_to_end() {
     // Malformed JSON never reaches the handler: Next's body parser answers 400 itself.
     let reply = call(&dev, "POST", "/api/notes", Some("{not json"));
     assert_eq!((reply.status, reply.text().as_str()), (400, "Invalid JSON"));
+    // A body not declared JSON, as a cross-site form could send it: 415.
+    let reply = dev.request(
+        "POST",
+        "/api/notes",
+        &[("content-type", "text/plain")],
+        br#"{"title":"x"}"#,
+    );
+    expect(
+        &reply,
+        415,
+        &json!({ "error": "Unsupported Media Type: expected a JSON body (`application/json`), got Content-Type `text/plain`" })
+            .to_string(),
+    );
     // Nothing was stored by the failed requests.
     let listed: Vec<Value> =
         serde_json::from_slice(&call(&dev, "GET", "/api/notes", None).body).unwrap();

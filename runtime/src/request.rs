@@ -47,27 +47,58 @@ impl NextApiRequest {
     /// `Invalid JSON`; a JSON body of the wrong shape is a 400 naming the field
     /// (`Invalid body: at `user.age`: invalid type: string "x", expected u32`).
     ///
-    /// JSON and urlencoded bodies are read as parsed; a text body (or the raw bytes when
-    /// `body_parser: false`) is parsed as JSON.
+    /// The request must say it is JSON (`Content-Type: application/json` or
+    /// `application/*+json`, with any parameters), else the answer is 415: a cross-site HTML
+    /// form can post `text/plain` or a form without a CORS preflight, so accepting those
+    /// would let another site submit JSON (as axum's `Json` refuses them). `req.body` is
+    /// still parsed by content type, as Next parses it.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let shape = |e: serde_path_to_error::Error<serde_json::Error>| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                Error::http(400, format!("Invalid body: {inner}"))
-            } else {
-                Error::http(400, format!("Invalid body: at `{path}`: {inner}"))
+        let media = self.media_type();
+        if !is_json_media_type(&media) {
+            return Err(unsupported(&media, "a JSON body (`application/json`)"));
+        }
+        match &self.body {
+            Body::Json(v) => serde_path_to_error::deserialize(v).map_err(body_shape),
+            // `application/*+json` other than `ld+json`, and `application/json;` (which Next
+            // leaves as text), are parsed here.
+            Body::Text(s) => from_json_text(s.as_bytes()),
+            Body::Raw(b) => from_json_text(b),
+            Body::Form(_) => Err(unsupported(&media, "a JSON body (`application/json`)")),
+        }
+    }
+
+    /// The urlencoded form body deserialized into `T` with serde (values are strings; a
+    /// repeated key is a list). The request must be `application/x-www-form-urlencoded`,
+    /// else the answer is 415; a body of the wrong shape is a 400 naming the field.
+    pub fn form<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        const FORM: &str = "application/x-www-form-urlencoded";
+        let media = self.media_type();
+        let parsed;
+        let form = match &self.body {
+            Body::Form(q) if media == FORM => q,
+            Body::Raw(b) if media == FORM => {
+                parsed = parse_urlencoded(&String::from_utf8_lossy(b));
+                &parsed
+            }
+            _ => {
+                return Err(unsupported(
+                    &media,
+                    "a form body (`application/x-www-form-urlencoded`)",
+                ))
             }
         };
-        match &self.body {
-            Body::Json(v) => serde_path_to_error::deserialize(v).map_err(shape),
-            Body::Form(q) => {
-                let v = serde_json::to_value(q).map_err(|_| Error::http(400, "Invalid body"))?;
-                serde_path_to_error::deserialize(&v).map_err(shape)
-            }
-            Body::Text(s) => from_json_text(s.as_bytes(), shape),
-            Body::Raw(b) => from_json_text(b, shape),
-        }
+        let v = serde_json::to_value(form).map_err(|_| Error::http(400, "Invalid body"))?;
+        serde_path_to_error::deserialize(&v).map_err(body_shape)
+    }
+
+    /// The media type of `Content-Type`, lower-cased, without parameters (`""` when absent).
+    /// Read leniently, so a malformed parameter list does not hide the type.
+    fn media_type(&self) -> String {
+        let header = self.header(http::header::CONTENT_TYPE).unwrap_or("");
+        let media = header.split(';').next().unwrap_or("");
+        media
+            .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .to_ascii_lowercase()
     }
 
     /// The body bytes exactly as received (after base64 decoding), whatever the parser did.
@@ -144,17 +175,46 @@ impl NextApiRequest {
     }
 }
 
-fn from_json_text<T: DeserializeOwned>(
-    bytes: &[u8],
-    shape: impl Fn(serde_path_to_error::Error<serde_json::Error>) -> Error,
-) -> Result<T, Error> {
+fn from_json_text<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let text = strip_bom(bytes);
     let value: serde_json::Value = if text.is_empty() {
         serde_json::Value::Object(Default::default())
     } else {
         serde_json::from_slice(text).map_err(|_| Error::http(400, "Invalid JSON"))?
     };
-    serde_path_to_error::deserialize(&value).map_err(shape)
+    serde_path_to_error::deserialize(&value).map_err(body_shape)
+}
+
+/// A body of the wrong shape: a 400 naming the field when there is one.
+fn body_shape(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if path == "." {
+        Error::http(400, format!("Invalid body: {inner}"))
+    } else {
+        Error::http(400, format!("Invalid body: at `{path}`: {inner}"))
+    }
+}
+
+/// `application/json` and the structured-syntax `application/*+json` types.
+fn is_json_media_type(media: &str) -> bool {
+    media == "application/json"
+        || media
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json") && sub.len() > "+json".len())
+}
+
+/// The 415 of a typed body helper called on a request of another content type.
+fn unsupported(media: &str, expected: &str) -> Error {
+    let got = if media.is_empty() {
+        "no Content-Type".to_owned()
+    } else {
+        format!("Content-Type `{media}`")
+    };
+    Error::http(
+        415,
+        format!("Unsupported Media Type: expected {expected}, got {got}"),
+    )
 }
 
 /// `req.body`, as Next's body parser leaves it.

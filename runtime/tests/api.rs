@@ -57,22 +57,110 @@ async fn typed_json_body() {
 
     let text = route
         .post("/api/users")
-        .header("content-type", "text/plain")
+        .header("content-type", "application/json")
         .body("not json")
         .send()
         .await
         .unwrap();
     assert_eq!(text.status, 400);
     assert_eq!(text.text(), "Invalid JSON");
+}
 
-    let form = route
-        .post("/api/users")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("name=Ada&age=3")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status, 400, "form values are strings: {}", form.text());
+/// A cross-site HTML form can post `text/plain` or a urlencoded form without a CORS
+/// preflight: `req.json()` refuses anything not declared JSON with 415.
+#[tokio::test]
+async fn typed_json_needs_a_json_content_type() {
+    let route = TestRoute::new("/api/users", nextr::handler!(typed));
+    let body = r#"{"name":"Ada","age":36,"address":{"city":"London"}}"#;
+    let post = |content_type: Option<&'static str>, body: &'static str| {
+        let mut req = route.post("/api/users").body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send()
+    };
+    for ct in [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        "application/json;",
+        "application/vnd.api+json",
+        "application/problem+json; charset=utf-8",
+    ] {
+        let res = post(Some(ct), body).await.unwrap();
+        assert_eq!(res.status, 201, "{ct}: {}", res.text());
+    }
+    for (ct, got) in [
+        (Some("text/plain"), "Content-Type `text/plain`"),
+        (
+            Some("text/plain; charset=utf-8"),
+            "Content-Type `text/plain`",
+        ),
+        (
+            Some("application/x-www-form-urlencoded"),
+            "Content-Type `application/x-www-form-urlencoded`",
+        ),
+        (
+            Some("multipart/form-data; boundary=x"),
+            "Content-Type `multipart/form-data`",
+        ),
+        (Some("text/json"), "Content-Type `text/json`"),
+        (
+            Some("application/+json"),
+            "Content-Type `application/+json`",
+        ),
+        (None, "no Content-Type"),
+    ] {
+        let res = post(ct, body).await.unwrap();
+        assert_eq!(res.status, 415, "{ct:?}: {}", res.text());
+        assert_eq!(
+            res.text(),
+            format!("Unsupported Media Type: expected a JSON body (`application/json`), got {got}")
+        );
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Comment {
+    name: String,
+    tags: Vec<String>,
+}
+
+async fn form_comment(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let c: Comment = req.form()?;
+    res.json(&c)
+}
+
+#[tokio::test]
+async fn typed_form_body() {
+    for parser in [true, false] {
+        let mut route = TestRoute::new("/api/c", nextr::handler!(form_comment));
+        if !parser {
+            route = route.with_config(nextr::config::RouteConfig {
+                body_parser: nextr::config::BodyParser::Disabled(nextr::config::Disabled),
+                ..Default::default()
+            });
+        }
+        let ok = route
+            .post("/api/c")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=Ada+L&tags=a&tags=b")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status, 200, "{}", ok.text());
+        assert_eq!(
+            ok.json::<Json>().unwrap(),
+            json!({"name": "Ada L", "tags": ["a", "b"]})
+        );
+        let json = route
+            .post("/api/c")
+            .header("content-type", "application/json")
+            .body(r#"{"name":"Ada","tags":[]}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json.status, 415, "{}", json.text());
+    }
 }
 
 async fn cookie_jar(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {

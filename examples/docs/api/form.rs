@@ -8,7 +8,7 @@ use nextr::prelude::*;
 
 pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
     // `const { name, message } = req.body`: absent fields are empty, as `undefined` is in JS.
-    let input: FormInput = req.json().unwrap_or_default();
+    let input: FormInput = req.form().or_else(|_| req.json()).unwrap_or_default();
     match docs::handle_form_input_async(&input).await {
         Ok(()) => res.redirect_with(307, "/"),
         Err(_) => res

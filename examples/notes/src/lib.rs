@@ -104,6 +104,8 @@ fn check_body(body: String) -> Result<String, ApiError> {
 pub enum ApiError {
     /// 400: the request body is not an acceptable note.
     BadRequest(String),
+    /// 415: the request body is not declared JSON (`req.json()` refuses it).
+    UnsupportedMediaType(String),
     /// 404: no such note.
     NotFound(String),
     /// 405, with the methods the route accepts in `Allow`.
@@ -143,6 +145,7 @@ impl IntoErrorResponse for ApiError {
             |status, message: &str| ErrorResponse::json(status, &json!({ "error": message }));
         match self {
             ApiError::BadRequest(m) => answer(StatusCode::BAD_REQUEST, &m),
+            ApiError::UnsupportedMediaType(m) => answer(StatusCode::UNSUPPORTED_MEDIA_TYPE, &m),
             ApiError::NotFound(m) => answer(StatusCode::NOT_FOUND, &m),
             ApiError::MethodNotAllowed { method, allow } => answer(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -166,10 +169,12 @@ impl From<io::Error> for ApiError {
 }
 
 impl From<nextr::Error> for ApiError {
-    /// `req.json()`'s errors are 400s that say what is wrong with the body; others are 500s.
+    /// `req.json()`'s errors say what is wrong with the body: 400 for its content, 415 for a
+    /// body not declared JSON. Others are 500s.
     fn from(e: nextr::Error) -> Self {
         match e.status() {
             Some(400) => ApiError::BadRequest(e.to_string()),
+            Some(415) => ApiError::UnsupportedMediaType(e.to_string()),
             _ => ApiError::Internal(e.to_string()),
         }
     }
