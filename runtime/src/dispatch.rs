@@ -144,9 +144,9 @@ impl Route {
         }
     }
 
-    /// The handler's time budget: `max_duration` (or the platform's deadline when it is
+    /// When the handler's time is up: `max_duration` (or the platform's deadline when it is
     /// sooner) minus [`DEADLINE_MARGIN`].
-    fn deadline(&self, start: Instant, platform: Option<Instant>) -> (Instant, Duration) {
+    pub(crate) fn deadline(&self, start: Instant, platform: Option<Instant>) -> Instant {
         let declared = self
             .spec
             .config
@@ -158,10 +158,44 @@ impl Route {
             (None, Some(p)) => p.saturating_duration_since(start),
             (None, None) => Duration::from_secs(DEFAULT_TIMEOUT_S.into()),
         };
-        let deadline = start
+        start
             .checked_add(budget.saturating_sub(DEADLINE_MARGIN))
-            .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600));
-        (deadline, budget)
+            .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600))
+    }
+
+    /// The configured time limit in seconds: `max_duration`, else the default that `nextr
+    /// build` also gives the Lambda function. Messages name this, not the time left when the
+    /// request arrived.
+    fn time_limit_s(&self) -> u32 {
+        self.spec.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S)
+    }
+
+    /// The log line of a request answered 504.
+    pub(crate) fn timeout_log(&self, request_id: &str) -> String {
+        format!(
+            "nextr: [{request_id}] {} ({}): the handler did not finish within {} s (max_duration); answered 504",
+            self.spec.page,
+            self.spec.file,
+            self.time_limit_s()
+        )
+    }
+
+    /// The 504 of a handler past its deadline, naming the route and its limit.
+    pub(crate) fn timeout_response(&self, head: bool) -> Outgoing {
+        let limit = self.time_limit_s();
+        let out = Outgoing::json(
+            504,
+            &serde_json::json!({
+                "error": "FUNCTION_INVOCATION_TIMEOUT",
+                "message": format!(
+                    "The route {} did not respond within its time limit of {limit} s.",
+                    self.spec.page
+                ),
+                "route": self.spec.page,
+                "maxDuration": limit,
+            }),
+        );
+        finish_head(out, head)
     }
 
     /// Serves one request.
@@ -224,7 +258,7 @@ impl Route {
             .map(|c| Cookies::parse(&c))
             .unwrap_or_default();
 
-        let (deadline, budget) = self.deadline(start, platform_deadline);
+        let deadline = self.deadline(start, platform_deadline);
         let mut req = NextApiRequest {
             method,
             url: url.clone(),
@@ -248,26 +282,8 @@ impl Route {
         };
         match outcome {
             Err(_elapsed) => {
-                let limit = budget.as_secs_f64();
-                logs.push(format!(
-                    "nextr: [{}] {} ({}): the handler did not finish within {limit} s (max_duration); answered 504",
-                    req.request_id, self.spec.page, self.spec.file
-                ));
-                return finish_head(
-                    Outgoing::json(
-                        504,
-                        &serde_json::json!({
-                            "error": "FUNCTION_INVOCATION_TIMEOUT",
-                            "message": format!(
-                                "The route {} did not respond within its time limit of {} s.",
-                                self.spec.page, limit
-                            ),
-                            "route": self.spec.page,
-                            "maxDuration": limit,
-                        }),
-                    ),
-                    head,
-                );
+                logs.push(self.timeout_log(&req.request_id));
+                return self.timeout_response(head);
             }
             Ok(Err(panic)) => {
                 logs.push(format!(

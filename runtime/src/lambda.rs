@@ -43,7 +43,9 @@
 //!    `req.url` the normalised path plus query, and a line is logged.
 //! 3. The body is parsed per content type with the route's size limit (413/400 as Next).
 //! 4. The handler runs until min(`max_duration`, Lambda's remaining time) minus 100 ms; past
-//!    it the client gets a 504 JSON error naming the route and the limit. An `Err` or a panic
+//!    it the client gets a 504 JSON error naming the route and its configured limit — also
+//!    when the handler blocks its thread: then a watchdog thread posts the 504 to the Runtime
+//!    API and the process exits, so that a fresh one serves the next request. An `Err` or a panic
 //!    gives Next's `500 Internal Server Error` (logged with the request id); the process keeps
 //!    serving.
 //! 5. The response goes back in the event's format: text bodies as text, anything that is not
@@ -68,6 +70,7 @@ use serde_json::value::RawValue;
 
 use crate::dispatch::{Incoming, Outgoing, Route};
 use crate::error::Error;
+use crate::watchdog::{Armed, Watchdog};
 use crate::{Handler, RouteSpec};
 
 /// The generated `main`'s entry point: builds a single-threaded tokio runtime and serves
@@ -108,9 +111,12 @@ fn block_on(
 pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
     check_environment()?;
     let route = Arc::new(Route::new(spec));
+    let runtime_api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+    let watchdog = Arc::new(Watchdog::start(runtime_api).map_err(Error::from)?);
     let service = lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let route = Arc::clone(&route);
-        async move { handle_event(&route, handler, event).await }
+        let watchdog = Arc::clone(&watchdog);
+        async move { handle_event(&route, handler, event, &watchdog).await }
     });
     lambda_runtime::Runtime::new(service)
         .run()
@@ -182,6 +188,7 @@ async fn handle_event(
     route: &Route,
     handler: Handler,
     event: LambdaEvent<Box<RawValue>>,
+    watchdog: &Watchdog,
 ) -> Result<Box<RawValue>, lambda_runtime::Error> {
     let LambdaEvent { payload, context } = event;
     let platform_deadline = deadline_instant(context.deadline);
@@ -191,6 +198,7 @@ async fn handle_event(
         payload.get(),
         Some(context),
         platform_deadline,
+        Some(watchdog),
     )
     .await?;
     for line in &response.logs {
@@ -223,18 +231,37 @@ pub(crate) struct EventResponse {
 #[error("this function expects an API Gateway (HTTP API or REST), Function URL or ALB event: {0}")]
 pub struct EventError(#[from] serde_json::Error);
 
-/// One event → one response payload, the same way the Lambda loop does it.
+/// One event → one response payload, the same way the Lambda loop does it. With a
+/// `watchdog`, a handler that blocks its thread past the deadline is answered 504 anyway.
 pub(crate) async fn respond(
     route: &Route,
     handler: Handler,
     event: &str,
     context: Option<lambda_runtime::Context>,
     platform_deadline: Option<Instant>,
+    watchdog: Option<&Watchdog>,
 ) -> Result<EventResponse, EventError> {
     let request: LambdaRequest = serde_json::from_str(event)?;
     let (origin, converted) = convert(request, event, context, platform_deadline);
     let (out, logs) = match converted {
-        Ok(incoming) => route.dispatch(handler, incoming).await,
+        Ok(incoming) => {
+            if let Some(watchdog) = watchdog {
+                let head = incoming.method == http::Method::HEAD;
+                watchdog.arm(Armed {
+                    deadline: route.deadline(Instant::now(), platform_deadline),
+                    payload: encode(&origin, &route.timeout_response(head))?
+                        .get()
+                        .to_owned(),
+                    log: route.timeout_log(&incoming.request_id),
+                    request_id: incoming.request_id.clone(),
+                });
+            }
+            let answer = route.dispatch(handler, incoming).await;
+            if let Some(watchdog) = watchdog {
+                watchdog.disarm();
+            }
+            answer
+        }
         Err(out) => (out, Vec::new()),
     };
     let mut logs = logs;

@@ -56,6 +56,8 @@ pub mod testing;
 
 #[cfg(feature = "lambda")]
 mod util;
+#[cfg(feature = "lambda")]
+mod watchdog;
 
 /// Re-exports the dependencies route code commonly names (`http`, `bytes`, `serde_json`).
 #[cfg(feature = "lambda")]

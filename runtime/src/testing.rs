@@ -103,7 +103,7 @@ impl TestRoute {
     /// [`invoke_event`](Self::invoke_event), returning the response payload exactly as the
     /// function would post it to the Runtime API.
     pub async fn invoke_event_raw(&self, event: &str) -> Result<String, TestError> {
-        let response = crate::lambda::respond(&self.route, self.handler, event, None, None)
+        let response = crate::lambda::respond(&self.route, self.handler, event, None, None, None)
             .await
             .map_err(|e| TestError(e.to_string()))?;
         Ok(response.payload.get().to_owned())
