@@ -228,6 +228,12 @@ impl Route {
         } = incoming;
         let head = method == Method::HEAD;
 
+        // Two `Host` headers (or two joined with a comma, as a payload 2.0 event joins repeated
+        // headers) leave the host ambiguous: 400, as API Gateway answers.
+        if !single_host(&headers) {
+            return Outgoing::text(400, "Bad Request");
+        }
+
         // Next's pre-routing steps on the raw target, then this route's pattern.
         let (pathname, raw_query) = match routing::normalize(&target) {
             Err(_) => return Outgoing::text(400, "Bad Request"),
@@ -459,6 +465,16 @@ fn cookie_header(headers: &HeaderMap) -> Option<String> {
         out.push_str(&v);
     }
     Some(out)
+}
+
+/// At most one `Host` header, naming one host (a comma never appears in a host).
+fn single_host(headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => true,
+        (Some(host), None) => !host.as_bytes().contains(&b','),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 /// Next's server adds `x-forwarded-host/port/proto/for` when absent.

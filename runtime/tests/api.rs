@@ -495,3 +495,28 @@ async fn raw_queries_lambda_http_cannot_build_a_uri_for() {
         assert_eq!(body["pid"], "7");
     }
 }
+
+async fn host(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let host = req.header("host").unwrap_or_default().to_owned();
+    res.send(host)
+}
+
+#[tokio::test]
+async fn two_host_headers_are_a_400() {
+    let route = TestRoute::new("/api/host", nextr::handler!(host));
+    let one = route
+        .get("/api/host")
+        .header("host", "a.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((one.status, one.text().as_str()), (200, "a.example"));
+    let two = route
+        .get("/api/host")
+        .header("host", "a.example")
+        .header("host", "b.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(two.status, 400, "{}", two.text());
+}

@@ -327,6 +327,20 @@ fn v2_set_cookie_goes_to_the_cookies_array() {
 }
 
 #[test]
+fn two_host_headers_are_a_400() {
+    let mut event: Json = serde_json::from_str(&fixture("v1-rest.json")).expect("fixture");
+    event["multiValueHeaders"]["Host"] = json!(["a.example", "b.example"]);
+    let (posted, _) = invoke(&event.to_string());
+    assert_eq!(posted.body["statusCode"], 400, "{:?}", posted.body);
+    let mut event: Json = serde_json::from_str(&fixture("v2-named-stage.json")).expect("fixture");
+    event["headers"]["host"] = json!("a.example,b.example");
+    let (posted, _) = invoke(&event.to_string());
+    assert_eq!(posted.body["statusCode"], 400, "{:?}", posted.body);
+    let (next, _) = response("v1-rest.json");
+    assert_eq!(next["statusCode"], 200);
+}
+
+#[test]
 fn v1_rest_event() {
     let (res, _) = response("v1-rest.json");
     assert_eq!(res["statusCode"], 200);

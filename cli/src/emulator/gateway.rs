@@ -1,7 +1,7 @@
 //! The HTTP front: what the deployed API Gateway HTTP API answers, request by request.
 //!
-//! 1. A path that does not percent-decode: 400 `{"message":"Bad Request"}` (API Gateway
-//!    rejects it before routing).
+//! 1. A path that does not percent-decode, or two `Host` headers: 400
+//!    `{"message":"Bad Request"}` (API Gateway rejects them before routing).
 //! 2. Routing as the deployed API routes: the gateway model's selection over the manifest's
 //!    route keys, on the decoded path (`nextr_infra::gateway`). What no key takes goes to the
 //!    `$default` route's function, the app's built fallback bundle, which answers as Next

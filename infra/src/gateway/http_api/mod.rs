@@ -94,13 +94,25 @@ impl HttpApi {
         }
     }
 
-    /// The payload 2.0 event of a routed request (`None` for [`Routed::BadRequest`]).
+    /// The payload 2.0 event of a routed request; `None` (API Gateway's 400) for
+    /// [`Routed::BadRequest`] and for a request with more than one `Host` header.
     pub fn event(
         &self,
         req: &ClientRequest<'_>,
         routed: &Routed<'_>,
         meta: &RequestMeta,
     ) -> Option<Vec<u8>> {
+        // API Gateway refuses two `Host` headers instead of joining them as it joins others:
+        // which host the client meant is ambiguous.
+        if req
+            .headers
+            .get_all(http::header::HOST)
+            .iter()
+            .nth(1)
+            .is_some()
+        {
+            return None;
+        }
         match routed {
             Routed::Route { key, path, .. } => Some(event::build(req, Some(key), path, meta)),
             Routed::Default { path } => Some(event::build(req, None, path, meta)),
@@ -162,6 +174,29 @@ mod tests {
         HttpApi {
             router: Router::new(routes.iter().map(|r| r.iter().copied())).unwrap(),
         }
+    }
+
+    #[test]
+    fn two_host_headers_are_a_400() {
+        let api = api(&[&["ANY /api/x"]]);
+        let routed = api.route("/api/x");
+        let mut headers = http::HeaderMap::new();
+        headers.append("host", http::HeaderValue::from_static("a.example"));
+        fn req(headers: &http::HeaderMap) -> ClientRequest<'_> {
+            ClientRequest {
+                method: "GET",
+                target: "/api/x",
+                protocol: "HTTP/1.1",
+                headers,
+                body: b"",
+                source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+                local_port: 3000,
+            }
+        }
+        let meta = RequestMeta::now();
+        assert!(api.event(&req(&headers), &routed, &meta).is_some());
+        headers.append("host", http::HeaderValue::from_static("b.example"));
+        assert!(api.event(&req(&headers), &routed, &meta).is_none());
     }
 
     fn pick(api: &HttpApi, target: &str) -> String {
