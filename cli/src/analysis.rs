@@ -103,11 +103,19 @@ pub fn analyze_routes(
 ) -> Result<Vec<RouteAnalysis>, AnalysisReport> {
     let mut analyses = Vec::new();
     let mut diagnostics = Vec::new();
+    let app = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     for route in table.routes() {
-        let result = match std::fs::read(root.join(&route.file)) {
+        // The scan refuses links out of the app; a table from elsewhere is checked again, so
+        // a file outside the app is never read (its text would show in diagnostics).
+        let path = root.join(&route.file);
+        let read = match crate::project::inside_app(&app, &path) {
+            Err(e @ crate::project::ProjectError::OutsideApp { .. }) => Err(e.to_string()),
+            _ => std::fs::read(&path).map_err(|e| e.to_string()),
+        };
+        let result = match read {
             Err(e) => Err(vec![RouteDiagnostic::whole_file(
                 &route.file,
-                Problem::Unreadable(e.to_string()),
+                Problem::Unreadable(e),
             )]),
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => analyze_source(&route.file, &text, gateway),

@@ -516,3 +516,27 @@ fn max_duration_past_the_gateway_is_refused_at_its_line() {
     // The gateway's own limit is fine.
     assert_eq!(config_of("max_duration: 30").max_duration, Some(30));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_route_file_linked_out_of_the_app_is_never_read() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("passwd"),
+        "root:x:0:0:root:/root:/bin/sh\n",
+    )
+    .unwrap();
+    let app = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(app.path().join("api")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("passwd"),
+        app.path().join("api/leak.rs"),
+    )
+    .unwrap();
+    let table = RouteTable::from_files(["api/leak.rs"]).unwrap();
+    let report = analyze_routes(app.path(), &table, GatewayKind::Http).unwrap_err();
+    let text = plain(&report);
+    assert!(!text.contains("root:x"), "{text}");
+    assert!(text.contains("outside the app's folder"), "{text}");
+    assert!(text.contains("passwd"), "{text}");
+}

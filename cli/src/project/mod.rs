@@ -16,7 +16,7 @@ pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
     Package, PackageError,
 };
-pub use routes::{route_table, scan_api};
+pub use routes::{inside_app, route_table, scan_api};
 
 /// Why an app could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,14 @@ pub enum ProjectError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// A symlink in the app leads out of the app's folder.
+    #[error("{}: a symlink to {}, outside the app's folder; nextr reads route files only inside the app (copy the file in, or link to a place inside the app)", .link.display(), .target.display())]
+    OutsideApp {
+        /// The link (or the path through it).
+        link: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
     },
     /// A file or folder name is not UTF-8, so it cannot be part of a URL.
     #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", .0.display())]

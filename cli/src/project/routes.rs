@@ -10,20 +10,46 @@ use super::ProjectError;
 
 /// Every file under `<root>/api`, relative to `root`, `/`-separated, sorted.
 ///
-/// Folders whose names start with `_` or `.` are skipped: nothing below them is a route.
+/// Folders whose names start with `_` or `.` are skipped: nothing below them is a route. A
+/// symlink may point anywhere inside the app; one that leads out of it is an error (a route
+/// file is compiled into the app and its text shows in error messages).
 pub fn scan_api(root: &Path) -> Result<Vec<String>, ProjectError> {
     let api = root.join("api");
     if !api.is_dir() {
         return Err(ProjectError::NoApiDir(root.to_path_buf()));
     }
+    let app = canonical(root)?;
+    inside_app(&app, &api)?;
     let mut files = Vec::new();
     let mut seen = HashSet::new();
-    walk(&api, "api", &mut files, &mut seen)?;
+    walk(&app, &api, "api", &mut files, &mut seen)?;
     files.sort();
     Ok(files)
 }
 
+/// Refuses `path` when it resolves (through symlinks, its own or its folders') to a place
+/// outside the app folder `app` (canonical). Returns the resolved path.
+pub fn inside_app(app: &Path, path: &Path) -> Result<PathBuf, ProjectError> {
+    let target = canonical(path)?;
+    if target.starts_with(app) {
+        Ok(target)
+    } else {
+        Err(ProjectError::OutsideApp {
+            link: path.to_path_buf(),
+            target,
+        })
+    }
+}
+
+fn canonical(path: &Path) -> Result<PathBuf, ProjectError> {
+    fs::canonicalize(path).map_err(|source| ProjectError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 fn walk(
+    app: &Path,
     dir: &Path,
     rel: &str,
     files: &mut Vec<String>,
@@ -34,7 +60,7 @@ fn walk(
         source,
     };
     // A symlinked folder that points back up would otherwise recurse forever.
-    if !seen.insert(fs::canonicalize(dir).map_err(io)?) {
+    if !seen.insert(canonical(dir)?) {
         return Ok(());
     }
     for entry in fs::read_dir(dir).map_err(io)? {
@@ -47,9 +73,12 @@ fn walk(
         if name.starts_with('_') || name.starts_with('.') {
             continue;
         }
+        if entry.file_type().map_err(io)?.is_symlink() {
+            inside_app(app, &path)?;
+        }
         let child = format!("{rel}/{name}");
         if path.is_dir() {
-            walk(&path, &child, files, seen)?;
+            walk(app, &path, &child, files, seen)?;
         } else {
             files.push(child);
         }
@@ -64,4 +93,63 @@ pub fn route_table(root: &Path) -> Result<RouteTable, ProjectError> {
         api: root.join("api"),
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_app_are_refused() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.rs"), "first line of a secret\n").unwrap();
+        let app = tempfile::tempdir().unwrap();
+        let api = app.path().join("api");
+        std::fs::create_dir_all(api.join("real")).unwrap();
+        std::fs::write(api.join("real/a.rs"), "").unwrap();
+        std::fs::create_dir_all(app.path().join("shared")).unwrap();
+        std::fs::write(app.path().join("shared/b.rs"), "").unwrap();
+        // Links inside the app stay.
+        symlink(api.join("real/a.rs"), api.join("alias.rs")).unwrap();
+        symlink(app.path().join("shared"), api.join("shared")).unwrap();
+        assert_eq!(
+            scan_api(app.path()).unwrap(),
+            ["api/alias.rs", "api/real/a.rs", "api/shared/b.rs"]
+        );
+
+        // A file link out of the app.
+        let link = api.join("leak.rs");
+        symlink(outside.path().join("secret.rs"), &link).unwrap();
+        let err = scan_api(app.path()).unwrap_err();
+        let target = fs::canonicalize(outside.path().join("secret.rs")).unwrap();
+        assert!(
+            matches!(&err, ProjectError::OutsideApp { link: l, target: t } if *l == link && *t == target),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("leak.rs") && message.contains("secret.rs"),
+            "{message}"
+        );
+        assert!(!message.contains("first line"), "{message}");
+        fs::remove_file(&link).unwrap();
+
+        // A folder link out of the app, and `api` itself.
+        symlink(outside.path(), api.join("out")).unwrap();
+        assert!(matches!(
+            scan_api(app.path()),
+            Err(ProjectError::OutsideApp { .. })
+        ));
+        fs::remove_file(api.join("out")).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(other.path().join("api")).unwrap();
+        fs::remove_dir_all(&api).unwrap();
+        symlink(other.path().join("api"), &api).unwrap();
+        assert!(matches!(
+            scan_api(app.path()),
+            Err(ProjectError::OutsideApp { .. })
+        ));
+    }
 }
