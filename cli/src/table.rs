@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::report::Shown;
+
 /// Which side of a column its cells keep to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -76,7 +78,11 @@ impl Table {
     /// Adds a row: one cell a column, in order (a missing cell is empty, an extra one is
     /// dropped).
     pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
-        let mut cells: Vec<String> = cells.into_iter().map(Into::into).collect();
+        // Cells often hold file names and pages: escaped here, before widths are measured.
+        let mut cells: Vec<String> = cells
+            .into_iter()
+            .map(|c| Shown(c.into()).to_string())
+            .collect();
         cells.resize(self.columns.len(), String::new());
         self.rows.push(cells);
     }

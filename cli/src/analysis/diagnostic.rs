@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
+use crate::report::Shown;
+
 /// What is wrong with a route file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
@@ -242,7 +244,10 @@ impl RouteDiagnostic {
                 range,
             )],
             help: None,
-            source: Some(NamedSource::new(&file.name, file.text.clone()).with_language("Rust")),
+            source: Some(
+                NamedSource::new(Shown(&file.name).to_string(), file.text.clone())
+                    .with_language("Rust"),
+            ),
         }
     }
 
@@ -274,7 +279,7 @@ impl RouteDiagnostic {
 
     /// `file:line:col`.
     pub fn location(&self) -> String {
-        format!("{}:{}:{}", self.file, self.line, self.column)
+        format!("{}:{}:{}", Shown(&self.file), self.line, self.column)
     }
 }
 

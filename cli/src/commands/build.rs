@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nextr::manifest::{Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
-use nextr_cli::report::ReportStyle;
+use nextr_cli::report::{ReportStyle, Shown, ShownLines};
 use nextr_cli::table::{Column, Table};
 
 use crate::cli::BuildArgs;
@@ -128,16 +128,22 @@ impl Display {
                     Some(bar) => {
                         bar.inc(1);
                         bar.set_message("linking routes");
-                        bar.println(format!("  ✓ {page}"));
+                        bar.println(format!("  ✓ {}", Shown(&page)));
                     }
-                    None => eprintln!("  [{}/{}] {page} ({name})", self.done, self.total),
+                    None => eprintln!(
+                        "  [{}/{}] {} ({})",
+                        self.done,
+                        self.total,
+                        Shown(&page),
+                        Shown(&name)
+                    ),
                 }
             }
             Progress::Cargo(BuildEvent::Diagnostic { rendered, .. }) => {
                 self.line(rendered.trim_end());
             }
             Progress::Warning(message) => {
-                self.line(&format!("warning: {message}"));
+                self.line(&format!("warning: {}", ShownLines(message)));
             }
         }
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use nextr_cli::report::ShownLines;
 use nextr_infra::deploy::{self, AwsClients, DeployRecord, Desired};
 
 use crate::cli::DeployArgs;
@@ -27,7 +28,7 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
     let clients = rt.block_on(AwsClients::connect(&resolved.connect, stage::call_log()))?;
     let mut out = std::io::stdout().lock();
     for warning in &desired.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", ShownLines(warning));
     }
     writeln!(
         out,

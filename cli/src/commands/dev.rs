@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use nextr::manifest::{layout, Manifest, Profile, MANIFEST_FILE};
 use nextr_cli::fingerprint;
+use nextr_cli::report::ShownLines;
 use nextr_cli::table::{Column, Table};
 use tokio::sync::mpsc;
 
@@ -175,7 +176,7 @@ async fn serve(
     }
     print_routes(&logger, manifest, server.addr());
     for warning in &manifest.gateway.warnings {
-        logger.line(format!("warning: {warning}"));
+        logger.line(format!("warning: {}", ShownLines(warning)));
     }
 
     let (changes_tx, changes) = mpsc::unbounded_channel();
@@ -337,11 +338,12 @@ fn reload(emulator: &Emulator, logger: &Logger) {
                 summary.routes, summary.kept
             ));
             for warning in &manifest.gateway.warnings {
-                logger.line(format!("warning: {warning}"));
+                logger.line(format!("warning: {}", ShownLines(warning)));
             }
         }
         Err(e) => logger.line(format!(
-            "nextr: cannot serve the new route manifest: {e}; still serving the previous build"
+            "nextr: cannot serve the new route manifest: {}; still serving the previous build",
+            ShownLines(e)
         )),
     }
 }

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use nextr_cli::build::BuildError;
-use nextr_cli::report::{render, ReportStyle};
+use nextr_cli::report::{render, ReportStyle, ShownLines};
 
 use crate::cli::{Cli, Command};
 
@@ -40,10 +40,11 @@ pub fn render_error(err: &anyhow::Error) -> String {
     if let Some(BuildError::Analysis(report)) = err.downcast_ref::<BuildError>() {
         return render(report, style);
     }
-    let mut out = format!("error: {err}\n");
+    // Messages carry file names and pages: no control character reaches the terminal.
+    let mut out = format!("error: {}\n", ShownLines(err));
     let mut source = err.source();
     while let Some(cause) = source {
-        out.push_str(&format!("  caused by: {cause}\n"));
+        out.push_str(&format!("  caused by: {}\n", ShownLines(cause)));
         source = cause.source();
     }
     out

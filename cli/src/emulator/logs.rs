@@ -19,6 +19,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::report::Shown;
+
 /// How long a line may wait before the writer thread writes it. Lines are not handed over one
 /// by one: waking the writer for each of the three or more lines of every request took a core's
 /// worth of context switches away from the functions and the client (on 2 cores, about 10 % of
@@ -176,7 +178,7 @@ impl Logger {
 
     /// Writes one line of a route's log, prefixed with `[route] `.
     pub fn route(&self, route: &str, text: &str) {
-        self.push(&["[", route, "] ", text]);
+        self.push(&["[", &Shown(route).to_string(), "] ", text]);
     }
 
     /// Appends the parts and a newline; wakes the writer only when a lot is waiting.

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use nextr::routing::TreeError;
 
+use crate::report::{Shown, ShownLines};
+
 mod app_config;
 mod package;
 mod routes;
@@ -22,10 +24,10 @@ pub use routes::{inside_app, route_table, scan_api};
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     /// DIR has no `api/` folder.
-    #[error("no `api/` folder in {}: nextr looks for route files under <DIR>/api", .0.display())]
+    #[error("no `api/` folder in {}: nextr looks for route files under <DIR>/api", Shown(.0.display()))]
     NoApiDir(PathBuf),
     /// A folder could not be read.
-    #[error("cannot read {}", .path.display())]
+    #[error("cannot read {}", Shown(.path.display()))]
     Io {
         /// The path at fault.
         path: PathBuf,
@@ -34,7 +36,7 @@ pub enum ProjectError {
         source: std::io::Error,
     },
     /// A symlink in the app leads out of the app's folder.
-    #[error("{}: a symlink to {}, outside the app's folder; nextr reads route files only inside the app (copy the file in, or link to a place inside the app)", .link.display(), .target.display())]
+    #[error("{}: a symlink to {}, outside the app's folder; nextr reads route files only inside the app (copy the file in, or link to a place inside the app)", Shown(.link.display()), Shown(.target.display()))]
     OutsideApp {
         /// The link (or the path through it).
         link: PathBuf,
@@ -42,10 +44,10 @@ pub enum ProjectError {
         target: PathBuf,
     },
     /// A file or folder name is not UTF-8, so it cannot be part of a URL.
-    #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", .0.display())]
+    #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", Shown(.0.display()))]
     NotUtf8(PathBuf),
     /// The route tree breaks Next's rules.
-    #[error("{}: {}", .api.display(), .error)]
+    #[error("{}: {}", Shown(.api.display()), ShownLines(.error))]
     Tree {
         /// The `api/` folder.
         api: PathBuf,
