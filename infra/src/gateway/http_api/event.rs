@@ -20,6 +20,7 @@
 //!   locally; `stage` is `$default`, so `rawPath` has no stage prefix.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -236,15 +237,23 @@ fn cookies(headers: &HeaderMap) -> Vec<&str> {
 }
 
 /// `queryStringParameters`: decoded, repeated keys joined with commas, `None` when empty.
+///
+/// Linear in the query's length: an index finds a repeated key, and a value grows in place
+/// (a lookup through the list and a copy per repeat made many keys quadratic).
 fn query_parameters(raw: &str) -> Option<Pairs<'_>> {
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+    let mut index: HashMap<Cow<'_, str>, usize> = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
-        match pairs.iter_mut().find(|(key, _)| *key == k) {
-            Some((_, existing)) => {
-                let joined = format!("{existing},{v}");
-                *existing = Cow::Owned(joined);
+        match index.get(&k) {
+            Some(&i) => {
+                let existing = pairs[i].1.to_mut();
+                existing.push(',');
+                existing.push_str(&v);
             }
-            None => pairs.push((k, v)),
+            None => {
+                index.insert(k.clone(), pairs.len());
+                pairs.push((k, v));
+            }
         }
     }
     (!pairs.is_empty()).then_some(Pairs(pairs))
@@ -600,5 +609,20 @@ mod tests {
         assert_eq!(host_without_port("127.0.0.1:3000"), "127.0.0.1");
         assert_eq!(host_without_port("example.com"), "example.com");
         assert_eq!(host_without_port("[::1]:3000"), "[::1]");
+    }
+
+    #[test]
+    fn many_query_keys_and_repeats() {
+        // 30,000 keys once took a lookup through the list each, and a repeat a full copy.
+        let distinct: Vec<String> = (0..30_000).map(|i| format!("k{i}=v")).collect();
+        let distinct = distinct.join("&");
+        let pairs = query_parameters(&distinct).unwrap();
+        assert_eq!(pairs.0.len(), 30_000);
+        assert_eq!(pairs.0[29_999].0, "k29999");
+        let repeated = vec!["a=1"; 30_000].join("&") + "&b=2&a=3";
+        let pairs = query_parameters(&repeated).unwrap();
+        assert_eq!(pairs.0.len(), 2);
+        assert_eq!(pairs.0[0].1, vec!["1"; 30_000].join(",") + ",3");
+        assert_eq!(pairs.0[1].1, "2");
     }
 }
