@@ -3,8 +3,10 @@
 //! cannot be stopped). The function runs in a child process (this test binary again, running
 //! `child_function`), since it exits; the parent is its Runtime API.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod support;
+
+use std::io::{BufReader, Read, Write};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
@@ -42,34 +44,6 @@ fn child_function() {
     );
 }
 
-/// One HTTP/1.1 request: method, path, body.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().ok()?;
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, body))
-}
-
 #[test]
 fn a_handler_blocking_its_thread_gets_504_and_the_process_exits() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -92,7 +66,7 @@ fn a_handler_blocking_its_thread_gets_504_and_the_process_exits() {
             let first = !sent;
             sent = true;
             std::thread::spawn(move || {
-                while let Some((method, path, body)) = read_request(&mut reader) {
+                while let Some((method, path, body)) = support::read_request(&mut reader) {
                     if method == "GET" && path.ends_with("/invocation/next") {
                         if !first {
                             // One event only: later polls wait, as Lambda's do.

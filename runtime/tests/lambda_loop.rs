@@ -4,8 +4,10 @@
 //! `/api/loop/[[...slug]]` with `max_duration: 1`, whose handler does what the first segment
 //! says (sleep, panic, fail, binary, cookie) or echoes the request.
 
+mod support;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -73,33 +75,6 @@ struct RuntimeApi {
     serial: Mutex<u64>,
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().ok()?;
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, body))
-}
-
 fn serve_connection(
     stream: TcpStream,
     events: Arc<Mutex<Receiver<(String, String)>>>,
@@ -109,7 +84,7 @@ fn serve_connection(
         return;
     };
     let mut reader = BufReader::new(stream);
-    while let Some((method, path, body)) = read_request(&mut reader) {
+    while let Some((method, path, body)) = support::read_request(&mut reader) {
         if method == "GET" && path.ends_with("/runtime/invocation/next") {
             let Ok((id, event)) = events.lock().expect("events").recv() else {
                 return;

@@ -97,7 +97,7 @@ fn a_handler_may_return_its_own_error_type() {
     }
     ok("use notes::ApiError as E;\ntype Out = Result<(), E>;\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Out { Ok(()) }\n");
     assert_eq!(
-        problems("pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<Note, ApiError> { todo!() }\n"),
+        problems("pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result<Note, ApiError> { Err(ApiError) }\n"),
         [(
             "api/x.rs:1:78".into(),
             Problem::HandlerReturn("`Result<Note, ApiError>`".into())
