@@ -73,16 +73,8 @@ fn a_handler_blocking_its_thread_gets_504_and_the_process_exits() {
                             std::thread::sleep(Duration::from_secs(60));
                             return;
                         }
-                        let deadline = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .expect("clock")
-                            .as_millis()
-                            + 30_000;
-                        let _ = write!(
-                            writer,
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: req-1\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:loop\r\ncontent-length: {}\r\n\r\n{event}",
-                            event.len()
-                        );
+                        let _ = writer
+                            .write_all(support::next_event_response("req-1", &event).as_bytes());
                     } else {
                         let _ =
                             write!(writer, "HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n");

@@ -89,16 +89,7 @@ fn serve_connection(
             let Ok((id, event)) = events.lock().expect("events").recv() else {
                 return;
             };
-            let deadline = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("clock")
-                .as_millis()
-                + 30_000;
-            let _ = write!(
-                writer,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:loop\r\nlambda-runtime-trace-id: Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e\r\ncontent-length: {}\r\n\r\n{event}",
-                event.len()
-            );
+            let _ = writer.write_all(support::next_event_response(&id, &event).as_bytes());
         } else if method == "POST" {
             let segments: Vec<&str> = path.split('/').collect();
             let kind = if path.ends_with("/response") {

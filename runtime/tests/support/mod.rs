@@ -30,3 +30,16 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String
     reader.read_exact(&mut body).ok()?;
     Some((method, path, body))
 }
+
+/// The fake Runtime API's answer to `/invocation/next`: event `id` with a deadline 30 s away.
+pub fn next_event_response(id: &str, event: &str) -> String {
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis()
+        + 30_000;
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:loop\r\nlambda-runtime-trace-id: Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e\r\ncontent-length: {}\r\n\r\n{event}",
+        event.len()
+    )
+}
