@@ -90,7 +90,11 @@ fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
 /// The template as JSON.
 pub fn render(manifest: &Manifest) -> Value {
     let app = manifest.app.as_str();
-    let stage_default = manifest.deploy.stage.as_str();
+    // A manifest made without nextr.toml's stage (`Manifest::new`) has none: the default's.
+    let stage_default = match manifest.deploy.stage.as_str() {
+        "" => crate::names::DEFAULT_STAGE,
+        stage => stage,
+    };
     let tag_list = json!([
         { "Key": TAG_APP, "Value": app },
         { "Key": TAG_STAGE, "Value": { "Ref": "Stage" } }
@@ -355,6 +359,21 @@ pub fn route_keys(template: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifest_without_a_stage_defaults_to_deploys() {
+        let fallback: Function = serde_json::from_value(json!({
+            "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "00",
+            "bytes": 0, "runtime": "provided.al2023", "handler": "bootstrap",
+            "architecture": "x86_64", "timeout_s": 3, "memory_mb": 128
+        }))
+        .unwrap();
+        let t = render(&Manifest::new("demo", fallback));
+        assert_eq!(
+            t["Parameters"]["Stage"]["Default"],
+            crate::names::DEFAULT_STAGE
+        );
+    }
 
     #[test]
     fn logical_ids_are_alphanumeric_and_unique() {

@@ -39,6 +39,12 @@ pub mod layout {
     /// of one function never share a name in practice.
     pub const BUNDLE_SHA_DIGITS: usize = 16;
 
+    /// Whether `dir` is a build folder (it holds a route manifest), rather than an app: every
+    /// command taking a `DIR` tells the two apart this way.
+    pub fn is_build_folder(dir: &std::path::Path) -> bool {
+        dir.join(super::MANIFEST_FILE).is_file()
+    }
+
     /// A function's zip with this sha256, relative to the build folder:
     /// `functions/<function>-<first 16 hex digits of the sha256>.zip`. Content-addressed so
     /// that a build never overwrites a zip the manifest on disk lists: the manifest and its

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use nextr::manifest::{layout, Manifest, Profile, MANIFEST_FILE};
+use nextr::manifest::{layout, Manifest, Profile};
 use nextr_cli::fingerprint;
 use nextr_cli::report::ShownLines;
 use nextr_cli::table::{Column, Table};
@@ -40,7 +40,7 @@ impl Served {
         } else {
             Profile::Debug
         };
-        if dir.join(MANIFEST_FILE).is_file() {
+        if layout::is_build_folder(dir) {
             return Served {
                 out: dir.to_path_buf(),
                 app: None,
@@ -364,7 +364,7 @@ mod tests {
         // A folder holding a manifest is served as it is, never rebuilt.
         let out = app.join("dist");
         std::fs::create_dir_all(&out).unwrap();
-        std::fs::write(out.join(MANIFEST_FILE), "{}").unwrap();
+        std::fs::write(out.join(nextr::manifest::MANIFEST_FILE), "{}").unwrap();
         let s = Served::resolve(&out, false, false);
         assert_eq!((s.out.as_path(), s.app), (out.as_path(), None));
     }

@@ -74,7 +74,7 @@ impl Resolved {
 /// The build folder `dir` names: `dir` itself when it holds a route manifest (the output of
 /// `nextr build --out DIR`), else the app's `dir/.nextr`.
 pub fn build_folder(dir: &Path) -> PathBuf {
-    if dir.join(MANIFEST_FILE).is_file() {
+    if layout::is_build_folder(dir) {
         dir.to_path_buf()
     } else {
         dir.join(layout::OUT_DIR)

@@ -44,7 +44,7 @@ impl Dev {
     pub fn start(app: &Path, args: &[&str]) -> Dev {
         let mut cmd = super::nextr();
         cmd.arg("dev").arg(app).args(["--port", "0"]).args(args);
-        let serves_a_build = app.join(nextr::manifest::MANIFEST_FILE).is_file();
+        let serves_a_build = nextr::manifest::layout::is_build_folder(app);
         let limit = if serves_a_build || args.contains(&"--no-build") {
             NO_BUILD_READY_LIMIT
         } else {
