@@ -235,3 +235,24 @@ fn a_closed_pipe_ends_quietly_with_success() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// A file name is printed with its control characters escaped, so it cannot drive the
+/// terminal: in the route table and in error messages.
+#[test]
+fn control_characters_in_file_names_are_escaped() {
+    let app = route_tree(&["api/red\u{1b}[31m\ttab.rs"]);
+    let out = run(nextr().arg("routes").arg(app.path()));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!out.stdout.contains(['\u{1b}', '\t']), "{:?}", out.stdout);
+    assert!(
+        out.stdout.contains(r"/api/red\u{1b}[31m\ttab"),
+        "{}",
+        out.stdout
+    );
+
+    let broken = route_tree(&["api/[a\u{1b}]/x.rs", "api/[b]/y/[c].rs"]);
+    let out = run(nextr().arg("routes").arg(broken.path()));
+    assert_eq!(out.code, Some(1));
+    assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
+    assert!(out.stderr.contains(r"[a\u{1b}]"), "{}", out.stderr);
+}
