@@ -51,6 +51,10 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
     // The slot this instance waits on while idle; kept across loop turns so that an
     // invocation put into it is never lost to a cancelled select.
     let mut slot: Option<oneshot::Receiver<Invocation>> = None;
+    // One timer for the memory checks, kept across loop turns: a new one per turn would
+    // register a timer for every Runtime API call of every invocation.
+    let mut memory_check = tokio::time::interval(MEMORY_CHECK);
+    memory_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if instance.pending_report.is_some() {
             // The gateway's task was woken on this worker by the answer: it runs first.
@@ -146,7 +150,7 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                 }
                 return;
             }
-            _ = tokio::time::sleep(MEMORY_CHECK), if matches!(phase, Phase::Busy(_)) => {
+            _ = memory_check.tick(), if matches!(phase, Phase::Busy(_)) => {
                 let used = instance.resident_mb();
                 if used.is_none_or(|mb| mb <= u64::from(spec.memory_mb)) {
                     continue;
