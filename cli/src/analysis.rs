@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use nextr::config::RouteConfig;
-use nextr::manifest::GatewayKind;
+use nextr::manifest::Front;
 use nextr::routing::RouteTable;
 use syn::spanned::Spanned;
 use syn::Item;
@@ -27,12 +27,12 @@ pub struct RouteAnalysis {
     pub declares_config: bool,
 }
 
-/// Analyses one route file's text for an app behind `gateway`; `file` names it in
-/// diagnostics.
+/// Analyses one route file's text for a route behind `front` (which bounds its
+/// `max_duration`); `file` names it in diagnostics.
 pub fn analyze_source(
     file: &str,
     text: &str,
-    gateway: GatewayKind,
+    front: Front,
 ) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
     let mut out = Vec::new();
@@ -67,7 +67,7 @@ pub fn analyze_source(
         match first_config {
             None => {
                 first_config = Some(span);
-                config = config::read(&source, &m.mac, gateway, &mut out);
+                config = config::read(&source, &m.mac, front, &mut out);
             }
             Some(first) => out.push(
                 RouteDiagnostic::at(
@@ -94,12 +94,12 @@ pub fn analyze_source(
     })
 }
 
-/// Analyses every route of the app at `root` (behind `gateway`), in the table's order, collecting the problems
-/// of all files into one report.
+/// Analyses every route of the app at `root` (each behind `front(page)`), in the table's
+/// order, collecting the problems of all files into one report.
 pub fn analyze_routes(
     root: &Path,
     table: &RouteTable,
-    gateway: GatewayKind,
+    front: impl Fn(&str) -> Front,
 ) -> Result<Vec<RouteAnalysis>, AnalysisReport> {
     let mut analyses = Vec::new();
     let mut diagnostics = Vec::new();
@@ -118,7 +118,7 @@ pub fn analyze_routes(
                 Problem::Unreadable(e),
             )]),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => analyze_source(&route.file, &text, gateway),
+                Ok(text) => analyze_source(&route.file, &text, front(route.page())),
                 Err(_) => Err(vec![RouteDiagnostic::whole_file(
                     &route.file,
                     Problem::Unreadable("the file is not valid UTF-8".into()),

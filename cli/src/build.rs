@@ -174,7 +174,7 @@ pub fn build(
         .config
         .check_routes(&table)
         .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
-    let analyses = analyze_routes(&project.root, &table, project.config.gateway)?;
+    let analyses = analyze_routes(&project.root, &table, |page| project.config.front(page))?;
     // Before the long compile: a tree API Gateway cannot serve as Next does fails fast.
     let gateway = conflicts::analyze(
         &table,

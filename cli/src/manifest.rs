@@ -12,7 +12,7 @@ use nextr::limits::{
 };
 use nextr::manifest::{
     layout, Architecture, DeployDefaults, Function, Gateway, Manifest, ManifestRoute, Profile,
-    Source, MANIFEST_FILE,
+    ResponseMode, Source, MANIFEST_FILE,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{Analysis, Warning};
@@ -162,12 +162,16 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             params: route.pattern.params().collect(),
             route_keys,
             config: analysis.config.clone(),
-            function: Some(function_of(
-                function,
-                input.architecture,
-                (timeout_s, memory_mb),
-                input.config.env_for(route.page()),
-            )),
+            function: Some(Function {
+                response_mode: input.config.front(route.page()).mode,
+                function_url: input.config.function_url(route.page()),
+                ..function_of(
+                    function,
+                    input.architecture,
+                    (timeout_s, memory_mb),
+                    input.config.env_for(route.page()),
+                )
+            }),
         });
     }
     let warnings = gateway_warnings(input.gateway);
@@ -184,6 +188,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     manifest.gateway = Gateway {
         kind: input.config.gateway,
         warnings,
+        fallback_keys: vec![nextr_infra::gateway::http_api::DEFAULT_ROUTE.to_owned()],
     };
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
@@ -227,6 +232,8 @@ fn function_of(
         timeout_s,
         memory_mb,
         env,
+        response_mode: ResponseMode::Buffered,
+        function_url: None,
     }
 }
 

@@ -14,7 +14,7 @@ use nextr::limits::{
     HTTP_API_ROUTES as ROUTES_PER_API, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S,
     LAMBDA_UNZIPPED_BYTES as UNZIPPED_LIMIT_BYTES, LAMBDA_ZIP_BYTES as ZIP_LIMIT_BYTES,
 };
-use nextr::manifest::{GatewayKind, Manifest, ManifestRoute};
+use nextr::manifest::{Front, GatewayKind, Manifest, ManifestRoute, ResponseMode};
 
 /// The per-API quotas in force (the routes quota can be raised on request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,26 +49,50 @@ impl fmt::Display for MemorySource {
     }
 }
 
-/// Why a route's `max_duration` cannot work behind `gateway`, with the way out; `None` when
-/// it can. `nextr build` reports it at the `config!` line, deploy as a [`LimitError`].
-pub fn over_gateway(max_duration_s: u32, gateway: GatewayKind) -> Option<String> {
-    let limit = gateway.timeout_s();
+/// Why a route's `max_duration` cannot work behind its `front`, with the ways out; `None`
+/// when it can. `nextr build` reports it at the `config!` line, deploy as a [`LimitError`].
+pub fn over_gateway(max_duration_s: u32, front: Front) -> Option<String> {
+    let limit = front.max_duration_s();
     (max_duration_s > limit).then(|| {
+        let longer = match (front.gateway, front.mode) {
+            (GatewayKind::Http, _) => format!(
+                ", set `gateway = \"rest\"` in nextr.toml (a REST API streams, and waits up to \
+                 {} s for a streaming route), or give this route a function URL \
+                 (`function_url = true` under its `[routes.\"<page>\"]`)",
+                GatewayKind::Rest.timeout_s(ResponseMode::Stream)
+            ),
+            (GatewayKind::Rest, ResponseMode::Buffered) => format!(
+                ", or stream the route (`response = \"stream\"` under its \
+                 `[routes.\"<page>\"]` in nextr.toml; a streaming route may run {} s)",
+                GatewayKind::Rest.timeout_s(ResponseMode::Stream)
+            ),
+            (GatewayKind::Rest, ResponseMode::Stream) => String::new(),
+        };
         format!(
             "{} ends every integration after {limit} s (a hard quota), so its clients would get \
              an error while the function is still running; lower max_duration to {limit} or \
-             less, or move the long work out of the request (start it asynchronously and let \
-             the client poll for the result)",
-            gateway.describe()
+             less{longer}, or move the long work out of the request (start it asynchronously \
+             and let the client poll for the result)",
+            front.describe()
         )
     })
+}
+
+/// What the manifest says stands in front of a route's function.
+fn front_of(manifest: &Manifest, route: &ManifestRoute) -> Front {
+    let function = route.function.as_ref();
+    Front {
+        gateway: manifest.gateway.kind,
+        mode: function.map(|f| f.response_mode).unwrap_or_default(),
+        function_url: function.is_some_and(|f| f.function_url.is_some()),
+    }
 }
 
 /// One quota a route or the whole API exceeds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
     /// A route may run longer than its gateway waits.
-    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s, but {}", over_gateway(*.max_duration_s, *.gateway).unwrap_or_default())]
+    #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s, but {}", over_gateway(*.max_duration_s, *.front).unwrap_or_default())]
     MaxDurationOverGateway {
         /// Page pattern.
         page: String,
@@ -76,8 +100,8 @@ pub enum LimitError {
         file: String,
         /// The declared maximum duration.
         max_duration_s: u32,
-        /// The gateway in front of it.
-        gateway: GatewayKind,
+        /// What is in front of it.
+        front: Front,
     },
     /// `max_duration` outside Lambda's 1–900 s.
     #[error("{file}: route `{page}` declares max_duration: {max_duration_s} s; Lambda allows 1 to 900 s")]
@@ -200,7 +224,7 @@ pub fn check_limits(
                 file,
                 max_duration_s,
             });
-        } else if over_gateway(max_duration_s, manifest.gateway.kind).is_some()
+        } else if over_gateway(max_duration_s, front_of(manifest, route)).is_some()
             && !route.route_keys.is_empty()
         {
             let (page, file) = at();
@@ -208,7 +232,7 @@ pub fn check_limits(
                 page,
                 file,
                 max_duration_s,
-                gateway: manifest.gateway.kind,
+                front: front_of(manifest, route),
             });
         }
         if let Some(memory_mb) = route.config.memory {
@@ -309,6 +333,8 @@ mod tests {
             timeout_s,
             memory_mb,
             env: Default::default(),
+            response_mode: Default::default(),
+            function_url: None,
         }
     }
 
@@ -350,7 +376,7 @@ mod tests {
                 page: "/api/slow".into(),
                 file: "api/slow.rs".into(),
                 max_duration_s: 31,
-                gateway: GatewayKind::Http,
+                front: Front::default(),
             }]
         );
         let text = e[0].to_string();

@@ -165,7 +165,7 @@ pub fn render(manifest: &Manifest) -> Value {
             "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
             "Tags": tag_list
         });
-        let env = &f.env;
+        let env = f.runtime_env();
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
         }

@@ -373,6 +373,8 @@ fn test_function(app: &str, slug: &str, timeout_s: u32, memory_mb: u32) -> Funct
         timeout_s,
         memory_mb,
         env: Default::default(),
+        response_mode: Default::default(),
+        function_url: None,
     }
 }
 

@@ -193,6 +193,8 @@ fn function(name: &str) -> Function {
         timeout_s: 3,
         memory_mb: 128,
         env: Default::default(),
+        response_mode: Default::default(),
+        function_url: None,
     }
 }
 

@@ -12,6 +12,11 @@
 //!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html>):
 //!   routes per API 300 (can be increased), integrations per API 300 (cannot), maximum
 //!   integration timeout 30 seconds (cannot), payload 10 MB (cannot).
+//! * REST API quotas
+//!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html>)
+//!   and "Stream the integration response" (November 2025): resources per API 300 (can be
+//!   increased), integration timeout 29 seconds for buffered integrations, 15 minutes for
+//!   streamed ones with a 5-minute idle timeout on regional endpoints, payload 10 MB.
 
 use std::ops::RangeInclusive;
 
@@ -48,13 +53,38 @@ pub const HTTP_API_ROUTES: usize = 300;
 /// HTTP API quota of integrations per API (hard).
 pub const HTTP_API_INTEGRATIONS: usize = 300;
 
+/// REST APIs end a buffered integration after this many seconds (the default quota).
+pub const REST_API_TIMEOUT_S: u32 = 29;
+/// REST APIs end a streamed integration (`responseTransferMode: STREAM`) after this many
+/// seconds: 15 minutes, Lambda's own maximum.
+pub const REST_API_STREAM_TIMEOUT_S: u32 = 900;
+/// A streamed REST integration that sends nothing for this many seconds is closed (regional
+/// and private endpoints).
+pub const REST_API_STREAM_IDLE_S: u32 = 300;
+/// The largest request a REST API accepts, in bytes.
+pub const REST_API_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// The largest request line plus header values a REST API accepts, in bytes.
+pub const REST_API_HEADER_BYTES: usize = 10_240;
+/// Default REST API quota of resources per API (AWS can raise it for one API).
+pub const REST_API_RESOURCES: usize = 300;
+
+/// A Lambda function URL waits for its function as long as the function may run.
+pub const FUNCTION_URL_TIMEOUT_S: u32 = 900;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_lie_inside_lambdas_ranges() {
-        for t in [DEFAULT_TIMEOUT_S, FALLBACK_TIMEOUT_S, HTTP_API_TIMEOUT_S] {
+        for t in [
+            DEFAULT_TIMEOUT_S,
+            FALLBACK_TIMEOUT_S,
+            HTTP_API_TIMEOUT_S,
+            REST_API_TIMEOUT_S,
+            REST_API_STREAM_TIMEOUT_S,
+            FUNCTION_URL_TIMEOUT_S,
+        ] {
             assert!(LAMBDA_TIMEOUT_S.contains(&t), "{t}");
         }
         for m in [DEFAULT_MEMORY_MB, FALLBACK_MEMORY_MB] {

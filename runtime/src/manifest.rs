@@ -14,8 +14,15 @@ use crate::config::RouteConfig;
 use crate::routing::{Param, RouteKind};
 
 /// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
-/// `deploy`, `source`, each function's `env`, and made `fallback` required.
-pub const MANIFEST_VERSION: u32 = 2;
+/// `deploy`, `source`, each function's `env`, and made `fallback` required; version 3 added
+/// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
+/// `function_url`.
+pub const MANIFEST_VERSION: u32 = 3;
+
+/// The environment variable through which dev and deploy tell a function its
+/// [`ResponseMode`] (`buffered` or `stream`); the runtime reads it at start. Set from
+/// [`Function::runtime_env`], never by hand.
+pub const RESPONSE_MODE_ENV: &str = "NEXTR_RESPONSE_MODE";
 
 /// The manifest's file name inside the build folder.
 pub const MANIFEST_FILE: &str = "routes-manifest.json";
@@ -118,9 +125,12 @@ impl fmt::Display for Profile {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GatewayKind {
-    /// An HTTP API (API Gateway v2) with payload format 2.0.
+    /// An HTTP API (API Gateway v2) with payload format 2.0. It never streams.
     #[default]
     Http,
+    /// A REST API (API Gateway v1) with Lambda proxy integrations (payload format 1.0), which
+    /// stream responses (`responseTransferMode: STREAM`) for routes in stream mode.
+    Rest,
 }
 
 impl GatewayKind {
@@ -128,14 +138,30 @@ impl GatewayKind {
     pub fn as_str(self) -> &'static str {
         match self {
             GatewayKind::Http => "http",
+            GatewayKind::Rest => "rest",
         }
     }
 
-    /// The longest the gateway waits for a function, in seconds: a route's `max_duration`
-    /// may not exceed it.
-    pub fn timeout_s(self) -> u32 {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [GatewayKind; 2] = [GatewayKind::Http, GatewayKind::Rest];
+
+    /// The longest the gateway waits for a function answering in `mode`, in seconds: a
+    /// route's `max_duration` may not exceed it (see [`Front::max_duration_s`] for routes that
+    /// also have a function URL).
+    pub fn timeout_s(self, mode: ResponseMode) -> u32 {
+        use crate::limits::*;
+        match (self, mode) {
+            (GatewayKind::Http, _) => HTTP_API_TIMEOUT_S,
+            (GatewayKind::Rest, ResponseMode::Buffered) => REST_API_TIMEOUT_S,
+            (GatewayKind::Rest, ResponseMode::Stream) => REST_API_STREAM_TIMEOUT_S,
+        }
+    }
+
+    /// Whether this gateway can stream a function's response to the client.
+    pub fn streams(self) -> bool {
         match self {
-            GatewayKind::Http => crate::limits::HTTP_API_TIMEOUT_S,
+            GatewayKind::Http => false,
+            GatewayKind::Rest => true,
         }
     }
 
@@ -143,6 +169,7 @@ impl GatewayKind {
     pub fn max_request_bytes(self) -> usize {
         match self {
             GatewayKind::Http => crate::limits::HTTP_API_PAYLOAD_BYTES,
+            GatewayKind::Rest => crate::limits::REST_API_PAYLOAD_BYTES,
         }
     }
 
@@ -150,6 +177,7 @@ impl GatewayKind {
     pub fn max_header_bytes(self) -> usize {
         match self {
             GatewayKind::Http => crate::limits::HTTP_API_HEADER_BYTES,
+            GatewayKind::Rest => crate::limits::REST_API_HEADER_BYTES,
         }
     }
 
@@ -157,6 +185,135 @@ impl GatewayKind {
     pub fn describe(self) -> &'static str {
         match self {
             GatewayKind::Http => "an API Gateway HTTP API",
+            GatewayKind::Rest => "an API Gateway REST API",
+        }
+    }
+}
+
+impl std::str::FromStr for GatewayKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GatewayKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a gateway: use \"http\" or \"rest\""))
+    }
+}
+
+/// What stands in front of one route's function: its gateway, the function's response mode,
+/// and whether it also has a function URL. It bounds the route's `max_duration`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Front {
+    /// The app's gateway.
+    pub gateway: GatewayKind,
+    /// The function's response mode.
+    pub mode: ResponseMode,
+    /// Whether the route has a function URL (which waits as long as Lambda runs).
+    pub function_url: bool,
+}
+
+impl Front {
+    /// The longest `max_duration` the route may declare, in seconds: its gateway's timeout
+    /// for its mode, or Lambda's maximum when a function URL serves it too.
+    pub fn max_duration_s(self) -> u32 {
+        let gateway = self.gateway.timeout_s(self.mode);
+        if self.function_url {
+            gateway.max(crate::limits::FUNCTION_URL_TIMEOUT_S)
+        } else {
+            gateway
+        }
+    }
+
+    /// The front as messages name it: "an API Gateway REST API (stream mode)".
+    pub fn describe(self) -> String {
+        match (self.gateway.streams(), self.function_url) {
+            (true, _) => format!("{} ({} mode)", self.gateway.describe(), self.mode),
+            (false, true) => format!("{} and its function URL", self.gateway.describe()),
+            (false, false) => self.gateway.describe().to_owned(),
+        }
+    }
+}
+
+/// How a function answers: the whole response at once, or streamed as the handler writes.
+///
+/// The runtime streams only when its mode is `Stream` **and** the invocation came through a
+/// front that streams (a REST API proxy event, or a function URL event); an HTTP API event is
+/// answered buffered, so one function can sit behind an HTTP API route and a streaming
+/// function URL at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseMode {
+    /// The response leaves when the handler returns (Lambda's `Invoke`, up to 6 MB).
+    #[default]
+    Buffered,
+    /// Status and headers leave with the first write, each write as it happens (Lambda's
+    /// `InvokeWithResponseStream`).
+    Stream,
+}
+
+impl ResponseMode {
+    /// The name `nextr.toml`, the manifest and [`RESPONSE_MODE_ENV`] use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Buffered => "buffered",
+            ResponseMode::Stream => "stream",
+        }
+    }
+}
+
+impl fmt::Display for ResponseMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ResponseMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [ResponseMode::Buffered, ResponseMode::Stream]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a response mode: use \"stream\" or \"buffered\""))
+    }
+}
+
+/// A Lambda function URL in front of one route's function, beside the gateway: how an app on
+/// an HTTP API serves one streaming route. Always `InvokeMode: RESPONSE_STREAM`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionUrl {
+    /// Who may call it.
+    pub auth: FunctionUrlAuth,
+}
+
+/// A function URL's `AuthType`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunctionUrlAuth {
+    /// `NONE`: public, like the gateway's own routes (deploy adds the
+    /// `lambda:InvokeFunctionUrl` permission for `*` with `FunctionUrlAuthType: NONE`).
+    #[default]
+    None,
+    /// `AWS_IAM`: callers sign requests with SigV4 and need `lambda:InvokeFunctionUrl`.
+    Iam,
+}
+
+impl FunctionUrlAuth {
+    /// The name `nextr.toml` and the manifest use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunctionUrlAuth::None => "none",
+            FunctionUrlAuth::Iam => "iam",
+        }
+    }
+
+    /// Lambda's `AuthType`.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            FunctionUrlAuth::None => "NONE",
+            FunctionUrlAuth::Iam => "AWS_IAM",
         }
     }
 }
@@ -177,6 +334,10 @@ pub struct Gateway {
     /// accepted in `nextr.toml`), as the build reported them; `nextr dev` repeats them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The route keys of the [`Manifest::fallback`] function: `["$default"]` for an HTTP API;
+    /// for a REST API, `ANY` on every resource no route takes (the root, the `{proxy+}`
+    /// children that catch unmatched paths, and intermediate resources).
+    pub fallback_keys: Vec<String>,
 }
 
 /// Deploy's defaults, from `nextr.toml`; `nextr deploy`'s flags win over them.
@@ -266,6 +427,26 @@ pub struct Function {
     /// `[routes."<page>".env]` over it, merged once, here.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Whether the function streams its responses where its front can stream.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// The function URL in front of it, if the route asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_url: Option<FunctionUrl>,
+}
+
+impl Function {
+    /// The environment the function runs with, on Lambda and in `nextr dev`: its
+    /// [`env`](Function::env) plus the variables nextr's runtime reads
+    /// ([`RESPONSE_MODE_ENV`]). The one place that turns the manifest into an environment.
+    pub fn runtime_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.env.clone();
+        env.insert(
+            RESPONSE_MODE_ENV.to_owned(),
+            self.response_mode.as_str().to_owned(),
+        );
+        env
+    }
 }
 
 /// Lambda CPU architecture.
@@ -410,6 +591,8 @@ mod tests {
             timeout_s: 3,
             memory_mb: 128,
             env: BTreeMap::new(),
+            response_mode: ResponseMode::Buffered,
+            function_url: None,
         }
     }
 
@@ -422,6 +605,7 @@ mod tests {
             gateway: Gateway {
                 kind: GatewayKind::Http,
                 warnings: vec!["a risk".into()],
+                fallback_keys: vec!["$default".into()],
             },
             deploy: DeployDefaults {
                 stage: "dev".into(),
@@ -446,6 +630,10 @@ mod tests {
                 config: RouteConfig::default(),
                 function: Some(Function {
                     env: BTreeMap::from([("A".into(), "1".into())]),
+                    response_mode: ResponseMode::Stream,
+                    function_url: Some(FunctionUrl {
+                        auth: FunctionUrlAuth::Iam,
+                    }),
                     ..function("demo-post")
                 }),
             }],
@@ -466,9 +654,9 @@ mod tests {
     fn other_versions_are_refused_with_the_way_out() {
         let text = manifest()
             .to_json()
-            .replace("\"version\": 2", "\"version\": 1");
+            .replace("\"version\": 3", "\"version\": 2");
         let e = Manifest::from_json(&text).unwrap_err();
-        assert!(matches!(e, ManifestError::Version { found: 1 }));
+        assert!(matches!(e, ManifestError::Version { found: 2 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
     }
 
@@ -478,6 +666,42 @@ mod tests {
             .to_json()
             .replace("\"profile\"", "\"colour\": 1, \"profile\"");
         assert!(Manifest::from_json(&text).is_err());
+    }
+
+    #[test]
+    fn runtime_env_carries_the_response_mode() {
+        let m = manifest();
+        let f = m.routes[0].function.as_ref().unwrap();
+        let env = f.runtime_env();
+        assert_eq!(
+            env.get(RESPONSE_MODE_ENV).map(String::as_str),
+            Some("stream")
+        );
+        assert_eq!(env.get("A").map(String::as_str), Some("1"));
+        assert_eq!(
+            m.fallback
+                .runtime_env()
+                .get(RESPONSE_MODE_ENV)
+                .map(String::as_str),
+            Some("buffered")
+        );
+    }
+
+    #[test]
+    fn max_duration_follows_the_front() {
+        use GatewayKind::*;
+        use ResponseMode::*;
+        let front = |gateway, mode, function_url| Front {
+            gateway,
+            mode,
+            function_url,
+        };
+        assert_eq!(front(Http, Buffered, false).max_duration_s(), 30);
+        assert_eq!(front(Http, Stream, true).max_duration_s(), 900);
+        assert_eq!(front(Rest, Buffered, false).max_duration_s(), 29);
+        assert_eq!(front(Rest, Stream, false).max_duration_s(), 900);
+        assert_eq!("rest".parse::<GatewayKind>(), Ok(Rest));
+        assert!("v1".parse::<GatewayKind>().is_err());
     }
 
     #[test]

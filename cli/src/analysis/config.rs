@@ -12,7 +12,7 @@ use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
 
 use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
 use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
-use nextr::manifest::GatewayKind;
+use nextr::manifest::Front;
 use nextr_infra::limits::over_gateway;
 
 /// The keys of `config!`.
@@ -192,12 +192,12 @@ fn list(keys: &[&str]) -> String {
         .join(", ")
 }
 
-/// Reads the tokens of one `config!` invocation, pushing every problem found; `gateway` is
-/// the app's, whose timeout bounds `max_duration`.
+/// Reads the tokens of one `config!` invocation, pushing every problem found; `front` is
+/// the route's, whose timeout bounds `max_duration`.
 pub fn read(
     file: &SourceFile,
     mac: &Macro,
-    gateway: GatewayKind,
+    front: Front,
     out: &mut Vec<RouteDiagnostic>,
 ) -> RouteConfig {
     let mut config = RouteConfig::default();
@@ -229,9 +229,9 @@ pub fn read(
             "max_duration" => {
                 config.max_duration =
                     reader.ranged(&key, &entry.value, LAMBDA_TIMEOUT_S, "seconds");
-                if let Some(reason) = config.max_duration.and_then(|v| over_gateway(v, gateway)) {
+                if let Some(reason) = config.max_duration.and_then(|v| over_gateway(v, front)) {
                     let value = config.max_duration.unwrap_or_default();
-                    let limit = gateway.timeout_s();
+                    let limit = front.max_duration_s();
                     reader.out.push(
                         RouteDiagnostic::at(
                             file,

@@ -1,11 +1,12 @@
 use super::*;
 use crate::report::{render, ReportStyle};
 use nextr::config::{BodyParser, Disabled, ResponseLimit, SizeLimit};
+use nextr::manifest::Front;
 
 const HANDLER: &str = "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {\n    Ok(())\n}\n";
 
 fn ok(text: &str) -> RouteAnalysis {
-    match analyze_source("api/x.rs", text, GatewayKind::Http) {
+    match analyze_source("api/x.rs", text, Front::default()) {
         Ok(a) => a,
         Err(d) => panic!(
             "unexpected problems: {:#?}",
@@ -17,7 +18,7 @@ fn ok(text: &str) -> RouteAnalysis {
 }
 
 fn problems(text: &str) -> Vec<(String, Problem)> {
-    analyze_source("api/x.rs", text, GatewayKind::Http)
+    analyze_source("api/x.rs", text, Front::default())
         .expect_err("expected problems")
         .into_iter()
         .map(|d| (d.location(), d.problem))
@@ -452,7 +453,7 @@ fn all_files_are_analysed_and_all_problems_reported() {
         "api/missing.rs",
     ])
     .unwrap();
-    let report = analyze_routes(tmp.path(), &table, GatewayKind::Http).unwrap_err();
+    let report = analyze_routes(tmp.path(), &table, |_| Front::default()).unwrap_err();
     assert_eq!(report.to_string(), "7 problems in 4 route files");
     let locations: Vec<String> = report.diagnostics.iter().map(|d| d.location()).collect();
     assert_eq!(
@@ -470,7 +471,7 @@ fn all_files_are_analysed_and_all_problems_reported() {
     insta::assert_snapshot!("report", plain(&report));
 
     let table = RouteTable::from_files(["api/hello.rs"]).unwrap();
-    let analyses = analyze_routes(tmp.path(), &table, GatewayKind::Http).unwrap();
+    let analyses = analyze_routes(tmp.path(), &table, |_| Front::default()).unwrap();
     assert_eq!(analyses.len(), 1);
     assert_eq!(analyses[0].file, "api/hello.rs");
 }
@@ -480,7 +481,7 @@ fn handler_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "use nextr::prelude::*;\n\nasync fn handler(req: &mut NextApiRequest) -> String {\n    String::new()\n}\n",
-        GatewayKind::Http,
+        Front::default(),
     )
     .unwrap_err();
     let report = AnalysisReport { diagnostics: d };
@@ -492,7 +493,7 @@ fn config_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "nextr::config! {\n    max_duration: 10,\n    max_duration: 20,\n    bodyParser: false,\n    response_limit: \"huge\",\n}\nnextr::config! {}\npub async fn handler(a: &mut NextApiRequest, b: &mut NextApiResponse) -> Result { Ok(()) }\n",
-        GatewayKind::Http,
+        Front::default(),
     )
     .unwrap_err();
     let report = AnalysisReport { diagnostics: d };
@@ -534,7 +535,7 @@ fn a_route_file_linked_out_of_the_app_is_never_read() {
     )
     .unwrap();
     let table = RouteTable::from_files(["api/leak.rs"]).unwrap();
-    let report = analyze_routes(app.path(), &table, GatewayKind::Http).unwrap_err();
+    let report = analyze_routes(app.path(), &table, |_| Front::default()).unwrap_err();
     let text = plain(&report);
     assert!(!text.contains("root:x"), "{text}");
     assert!(text.contains("outside the app's folder"), "{text}");

@@ -68,11 +68,15 @@ impl FunctionDefaults {
     /// developer's value when set), then the passed-through ones.
     pub fn env_of(&self, function: &Function) -> Vec<(String, String)> {
         function
-            .env
-            .iter()
+            .runtime_env()
+            .into_iter()
             .map(|(k, v)| {
-                let v = self.developer_env.get(k).unwrap_or(v);
-                (k.clone(), v.clone())
+                let developer = self
+                    .developer_env
+                    .get(&k)
+                    .filter(|_| k != nextr::manifest::RESPONSE_MODE_ENV);
+                let v = developer.cloned().unwrap_or(v);
+                (k, v)
             })
             .chain(self.passthrough_env.iter().cloned())
             .collect()
@@ -298,6 +302,8 @@ mod tests {
             developer_env: BTreeMap::from([
                 ("BB".into(), "mine".into()),
                 ("HOME".into(), "/home/me".into()),
+                // The response mode is the manifest's, not the developer's.
+                ("NEXTR_RESPONSE_MODE".into(), "stream".into()),
             ]),
         };
         let f: Function = serde_json::from_value(serde_json::json!({
@@ -313,7 +319,12 @@ mod tests {
         };
         assert_eq!(
             defaults.env_of(&f),
-            pairs(&[("AA", "file"), ("BB", "mine"), ("RUST_LOG", "debug")])
+            pairs(&[
+                ("AA", "file"),
+                ("BB", "mine"),
+                ("NEXTR_RESPONSE_MODE", "buffered"),
+                ("RUST_LOG", "debug")
+            ])
         );
     }
 }

@@ -61,7 +61,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES, LAMBDA_MEMORY_MB};
-use nextr::manifest::{Architecture, GatewayKind};
+use nextr::manifest::{
+    Architecture, Front, FunctionUrl, FunctionUrlAuth, GatewayKind, ResponseMode, RESPONSE_MODE_ENV,
+};
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
 use nextr_infra::names;
@@ -91,6 +93,7 @@ const RESERVED_ENV: &[&str] = &[
     "AWS_SESSION_TOKEN",
     "LAMBDA_RUNTIME_DIR",
     "LAMBDA_TASK_ROOT",
+    RESPONSE_MODE_ENV,
 ];
 
 /// The settings of `nextr.toml`, validated.
@@ -131,6 +134,11 @@ pub struct AppConfig {
 pub struct RouteSettings {
     /// `env`: variables added to (and winning over) `[env]`.
     pub env: BTreeMap<String, String>,
+    /// `response`: `"stream"` or `"buffered"`; unset, a REST API streams and an HTTP API
+    /// buffers.
+    pub response: Option<ResponseMode>,
+    /// `function_url`: `true` (public, auth `NONE`) or `"iam"` (`AWS_IAM`).
+    pub function_url: Option<FunctionUrl>,
 }
 
 /// A line and column (1-based) in `nextr.toml`.
@@ -205,6 +213,15 @@ struct RawConflicts {
 struct RawRoute {
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
+    response: Option<Spanned<String>>,
+    function_url: Option<Spanned<RawFunctionUrl>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawFunctionUrl {
+    On(bool),
+    Auth(String),
 }
 
 impl AppConfig {
@@ -291,8 +308,62 @@ impl AppConfig {
                 ));
             }
             let env = env_table(&route.env, &format!("{prefix}.env"), &err)?;
+            let response = match &route.response {
+                None => None,
+                Some(r) => Some(
+                    r.get_ref()
+                        .parse::<ResponseMode>()
+                        .map_err(|m| err(r.span(), &format!("{prefix}.response"), m))?,
+                ),
+            };
+            let function_url = match route.function_url.as_ref() {
+                None => None,
+                Some(u) => match u.get_ref() {
+                    RawFunctionUrl::On(false) => None,
+                    RawFunctionUrl::On(true) => Some(FunctionUrl {
+                        auth: FunctionUrlAuth::None,
+                    }),
+                    RawFunctionUrl::Auth(a) if a == "none" => Some(FunctionUrl {
+                        auth: FunctionUrlAuth::None,
+                    }),
+                    RawFunctionUrl::Auth(a) if a == "iam" => Some(FunctionUrl {
+                        auth: FunctionUrlAuth::Iam,
+                    }),
+                    RawFunctionUrl::Auth(a) => {
+                        return Err(err(
+                            u.span(),
+                            &format!("{prefix}.function_url"),
+                            format!(
+                                "{a:?} is not a function URL setting: use true (public, auth NONE) or \"iam\" (callers sign with AWS credentials)"
+                            ),
+                        ))
+                    }
+                },
+            };
+            let gateway = raw.gateway.unwrap_or_default();
+            if response == Some(ResponseMode::Stream)
+                && !gateway.streams()
+                && function_url.is_none()
+            {
+                let r = route.response.as_ref().map(|r| r.span()).unwrap_or(0..0);
+                return Err(err(
+                    r,
+                    &format!("{prefix}.response"),
+                    format!(
+                        "{} never streams: set `gateway = \"rest\"` at the top of nextr.toml, or give this route a streaming function URL with `function_url = true`",
+                        gateway.describe()
+                    ),
+                ));
+            }
             route_keys.insert(page.get_ref().clone(), location(text, page.span().start));
-            routes.insert(page.get_ref().clone(), RouteSettings { env });
+            routes.insert(
+                page.get_ref().clone(),
+                RouteSettings {
+                    env,
+                    response,
+                    function_url,
+                },
+            );
         }
         let conflict_keys = match raw
             .conflicts
@@ -338,6 +409,32 @@ impl AppConfig {
     /// The default memory of a route function: `memory`, or 1024 MB.
     pub fn default_memory_mb(&self) -> u32 {
         self.memory_mb.unwrap_or(DEFAULT_MEMORY_MB)
+    }
+
+    /// What stands in front of one route's function: the gateway, the response mode
+    /// (`response`, else `stream` behind a REST API or a function URL and `buffered` behind an
+    /// HTTP API), and the function URL.
+    pub fn front(&self, page: &str) -> Front {
+        let route = self.routes.get(page);
+        let function_url = route.is_some_and(|r| r.function_url.is_some());
+        let mode = route.and_then(|r| r.response).unwrap_or({
+            if self.gateway.streams() || function_url {
+                ResponseMode::Stream
+            } else {
+                ResponseMode::Buffered
+            }
+        });
+        Front {
+            gateway: self.gateway,
+            mode,
+            function_url,
+        }
+    }
+
+    /// The function URL of one route's function, if `[routes."<page>"] function_url` asks
+    /// for one.
+    pub fn function_url(&self, page: &str) -> Option<FunctionUrl> {
+        self.routes.get(page).and_then(|r| r.function_url.clone())
     }
 
     /// The environment of one route's function: `[env]` with the route's own `env` over it.
@@ -593,7 +690,7 @@ LOG = "debug"
         );
         assert_eq!(
             error("[routes.\"/api/x\"]\nenv = {}\ntimeout = 3\n"),
-            "/app/nextr.toml:3:1: `routes.\"/api/x\".timeout`: unknown field `timeout`, expected `env`"
+            "/app/nextr.toml:3:1: `routes.\"/api/x\".timeout`: unknown field `timeout`, expected one of `env`, `response`, `function_url`"
         );
     }
 
@@ -625,8 +722,45 @@ LOG = "debug"
             GatewayKind::Http
         );
         assert!(error("gateway = \"websocket\"\n")
-            .contains("`gateway`: unknown variant `websocket`, expected `http`"));
+            .contains("`gateway`: unknown variant `websocket`, expected `http` or `rest`"));
         assert!(parse("region = \"us-gov-west-1\"\n").is_ok());
+    }
+
+    #[test]
+    fn streaming_settings_decide_each_routes_front() {
+        let c = parse(
+            "[routes.\"/api/a\"]\nfunction_url = true\n[routes.\"/api/b\"]\nfunction_url = \"iam\"\n",
+        )
+        .unwrap();
+        let a = c.front("/api/a");
+        assert_eq!((a.mode, a.function_url), (ResponseMode::Stream, true));
+        assert_eq!(a.max_duration_s(), 900);
+        assert_eq!(
+            c.function_url("/api/b").map(|u| u.auth),
+            Some(FunctionUrlAuth::Iam)
+        );
+        let other = c.front("/api/other");
+        assert_eq!(
+            (other.mode, other.max_duration_s()),
+            (ResponseMode::Buffered, 30)
+        );
+
+        let rest =
+            parse("gateway = \"rest\"\n[routes.\"/api/a\"]\nresponse = \"buffered\"\n").unwrap();
+        assert_eq!(rest.front("/api/a").max_duration_s(), 29);
+        assert_eq!(rest.front("/api/b").mode, ResponseMode::Stream);
+        assert_eq!(rest.front("/api/b").max_duration_s(), 900);
+
+        let e = error("[routes.\"/api/a\"]\nresponse = \"stream\"\n");
+        assert!(e.starts_with("/app/nextr.toml:2:12: `routes.\"/api/a\".response`: an API Gateway HTTP API never streams: set `gateway = \"rest\"`"), "{e}");
+        assert!(error("[routes.\"/api/a\"]\nresponse = \"chunked\"\n")
+            .contains("\"chunked\" is not a response mode: use \"stream\" or \"buffered\""));
+        assert!(
+            error("[routes.\"/api/a\"]\nfunction_url = \"public\"\n").contains(
+                "`routes.\"/api/a\".function_url`: \"public\" is not a function URL setting"
+            )
+        );
+        assert!(error("[env]\nNEXTR_RESPONSE_MODE = \"stream\"\n").contains("reserved"));
     }
 
     #[test]

@@ -208,11 +208,11 @@ impl App {
             })
             .collect();
         let manifest = json!({
-            "version": 2,
+            "version": nextr::manifest::MANIFEST_VERSION,
             "app": "test",
             "nextr_version": "0.1.0",
             "profile": "debug",
-            "gateway": {"kind": "http"},
+            "gateway": {"kind": "http", "fallback_keys": ["$default"]},
             "deploy": {"stage": "dev"},
             "source": {"app_root": "..", "inputs": [], "fingerprint": ""},
             "routes": routes,

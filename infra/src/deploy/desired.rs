@@ -361,7 +361,7 @@ fn desired_function(
             architecture: function.architecture,
             timeout_s: function.timeout_s,
             memory_mb: function.memory_mb,
-            env: function.env.clone(),
+            env: function.runtime_env(),
             description,
         },
     })

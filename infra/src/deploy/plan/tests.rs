@@ -27,6 +27,8 @@ fn function(name: &str) -> Function {
         timeout_s: 10,
         memory_mb: 256,
         env: Default::default(),
+        response_mode: Default::default(),
+        function_url: None,
     }
 }
 
