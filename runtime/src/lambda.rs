@@ -221,8 +221,10 @@ fn fallback_outgoing(
     (origin, out)
 }
 
+pub use crate::streaming::ResponseModeError;
+
 /// Why the process cannot serve as a Lambda function (an invalid `NEXTR_RESPONSE_MODE` is a
-/// [`ResponseModeError`](crate::ResponseModeError)).
+/// [`ResponseModeError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
     /// A variable the Lambda runtime always sets is missing or invalid.

@@ -57,8 +57,6 @@ pub mod testing;
 #[cfg(feature = "lambda")]
 mod streaming;
 #[cfg(feature = "lambda")]
-pub use streaming::ResponseModeError;
-#[cfg(feature = "lambda")]
 mod util;
 #[cfg(feature = "lambda")]
 mod watchdog;

@@ -545,6 +545,65 @@ mod tests {
     }
 
     #[test]
+    fn a_started_stream_past_its_deadline_is_ended_where_it_is_and_logged() {
+        use crate::config::RouteConfig;
+        use crate::dispatch::{HandlerFuture, Incoming};
+        use crate::{NextApiRequest, NextApiResponse, RouteSpec};
+
+        fn handler<'a>(
+            _: &'a mut NextApiRequest,
+            res: &'a mut NextApiResponse,
+        ) -> HandlerFuture<'a> {
+            Box::pin(async move {
+                res.write("partial")?;
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                res.end()
+            })
+        }
+        let route = Route::new(RouteSpec {
+            page: "/api/s",
+            file: "api/s.rs",
+            config: RouteConfig {
+                max_duration: Some(1),
+                ..RouteConfig::default()
+            },
+        });
+        let incoming = Incoming {
+            method: http::Method::GET,
+            target: "/api/s".into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            extensions: http::Extensions::new(),
+            request_id: "r1".into(),
+            platform_deadline: None,
+            source_ip: None,
+        };
+        let (writer, started) = channel(false);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (_, logs) =
+            runtime.block_on(route.dispatch_to(handler, incoming, Some(writer.clone())));
+        assert_eq!(
+            logs,
+            ["nextr: [r1] /api/s (api/s.rs): the handler did not finish within 1 s (max_duration) after its response started streaming; the stream was ended after 7 bytes"]
+        );
+        // The body is what was written, then its end: no error text.
+        let mut body = started.body;
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut got = Vec::new();
+        while let Poll::Ready(Some(Ok(chunk))) = Pin::new(&mut body).poll_next(&mut cx) {
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(got, b"partial");
+        assert!(matches!(
+            Pin::new(&mut body).poll_next(&mut cx),
+            Poll::Ready(None)
+        ));
+    }
+
+    #[test]
     fn prelude_puts_cookies_apart_and_joins_repeated_headers() {
         let mut headers = HeaderMap::new();
         headers.append("set-cookie", HeaderValue::from_static("a=1; Path=/"));

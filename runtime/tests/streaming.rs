@@ -35,6 +35,8 @@ fn gate() -> &'static tokio::sync::Semaphore {
     GATE.get_or_init(|| tokio::sync::Semaphore::new(0))
 }
 
+/// When the `after-end` handler returned.
+static FINISHED: Mutex<Option<Instant>> = Mutex::new(None);
 /// When the SSE handler made each write.
 static WROTE: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
 /// The most the 100 MB loop ever had queued, just after a write.
@@ -95,6 +97,14 @@ mod route {
                 res.end()
             }
             "json" => res.json(&json!({ "ok": true, "n": [1, 2, 3] })),
+            "after-end" => {
+                res.write_head(200, [("content-type", "text/plain")])?;
+                res.end_with("done")?;
+                // Code after `res.end()` runs on, as in Node; the client already has it all.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                *FINISHED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                Ok(())
+            }
             "cookie" => {
                 res.set_cookie("session", "a b", &CookieOptions::session())?;
                 res.set_cookie("theme", "dark", &CookieOptions::default())?;
@@ -378,6 +388,36 @@ fn function_url_and_rest_events_stream() {
 }
 
 #[test]
+fn end_closes_the_stream_before_the_handler_returns() {
+    let _turn = turn();
+    let s = call(&function_url("/api/loop/after-end")).streamed();
+    assert_eq!(s.split().1, b"done");
+    // The next invocation waits for the handler (one at a time), then is served.
+    let (prelude, _) = call(&function_url("/api/loop/json")).streamed().split();
+    assert_eq!(prelude["statusCode"], 200);
+    let finished = FINISHED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .expect("the handler finished");
+    assert!(s.end < finished, "the stream ended only with the handler");
+}
+
+#[test]
+fn a_head_request_streams_the_head_without_a_body() {
+    let _turn = turn();
+    let mut event = rest("/api/loop/text");
+    event["httpMethod"] = json!("HEAD");
+    event["body"] = Json::Null;
+    let (prelude, body) = call(&event).streamed().split();
+    assert_eq!(prelude["statusCode"], 200);
+    assert_eq!(
+        prelude["headers"]["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    assert!(body.is_empty(), "{body:?}");
+}
+
+#[test]
 fn json_in_stream_mode_is_the_prelude_and_the_whole_body_as_buffered() {
     let _turn = turn();
     let buffered = call(&http_api("/api/loop/json")).buffered();
@@ -497,6 +537,76 @@ fn a_non_http_event_in_stream_mode_is_an_invocation_error_and_the_next_is_served
     assert!(String::from_utf8_lossy(&body).contains("expects an API Gateway"));
     let (prelude, _) = call(&function_url("/api/loop/json")).streamed().split();
     assert_eq!(prelude["statusCode"], 200);
+}
+
+/// `write_head`, `drain`, `writable_length` and `stream` when buffered (`nextr::testing`).
+async fn buffered_api(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    if req.query.str("case") == Some("invalid") {
+        // Typed errors, and nothing changes.
+        let mut error = |status: u16, headers: &[(&str, &str)]| {
+            res.write_head(status, headers.iter().copied())
+                .err()
+                .map(|e| e.to_string())
+        };
+        let name = error(201, &[("x-ok", "1"), ("bad name", "x")]);
+        let value = error(201, &[("x-ok", "bad\nvalue")]);
+        let status = error(1000, &[("x-ok", "1")]);
+        let sent = res.headers_sent();
+        let set = res.has_header("x-ok");
+        return res.json(&json!({
+            "name": name,
+            "value": value,
+            "status": status,
+            "sent": sent,
+            "set": set,
+        }));
+    }
+    res.set_header("x-a", "old")?;
+    res.write_head(
+        202,
+        [("x-a", "1"), ("x-a", "2"), ("content-type", "text/plain")],
+    )?;
+    assert!(res.headers_sent());
+    assert!(res.write_head(200, [("x-b", "1")]).is_err());
+    assert!(res.set_header("x-b", "1").is_err());
+    res.write("a")?;
+    res.drain().await;
+    assert_eq!(res.writable_length(), 0);
+    res.stream(Chunks(vec![Ok("b"), Err("the source failed".into())]))
+        .await
+}
+
+#[tokio::test]
+async fn buffered_write_head_drain_and_stream_work_as_before() {
+    let route = nextr::testing::TestRoute::new("/api/b", nextr::handler!(buffered_api));
+    let res = route.get("/api/b").send().await.expect("response");
+    assert_eq!(res.status, 202);
+    let a: Vec<_> = res.headers.get_all("x-a").iter().collect();
+    assert_eq!(a, ["1", "2"]);
+    assert_eq!(res.header("content-type"), Some("text/plain"));
+    assert_eq!(res.text(), "ab");
+    assert!(
+        res.logs.iter().any(
+            |l| l.contains("the body stream of /api/b failed after 2 bytes: the source failed")
+        ),
+        "{:?}",
+        res.logs
+    );
+
+    let res = route
+        .get("/api/b?case=invalid")
+        .send()
+        .await
+        .expect("response");
+    let body: Json = res.json().expect("json");
+    assert_eq!(body["name"], "Invalid header name: \"bad name\"");
+    assert_eq!(
+        body["value"],
+        "Invalid character in header content [\"bad\\nvalue\"]"
+    );
+    assert_eq!(body["status"], "Invalid status code: 1000");
+    assert_eq!(body["sent"], false);
+    assert_eq!(body["set"], false);
 }
 
 const CHILD: &str = "NEXTR_TEST_STREAMING_CHILD";
