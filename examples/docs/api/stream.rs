@@ -1,11 +1,12 @@
 //! Streaming with `res.write`: server-sent events, as a Next API route writes them on a Node
 //! server (`Content-Type: text/event-stream`, one `data:` block per event).
 //!
-//! Where the integration streams, each `write` reaches the client as it happens. API Gateway's
-//! HTTP API (what `nextr deploy` creates, and what `nextr dev` emulates) does not stream Lambda
-//! responses: the client gets every event at once when the handler returns, with the same
-//! bytes. Lambda function URLs in `RESPONSE_STREAM` mode and REST APIs with response streaming
-//! can stream; nextr does not deploy those yet.
+//! Where the front streams, each `write` reaches the client as it happens. This app sits behind
+//! an API Gateway HTTP API, which does not stream Lambda responses: through it the client gets
+//! every event at once when the handler returns, with the same bytes. So `nextr.toml` also
+//! gives this route a Lambda function URL (`function_url = true`, `RESPONSE_STREAM`), through
+//! which it streams: in `nextr dev` at `http://<function-name>.lambda-url.localhost:3000/api/stream`
+//! (printed at start). `examples/stream` is an app behind a REST API, where every route streams.
 //!
 //! `GET /api/stream` → 200, `text/event-stream`, `data: 0\n\ndata: 1\n\ndata: 2\n\n` and a
 //! final `event: done` block.
