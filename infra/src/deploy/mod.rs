@@ -13,6 +13,7 @@ pub mod desired;
 mod error;
 pub mod plan;
 pub mod record;
+pub mod rest;
 pub mod state;
 
 use std::collections::BTreeSet;
