@@ -64,7 +64,7 @@ pub(super) async fn grant_url(clients: &AwsClients, name: &str) -> Result<(), De
             .principal("*")
             .function_url_auth_type(FunctionUrlAuthType::None)
     };
-    add_permission(clients, name, URL_PERMISSION_SID, true, url).await?;
+    add_permission(clients, name, URL_PERMISSION_SID, false, url).await?;
     let invoke = || {
         clients
             .lambda
@@ -76,7 +76,7 @@ pub(super) async fn grant_url(clients: &AwsClients, name: &str) -> Result<(), De
             .principal("*")
             .invoked_via_function_url(true)
     };
-    add_permission(clients, name, URL_INVOKE_PERMISSION_SID, true, invoke).await
+    add_permission(clients, name, URL_INVOKE_PERMISSION_SID, false, invoke).await
 }
 
 /// Removes statement `sid` from the alias policy; already gone is done.
