@@ -58,13 +58,16 @@ struct IntegrationSnap {
     timeout_ms: i32,
 }
 
+/// A resource's methods, and its `ANY` method's authorization and integration.
+type ResourceSnap = (Vec<String>, Option<(String, Option<IntegrationSnap>)>);
+
 /// A REST API of the app, read with plain SDK calls.
 #[derive(Debug)]
 struct RestSnap {
     id: String,
     name: String,
     /// path → (methods, the `ANY` method's authorization and integration)
-    resources: BTreeMap<String, (Vec<String>, Option<(String, Option<IntegrationSnap>)>)>,
+    resources: BTreeMap<String, ResourceSnap>,
     /// stage → the description of its deployment
     stages: BTreeMap<String, String>,
 }
@@ -221,8 +224,7 @@ async fn assert_rest_deployed(c: &AwsClients, app: &TestApp, stage: &str) -> Res
     let api = apis.remove(0);
     assert_eq!(api.name, format!("{}-{stage}", m.app));
 
-    // path → (function, mode, timeout)
-    let mut wanted: BTreeMap<String, (&nextr::manifest::Function, Vec<String>)> = BTreeMap::new();
+    // path → the function serving it
     let mut keyed = BTreeMap::new();
     for r in &m.routes {
         let f = r.function.as_ref().unwrap();
@@ -232,9 +234,6 @@ async fn assert_rest_deployed(c: &AwsClients, app: &TestApp, stage: &str) -> Res
     }
     for k in &m.gateway.fallback_keys {
         keyed.insert(k.trim_start_matches("ANY ").to_string(), &m.fallback);
-    }
-    for (path, f) in &keyed {
-        wanted.entry(path.clone()).or_insert((f, Vec::new()));
     }
     let mut paths: BTreeSet<String> = keyed.keys().cloned().collect();
     for p in keyed.keys() {

@@ -30,6 +30,8 @@ mod function_url;
 mod integration;
 mod permission;
 mod rest;
+#[cfg(test)]
+mod rest_tests;
 mod role;
 mod route;
 mod stage;
