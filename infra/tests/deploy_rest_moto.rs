@@ -449,6 +449,15 @@ async fn changes_to_routes_modes_and_urls_update_only_what_changed() {
     let after = assert_rest_deployed(&c, &app, "dev").await;
     assert_eq!(after.id, first.id);
     assert_ne!(after.stages["dev"], first.stages["dev"], "a new deployment");
+    // The old one is deleted once the stage moved.
+    let deployments = c
+        .rest
+        .get_deployments()
+        .rest_api_id(&after.id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deployments.items().len(), 1, "{deployments:?}");
 
     // Streaming hello: its integration is put again with the streaming URI (and the
     // function's NEXTR_RESPONSE_MODE changes, so a version is published).

@@ -267,6 +267,9 @@ pub async fn apply(
                 rest::create_stage(clients, &ctx, stage, tags).await?
             }
             Action::UpdateRestStage { stage } => rest::update_stage(clients, &ctx, stage).await?,
+            Action::DeleteDeployments { ids } => {
+                rest::delete_deployments(clients, &ctx, ids).await?
+            }
             Action::DeleteFunctionUrl { function } => {
                 function_url::delete(clients, function).await?;
                 ctx.function_urls.remove(function);

@@ -277,6 +277,30 @@ pub(super) async fn update_stage(
     Ok(())
 }
 
+/// Deletes deployments no stage serves; one already gone is done.
+pub(super) async fn delete_deployments(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    ids: &[String],
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    for id in ids {
+        let result = clients
+            .rest
+            .delete_deployment()
+            .rest_api_id(api)
+            .deployment_id(id)
+            .send()
+            .await;
+        gone_ok(
+            result,
+            "deleting",
+            format!("deployment {id} of REST API {api}"),
+        )?;
+    }
+    Ok(())
+}
+
 /// Deletes a REST API with everything in it; already gone is done.
 pub(super) async fn delete_api(
     clients: &AwsClients,

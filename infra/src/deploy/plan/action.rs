@@ -217,6 +217,12 @@ pub enum Action {
         /// Stage name.
         stage: String,
     },
+    /// Delete deployments no stage serves any more (after the stage moved): the stage's
+    /// history is the functions' versions, not old snapshots.
+    DeleteDeployments {
+        /// Deployment ids.
+        ids: Vec<String>,
+    },
     /// Delete a function URL the manifest no longer has.
     DeleteFunctionUrl {
         /// Function name.

@@ -230,5 +230,23 @@ fn resources(
         } else {
             actions.push(Action::CreateRestStage { stage });
         }
+        // Once the stage moved, no stage serves the old deployments (nor any an interrupted
+        // run left behind). Only with a new deployment: a no-change deploy changes nothing.
+        if let Some(api) = api {
+            let ids: Vec<String> = api
+                .deployments
+                .iter()
+                .filter(|d| {
+                    !api.stages.iter().any(|s| {
+                        s.name != desired.target.stage()
+                            && s.deployment_id.as_deref() == Some(d.id.as_str())
+                    })
+                })
+                .map(|d| d.id.clone())
+                .collect();
+            if !ids.is_empty() {
+                actions.push(Action::DeleteDeployments { ids });
+            }
+        }
     }
 }

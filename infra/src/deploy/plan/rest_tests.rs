@@ -201,6 +201,9 @@ fn a_buffered_transfer_mode_on_a_streaming_route_is_put_again_and_redeployed() {
             Action::UpdateRestStage {
                 stage: "dev".into()
             },
+            Action::DeleteDeployments {
+                ids: vec!["d1".into()]
+            },
         ]
     );
     // A server that reports no mode (moto) is judged by the URI, which is right.
@@ -237,6 +240,9 @@ fn a_stage_on_an_older_deployment_is_moved_and_strays_go_children_first() {
             },
             Action::UpdateRestStage {
                 stage: "dev".into()
+            },
+            Action::DeleteDeployments {
+                ids: vec!["d1".into()]
             },
         ]
     );

@@ -326,6 +326,12 @@ impl Action {
                 stage.clone(),
                 "point to the new deployment".into(),
             ),
+            Action::DeleteDeployments { ids } => (
+                Delete,
+                Kind::Deployment,
+                ids.join(", "),
+                "delete (no stage serves it)".into(),
+            ),
             Action::DeleteFunctionUrl { function } => {
                 (Delete, Kind::FunctionUrl, alias(function), "delete".into())
             }
