@@ -389,6 +389,59 @@ mod tests {
     }
 
     #[test]
+    fn rest_drift_names_the_api_resources_stage_and_urls() {
+        use crate::deploy::state::{
+            ObservedFunction, ObservedMethod, ObservedResource, ObservedRestApi, ObservedUrl,
+        };
+        let mut r = record();
+        r.gateway = GatewayKind::Rest;
+        r.functions[0].function_url = Some("https://u/".into());
+        let drift = r.drift(&Observed::default());
+        assert!(
+            drift.contains(&"the REST API is missing".to_string()),
+            "{drift:?}"
+        );
+        let mut observed = Observed::default();
+        observed.functions.insert(
+            "demo-a-dev".into(),
+            ObservedFunction {
+                name: "demo-a-dev".into(),
+                ..ObservedFunction::default()
+            },
+        );
+        observed.rest_apis.push(ObservedRestApi {
+            id: "api1".into(),
+            resources: vec![ObservedResource {
+                id: "r".into(),
+                path: "/api/b".into(),
+                methods: [("ANY".to_string(), ObservedMethod::default())].into(),
+            }],
+            ..ObservedRestApi::default()
+        });
+        let drift = r.drift(&observed);
+        for expected in [
+            "the function URL of demo-a-dev is missing",
+            "resource `ANY /api/a` is missing",
+            "resource `ANY /api/b` exists but was not part of the last deploy",
+            "the REST API has no stage dev",
+        ] {
+            assert!(
+                drift.contains(&expected.to_string()),
+                "{expected}: {drift:?}"
+            );
+        }
+        observed.functions.get_mut("demo-a-dev").unwrap().url = Some(ObservedUrl {
+            url: "https://u/".into(),
+            ..ObservedUrl::default()
+        });
+        let drift = r.drift(&observed);
+        assert!(
+            !drift.iter().any(|d| d.contains("function URL")),
+            "{drift:?}"
+        );
+    }
+
+    #[test]
     fn drift_names_what_changed() {
         let observed = Observed::default();
         let drift = record().drift(&observed);

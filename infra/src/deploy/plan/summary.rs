@@ -395,6 +395,23 @@ mod tests {
         assert_eq!(permission.effect, Effect::Create);
         assert_eq!(permission.kind.as_str(), "permission");
         assert_eq!(permission.name, "demo-a-dev:live");
+        let integrate = Action::PutIntegration {
+            path: "/api/{id}".into(),
+            function: "demo-a-dev".into(),
+            mode: nextr::manifest::ResponseMode::Stream,
+        };
+        assert_eq!(
+            integrate.to_string(),
+            "~ method ANY /api/{id}: integrate → demo-a-dev (stream)"
+        );
+        let url = Action::CreateFunctionUrl {
+            function: "demo-a-dev".into(),
+            auth: nextr::manifest::FunctionUrlAuth::Iam,
+        };
+        assert_eq!(
+            url.to_string(),
+            "+ function url demo-a-dev:live: create (auth AWS_IAM, streaming)"
+        );
         let detach = Action::DetachRolePolicy {
             role: "r".into(),
             policy_arn: "arn:aws:iam::aws:policy/service-role/Basic".into(),
