@@ -78,6 +78,20 @@ fn deployed(moto: &MotoServer, app: &str, stage: &str) -> (BTreeSet<String>, BTr
     })
 }
 
+/// Whether a line of a plan or change table holds these cells, in this order.
+fn has_row(out: &str, cells: &[&str]) -> bool {
+    out.lines().any(|line| {
+        let mut rest = line;
+        cells.iter().all(|cell| match rest.find(cell) {
+            Some(i) => {
+                rest = &rest[i + cell.len()..];
+                true
+            }
+            None => false,
+        })
+    })
+}
+
 fn record(app: &TestApp, stage: &str) -> serde_json::Value {
     let path = app.out_dir().join(format!("deploy-{stage}.json"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
@@ -184,6 +198,89 @@ fn deploy_status_redeploy_change_and_remove() {
     let (functions, keys) = deployed(&moto, "shop", "dev");
     assert!(functions.is_empty() && keys.is_empty());
     assert!(!app.out_dir().join("deploy-dev.json").exists());
+    let out = ok(nextr(&moto, &["remove", &d, "--yes"]));
+    assert!(out.contains("Nothing to remove"), "{out}");
+}
+
+/// A REST app with a streaming route and a function URL: deploy prints the stage's invoke URL
+/// and the function URL, status shows the REST API and the URL, and a redeploy and remove
+/// behave as for an HTTP API.
+#[test]
+fn a_rest_app_with_a_function_url_deploys_shows_status_and_is_removed() {
+    use nextr::manifest::{FunctionUrlAuth, ResponseMode};
+    let moto = MotoServer::start();
+    let mut app = TestApp::rest(
+        "shop",
+        &ROUTES[..2],
+        &["ANY /", "ANY /{proxy+}", "ANY /api", "ANY /api/post"],
+    );
+    app.set_response_mode("/api/post/[pid]", ResponseMode::Stream);
+    app.set_function_url("/api/post/[pid]", Some(FunctionUrlAuth::None));
+    let d = dir(&app).to_string();
+
+    let out = ok(nextr(&moto, &["deploy", &d]));
+    for parts in [
+        ["+", "rest api", "shop-dev", "create"],
+        ["+", "resource", "/api/post/{pid}", "create"],
+        [
+            "~",
+            "method",
+            "ANY /api/post/{pid}",
+            "integrate → shop-api-post-pid-dev (stream)",
+        ],
+        [
+            "+",
+            "function url",
+            "shop-api-post-pid-dev:live",
+            "create (auth NONE, streaming)",
+        ],
+    ] {
+        assert!(has_row(&out, &parts), "{parts:?} in {out}");
+    }
+    let url = out
+        .lines()
+        .find_map(|l| l.strip_prefix("URL: "))
+        .unwrap_or_else(|| panic!("no URL in {out}"));
+    assert!(
+        url.starts_with("https://") && url.ends_with(".execute-api.us-east-1.amazonaws.com/dev"),
+        "{url}"
+    );
+    assert!(
+        out.contains("Function URL (/api/post/[pid]): https://"),
+        "{out}"
+    );
+    let rec = record(&app, "dev");
+    assert_eq!(rec["gateway"], "rest");
+    assert_eq!(rec["url"], url);
+    assert!(rec["functions"][1]["function_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://")));
+
+    let out = ok(nextr(&moto, &["status", &d]));
+    assert!(out.contains(&format!("URL: {url}")), "{out}");
+    assert!(out.contains("REST API: shop-dev ("), "{out}");
+    assert!(out.contains("stage dev on deployment"), "{out}");
+    assert!(
+        out.contains("Function URL (shop-api-post-pid-dev): https://"),
+        "{out}"
+    );
+    assert!(out.contains("Drift: none"), "{out}");
+    assert!(out.contains("Pending: none"), "{out}");
+
+    let out = ok(nextr(&moto, &["deploy", &d]));
+    assert!(
+        out.contains("No changes:") && out.contains("0 mutating"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("URL: {url}")), "{out}");
+    assert!(
+        out.contains("Function URL (/api/post/[pid]): https://"),
+        "{out}"
+    );
+
+    let out = ok(nextr(&moto, &["remove", &d, "--yes"]));
+    assert!(has_row(&out, &["-", "rest api", "shop-dev"]), "{out}");
+    assert!(out.contains("Removed shop (stage dev)"), "{out}");
     let out = ok(nextr(&moto, &["remove", &d, "--yes"]));
     assert!(out.contains("Nothing to remove"), "{out}");
 }

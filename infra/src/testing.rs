@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use nextr::config::RouteConfig;
-use nextr::manifest::{Architecture, Function, Manifest, ManifestRoute};
+use nextr::manifest::{
+    Architecture, Function, FunctionUrl, FunctionUrlAuth, GatewayKind, Manifest, ManifestRoute,
+    ResponseMode,
+};
 use nextr::routing::{Param, ParamKind, RouteKind};
 use sha2::{Digest, Sha256};
 
@@ -253,6 +256,64 @@ impl TestApp {
         }
         this.write_manifest();
         this
+    }
+
+    /// An app behind a REST API: routes with REST resource keys (`ANY /api/post/{pid}`), and
+    /// the fallback serving `fallback_keys` (as the build lists them in
+    /// `gateway.fallback_keys`).
+    pub fn rest(app: &str, routes: &[TestRoute<'_>], fallback_keys: &[&str]) -> Self {
+        let mut this = Self::new(app, routes);
+        this.manifest.gateway.kind = GatewayKind::Rest;
+        this.manifest.gateway.fallback_keys = fallback_keys.iter().map(|k| k.to_string()).collect();
+        this.write_manifest();
+        this
+    }
+
+    /// Switches the app to another gateway kind with these fallback keys (as changing
+    /// `gateway` in nextr.toml and rebuilding would; the routes keep their keys, which have
+    /// the same shape for both kinds).
+    pub fn set_gateway(&mut self, kind: GatewayKind, fallback_keys: &[&str]) {
+        self.manifest.gateway.kind = kind;
+        self.manifest.gateway.fallback_keys = fallback_keys.iter().map(|k| k.to_string()).collect();
+        self.write_manifest();
+    }
+
+    fn route_function_mut(&mut self, page: &str) -> &mut Function {
+        self.manifest
+            .routes
+            .iter_mut()
+            .find(|r| r.page == page)
+            .and_then(|r| r.function.as_mut())
+            .unwrap_or_else(|| panic!("no route {page}"))
+    }
+
+    /// Sets one route's response mode.
+    pub fn set_response_mode(&mut self, page: &str, mode: ResponseMode) {
+        self.route_function_mut(page).response_mode = mode;
+        self.write_manifest();
+    }
+
+    /// Gives one route a function URL (`Some(auth)`) or takes it away (`None`).
+    pub fn set_function_url(&mut self, page: &str, auth: Option<FunctionUrlAuth>) {
+        self.route_function_mut(page).function_url = auth.map(|auth| FunctionUrl { auth });
+        self.write_manifest();
+    }
+
+    /// Every key of the manifest: the routes' and the fallback's (for an HTTP API,
+    /// `$default`), sorted.
+    pub fn all_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .manifest
+            .routes
+            .iter()
+            .flat_map(|r| r.route_keys.clone())
+            .collect();
+        match self.manifest.gateway.kind {
+            GatewayKind::Http => keys.push("$default".to_string()),
+            GatewayKind::Rest => keys.extend(self.manifest.gateway.fallback_keys.clone()),
+        }
+        keys.sort();
+        keys
     }
 
     /// The app's root folder.

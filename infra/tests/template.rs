@@ -137,3 +137,142 @@ fn writing_is_idempotent() {
         modified
     );
 }
+
+/// The REST demo: a static, a streaming dynamic and a greedy route, the fallback on the root,
+/// `/{proxy+}` and the intermediate resources, and a public function URL.
+fn rest_app() -> TestApp {
+    use nextr::manifest::{FunctionUrlAuth, ResponseMode};
+    let mut app = TestApp::rest(
+        "demo",
+        &[
+            ("/api/hello", &["ANY /api/hello"]),
+            ("/api/post/[pid]", &["ANY /api/post/{pid}"]),
+            ("/api/files/[...path]", &["ANY /api/files/{path+}"]),
+        ],
+        &[
+            "ANY /",
+            "ANY /{proxy+}",
+            "ANY /api",
+            "ANY /api/post",
+            "ANY /api/files",
+        ],
+    );
+    app.set_response_mode("/api/post/[pid]", ResponseMode::Stream);
+    app.set_function_url("/api/hello", Some(FunctionUrlAuth::None));
+    app.set_function_url("/api/files/[...path]", Some(FunctionUrlAuth::Iam));
+    app
+}
+
+#[test]
+fn a_rest_template_passes_cfn_lint() {
+    let app = rest_app();
+    let path = template::write(&app.out_dir(), &app.manifest).unwrap();
+    let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
+    let out = lint.arg("--").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_rest_template_has_the_tree_methods_deployment_stage_and_urls() {
+    let app = rest_app();
+    let t = template::render(&app.manifest);
+    let resources = t["Resources"].as_object().unwrap();
+    let of = |ty: &str| -> Vec<(&String, &serde_json::Value)> {
+        resources.iter().filter(|(_, r)| r["Type"] == ty).collect()
+    };
+    assert!(of("AWS::ApiGatewayV2::Api").is_empty());
+    assert_eq!(of("AWS::ApiGateway::RestApi").len(), 1);
+    // Every path but the root, which comes with the API.
+    let parts: Vec<&str> = of("AWS::ApiGateway::Resource")
+        .iter()
+        .map(|(_, r)| r["Properties"]["PathPart"].as_str().unwrap())
+        .collect();
+    let mut sorted = parts.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["api", "files", "hello", "post", "{path+}", "{pid}", "{proxy+}"]
+    );
+    // A child names its parent's logical id; a top-level resource the root.
+    let pid = &resources["ResApiPostPid"]["Properties"];
+    assert_eq!(pid["ParentId"]["Ref"], "ResApiPost");
+    assert_eq!(
+        resources["ResApi"]["Properties"]["ParentId"]["Fn::GetAtt"],
+        serde_json::json!(["RestApi", "RootResourceId"])
+    );
+    let methods = of("AWS::ApiGateway::Method");
+    assert_eq!(methods.len(), 8, "one per key");
+    let stream = &resources["ResApiPostPidMethod"]["Properties"];
+    assert_eq!(stream["HttpMethod"], "ANY");
+    assert_eq!(stream["AuthorizationType"], "NONE");
+    assert_eq!(stream["Integration"]["Type"], "AWS_PROXY");
+    assert_eq!(stream["Integration"]["IntegrationHttpMethod"], "POST");
+    assert_eq!(stream["Integration"]["ResponseTransferMode"], "STREAM");
+    assert_eq!(
+        stream["Integration"]["Uri"]["Fn::Sub"],
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2021-11-15/functions/${FnApiPostPidAlias}/response-streaming-invocations"
+    );
+    assert_eq!(stream["Integration"]["TimeoutInMillis"], 10_000);
+    let root = &resources["RootMethod"]["Properties"];
+    assert_eq!(root["Integration"]["ResponseTransferMode"], "BUFFERED");
+    assert_eq!(
+        root["Integration"]["Uri"]["Fn::Sub"],
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${FallbackAlias}/invocations"
+    );
+    // The deployment comes after every method; the stage serves it.
+    let deployments = of("AWS::ApiGateway::Deployment");
+    assert_eq!(deployments.len(), 1);
+    let (deployment, d) = deployments[0];
+    assert_eq!(d["DependsOn"].as_array().unwrap().len(), 8);
+    let stage = &resources["RestApiStage"]["Properties"];
+    assert_eq!(stage["DeploymentId"]["Ref"], deployment.as_str());
+    assert_eq!(stage["StageName"]["Ref"], "Stage");
+    // Each alias is invocable by this API only.
+    let permission = &resources["FnApiHelloPermission"]["Properties"];
+    assert_eq!(
+        permission["SourceArn"]["Fn::Sub"],
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/*/*"
+    );
+    // Function URLs: streaming, on the alias; the public one with both statements.
+    let url = &resources["FnApiHelloUrl"]["Properties"];
+    assert_eq!(url["InvokeMode"], "RESPONSE_STREAM");
+    assert_eq!(url["Qualifier"], "live");
+    assert_eq!(url["AuthType"], "NONE");
+    assert_eq!(
+        resources["FnApiHelloUrlPermission"]["Properties"]["FunctionUrlAuthType"],
+        "NONE"
+    );
+    assert_eq!(
+        resources["FnApiHelloUrlInvokePermission"]["Properties"]["InvokedViaFunctionUrl"],
+        true
+    );
+    assert_eq!(
+        resources["FnApiFilesPathUrl"]["Properties"]["AuthType"],
+        "AWS_IAM"
+    );
+    assert!(!resources.contains_key("FnApiFilesPathUrlPermission"));
+    assert!(t["Outputs"]["Url"]["Value"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with("/${RestApiStage}"));
+    assert!(t["Outputs"].get("FnApiHelloUrl").is_some());
+
+    // A changed tree is a new deployment (CloudFormation deploys only a new one).
+    let mut changed = rest_app();
+    changed.set_response_mode("/api/hello", nextr::manifest::ResponseMode::Stream);
+    let t2 = template::render(&changed.manifest);
+    let d2: Vec<&String> = t2["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::ApiGateway::Deployment")
+        .map(|(id, _)| id)
+        .collect();
+    assert_ne!(d2, [deployment]);
+}

@@ -50,8 +50,13 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
             desired.functions.len(),
             stage::calls_summary(&clients.calls().stats())
         )?;
-        if let Some(url) = observed.api().and_then(|a| a.endpoint.as_deref()) {
+        if let Some(url) = observed.url(clients.region(), &stage_name) {
             writeln!(out, "URL: {url}")?;
+        }
+        for f in &desired.functions {
+            if let Some(u) = observed.functions.get(&f.name).and_then(|o| o.url.as_ref()) {
+                writeln!(out, "Function URL ({}): {}", f.label(), u.url)?;
+            }
         }
         if !args.dry_run {
             let applied = rt.block_on(deploy::apply(&clients, Some(&desired), &observed, &plan))?;
@@ -99,6 +104,11 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
     )?;
     if let Some(url) = &applied.url {
         writeln!(out, "URL: {url}")?;
+    }
+    for f in &desired.functions {
+        if let Some(u) = applied.function_urls.get(&f.name) {
+            writeln!(out, "Function URL ({}): {u}", f.label())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -74,9 +74,43 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         target.stage(),
         clients.region()
     )?;
-    match observed.api().and_then(|a| a.endpoint.as_deref()) {
+    match observed.url(clients.region(), target.stage()) {
         Some(url) => writeln!(out, "URL: {url}")?,
-        None => writeln!(out, "URL: none (no HTTP API exists)")?,
+        None => writeln!(out, "URL: none (no API exists)")?,
+    }
+    if let Some(api) = observed.rest_api() {
+        let methods = api
+            .resources
+            .iter()
+            .filter(|r| !r.methods.is_empty())
+            .count();
+        writeln!(
+            out,
+            "REST API: {} ({}), {} resources, {methods} with a method, stage {}",
+            api.name,
+            api.id,
+            api.resources.len(),
+            match api.stage_deployment(target.stage()) {
+                Some(d) => format!(
+                    "{} on deployment {} ({})",
+                    target.stage(),
+                    d.id,
+                    d.description.as_deref().unwrap_or("no description")
+                ),
+                None => format!("{} missing", target.stage()),
+            }
+        )?;
+    }
+    for (name, f) in &observed.functions {
+        if let Some(u) = &f.url {
+            writeln!(
+                out,
+                "Function URL ({name}): {} (auth {}, {})",
+                u.url,
+                u.auth_type,
+                u.invoke_mode.as_deref().unwrap_or("invoke mode unknown")
+            )?;
+        }
     }
     match &record {
         Some(r) => writeln!(

@@ -30,13 +30,15 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
-/// The Lambda, API Gateway v2 and IAM clients of one deploy, sharing one call log.
+/// The Lambda, API Gateway (v2 and v1) and IAM clients of one deploy, sharing one call log.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
     /// AWS Lambda.
     pub lambda: aws_sdk_lambda::Client,
     /// API Gateway v2 (HTTP APIs).
     pub apigw: aws_sdk_apigatewayv2::Client,
+    /// API Gateway v1 (REST APIs).
+    pub rest: aws_sdk_apigateway::Client,
     /// IAM.
     pub iam: aws_sdk_iam::Client,
     region: String,
@@ -66,7 +68,7 @@ impl AwsClients {
         Self::from_sdk_config(&config, calls)
     }
 
-    /// Builds the three clients from an already loaded SDK configuration.
+    /// Builds the clients from an already loaded SDK configuration.
     pub fn from_sdk_config(config: &SdkConfig, calls: CallLog) -> Result<Self, DeployError> {
         let region = config
             .region()
@@ -78,12 +80,16 @@ impl AwsClients {
         let apigw = aws_sdk_apigatewayv2::config::Builder::from(config)
             .interceptor(calls.clone())
             .build();
+        let rest = aws_sdk_apigateway::config::Builder::from(config)
+            .interceptor(calls.clone())
+            .build();
         let iam = aws_sdk_iam::config::Builder::from(config)
             .interceptor(calls.clone())
             .build();
         Ok(AwsClients {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             apigw: aws_sdk_apigatewayv2::Client::from_conf(apigw),
+            rest: aws_sdk_apigateway::Client::from_conf(rest),
             iam: aws_sdk_iam::Client::from_conf(iam),
             region,
             calls,

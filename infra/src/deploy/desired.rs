@@ -6,9 +6,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use nextr::manifest::{Architecture, Function, Manifest, Profile, MANIFEST_FILE};
+use nextr::manifest::{
+    Architecture, Function, FunctionUrlAuth, GatewayKind, Manifest, Profile, ResponseMode,
+    MANIFEST_FILE,
+};
 use sha2::{Digest, Sha256};
 
+use super::rest::{self, RestResource};
 use super::DeployError;
 
 /// Tag key holding the app name on every resource deploy creates.
@@ -83,7 +87,7 @@ impl Target {
         fit(&format!("{}-{}-nextr", self.app, self.stage), 64)
     }
 
-    /// The HTTP API's name.
+    /// The HTTP API's name, and the REST API's (the two kinds have separate namespaces).
     pub fn api_name(&self) -> String {
         format!("{}-{}", self.app, self.stage)
     }
@@ -185,8 +189,13 @@ pub struct DesiredFunction {
     pub name: String,
     /// The route's page pattern; `None` for the fallback.
     pub page: Option<String>,
-    /// API Gateway route keys served by this function.
+    /// The gateway's keys served by this function: HTTP API route keys, or REST resource keys
+    /// (`ANY /path`).
     pub route_keys: Vec<String>,
+    /// Whether it streams where its front can (REST API, function URL).
+    pub response_mode: ResponseMode,
+    /// The `AuthType` of its function URL, when it has one.
+    pub function_url: Option<FunctionUrlAuth>,
     /// The zip on disk.
     pub bundle: PathBuf,
     /// Hex sha256 of the zip (the manifest's).
@@ -221,6 +230,8 @@ pub struct Desired {
     pub warnings: Vec<String>,
     /// Versions of each function kept besides the live one.
     pub keep_versions: u32,
+    /// The kind of API Gateway in front of the functions.
+    pub gateway: GatewayKind,
 }
 
 impl Desired {
@@ -262,9 +273,14 @@ impl Desired {
             },
         };
         // Test servers accept keys and sizes AWS refuses: check both before any call.
-        crate::route_keys::validate_manifest(manifest).map_err(|errors| {
-            DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
-        })?;
+        match manifest.gateway.kind {
+            GatewayKind::Http => {
+                crate::route_keys::validate_manifest(manifest).map_err(|errors| {
+                    DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
+                })?;
+            }
+            GatewayKind::Rest => validate_rest_keys(manifest)?,
+        }
         crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
         let mut functions = Vec::new();
         for route in &manifest.routes {
@@ -282,11 +298,17 @@ impl Desired {
                 manifest_dir,
             )?);
         }
+        // An HTTP API's fallback is its `$default` route; a REST API has none, so the build
+        // lists the resources the fallback function serves.
+        let fallback_keys = match manifest.gateway.kind {
+            GatewayKind::Http => vec![DEFAULT_ROUTE.to_string()],
+            GatewayKind::Rest => manifest.gateway.fallback_keys.clone(),
+        };
         functions.push(desired_function(
             &target,
             &manifest.fallback,
             None,
-            vec![DEFAULT_ROUTE.to_string()],
+            fallback_keys,
             manifest_dir,
         )?);
         let warnings = manifest.gateway.warnings.clone();
@@ -298,7 +320,38 @@ impl Desired {
             nextr_version: manifest.nextr_version.clone(),
             warnings,
             keep_versions: manifest.deploy.keep_versions,
+            gateway: manifest.gateway.kind,
         })
+    }
+
+    /// The REST API's resource tree: every path a key names (with its function) and every
+    /// parent of one (with `None` when no key names it), the root included. Empty for an
+    /// HTTP API.
+    pub fn rest_resources(&self) -> BTreeMap<String, Option<RestResource>> {
+        let mut tree = BTreeMap::new();
+        if self.gateway != GatewayKind::Rest {
+            return tree;
+        }
+        for f in &self.functions {
+            for key in &f.route_keys {
+                // Checked when loading: a bad key never gets here.
+                let Ok(path) = rest::key_path(key) else {
+                    continue;
+                };
+                for p in rest::with_ancestors(path) {
+                    tree.entry(p).or_insert(None);
+                }
+                tree.insert(
+                    path.to_string(),
+                    Some(RestResource {
+                        function: f.name.clone(),
+                        mode: f.response_mode,
+                        timeout_ms: rest::timeout_ms(f.spec.timeout_s, f.response_mode),
+                    }),
+                );
+            }
+        }
+        tree
     }
 
     /// Checks that every bundle exists and still has the manifest's sha256, so a deploy
@@ -352,6 +405,8 @@ fn desired_function(
         name: target.function_name(&function.name),
         page: page.map(str::to_string),
         route_keys,
+        response_mode: function.response_mode,
+        function_url: function.function_url.as_ref().map(|u| u.auth),
         bundle,
         sha256: function.sha256.to_ascii_lowercase(),
         code_sha256,
@@ -365,6 +420,38 @@ fn desired_function(
             description,
         },
     })
+}
+
+/// Checks every REST key (routes' and the fallback's): API Gateway's path rules, and no path
+/// served by two functions.
+fn validate_rest_keys(manifest: &Manifest) -> Result<(), DeployError> {
+    let mut errors = Vec::new();
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    let routes = manifest
+        .routes
+        .iter()
+        .map(|r| (r.file.as_str(), &r.route_keys));
+    let fallback = std::iter::once(("the fallback", &manifest.gateway.fallback_keys));
+    for (file, keys) in routes.chain(fallback) {
+        for key in keys {
+            match rest::key_path(key) {
+                Err(e) => errors.push(format!("\n  {e} ({file})")),
+                Ok(path) => {
+                    if let Some(first) = owner.insert(path, file) {
+                        if first != file {
+                            errors
+                                .push(format!("\n  `{key}` is served by both {first} and {file}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DeployError::RouteKeys(errors.concat()))
+    }
 }
 
 /// The zip's bytes, checked against the manifest's digest.

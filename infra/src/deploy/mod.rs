@@ -1,5 +1,6 @@
 //! The deploy engine: the route manifest → AWS Lambda functions behind one API Gateway HTTP
-//! API, by plan and apply.
+//! API or REST API (the manifest's gateway kind), with function URLs where routes ask for
+//! them, by plan and apply. [`rest`] holds what deploy knows about a REST API, pure.
 //!
 //! [`state`] reads what exists (by tags and names, reads only), [`plan`] compares it with
 //! what the manifest asks for ([`desired`]) and orders the actions, [`apply`](mod@apply) carries them
@@ -13,6 +14,7 @@ pub mod desired;
 mod error;
 pub mod plan;
 pub mod record;
+pub mod rest;
 pub mod state;
 
 use std::collections::BTreeSet;

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
+use nextr::manifest::GatewayKind;
 use serde::{Deserialize, Serialize};
 
 use super::desired::Desired;
@@ -38,9 +39,12 @@ pub struct DeployRecord {
     pub manifest_sha256: String,
     /// The nextr version that wrote that manifest.
     pub nextr_version: String,
-    /// HTTP API id.
+    /// The kind of API the app was deployed behind (records before REST APIs: `http`).
+    #[serde(default)]
+    pub gateway: GatewayKind,
+    /// The API's id (HTTP or REST, per `gateway`).
     pub api_id: Option<String>,
-    /// Invoke URL.
+    /// Invoke URL (a REST API's includes the stage).
     pub url: Option<String>,
     /// Execution role ARN.
     pub role_arn: Option<String>,
@@ -64,6 +68,9 @@ pub struct RecordFunction {
     pub code_sha256: String,
     /// The version `live` points to.
     pub live_version: Option<String>,
+    /// Its function URL, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_url: Option<String>,
 }
 
 /// Now, as RFC 3339.
@@ -105,6 +112,7 @@ impl DeployRecord {
             checked_at: now,
             manifest_sha256: desired.manifest_sha256.clone(),
             nextr_version: desired.nextr_version.clone(),
+            gateway: desired.gateway,
             api_id: applied.api_id.clone(),
             url: applied.url.clone(),
             role_arn: applied.role_arn.clone(),
@@ -118,6 +126,7 @@ impl DeployRecord {
                     sha256: f.sha256.clone(),
                     code_sha256: f.code_sha256.clone(),
                     live_version: applied.live_versions.get(&f.name).cloned(),
+                    function_url: applied.function_urls.get(&f.name).cloned(),
                 })
                 .collect(),
         }
@@ -225,6 +234,27 @@ impl DeployRecord {
                 ));
             }
         }
+        for f in &self.functions {
+            let url = observed
+                .functions
+                .get(&f.name)
+                .and_then(|o| o.url.as_ref())
+                .map(|u| u.url.as_str());
+            match (&f.function_url, url) {
+                (Some(_), None) if observed.functions.contains_key(&f.name) => {
+                    drift.push(format!("the function URL of {} is missing", f.name))
+                }
+                (None, Some(u)) => drift.push(format!(
+                    "function {} has a URL ({u}) the last deploy did not make",
+                    f.name
+                )),
+                _ => {}
+            }
+        }
+        if self.gateway == GatewayKind::Rest {
+            self.rest_drift(observed, &mut drift);
+            return drift;
+        }
         match (observed.api(), &self.api_id) {
             (None, _) => drift.push("the HTTP API is missing".to_string()),
             (Some(api), Some(id)) if &api.id != id => drift.push(format!(
@@ -254,7 +284,54 @@ impl DeployRecord {
                 observed.apis.len()
             ));
         }
+        if !observed.rest_apis.is_empty() {
+            drift.push("a REST API carries this app's tags".to_string());
+        }
         drift
+    }
+
+    /// Drift of a REST app: the API, its resources with an `ANY` method, the stage.
+    fn rest_drift(&self, observed: &Observed, drift: &mut Vec<String>) {
+        match (observed.rest_api(), &self.api_id) {
+            (None, _) => drift.push("the REST API is missing".to_string()),
+            (Some(api), Some(id)) if &api.id != id => drift.push(format!(
+                "the REST API is {}, the last deploy used {id}",
+                api.id
+            )),
+            (Some(api), _) => {
+                let served: BTreeSet<String> = api
+                    .resources
+                    .iter()
+                    .filter(|r| r.methods.contains_key(super::rest::METHOD))
+                    .map(|r| format!("{} {}", super::rest::METHOD, r.path))
+                    .collect();
+                let wanted: BTreeSet<String> = self
+                    .functions
+                    .iter()
+                    .flat_map(|f| f.route_keys.iter().cloned())
+                    .collect();
+                for k in wanted.difference(&served) {
+                    drift.push(format!("resource `{k}` is missing"));
+                }
+                for k in served.difference(&wanted) {
+                    drift.push(format!(
+                        "resource `{k}` exists but was not part of the last deploy"
+                    ));
+                }
+                if api.stage(&self.stage).is_none() {
+                    drift.push(format!("the REST API has no stage {}", self.stage));
+                }
+            }
+        }
+        if observed.rest_apis.len() > 1 {
+            drift.push(format!(
+                "{} REST APIs carry this app's tags",
+                observed.rest_apis.len()
+            ));
+        }
+        if !observed.apis.is_empty() {
+            drift.push("an HTTP API carries this app's tags".to_string());
+        }
     }
 }
 
@@ -272,6 +349,7 @@ mod tests {
             checked_at: "2026-01-01T00:00:00Z".into(),
             manifest_sha256: "00".repeat(32),
             nextr_version: "0.1.0".into(),
+            gateway: GatewayKind::Http,
             api_id: Some("api1".into()),
             url: None,
             role_arn: None,
@@ -282,6 +360,7 @@ mod tests {
                 sha256: "ab".repeat(32),
                 code_sha256: "q6ur".into(),
                 live_version: Some("1".into()),
+                function_url: None,
             }],
         }
     }
@@ -307,6 +386,59 @@ mod tests {
         DeployRecord::delete(&path).unwrap();
         DeployRecord::delete(&path).unwrap();
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn rest_drift_names_the_api_resources_stage_and_urls() {
+        use crate::deploy::state::{
+            ObservedFunction, ObservedMethod, ObservedResource, ObservedRestApi, ObservedUrl,
+        };
+        let mut r = record();
+        r.gateway = GatewayKind::Rest;
+        r.functions[0].function_url = Some("https://u/".into());
+        let drift = r.drift(&Observed::default());
+        assert!(
+            drift.contains(&"the REST API is missing".to_string()),
+            "{drift:?}"
+        );
+        let mut observed = Observed::default();
+        observed.functions.insert(
+            "demo-a-dev".into(),
+            ObservedFunction {
+                name: "demo-a-dev".into(),
+                ..ObservedFunction::default()
+            },
+        );
+        observed.rest_apis.push(ObservedRestApi {
+            id: "api1".into(),
+            resources: vec![ObservedResource {
+                id: "r".into(),
+                path: "/api/b".into(),
+                methods: [("ANY".to_string(), ObservedMethod::default())].into(),
+            }],
+            ..ObservedRestApi::default()
+        });
+        let drift = r.drift(&observed);
+        for expected in [
+            "the function URL of demo-a-dev is missing",
+            "resource `ANY /api/a` is missing",
+            "resource `ANY /api/b` exists but was not part of the last deploy",
+            "the REST API has no stage dev",
+        ] {
+            assert!(
+                drift.contains(&expected.to_string()),
+                "{expected}: {drift:?}"
+            );
+        }
+        observed.functions.get_mut("demo-a-dev").unwrap().url = Some(ObservedUrl {
+            url: "https://u/".into(),
+            ..ObservedUrl::default()
+        });
+        let drift = r.drift(&observed);
+        assert!(
+            !drift.iter().any(|d| d.contains("function URL")),
+            "{drift:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::{function, integration, permission, settle};
+use super::{function, function_url, integration, permission, settle};
 use super::{AwsClients, Change, Ctx, DeployError};
 use crate::deploy::desired::{read_bundle, Desired, DesiredFunction};
 use crate::deploy::plan::Action;
@@ -17,6 +17,8 @@ pub(super) struct FunctionDone {
     pub(super) arn: String,
     pub(super) version: Option<String>,
     pub(super) integration: Option<String>,
+    /// The function URL, when this chain created or updated it.
+    pub(super) url: Option<String>,
     pub(super) changes: Vec<(usize, Change)>,
 }
 
@@ -60,6 +62,7 @@ async fn run_function(
     let mut arn = ctx.arns.get(name).cloned();
     let mut version: Option<String> = None;
     let mut integration = ctx.integrations.get(name).cloned();
+    let mut url = None;
     let mut changes = Vec::new();
     let role_arn = || {
         ctx.role_arn.clone().ok_or_else(|| {
@@ -123,6 +126,24 @@ async fn run_function(
                 permission::grant(clients, ctx, name, arn.as_deref(), *replace).await?;
                 None
             }
+            Action::AddRestPermission { replace, .. } => {
+                permission::grant_rest(clients, ctx, name, arn.as_deref(), *replace).await?;
+                None
+            }
+            Action::CreateFunctionUrl { auth, .. } => {
+                let u = function_url::create(clients, name, *auth).await?;
+                url = Some(u.clone());
+                Some(u)
+            }
+            Action::UpdateFunctionUrl { auth, .. } => {
+                let u = function_url::update(clients, name, *auth).await?;
+                url = Some(u.clone());
+                Some(u)
+            }
+            Action::AddUrlPermissions { .. } => {
+                permission::grant_url(clients, name).await?;
+                None
+            }
             _ => continue,
         };
         changes.push((
@@ -141,6 +162,7 @@ async fn run_function(
         arn,
         version,
         integration,
+        url,
         changes,
     })
 }

@@ -17,12 +17,16 @@
 //! | `permission` | the API's permission to invoke an alias |
 //! | `route` | routes |
 //! | `stage` | the `$default` stage |
+//! | `rest` | the REST API, its resources, methods, integrations, deployments and stage |
+//! | `function_url` | function URLs |
 
 mod api;
 mod chain;
 mod function;
+mod function_url;
 mod integration;
 mod permission;
+mod rest;
 mod role;
 mod route;
 mod settle;
@@ -33,6 +37,7 @@ use std::fmt;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use nextr::manifest::GatewayKind;
 
 use super::aws::error_message;
 use super::desired::{Desired, RoleChoice};
@@ -64,10 +69,12 @@ impl fmt::Display for Change {
 pub struct Applied {
     /// What was done, in plan order.
     pub changes: Vec<Change>,
-    /// The kept API's id.
+    /// The kept API's id (the REST API's for a REST app).
     pub api_id: Option<String>,
-    /// Its invoke URL.
+    /// Its invoke URL (for a REST API, the stage's).
     pub url: Option<String>,
+    /// Each function's URL, for the functions that have one.
+    pub function_urls: BTreeMap<String, String>,
     /// The execution role's ARN.
     pub role_arn: Option<String>,
     /// The version each function's `live` alias points to.
@@ -83,6 +90,14 @@ struct Ctx {
     arns: BTreeMap<String, String>,
     versions: BTreeMap<String, String>,
     integrations: BTreeMap<String, String>,
+    /// The kept REST API's id.
+    rest_api_id: Option<String>,
+    /// Its resources' ids by path.
+    rest_resources: BTreeMap<String, String>,
+    /// The deployment this apply created.
+    deployment_id: Option<String>,
+    /// Function URLs by function name.
+    function_urls: BTreeMap<String, String>,
     /// Functions an earlier, interrupted deploy left mid-update.
     busy: BTreeSet<String>,
 }
@@ -101,6 +116,16 @@ pub async fn apply(
             Some(RoleChoice::External { arn }) => Some(arn.clone()),
             _ => observed.role.as_ref().map(|r| r.arn.clone()),
         },
+        rest_api_id: observed.rest_api().map(|a| a.id.clone()),
+        rest_resources: observed
+            .rest_api()
+            .map(|a| {
+                a.resources
+                    .iter()
+                    .map(|r| (r.path.clone(), r.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         ..Ctx::default()
     };
     for (name, f) in &observed.functions {
@@ -110,6 +135,9 @@ pub async fn apply(
         }
         if let Some(v) = f.live.as_ref().and_then(|l| l.version.clone()) {
             ctx.versions.insert(name.clone(), v);
+        }
+        if let Some(u) = &f.url {
+            ctx.function_urls.insert(name.clone(), u.url.clone());
         }
     }
     if let (Some(desired), Some(api)) = (desired, observed.api()) {
@@ -142,6 +170,17 @@ pub async fn apply(
                 ctx.url = url;
                 ctx.url.clone()
             }
+            Action::CreateRestApi { name } => {
+                let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
+                let (id, root) = rest::create_api(clients, name, tags).await?;
+                let root = match root {
+                    Some(root) => root,
+                    None => rest::root_id(clients, &id).await?,
+                };
+                ctx.rest_resources = BTreeMap::from([("/".to_string(), root)]);
+                ctx.rest_api_id = Some(id.clone());
+                Some(id)
+            }
             _ => continue,
         };
         changes.push((
@@ -163,12 +202,16 @@ pub async fn apply(
             if let Some(i) = d.integration {
                 ctx.integrations.insert(d.name.clone(), i);
             }
+            if let Some(u) = d.url {
+                ctx.function_urls.insert(d.name.clone(), u);
+            }
             changes.extend(d.changes);
         }
     }
 
-    // Routes, stage and deletions, in plan order.
+    // Routes, stage, the REST API's tree and deployment, and deletions, in plan order.
     for (i, action) in &indexed {
+        let mut detail = None;
         match action {
             Action::CreateRoute { key, function } => {
                 route::create(clients, &ctx, key, function).await?
@@ -189,22 +232,88 @@ pub async fn apply(
                 role::detach_policy(clients, role, policy_arn).await?
             }
             Action::DeleteRole { name } => role::delete(clients, name).await?,
+            Action::CreateResource { path } => {
+                let id = rest::create_resource(clients, &ctx, path).await?;
+                ctx.rest_resources.insert(path.clone(), id);
+            }
+            Action::PutMethod { path, .. } => rest::put_method(clients, &ctx, path).await?,
+            Action::PutIntegration {
+                path,
+                function,
+                mode,
+            } => {
+                let f = desired.and_then(|d| d.function(function)).ok_or_else(|| {
+                    DeployError::incomplete(
+                        "planning",
+                        format!("function {function}"),
+                        "manifest entry",
+                    )
+                })?;
+                rest::put_integration(clients, &ctx, path, f, *mode).await?
+            }
+            Action::DeleteMethod { path, method } => {
+                rest::delete_method(clients, &ctx, path, method).await?
+            }
+            Action::DeleteResource { id, path } => {
+                rest::delete_resource(clients, &ctx, id, path).await?
+            }
+            Action::CreateDeployment { description } => {
+                let id = rest::create_deployment(clients, &ctx, description).await?;
+                detail = Some(id.clone());
+                ctx.deployment_id = Some(id);
+            }
+            Action::CreateRestStage { stage } => {
+                let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
+                rest::create_stage(clients, &ctx, stage, tags).await?
+            }
+            Action::UpdateRestStage { stage } => rest::update_stage(clients, &ctx, stage).await?,
+            Action::DeleteDeployments { ids } => {
+                rest::delete_deployments(clients, &ctx, ids).await?
+            }
+            Action::DeleteFunctionUrl { function } => {
+                function_url::delete(clients, function).await?;
+                ctx.function_urls.remove(function);
+            }
+            Action::RemovePermission { function, sid } => {
+                permission::revoke(clients, function, sid).await?
+            }
+            Action::DeleteRestApi { id, name } => rest::delete_api(clients, id, name).await?,
             _ => continue,
         }
         changes.push((
             *i,
             Change {
                 action: (*action).clone(),
-                detail: None,
+                detail,
             },
         ));
     }
 
     changes.sort_by_key(|(i, _)| *i);
+    let (api_id, url) = match desired {
+        Some(d) if d.gateway == GatewayKind::Rest => {
+            let url = ctx
+                .rest_api_id
+                .as_deref()
+                .map(|id| crate::deploy::rest::invoke_url(id, clients.region(), d.target.stage()));
+            (ctx.rest_api_id, url)
+        }
+        _ => (ctx.api_id, ctx.url),
+    };
+    let function_urls = match desired {
+        Some(d) => d
+            .functions
+            .iter()
+            .filter(|f| f.function_url.is_some())
+            .filter_map(|f| Some((f.name.clone(), ctx.function_urls.get(&f.name)?.clone())))
+            .collect(),
+        None => BTreeMap::new(),
+    };
     Ok(Applied {
         changes: changes.into_iter().map(|(_, c)| c).collect(),
-        api_id: ctx.api_id,
-        url: ctx.url,
+        api_id,
+        url,
+        function_urls,
         role_arn: ctx.role_arn,
         live_versions: ctx.versions,
     })

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use nextr::manifest::{FunctionUrlAuth, ResponseMode};
+
 /// One change to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -133,6 +135,114 @@ pub enum Action {
         /// API name.
         name: String,
     },
+    /// Create the REST API.
+    CreateRestApi {
+        /// API name.
+        name: String,
+    },
+    /// Allow the REST API to invoke the alias (replacing a statement scoped to another API).
+    AddRestPermission {
+        /// Function name.
+        function: String,
+        /// Whether a stale statement is removed first.
+        replace: bool,
+    },
+    /// Create the function URL of the alias (`InvokeMode: RESPONSE_STREAM`).
+    CreateFunctionUrl {
+        /// Function name.
+        function: String,
+        /// Its `AuthType`.
+        auth: FunctionUrlAuth,
+    },
+    /// Give the function URL the manifest's `AuthType` and `RESPONSE_STREAM` again.
+    UpdateFunctionUrl {
+        /// Function name.
+        function: String,
+        /// Its `AuthType`.
+        auth: FunctionUrlAuth,
+    },
+    /// Add the statements a public (`AuthType: NONE`) function URL needs.
+    AddUrlPermissions {
+        /// Function name.
+        function: String,
+    },
+    /// Create a REST resource (its parent exists or is created before).
+    CreateResource {
+        /// Its full path.
+        path: String,
+    },
+    /// Create the resource's `ANY` method (authorization `NONE`).
+    PutMethod {
+        /// Resource path.
+        path: String,
+        /// Function name.
+        function: String,
+    },
+    /// Create or replace the Lambda proxy integration of the resource's `ANY` method.
+    PutIntegration {
+        /// Resource path.
+        path: String,
+        /// Function name.
+        function: String,
+        /// Buffered or streamed.
+        mode: ResponseMode,
+    },
+    /// Delete a method nextr does not want (another verb, or one on an intermediate
+    /// resource, or one with other settings before it is put again).
+    DeleteMethod {
+        /// Resource path.
+        path: String,
+        /// HTTP method.
+        method: String,
+    },
+    /// Delete a resource no key names (after its children).
+    DeleteResource {
+        /// Resource id.
+        id: String,
+        /// Its path.
+        path: String,
+    },
+    /// Snapshot the REST API's resources in a deployment.
+    CreateDeployment {
+        /// `nextr <fingerprint>`.
+        description: String,
+    },
+    /// Create the stage on the new deployment.
+    CreateRestStage {
+        /// Stage name.
+        stage: String,
+    },
+    /// Point the stage at the new deployment.
+    UpdateRestStage {
+        /// Stage name.
+        stage: String,
+    },
+    /// Delete deployments no stage serves any more (after the stage moved): the stage's
+    /// history is the functions' versions, not old snapshots.
+    DeleteDeployments {
+        /// Deployment ids.
+        ids: Vec<String>,
+    },
+    /// Delete a function URL the manifest no longer has.
+    DeleteFunctionUrl {
+        /// Function name.
+        function: String,
+    },
+    /// Remove a statement of nextr's from the alias policy (the other kind of API's, or a
+    /// function URL's that is no longer public).
+    RemovePermission {
+        /// Function name.
+        function: String,
+        /// Statement id.
+        sid: String,
+    },
+    /// Delete a REST API with everything in it.
+    DeleteRestApi {
+        /// API id.
+        id: String,
+        /// API name.
+        name: String,
+    },
     /// Detach a managed policy from the role.
     DetachRolePolicy {
         /// Role name.
@@ -157,6 +267,11 @@ impl Action {
                 | Action::DeleteIntegration { .. }
                 | Action::DeleteFunction { .. }
                 | Action::DeleteApi { .. }
+                | Action::DeleteMethod { .. }
+                | Action::DeleteResource { .. }
+                | Action::DeleteFunctionUrl { .. }
+                | Action::RemovePermission { .. }
+                | Action::DeleteRestApi { .. }
                 | Action::DetachRolePolicy { .. }
                 | Action::DeleteRole { .. }
         )
@@ -174,7 +289,11 @@ impl Action {
             | Action::DeleteVersions { function, .. }
             | Action::CreateIntegration { function }
             | Action::UpdateIntegration { function, .. }
-            | Action::AddPermission { function, .. } => Some(function),
+            | Action::AddPermission { function, .. }
+            | Action::AddRestPermission { function, .. }
+            | Action::CreateFunctionUrl { function, .. }
+            | Action::UpdateFunctionUrl { function, .. }
+            | Action::AddUrlPermissions { function } => Some(function),
             _ => None,
         }
     }

@@ -17,12 +17,21 @@
 //! | `permission` | the API's permission to invoke each alias |
 //! | `route` | one route per route key |
 //! | `stage` | the `$default` stage |
+//! | `rest` | everything of a REST API: the API, resources, methods, integrations, permissions, deployment, stage |
+//! | `function_url` | each function's URL and its public statements |
+//!
+//! Both kinds plan the other kind's API (and its statements on the aliases) away at the end,
+//! once their own API is live: switching `gateway` in `nextr.toml` is one deploy.
 
 mod action;
 mod api;
 mod function;
+mod function_url;
 mod integration;
 mod permission;
+mod rest;
+#[cfg(test)]
+mod rest_tests;
 mod role;
 mod route;
 mod stage;
@@ -33,11 +42,15 @@ mod tests;
 use std::collections::BTreeSet;
 use std::fmt;
 
+use nextr::manifest::GatewayKind;
+
 use super::desired::Desired;
+use super::rest::REST_PERMISSION_SID;
 use super::state::Observed;
 
 pub use action::Action;
 pub use function::{config_diff, version_matches};
+pub use function_url::RESPONSE_STREAM;
 pub use integration::kept_integration;
 pub use permission::api_source_arn;
 pub use role::basic_execution_policy;
@@ -74,37 +87,69 @@ impl fmt::Display for Plan {
 /// Plans a deploy of `desired` over `observed` in `region`.
 pub fn plan_deploy(desired: &Desired, observed: &Observed, region: &str) -> Plan {
     let mut actions = Vec::new();
+    match desired.gateway {
+        GatewayKind::Http => plan_http(desired, observed, region, &mut actions),
+        GatewayKind::Rest => rest::plan(desired, observed, region, &mut actions),
+    }
+    Plan { actions }
+}
+
+/// A deploy behind an HTTP API.
+fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut Vec<Action>) {
     let api = observed.api();
 
-    role::plan(desired, observed, region, &mut actions);
-    api::plan(desired, api, &mut actions);
+    role::plan(desired, observed, region, actions);
+    api::plan(desired, api, actions);
 
     let mut kept_integrations = BTreeSet::new();
     for f in &desired.functions {
         let existing = observed.functions.get(&f.name);
-        let alias_exists = function::plan(desired, f, existing, &mut actions);
-        integration::plan(api, f, &mut kept_integrations, &mut actions);
-        permission::plan(api, f, existing, alias_exists, region, &mut actions);
+        let alias_exists = function::plan(desired, f, existing, actions);
+        integration::plan(api, f, &mut kept_integrations, actions);
+        permission::plan(api, f, existing, alias_exists, region, actions);
+        function_url::plan(f, existing, actions);
     }
 
-    let kept_routes = route::plan(desired, api, &mut actions);
-    stage::plan(api, &mut actions);
+    let kept_routes = route::plan(desired, api, actions);
+    stage::plan(api, actions);
 
     // Deletions, children first: routes, then integrations no route uses any more, then
-    // functions, then any duplicate API.
+    // functions, then any duplicate API, then the REST API of an app that switched and the
+    // statements nothing needs any more.
     if let Some(api) = api {
-        route::delete_unused(api, &kept_routes, &mut actions);
-        integration::delete_unused(api, &kept_integrations, &mut actions);
+        route::delete_unused(api, &kept_routes, actions);
+        integration::delete_unused(api, &kept_integrations, actions);
     }
-    function::delete_strays(desired, observed, &mut actions);
-    api::delete_duplicates(observed, &mut actions);
-    Plan { actions }
+    function::delete_strays(desired, observed, actions);
+    api::delete_duplicates(observed, actions);
+    for rest_api in &observed.rest_apis {
+        actions.push(Action::DeleteRestApi {
+            id: rest_api.id.clone(),
+            name: rest_api.name.clone(),
+        });
+    }
+    for f in &desired.functions {
+        let existing = observed.functions.get(&f.name);
+        if existing.is_some_and(|o| o.rest_permission_source.is_some()) {
+            actions.push(Action::RemovePermission {
+                function: f.name.clone(),
+                sid: REST_PERMISSION_SID.to_string(),
+            });
+        }
+        function_url::cleanup(f, existing, actions);
+    }
 }
 
-/// Plans the removal of everything observed: APIs (with their routes, integrations and
-/// stages), functions (with versions, aliases and permissions), then the managed role.
+/// Plans the removal of everything observed: APIs of both kinds (with everything in them),
+/// functions (with versions, aliases, permissions and URLs), then the managed role.
 pub fn plan_remove(observed: &Observed) -> Plan {
     let mut actions = Vec::new();
+    for api in &observed.rest_apis {
+        actions.push(Action::DeleteRestApi {
+            id: api.id.clone(),
+            name: api.name.clone(),
+        });
+    }
     for api in &observed.apis {
         actions.push(Action::DeleteApi {
             id: api.id.clone(),

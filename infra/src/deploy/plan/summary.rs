@@ -50,6 +50,16 @@ pub enum ResourceKind {
     Route,
     /// The API's stage.
     Stage,
+    /// The API Gateway REST API.
+    RestApi,
+    /// A REST API resource (a path).
+    Resource,
+    /// A REST resource's method and its integration.
+    Method,
+    /// A REST API deployment.
+    Deployment,
+    /// A function URL.
+    FunctionUrl,
 }
 
 impl ResourceKind {
@@ -65,6 +75,11 @@ impl ResourceKind {
             ResourceKind::Permission => "permission",
             ResourceKind::Route => "route",
             ResourceKind::Stage => "stage",
+            ResourceKind::RestApi => "rest api",
+            ResourceKind::Resource => "resource",
+            ResourceKind::Method => "method",
+            ResourceKind::Deployment => "deployment",
+            ResourceKind::FunctionUrl => "function url",
         }
     }
 }
@@ -234,6 +249,104 @@ impl Action {
                 format!("{name} ({id})"),
                 "delete (with routes, integrations, stages)".into(),
             ),
+            Action::CreateRestApi { name } => {
+                (Create, Kind::RestApi, name.clone(), "create".into())
+            }
+            Action::AddRestPermission { function, replace } => (
+                if *replace { Change } else { Create },
+                Kind::Permission,
+                alias(function),
+                if *replace {
+                    "re-scope to this REST API".into()
+                } else {
+                    "allow the REST API to invoke".into()
+                },
+            ),
+            Action::CreateFunctionUrl { function, auth } => (
+                Create,
+                Kind::FunctionUrl,
+                alias(function),
+                format!("create (auth {}, streaming)", auth.aws_name()),
+            ),
+            Action::UpdateFunctionUrl { function, auth } => (
+                Change,
+                Kind::FunctionUrl,
+                alias(function),
+                format!("set auth {}, streaming", auth.aws_name()),
+            ),
+            Action::AddUrlPermissions { function } => (
+                Create,
+                Kind::Permission,
+                alias(function),
+                "allow public calls of the function URL".into(),
+            ),
+            Action::CreateResource { path } => {
+                (Create, Kind::Resource, path.clone(), "create".into())
+            }
+            Action::PutMethod { path, function } => (
+                Create,
+                Kind::Method,
+                format!("ANY {path}"),
+                format!("create → {function}"),
+            ),
+            Action::PutIntegration {
+                path,
+                function,
+                mode,
+            } => (
+                Change,
+                Kind::Method,
+                format!("ANY {path}"),
+                format!("integrate → {function} ({mode})"),
+            ),
+            Action::DeleteMethod { path, method } => (
+                Delete,
+                Kind::Method,
+                format!("{method} {path}"),
+                "delete".into(),
+            ),
+            Action::DeleteResource { path, .. } => {
+                (Delete, Kind::Resource, path.clone(), "delete".into())
+            }
+            Action::CreateDeployment { description } => (
+                Create,
+                Kind::Deployment,
+                description.clone(),
+                "snapshot the resources".into(),
+            ),
+            Action::CreateRestStage { stage } => (
+                Create,
+                Kind::Stage,
+                stage.clone(),
+                "create on the new deployment".into(),
+            ),
+            Action::UpdateRestStage { stage } => (
+                Change,
+                Kind::Stage,
+                stage.clone(),
+                "point to the new deployment".into(),
+            ),
+            Action::DeleteDeployments { ids } => (
+                Delete,
+                Kind::Deployment,
+                ids.join(", "),
+                "delete (no stage serves it)".into(),
+            ),
+            Action::DeleteFunctionUrl { function } => {
+                (Delete, Kind::FunctionUrl, alias(function), "delete".into())
+            }
+            Action::RemovePermission { function, sid } => (
+                Delete,
+                Kind::Permission,
+                alias(function),
+                format!("remove statement {sid}"),
+            ),
+            Action::DeleteRestApi { id, name } => (
+                Delete,
+                Kind::RestApi,
+                format!("{name} ({id})"),
+                "delete (with resources, methods, stages)".into(),
+            ),
             Action::DetachRolePolicy { role, policy_arn } => (
                 Delete,
                 Kind::Role,
@@ -282,6 +395,23 @@ mod tests {
         assert_eq!(permission.effect, Effect::Create);
         assert_eq!(permission.kind.as_str(), "permission");
         assert_eq!(permission.name, "demo-a-dev:live");
+        let integrate = Action::PutIntegration {
+            path: "/api/{id}".into(),
+            function: "demo-a-dev".into(),
+            mode: nextr::manifest::ResponseMode::Stream,
+        };
+        assert_eq!(
+            integrate.to_string(),
+            "~ method ANY /api/{id}: integrate → demo-a-dev (stream)"
+        );
+        let url = Action::CreateFunctionUrl {
+            function: "demo-a-dev".into(),
+            auth: nextr::manifest::FunctionUrlAuth::Iam,
+        };
+        assert_eq!(
+            url.to_string(),
+            "+ function url demo-a-dev:live: create (auth AWS_IAM, streaming)"
+        );
         let detach = Action::DetachRolePolicy {
             role: "r".into(),
             policy_arn: "arn:aws:iam::aws:policy/service-role/Basic".into(),

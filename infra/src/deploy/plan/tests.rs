@@ -102,6 +102,7 @@ fn matching(d: &Desired) -> Observed {
                 live: Some(config),
                 permission_source: Some(api_source_arn("aws", REGION, "1", "api1")),
                 versions: Vec::new(),
+                ..ObservedFunction::default()
             },
         );
         api.integrations.push(ObservedIntegration {

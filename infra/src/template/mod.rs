@@ -8,12 +8,15 @@
 //! `s3://<CodeBucket>/<CodeKeyPrefix><key>` with the keys listed under
 //! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
 
+mod function_url;
+mod rest;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nextr::manifest::{Function, Manifest};
+use nextr::manifest::{Function, GatewayKind, Manifest};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -25,7 +28,7 @@ use crate::deploy::desired::{
 pub use nextr::manifest::layout::TEMPLATE_FILE;
 
 /// One function of the template, with its logical id prefix.
-struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     id: String,
     page: Option<&'a str>,
     keys: Vec<String>,
@@ -39,7 +42,7 @@ pub fn code_key(function: &Function) -> String {
 }
 
 /// `/api/post/[pid]` → `ApiPostPid`: letters and digits only, as logical ids require.
-fn pascal(text: &str) -> String {
+pub(crate) fn pascal(text: &str) -> String {
     let mut out = String::new();
     for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
         let mut chars = word.chars();
@@ -78,10 +81,14 @@ fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
             });
         }
     }
+    let fallback_keys = match manifest.gateway.kind {
+        GatewayKind::Http => vec![DEFAULT_ROUTE.to_string()],
+        GatewayKind::Rest => manifest.gateway.fallback_keys.clone(),
+    };
     list.push(Entry {
         id: unique("Fallback".to_string()),
         page: None,
-        keys: vec![DEFAULT_ROUTE.to_string()],
+        keys: fallback_keys,
         function: &manifest.fallback,
     });
     list
@@ -123,32 +130,40 @@ pub fn render(manifest: &Manifest) -> Value {
             }
         }),
     );
-    resources.insert(
-        "HttpApi".into(),
-        json!({
-            "Type": "AWS::ApiGatewayV2::Api",
-            "Properties": {
-                "Name": { "Fn::Sub": format!("{app}-${{Stage}}") },
-                "ProtocolType": "HTTP",
-                "Tags": tag_map
-            }
-        }),
-    );
-    resources.insert(
-        "HttpApiStage".into(),
-        json!({
-            "Type": "AWS::ApiGatewayV2::Stage",
-            "Properties": {
-                "ApiId": { "Ref": "HttpApi" },
-                "StageName": API_STAGE,
-                "AutoDeploy": true,
-                "Tags": tag_map
-            }
-        }),
-    );
+    let kind = manifest.gateway.kind;
+    match kind {
+        GatewayKind::Http => {
+            resources.insert(
+                "HttpApi".into(),
+                json!({
+                    "Type": "AWS::ApiGatewayV2::Api",
+                    "Properties": {
+                        "Name": { "Fn::Sub": format!("{app}-${{Stage}}") },
+                        "ProtocolType": "HTTP",
+                        "Tags": tag_map
+                    }
+                }),
+            );
+            resources.insert(
+                "HttpApiStage".into(),
+                json!({
+                    "Type": "AWS::ApiGatewayV2::Stage",
+                    "Properties": {
+                        "ApiId": { "Ref": "HttpApi" },
+                        "StageName": API_STAGE,
+                        "AutoDeploy": true,
+                        "Tags": tag_map
+                    }
+                }),
+            );
+        }
+        GatewayKind::Rest => rest::api(&mut resources, app, &tag_list),
+    }
 
     let mut bundles = Vec::new();
-    for e in entries(manifest) {
+    let mut url_outputs = Vec::new();
+    let entries = entries(manifest);
+    for e in &entries {
         let f = e.function;
         let what = e.page.unwrap_or("$default fallback");
         let mut props = json!({
@@ -216,6 +231,12 @@ pub fn render(manifest: &Manifest) -> Value {
                 }
             }),
         );
+        if kind == GatewayKind::Rest {
+            rest::permission(&mut resources, e);
+            url_outputs.extend(function_url::resources(&mut resources, e));
+            bundles.push(json!({ "file": f.bundle, "key": code_key(f) }));
+            continue;
+        }
         resources.insert(
             format!("{}Integration", e.id),
             json!({
@@ -263,14 +284,38 @@ pub fn render(manifest: &Manifest) -> Value {
                 }),
             );
         }
+        url_outputs.extend(function_url::resources(&mut resources, e));
         bundles.push(json!({ "file": f.bundle, "key": code_key(f) }));
+    }
+    if kind == GatewayKind::Rest {
+        rest::tree(&mut resources, &entries, &tag_list);
+    }
+    let mut outputs = match kind {
+        GatewayKind::Http => json!({
+            "Url": {
+                "Description": "The API's invoke URL",
+                "Value": { "Fn::GetAtt": ["HttpApi", "ApiEndpoint"] }
+            },
+            "ApiId": {
+                "Description": "The HTTP API id",
+                "Value": { "Ref": "HttpApi" }
+            }
+        }),
+        GatewayKind::Rest => rest::outputs(),
+    };
+    for (id, output) in url_outputs {
+        outputs[id] = output;
     }
 
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
-            "nextr app {app}: {} route(s) as AWS Lambda functions behind one API Gateway HTTP API (written by nextr build; do not edit)",
-            manifest.routes.len()
+            "nextr app {app}: {} route(s) as AWS Lambda functions behind one {} (written by nextr build; do not edit)",
+            manifest.routes.len(),
+            match kind {
+                GatewayKind::Http => "API Gateway HTTP API",
+                GatewayKind::Rest => "API Gateway REST API",
+            }
         ),
         "Metadata": {
             "nextr": {
@@ -298,16 +343,7 @@ pub fn render(manifest: &Manifest) -> Value {
             }
         },
         "Resources": resources,
-        "Outputs": {
-            "Url": {
-                "Description": "The API's invoke URL",
-                "Value": { "Fn::GetAtt": ["HttpApi", "ApiEndpoint"] }
-            },
-            "ApiId": {
-                "Description": "The HTTP API id",
-                "Value": { "Ref": "HttpApi" }
-            }
-        }
+        "Outputs": outputs
     })
 }
 

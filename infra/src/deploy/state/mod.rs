@@ -1,5 +1,20 @@
 //! What exists: the resources of one app and stage, read from AWS by their tags and names.
 //! Only `Get…`/`List…` calls here, so observing never changes anything.
+//!
+//! | module | what it reads |
+//! |---|---|
+//! | this one | the role, the functions (aliases, versions, policies), the HTTP APIs |
+//! | `rest` | the REST APIs: resources, methods, integrations, stages, deployments |
+//! | `function_url` | each function's URL |
+
+mod function_url;
+mod rest;
+
+pub use function_url::ObservedUrl;
+pub use rest::{
+    ObservedDeployment, ObservedMethod, ObservedResource, ObservedRestApi, ObservedRestIntegration,
+    ObservedRestStage,
+};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
@@ -9,6 +24,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::aws::error_message;
 use super::desired::{Target, ALIAS, PERMISSION_SID};
+use super::rest::{REST_PERMISSION_SID, URL_PERMISSION_SIDS};
 use super::{AwsClients, DeployError};
 
 /// How many reads run at once: enough to hide latency, few enough not to be throttled.
@@ -43,6 +59,8 @@ pub struct Observed {
     /// The app's HTTP APIs, the one deploy keeps first; more than one only after a failure
     /// elsewhere.
     pub apis: Vec<ObservedApi>,
+    /// The app's REST APIs, the one deploy keeps first (as for `apis`).
+    pub rest_apis: Vec<ObservedRestApi>,
 }
 
 impl Observed {
@@ -52,9 +70,25 @@ impl Observed {
         self.apis.first()
     }
 
+    /// The REST API deploy keeps.
+    pub fn rest_api(&self) -> Option<&ObservedRestApi> {
+        self.rest_apis.first()
+    }
+
+    /// The URL the app answers on: the kept REST API's stage when it has one (REST is the
+    /// kind an app switches to for streaming), else the HTTP API's endpoint.
+    pub fn url(&self, region: &str, stage: &str) -> Option<String> {
+        self.rest_api()
+            .and_then(|a| a.url(region, stage))
+            .or_else(|| self.api().and_then(|a| a.endpoint.clone()))
+    }
+
     /// Whether nothing of the app and stage exists.
     pub fn is_empty(&self) -> bool {
-        self.role.is_none() && self.functions.is_empty() && self.apis.is_empty()
+        self.role.is_none()
+            && self.functions.is_empty()
+            && self.apis.is_empty()
+            && self.rest_apis.is_empty()
     }
 }
 
@@ -143,7 +177,7 @@ impl FunctionConfig {
 }
 
 /// One of the app's functions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObservedFunction {
     /// Its name.
     pub name: String,
@@ -154,8 +188,14 @@ pub struct ObservedFunction {
     /// The version the `live` alias points to, when the alias exists (not read for functions
     /// deploy is going to delete).
     pub live: Option<FunctionConfig>,
-    /// The `SourceArn` of the API Gateway invoke permission on the alias, when present.
+    /// The `SourceArn` of the HTTP API's invoke permission on the alias, when present.
     pub permission_source: Option<String>,
+    /// The `SourceArn` of the REST API's invoke permission on the alias, when present.
+    pub rest_permission_source: Option<String>,
+    /// Which of the public function URL statements the alias policy has.
+    pub url_statements: BTreeSet<String>,
+    /// The function URL of the alias (read only for functions deploy keeps).
+    pub url: Option<ObservedUrl>,
     /// Its published versions, oldest first (not read for functions deploy is going to
     /// delete).
     pub versions: Vec<u64>,
@@ -256,7 +296,7 @@ pub async fn observe(
     wanted: &BTreeSet<String>,
     api_children: bool,
 ) -> Result<Observed, DeployError> {
-    let (role, functions, apis) = tokio::try_join!(
+    let (role, functions, apis, rest_apis) = tokio::try_join!(
         async {
             match role {
                 Some(name) => observe_role(clients, target, name).await,
@@ -265,8 +305,25 @@ pub async fn observe(
         },
         observe_functions(clients, target, wanted),
         observe_apis(clients, target),
+        rest::observe_rest_apis(clients, target),
     )?;
-    let mut apis = keep_serving_api_first(apis, &functions);
+    let mut apis = keep_serving_api_first(
+        apis,
+        &functions,
+        |api| &api.id,
+        |f| f.permission_source.as_deref(),
+    );
+    let mut rest_apis = keep_serving_api_first(
+        rest_apis,
+        &functions,
+        |api| &api.id,
+        |f| f.rest_permission_source.as_deref(),
+    );
+    if api_children {
+        if let Some(api) = rest_apis.first_mut() {
+            rest::read_children(clients, api).await?;
+        }
+    }
     if api_children {
         if let Some(api) = apis.first_mut() {
             let (integrations, routes, stages) = tokio::try_join!(
@@ -283,6 +340,7 @@ pub async fn observe(
         role,
         functions,
         apis,
+        rest_apis,
     })
 }
 
@@ -431,21 +489,30 @@ async fn observe_function(
         .ok_or_else(|| DeployError::incomplete("reading", resource(), "FunctionArn"))?
         .to_string();
     let latest = FunctionConfig::from_sdk(config);
-    let (live, permission_source, versions) = if wanted.contains(&name) {
+    let (live, policy, versions, url) = if wanted.contains(&name) {
         tokio::try_join!(
             read_live(clients, &name),
-            read_permission(clients, &name),
-            read_versions(clients, &name)
+            read_policy(clients, &name),
+            read_versions(clients, &name),
+            function_url::read_url(clients, &name),
         )?
     } else {
-        (None, None, Vec::new())
+        (None, None, Vec::new(), None)
     };
+    let policy = policy.as_deref();
     Ok(Some(ObservedFunction {
         name,
         arn,
         latest,
         live,
-        permission_source,
+        permission_source: policy.and_then(|p| statement_source(p, PERMISSION_SID)),
+        rest_permission_source: policy.and_then(|p| statement_source(p, REST_PERMISSION_SID)),
+        url_statements: URL_PERMISSION_SIDS
+            .iter()
+            .filter(|sid| policy.is_some_and(|p| has_statement(p, sid)))
+            .map(|sid| sid.to_string())
+            .collect(),
+        url,
         versions,
     }))
 }
@@ -502,7 +569,8 @@ async fn read_live(
     }
 }
 
-async fn read_permission(clients: &AwsClients, name: &str) -> Result<Option<String>, DeployError> {
+/// The resource policy document of the alias, when it has one.
+async fn read_policy(clients: &AwsClients, name: &str) -> Result<Option<String>, DeployError> {
     let out = match clients
         .lambda
         .get_policy()
@@ -526,16 +594,33 @@ async fn read_permission(clients: &AwsClients, name: &str) -> Result<Option<Stri
             ))
         }
     };
-    Ok(out.policy().and_then(permission_source))
+    Ok(out.policy().map(str::to_string))
 }
 
-/// The `SourceArn` condition of nextr's statement in a resource policy document.
-pub(crate) fn permission_source(policy: &str) -> Option<String> {
+/// The statement `sid` of a resource policy document.
+fn statement(policy: &str, sid: &str) -> Option<serde_json::Value> {
     let doc: serde_json::Value = serde_json::from_str(policy).ok()?;
     let statements = doc.get("Statement")?.as_array()?;
-    let ours = statements
+    statements
         .iter()
-        .find(|s| s.get("Sid").and_then(|v| v.as_str()) == Some(PERMISSION_SID))?;
+        .find(|s| s.get("Sid").and_then(|v| v.as_str()) == Some(sid))
+        .cloned()
+}
+
+/// Whether a resource policy document has the statement `sid`.
+fn has_statement(policy: &str, sid: &str) -> bool {
+    statement(policy, sid).is_some()
+}
+
+/// The `SourceArn` condition of the HTTP API's statement in a resource policy document.
+#[cfg(test)]
+pub(crate) fn permission_source(policy: &str) -> Option<String> {
+    statement_source(policy, PERMISSION_SID)
+}
+
+/// The `SourceArn` condition of statement `sid` in a resource policy document.
+pub(crate) fn statement_source(policy: &str, sid: &str) -> Option<String> {
+    let ours = statement(policy, sid)?;
     let condition = ours.get("Condition");
     ["ArnLike", "ArnEquals", "StringLike", "StringEquals"]
         .iter()
@@ -554,23 +639,22 @@ pub(crate) fn permission_source(policy: &str) -> Option<String> {
 /// Moves the API most of the functions' permissions are scoped to to the front, keeping the
 /// oldest-first order otherwise: with duplicates (two deploys racing, or a copy made by
 /// hand), the one already serving traffic keeps its URL, and creation dates, which some
-/// servers round to whole seconds, only decide between APIs nothing points at.
-fn keep_serving_api_first(
-    mut apis: Vec<ObservedApi>,
+/// servers round to whole seconds, only decide between APIs nothing points at. `id` gives
+/// an API's id, `source` a function's permission scope for this kind of API.
+fn keep_serving_api_first<A>(
+    mut apis: Vec<A>,
     functions: &BTreeMap<String, ObservedFunction>,
-) -> Vec<ObservedApi> {
+    id: impl Fn(&A) -> &String,
+    source: impl Fn(&ObservedFunction) -> Option<&str>,
+) -> Vec<A> {
     if apis.len() < 2 {
         return apis;
     }
-    let pointing_at = |api: &ObservedApi| {
-        let scope = format!(":{}/", api.id);
+    let pointing_at = |api: &A| {
+        let scope = format!(":{}/", id(api));
         functions
             .values()
-            .filter(|f| {
-                f.permission_source
-                    .as_deref()
-                    .is_some_and(|s| s.contains(&scope))
-            })
+            .filter(|f| source(f).is_some_and(|s| s.contains(&scope)))
             .count()
     };
     // Stable sort: ties keep the oldest-first order.
@@ -757,8 +841,21 @@ mod tests {
             live: None,
             permission_source: None,
             versions: Vec::new(),
+            ..ObservedFunction::default()
         };
         assert_eq!(f.partition_and_account(), Some(("aws-cn", "123456789012")));
+    }
+
+    fn keep(
+        apis: Vec<ObservedApi>,
+        functions: &BTreeMap<String, ObservedFunction>,
+    ) -> Vec<ObservedApi> {
+        keep_serving_api_first(
+            apis,
+            functions,
+            |a| &a.id,
+            |f| f.permission_source.as_deref(),
+        )
     }
 
     #[test]
@@ -778,6 +875,7 @@ mod tests {
                     live: None,
                     permission_source: source.map(str::to_string),
                     versions: Vec::new(),
+                    ..ObservedFunction::default()
                 },
             )
         };
@@ -790,12 +888,12 @@ mod tests {
             function("d", None),
         ]);
         assert_eq!(
-            ids(keep_serving_api_first(oldest_first(), &functions)),
+            ids(keep(oldest_first(), &functions)),
             ["new", "newest", "old"]
         );
         // Nothing points anywhere: the oldest.
         assert_eq!(
-            ids(keep_serving_api_first(oldest_first(), &BTreeMap::new())),
+            ids(keep(oldest_first(), &BTreeMap::new())),
             ["old", "new", "newest"]
         );
         // An id that is a prefix of another does not count for it.
@@ -804,7 +902,7 @@ mod tests {
             Some("arn:aws:execute-api:us-east-1:1:newest/*/*"),
         )]);
         assert_eq!(
-            ids(keep_serving_api_first(oldest_first(), &functions)),
+            ids(keep(oldest_first(), &functions)),
             ["newest", "old", "new"]
         );
     }

@@ -1,0 +1,312 @@
+//! The REST API: created tagged as the app's; its resources, `ANY` methods and Lambda proxy
+//! integrations; deployments and the stage; deleted with everything in it.
+
+use std::collections::HashMap;
+
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation, ResponseTransferMode,
+};
+use nextr::manifest::ResponseMode;
+
+use super::{gone_ok, AwsClients, Ctx, DeployError};
+use crate::deploy::aws::{error_message, partition};
+use crate::deploy::desired::{DesiredFunction, ALIAS};
+use crate::deploy::rest::{self, METHOD};
+
+/// Creates the REST API; returns its id and its root resource's id.
+pub(super) async fn create_api(
+    clients: &AwsClients,
+    name: &str,
+    tags: HashMap<String, String>,
+) -> Result<(String, Option<String>), DeployError> {
+    let resource = || format!("REST API {name}");
+    let out = clients
+        .rest
+        .create_rest_api()
+        .name(name)
+        .description("nextr app (managed by nextr deploy)")
+        // Regional: streaming and the 15-minute timeout need no CloudFront in front.
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", resource(), error_message(&e)))?;
+    let id = out
+        .id()
+        .ok_or_else(|| DeployError::incomplete("creating", resource(), "id"))?;
+    Ok((id.to_string(), out.root_resource_id().map(str::to_string)))
+}
+
+/// The root resource's id, read when the create answer lacked it.
+pub(super) async fn root_id(clients: &AwsClients, api: &str) -> Result<String, DeployError> {
+    let resource = || format!("resources of REST API {api}");
+    let out = clients
+        .rest
+        .get_resources()
+        .rest_api_id(api)
+        .limit(500)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("listing", resource(), error_message(&e)))?;
+    out.items()
+        .iter()
+        .find(|r| r.path() == Some("/"))
+        .and_then(|r| r.id())
+        .map(str::to_string)
+        .ok_or_else(|| DeployError::incomplete("listing", resource(), "the root resource"))
+}
+
+/// The kept REST API's id.
+fn need_api(ctx: &Ctx) -> Result<&str, DeployError> {
+    ctx.rest_api_id
+        .as_deref()
+        .ok_or_else(|| DeployError::incomplete("applying", "the plan", "REST API id"))
+}
+
+/// The id of the resource at `path`, created or observed before.
+fn resource_id<'a>(ctx: &'a Ctx, path: &str) -> Result<&'a str, DeployError> {
+    ctx.rest_resources
+        .get(path)
+        .map(String::as_str)
+        .ok_or_else(|| DeployError::incomplete("applying", format!("resource {path}"), "id"))
+}
+
+/// Creates the resource at `path` under its parent; returns its id.
+pub(super) async fn create_resource(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    path: &str,
+) -> Result<String, DeployError> {
+    let api = need_api(ctx)?;
+    let (parent, part) = rest::split_parent(path)
+        .ok_or_else(|| DeployError::incomplete("creating", format!("resource {path}"), "parent"))?;
+    let parent_id = resource_id(ctx, parent)?;
+    let out = clients
+        .rest
+        .create_resource()
+        .rest_api_id(api)
+        .parent_id(parent_id)
+        .path_part(part)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", format!("resource {path}"), error_message(&e)))?;
+    out.id()
+        .map(str::to_string)
+        .ok_or_else(|| DeployError::incomplete("creating", format!("resource {path}"), "id"))
+}
+
+/// Creates the `ANY` method of the resource at `path`, open to all (the function decides).
+pub(super) async fn put_method(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    path: &str,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    clients
+        .rest
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(resource_id(ctx, path)?)
+        .http_method(METHOD)
+        .authorization_type("NONE")
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws("creating", format!("method ANY {path}"), error_message(&e))
+        })?;
+    Ok(())
+}
+
+/// Creates or replaces the Lambda proxy integration of `ANY path` to `f`'s alias: streamed
+/// (`STREAM` and the response-streaming URI) or buffered, per the function's mode.
+pub(super) async fn put_integration(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    path: &str,
+    f: &DesiredFunction,
+    mode: ResponseMode,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    let resource = || format!("the integration of ANY {path}");
+    let fn_arn = ctx
+        .arns
+        .get(&f.name)
+        .ok_or_else(|| DeployError::incomplete("integrating", resource(), "FunctionArn"))?;
+    let part = fn_arn
+        .split(':')
+        .nth(1)
+        .unwrap_or_else(|| partition(clients.region()));
+    let uri = rest::integration_uri(part, clients.region(), &format!("{fn_arn}:{ALIAS}"), mode);
+    let transfer = match mode {
+        ResponseMode::Buffered => ResponseTransferMode::Buffered,
+        ResponseMode::Stream => ResponseTransferMode::Stream,
+    };
+    clients
+        .rest
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource_id(ctx, path)?)
+        .http_method(METHOD)
+        .r#type(IntegrationType::AwsProxy)
+        // Lambda's Invoke API is a POST, whatever the client's method.
+        .integration_http_method("POST")
+        .uri(uri)
+        .response_transfer_mode(transfer)
+        .timeout_in_millis(rest::timeout_ms(f.spec.timeout_s, mode))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("putting", resource(), error_message(&e)))?;
+    Ok(())
+}
+
+/// Deletes a method; already gone is done.
+pub(super) async fn delete_method(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    path: &str,
+    method: &str,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    let Ok(id) = resource_id(ctx, path) else {
+        return Ok(());
+    };
+    let result = clients
+        .rest
+        .delete_method()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method(method)
+        .send()
+        .await;
+    gone_ok(result, "deleting", format!("method {method} {path}"))
+}
+
+/// Deletes a resource (its children are deleted before); already gone is done.
+pub(super) async fn delete_resource(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    id: &str,
+    path: &str,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    let result = clients
+        .rest
+        .delete_resource()
+        .rest_api_id(api)
+        .resource_id(id)
+        .send()
+        .await;
+    gone_ok(result, "deleting", format!("resource {path}"))
+}
+
+/// Snapshots the API in a deployment described by `description`; returns its id.
+pub(super) async fn create_deployment(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    description: &str,
+) -> Result<String, DeployError> {
+    let api = need_api(ctx)?;
+    let resource = || format!("a deployment of REST API {api}");
+    let out = clients
+        .rest
+        .create_deployment()
+        .rest_api_id(api)
+        .description(description)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", resource(), error_message(&e)))?;
+    out.id()
+        .map(str::to_string)
+        .ok_or_else(|| DeployError::incomplete("creating", resource(), "id"))
+}
+
+/// The deployment this apply created.
+fn need_deployment(ctx: &Ctx) -> Result<&str, DeployError> {
+    ctx.deployment_id
+        .as_deref()
+        .ok_or_else(|| DeployError::incomplete("staging", "the REST API", "deployment id"))
+}
+
+/// Creates the stage on the new deployment.
+pub(super) async fn create_stage(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    stage: &str,
+    tags: HashMap<String, String>,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    clients
+        .rest
+        .create_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .deployment_id(need_deployment(ctx)?)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", format!("stage {stage}"), error_message(&e)))?;
+    Ok(())
+}
+
+/// Points the stage at the new deployment.
+pub(super) async fn update_stage(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    stage: &str,
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    clients
+        .rest
+        .update_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/deploymentId")
+                .value(need_deployment(ctx)?)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("updating", format!("stage {stage}"), error_message(&e)))?;
+    Ok(())
+}
+
+/// Deletes deployments no stage serves; one already gone is done.
+pub(super) async fn delete_deployments(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    ids: &[String],
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    for id in ids {
+        let result = clients
+            .rest
+            .delete_deployment()
+            .rest_api_id(api)
+            .deployment_id(id)
+            .send()
+            .await;
+        gone_ok(
+            result,
+            "deleting",
+            format!("deployment {id} of REST API {api}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// Deletes a REST API with everything in it; already gone is done.
+pub(super) async fn delete_api(
+    clients: &AwsClients,
+    id: &str,
+    name: &str,
+) -> Result<(), DeployError> {
+    let result = clients.rest.delete_rest_api().rest_api_id(id).send().await;
+    gone_ok(result, "deleting", format!("REST API {name} ({id})"))
+}

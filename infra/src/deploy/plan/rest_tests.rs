@@ -1,0 +1,283 @@
+//! plan_deploy for a REST app, without a server: what moto cannot show (a reported
+//! `responseTransferMode`), and the order of a first deploy.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use nextr::config::RouteConfig;
+use nextr::manifest::{
+    Function, FunctionUrl, FunctionUrlAuth, GatewayKind, Manifest, ManifestRoute, ResponseMode,
+};
+use nextr::routing::RouteKind;
+
+use super::*;
+use crate::deploy::desired::DeploySettings;
+use crate::deploy::rest::{self, deployment_description, fingerprint};
+use crate::deploy::state::{
+    FunctionConfig, ObservedDeployment, ObservedFunction, ObservedMethod, ObservedResource,
+    ObservedRestApi, ObservedRestIntegration, ObservedRestStage, ObservedRole, ObservedUrl,
+};
+
+const REGION: &str = "us-east-1";
+
+fn function(name: &str, mode: ResponseMode) -> Function {
+    Function {
+        name: name.into(),
+        bundle: format!("functions/{name}.zip"),
+        sha256: "ab".repeat(32),
+        bytes: 22,
+        runtime: "provided.al2023".into(),
+        handler: "bootstrap".into(),
+        architecture: nextr::manifest::Architecture::X86_64,
+        timeout_s: 10,
+        memory_mb: 256,
+        env: Default::default(),
+        response_mode: mode,
+        function_url: None,
+    }
+}
+
+/// `/api/live/[id]` streams and has a public URL; the fallback serves the rest.
+fn desired() -> Desired {
+    let mut live = function("demo-live", ResponseMode::Stream);
+    live.function_url = Some(FunctionUrl {
+        auth: FunctionUrlAuth::None,
+    });
+    let mut manifest = Manifest {
+        nextr_version: "0.1.0".into(),
+        routes: vec![ManifestRoute {
+            page: "/api/live/[id]".into(),
+            file: "api/live/[id].rs".into(),
+            kind: RouteKind::Dynamic,
+            segments: vec![],
+            params: vec![],
+            route_keys: vec!["ANY /api/live/{id}".into()],
+            config: RouteConfig::default(),
+            function: Some(live),
+        }],
+        ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
+    };
+    manifest.gateway.kind = GatewayKind::Rest;
+    manifest.gateway.fallback_keys = vec![
+        "ANY /".into(),
+        "ANY /{proxy+}".into(),
+        "ANY /api".into(),
+        "ANY /api/live".into(),
+    ];
+    let settings = DeploySettings {
+        stage: "dev".into(),
+        ..DeploySettings::default()
+    };
+    Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+}
+
+/// AWS exactly as the desired state asks, `responseTransferMode` reported as AWS does.
+fn matching(d: &Desired) -> Observed {
+    let mut o = Observed {
+        role: Some(ObservedRole {
+            name: "demo-dev-nextr".into(),
+            arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
+            attached: vec![basic_execution_policy("aws")],
+        }),
+        ..Observed::default()
+    };
+    for f in &d.functions {
+        let config = FunctionConfig {
+            runtime: Some(f.spec.runtime.clone()),
+            handler: Some(f.spec.handler.clone()),
+            timeout_s: Some(10),
+            memory_mb: Some(256),
+            architecture: "x86_64".into(),
+            role: Some("arn:aws:iam::1:role/demo-dev-nextr".into()),
+            env: f.spec.env.clone(),
+            description: f.spec.description.clone(),
+            code_sha256: Some(f.code_sha256.clone()),
+            version: Some("1".into()),
+            state: Some("Active".into()),
+            last_update_status: Some("Successful".into()),
+        };
+        o.functions.insert(
+            f.name.clone(),
+            ObservedFunction {
+                name: f.name.clone(),
+                arn: format!("arn:aws:lambda:{REGION}:1:function:{}", f.name),
+                latest: config.clone(),
+                live: Some(config),
+                rest_permission_source: Some(rest::source_arn("aws", REGION, "1", "rest1")),
+                url_statements: f
+                    .function_url
+                    .map(|_| rest::URL_PERMISSION_SIDS.map(str::to_string).into())
+                    .unwrap_or_default(),
+                url: f.function_url.map(|auth| ObservedUrl {
+                    url: "https://x.lambda-url.us-east-1.on.aws/".into(),
+                    auth_type: auth.aws_name().into(),
+                    invoke_mode: Some(RESPONSE_STREAM.into()),
+                }),
+                ..ObservedFunction::default()
+            },
+        );
+    }
+    let tree = d.rest_resources();
+    let mut api = ObservedRestApi {
+        id: "rest1".into(),
+        name: "demo-dev".into(),
+        stages: vec![ObservedRestStage {
+            name: "dev".into(),
+            deployment_id: Some("d1".into()),
+        }],
+        deployments: vec![ObservedDeployment {
+            id: "d1".into(),
+            description: Some(deployment_description(&fingerprint(&tree))),
+        }],
+        ..ObservedRestApi::default()
+    };
+    for (n, (path, r)) in tree.iter().enumerate() {
+        let mut methods = BTreeMap::new();
+        if let Some(r) = r {
+            let arn = &o.functions[&r.function].arn;
+            methods.insert(
+                "ANY".to_string(),
+                ObservedMethod {
+                    authorization_type: Some("NONE".into()),
+                    integration: Some(ObservedRestIntegration {
+                        integration_type: Some("AWS_PROXY".into()),
+                        http_method: Some("POST".into()),
+                        uri: Some(rest::integration_uri(
+                            "aws",
+                            REGION,
+                            &format!("{arn}:live"),
+                            r.mode,
+                        )),
+                        transfer_mode: Some(rest::transfer_mode(r.mode).into()),
+                        timeout_ms: Some(r.timeout_ms),
+                    }),
+                },
+            );
+        }
+        api.resources.push(ObservedResource {
+            id: format!("r{n}"),
+            path: path.clone(),
+            methods,
+        });
+    }
+    o.rest_apis.push(api);
+    o
+}
+
+fn integration_of<'a>(o: &'a mut Observed, path: &str) -> &'a mut ObservedRestIntegration {
+    let api = &mut o.rest_apis[0];
+    let r = api.resources.iter_mut().find(|r| r.path == path).unwrap();
+    r.methods
+        .get_mut("ANY")
+        .unwrap()
+        .integration
+        .as_mut()
+        .unwrap()
+}
+
+#[test]
+fn nothing_to_do_when_aws_matches() {
+    let d = desired();
+    assert_eq!(plan_deploy(&d, &matching(&d), REGION), Plan::default());
+}
+
+#[test]
+fn a_buffered_transfer_mode_on_a_streaming_route_is_put_again_and_redeployed() {
+    let d = desired();
+    let mut o = matching(&d);
+    integration_of(&mut o, "/api/live/{id}").transfer_mode = Some("BUFFERED".into());
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions,
+        [
+            Action::PutIntegration {
+                path: "/api/live/{id}".into(),
+                function: "demo-live-dev".into(),
+                mode: ResponseMode::Stream
+            },
+            Action::CreateDeployment {
+                description: deployment_description(&fingerprint(&d.rest_resources()))
+            },
+            Action::UpdateRestStage {
+                stage: "dev".into()
+            },
+            Action::DeleteDeployments {
+                ids: vec!["d1".into()]
+            },
+        ]
+    );
+    // A server that reports no mode (moto) is judged by the URI, which is right.
+    integration_of(&mut o, "/api/live/{id}").transfer_mode = None;
+    assert_eq!(plan_deploy(&d, &o, REGION), Plan::default());
+}
+
+#[test]
+fn a_stage_on_an_older_deployment_is_moved_and_strays_go_children_first() {
+    let d = desired();
+    let mut o = matching(&d);
+    o.rest_apis[0].deployments[0].description = Some("nextr 0000000000000000".into());
+    for (id, path) in [("s1", "/old"), ("s2", "/old/{x}")] {
+        o.rest_apis[0].resources.push(ObservedResource {
+            id: id.into(),
+            path: path.into(),
+            methods: BTreeMap::new(),
+        });
+    }
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions,
+        [
+            Action::DeleteResource {
+                id: "s2".into(),
+                path: "/old/{x}".into()
+            },
+            Action::DeleteResource {
+                id: "s1".into(),
+                path: "/old".into()
+            },
+            Action::CreateDeployment {
+                description: deployment_description(&fingerprint(&d.rest_resources()))
+            },
+            Action::UpdateRestStage {
+                stage: "dev".into()
+            },
+            Action::DeleteDeployments {
+                ids: vec!["d1".into()]
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_first_deploy_creates_parents_first_and_stages_last() {
+    let d = desired();
+    let plan = plan_deploy(&d, &Observed::default(), REGION);
+    let created: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreateResource { path } => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        created,
+        ["/api", "/{proxy+}", "/api/live", "/api/live/{id}"]
+    );
+    let pos = |f: &dyn Fn(&Action) -> bool| plan.actions.iter().position(f).unwrap();
+    assert_eq!(pos(&|a| matches!(a, Action::CreateRestApi { .. })), 2);
+    assert!(
+        pos(&|a| matches!(a, Action::AddUrlPermissions { .. }))
+            > pos(&|a| matches!(a, Action::CreateAlias { .. }))
+    );
+    assert_eq!(
+        plan.actions.last(),
+        Some(&Action::CreateRestStage {
+            stage: "dev".into()
+        })
+    );
+    assert!(plan
+        .actions
+        .iter()
+        .all(|a| !matches!(a, Action::RemovePermission { .. })));
+}

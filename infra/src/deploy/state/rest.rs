@@ -1,0 +1,294 @@
+//! What exists of the app's REST APIs (API Gateway v1): the APIs tagged as the app's and
+//! stage's, and for the kept one its resources with their methods and integrations, its
+//! stages and its deployments. Reads only.
+
+use std::collections::BTreeMap;
+
+use super::{all_pages, AwsClients, DeployError, Target};
+use crate::deploy::aws::error_message;
+use crate::deploy::rest;
+
+/// How many items a REST API listing returns per page (API Gateway's maximum).
+const PAGE: i32 = 500;
+
+/// One of the app's REST APIs with what is inside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedRestApi {
+    /// API id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Resources (read for the kept API only).
+    pub resources: Vec<ObservedResource>,
+    /// Stages (read for the kept API only).
+    pub stages: Vec<ObservedRestStage>,
+    /// Deployments (read for the kept API only).
+    pub deployments: Vec<ObservedDeployment>,
+}
+
+impl ObservedRestApi {
+    /// The resource at a path.
+    pub fn resource(&self, path: &str) -> Option<&ObservedResource> {
+        self.resources.iter().find(|r| r.path == path)
+    }
+
+    /// A stage by name.
+    pub fn stage(&self, name: &str) -> Option<&ObservedRestStage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// The description of the deployment a stage serves.
+    pub fn stage_deployment(&self, name: &str) -> Option<&ObservedDeployment> {
+        let id = self.stage(name)?.deployment_id.as_deref()?;
+        self.deployments.iter().find(|d| d.id == id)
+    }
+
+    /// The invoke URL of a stage, when the stage exists.
+    pub fn url(&self, region: &str, stage: &str) -> Option<String> {
+        self.stage(stage)
+            .map(|_| rest::invoke_url(&self.id, region, stage))
+    }
+}
+
+/// A resource of the REST API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedResource {
+    /// Resource id.
+    pub id: String,
+    /// Its full path (`/api/post/{pid}`).
+    pub path: String,
+    /// Its methods by HTTP method.
+    pub methods: BTreeMap<String, ObservedMethod>,
+}
+
+/// A method of a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedMethod {
+    /// `NONE` for nextr's.
+    pub authorization_type: Option<String>,
+    /// Its integration, when it has one.
+    pub integration: Option<ObservedRestIntegration>,
+}
+
+/// A method's integration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedRestIntegration {
+    /// `AWS_PROXY` for nextr's.
+    pub integration_type: Option<String>,
+    /// `POST` for a Lambda proxy integration.
+    pub http_method: Option<String>,
+    /// The Lambda invocation URI.
+    pub uri: Option<String>,
+    /// `BUFFERED` or `STREAM`; `None` when the server does not report it.
+    pub transfer_mode: Option<String>,
+    /// Timeout in milliseconds.
+    pub timeout_ms: Option<i32>,
+}
+
+/// A stage of the REST API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedRestStage {
+    /// Stage name.
+    pub name: String,
+    /// The deployment it serves.
+    pub deployment_id: Option<String>,
+}
+
+/// A deployment of the REST API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservedDeployment {
+    /// Deployment id.
+    pub id: String,
+    /// nextr writes `nextr <fingerprint>` here.
+    pub description: Option<String>,
+}
+
+/// The REST APIs tagged as `target`'s, oldest first.
+pub(super) async fn observe_rest_apis(
+    clients: &AwsClients,
+    target: &Target,
+) -> Result<Vec<ObservedRestApi>, DeployError> {
+    let mut apis = all_pages(|position| async move {
+        let out = clients
+            .rest
+            .get_rest_apis()
+            .set_position(position)
+            .limit(PAGE)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("listing", "REST APIs", error_message(&e)))?;
+        let ours = out
+            .items()
+            .iter()
+            .filter(|api| target.owns(api.tags()))
+            .filter_map(|api| {
+                let created = api.created_date().map(|d| (d.secs(), d.subsec_nanos()));
+                let api = ObservedRestApi {
+                    id: api.id()?.to_string(),
+                    name: api.name()?.to_string(),
+                    ..ObservedRestApi::default()
+                };
+                Some((created, api))
+            })
+            .collect();
+        Ok((ours, next_position(out.position(), out.items().len())))
+    })
+    .await?;
+    apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    Ok(apis.into_iter().map(|(_, a)| a).collect())
+}
+
+/// The next page's position: some servers repeat a position on an empty last page, so an
+/// empty page ends the listing too.
+fn next_position(position: Option<&str>, items: usize) -> Option<String> {
+    position
+        .filter(|p| !p.is_empty() && items > 0)
+        .map(str::to_string)
+}
+
+/// Reads the resources (with methods and integrations), stages and deployments of `api`.
+pub(super) async fn read_children(
+    clients: &AwsClients,
+    api: &mut ObservedRestApi,
+) -> Result<(), DeployError> {
+    let id = api.id.as_str();
+    let (resources, stages, deployments) = tokio::try_join!(
+        read_resources(clients, id),
+        read_stages(clients, id),
+        read_deployments(clients, id),
+    )?;
+    api.resources = resources;
+    api.stages = stages;
+    api.deployments = deployments;
+    Ok(())
+}
+
+async fn read_resources(
+    clients: &AwsClients,
+    api: &str,
+) -> Result<Vec<ObservedResource>, DeployError> {
+    all_pages(|position| async move {
+        let out = clients
+            .rest
+            .get_resources()
+            .rest_api_id(api)
+            // Methods with their integrations in the same answer: one call per page instead
+            // of two per resource.
+            .embed("methods")
+            .set_position(position)
+            .limit(PAGE)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws(
+                    "listing",
+                    format!("resources of REST API {api}"),
+                    error_message(&e),
+                )
+            })?;
+        let items = out
+            .items()
+            .iter()
+            .filter_map(|r| {
+                let methods = r
+                    .resource_methods()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(verb, m)| {
+                                let integration =
+                                    m.method_integration().map(|i| ObservedRestIntegration {
+                                        integration_type: i
+                                            .r#type()
+                                            .map(|t| t.as_str().to_string()),
+                                        http_method: i.http_method().map(str::to_string),
+                                        uri: i.uri().map(str::to_string),
+                                        transfer_mode: i
+                                            .response_transfer_mode()
+                                            .map(|t| t.as_str().to_string()),
+                                        // The SDK reads an absent timeout as 0.
+                                        timeout_ms: Some(i.timeout_in_millis()).filter(|t| *t > 0),
+                                    });
+                                let method = ObservedMethod {
+                                    authorization_type: m.authorization_type().map(str::to_string),
+                                    integration,
+                                };
+                                (verb.clone(), method)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(ObservedResource {
+                    id: r.id()?.to_string(),
+                    path: r.path()?.to_string(),
+                    methods,
+                })
+            })
+            .collect();
+        Ok((items, next_position(out.position(), out.items().len())))
+    })
+    .await
+}
+
+async fn read_stages(
+    clients: &AwsClients,
+    api: &str,
+) -> Result<Vec<ObservedRestStage>, DeployError> {
+    let out = clients
+        .rest
+        .get_stages()
+        .rest_api_id(api)
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws(
+                "listing",
+                format!("stages of REST API {api}"),
+                error_message(&e),
+            )
+        })?;
+    Ok(out
+        .item()
+        .iter()
+        .filter_map(|s| {
+            Some(ObservedRestStage {
+                name: s.stage_name()?.to_string(),
+                deployment_id: s.deployment_id().map(str::to_string),
+            })
+        })
+        .collect())
+}
+
+async fn read_deployments(
+    clients: &AwsClients,
+    api: &str,
+) -> Result<Vec<ObservedDeployment>, DeployError> {
+    all_pages(|position| async move {
+        let out = clients
+            .rest
+            .get_deployments()
+            .rest_api_id(api)
+            .set_position(position)
+            .limit(PAGE)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws(
+                    "listing",
+                    format!("deployments of REST API {api}"),
+                    error_message(&e),
+                )
+            })?;
+        let items = out
+            .items()
+            .iter()
+            .filter_map(|d| {
+                Some(ObservedDeployment {
+                    id: d.id()?.to_string(),
+                    description: d.description().map(str::to_string),
+                })
+            })
+            .collect();
+        Ok((items, next_position(out.position(), out.items().len())))
+    })
+    .await
+}
