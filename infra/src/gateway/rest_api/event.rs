@@ -248,3 +248,163 @@ pub fn build(req: &ClientRequest<'_>, ctx: &EventContext<'_>, meta: &RequestMeta
     // Serialising plain strings and numbers into a Vec cannot fail.
     serde_json::to_vec(&event).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderValue};
+    use serde_json::{json, Value};
+
+    fn request<'a>(target: &'a str, headers: &'a HeaderMap, body: &'a [u8]) -> ClientRequest<'a> {
+        ClientRequest {
+            method: "POST",
+            target,
+            protocol: "HTTP/1.1",
+            headers,
+            body,
+            source_ip: "127.0.0.1".parse().unwrap(),
+            local_port: 3000,
+        }
+    }
+
+    fn meta() -> RequestMeta {
+        RequestMeta {
+            request_id: "ATfSdF7nPHcErRA=".into(),
+            time: std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_783_711_144_836),
+        }
+    }
+
+    #[test]
+    fn event_matches_the_captured_shape() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("127.0.0.1:3000"));
+        headers.insert("user-agent", HeaderValue::from_static("curl/8.7.1"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("content-length", HeaderValue::from_static("7"));
+        headers.append("x-probe", HeaderValue::from_static("first"));
+        headers.append("x-probe", HeaderValue::from_static("second"));
+        headers.insert("cookie", HeaderValue::from_static("session=abc123"));
+        headers.insert("connection", HeaderValue::from_static("keep-alive"));
+        headers.insert("x-amzn-trace-id", HeaderValue::from_static("Root=1-x"));
+        let target = "/api/post/space%20value?repeat=one&repeat=two&literalPlus=a+b&empty=";
+        let req = request(target, &headers, br#"{"a":1}"#);
+        let resource = RouteKey::parse("ANY /api/post/{pid}").unwrap();
+        let ctx = EventContext {
+            resource: &resource,
+            path: "/api/post/space%20value",
+            stage: "dev",
+            request_id: "7c2af7db-31f3-42b5-8a6d-9ffc74e3b9e0",
+        };
+        let event: Value = serde_json::from_slice(&build(&req, &ctx, &meta())).unwrap();
+        assert_eq!(
+            event,
+            json!({
+                "resource": "/api/post/{pid}",
+                "path": "/api/post/space%20value",
+                "httpMethod": "POST",
+                "headers": {
+                    "host": "127.0.0.1:3000",
+                    "user-agent": "curl/8.7.1",
+                    "content-type": "application/json",
+                    "x-probe": "second",
+                    "cookie": "session=abc123",
+                    "X-Amzn-Trace-Id": "Root=1-x",
+                    "X-Forwarded-For": "127.0.0.1",
+                    "X-Forwarded-Port": "3000",
+                    "X-Forwarded-Proto": "http"
+                },
+                "multiValueHeaders": {
+                    "host": ["127.0.0.1:3000"],
+                    "user-agent": ["curl/8.7.1"],
+                    "content-type": ["application/json"],
+                    "x-probe": ["first", "second"],
+                    "cookie": ["session=abc123"],
+                    "X-Amzn-Trace-Id": ["Root=1-x"],
+                    "X-Forwarded-For": ["127.0.0.1"],
+                    "X-Forwarded-Port": ["3000"],
+                    "X-Forwarded-Proto": ["http"]
+                },
+                "queryStringParameters": {"repeat": "two", "literalPlus": "a b", "empty": ""},
+                "multiValueQueryStringParameters": {
+                    "repeat": ["one", "two"], "literalPlus": ["a b"], "empty": [""]
+                },
+                "pathParameters": {"pid": "space%20value"},
+                "stageVariables": null,
+                "requestContext": {
+                    "accountId": "123456789012",
+                    "apiId": "nextrlocal",
+                    "domainName": "127.0.0.1",
+                    "domainPrefix": "127",
+                    "extendedRequestId": "ATfSdF7nPHcErRA=",
+                    "httpMethod": "POST",
+                    "identity": {"sourceIp": "127.0.0.1", "userAgent": "curl/8.7.1"},
+                    "path": "/dev/api/post/space%20value",
+                    "protocol": "HTTP/1.1",
+                    "requestId": "7c2af7db-31f3-42b5-8a6d-9ffc74e3b9e0",
+                    "requestTime": "10/Jul/2026:19:19:04 +0000",
+                    "requestTimeEpoch": 1_783_711_144_836u64,
+                    "resourceId": RESOURCE_ID,
+                    "resourcePath": "/api/post/{pid}",
+                    "stage": "dev"
+                },
+                "body": "eyJhIjoxfQ==",
+                "isBase64Encoded": true
+            })
+        );
+    }
+
+    #[test]
+    fn the_runtime_reads_it_as_a_rest_event() {
+        use lambda_http::request::LambdaRequest;
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        let req = request("/api/x/a/b?q=1", &headers, b"");
+        let resource = RouteKey::parse("ANY /api/x/{rest+}").unwrap();
+        let ctx = EventContext {
+            resource: &resource,
+            path: "/api/x/a/b",
+            stage: "dev",
+            request_id: "r",
+        };
+        let bytes = build(&req, &ctx, &meta());
+        let value: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(value["pathParameters"], json!({"rest": "a/b"}));
+        assert_eq!(value["headers"]["X-Forwarded-For"], "10.0.0.1, 127.0.0.1");
+        assert_eq!(value["body"], Value::Null);
+        assert_eq!(value["isBase64Encoded"], false);
+        let parsed: LambdaRequest = serde_json::from_slice(&bytes).unwrap();
+        let LambdaRequest::ApiGatewayV1(ag) = parsed else {
+            panic!("not a REST event: {parsed:?}");
+        };
+        assert_eq!(ag.path.as_deref(), Some("/api/x/a/b"));
+        assert_eq!(ag.http_method, http::Method::POST);
+        assert_eq!(ag.request_context.stage.as_deref(), Some("dev"));
+        assert_eq!(
+            ag.request_context.identity.source_ip.as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(ag.query_string_parameters.first("q"), Some("1"));
+        // No query, no parameters: `null`, as the deployed API sends.
+        let root = RouteKey::parse("ANY /").unwrap();
+        let bare = request("/", &headers, b"");
+        let event: Value = serde_json::from_slice(&build(
+            &bare,
+            &EventContext {
+                resource: &root,
+                path: "/",
+                stage: "dev",
+                request_id: "r",
+            },
+            &meta(),
+        ))
+        .unwrap();
+        assert_eq!(event["resource"], "/");
+        assert_eq!(event["queryStringParameters"], Value::Null);
+        assert_eq!(event["multiValueQueryStringParameters"], Value::Null);
+        assert_eq!(event["pathParameters"], Value::Null);
+        assert!(matches!(
+            serde_json::from_value::<LambdaRequest>(event).unwrap(),
+            LambdaRequest::ApiGatewayV1(_)
+        ));
+    }
+}

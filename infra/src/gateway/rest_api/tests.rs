@@ -228,3 +228,142 @@ fn too_many_resources_name_the_count_and_the_limit() {
     assert!(e.to_string().contains("quota of 5"));
     assert!(e.to_string().contains("Service Quotas"));
 }
+
+fn router_of(keys: &[(&str, Target)]) -> Result<Router, super::RouterError> {
+    Router::from_keys(
+        keys.iter()
+            .map(|(k, t)| {
+                (
+                    super::super::http_api::route_keys::RouteKey::parse(k).unwrap(),
+                    *t,
+                )
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn the_router_refuses_what_aws_refuses_and_dead_ends() {
+    use super::RouterError;
+    use Target::Fallback as F;
+    let ok = [
+        ("ANY /", F),
+        ("ANY /{proxy+}", F),
+        ("ANY /a", Target::Route(0)),
+        ("ANY /a/{proxy+}", F),
+    ];
+    assert!(router_of(&ok).is_ok());
+    let two = [("ANY /", F), ("ANY /{a}", F), ("ANY /{b}", F)];
+    assert!(matches!(
+        router_of(&two),
+        Err(RouterError::TwoVariables { .. })
+    ));
+    let var_and_greedy = [("ANY /", F), ("ANY /{a}", F), ("ANY /{b+}", F)];
+    assert!(matches!(
+        router_of(&var_and_greedy),
+        Err(RouterError::TwoVariables { .. })
+    ));
+    let dead = [("ANY /", F), ("ANY /{proxy+}", F), ("ANY /a", F)];
+    assert_eq!(
+        router_of(&dead).unwrap_err(),
+        RouterError::DeadEnd("ANY /a".into())
+    );
+    let no_parent = [("ANY /", F), ("ANY /{proxy+}", F), ("ANY /a/b", F)];
+    assert!(matches!(
+        router_of(&no_parent),
+        Err(RouterError::DeadEnd(_))
+    ));
+    let twice = [("ANY /", F), ("ANY /", F), ("ANY /{proxy+}", F)];
+    assert!(matches!(router_of(&twice), Err(RouterError::Duplicate(_))));
+    let comma = [("ANY /", F), ("ANY /{proxy+}", F), ("ANY /a,b", F)];
+    assert!(matches!(
+        router_of(&comma),
+        Err(RouterError::Character { character: ',', .. })
+    ));
+    // The manifest form: a bad key string names its owner.
+    let e = Router::new([vec!["GET /a"]], ["ANY /"]).unwrap_err();
+    assert!(e.to_string().starts_with("route #0:"), "{e}");
+}
+
+#[test]
+fn routing_takes_the_path_as_received() {
+    use super::{RestApi, Routed};
+    let t = table(&["api/about.rs", "api/[id].rs", "api/[id]/x.rs"]);
+    let tree = default_resource_tree(&t).unwrap();
+    let mut m = nextr::manifest::Manifest::new("t", fallback_function());
+    for (i, r) in t.routes().iter().enumerate() {
+        m.routes.push(nextr::manifest::ManifestRoute {
+            page: r.page().to_owned(),
+            file: r.file.clone(),
+            kind: r.kind(),
+            segments: Vec::new(),
+            params: Vec::new(),
+            route_keys: tree.route_keys(i),
+            config: Default::default(),
+            function: None,
+        });
+    }
+    m.gateway.kind = nextr::manifest::GatewayKind::Rest;
+    m.gateway.fallback_keys = tree.fallback_keys();
+    let api = RestApi::new(&m).unwrap();
+    let pick = |target: &str| match api.route(target) {
+        Routed::Route { owner, key, path } => {
+            format!("{} via {key} as {path}", m.routes[owner].page)
+        }
+        Routed::Default { path, key } => {
+            format!(
+                "fallback via {} as {path}",
+                key.map_or("-".into(), |k| k.to_string())
+            )
+        }
+        Routed::BadRequest => "400".into(),
+    };
+    for (target, expected) in [
+        (
+            "/api/about?x=1",
+            "/api/about via ANY /api/about as /api/about",
+        ),
+        // Not decoded: `%61bout` is not `about` (Next agrees), nor `%2F` a separator.
+        (
+            "/api/%61bout",
+            "/api/[id] via ANY /api/{id} as /api/%61bout",
+        ),
+        ("/api/a%2Fb", "/api/[id] via ANY /api/{id} as /api/a%2Fb"),
+        (
+            "/api/about/x",
+            "/api/[id]/x via ANY /api/about/x as /api/about/x",
+        ),
+        (
+            "/api/y/../about",
+            "/api/about via ANY /api/about as /api/y/../about",
+        ),
+        ("/api/%ZZ", "/api/[id] via ANY /api/{id} as /api/%ZZ"),
+        ("/api", "fallback via ANY /api as /api"),
+        (
+            "/api/a/b/c",
+            "fallback via ANY /api/{id}/{proxy+} as /api/a/b/c",
+        ),
+        ("/nope", "fallback via ANY /{proxy+} as /nope"),
+        ("/api/about/", "fallback via - as /api/about/"),
+        ("/api//about", "fallback via - as /api//about"),
+    ] {
+        assert_eq!(pick(target), expected, "{target}");
+    }
+}
+
+fn fallback_function() -> nextr::manifest::Function {
+    nextr::manifest::Function {
+        name: "t-default".into(),
+        bundle: "functions/t-default.zip".into(),
+        sha256: "00".repeat(32),
+        bytes: 0,
+        runtime: "provided.al2023".into(),
+        handler: "bootstrap".into(),
+        architecture: Default::default(),
+        timeout_s: 3,
+        memory_mb: 128,
+        env: Default::default(),
+        response_mode: Default::default(),
+        function_url: None,
+    }
+}
