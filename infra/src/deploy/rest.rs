@@ -176,7 +176,11 @@ pub struct RestResource {
 /// deployment's description, so a later run knows whether the stage serves this tree (an
 /// interrupted deploy leaves the tree changed and the stage on the old deployment).
 pub fn fingerprint(resources: &BTreeMap<String, Option<RestResource>>) -> String {
-    let mut text = String::new();
+    // The API's binary media types take effect through a deployment too.
+    let mut text = format!(
+        "binary|{}\n",
+        crate::gateway::rest_api::BINARY_MEDIA_TYPES.join(",")
+    );
     for (path, r) in resources {
         match r {
             Some(r) => text.push_str(&format!(

@@ -26,6 +26,7 @@ pub(super) fn api(resources: &mut Map<String, Value>, app: &str, tag_list: &Valu
             "Properties": {
                 "Name": { "Fn::Sub": format!("{app}-${{Stage}}") },
                 "EndpointConfiguration": { "Types": ["REGIONAL"] },
+                "BinaryMediaTypes": crate::gateway::rest_api::BINARY_MEDIA_TYPES,
                 "Tags": tag_list
             }
         }),

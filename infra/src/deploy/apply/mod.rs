@@ -173,6 +173,7 @@ pub async fn apply(
             Action::CreateRestApi { name } => {
                 let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
                 let (id, root) = rest::create_api(clients, name, tags).await?;
+                rest::ensure_binary_media_types(clients, &id).await?;
                 let root = match root {
                     Some(root) => root,
                     None => rest::root_id(clients, &id).await?,
@@ -278,6 +279,9 @@ pub async fn apply(
                 permission::revoke(clients, function, sid).await?
             }
             Action::DeleteRestApi { id, name } => rest::delete_api(clients, id, name).await?,
+            Action::AddBinaryMediaTypes { id, types } => {
+                rest::add_binary_media_types(clients, id, types).await?
+            }
             _ => continue,
         }
         changes.push((

@@ -32,6 +32,14 @@ pub(super) async fn create_api(
                 .build(),
         )
         .set_tags(Some(tags))
+        // Every body travels as bytes (base64 in the event and the response), as the runtime
+        // and `gateway::rest_api` expect; see `BINARY_MEDIA_TYPES`.
+        .set_binary_media_types(Some(
+            crate::gateway::rest_api::BINARY_MEDIA_TYPES
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+        ))
         .send()
         .await
         .map_err(|e| DeployError::aws("creating", resource(), error_message(&e)))?;
@@ -309,4 +317,60 @@ pub(super) async fn delete_api(
 ) -> Result<(), DeployError> {
     let result = clients.rest.delete_rest_api().rest_api_id(id).send().await;
     gone_ok(result, "deleting", format!("REST API {name} ({id})"))
+}
+
+/// Adds binary media types to an existing REST API. The path names the type (`/` escaped as
+/// `~1`, as JSON Patch paths require), which is what API Gateway reads; the value repeats it
+/// for servers that read the value instead (moto).
+pub(super) async fn add_binary_media_types(
+    clients: &AwsClients,
+    id: &str,
+    types: &[String],
+) -> Result<(), DeployError> {
+    let ops = types
+        .iter()
+        .map(|t| {
+            PatchOperation::builder()
+                .op(Op::Add)
+                .path(format!(
+                    "/binaryMediaTypes/{}",
+                    t.replace('~', "~0").replace('/', "~1")
+                ))
+                .value(t)
+                .build()
+        })
+        .collect();
+    clients
+        .rest
+        .update_rest_api()
+        .rest_api_id(id)
+        .set_patch_operations(Some(ops))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("updating", format!("REST API {id}"), error_message(&e)))?;
+    Ok(())
+}
+
+/// After creating the API: adds the binary media types the server did not keep from the
+/// create call (API Gateway keeps them; moto ignores them), so one deploy converges.
+pub(super) async fn ensure_binary_media_types(
+    clients: &AwsClients,
+    id: &str,
+) -> Result<(), DeployError> {
+    let api = clients
+        .rest
+        .get_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("reading", format!("REST API {id}"), error_message(&e)))?;
+    let missing: Vec<String> = crate::gateway::rest_api::BINARY_MEDIA_TYPES
+        .iter()
+        .filter(|t| !api.binary_media_types().iter().any(|o| o == *t))
+        .map(|t| t.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    add_binary_media_types(clients, id, &missing).await
 }

@@ -140,6 +140,14 @@ pub enum Action {
         /// API name.
         name: String,
     },
+    /// Add the binary media types the REST API lacks (an API created by hand, or by an
+    /// older nextr): without them bodies are mangled as text.
+    AddBinaryMediaTypes {
+        /// API id.
+        id: String,
+        /// The media types to add.
+        types: Vec<String>,
+    },
     /// Allow the REST API to invoke the alias (replacing a statement scoped to another API).
     AddRestPermission {
         /// Function name.

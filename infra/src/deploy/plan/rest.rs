@@ -19,6 +19,8 @@ use crate::deploy::state::{
 /// The authorization of every method: the functions decide who may do what.
 const AUTHORIZATION: &str = "NONE";
 
+use crate::gateway::rest_api::BINARY_MEDIA_TYPES;
+
 /// Plans a deploy of `desired` (a REST app) over `observed` in `region`.
 pub(super) fn plan(
     desired: &Desired,
@@ -28,10 +30,23 @@ pub(super) fn plan(
 ) {
     role::plan(desired, observed, region, actions);
     let api = observed.rest_api();
-    if api.is_none() {
-        actions.push(Action::CreateRestApi {
+    match api {
+        None => actions.push(Action::CreateRestApi {
             name: desired.target.api_name(),
-        });
+        }),
+        Some(api) => {
+            let missing: Vec<String> = BINARY_MEDIA_TYPES
+                .iter()
+                .filter(|t| !api.binary_media_types.iter().any(|o| o == *t))
+                .map(|t| t.to_string())
+                .collect();
+            if !missing.is_empty() {
+                actions.push(Action::AddBinaryMediaTypes {
+                    id: api.id.clone(),
+                    types: missing,
+                });
+            }
+        }
     }
     for f in &desired.functions {
         let existing = observed.functions.get(&f.name);

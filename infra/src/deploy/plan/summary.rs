@@ -252,6 +252,12 @@ impl Action {
             Action::CreateRestApi { name } => {
                 (Create, Kind::RestApi, name.clone(), "create".into())
             }
+            Action::AddBinaryMediaTypes { id, types } => (
+                Change,
+                Kind::RestApi,
+                id.clone(),
+                format!("add binary media types {}", types.join(", ")),
+            ),
             Action::AddRestPermission { function, replace } => (
                 if *replace { Change } else { Create },
                 Kind::Permission,

@@ -18,6 +18,8 @@ pub struct ObservedRestApi {
     pub id: String,
     /// Name.
     pub name: String,
+    /// The media types whose bodies travel as binary (base64 to and from the function).
+    pub binary_media_types: Vec<String>,
     /// Resources (read for the kept API only).
     pub resources: Vec<ObservedResource>,
     /// Stages (read for the kept API only).
@@ -126,6 +128,7 @@ pub(super) async fn observe_rest_apis(
                 let api = ObservedRestApi {
                     id: api.id()?.to_string(),
                     name: api.name()?.to_string(),
+                    binary_media_types: api.binary_media_types().to_vec(),
                     ..ObservedRestApi::default()
                 };
                 Some((created, api))
