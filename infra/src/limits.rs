@@ -282,13 +282,16 @@ pub fn check_limits(
             usage.integrations += 1;
         }
     }
-    if usage.routes > quotas.routes_per_api {
+    // A REST API's quota is on resources, which the build checks when it lays out the tree
+    // (`gateway::rest_api::resources`); routes and integrations are HTTP API quotas.
+    let http = manifest.gateway.kind == GatewayKind::Http;
+    if http && usage.routes > quotas.routes_per_api {
         errors.push(LimitError::TooManyRoutes {
             count: usage.routes,
             limit: quotas.routes_per_api,
         });
     }
-    if usage.integrations > INTEGRATIONS_PER_API {
+    if http && usage.integrations > INTEGRATIONS_PER_API {
         errors.push(LimitError::TooManyIntegrations {
             count: usage.integrations,
             limit: INTEGRATIONS_PER_API,
@@ -452,6 +455,10 @@ mod tests {
             routes_per_api: 400,
         };
         assert!(check_limits(&m, &raised, |_| None).is_ok());
+        // A REST API has no route quota (its resources are checked at build).
+        let mut rest = m.clone();
+        rest.gateway.kind = GatewayKind::Rest;
+        assert!(check_limits(&rest, &Quotas::default(), |_| None).is_ok());
 
         let many: Vec<ManifestRoute> = (0..300).map(|i| route(&format!("/api/r{i}"), 1)).collect();
         let e = check_limits(&manifest(many), &raised, |_| None).unwrap_err();
