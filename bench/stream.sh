@@ -70,7 +70,7 @@ cat > "$NEXT_APP/pages/api/big.js" <<'JS'
 export const config = { api: { responseLimit: false } }
 export default async function handler(req, res) {
   const total = Number(req.query.mb ?? 10) * 1024 * 1024
-  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(total) })
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream' })
   const chunk = Buffer.alloc(64 * 1024, 'x')
   for (let sent = 0; sent < total; sent += chunk.length) {
     const part = sent + chunk.length <= total ? chunk : chunk.subarray(0, total - sent)

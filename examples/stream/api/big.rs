@@ -21,13 +21,7 @@ pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nex
         }
     };
     let total = mb * 1024 * 1024;
-    res.write_head(
-        200,
-        [
-            ("Content-Type", "application/octet-stream"),
-            ("Content-Length", total.to_string().as_str()),
-        ],
-    )?;
+    res.write_head(200, [("Content-Type", "application/octet-stream")])?;
     let chunk = vec![b'x'; CHUNK];
     let mut sent = 0;
     while sent < total {
