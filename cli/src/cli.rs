@@ -199,6 +199,10 @@ pub struct DevArgs {
     /// Milliseconds a client has to send a request's body; for tests.
     #[arg(long, hide = true, value_name = "MS")]
     pub body_timeout_ms: Option<u64>,
+    /// Milliseconds a REST API waits for the next chunk of a streamed response before it
+    /// closes the stream (default: API Gateway's 300 s); for tests.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub stream_idle_timeout_ms: Option<u64>,
     /// Connections open at once at most; for tests.
     #[arg(long, hide = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,

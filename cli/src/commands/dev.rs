@@ -157,6 +157,9 @@ async fn serve(
     if let Some(ms) = args.body_timeout_ms {
         config.front.body_timeout = Duration::from_millis(ms);
     }
+    if let Some(ms) = args.stream_idle_timeout_ms {
+        config.stream_idle_timeout = Duration::from_millis(ms);
+    }
     if let Some(n) = args.max_connections {
         config.front.max_connections = n as usize;
     }
@@ -168,6 +171,7 @@ async fn serve(
     )?);
     let server = Server::start(emulator.clone(), args.host, args.port).await?;
     logger.line(format!("ready on http://{}", server.addr()));
+    print_function_urls(&logger, manifest, server.addr().port());
     if !args.host.is_loopback() {
         logger.line(format!(
             "warning: listening on {}: other machines can reach the app",
@@ -225,6 +229,22 @@ async fn wait_for_stop_signal() {
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// Each route's function URL, beside the listening line: dev serves it at
+/// `<function-name>.lambda-url.localhost`, which HTTP clients resolve to this machine.
+fn print_function_urls(logger: &Logger, manifest: &Manifest, port: u16) {
+    for route in &manifest.routes {
+        let Some(f) = &route.function else { continue };
+        let Some(url) = &f.function_url else { continue };
+        logger.line(format!(
+            "function URL of {} on {} (auth {}, {} responses)",
+            route.page,
+            emulator::function_url::url(&f.name, port),
+            url.auth.as_str(),
+            f.response_mode
+        ));
     }
 }
 

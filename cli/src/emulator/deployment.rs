@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nextr::manifest::{Function, Manifest};
+use nextr::manifest::{Function, FunctionUrlAuth, Manifest};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
 use nextr_infra::gateway::Gateway;
 
@@ -103,6 +103,8 @@ pub struct Target {
     pub file: String,
     /// The function, or `None` when the manifest has no built function for the route.
     pub function: Option<Arc<FunctionPool>>,
+    /// The function's URL, when it has one: its name (the URL's host) and auth type.
+    pub function_url: Option<(String, FunctionUrlAuth)>,
     pool_key: Option<PoolKey>,
 }
 
@@ -143,6 +145,7 @@ impl Pools<'_> {
                 page: page.to_owned(),
                 file: file.to_owned(),
                 function: None,
+                function_url: None,
                 pool_key: None,
             });
         };
@@ -190,6 +193,7 @@ impl Pools<'_> {
             page: page.to_owned(),
             file: file.to_owned(),
             function: Some(pool),
+            function_url: f.function_url.as_ref().map(|u| (f.name.clone(), u.auth)),
             pool_key: Some(key),
         })
     }
@@ -265,6 +269,15 @@ impl Deployment {
     pub fn find(&self, route: &str) -> Option<&Target> {
         self.all()
             .find(|t| t.page == route || (!t.file.is_empty() && t.file == route))
+    }
+
+    /// The function whose function URL has this name (the host's first label), with its
+    /// auth type; names compare as DNS does, ignoring case.
+    pub fn function_url(&self, name: &str) -> Option<(&Target, FunctionUrlAuth)> {
+        self.all().find_map(|t| match &t.function_url {
+            Some((n, auth)) if n.eq_ignore_ascii_case(name) => Some((t, *auth)),
+            _ => None,
+        })
     }
 
     /// Every target, the fallback last.
