@@ -17,6 +17,7 @@ use crate::limits::DEFAULT_TIMEOUT_S;
 use crate::request::{parse_body, Cookies, NextApiRequest};
 use crate::response::{Conditional, NextApiResponse};
 use crate::routing::{self, Normalized, Query, RoutePattern};
+use crate::streaming::Writer;
 use crate::util::CatchUnwind;
 
 /// The future a [`Handler`] returns.
@@ -198,14 +199,45 @@ impl Route {
         finish_head(out, head)
     }
 
-    /// Serves one request.
+    /// What the log says of a handler past its deadline after its streamed response's head
+    /// left (the caller adds what became of the stream).
+    pub(crate) fn stream_timeout_log(&self, request_id: &str) -> String {
+        format!(
+            "nextr: [{request_id}] {} ({}): the handler did not finish within {} s (max_duration) after its response started streaming",
+            self.spec.page,
+            self.spec.file,
+            self.time_limit_s()
+        )
+    }
+
+    /// The log line of a streamed response ended by its deadline after its head left.
+    fn stream_deadline_log(&self, request_id: &str, bytes: u64) -> String {
+        format!(
+            "{}; the stream was ended after {bytes} bytes",
+            self.stream_timeout_log(request_id)
+        )
+    }
+
+    /// Serves one request, buffered: the answer is the returned [`Outgoing`].
     pub(crate) async fn dispatch(
         &self,
         handler: Handler,
         incoming: Incoming,
     ) -> (Outgoing, Vec<String>) {
+        self.dispatch_to(handler, incoming, None).await
+    }
+
+    /// Serves one request; with `stream`, the response goes out through it as the handler
+    /// writes, and the returned [`Outgoing`] is the answer only if its head never left (an
+    /// answer made before or instead of the handler's: 400, 308, 413, 504).
+    pub(crate) async fn dispatch_to(
+        &self,
+        handler: Handler,
+        incoming: Incoming,
+        stream: Option<Writer>,
+    ) -> (Outgoing, Vec<String>) {
         let mut logs = Vec::new();
-        let out = self.serve(handler, incoming, &mut logs).await;
+        let out = self.serve(handler, incoming, stream, &mut logs).await;
         (out, logs)
     }
 
@@ -213,6 +245,7 @@ impl Route {
         &self,
         handler: Handler,
         incoming: Incoming,
+        stream: Option<Writer>,
         logs: &mut Vec<String>,
     ) -> Outgoing {
         let start = Instant::now();
@@ -281,12 +314,21 @@ impl Route {
         };
         let conditional = Conditional::from_headers(&req.headers);
         let mut res = NextApiResponse::new(conditional, url, self.response_limit);
+        if let Some(writer) = stream {
+            res.set_stream(writer);
+        }
 
         let outcome = {
             let fut = CatchUnwind(handler(&mut req, &mut res));
             tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), fut).await
         };
         match outcome {
+            Err(_elapsed) if res.stream_started() => {
+                // Too late for a 504: the client has the head and part of the body. End the
+                // body cleanly (a stream cannot carry an error) and keep serving.
+                logs.push(self.stream_deadline_log(&req.request_id, res.bytes_written()));
+                res.close_stream();
+            }
             Err(_elapsed) => {
                 logs.push(self.timeout_log(&req.request_id));
                 return self.timeout_response(head);

@@ -48,9 +48,31 @@
 //!    API and the process exits, so that a fresh one serves the next request. An `Err` or a panic
 //!    gives Next's `500 Internal Server Error` (logged with the request id); the process keeps
 //!    serving.
-//! 5. The response goes back in the event's format: text bodies as text, anything that is not
-//!    UTF-8 base64-encoded; `Set-Cookie` in `cookies` for payload 2.0. A response over Lambda's
-//!    6 MB synchronous limit is replaced by a clear 500.
+//! 5. The response goes back buffered or streamed (below).
+//!
+//! **Buffered and streamed responses.** At start the runtime reads its response mode from
+//! `NEXTR_RESPONSE_MODE` ([`RESPONSE_MODE_ENV`](crate::manifest::RESPONSE_MODE_ENV), which
+//! `nextr build` sets from `nextr.toml`): `buffered` (also when unset) or `stream`; any other
+//! value stops the function at start with an error naming the variable.
+//!
+//! - *Buffered* (every invocation in `buffered` mode, and HTTP API and ALB events in `stream`
+//!   mode, since those fronts cannot stream): the handler runs to its end, then the whole
+//!   response goes back in the event's format: text bodies as text, anything that is not UTF-8
+//!   base64-encoded; `Set-Cookie` in `cookies` for payload 2.0. A response over Lambda's 6 MB
+//!   synchronous limit is replaced by a clear 500.
+//! - *Streamed* (`stream` mode, for REST API proxy events and function URL events): the
+//!   handler runs in its own task, and the response is posted with Lambda's streaming
+//!   protocol (a JSON prelude with status, headers and `cookies`, eight NUL bytes, then the
+//!   body) as soon as its head is known: status and headers leave with the first `res.write`
+//!   (or `write_head`, `end`, or the handler returning), each write as its own chunk at once,
+//!   and `res.end()` or the handler's return ends the body. An answer the handler completes
+//!   without writing (`res.json`, `res.send`, a redirect, an error, a 504 before any write) is
+//!   sent as prelude plus whole body, with the same status, headers and body as buffered.
+//!   Past the deadline after the head left, the body is ended where it is (the client keeps
+//!   what was written), one line names the route, its limit and the bytes sent, and the
+//!   process keeps serving; a handler blocking its thread then makes the watchdog exit the
+//!   process. Streams have no 6 MB limit. A streamed response without a content type reaches
+//!   the client as `application/octet-stream` (`lambda_runtime`'s default).
 
 use std::borrow::Cow;
 use std::process::ExitCode;
@@ -63,15 +85,29 @@ use http::header::{HeaderValue, COOKIE, SET_COOKIE};
 use http::HeaderMap;
 use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::RequestExt;
-use lambda_runtime::LambdaEvent;
+use lambda_runtime::{FunctionResponse, LambdaEvent};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::dispatch::{Incoming, Outgoing, Route};
 use crate::error::Error;
-use crate::watchdog::{Armed, Watchdog};
+use crate::manifest::ResponseMode;
+use crate::streaming::{self, BodyStream, Previous};
+use crate::watchdog::{Answer, Armed, Watchdog};
 use crate::{Handler, RouteSpec};
+
+/// What the service hands `lambda_runtime`: a buffered payload or a stream.
+type Reply = FunctionResponse<Box<RawValue>, BodyStream>;
+
+/// Everything one route's Lambda loop shares between invocations.
+struct Function {
+    route: Arc<Route>,
+    handler: Handler,
+    watchdog: Arc<Watchdog>,
+    mode: ResponseMode,
+    previous: Previous,
+}
 
 /// The generated `main`'s entry point: builds a single-threaded tokio runtime and serves
 /// invocations until the Runtime API goes away. Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) it
@@ -110,13 +146,18 @@ fn block_on(
 /// and every event goes through the route.
 pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
     check_environment()?;
-    let route = Arc::new(Route::new(spec));
+    let mode = streaming::mode_from_env()?;
     let runtime_api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
-    let watchdog = Arc::new(Watchdog::start(runtime_api).map_err(Error::from)?);
+    let function = Arc::new(Function {
+        route: Arc::new(Route::new(spec)),
+        handler,
+        watchdog: Arc::new(Watchdog::start(runtime_api).map_err(Error::from)?),
+        mode,
+        previous: Previous::default(),
+    });
     let service = lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let route = Arc::clone(&route);
-        let watchdog = Arc::clone(&watchdog);
-        async move { handle_event(&route, handler, event, &watchdog).await }
+        let function = Arc::clone(&function);
+        async move { handle_event(&function, event).await }
     });
     lambda_runtime::Runtime::new(service)
         .run()
@@ -135,9 +176,19 @@ pub fn start_fallback() -> ExitCode {
 /// The `$default` function's Lambda loop ([`start_fallback`] without the tokio runtime).
 pub async fn run_fallback() -> Result<(), Error> {
     check_environment()?;
-    let service = lambda_runtime::service_fn(|event: LambdaEvent<Box<RawValue>>| async move {
+    let mode = streaming::mode_from_env()?;
+    let service = lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let LambdaEvent { payload, context } = event;
-        fallback_response(payload.get(), Some(context)).map_err(lambda_runtime::Error::from)
+        let request: LambdaRequest =
+            serde_json::from_str(payload.get()).map_err(EventError::from)?;
+        let streams = streaming::streams(mode, &request);
+        let (origin, out) = fallback_outgoing(request, payload.get(), Some(context));
+        let reply: Reply = if streams {
+            FunctionResponse::StreamingResponse(streaming::whole(&out, false))
+        } else {
+            FunctionResponse::BufferedResponse(encode(&origin, &out).map_err(EventError::from)?)
+        };
+        Ok::<_, lambda_runtime::Error>(reply)
     });
     lambda_runtime::Runtime::new(service)
         .run()
@@ -145,21 +196,35 @@ pub async fn run_fallback() -> Result<(), Error> {
         .map_err(Error::from_boxed)
 }
 
-/// One event → the `$default` function's response payload.
+/// One event → the `$default` function's response payload (buffered).
+#[cfg(test)]
 pub(crate) fn fallback_response(
     event: &str,
     context: Option<lambda_runtime::Context>,
 ) -> Result<Box<RawValue>, EventError> {
     let request: LambdaRequest = serde_json::from_str(event)?;
+    let (origin, out) = fallback_outgoing(request, event, context);
+    Ok(encode(&origin, &out)?)
+}
+
+/// One event → the `$default` function's answer.
+fn fallback_outgoing(
+    request: LambdaRequest,
+    event: &str,
+    context: Option<lambda_runtime::Context>,
+) -> (Origin, Outgoing) {
     let (origin, converted) = convert(request, event, context, None);
     let out = match converted {
         Ok(incoming) => crate::dispatch::fallback(&incoming),
         Err(out) => out,
     };
-    Ok(encode(&origin, &out)?)
+    (origin, out)
 }
 
-/// Why the process cannot serve as a Lambda function.
+pub use crate::streaming::ResponseModeError;
+
+/// Why the process cannot serve as a Lambda function (an invalid `NEXTR_RESPONSE_MODE` is a
+/// [`ResponseModeError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
     /// A variable the Lambda runtime always sets is missing or invalid.
@@ -185,26 +250,52 @@ fn check_environment() -> Result<(), EnvironmentError> {
 }
 
 async fn handle_event(
-    route: &Route,
-    handler: Handler,
+    function: &Function,
     event: LambdaEvent<Box<RawValue>>,
-    watchdog: &Watchdog,
-) -> Result<Box<RawValue>, lambda_runtime::Error> {
+) -> Result<Reply, lambda_runtime::Error> {
     let LambdaEvent { payload, context } = event;
+    // A streamed invocation's handler may still run after its stream ended (code after
+    // `res.end()`): one invocation at a time, as on Lambda.
+    let previous = function
+        .previous
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(task) = previous {
+        // An `Err` is a panic outside the handler (the handler's own are caught); the
+        // invocation it belonged to already ended.
+        let _ = task.await;
+    }
     let platform_deadline = deadline_instant(context.deadline);
-    let response = respond(
-        route,
-        handler,
+    let request: LambdaRequest = serde_json::from_str(payload.get()).map_err(EventError::from)?;
+    if streaming::streams(function.mode, &request) {
+        let response = streaming::respond(
+            &function.route,
+            function.handler,
+            &function.watchdog,
+            &function.previous,
+            request,
+            payload.get(),
+            context,
+            platform_deadline,
+        )
+        .await?;
+        return Ok(FunctionResponse::StreamingResponse(response));
+    }
+    let response = respond_to(
+        &function.route,
+        function.handler,
+        request,
         payload.get(),
         Some(context),
         platform_deadline,
-        Some(watchdog),
+        Some(&function.watchdog),
     )
     .await?;
     for line in &response.logs {
         eprintln!("{line}");
     }
-    Ok(response.payload)
+    Ok(FunctionResponse::BufferedResponse(response.payload))
 }
 
 /// Lambda's deadline (milliseconds since the epoch, from the Runtime API) as an `Instant`;
@@ -242,6 +333,28 @@ pub(crate) async fn respond(
     watchdog: Option<&Watchdog>,
 ) -> Result<EventResponse, EventError> {
     let request: LambdaRequest = serde_json::from_str(event)?;
+    respond_to(
+        route,
+        handler,
+        request,
+        event,
+        context,
+        platform_deadline,
+        watchdog,
+    )
+    .await
+}
+
+/// [`respond`] for an event already parsed (buffered: the whole response at once).
+async fn respond_to(
+    route: &Route,
+    handler: Handler,
+    request: LambdaRequest,
+    event: &str,
+    context: Option<lambda_runtime::Context>,
+    platform_deadline: Option<Instant>,
+    watchdog: Option<&Watchdog>,
+) -> Result<EventResponse, EventError> {
     let (origin, converted) = convert(request, event, context, platform_deadline);
     let (out, logs) = match converted {
         Ok(incoming) => {
@@ -249,9 +362,11 @@ pub(crate) async fn respond(
                 let head = incoming.method == http::Method::HEAD;
                 watchdog.arm(Armed {
                     deadline: route.deadline(Instant::now(), platform_deadline),
-                    payload: encode(&origin, &route.timeout_response(head))?
-                        .get()
-                        .to_owned(),
+                    payload: Answer::Buffered(
+                        encode(&origin, &route.timeout_response(head))?
+                            .get()
+                            .to_owned(),
+                    ),
                     log: route.timeout_log(&incoming.request_id),
                     request_id: incoming.request_id.clone(),
                 });
@@ -404,7 +519,7 @@ fn decode_body(body: Option<String>, base64: bool) -> Result<Bytes, InvalidBase6
 }
 
 #[allow(clippy::type_complexity)]
-fn convert(
+pub(crate) fn convert(
     request: LambdaRequest,
     raw_event: &str,
     context: Option<lambda_runtime::Context>,

@@ -55,14 +55,18 @@ pub mod lambda;
 pub mod testing;
 
 #[cfg(feature = "lambda")]
+mod streaming;
+#[cfg(feature = "lambda")]
 mod util;
 #[cfg(feature = "lambda")]
 mod watchdog;
 
-/// Re-exports the dependencies route code commonly names (`http`, `bytes`, `serde_json`).
+/// Re-exports the dependencies route code commonly names (`http`, `bytes`, `serde_json`, and
+/// `futures_core` for the `Stream` that [`NextApiResponse::stream`] takes).
 #[cfg(feature = "lambda")]
 pub mod deps {
     pub use bytes;
+    pub use futures_core;
     pub use http;
     pub use lambda_http;
     pub use lambda_runtime;

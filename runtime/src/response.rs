@@ -1,5 +1,20 @@
 //! `NextApiResponse`: `res.status()`, `res.json()`, `res.send()`, `res.redirect()`, headers,
-//! cookies, `res.write()`/`res.end()`, `res.revalidate()`, with Next's observable behaviour.
+//! cookies, `res.write_head()`/`res.write()`/`res.end()`, `res.stream()`, `res.revalidate()`,
+//! with Next's observable behaviour.
+//!
+//! A response leaves in one of two ways, chosen by the runtime per invocation (see
+//! [`crate::lambda`]):
+//!
+//! - **buffered** (the default, and always behind an HTTP API): nothing goes to the client
+//!   until the handler returns; `write` appends to the body, `drain` returns at once, and the
+//!   whole answer (up to Lambda's 6 MB) is sent at the end.
+//! - **streamed** (`response = "stream"`, behind a REST API or a function URL): as Node's
+//!   `http.ServerResponse` does in `next start`, the status and headers leave with the first
+//!   `write` (or `write_head`, `end`, or the handler returning), each `write` reaches the
+//!   client as its own chunk right away, and `end` closes the body. An answer completed in
+//!   one call (`json`, `send`, `redirect`, an error) is sent whole, with the same status,
+//!   headers and body as when buffered. A streamed response without a `Content-Type` reaches
+//!   the client as `application/octet-stream` (Lambda's default; Next would send none).
 
 use std::fmt;
 
@@ -11,6 +26,7 @@ use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use crate::error::{ErrorResponse, Result};
+use crate::streaming::Writer;
 use crate::util::{etag_of_bytes, etag_of_str};
 
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -30,7 +46,7 @@ pub enum ResponseError {
     /// The response was already sent (`ERR_HTTP_HEADERS_SENT` / write after end).
     #[error("Cannot {0} after the response was sent")]
     AlreadySent(&'static str),
-    /// Headers cannot change once `write` started the body.
+    /// Headers cannot change once `write` or `write_head` sent them.
     #[error("Cannot set headers after they are sent to the client")]
     HeadersSent,
     /// A value that cannot be serialised to JSON.
@@ -124,15 +140,18 @@ enum State {
 
 /// The response under construction, as a Next API route sees `res`.
 ///
-/// Nothing goes to the client until the handler returns: the runtime then sends the status,
-/// headers and body built here (Lambda and API Gateway buffer responses, so `write` appends to
-/// the body rather than streaming it).
+/// Buffered, the client gets the status, headers and body built here when the handler
+/// returns; streamed, the head leaves with the first write and every write as it happens (see
+/// the [module docs](crate::response)).
 pub struct NextApiResponse {
     status: u16,
     headers: HeaderMap,
+    /// The body (buffered), or what is left to send (streamed: always empty).
     body: BytesMut,
     state: State,
     conditional: Conditional,
+    /// The pipe to the client when this invocation streams.
+    stream: Option<Writer>,
     pub(crate) url: String,
     pub(crate) response_limit: Option<u64>,
     pub(crate) warnings: Vec<String>,
@@ -145,6 +164,7 @@ impl fmt::Debug for NextApiResponse {
             .field("headers", &self.headers)
             .field("body_len", &self.body.len())
             .field("state", &self.state)
+            .field("stream", &self.stream)
             .finish()
     }
 }
@@ -360,6 +380,7 @@ impl NextApiResponse {
             body: BytesMut::new(),
             state: State::Open,
             conditional,
+            stream: None,
             url,
             response_limit,
             warnings: Vec::new(),
@@ -583,14 +604,101 @@ impl NextApiResponse {
         self.finish(Some(url.as_bytes()))
     }
 
-    /// `res.write(chunk)`: appends to the body and fixes the headers (later header changes are
-    /// errors). No ETag, no content type (as in Next).
+    /// `res.write(chunk)`: fixes the headers (later header changes are errors) and adds the
+    /// chunk to the body: streamed, the head (on the first write) and the chunk leave at once,
+    /// without waiting; buffered, the chunk is appended. No ETag, no content type (as in Next).
     pub fn write(&mut self, chunk: impl AsRef<[u8]>) -> Result<()> {
         self.check_sendable("write")?;
         check_status(self.status)?;
         self.state = State::Writing;
-        self.body.extend_from_slice(chunk.as_ref());
+        self.append(chunk.as_ref());
         Ok(())
+    }
+
+    /// `res.writeHead(status, headers)`: sets the status and these headers (over the ones
+    /// already set; a name given twice keeps both values) and sends the head, after which
+    /// headers cannot change. An invalid status, name or value is an error and changes nothing.
+    ///
+    /// ```
+    /// # use nextr::prelude::*;
+    /// # async fn handler(_: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    /// res.write_head(200, [("Content-Type", "text/event-stream"), ("Cache-Control", "no-store")])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn write_head<K, V, I>(&mut self, status: impl IntoStatus, headers: I) -> Result<&mut Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: TryInto<HeaderName> + Clone + fmt::Debug,
+        V: AsRef<str>,
+    {
+        self.check_headers_open()?;
+        let status = status.into_status();
+        check_status(status)?;
+        let headers: Vec<(HeaderName, HeaderValue)> = headers
+            .into_iter()
+            .map(|(k, v)| Ok((header_name(k)?, header_value(v.as_ref())?)))
+            .collect::<std::result::Result<_, ResponseError>>()?;
+        for (name, _) in &headers {
+            self.headers.remove(name);
+        }
+        for (name, value) in headers {
+            self.headers.append(name, value);
+        }
+        self.status = status;
+        self.state = State::Writing;
+        if let Some(stream) = &self.stream {
+            stream.send_head(self.status, &self.headers);
+        }
+        Ok(self)
+    }
+
+    /// Waits until everything written so far has been taken by the sender: call it in a loop
+    /// that writes a lot, so the response never holds more than a chunk or so in memory
+    /// (Node's `'drain'`). Returns at once when buffered, or when the client is gone.
+    pub async fn drain(&mut self) {
+        if let Some(stream) = &self.stream {
+            stream.drained().await;
+        }
+    }
+
+    /// Bytes written and not yet taken by the sender (Node's `res.writableLength`); always 0
+    /// when buffered, where the body is not sent before the handler returns.
+    pub fn writable_length(&self) -> usize {
+        self.stream.as_ref().map_or(0, Writer::queued)
+    }
+
+    /// Sends a stream of byte chunks as the body, then ends the response (Node's
+    /// `stream.pipe(res)`): each chunk is written and drained before the next is pulled
+    /// (buffered, the chunks are collected). An `Err` item ends the response with what was
+    /// sent so far and is logged; it is not the handler's error, since the head may have left.
+    pub async fn stream<S, B, E>(&mut self, body: S) -> Result<()>
+    where
+        S: futures_core::Stream<Item = std::result::Result<B, E>>,
+        B: Into<Bytes>,
+        E: fmt::Display,
+    {
+        self.check_sendable("write")?;
+        let mut body = std::pin::pin!(body);
+        loop {
+            let next = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+            match next {
+                Some(Ok(chunk)) => {
+                    let chunk: Bytes = chunk.into();
+                    self.write(&chunk)?;
+                    self.drain().await;
+                }
+                Some(Err(e)) => {
+                    self.warnings.push(format!(
+                        "nextr: the body stream of {} failed after {} bytes: {e}; the response was ended",
+                        self.url,
+                        self.bytes_written()
+                    ));
+                    break;
+                }
+                None => break,
+            }
+        }
+        self.end()
     }
 
     /// `res.end()`: finishes the response as built.
@@ -610,14 +718,56 @@ impl NextApiResponse {
         self.state == State::Ended
     }
 
-    /// True once `write` or `end` fixed the headers (`res.headersSent`).
+    /// True once `write`, `write_head` or `end` fixed the headers (`res.headersSent`).
     pub fn headers_sent(&self) -> bool {
         self.state != State::Open
     }
 
-    /// The body built so far.
+    /// The body built so far (buffered; streamed, the chunks already sent are not kept).
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// Streams this response through `writer` (the runtime's choice, before the handler runs).
+    pub(crate) fn set_stream(&mut self, writer: Writer) {
+        self.stream = Some(writer);
+    }
+
+    /// Whether the head of a streamed response left.
+    pub(crate) fn stream_started(&self) -> bool {
+        self.stream.as_ref().is_some_and(Writer::started)
+    }
+
+    /// Body bytes written so far (sent or buffered).
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.body.len() as u64 + self.stream.as_ref().map_or(0, Writer::bytes_sent)
+    }
+
+    /// Ends a streamed body where it is (the deadline passed after the head left).
+    pub(crate) fn close_stream(&mut self) {
+        if let Some(stream) = &self.stream {
+            stream.close();
+        }
+        self.state = State::Ended;
+    }
+
+    /// Adds body bytes: sent (with the head, the first time) when streamed, kept when buffered.
+    fn append(&mut self, chunk: &[u8]) {
+        match &self.stream {
+            Some(stream) => {
+                stream.send_head(self.status, &self.headers);
+                stream.push(Bytes::copy_from_slice(chunk));
+            }
+            None => self.body.extend_from_slice(chunk),
+        }
+    }
+
+    /// Streamed: sends the head if it has not left, and ends the body.
+    fn close_if_streamed(&self) {
+        if let Some(stream) = &self.stream {
+            stream.send_head(self.status, &self.headers);
+            stream.close();
+        }
     }
 
     /// `res.revalidate(path)`: asks the Next.js site configured by `NEXTR_REVALIDATE_ORIGIN`
@@ -653,11 +803,12 @@ impl NextApiResponse {
     fn finish(&mut self, chunk: Option<&[u8]>) -> Result<()> {
         check_status(self.status)?;
         if let Some(c) = chunk {
-            self.body.extend_from_slice(c);
+            self.append(c);
         }
+        self.close_if_streamed();
         self.state = State::Ended;
         if let Some(limit) = self.response_limit {
-            if self.body.len() as u64 >= limit {
+            if self.bytes_written() >= limit {
                 self.warnings.push(format!(
                     "API response for {} exceeds {}. API Routes are meant to respond quickly. https://nextjs.org/docs/messages/api-routes-response-size-limit",
                     self.url,
@@ -674,7 +825,8 @@ impl NextApiResponse {
         match self.state {
             State::Ended => {}
             State::Writing => {
-                self.body.extend_from_slice(message.as_bytes());
+                self.append(message.as_bytes());
+                self.close_if_streamed();
                 self.state = State::Ended;
             }
             State::Open => {
@@ -682,7 +834,8 @@ impl NextApiResponse {
                 self.headers.remove(CONTENT_LENGTH);
                 self.headers.remove(ETAG);
                 self.body.clear();
-                self.body.extend_from_slice(message.as_bytes());
+                self.append(message.as_bytes());
+                self.close_if_streamed();
                 self.state = State::Ended;
             }
         }

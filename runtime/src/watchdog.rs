@@ -7,11 +7,18 @@
 //! for the event's format. Shortly after the deadline, if the invocation is still running, it
 //! posts the 504 to the Runtime API itself and exits the process: the blocked thread cannot be
 //! stopped, and Lambda (or `nextr dev`) starts a fresh process for the next request.
+//!
+//! A streamed invocation gets its 504 in the streaming protocol while its head has not left.
+//! Once it has, no answer can be posted any more (the Runtime API has the response's head, on
+//! a connection the blocked thread owns): the watchdog logs how far the stream got and exits,
+//! which ends the invocation.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use crate::streaming::Progress;
 
 /// How long after the deadline the watchdog waits for the runtime's own timer to answer (a
 /// handler that yields gets its 504 that way, and the process keeps serving). Half of
@@ -29,9 +36,22 @@ pub(crate) struct Armed {
     /// The handler's deadline.
     pub(crate) deadline: Instant,
     /// The 504, encoded for the event's format.
-    pub(crate) payload: String,
+    pub(crate) payload: Answer,
     /// The line to log when it fires.
     pub(crate) log: String,
+}
+
+/// How the watchdog answers an overrun invocation.
+pub(crate) enum Answer {
+    /// A buffered invocation: the 504 as the event's JSON response.
+    Buffered(String),
+    /// A streamed one: the 504 as prelude, delimiter and body while the head has not left;
+    /// once it has, `started_log` (completed with the bytes sent) is logged instead.
+    Streamed {
+        bytes: Vec<u8>,
+        progress: Arc<Progress>,
+        started_log: String,
+    },
 }
 
 #[derive(Default)]
@@ -107,27 +127,65 @@ fn watch(shared: &Shared, runtime_api: &str) {
 
 /// Posts the 504 and exits: the blocked handler still holds the runtime's only thread.
 fn fire(runtime_api: &str, overrun: &Armed) -> ! {
-    eprintln!(
-        "{} (the handler blocks its thread; the process exits so that a fresh one serves the next request)",
-        overrun.log
-    );
-    if let Err(e) = post_response(runtime_api, &overrun.request_id, &overrun.payload) {
+    const EXITS: &str = "the handler blocks its thread; the process exits so that a fresh one serves the next request";
+    let posted = match &overrun.payload {
+        Answer::Streamed {
+            progress,
+            started_log,
+            ..
+        } if progress.head_sent() => {
+            eprintln!(
+                "{started_log}; {} bytes were sent ({EXITS})",
+                progress.bytes()
+            );
+            std::process::exit(1)
+        }
+        Answer::Streamed { bytes, .. } => {
+            eprintln!("{} ({EXITS})", overrun.log);
+            post_response(runtime_api, &overrun.request_id, bytes, true)
+        }
+        Answer::Buffered(payload) => {
+            eprintln!("{} ({EXITS})", overrun.log);
+            post_response(runtime_api, &overrun.request_id, payload.as_bytes(), false)
+        }
+    };
+    if let Err(e) = posted {
         eprintln!("nextr: could not send the 504 to the Lambda Runtime API: {e}");
     }
     std::process::exit(1)
 }
 
-/// `POST /2018-06-01/runtime/invocation/{id}/response`, as the Runtime API documents it.
-fn post_response(runtime_api: &str, request_id: &str, payload: &str) -> std::io::Result<()> {
+/// `POST /2018-06-01/runtime/invocation/{id}/response`, as the Runtime API documents it:
+/// buffered, a JSON payload; streamed, the streaming protocol's headers and one chunk.
+fn post_response(
+    runtime_api: &str,
+    request_id: &str,
+    payload: &[u8],
+    streamed: bool,
+) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(runtime_api)?;
     stream.set_write_timeout(Some(POST_TIMEOUT))?;
     stream.set_read_timeout(Some(POST_TIMEOUT))?;
     write!(
         stream,
-        "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nHost: {runtime_api}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        payload.len()
+        "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nHost: {runtime_api}\r\nConnection: close\r\n"
     )?;
-    stream.write_all(payload.as_bytes())?;
+    if streamed {
+        write!(
+            stream,
+            "Lambda-Runtime-Function-Response-Mode: streaming\r\nContent-Type: application/vnd.awslambda.http-integration-response\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+            payload.len()
+        )?;
+        stream.write_all(payload)?;
+        stream.write_all(b"\r\n0\r\n\r\n")?;
+    } else {
+        write!(
+            stream,
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            payload.len()
+        )?;
+        stream.write_all(payload)?;
+    }
     stream.flush()?;
     // Wait for the status line, so the answer is delivered before the process exits.
     let mut status = [0u8; 12];
