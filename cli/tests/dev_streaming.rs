@@ -258,3 +258,108 @@ fn a_client_that_goes_away_does_not_stop_the_invocation() {
     let mut s = Streaming::get(dev.port(), &h, "/api/stream?n=1", &[]);
     assert_eq!(s.rest(), ("data: 0\n\n".into(), Piece::End));
 }
+
+/// The route of the real app: the issue's example, `n` events `ms` apart.
+const EVENTS: &str = r#"use nextr::prelude::*;
+
+nextr::config! { max_duration: 20 }
+
+fn number(req: &NextApiRequest, key: &str, default: u64) -> u64 {
+    req.query.all(key).first().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    let n = number(req, "n", 10);
+    let ms = number(req, "ms", 1000);
+    let crash = number(req, "crash", 0) == 1;
+    res.write_head(200, [("Content-Type", "text/event-stream"), ("Cache-Control", "no-store")])?;
+    for i in 0..n {
+        if i > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        res.write(format!("data: {i}\n\n"))?;
+        if crash {
+            res.drain().await;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            eprintln!("crashing mid-stream on purpose");
+            std::process::exit(3);
+        }
+    }
+    res.end()
+}
+"#;
+
+const NEXTR_TOML: &str = r#"[routes."/api/events"]
+response = "stream"
+function_url = true
+"#;
+
+/// The same through nextr's own runtime (a real app built by `nextr build`): its function
+/// URL streams the ten events a second apart, the HTTP API answers the same route buffered,
+/// and a crash after one write cuts the body and is logged, the next request served.
+#[test]
+fn a_real_app_streams_through_its_function_url() {
+    let app = support::apps::TestApp::cached(
+        "nextr-dev-stream",
+        &[
+            ("api/events.rs".to_owned(), EVENTS.to_owned()),
+            ("nextr.toml".to_owned(), NEXTR_TOML.to_owned()),
+        ],
+    );
+    let dev = Dev::start(app.path(), &[]);
+    let line = dev
+        .wait_for(|l| l.contains(".lambda-url.localhost:"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no function URL line:\n{}", dev.output()));
+    let host = line
+        .split("http://")
+        .nth(1)
+        .and_then(|u| u.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line}"))
+        .to_owned();
+
+    let mut s = Streaming::get(dev.port(), &host, "/api/events", &[]);
+    assert_eq!(s.status, 200);
+    assert_eq!(s.header("content-type"), Some("text/event-stream"));
+    assert_eq!(s.header("transfer-encoding"), Some("chunked"));
+    let mut arrivals = Vec::new();
+    let mut text = String::new();
+    loop {
+        match s.next() {
+            (Piece::Data(d), at) => {
+                text.push_str(&String::from_utf8_lossy(&d));
+                arrivals.push(at);
+            }
+            (end, _) => {
+                assert_eq!(end, Piece::End, "{text}");
+                break;
+            }
+        }
+    }
+    let expected: String = (0..10).map(|i| format!("data: {i}\n\n")).collect();
+    assert_eq!(text, expected);
+    // However the runtime cuts its chunks, the last event arrives about 9 s after the first:
+    // each left when it was written.
+    let span = arrivals[arrivals.len() - 1] - arrivals[0];
+    assert!(
+        span >= Duration::from_millis(8_000) && span <= Duration::from_secs(14),
+        "{span:?}"
+    );
+    assert!(
+        arrivals[0] - s.head_at < Duration::from_millis(900),
+        "{:?}",
+        arrivals[0] - s.head_at
+    );
+
+    let r = dev.get("/api/events?n=3&ms=10");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    assert!(r.header("content-length").is_some());
+
+    let mut s = Streaming::get(dev.port(), &host, "/api/events?crash=1", &[]);
+    assert_eq!(s.status, 200);
+    assert_eq!(s.rest(), ("data: 0\n\n".into(), Piece::Cut));
+    dev.wait_for(|l| l.contains("Runtime.ExitError"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no exit error:\n{}", dev.output()));
+    let mut s = Streaming::get(dev.port(), &host, "/api/events?n=2&ms=10", &[]);
+    assert_eq!(s.rest(), ("data: 0\n\ndata: 1\n\n".into(), Piece::End));
+}
