@@ -20,6 +20,8 @@
 pub mod body;
 pub mod prelude;
 pub(crate) mod pump;
+#[cfg(test)]
+mod tests;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
