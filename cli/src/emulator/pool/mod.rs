@@ -17,6 +17,10 @@
 //! A dead instance is replaced by the next invocation that needs one (a cold start, with
 //! `Init Duration`, as on Lambda).
 //!
+//! A streamed response ([`Outcome::Streamed`], see `emulator::stream`) answers the client as
+//! soon as its prelude is in; the instance stays busy (deadline and memory checks included)
+//! until the runtime ends its stream, and only then writes the REPORT and takes more work.
+//!
 //! | module | what it owns |
 //! |---|---|
 //! | `queue` | invocations waiting for an instance, idle instances, scale-out |
