@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nextr::manifest::{layout, Architecture, Manifest, Profile, Source};
+use nextr::manifest::{layout, Architecture, GatewayKind, Manifest, Profile, Source};
 
 use nextr_infra::conflicts::{self, ConflictErrors};
+use nextr_infra::gateway::rest_api::{default_resource_tree, ResourceErrors};
 use nextr_infra::template;
 
 use crate::analysis::{analyze_routes, AnalysisReport};
@@ -21,7 +22,9 @@ use crate::bundle::elf::{self, ElfError};
 use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_name, function_names, NameCollision};
 use crate::fingerprint;
-use crate::manifest::{self as route_manifest, BuiltFunction, ManifestError, ManifestInput};
+use crate::manifest::{
+    self as route_manifest, BuiltFunction, GatewayKeys, ManifestError, ManifestInput,
+};
 use crate::project::{route_table, AppConfigError, Project, ProjectError};
 
 /// The page name of the app's `$default` function in messages and function names.
@@ -83,6 +86,9 @@ pub enum BuildError {
     /// API Gateway would route some paths differently from Next.js, and nextr cannot fix it.
     #[error(transparent)]
     Conflicts(#[from] ConflictErrors),
+    /// The routes cannot be REST API resources (a refused character, too many resources).
+    #[error(transparent)]
+    Resources(#[from] ResourceErrors),
     /// Two routes would get the same function name.
     #[error(transparent)]
     Names(#[from] NameCollision),
@@ -176,12 +182,15 @@ pub fn build(
         .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
     let analyses = analyze_routes(&project.root, &table, |page| project.config.front(page))?;
     // Before the long compile: a tree API Gateway cannot serve as Next does fails fast.
-    let gateway = conflicts::analyze(
-        &table,
-        &project.config.accepted_conflicts,
-        project.config.conflict_keys,
-    )?;
-    for warning in route_manifest::gateway_warnings(&gateway) {
+    let gateway = match project.config.gateway {
+        GatewayKind::Http => GatewayKeys::Http(conflicts::analyze(
+            &table,
+            &project.config.accepted_conflicts,
+            project.config.conflict_keys,
+        )?),
+        GatewayKind::Rest => GatewayKeys::Rest(default_resource_tree(&table)?),
+    };
+    for warning in gateway.warnings() {
         progress(Progress::Warning(warning));
     }
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;

@@ -16,6 +16,7 @@ use nextr::manifest::{
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{Analysis, Warning};
+use nextr_infra::gateway::rest_api::ResourceTree;
 
 use crate::analysis::RouteAnalysis;
 use crate::persist;
@@ -46,9 +47,8 @@ pub struct ManifestInput<'a> {
     pub app: &'a str,
     /// The routes, in precedence order.
     pub table: &'a RouteTable,
-    /// The API Gateway route keys of every route (own keys plus those added so the gateway
-    /// picks Next's winner).
-    pub gateway: &'a Analysis,
+    /// The gateway's keys of every route and of the fallback.
+    pub gateway: &'a GatewayKeys,
     /// The analysis of every route file.
     pub analyses: &'a [RouteAnalysis],
     /// The function of every route.
@@ -63,6 +63,43 @@ pub struct ManifestInput<'a> {
     pub config: &'a AppConfig,
     /// What the build was made from.
     pub source: Source,
+}
+
+/// What the gateway analysis gave the build: each route's keys and the fallback's.
+#[derive(Debug, Clone)]
+pub enum GatewayKeys {
+    /// An HTTP API: each route's own keys plus those the conflict analysis added so the
+    /// gateway picks Next's winner; the fallback takes `$default`.
+    Http(Analysis),
+    /// A REST API: the resource tree, whose resources go to Next's route or the fallback.
+    Rest(ResourceTree),
+}
+
+impl GatewayKeys {
+    /// The keys of the route with this index (in Next's order) and page.
+    fn route_keys(&self, index: usize, page: &str) -> Option<Vec<String>> {
+        match self {
+            GatewayKeys::Http(a) => a.route(page).map(|r| r.key_strings()),
+            GatewayKeys::Rest(tree) => Some(tree.route_keys(index)),
+        }
+    }
+
+    /// The fallback function's keys (`gateway.fallback_keys`).
+    fn fallback_keys(&self) -> Vec<String> {
+        match self {
+            GatewayKeys::Http(_) => vec![nextr_infra::gateway::http_api::DEFAULT_ROUTE.to_owned()],
+            GatewayKeys::Rest(tree) => tree.fallback_keys(),
+        }
+    }
+
+    /// The warnings worth telling at every build and `nextr dev` start.
+    pub fn warnings(&self) -> Vec<String> {
+        match self {
+            GatewayKeys::Http(a) => gateway_warnings(a),
+            // The resource tree follows Next's precedence: nothing to warn about.
+            GatewayKeys::Rest(_) => Vec::new(),
+        }
+    }
 }
 
 /// Why a manifest could not be assembled or written.
@@ -120,7 +157,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         .map(|f| (f.page.as_str(), f))
         .collect();
     let mut routes = Vec::with_capacity(input.table.routes().len());
-    for route in input.table.routes() {
+    for (index, route) in input.table.routes().iter().enumerate() {
         let analysis = analyses
             .get(route.file.as_str())
             .ok_or_else(|| ManifestError::MissingAnalysis(route.file.clone()))?;
@@ -129,9 +166,8 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             .ok_or_else(|| ManifestError::MissingFunction(route.page().to_owned()))?;
         let route_keys = input
             .gateway
-            .route(route.page())
-            .ok_or_else(|| ManifestError::MissingKeys(route.page().to_owned()))?
-            .key_strings();
+            .route_keys(index, route.page())
+            .ok_or_else(|| ManifestError::MissingKeys(route.page().to_owned()))?;
         let timeout_s = analysis.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S);
         if !LAMBDA_TIMEOUT_S.contains(&timeout_s) {
             return Err(ManifestError::Timeout {
@@ -174,7 +210,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             }),
         });
     }
-    let warnings = gateway_warnings(input.gateway);
+    let warnings = input.gateway.warnings();
     let mut manifest = Manifest::new(
         input.app,
         function_of(
@@ -188,7 +224,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     manifest.gateway = Gateway {
         kind: input.config.gateway,
         warnings,
-        fallback_keys: vec![nextr_infra::gateway::http_api::DEFAULT_ROUTE.to_owned()],
+        fallback_keys: input.gateway.fallback_keys(),
     };
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
@@ -261,8 +297,8 @@ mod tests {
     use super::*;
     use nextr::config::RouteConfig;
 
-    fn gateway(table: &RouteTable) -> Analysis {
-        nextr_infra::conflicts::analyze(table, &[], Default::default()).unwrap()
+    fn gateway(table: &RouteTable) -> GatewayKeys {
+        GatewayKeys::Http(nextr_infra::conflicts::analyze(table, &[], Default::default()).unwrap())
     }
 
     fn docs_table() -> RouteTable {
@@ -373,6 +409,35 @@ mod tests {
             .to_json()
             .replace(env!("CARGO_PKG_VERSION"), "<version>");
         insta::assert_snapshot!("docs_manifest", json);
+    }
+
+    #[test]
+    fn a_rest_manifest_has_resources_and_fallback_keys() {
+        let table = docs_table();
+        let (analyses, functions) = inputs(&table);
+        let tree = nextr_infra::gateway::rest_api::default_resource_tree(&table).unwrap();
+        let manifest = assemble(&ManifestInput {
+            app: "docs",
+            table: &table,
+            gateway: &GatewayKeys::Rest(tree),
+            analyses: &analyses,
+            functions: &functions,
+            fallback: &fallback(),
+            architecture: Architecture::Arm64,
+            profile: Profile::Release,
+            config: &config("gateway = \"rest\"\n"),
+            source: Source::default(),
+        })
+        .unwrap();
+        assert_eq!(manifest.gateway.kind, nextr::manifest::GatewayKind::Rest);
+        assert_eq!(
+            manifest.routes[1].route_keys,
+            ["ANY /api/note", "ANY /api/note/{slug+}"]
+        );
+        assert!(manifest.gateway.fallback_keys.contains(&"ANY /".to_owned()));
+        assert!(manifest.gateway.warnings.is_empty());
+        // The gateway dev builds from it accepts it.
+        assert!(nextr_infra::gateway::Gateway::new(&manifest).is_ok());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use nextr::manifest::{Function, FunctionUrlAuth, Manifest};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
-use nextr_infra::gateway::Gateway;
+use nextr_infra::gateway::{Gateway, ModelError};
 
 use super::bundle::{self, BundleError};
 use super::logs::Logger;
@@ -35,6 +35,9 @@ pub enum DeploymentError {
         #[source]
         source: nextr_infra::gateway::http_api::route_keys::KeySyntaxError,
     },
+    /// The REST API's resources in the manifest are not a tree AWS accepts without dead ends.
+    #[error("the manifest's REST API resources: {0}")]
+    Resources(#[source] nextr_infra::gateway::rest_api::RouterError),
     /// A bundle cannot be unpacked.
     #[error("route {page}: {source}")]
     Bundle {
@@ -208,15 +211,16 @@ impl Deployment {
         previous: Option<&Deployment>,
         logger: &Logger,
     ) -> Result<Self, DeploymentError> {
-        let gateway = Gateway::new(manifest).map_err(|RouterError { owner, source }| {
-            DeploymentError::RouteKey {
+        let gateway = Gateway::new(manifest).map_err(|e| match e {
+            ModelError::Http(RouterError { owner, source }) => DeploymentError::RouteKey {
                 page: manifest
                     .routes
                     .get(owner)
                     .map(|r| r.page.clone())
                     .unwrap_or_default(),
                 source,
-            }
+            },
+            ModelError::Rest(e) => DeploymentError::Resources(e),
         })?;
         let mut pools = Pools {
             manifest_dir,

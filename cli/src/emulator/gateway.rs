@@ -34,13 +34,20 @@
 //! they go to that function's URL (see `function_url`).
 //!
 //! Every API answer carries `apigw-requestid`, as API Gateway's do.
+//!
+//! Behind a REST API (`gateway = "rest"`) the same steps run on the REST model
+//! (`nextr_infra::gateway::rest_api`): resources matched on the path as received, payload 1.0
+//! events, 502 `{"message": "Internal server error"}` for a failed function and 504
+//! `{"message": "Endpoint request timed out"}` for a timeout. The deployed API serves under
+//! `/{stage}`; the emulator serves at the root and names the stage in
+//! `requestContext.stage` and `requestContext.path`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, Version};
+use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -178,7 +185,11 @@ fn with_request_id(mut r: Response<Full<Bytes>>, meta: &RequestMeta) -> Response
 }
 
 fn gateway_error(e: GatewayError, meta: &RequestMeta) -> Response<Full<Bytes>> {
-    let (status, body) = e.parts();
+    answer(e.parts(), meta)
+}
+
+/// One of the gateway's own answers: status and JSON body, as its kind of API sends them.
+fn answer((status, body): (StatusCode, &'static str), meta: &RequestMeta) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -220,13 +231,17 @@ async fn handle_api(
     emulator: &Emulator,
 ) -> Response<FrontBody> {
     let meta = RequestMeta::now();
-    let fail = |e: GatewayError| whole(gateway_error(e, &meta));
     let target = req
         .uri()
         .path_and_query()
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
     let deployment = emulator.deployment();
+    // From here on, the gateway's own answers are those of the manifest's kind of API (a
+    // REST API answers a failed function 502 and a timeout 504).
+    let kind = deployment.gateway().kind();
+    let gateway_error = |e: GatewayError, meta: &RequestMeta| answer(e.parts_for(kind), meta);
+    let fail = |e: GatewayError| whole(gateway_error(e, &meta));
     if header_bytes(&req, &target) > deployment.gateway().kind().max_header_bytes() {
         return fail(GatewayError::HeadersTooLarge);
     }
@@ -279,15 +294,16 @@ async fn handle_api(
             emulator.logger().route(
                 &route.page,
                 &format!(
-                    "nextr: no response within the {} s integration timeout; API Gateway answers 503",
-                    emulator.config().integration_timeout.as_secs()
+                    "nextr: no response within the {} s integration timeout; API Gateway answers {}",
+                    emulator.config().integration_timeout.as_secs(),
+                    GatewayError::Timeout.parts_for(kind).0.as_u16()
                 ),
             );
             fail(GatewayError::Timeout)
         }
         Ok(Outcome::Failed(_)) => fail(GatewayError::FunctionFailed),
         Ok(Outcome::Streamed(s)) => {
-            if deployment.gateway().kind() != nextr::manifest::GatewayKind::Rest {
+            if kind != nextr::manifest::GatewayKind::Rest {
                 // Dropping the stream lets the invocation finish unread.
                 emulator.logger().route(
                     &route.page,
@@ -316,9 +332,13 @@ async fn handle_api(
                 whole(with_request_id(r, &meta))
             }
             Err(e) => {
-                emulator
-                    .logger()
-                    .route(&route.page, &format!("nextr: {e}; API Gateway answers 500"));
+                emulator.logger().route(
+                    &route.page,
+                    &format!(
+                        "nextr: {e}; API Gateway answers {}",
+                        GatewayError::FunctionFailed.parts_for(kind).0.as_u16()
+                    ),
+                );
                 fail(GatewayError::FunctionFailed)
             }
         },

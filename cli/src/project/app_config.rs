@@ -196,8 +196,7 @@ struct RawConfig {
     env: BTreeMap<Spanned<String>, String>,
     #[serde(default)]
     routes: BTreeMap<Spanned<String>, RawRoute>,
-    #[serde(default)]
-    conflicts: RawConflicts,
+    conflicts: Option<Spanned<RawConflicts>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -365,8 +364,18 @@ impl AppConfig {
                 },
             );
         }
-        let conflict_keys = match raw
-            .conflicts
+        // The REST API's resource tree follows Next's precedence exactly: nothing to accept,
+        // no key policy to choose. A `[conflicts]` table there is a setting that would do
+        // nothing, so it is refused rather than ignored.
+        if let (Some(GatewayKind::Rest), Some(table)) = (raw.gateway, &raw.conflicts) {
+            return Err(err(
+                table.span(),
+                "conflicts",
+                "applies to an API Gateway HTTP API only: with `gateway = \"rest\"` nextr builds REST resources that pick Next's route for every path, so there is no conflict to accept and no key policy; remove the [conflicts] table".into(),
+            ));
+        }
+        let conflicts = raw.conflicts.map(Spanned::into_inner).unwrap_or_default();
+        let conflict_keys = match conflicts
             .keys
             .as_ref()
             .map(|k| (k.get_ref().as_str(), k.span()))
@@ -386,7 +395,7 @@ impl AppConfig {
         Ok(AppConfig {
             path: Some(path.to_path_buf()),
             conflict_keys,
-            accepted_conflicts: raw.conflicts.accept,
+            accepted_conflicts: conflicts.accept,
             app: raw.app.map(Spanned::into_inner),
             region: raw.region.map(Spanned::into_inner),
             stage: raw.stage.map(Spanned::into_inner),
@@ -647,6 +656,19 @@ LOG = "debug"
             "postgres://db"
         );
         assert_eq!(c.env_for("/api/hello")["LOG"], "info");
+    }
+
+    #[test]
+    fn conflicts_apply_to_http_apis_only() {
+        let e = error("gateway = \"rest\"\n[conflicts]\nkeys = \"static-only\"\n");
+        assert!(
+            e.starts_with(
+                "/app/nextr.toml:2:1: `conflicts`: applies to an API Gateway HTTP API only"
+            ),
+            "{e}"
+        );
+        assert!(parse("gateway = \"http\"\n[conflicts]\nkeys = \"static-only\"\n").is_ok());
+        assert!(parse("gateway = \"rest\"\n").is_ok());
     }
 
     #[test]

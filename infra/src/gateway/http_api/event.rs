@@ -40,7 +40,7 @@ pub const API_ID: &str = "nextrlocal";
 
 /// Headers that describe one hop of the connection, not the request; API Gateway terminates
 /// the client's connection, so the function never sees the client's.
-const HOP_BY_HOP: [&str; 7] = [
+pub(crate) const HOP_BY_HOP: [&str; 7] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -398,7 +398,7 @@ pub fn build(
 }
 
 /// `example.com:3000` → `example.com`; `[::1]:3000` → `[::1]`.
-fn host_without_port(host: &str) -> &str {
+pub(crate) fn host_without_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split_inclusive(']').next().unwrap_or(host);
     }

@@ -13,8 +13,10 @@ use nextr::manifest::Manifest;
 
 pub use select::{Router, RouterError, Selection};
 
+/// Where the gateway sends one request (shared by both kinds).
+pub use super::Routed;
+
 use event::{gateway_path, ClientRequest, RequestMeta};
-use route_keys::RouteKey;
 
 /// The route key of the route that takes every request no other key matches.
 pub const DEFAULT_ROUTE: &str = "$default";
@@ -29,27 +31,6 @@ pub const INTEGRATION_TIMEOUT_MS: i32 = nextr::limits::HTTP_API_TIMEOUT_S as i32
 #[derive(Debug, Clone, Default)]
 pub struct HttpApi {
     router: Router,
-}
-
-/// Where the HTTP API sends one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Routed<'a> {
-    /// To the route with this index (in the manifest's order), through this key.
-    Route {
-        /// The route's index.
-        owner: usize,
-        /// The selected key.
-        key: &'a RouteKey,
-        /// The decoded path the function sees as `rawPath`.
-        path: String,
-    },
-    /// To the `$default` route's function.
-    Default {
-        /// The decoded path the function sees as `rawPath`.
-        path: String,
-    },
-    /// Nowhere: the path does not percent-decode, and API Gateway answers 400 itself.
-    BadRequest,
 }
 
 impl HttpApi {
@@ -90,7 +71,10 @@ impl HttpApi {
                 key,
                 path: decoded,
             },
-            None => Routed::Default { path: decoded },
+            None => Routed::Default {
+                path: decoded,
+                key: None,
+            },
         }
     }
 
@@ -115,7 +99,7 @@ impl HttpApi {
         }
         match routed {
             Routed::Route { key, path, .. } => Some(event::build(req, Some(key), path, meta)),
-            Routed::Default { path } => Some(event::build(req, None, path, meta)),
+            Routed::Default { path, .. } => Some(event::build(req, None, path, meta)),
             Routed::BadRequest => None,
         }
     }
@@ -123,7 +107,7 @@ impl HttpApi {
 
 /// Resolves `.` and `..` segments (RFC 3986 §5.2.4); a path ending in one keeps a trailing
 /// slash.
-fn remove_dot_segments(path: &str) -> String {
+pub(crate) fn remove_dot_segments(path: &str) -> String {
     if !path.split('/').any(|s| s == "." || s == "..") {
         return path.to_owned();
     }
@@ -202,7 +186,7 @@ mod tests {
     fn pick(api: &HttpApi, target: &str) -> String {
         match api.route(target) {
             Routed::Route { owner, key, path } => format!("#{owner} via {key} as {path}"),
-            Routed::Default { path } => format!("$default as {path}"),
+            Routed::Default { path, .. } => format!("$default as {path}"),
             Routed::BadRequest => "400".into(),
         }
     }

@@ -335,6 +335,12 @@ impl RouteKey {
         Ok(key)
     }
 
+    /// A key of segments the caller built from validated parts (the REST resource tree's
+    /// literals and identifier names), without checking them again.
+    pub(crate) fn from_segments_unchecked(segments: Vec<KeySegment>) -> Self {
+        RouteKey { segments }
+    }
+
     /// Parses and validates `ANY /path` as API Gateway would.
     pub fn parse(text: &str) -> Result<Self, KeySyntaxError> {
         let Some(path) = text.strip_prefix("ANY ") else {
