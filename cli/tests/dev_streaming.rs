@@ -363,3 +363,55 @@ fn a_real_app_streams_through_its_function_url() {
     let mut s = Streaming::get(dev.port(), &host, "/api/events?n=2&ms=10", &[]);
     assert_eq!(s.rest(), ("data: 0\n\ndata: 1\n\n".into(), Piece::End));
 }
+
+/// Behind a REST API (`gateway = "rest"`, where routes stream unless told otherwise) the API
+/// itself streams, and closes a stream that sends nothing for its idle timeout (300 s, here
+/// shortened with the hidden `--stream-idle-timeout-ms`).
+#[test]
+fn a_rest_api_streams_and_closes_idle_streams() {
+    let app = support::apps::TestApp::cached(
+        "nextr-dev-stream-rest",
+        &[
+            ("api/events.rs".to_owned(), EVENTS.to_owned()),
+            ("nextr.toml".to_owned(), "gateway = \"rest\"\n".to_owned()),
+        ],
+    );
+    let dev = Dev::start(app.path(), &["--stream-idle-timeout-ms", "700"]);
+    let local = format!("127.0.0.1:{}", dev.port());
+
+    let mut s = Streaming::get(dev.port(), &local, "/api/events?n=3&ms=300", &[]);
+    assert_eq!(s.status, 200);
+    assert_eq!(s.header("transfer-encoding"), Some("chunked"));
+    assert!(s.header("apigw-requestid").is_some());
+    let mut arrivals = Vec::new();
+    let mut text = String::new();
+    let end = loop {
+        match s.next() {
+            (Piece::Data(d), at) => {
+                text.push_str(&String::from_utf8_lossy(&d));
+                arrivals.push(at);
+            }
+            (end, _) => break end,
+        }
+    };
+    assert_eq!(end, Piece::End, "{text}");
+    assert_eq!(text, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    let span = arrivals[arrivals.len() - 1] - arrivals[0];
+    assert!(span >= Duration::from_millis(450), "{span:?}");
+
+    // 1.5 s of silence after the first event: the API closes the stream at 0.7 s.
+    let started = Instant::now();
+    let mut s = Streaming::get(dev.port(), &local, "/api/events?n=2&ms=1500", &[]);
+    assert_eq!(s.status, 200);
+    assert_eq!(s.rest(), ("data: 0\n\n".into(), Piece::Cut));
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    dev.wait_for(|l| l.contains("REST API idle timeout"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no idle line:\n{}", dev.output()));
+    // The invocation itself ran to its end.
+    dev.wait_for(|l| l.starts_with("[/api/events] REPORT"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
+}
