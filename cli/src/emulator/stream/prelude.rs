@@ -5,11 +5,13 @@
 //! delimiter may be split across chunks, and the bytes after it are the body's first chunk.
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, StatusCode};
-use serde_json::Value;
+use http::HeaderValue;
 
-/// The delimiter between the prelude and the body.
-pub const DELIMITER: [u8; 8] = [0; 8];
+use nextr_infra::gateway::rest_api::response::MalformedResponse;
+/// The prelude's JSON is the gateway model's: one parser for dev's function URLs and its
+/// REST API, the same the REST API's model documents.
+pub use nextr_infra::gateway::rest_api::response::Prelude;
+pub use nextr_infra::gateway::rest_api::response::PRELUDE_DELIMITER as DELIMITER;
 
 /// A prelude larger than this without its delimiter is malformed (it only carries a status
 /// and headers; without a bound a runtime that never sends the delimiter would make the
@@ -37,123 +39,29 @@ pub enum PreludeError {
         "the streamed response's prelude is over {MAX_PRELUDE_BYTES} bytes without its delimiter"
     )]
     TooLong,
-    /// The prelude is not a JSON object.
-    #[error("the streamed response's prelude is not a JSON object")]
-    NotJson,
-    /// A field has the wrong type.
-    #[error("the streamed response's prelude has an invalid `{0}`")]
-    Field(&'static str),
-    /// `statusCode` outside 100–599.
-    #[error("the streamed response's prelude has an invalid statusCode {0}")]
-    Status(String),
-    /// A header name or value HTTP cannot carry.
-    #[error("the streamed response's prelude has an invalid header `{0}`")]
-    Header(String),
+    /// The prelude's JSON is not a valid prelude.
+    #[error("the streamed response's prelude: {0}")]
+    Malformed(#[from] MalformedResponse),
 }
 
-/// The status and headers of a streamed response (`set-cookie` once per cookie).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prelude {
-    /// The status.
-    pub status: StatusCode,
-    /// Headers in order.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl Prelude {
-    /// A stream that is not an HTTP integration response: the whole body is the payload,
-    /// 200 with the runtime's content type, as Lambda passes it through.
-    pub fn raw(content_type: Option<HeaderValue>) -> Self {
-        let content_type =
-            content_type.unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
-        Prelude {
-            status: StatusCode::OK,
-            headers: vec![(http::header::CONTENT_TYPE, content_type)],
-        }
-    }
-
-    /// Parses the JSON before the delimiter.
-    pub fn parse(json: &[u8]) -> Result<Self, PreludeError> {
-        let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(json) else {
-            return Err(PreludeError::NotJson);
-        };
-        let status = match doc.get("statusCode") {
-            None | Some(Value::Null) => StatusCode::OK,
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|n| (100..=599).contains(n))
-                .and_then(|n| StatusCode::from_u16(n).ok())
-                .ok_or_else(|| PreludeError::Status(n.to_string()))?,
-            Some(_) => return Err(PreludeError::Field("statusCode")),
-        };
-        let mut headers = Vec::new();
-        if let Some(map) = object(&doc, "headers")? {
-            for (name, value) in map {
-                let value = scalar(value).ok_or(PreludeError::Field("headers"))?;
-                push_header(&mut headers, name, &value)?;
-            }
-        }
-        if let Some(map) = object(&doc, "multiValueHeaders")? {
-            for (name, values) in map {
-                let Value::Array(values) = values else {
-                    return Err(PreludeError::Field("multiValueHeaders"));
-                };
-                for value in values {
-                    let value = scalar(value).ok_or(PreludeError::Field("multiValueHeaders"))?;
-                    push_header(&mut headers, name, &value)?;
-                }
-            }
-        }
-        match doc.get("cookies") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(cookies)) => {
-                for cookie in cookies {
-                    let Value::String(cookie) = cookie else {
-                        return Err(PreludeError::Field("cookies"));
-                    };
-                    push_header(&mut headers, "set-cookie", cookie)?;
-                }
-            }
-            Some(_) => return Err(PreludeError::Field("cookies")),
-        }
-        Ok(Prelude { status, headers })
+/// The prelude of a stream that is not an HTTP integration response: the whole body is the
+/// payload, 200 with the runtime's content type, as Lambda passes it through.
+pub fn raw(content_type: Option<HeaderValue>) -> Prelude {
+    let content_type =
+        content_type.unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+    Prelude {
+        status: http::StatusCode::OK,
+        headers: vec![(http::header::CONTENT_TYPE, content_type)],
     }
 }
 
-fn object<'a>(
-    doc: &'a serde_json::Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<&'a serde_json::Map<String, Value>>, PreludeError> {
-    match doc.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map)),
-        Some(_) => Err(PreludeError::Field(field)),
-    }
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn push_header(
-    headers: &mut Vec<(HeaderName, HeaderValue)>,
-    name: &str,
-    value: &str,
-) -> Result<(), PreludeError> {
-    let header = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| PreludeError::Header(name.to_owned()))?;
-    if DROPPED.contains(&header.as_str()) {
-        return Ok(());
-    }
-    let value = HeaderValue::from_str(value).map_err(|_| PreludeError::Header(name.to_owned()))?;
-    headers.push((header, value));
-    Ok(())
+/// The prelude before the delimiter, without the hop-by-hop headers.
+fn parse(json: &[u8]) -> Result<Prelude, PreludeError> {
+    let mut prelude = Prelude::parse(json)?;
+    prelude
+        .headers
+        .retain(|(name, _)| !DROPPED.contains(&name.as_str()));
+    Ok(prelude)
 }
 
 /// Reads a prelude from the stream's first chunks.
@@ -175,7 +83,7 @@ impl PreludeReader {
         match found {
             Some(i) => {
                 let end = from + i;
-                let prelude = Prelude::parse(&self.buf[..end])?;
+                let prelude = parse(&self.buf[..end])?;
                 let rest = Bytes::copy_from_slice(&self.buf[end + DELIMITER.len()..]);
                 self.buf = Vec::new();
                 Ok(Some((prelude, rest)))
@@ -189,6 +97,7 @@ impl PreludeReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderName, StatusCode};
 
     const PRELUDE: &[u8] =
         br#"{"statusCode":201,"headers":{"content-type":"text/event-stream","x-a":"1","content-length":"9"},"multiValueHeaders":{"x-m":["a","b"]},"cookies":["s=1; Path=/","t=2"]}"#;
@@ -206,11 +115,13 @@ mod tests {
         };
         Prelude {
             status: StatusCode::CREATED,
+            // The gateway model's order: `multiValueHeaders`, then `headers`; `content-length`
+            // is dropped.
             headers: vec![
-                h("content-type", "text/event-stream"),
-                h("x-a", "1"),
                 h("x-m", "a"),
                 h("x-m", "b"),
+                h("content-type", "text/event-stream"),
+                h("x-a", "1"),
                 h("set-cookie", "s=1; Path=/"),
                 h("set-cookie", "t=2"),
             ],
@@ -275,28 +186,20 @@ mod tests {
             v.extend_from_slice(&DELIMITER);
             PreludeReader::default().push(&v).map(|o| o.map(|(p, _)| p))
         };
-        assert_eq!(parse(b"not json"), Err(PreludeError::NotJson));
-        assert_eq!(parse(b"[1]"), Err(PreludeError::NotJson));
-        assert_eq!(
-            parse(br#"{"statusCode":"200"}"#),
-            Err(PreludeError::Field("statusCode"))
-        );
-        assert_eq!(
-            parse(br#"{"statusCode":99}"#),
-            Err(PreludeError::Status("99".into()))
-        );
-        assert_eq!(
-            parse(br#"{"headers":{"a b":"1"}}"#),
-            Err(PreludeError::Header("a b".into()))
-        );
-        assert_eq!(
-            parse(br#"{"cookies":[1]}"#),
-            Err(PreludeError::Field("cookies"))
-        );
-        assert_eq!(
-            parse(br#"{"headers":{"x":"a\nb"}}"#),
-            Err(PreludeError::Header("x".into()))
-        );
+        for bad in [
+            &b"not json"[..],
+            b"[1]",
+            br#"{"statusCode":99}"#,
+            br#"{"headers":{"a b":"1"}}"#,
+            br#"{"cookies":[1]}"#,
+            br#"{"headers":{"x":"a\nb"}}"#,
+        ] {
+            assert!(
+                matches!(parse(bad), Err(PreludeError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Body;
 use tokio::sync::mpsc;
 
-use super::prelude::{Prelude, PreludeError, PreludeReader};
+use super::prelude::{self, Prelude, PreludeError, PreludeReader};
 use super::{Chunk, StreamEnd, StreamGrant, Streamed, CHANNEL_CHUNKS};
 use crate::emulator::pool::{posted_error, FailureKind, FunctionError, Outcome};
 
@@ -67,7 +67,7 @@ where
     };
     let mut state = match kind {
         BodyKind::HttpIntegration => State::Prelude(PreludeReader::default()),
-        BodyKind::Raw(content_type) => State::Forwarding(Some(start(Prelude::raw(content_type)))),
+        BodyKind::Raw(content_type) => State::Forwarding(Some(start(prelude::raw(content_type)))),
     };
     let mut body = body;
     let mut trailers = None;
@@ -336,7 +336,7 @@ mod tests {
             Some(Outcome::Streamed(s)) => {
                 assert_eq!(
                     s.prelude,
-                    Prelude::raw(Some(HeaderValue::from_static("text/plain")))
+                    prelude::raw(Some(HeaderValue::from_static("text/plain")))
                 )
             }
             other => panic!("{other:?}"),
