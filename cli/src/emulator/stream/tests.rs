@@ -139,3 +139,51 @@ async fn a_refused_stream_is_answered_at_once() {
     reply.send(Err(Answer::InvalidRequestId)).unwrap();
     assert!(answer_of(&mut conn).await.starts_with("HTTP/1.1 400"));
 }
+
+#[tokio::test]
+async fn nextr_invoke_reads_a_stream_into_a_payload_document() {
+    let (tx, rx) = mpsc::channel(4);
+    let streamed = super::Streamed {
+        prelude: super::prelude::Prelude::parse(
+            br#"{"statusCode":201,"headers":{"content-type":"text/plain"},"cookies":["a=1"]}"#,
+        )
+        .unwrap(),
+        body: rx,
+    };
+    tx.send(Chunk::Data(bytes::Bytes::from_static(b"one ")))
+        .await
+        .unwrap();
+    tx.send(Chunk::Data(bytes::Bytes::from_static(b"two")))
+        .await
+        .unwrap();
+    tx.send(Chunk::End).await.unwrap();
+    let Outcome::Response(doc) = streamed.into_payload().await else {
+        panic!("not a response");
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "statusCode": 201,
+            "headers": {"content-type": "text/plain"},
+            "cookies": ["a=1"],
+            "body": "one two",
+            "isBase64Encoded": false,
+        })
+    );
+
+    // A cut stream is a function error.
+    let (tx, rx) = mpsc::channel(4);
+    let streamed = super::Streamed {
+        prelude: super::prelude::raw(None),
+        body: rx,
+    };
+    tx.send(Chunk::Data(bytes::Bytes::from_static(b"x")))
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(matches!(
+        streamed.into_payload().await,
+        Outcome::Failed(e) if e.error_type().as_deref() == Some("Runtime.StreamCut")
+    ));
+}
