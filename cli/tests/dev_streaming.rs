@@ -27,6 +27,7 @@ fn app() -> App {
     App::new(&[
         Route::new("/api/stream").timeout(20).streaming("none"),
         Route::new("/api/stream-exit").streaming("none"),
+        Route::new("/api/stream-trailer").streaming("none"),
         Route::new("/api/slow").timeout(2).streaming("none"),
         Route::new("/api/private").streaming("iam"),
         Route::new("/api/hello").url("none"),
@@ -211,6 +212,44 @@ fn a_crash_mid_stream_cuts_the_body_and_the_next_request_is_served() {
     let mut s = Streaming::get(dev.port(), &h, "/api/stream-exit?ok&n=2&ms=10", &[]);
     assert_eq!(s.status, 201);
     assert_eq!(s.rest(), ("data: 0\n\ndata: 1\n\n".into(), Piece::End));
+}
+
+/// An error the runtime reports in the trailers of its stream is logged as Lambda logs it and
+/// cuts the client's body; the instance then serves the next request.
+#[test]
+fn an_error_in_the_trailers_cuts_the_body_and_is_logged() {
+    let app = app();
+    let dev = app.dev(&[]);
+    let h = host("test-api-stream-trailer", &dev);
+    let mut s = Streaming::get(dev.port(), &h, "/api/stream-trailer", &[]);
+    assert_eq!(s.status, 200);
+    assert_eq!(s.header("content-type"), Some("text/event-stream"));
+    assert_eq!(s.rest(), ("data: 0\n\n".into(), Piece::Cut));
+    dev.wait_for(
+        |l| {
+            l.contains("Error: the function reported an error mid-stream: Fixture.StreamError: fixture failed mid-stream")
+        },
+        LOG_WAIT,
+    )
+    .unwrap_or_else(|| panic!("no error line:\n{}", dev.output()));
+    dev.wait_for(|l| l.starts_with("[/api/stream-trailer] REPORT"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
+    // The same instance (its runtime back in `/next`) serves the next request.
+    let mut s = Streaming::get(dev.port(), &h, "/api/stream-trailer", &[]);
+    assert_eq!(s.rest(), ("data: 0\n\n".into(), Piece::Cut));
+    let reports = || -> Vec<String> {
+        dev.lines()
+            .into_iter()
+            .filter(|l| l.starts_with("[/api/stream-trailer] REPORT"))
+            .collect()
+    };
+    let deadline = Instant::now() + LOG_WAIT;
+    while reports().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let reports = reports();
+    assert_eq!(reports.len(), 2, "{}", dev.output());
+    assert!(!reports[1].contains("Init Duration"), "{}", dev.output());
 }
 
 /// The function's timeout bounds the whole stream: the process is killed at it and the
