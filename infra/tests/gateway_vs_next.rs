@@ -201,6 +201,7 @@ fn function(name: &str) -> Function {
 fn gateway_router(g: &Gateway) -> &nextr_infra::gateway::http_api::Router {
     match g {
         Gateway::Http(api) => api.router(),
+        Gateway::Rest(_) => panic!("the manifests here are HTTP API manifests"),
     }
 }
 
