@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nextr::manifest::{Function, FunctionUrlAuth, Manifest};
+use nextr::manifest::{Function, FunctionUrlAuth, Manifest, ResponseMode};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
 use nextr_infra::gateway::{Gateway, ModelError};
 
@@ -108,6 +108,8 @@ pub struct Target {
     pub function: Option<Arc<FunctionPool>>,
     /// The function's URL, when it has one: its name (the URL's host) and auth type.
     pub function_url: Option<(String, FunctionUrlAuth)>,
+    /// Whether the function streams where its front can stream.
+    pub response_mode: ResponseMode,
     pool_key: Option<PoolKey>,
 }
 
@@ -149,6 +151,7 @@ impl Pools<'_> {
                 file: file.to_owned(),
                 function: None,
                 function_url: None,
+                response_mode: ResponseMode::Buffered,
                 pool_key: None,
             });
         };
@@ -197,6 +200,7 @@ impl Pools<'_> {
             file: file.to_owned(),
             function: Some(pool),
             function_url: f.function_url.as_ref().map(|u| (f.name.clone(), u.auth)),
+            response_mode: f.response_mode,
             pool_key: Some(key),
         })
     }

@@ -45,6 +45,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Version};
@@ -57,6 +58,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use nextr::limits::LAMBDA_PAYLOAD_BYTES;
+use nextr::manifest::{GatewayKind, ResponseMode};
 use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
 use nextr_infra::gateway::GatewayError;
 
@@ -78,10 +80,7 @@ pub(super) fn whole(r: Response<Full<Bytes>>) -> Response<FrontBody> {
 /// A streamed answer: the prelude's status and headers, then the chunks as they come
 /// (hyper frames a body of unknown length as `Transfer-Encoding: chunked` and writes each
 /// chunk as it is yielded).
-pub(super) fn streamed(
-    s: Streamed,
-    idle: Option<(std::time::Duration, IdleLog)>,
-) -> Response<FrontBody> {
+pub(super) fn streamed(s: Streamed, idle: Option<(Duration, IdleLog)>) -> Response<FrontBody> {
     let mut r = Response::new(Either::Right(ClientBody::new(s.body, idle)));
     *r.status_mut() = s.prelude.status;
     let headers = r.headers_mut();
@@ -136,7 +135,7 @@ pub async fn serve(
         };
         let Ok((stream, peer)) = accepted else {
             // Out of file descriptors, typically: do not spin.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -284,18 +283,22 @@ async fn handle_api(
     if payload.len() > LAMBDA_PAYLOAD_BYTES {
         return fail(GatewayError::TooLarge);
     }
-    let outcome = tokio::time::timeout(
-        emulator.config().integration_timeout,
-        pool.invoke(Bytes::from(payload)),
-    )
-    .await;
+    // A REST API waits as long for a streamed integration as the stream may last (its
+    // `responseTransferMode: STREAM` timeout); otherwise the integration timeout.
+    let limit = match (kind, route.response_mode) {
+        (GatewayKind::Rest, ResponseMode::Stream) => {
+            Duration::from_secs(u64::from(nextr::limits::REST_API_STREAM_TIMEOUT_S))
+        }
+        _ => emulator.config().integration_timeout,
+    };
+    let outcome = tokio::time::timeout(limit, pool.invoke(Bytes::from(payload))).await;
     match outcome {
         Err(_elapsed) => {
             emulator.logger().route(
                 &route.page,
                 &format!(
                     "nextr: no response within the {} s integration timeout; API Gateway answers {}",
-                    emulator.config().integration_timeout.as_secs(),
+                    limit.as_secs(),
                     GatewayError::Timeout.parts_for(kind).0.as_u16()
                 ),
             );
@@ -303,7 +306,7 @@ async fn handle_api(
         }
         Ok(Outcome::Failed(_)) => fail(GatewayError::FunctionFailed),
         Ok(Outcome::Streamed(s)) => {
-            if kind != nextr::manifest::GatewayKind::Rest {
+            if kind != GatewayKind::Rest {
                 // Dropping the stream lets the invocation finish unread.
                 emulator.logger().route(
                     &route.page,
