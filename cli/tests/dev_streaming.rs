@@ -454,3 +454,28 @@ fn a_rest_api_streams_and_closes_idle_streams() {
     dev.wait_for(|l| l.starts_with("[/api/events] REPORT"), LOG_WAIT)
         .unwrap_or_else(|| panic!("no REPORT:\n{}", dev.output()));
 }
+
+/// A new manifest that gives a route a function URL: dev shows the URL and serves it, with
+/// the function's new response mode.
+#[test]
+fn a_function_url_from_a_new_manifest_is_shown_and_served() {
+    let app = App::new(&[Route::new("/api/stream")]);
+    let dev = app.dev(&[]);
+    let h = host("test-api-stream", &dev);
+    let s = Streaming::get(dev.port(), &h, "/api/stream?n=1", &[]);
+    assert_eq!(s.status, 404);
+
+    app.write(
+        &[Route::new("/api/stream").streaming("none")],
+        &support::fixture::bundle_bytes(&[]),
+        "fixture.zip",
+    );
+    dev.wait_for(
+        |l| l.contains("http://test-api-stream.lambda-url.localhost:"),
+        LOG_WAIT,
+    )
+    .unwrap_or_else(|| panic!("no function URL line after the reload:\n{}", dev.output()));
+    let mut s = Streaming::get(dev.port(), &h, "/api/stream?n=2&ms=10", &[]);
+    assert_eq!(s.status, 201);
+    assert_eq!(s.rest(), ("data: 0\n\ndata: 1\n\n".into(), Piece::End));
+}

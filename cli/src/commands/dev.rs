@@ -207,6 +207,7 @@ async fn serve(
         emulator.clone(),
         served.clone(),
         logger.clone(),
+        server.addr().port(),
     ));
 
     wait_for_stop_signal().await;
@@ -293,6 +294,7 @@ async fn reload_loop(
     emulator: Arc<Emulator>,
     served: Served,
     logger: Logger,
+    port: u16,
 ) {
     while let Some(first) = changes.recv().await {
         let mut sources: Vec<PathBuf> = Vec::new();
@@ -331,12 +333,12 @@ async fn reload_loop(
             // Unpacking new bundles takes a while (tens of MB for debug builds): not on the
             // worker that serves requests.
             let (emulator, logger) = (emulator.clone(), logger.clone());
-            let _ = tokio::task::spawn_blocking(move || reload(&emulator, &logger)).await;
+            let _ = tokio::task::spawn_blocking(move || reload(&emulator, &logger, port)).await;
         }
     }
 }
 
-fn reload(emulator: &Emulator, logger: &Logger) {
+fn reload(emulator: &Emulator, logger: &Logger, port: u16) {
     let manifest = match emulator::read_manifest(emulator.manifest_dir()) {
         Ok(m) => m,
         Err(e) => {
@@ -346,6 +348,7 @@ fn reload(emulator: &Emulator, logger: &Logger) {
             return;
         }
     };
+    let urls_before = emulator.deployment().function_urls();
     match emulator.swap(&manifest) {
         Ok(summary) => {
             let what = if summary.replaced.is_empty() {
@@ -359,6 +362,10 @@ fn reload(emulator: &Emulator, logger: &Logger) {
             ));
             for warning in &manifest.gateway.warnings {
                 logger.line(format!("warning: {}", ShownLines(warning)));
+            }
+            // A function URL added, removed or changed is shown again, as at start.
+            if emulator.deployment().function_urls() != urls_before {
+                print_function_urls(logger, &manifest, port);
             }
         }
         Err(e) => logger.line(format!(

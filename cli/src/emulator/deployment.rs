@@ -288,6 +288,11 @@ impl Deployment {
         })
     }
 
+    /// Every function URL served: function name and auth type, in the manifest's order.
+    pub fn function_urls(&self) -> Vec<(String, FunctionUrlAuth)> {
+        self.all().filter_map(|t| t.function_url.clone()).collect()
+    }
+
     /// Every target, the fallback last.
     fn all(&self) -> impl Iterator<Item = &Target> {
         self.targets.iter().chain(std::iter::once(&self.fallback))
