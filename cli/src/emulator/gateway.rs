@@ -23,7 +23,8 @@
 //!    `runtime_api`) becomes an HTTP/1.1 response with the prelude's status and headers (and
 //!    a `Set-Cookie` per cookie), `Transfer-Encoding: chunked`, each chunk flushed to the
 //!    client as the function writes it (`stream::body`). Only a REST API streams (its
-//!    `responseTransferMode: STREAM`), closing a stream that sends nothing for
+//!    `responseTransferMode: STREAM`): it waits for a streaming route's first bytes up to
+//!    `REST_API_STREAM_TIMEOUT_S` and closes a stream that sends nothing for
 //!    `REST_API_STREAM_IDLE_S` (`EmulatorConfig::stream_idle_timeout`); an HTTP API invokes
 //!    buffered, so a stream reaching it is a function error (500, and a log line saying why).
 //!    A stream the function ends with an error, by crashing or at its timeout is cut: the
