@@ -56,16 +56,19 @@ pub fn name_of<B>(req: &Request<B>) -> Option<String> {
     name_of_host(host)
 }
 
+/// Every API request passes here: nothing is allocated unless the host is a function URL's.
 fn name_of_host(host: &str) -> Option<String> {
-    let host = host.to_ascii_lowercase();
     let without_port = match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host.as_str(),
+        _ => host,
     };
     // A fully qualified name may end with a dot.
     let without_dot = without_port.strip_suffix('.').unwrap_or(without_port);
-    let name = without_dot.strip_suffix(HOST_SUFFIX)?;
-    (!name.is_empty() && !name.contains('.')).then(|| name.to_owned())
+    let split = without_dot.len().checked_sub(HOST_SUFFIX.len())?;
+    let (name, suffix) = (without_dot.get(..split)?, without_dot.get(split..)?);
+    // Host names compare ignoring case.
+    (suffix.eq_ignore_ascii_case(HOST_SUFFIX) && !name.is_empty() && !name.contains('.'))
+        .then(|| name.to_ascii_lowercase())
 }
 
 fn answer(
