@@ -158,6 +158,22 @@ fn the_http_api_and_buffered_functions_answer_buffered() {
     assert!(s.header("content-length").is_some(), "{:?}", s.headers);
 }
 
+/// A runtime that streams its answer to an HTTP API event: HTTP APIs invoke buffered, so it
+/// is a function error (500), and the log says why.
+#[test]
+fn a_stream_reaching_an_http_api_is_a_function_error() {
+    let app = app();
+    let dev = app.dev(&[]);
+    let r = dev.get("/api/stream?n=2&ms=10&force-stream");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(r.text(), r#"{"message":"Internal Server Error"}"#);
+    dev.wait_for(|l| l.contains("an HTTP API invokes it buffered"), LOG_WAIT)
+        .unwrap_or_else(|| panic!("no log line:\n{}", dev.output()));
+    // The invocation still ran to its end, and the instance serves the next request.
+    let r = dev.get("/api/stream?n=1");
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 #[test]
 fn iam_function_urls_need_a_signature_and_unknown_names_are_not_found() {
     let app = app();
