@@ -107,9 +107,9 @@ fn ten_events_written_a_second_apart_arrive_a_second_apart() {
     assert!(duration_ms >= 8_500.0, "{report}");
 }
 
-/// Deterministic: the handler's second write waits for a marker file the test creates only
-/// after it has seen the first event, so the head and the first event can only have arrived
-/// while the handler was still running.
+/// Deterministic: each write of the handler waits for a marker file the test creates only
+/// after it has seen what came before, so the head can only have arrived before the first
+/// write, and each event before the next write.
 #[test]
 fn the_head_and_each_event_arrive_before_the_next_write() {
     let app = app();
@@ -120,12 +120,12 @@ fn the_head_and_each_event_arrive_before_the_next_write() {
         "/api/stream?n=3&marker={}",
         http::encode(&marker.display().to_string())
     );
+    // Returns once the head is read: no write has happened yet.
     let mut s = Streaming::get(dev.port(), &host("test-api-stream", &dev), &target, &[]);
     assert_eq!(s.status, 201);
+    assert_eq!(s.header("content-type"), Some("text/event-stream"));
     for i in 0..3 {
-        if i > 0 {
-            std::fs::write(format!("{}.{i}", marker.display()), b"").unwrap();
-        }
+        std::fs::write(format!("{}.{i}", marker.display()), b"").unwrap();
         assert_eq!(s.next().0, Piece::Data(event(i)), "event {i}");
     }
     assert_eq!(s.next().0, Piece::End);
