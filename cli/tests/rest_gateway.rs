@@ -32,6 +32,23 @@ pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nex
     )
 }
 
+/// A route whose process exits mid-invocation: a function error.
+const CRASH: &str = r#"use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, _res: &mut NextApiResponse) -> nextr::Result<()> {
+    std::process::exit(3)
+}
+"#;
+
+/// A route that answers after two seconds.
+const SLOW: &str = r#"use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    res.status(200).send("late")
+}
+"#;
+
 const FILES: [&str; 6] = [
     "api/hello.rs",
     "api/about.rs",
@@ -57,10 +74,12 @@ fn keys(manifest: &nextr::manifest::Manifest) -> Value {
 
 #[test]
 fn build_writes_resources_and_dev_serves_them_as_the_rest_api() {
-    let files: Vec<(String, String)> = FILES
+    let mut files: Vec<(String, String)> = FILES
         .iter()
         .map(|f| (f.to_string(), echo_route(f)))
         .collect();
+    files.push(("api/crash.rs".into(), CRASH.into()));
+    files.push(("api/slow.rs".into(), SLOW.into()));
     let app = TestApp::cached("rest-gateway", &files);
     support::apps::write_if_changed(
         &app.path().join("nextr.toml"),
@@ -131,6 +150,15 @@ fn build_writes_resources_and_dev_serves_them_as_the_rest_api() {
     let slash = dev.get("/api/hello/");
     assert_eq!(slash.status, 308);
     assert_eq!(slash.header("location"), Some("/api/hello"));
+    // The REST API's own answers: a failed function is a 502, no answer in time a 504.
+    let crash = dev.get("/api/crash");
+    assert_eq!(crash.status, 502, "{}", crash.text());
+    assert_eq!(crash.text(), r#"{"message": "Internal server error"}"#);
+    drop(dev);
+    let dev = Dev::start(&app.out(), &["--integration-timeout-ms", "500"]);
+    let slow = dev.get("/api/slow");
+    assert_eq!(slow.status, 504, "{}", slow.text());
+    assert_eq!(slow.text(), r#"{"message": "Endpoint request timed out"}"#);
 }
 
 fn fast_build_error(files: &[&str], nextr_toml: &str) -> String {

@@ -1,8 +1,9 @@
 //! nextr-infra: everything between the route manifest and AWS.
 //!
-//! The pure core: [`gateway`] is the model of the API Gateway in front of the functions (route
-//! keys, the conflict analysis against Next's precedence, request selection, events and
-//! responses), used alike by `nextr build`, `nextr dev` and deploy; [`limits`] checks the
+//! The pure core: [`gateway`] is the model of the API Gateway in front of the functions (HTTP
+//! API route keys and the conflict analysis against Next's precedence, or the REST API
+//! resource tree that follows it; request selection, events and responses), used alike by
+//! `nextr build`, `nextr dev` and deploy; [`limits`] checks the
 //! manifest against Lambda's and API Gateway's quotas; [`names`] holds the rules for app and
 //! stage names; [`ids`] makes ids and timestamps in AWS's shapes. On these, [`deploy`] puts a
 //! built app on AWS Lambda behind its gateway by plan and apply, idempotently (the only module

@@ -167,6 +167,26 @@ fn a_deep_catch_all_is_reached_past_dead_static_branches() {
 }
 
 #[test]
+fn deep_paths_nothing_serves_reach_the_fallback_through_a_greedy_resource() {
+    let files = ["api/a/b/c.rs", "api/[x]/y.rs", "api/a/[z]/[...rest].rs"];
+    agree(
+        &files,
+        &[
+            ("/api/a/b/c/d/e/f", Some("api/a/[z]/[...rest].rs")),
+            ("/api/a/b/c", Some("api/a/b/c.rs")),
+            ("/api/q/y/z/w/v", None),
+            ("/api/q/r/s/t", None),
+            ("/api/a/y", Some("api/[x]/y.rs")),
+        ],
+    );
+    let t = table(&files);
+    let r = router(&t);
+    let Selection { target, key } = r.select(&["api", "q", "y", "z", "w", "v"]);
+    assert_eq!(target, Target::Fallback);
+    assert_eq!(key.to_string(), "ANY /api/{x}/y/{proxy+}");
+}
+
+#[test]
 fn no_dead_ends_and_one_variable_child_per_resource() {
     let t = table(&[
         "api/index.rs",
