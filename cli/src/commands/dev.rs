@@ -147,7 +147,7 @@ async fn serve(
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
     let mut config = EmulatorConfig {
-        integration_timeout: Duration::from_millis(args.integration_timeout_ms),
+        integration_timeout: args.integration_timeout_ms.map(Duration::from_millis),
         busy_poll: Duration::from_micros(args.busy_poll_us),
         ..emulator_config(usize::from(args.max_instances))
     };

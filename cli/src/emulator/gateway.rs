@@ -59,7 +59,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use nextr::limits::LAMBDA_PAYLOAD_BYTES;
-use nextr::manifest::{GatewayKind, ResponseMode};
+use nextr::manifest::GatewayKind;
 use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
 use nextr_infra::gateway::GatewayError;
 
@@ -284,14 +284,12 @@ async fn handle_api(
     if payload.len() > LAMBDA_PAYLOAD_BYTES {
         return fail(GatewayError::TooLarge);
     }
-    // A REST API waits as long for a streamed integration as the stream may last (its
-    // `responseTransferMode: STREAM` timeout); otherwise the integration timeout.
-    let limit = match (kind, route.response_mode) {
-        (GatewayKind::Rest, ResponseMode::Stream) => {
-            Duration::from_secs(u64::from(nextr::limits::REST_API_STREAM_TIMEOUT_S))
-        }
-        _ => emulator.config().integration_timeout,
-    };
+    // The gateway's integration timeout for this route: a REST API waits for a streaming
+    // route as long as its stream may last (`responseTransferMode: STREAM`).
+    let limit = emulator
+        .config()
+        .integration_timeout
+        .unwrap_or_else(|| Duration::from_secs(u64::from(kind.timeout_s(route.response_mode))));
     let outcome = tokio::time::timeout(limit, pool.invoke(Bytes::from(payload))).await;
     match outcome {
         Err(_elapsed) => {

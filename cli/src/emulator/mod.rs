@@ -100,8 +100,9 @@ pub enum EmulatorError {
 pub struct EmulatorConfig {
     /// Instances per function at most.
     pub max_instances: usize,
-    /// How long the gateway waits for a function (API Gateway's integration timeout).
-    pub integration_timeout: Duration,
+    /// How long the gateway waits for a function, for every route; `None`: each route's
+    /// gateway's own integration timeout (`GatewayKind::timeout_s` of its response mode).
+    pub integration_timeout: Option<Duration>,
     /// `AWS_REGION` for the functions.
     pub region: String,
     /// Variables of the developer's environment passed to every function.
@@ -152,7 +153,7 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
             max_instances: DEFAULT_MAX_INSTANCES,
-            integration_timeout: INTEGRATION_TIMEOUT,
+            integration_timeout: None,
             region: "us-east-1".into(),
             passthrough_env: Vec::new(),
             developer_env: BTreeMap::new(),
