@@ -188,10 +188,11 @@ pub struct DevArgs {
     #[arg(long, default_value_t = nextr_cli::emulator::DEFAULT_MAX_INSTANCES as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_instances: u16,
-    /// API Gateway's integration timeout in ms (HTTP API allows 50–30000; deploy uses 30000).
-    #[arg(long, hide = true, default_value_t = 30_000,
-          value_parser = clap::value_parser!(u64).range(50..=30_000))]
-    pub integration_timeout_ms: u64,
+    /// API Gateway's integration timeout in ms, for every route; for tests. Unset, each
+    /// route has its gateway's (HTTP API 30 s; REST API 29 s, and 900 s for a streaming route).
+    #[arg(long, hide = true, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(50..=900_000))]
+    pub integration_timeout_ms: Option<u64>,
     /// Milliseconds a client has to send a request's headers (also the idle keep-alive
     /// timeout); for tests.
     #[arg(long, hide = true, value_name = "MS")]
@@ -199,6 +200,10 @@ pub struct DevArgs {
     /// Milliseconds a client has to send a request's body; for tests.
     #[arg(long, hide = true, value_name = "MS")]
     pub body_timeout_ms: Option<u64>,
+    /// Milliseconds a REST API waits for the next chunk of a streamed response before it
+    /// closes the stream (default: API Gateway's 300 s); for tests.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub stream_idle_timeout_ms: Option<u64>,
     /// Connections open at once at most; for tests.
     #[arg(long, hide = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,

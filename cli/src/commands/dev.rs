@@ -147,7 +147,7 @@ async fn serve(
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
     let mut config = EmulatorConfig {
-        integration_timeout: Duration::from_millis(args.integration_timeout_ms),
+        integration_timeout: args.integration_timeout_ms.map(Duration::from_millis),
         busy_poll: Duration::from_micros(args.busy_poll_us),
         ..emulator_config(usize::from(args.max_instances))
     };
@@ -156,6 +156,9 @@ async fn serve(
     }
     if let Some(ms) = args.body_timeout_ms {
         config.front.body_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.stream_idle_timeout_ms {
+        config.stream_idle_timeout = Duration::from_millis(ms);
     }
     if let Some(n) = args.max_connections {
         config.front.max_connections = n as usize;
@@ -168,6 +171,7 @@ async fn serve(
     )?);
     let server = Server::start(emulator.clone(), args.host, args.port).await?;
     logger.line(format!("ready on http://{}", server.addr()));
+    print_function_urls(&logger, manifest, server.addr().port());
     if !args.host.is_loopback() {
         logger.line(format!(
             "warning: listening on {}: other machines can reach the app",
@@ -203,6 +207,7 @@ async fn serve(
         emulator.clone(),
         served.clone(),
         logger.clone(),
+        server.addr().port(),
     ));
 
     wait_for_stop_signal().await;
@@ -225,6 +230,22 @@ async fn wait_for_stop_signal() {
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// Each route's function URL, beside the listening line: dev serves it at
+/// `<function-name>.lambda-url.localhost`, which HTTP clients resolve to this machine.
+fn print_function_urls(logger: &Logger, manifest: &Manifest, port: u16) {
+    for route in &manifest.routes {
+        let Some(f) = &route.function else { continue };
+        let Some(url) = &f.function_url else { continue };
+        logger.line(format!(
+            "function URL of {} on {} (auth {}, {} responses)",
+            route.page,
+            emulator::function_url::url(&f.name, port),
+            url.auth.as_str(),
+            f.response_mode
+        ));
     }
 }
 
@@ -273,6 +294,7 @@ async fn reload_loop(
     emulator: Arc<Emulator>,
     served: Served,
     logger: Logger,
+    port: u16,
 ) {
     while let Some(first) = changes.recv().await {
         let mut sources: Vec<PathBuf> = Vec::new();
@@ -311,12 +333,12 @@ async fn reload_loop(
             // Unpacking new bundles takes a while (tens of MB for debug builds): not on the
             // worker that serves requests.
             let (emulator, logger) = (emulator.clone(), logger.clone());
-            let _ = tokio::task::spawn_blocking(move || reload(&emulator, &logger)).await;
+            let _ = tokio::task::spawn_blocking(move || reload(&emulator, &logger, port)).await;
         }
     }
 }
 
-fn reload(emulator: &Emulator, logger: &Logger) {
+fn reload(emulator: &Emulator, logger: &Logger, port: u16) {
     let manifest = match emulator::read_manifest(emulator.manifest_dir()) {
         Ok(m) => m,
         Err(e) => {
@@ -326,6 +348,7 @@ fn reload(emulator: &Emulator, logger: &Logger) {
             return;
         }
     };
+    let urls_before = emulator.deployment().function_urls();
     match emulator.swap(&manifest) {
         Ok(summary) => {
             let what = if summary.replaced.is_empty() {
@@ -339,6 +362,10 @@ fn reload(emulator: &Emulator, logger: &Logger) {
             ));
             for warning in &manifest.gateway.warnings {
                 logger.line(format!("warning: {}", ShownLines(warning)));
+            }
+            // A function URL added, removed or changed is shown again, as at start.
+            if emulator.deployment().function_urls() != urls_before {
+                print_function_urls(logger, &manifest, port);
             }
         }
         Err(e) => logger.line(format!(

@@ -52,7 +52,11 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let page = target.page.clone();
     let outcome = runtime.block_on(async {
-        let outcome = emulator.invoke(&page, Bytes::from(event)).await;
+        let outcome = match emulator.invoke(&page, Bytes::from(event)).await {
+            // Read a streamed response to its end before the instances stop.
+            Ok(Outcome::Streamed(s)) => Ok(s.into_payload().await),
+            other => other,
+        };
         emulator.shutdown();
         emulator.stopped(Duration::from_secs(2)).await;
         outcome
@@ -64,6 +68,8 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     let (payload, code) = match outcome {
         Outcome::Response(payload) => (payload, ExitCode::SUCCESS),
         Outcome::Failed(error) => (error.payload, ExitCode::FAILURE),
+        // `into_payload` turned it into one of the above.
+        Outcome::Streamed(_) => (Bytes::new(), ExitCode::FAILURE),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(&payload)?;

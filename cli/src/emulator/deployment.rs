@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nextr::manifest::{Function, Manifest};
+use nextr::manifest::{Function, FunctionUrlAuth, Manifest, ResponseMode};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
 use nextr_infra::gateway::{Gateway, ModelError};
 
@@ -106,6 +106,10 @@ pub struct Target {
     pub file: String,
     /// The function, or `None` when the manifest has no built function for the route.
     pub function: Option<Arc<FunctionPool>>,
+    /// The function's URL, when it has one: its name (the URL's host) and auth type.
+    pub function_url: Option<(String, FunctionUrlAuth)>,
+    /// Whether the function streams where its front can stream.
+    pub response_mode: ResponseMode,
     pool_key: Option<PoolKey>,
 }
 
@@ -146,6 +150,8 @@ impl Pools<'_> {
                 page: page.to_owned(),
                 file: file.to_owned(),
                 function: None,
+                function_url: None,
+                response_mode: ResponseMode::Buffered,
                 pool_key: None,
             });
         };
@@ -193,6 +199,8 @@ impl Pools<'_> {
             page: page.to_owned(),
             file: file.to_owned(),
             function: Some(pool),
+            function_url: f.function_url.as_ref().map(|u| (f.name.clone(), u.auth)),
+            response_mode: f.response_mode,
             pool_key: Some(key),
         })
     }
@@ -269,6 +277,20 @@ impl Deployment {
     pub fn find(&self, route: &str) -> Option<&Target> {
         self.all()
             .find(|t| t.page == route || (!t.file.is_empty() && t.file == route))
+    }
+
+    /// The function whose function URL has this name (the host's first label), with its
+    /// auth type; names compare as DNS does, ignoring case.
+    pub fn function_url(&self, name: &str) -> Option<(&Target, FunctionUrlAuth)> {
+        self.all().find_map(|t| match &t.function_url {
+            Some((n, auth)) if n.eq_ignore_ascii_case(name) => Some((t, *auth)),
+            _ => None,
+        })
+    }
+
+    /// Every function URL served: function name and auth type, in the manifest's order.
+    pub fn function_urls(&self) -> Vec<(String, FunctionUrlAuth)> {
+        self.all().filter_map(|t| t.function_url.clone()).collect()
     }
 
     /// Every target, the fallback last.

@@ -19,7 +19,22 @@
 //!    invocation; no answer within the integration timeout (30 s, HTTP API's maximum and
 //!    default) is 503 `{"message":"Service Unavailable"}`.
 //!
-//! Every answer carries `apigw-requestid`, as API Gateway's do.
+//! 5. A streamed response (the function's runtime posted in streaming mode, see
+//!    `runtime_api`) becomes an HTTP/1.1 response with the prelude's status and headers (and
+//!    a `Set-Cookie` per cookie), `Transfer-Encoding: chunked`, each chunk flushed to the
+//!    client as the function writes it (`stream::body`). Only a REST API streams (its
+//!    `responseTransferMode: STREAM`): it waits for a streaming route's first bytes up to
+//!    `REST_API_STREAM_TIMEOUT_S` and closes a stream that sends nothing for
+//!    `REST_API_STREAM_IDLE_S` (`EmulatorConfig::stream_idle_timeout`); an HTTP API invokes
+//!    buffered, so a stream reaching it is a function error (500, and a log line saying why).
+//!    A stream the function ends with an error, by crashing or at its timeout is cut: the
+//!    connection closes without the terminating chunk. A client that goes away only stops
+//!    the forwarding; the invocation runs to its end.
+//!
+//! Requests whose `Host` is `<function-name>.lambda-url.localhost[:port]` are not the API's:
+//! they go to that function's URL (see `function_url`).
+//!
+//! Every API answer carries `apigw-requestid`, as API Gateway's do.
 //!
 //! Behind a REST API (`gateway = "rest"`) the same steps run on the REST model
 //! (`nextr_infra::gateway::rest_api`): resources matched on the path as received, payload 1.0
@@ -31,10 +46,11 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Version};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -43,12 +59,59 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use nextr::limits::LAMBDA_PAYLOAD_BYTES;
+use nextr::manifest::GatewayKind;
 use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
 use nextr_infra::gateway::GatewayError;
 
 use super::deployment::Resolved;
+use super::function_url;
 use super::pool::Outcome;
+use super::stream::body::{ClientBody, IdleLog};
+use super::stream::Streamed;
 use super::Emulator;
+
+/// What the front answers with: a whole body, or a streamed one.
+pub(super) type FrontBody = Either<Full<Bytes>, ClientBody>;
+
+/// A whole-body answer as a front answer.
+pub(super) fn whole(r: Response<Full<Bytes>>) -> Response<FrontBody> {
+    r.map(Either::Left)
+}
+
+/// A streamed answer: the prelude's status and headers, then the chunks as they come
+/// (hyper frames a body of unknown length as `Transfer-Encoding: chunked` and writes each
+/// chunk as it is yielded).
+pub(super) fn streamed(s: Streamed, idle: Option<(Duration, IdleLog)>) -> Response<FrontBody> {
+    let mut r = Response::new(Either::Right(ClientBody::new(s.body, idle)));
+    *r.status_mut() = s.prelude.status;
+    let headers = r.headers_mut();
+    for (name, value) in s.prelude.headers {
+        headers.append(name, value);
+    }
+    r
+}
+
+/// Why a request's body could not be read.
+pub(super) enum BodyFailure {
+    /// Over the limit.
+    TooLarge,
+    /// The client hung up mid-body, or stalled past the body timeout.
+    Broken,
+}
+
+/// Reads a request's whole body within the front's body timeout, up to `max` bytes.
+pub(super) async fn read_body(
+    body: Incoming,
+    max: usize,
+    emulator: &Emulator,
+) -> Result<Bytes, BodyFailure> {
+    let read = Limited::new(body, max).collect();
+    match tokio::time::timeout(emulator.config().front.body_timeout, read).await {
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyFailure::TooLarge),
+        Ok(Err(_)) | Err(_) => Err(BodyFailure::Broken),
+    }
+}
 
 /// Accepts connections until `stop` turns true.
 ///
@@ -73,7 +136,7 @@ pub async fn serve(
         };
         let Ok((stream, peer)) = accepted else {
             // Out of file descriptors, typically: do not spin.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -90,7 +153,7 @@ pub async fn serve(
                     let mut r = gateway_error(GatewayError::Timeout, &RequestMeta::now());
                     r.headers_mut()
                         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-                    Ok::<_, Infallible>(r)
+                    Ok::<_, Infallible>(whole(r))
                 });
                 let _ = builder.serve_connection(TokioIo::new(stream), busy).await;
                 return;
@@ -137,7 +200,7 @@ fn answer((status, body): (StatusCode, &'static str), meta: &RequestMeta) -> Res
 }
 
 /// Next's redirect: 308 with `Location`, `Refresh` and the destination as the body.
-fn protocol(v: Version) -> &'static str {
+pub(super) fn protocol(v: Version) -> &'static str {
     match v {
         Version::HTTP_09 => "HTTP/0.9",
         Version::HTTP_10 => "HTTP/1.0",
@@ -152,8 +215,21 @@ async fn handle(
     peer: SocketAddr,
     local_port: u16,
     emulator: &Emulator,
-) -> Response<Full<Bytes>> {
+) -> Response<FrontBody> {
     let _in_flight = emulator.request_in_flight();
+    if let Some(name) = function_url::name_of(&req) {
+        return function_url::handle(req, &name, peer, local_port, emulator).await;
+    }
+    handle_api(req, peer, local_port, emulator).await
+}
+
+/// A request to the API (not to a function URL).
+async fn handle_api(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    local_port: u16,
+    emulator: &Emulator,
+) -> Response<FrontBody> {
     let meta = RequestMeta::now();
     let target = req
         .uri()
@@ -165,35 +241,32 @@ async fn handle(
     // REST API answers a failed function 502 and a timeout 504).
     let kind = deployment.gateway().kind();
     let gateway_error = |e: GatewayError, meta: &RequestMeta| answer(e.parts_for(kind), meta);
+    let fail = |e: GatewayError| whole(gateway_error(e, &meta));
     if header_bytes(&req, &target) > deployment.gateway().kind().max_header_bytes() {
-        return gateway_error(GatewayError::HeadersTooLarge, &meta);
+        return fail(GatewayError::HeadersTooLarge);
     }
     let (route, routed) = match deployment.resolve(&target) {
         Resolved::Function(t, routed) => (t, routed),
-        Resolved::BadRequest => return gateway_error(GatewayError::BadRequest, &meta),
+        Resolved::BadRequest => return fail(GatewayError::BadRequest),
     };
     let Some(pool) = route.function.clone() else {
         emulator.logger().route(
             &route.page,
             "nextr: this route has no built function in the manifest; run `nextr build`",
         );
-        return gateway_error(GatewayError::FunctionFailed, &meta);
+        return fail(GatewayError::FunctionFailed);
     };
     let (parts, body) = req.into_parts();
     let max_request = deployment.gateway().kind().max_request_bytes();
-    let read = Limited::new(body, max_request).collect();
-    let body = match tokio::time::timeout(emulator.config().front.body_timeout, read).await {
-        Ok(Ok(c)) => c.to_bytes(),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return gateway_error(GatewayError::TooLarge, &meta)
-        }
-        // The client hung up mid-body, or stalled past the body timeout: nobody reads this
-        // answer, and the connection is closed with it.
-        Ok(Err(_)) | Err(_) => {
+    let body = match read_body(body, max_request, emulator).await {
+        Ok(body) => body,
+        Err(BodyFailure::TooLarge) => return fail(GatewayError::TooLarge),
+        // Nobody reads this answer, and the connection is closed with it.
+        Err(BodyFailure::Broken) => {
             let mut r = gateway_error(GatewayError::BadRequest, &meta);
             r.headers_mut()
                 .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            return r;
+            return whole(r);
         }
     };
     let client = ClientRequest {
@@ -206,29 +279,50 @@ async fn handle(
         local_port,
     };
     let Some(payload) = deployment.gateway().event(&client, &routed, &meta) else {
-        return gateway_error(GatewayError::BadRequest, &meta);
+        return fail(GatewayError::BadRequest);
     };
     if payload.len() > LAMBDA_PAYLOAD_BYTES {
-        return gateway_error(GatewayError::TooLarge, &meta);
+        return fail(GatewayError::TooLarge);
     }
-    let outcome = tokio::time::timeout(
-        emulator.config().integration_timeout,
-        pool.invoke(Bytes::from(payload)),
-    )
-    .await;
+    // The gateway's integration timeout for this route: a REST API waits for a streaming
+    // route as long as its stream may last (`responseTransferMode: STREAM`).
+    let limit = emulator
+        .config()
+        .integration_timeout
+        .unwrap_or_else(|| Duration::from_secs(u64::from(kind.timeout_s(route.response_mode))));
+    let outcome = tokio::time::timeout(limit, pool.invoke(Bytes::from(payload))).await;
     match outcome {
         Err(_elapsed) => {
             emulator.logger().route(
                 &route.page,
                 &format!(
                     "nextr: no response within the {} s integration timeout; API Gateway answers {}",
-                    emulator.config().integration_timeout.as_secs(),
+                    limit.as_secs(),
                     GatewayError::Timeout.parts_for(kind).0.as_u16()
                 ),
             );
-            gateway_error(GatewayError::Timeout, &meta)
+            fail(GatewayError::Timeout)
         }
-        Ok(Outcome::Failed(_)) => gateway_error(GatewayError::FunctionFailed, &meta),
+        Ok(Outcome::Failed(_)) => fail(GatewayError::FunctionFailed),
+        Ok(Outcome::Streamed(s)) => {
+            if kind != GatewayKind::Rest {
+                // Dropping the stream lets the invocation finish unread.
+                emulator.logger().route(
+                    &route.page,
+                    "nextr: the function streamed its response, but an HTTP API invokes it buffered (its runtime streams only REST API and function URL events); API Gateway answers 500",
+                );
+                return fail(GatewayError::FunctionFailed);
+            }
+            let idle = IdleLog {
+                logger: emulator.logger().clone(),
+                route: route.page.clone(),
+            };
+            let mut r = streamed(s, Some((emulator.config().stream_idle_timeout, idle)));
+            if let Ok(v) = HeaderValue::from_str(&meta.request_id) {
+                r.headers_mut().insert("apigw-requestid", v);
+            }
+            r
+        }
         Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
             Ok(mapped) => {
                 let mut r = Response::new(Full::new(mapped.body));
@@ -237,7 +331,7 @@ async fn handle(
                 for (name, value) in mapped.headers {
                     headers.append(name, value);
                 }
-                with_request_id(r, &meta)
+                whole(with_request_id(r, &meta))
             }
             Err(e) => {
                 emulator.logger().route(
@@ -247,7 +341,7 @@ async fn handle(
                         GatewayError::FunctionFailed.parts_for(kind).0.as_u16()
                     ),
                 );
-                gateway_error(GatewayError::FunctionFailed, &meta)
+                fail(GatewayError::FunctionFailed)
             }
         },
     }

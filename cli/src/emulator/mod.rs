@@ -4,7 +4,9 @@
 //! | module | what it owns |
 //! |---|---|
 //! | [`gateway`] | the HTTP server, over the gateway model of `nextr_infra::gateway` (routing, events, responses, API Gateway's own answers) |
+//! | [`function_url`] | the functions' URLs (`<name>.lambda-url.localhost`): event, auth, answers |
 //! | [`runtime_api`] | the Runtime API endpoint each instance polls |
+//! | [`stream`] | streamed responses, from the runtime's chunked POST to the client |
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
 //! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
 //! | [`bundle`] | unpacking bundles once per sha256 |
@@ -15,10 +17,12 @@
 pub(crate) mod bundle;
 pub mod busy_poll;
 pub mod deployment;
+pub mod function_url;
 pub(crate) mod gateway;
 pub mod logs;
 pub mod pool;
 pub(crate) mod runtime_api;
+pub mod stream;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -41,6 +45,10 @@ use pool::{Outcome, PoolRef};
 /// HTTP API's integration timeout: its maximum, and the default for Lambda integrations.
 pub const INTEGRATION_TIMEOUT: Duration =
     Duration::from_secs(nextr::limits::HTTP_API_TIMEOUT_S as u64);
+
+/// How long a REST API waits for the next chunk of a streamed response.
+pub const STREAM_IDLE_TIMEOUT: Duration =
+    Duration::from_secs(nextr::limits::REST_API_STREAM_IDLE_S as u64);
 
 /// Instances per function by default: measured on 2 cores, 8 instances of a small function
 /// gave the most requests per second (see the peers benchmark).
@@ -92,8 +100,9 @@ pub enum EmulatorError {
 pub struct EmulatorConfig {
     /// Instances per function at most.
     pub max_instances: usize,
-    /// How long the gateway waits for a function (API Gateway's integration timeout).
-    pub integration_timeout: Duration,
+    /// How long the gateway waits for a function, for every route; `None`: each route's
+    /// gateway's own integration timeout (`GatewayKind::timeout_s` of its response mode).
+    pub integration_timeout: Option<Duration>,
     /// `AWS_REGION` for the functions.
     pub region: String,
     /// Variables of the developer's environment passed to every function.
@@ -104,6 +113,9 @@ pub struct EmulatorConfig {
     pub busy_poll: Duration,
     /// What a client may hold of the HTTP front.
     pub front: FrontLimits,
+    /// A REST API closes a streamed response that sends nothing for this long
+    /// (`nextr::limits::REST_API_STREAM_IDLE_S`).
+    pub stream_idle_timeout: Duration,
 }
 
 /// The HTTP front's bounds on clients (see `gateway::serve`).
@@ -141,12 +153,13 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         EmulatorConfig {
             max_instances: DEFAULT_MAX_INSTANCES,
-            integration_timeout: INTEGRATION_TIMEOUT,
+            integration_timeout: None,
             region: "us-east-1".into(),
             passthrough_env: Vec::new(),
             developer_env: BTreeMap::new(),
             busy_poll: busy_poll::DEFAULT_WINDOW,
             front: FrontLimits::for_this_process(),
+            stream_idle_timeout: STREAM_IDLE_TIMEOUT,
         }
     }
 }

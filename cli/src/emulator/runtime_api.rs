@@ -9,9 +9,20 @@
 //! |---|---|
 //! | `GET /2018-06-01/runtime/invocation/next` | 200, the event, `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn`, `-Trace-Id` (long-polls until there is one) |
 //! | `POST …/invocation/{id}/response` | 202 `{"status":"OK"}`; 400 `InvalidRequestID` for another id; 413 `RequestEntityTooLarge` past 6 MB (the invocation then fails) |
+//! | the same with `Lambda-Runtime-Function-Response-Mode: streaming` | the body is streamed to the client as it arrives, without a size limit (see `stream`); 202 once the runtime ends it; 403 `InvalidStateTransition` for a second answer |
 //! | `POST …/invocation/{id}/error` | 202; the invocation fails with the posted error (`Lambda-Runtime-Function-Error-Type`) |
 //! | `POST /2018-06-01/runtime/init/error` | 202; the init fails |
 //! | a call the current state does not allow | 403 `InvalidStateTransition` |
+//!
+//! A streamed response (chunked, `Content-Type: application/vnd.awslambda.http-integration-response`)
+//! starts with a JSON prelude (`statusCode`, `headers`, `multiValueHeaders`, `cookies`) and
+//! 8 NUL bytes; the client gets its status and headers as soon as the prelude is complete,
+//! then every chunk as the function writes it. A malformed prelude is a function error. An
+//! error the runtime reports in the trailers (`Lambda-Runtime-Function-Error-Type`, `-Body`)
+//! is logged and cuts the client's response (no terminating chunk), as does a runtime that
+//! dies mid-stream. The instance takes its next invocation only once the stream has ended,
+//! and the invocation's REPORT comes then, with the stream's whole duration; the function's
+//! timeout applies to the whole stream.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,6 +37,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
+
+use super::stream::pump::{pump, BodyKind};
+use super::stream::StreamGrant;
 
 /// Lambda's synchronous response limit, exactly as the Runtime API enforces it
 /// (6 MiB plus 100 bytes of envelope, `interop.MaxPayloadSize`).
@@ -61,6 +75,14 @@ pub enum ApiCall {
         body: Bytes,
         /// The HTTP answer.
         reply: oneshot::Sender<Answer>,
+    },
+    /// `POST /invocation/{id}/response` in streaming mode
+    /// (`Lambda-Runtime-Function-Response-Mode: streaming`): may the body be streamed?
+    Stream {
+        /// The id in the path.
+        request_id: String,
+        /// Where to stream it, or the refusal.
+        reply: oneshot::Sender<Result<StreamGrant, Answer>>,
     },
     /// `POST /invocation/{id}/response` with a body past [`MAX_RESPONSE_BYTES`].
     ResponseTooLarge {
@@ -366,6 +388,9 @@ async fn handle(
         ));
     };
     let request_id = request_id.to_owned();
+    if action == "response" && post && is_streaming(&req) {
+        return Ok(stream_response(req, request_id, &calls).await);
+    }
     match (action, post) {
         ("response", true) => match read_body(req).await {
             Ok(body) => Ok(ask(&calls, |reply| ApiCall::Response {
@@ -403,6 +428,44 @@ async fn handle(
             "NotFound",
             "No such Runtime API route",
         )),
+    }
+}
+
+/// Whether a response POST streams (`Lambda-Runtime-Function-Response-Mode: streaming`).
+fn is_streaming(req: &Request<Incoming>) -> bool {
+    req.headers()
+        .get("lambda-runtime-function-response-mode")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("streaming"))
+}
+
+/// A streamed response: once the driver accepts it, the body goes to the client chunk by
+/// chunk as it arrives (no size limit); the runtime gets its 202 when its stream has ended,
+/// after the driver has been told how it ended.
+async fn stream_response(
+    req: Request<Incoming>,
+    request_id: String,
+    calls: &mpsc::Sender<ApiCall>,
+) -> Response<Full<Bytes>> {
+    let (tx, rx) = oneshot::channel();
+    if calls
+        .send(ApiCall::Stream {
+            request_id,
+            reply: tx,
+        })
+        .await
+        .is_err()
+    {
+        return gone();
+    }
+    match rx.await {
+        Ok(Ok(grant)) => {
+            let kind = BodyKind::of(req.headers().get(http::header::CONTENT_TYPE));
+            pump(req.into_body(), kind, grant).await;
+            answer(Answer::Accepted)
+        }
+        Ok(Err(refused)) => answer(refused),
+        Err(_) => gone(),
     }
 }
 

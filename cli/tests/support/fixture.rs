@@ -45,6 +45,10 @@ pub struct Route {
     pub function: String,
     /// Function timeout, seconds.
     pub timeout_s: u32,
+    /// The function's response mode (`buffered` or `stream`).
+    pub response_mode: &'static str,
+    /// The function URL's auth (`none` or `iam`), when it has one.
+    pub function_url: Option<&'static str>,
 }
 
 impl Route {
@@ -58,7 +62,21 @@ impl Route {
             page,
             function: format!("test-{}", name.trim_matches('-')),
             timeout_s: 5,
+            response_mode: "buffered",
+            function_url: None,
         }
+    }
+
+    /// A streaming function (`response_mode = "stream"`) with a function URL of this auth.
+    pub fn streaming(mut self, auth: &'static str) -> Self {
+        self.response_mode = "stream";
+        self.url(auth)
+    }
+
+    /// With a function URL of this auth (`none` or `iam`).
+    pub fn url(mut self, auth: &'static str) -> Self {
+        self.function_url = Some(auth);
+        self
     }
 
     /// With another timeout.
@@ -195,6 +213,11 @@ impl App {
             .iter()
             .map(|r| {
                 let (kind, params, keys) = r.shape();
+                let mut f = function(&r.function, r.timeout_s);
+                f["response_mode"] = json!(r.response_mode);
+                if let Some(auth) = r.function_url {
+                    f["function_url"] = json!({"auth": auth});
+                }
                 json!({
                     "page": r.page,
                     "file": r.file(),
@@ -203,7 +226,7 @@ impl App {
                     "params": params,
                     "route_keys": keys,
                     "config": {},
-                    "function": function(&r.function, r.timeout_s)
+                    "function": f
                 })
             })
             .collect();

@@ -9,7 +9,8 @@
 //! - [`fixture`]: apps made without `nextr build`: the `lambda-fn` fixture (a real Lambda
 //!   function built once with cargo) zipped as `bootstrap`, with a hand-written route manifest;
 //! - [`dev`]: `nextr dev` running as a child process ([`dev::Dev`]);
-//! - [`http`]: requests written byte for byte over TCP and their [`http::Reply`].
+//! - [`http`]: requests written byte for byte over TCP and their [`http::Reply`];
+//! - [`chunked`]: a streamed response read chunk by chunk, with each chunk's arrival time.
 //!
 //! Every app built by `nextr build` or `nextr dev` here builds in one cargo target dir,
 //! [`target_dir`], so tokio, hyper, lambda_http and serde compile once for the whole suite and
@@ -18,6 +19,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod apps;
+pub mod chunked;
 pub mod dev;
 pub mod fixture;
 pub mod http;

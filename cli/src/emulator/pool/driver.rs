@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::instance::{exit_text, Instance};
 use super::output::read_pipe;
-use super::phase::{deliver, handle_call, Phase};
+use super::phase::{deliver, handle_call, stream_ended, Phase, Running};
 use super::queue::{fail_oldest, requeue_front, take, Invocation, Take};
 use super::{FailureKind, FunctionError, Inner, Outcome};
 use crate::emulator::logs::{self, ReportStatus};
@@ -103,12 +103,12 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                     }
                     Phase::Busy(running) => {
                         instance.flush_output(true);
-                        let id = running.invocation.request_id.clone();
+                        let id = running.request_id.clone();
                         instance.log(&format!("RequestId: {id} Error: Runtime exited with error: {status}"));
                         instance.log("Runtime.ExitError");
                         instance.report(&id, running.started.elapsed(), ReportStatus::Error("Runtime.ExitError".into()));
                         let message = format!("RequestId: {id} Error: Runtime exited with error: {status}");
-                        let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
+                        running.reply.send(Outcome::Failed(FunctionError::new(
                             FailureKind::RuntimeExit,
                             "Runtime.ExitError",
                             &message,
@@ -127,14 +127,14 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                 match std::mem::replace(&mut phase, Phase::Answered) {
                     Phase::Busy(running) => {
                         instance.flush_output(true);
-                        let id = running.invocation.request_id.clone();
+                        let id = running.request_id.clone();
                         instance.log(&logs::timeout_line(&id, spec.timeout));
                         instance.report(&id, running.started.elapsed(), ReportStatus::Timeout);
                         let message = format!(
                             "RequestId: {id} Error: Task timed out after {:.2} seconds",
                             spec.timeout.as_secs_f64()
                         );
-                        let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
+                        running.reply.send(Outcome::Failed(FunctionError::new(
                             FailureKind::Timeout,
                             "Sandbox.Timedout",
                             &message,
@@ -159,12 +159,12 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                 instance.kill().await;
                 if let Phase::Busy(running) = std::mem::replace(&mut phase, Phase::Answered) {
                     instance.flush_output(true);
-                    let id = running.invocation.request_id.clone();
+                    let id = running.request_id.clone();
                     let message = format!("RequestId: {id} Error: Runtime exited with error: signal: killed");
                     instance.log(&message);
                     instance.log("Runtime.OutOfMemory");
                     instance.report(&id, running.started.elapsed(), ReportStatus::Error("Runtime.OutOfMemory".into()));
-                    let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
+                    running.reply.send(Outcome::Failed(FunctionError::new(
                         FailureKind::OutOfMemory,
                         "Runtime.OutOfMemory",
                         &message,
@@ -172,12 +172,13 @@ pub(super) async fn drive(instance: &mut Instance, mut calls: mpsc::Receiver<Api
                 }
                 return;
             }
+            end = stream_end(&mut phase) => phase = stream_ended(instance, phase, end),
             lines = read_pipe(&mut instance.out) => instance.print(lines),
             lines = read_pipe(&mut instance.err) => instance.print(lines),
             _ = shutdown.changed() => {
                 recover(&inner, &mut slot);
                 if let Phase::Busy(running) = std::mem::replace(&mut phase, Phase::Answered) {
-                    let _ = running.invocation.reply.send(Outcome::Failed(FunctionError::new(
+                    running.reply.send(Outcome::Failed(FunctionError::new(
                         FailureKind::Shutdown,
                         "ServiceException",
                         "nextr dev is stopping",
@@ -193,6 +194,17 @@ async fn wait_slot(slot: &mut Option<oneshot::Receiver<Invocation>>) -> Option<I
     match slot {
         Some(rx) => rx.await.ok(),
         None => std::future::pending().await,
+    }
+}
+
+/// How the running invocation's stream ended; never ready when none is streaming.
+async fn stream_end(phase: &mut Phase) -> Option<crate::emulator::stream::StreamEnd> {
+    match phase {
+        Phase::Busy(Running {
+            stream: Some(ended),
+            ..
+        }) => ended.await.ok(),
+        _ => std::future::pending().await,
     }
 }
 

@@ -17,6 +17,10 @@
 //! A dead instance is replaced by the next invocation that needs one (a cold start, with
 //! `Init Duration`, as on Lambda).
 //!
+//! A streamed response ([`Outcome::Streamed`], see `emulator::stream`) answers the client as
+//! soon as its prelude is in; the instance stays busy (deadline and memory checks included)
+//! until the runtime ends its stream, and only then writes the REPORT and takes more work.
+//!
 //! | module | what it owns |
 //! |---|---|
 //! | `queue` | invocations waiting for an instance, idle instances, scale-out |
@@ -39,6 +43,7 @@ use bytes::Bytes;
 use tokio::sync::{oneshot, watch};
 
 use super::logs::Logger;
+use super::stream::Streamed;
 use nextr_infra::ids;
 use queue::{submit, Invocation, State};
 
@@ -109,7 +114,7 @@ pub struct FunctionError {
 }
 
 impl FunctionError {
-    fn new(kind: FailureKind, error_type: &str, message: &str) -> Self {
+    pub(crate) fn new(kind: FailureKind, error_type: &str, message: &str) -> Self {
         FunctionError {
             kind,
             payload: Bytes::from(
@@ -129,12 +134,72 @@ impl FunctionError {
 }
 
 /// What an invocation produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// The runtime posted a response payload.
     Response(Bytes),
+    /// The runtime streams its response: the prelude has arrived, the body follows.
+    Streamed(Streamed),
     /// The invocation failed.
     Failed(FunctionError),
+}
+
+/// Where an invocation's outcome goes, shared by the instance's driver and, for a streamed
+/// response, the Runtime API connection reading the stream: whichever knows first answers
+/// (the prelude arrived, or the process died or timed out before it did); later sends are
+/// dropped.
+#[derive(Clone)]
+pub struct Reply(Arc<Mutex<Option<oneshot::Sender<Outcome>>>>);
+
+impl Reply {
+    /// A reply and the receiver its outcome arrives on.
+    pub fn new() -> (Self, oneshot::Receiver<Outcome>) {
+        let (tx, rx) = oneshot::channel();
+        (Reply::from(tx), rx)
+    }
+
+    /// Sends the outcome unless one was sent already.
+    pub fn send(&self, outcome: Outcome) {
+        let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(tx) = taken {
+            let _ = tx.send(outcome);
+        }
+    }
+}
+
+impl From<oneshot::Sender<Outcome>> for Reply {
+    fn from(tx: oneshot::Sender<Outcome>) -> Self {
+        Reply(Arc::new(Mutex::new(Some(tx))))
+    }
+}
+
+/// An error document as the runtime posted it, typed by its header when it has one.
+pub(crate) fn posted_error(
+    kind: FailureKind,
+    error_type: Option<String>,
+    body: Bytes,
+    default_type: &str,
+) -> FunctionError {
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let payload = match parsed {
+        Some(serde_json::Value::Object(mut doc)) => {
+            if !doc.contains_key("errorType") {
+                doc.insert(
+                    "errorType".into(),
+                    error_type.unwrap_or_else(|| default_type.into()).into(),
+                );
+            }
+            Bytes::from(serde_json::Value::Object(doc).to_string())
+        }
+        _ => Bytes::from(
+            serde_json::json!({
+                "errorType": error_type.unwrap_or_else(|| default_type.into()),
+                "errorMessage": String::from_utf8_lossy(&body),
+            })
+            .to_string(),
+        ),
+    };
+    FunctionError { kind, payload }
 }
 
 struct Inner {

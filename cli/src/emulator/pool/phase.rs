@@ -3,22 +3,26 @@
 
 use std::time::{Instant, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::driver::init_failed;
 use super::instance::Instance;
 use super::queue::{init_done, requeue_front, Invocation};
-use super::{FailureKind, FunctionError, Outcome};
+use super::{posted_error, FailureKind, FunctionError, Outcome, Reply};
 use crate::emulator::logs::{self, ReportStatus};
 use crate::emulator::runtime_api::{Answer, ApiCall, NextEvent, MAX_RESPONSE_BYTES};
+use crate::emulator::stream::{StreamEnd, StreamGrant};
 use nextr_infra::ids;
 
 /// The invocation an instance is running.
 pub(super) struct Running {
-    pub(super) invocation: Invocation,
+    pub(super) request_id: String,
+    pub(super) reply: Reply,
     pub(super) started: Instant,
     pub(super) deadline: tokio::time::Instant,
+    /// Set while the runtime streams its response: how the stream ended arrives here. The
+    /// invocation (and the instance) is busy until then, and the deadline still applies.
+    pub(super) stream: Option<oneshot::Receiver<StreamEnd>>,
 }
 
 /// Where an instance is in its life, as its Runtime API calls move it.
@@ -62,7 +66,9 @@ pub(super) fn deliver(
             Phase::Busy(Running {
                 started: Instant::now(),
                 deadline: tokio::time::Instant::now() + timeout,
-                invocation,
+                request_id: invocation.request_id,
+                reply: Reply::from(invocation.reply),
+                stream: None,
             })
         }
         Err(_) => {
@@ -106,12 +112,32 @@ pub(super) fn handle_call(instance: &mut Instance, phase: Phase, call: ApiCall) 
             init_failed(instance, error);
             None
         }
+        (Phase::Busy(mut running), ApiCall::Next(reply)) if running.stream.is_some() => {
+            // The stream's end is reported before the runtime's POST is answered, so a
+            // runtime back in `/next` has always ended its stream: take that end first.
+            let ended = running.stream.as_mut().map(|rx| rx.try_recv());
+            match ended {
+                Some(Ok(end)) if end != StreamEnd::Broken => {
+                    stream_ended(instance, Phase::Busy(running), Some(end));
+                    instance.set_finishing(false);
+                    Some(Phase::Parked(reply))
+                }
+                _ => {
+                    let _ = reply.send(Err(Answer::InvalidState));
+                    Some(Phase::Busy(running))
+                }
+            }
+        }
         (Phase::Busy(running), call) => Some(busy_call(instance, running, call)),
         (phase, ApiCall::Response { reply, .. })
         | (phase, ApiCall::ResponseTooLarge { reply, .. })
         | (phase, ApiCall::Error { reply, .. }) => {
             // No invocation is running: whatever id it names, it is not a current one.
             let _ = reply.send(Answer::InvalidRequestId);
+            Some(phase)
+        }
+        (phase, ApiCall::Stream { reply, .. }) => {
+            let _ = reply.send(Err(Answer::InvalidRequestId));
             Some(phase)
         }
         (phase, ApiCall::InitError { reply, .. }) => {
@@ -121,67 +147,52 @@ pub(super) fn handle_call(instance: &mut Instance, phase: Phase, call: ApiCall) 
     }
 }
 
-/// An error document as the runtime posted it, typed by its header when it has one.
-fn posted_error(
-    kind: FailureKind,
-    error_type: Option<String>,
-    body: Bytes,
-    default_type: &str,
-) -> FunctionError {
-    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
-    let payload = match parsed {
-        Some(serde_json::Value::Object(mut doc)) => {
-            if !doc.contains_key("errorType") {
-                doc.insert(
-                    "errorType".into(),
-                    error_type.unwrap_or_else(|| default_type.into()).into(),
-                );
-            }
-            Bytes::from(serde_json::Value::Object(doc).to_string())
-        }
-        _ => Bytes::from(
-            serde_json::json!({
-                "errorType": error_type.unwrap_or_else(|| default_type.into()),
-                "errorMessage": String::from_utf8_lossy(&body),
-            })
-            .to_string(),
-        ),
-    };
-    FunctionError { kind, payload }
-}
-
-fn busy_call(instance: &mut Instance, running: Running, call: ApiCall) -> Phase {
-    let current = running.invocation.request_id.as_str();
+fn busy_call(instance: &mut Instance, mut running: Running, call: ApiCall) -> Phase {
+    let current = running.request_id.as_str();
+    // Once a stream has started, the invocation's answer is that stream: a second answer
+    // is refused, as Lambda refuses it.
+    let streaming = running.stream.is_some();
     match call {
         ApiCall::Response {
             request_id,
             body,
             reply,
-        } if request_id == current => {
+        } if request_id == current && !streaming => {
             let _ = reply.send(Answer::Accepted);
             finish(
                 instance,
                 running,
-                Outcome::Response(body),
+                Some(Outcome::Response(body)),
                 ReportStatus::Done,
             )
+        }
+        ApiCall::Stream { request_id, reply } if request_id == current && !streaming => {
+            let (end, ended) = oneshot::channel();
+            let grant = StreamGrant {
+                reply: running.reply.clone(),
+                end,
+            };
+            if reply.send(Ok(grant)).is_ok() {
+                running.stream = Some(ended);
+            }
+            Phase::Busy(running)
         }
         ApiCall::Error {
             request_id,
             error_type,
             body,
             reply,
-        } if request_id == current => {
+        } if request_id == current && !streaming => {
             let _ = reply.send(Answer::Accepted);
             let error = posted_error(FailureKind::Function, error_type, body, "Runtime.Unknown");
             finish(
                 instance,
                 running,
-                Outcome::Failed(error),
+                Some(Outcome::Failed(error)),
                 ReportStatus::Done,
             )
         }
-        ApiCall::ResponseTooLarge { request_id, reply } if request_id == current => {
+        ApiCall::ResponseTooLarge { request_id, reply } if request_id == current && !streaming => {
             let _ = reply.send(Answer::TooLarge);
             let error = FunctionError::new(
                 FailureKind::ResponseTooLarge,
@@ -196,14 +207,32 @@ fn busy_call(instance: &mut Instance, running: Running, call: ApiCall) -> Phase 
             finish(
                 instance,
                 running,
-                Outcome::Failed(error),
+                Some(Outcome::Failed(error)),
                 ReportStatus::Done,
             )
         }
-        ApiCall::Response { reply, .. }
-        | ApiCall::Error { reply, .. }
-        | ApiCall::ResponseTooLarge { reply, .. } => {
-            let _ = reply.send(Answer::InvalidRequestId);
+        ApiCall::Response {
+            request_id, reply, ..
+        }
+        | ApiCall::Error {
+            request_id, reply, ..
+        }
+        | ApiCall::ResponseTooLarge { request_id, reply } => {
+            let answer = if request_id == current {
+                Answer::InvalidState
+            } else {
+                Answer::InvalidRequestId
+            };
+            let _ = reply.send(answer);
+            Phase::Busy(running)
+        }
+        ApiCall::Stream { request_id, reply } => {
+            let answer = if request_id == current {
+                Answer::InvalidState
+            } else {
+                Answer::InvalidRequestId
+            };
+            let _ = reply.send(Err(answer));
             Phase::Busy(running)
         }
         ApiCall::InitError { reply, .. } => {
@@ -217,24 +246,58 @@ fn busy_call(instance: &mut Instance, running: Running, call: ApiCall) -> Phase 
     }
 }
 
+/// The runtime's stream ended (`None`: its reader went away without a word, as when the
+/// Runtime API connection was dropped): the invocation is over unless the connection broke,
+/// in which case the process's exit or the deadline ends it.
+pub(super) fn stream_ended(instance: &mut Instance, phase: Phase, end: Option<StreamEnd>) -> Phase {
+    let Phase::Busy(mut running) = phase else {
+        return phase;
+    };
+    match end.unwrap_or(StreamEnd::Broken) {
+        StreamEnd::Broken => {
+            running.stream = None;
+            return Phase::Busy(running);
+        }
+        StreamEnd::Complete => {}
+        StreamEnd::FunctionError { error_type, body } => {
+            // What Lambda logs for an error a runtime reports mid-stream; the client's
+            // response was cut without its terminating chunk.
+            instance.flush_output(false);
+            instance.log(&format!(
+                "RequestId: {} Error: the function reported an error mid-stream: {error_type}: {body}",
+                running.request_id
+            ));
+        }
+        StreamEnd::Malformed(e) => {
+            instance.log(&format!("nextr: {e}; the client gets a function error"))
+        }
+    }
+    finish(instance, running, None, ReportStatus::Done)
+}
+
+/// Ends the invocation: the client's outcome (unless a stream already answered it), then the
+/// END and REPORT lines once the answer is out.
 fn finish(
     instance: &mut Instance,
     running: Running,
-    outcome: Outcome,
+    outcome: Option<Outcome>,
     status: ReportStatus,
 ) -> Phase {
     let duration = running.started.elapsed();
     instance.set_finishing(true);
     // The client gets its answer first; the driver writes the logs after letting the
     // gateway's task send it (`drive`).
-    let _ = running.invocation.reply.send(outcome);
-    instance.pending_report = Some((running.invocation.request_id, duration, status));
+    if let Some(outcome) = outcome {
+        running.reply.send(outcome);
+    }
+    instance.pending_report = Some((running.request_id, duration, status));
     Phase::Answered
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
 
     #[test]
     fn posted_errors_keep_the_runtime_document() {
