@@ -541,3 +541,42 @@ fn a_route_file_linked_out_of_the_app_is_never_read() {
     assert!(text.contains("outside the app's folder"), "{text}");
     assert!(text.contains("passwd"), "{text}");
 }
+
+#[test]
+fn max_duration_is_bounded_by_the_routes_front() {
+    use nextr::manifest::{GatewayKind, ResponseMode};
+    let text = |s: u32| format!("nextr::config! {{ max_duration: {s} }}\n{HANDLER}");
+    let front = |gateway, mode, function_url| Front {
+        gateway,
+        mode,
+        function_url,
+    };
+    let check = |s: u32, f: Front| analyze_source("api/x.rs", &text(s), f);
+
+    // A streaming REST route and a route with a function URL may run 900 s.
+    assert!(check(900, front(GatewayKind::Rest, ResponseMode::Stream, false)).is_ok());
+    assert!(check(900, front(GatewayKind::Http, ResponseMode::Stream, true)).is_ok());
+
+    // Behind an HTTP API, 31 s names the ways out: a REST API, or a function URL.
+    let d = check(31, Front::default()).unwrap_err();
+    let message = match &d[0].problem {
+        Problem::MaxDurationOverGateway { value: 31, reason } => reason.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(message.contains("an API Gateway HTTP API ends every integration after 30 s"));
+    assert!(message.contains("`gateway = \"rest\"`"), "{message}");
+    assert!(message.contains("`function_url = true`"), "{message}");
+    assert_eq!(d[0].location(), "api/x.rs:1:32");
+
+    // A buffered REST route: 29 s, and the way out is streaming it.
+    let d = check(30, front(GatewayKind::Rest, ResponseMode::Buffered, false)).unwrap_err();
+    let Problem::MaxDurationOverGateway { reason, .. } = &d[0].problem else {
+        panic!("{:?}", d[0].problem)
+    };
+    assert!(
+        reason
+            .contains("an API Gateway REST API (buffered mode) ends every integration after 29 s"),
+        "{reason}"
+    );
+    assert!(reason.contains("`response = \"stream\"`"), "{reason}");
+}
