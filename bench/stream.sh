@@ -53,7 +53,9 @@ echo "== prepare" >&2
 NEXT_APP="$CACHE/next-stream-app"
 mkdir -p "$NEXT_APP/pages/api"
 cp "$PEERS_DIR/next-app/package.json" "$PEERS_DIR/next-app/next.config.js" "$NEXT_APP/"
-ln -sfn "$PEERS_DIR/next-app/node_modules" "$NEXT_APP/node_modules"
+# A real copy: Turbopack refuses a symlinked node_modules.
+[ -L "$NEXT_APP/node_modules" ] && rm "$NEXT_APP/node_modules"
+[ -d "$NEXT_APP/node_modules" ] || cp -a "$PEERS_DIR/next-app/node_modules" "$NEXT_APP/node_modules"
 cat > "$NEXT_APP/pages/api/events.js" <<'JS'
 export default async function handler(req, res) {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' })
