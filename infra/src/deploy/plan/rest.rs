@@ -30,6 +30,8 @@ pub(super) fn plan(
 ) {
     role::plan(desired, observed, region, actions);
     let api = observed.rest_api();
+    // Binary media types take effect on a stage only through a new deployment.
+    let mut api_changed = false;
     match api {
         None => actions.push(Action::CreateRestApi {
             name: desired.target.api_name(),
@@ -41,6 +43,7 @@ pub(super) fn plan(
                 .map(|t| t.to_string())
                 .collect();
             if !missing.is_empty() {
+                api_changed = true;
                 actions.push(Action::AddBinaryMediaTypes {
                     id: api.id.clone(),
                     types: missing,
@@ -54,7 +57,7 @@ pub(super) fn plan(
         permission(api, f, existing, alias_exists, region, actions);
         function_url::plan(f, existing, actions);
     }
-    resources(desired, observed, api, region, actions);
+    resources(desired, observed, api, api_changed, region, actions);
     function::delete_strays(desired, observed, actions);
     // The HTTP API of an app that switched, duplicates, and statements nothing needs, after
     // the REST stage is live.
@@ -149,6 +152,7 @@ fn resources(
     desired: &Desired,
     observed: &Observed,
     api: Option<&ObservedRestApi>,
+    api_changed: bool,
     region: &str,
     actions: &mut Vec<Action>,
 ) {
@@ -230,14 +234,14 @@ fn resources(
         });
     }
 
-    // A new deployment when anything changed, or when the stage does not serve this tree
-    // (a deploy interrupted before the stage moved).
+    // A new deployment when anything changed (the API's settings included), or when the
+    // stage does not serve this tree (a deploy interrupted before the stage moved).
     let stage = desired.target.stage();
     let description = deployment_description(&fingerprint(&tree));
     let serving = api
         .and_then(|a| a.stage_deployment(stage))
         .and_then(|d| d.description.as_deref());
-    if actions.len() > before || serving != Some(description.as_str()) {
+    if api_changed || actions.len() > before || serving != Some(description.as_str()) {
         actions.push(Action::CreateDeployment { description });
         let stage = stage.to_string();
         if api.and_then(|a| a.stage(&stage)).is_some() {

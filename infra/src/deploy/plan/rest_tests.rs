@@ -121,6 +121,7 @@ fn matching(d: &Desired) -> Observed {
     let mut api = ObservedRestApi {
         id: "rest1".into(),
         name: "demo-dev".into(),
+        binary_media_types: vec!["*/*".into()],
         stages: vec![ObservedRestStage {
             name: "dev".into(),
             deployment_id: Some("d1".into()),
@@ -179,6 +180,24 @@ fn integration_of<'a>(o: &'a mut Observed, path: &str) -> &'a mut ObservedRestIn
 fn nothing_to_do_when_aws_matches() {
     let d = desired();
     assert_eq!(plan_deploy(&d, &matching(&d), REGION), Plan::default());
+}
+
+#[test]
+fn an_api_without_binary_media_types_gets_them_first() {
+    let d = desired();
+    let mut o = matching(&d);
+    o.rest_apis[0].binary_media_types.clear();
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions[0],
+        Action::AddBinaryMediaTypes {
+            id: "rest1".into(),
+            types: vec!["*/*".into()]
+        }
+    );
+    // They reach the stage through a new deployment.
+    assert!(matches!(plan.actions[1], Action::CreateDeployment { .. }));
+    assert!(matches!(plan.actions[2], Action::UpdateRestStage { .. }));
 }
 
 #[test]
