@@ -117,6 +117,33 @@ pub struct ClientRequest<'a> {
     pub local_port: u16,
 }
 
+impl ClientRequest<'_> {
+    /// The raw query string (after `?`, still encoded; empty without one).
+    pub fn raw_query(&self) -> &str {
+        self.target.split_once('?').map(|(_, q)| q).unwrap_or("")
+    }
+
+    /// The event's `domainName` (the `Host` without its port) and `domainPrefix` (its first
+    /// label), as both API Gateway kinds fill them.
+    pub fn domain(&self) -> (&str, &str) {
+        let host = self
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let name = host_without_port(host);
+        (name, name.split('.').next().unwrap_or(name))
+    }
+
+    /// The `User-Agent`, for the event's `identity`/`http` section.
+    pub fn user_agent(&self) -> Cow<'_, str> {
+        self.headers
+            .get(http::header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .unwrap_or_default()
+    }
+}
+
 /// Per-request values that the gateway generates.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
@@ -321,19 +348,9 @@ pub fn build(
     meta: &RequestMeta,
 ) -> Vec<u8> {
     let route_key_text = route_key.map_or_else(|| DEFAULT_ROUTE.to_owned(), RouteKey::to_string);
-    let raw_query = req.target.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let host = req
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let domain_name = host_without_port(host);
-    let domain_prefix = domain_name.split('.').next().unwrap_or(domain_name);
-    let user_agent = req
-        .headers
-        .get(http::header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .unwrap_or_default();
+    let raw_query = req.raw_query();
+    let (domain_name, domain_prefix) = req.domain();
+    let user_agent = req.user_agent();
     let content_type = req
         .headers
         .get(http::header::CONTENT_TYPE)

@@ -27,9 +27,7 @@ use base64::Engine;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::super::http_api::event::{
-    host_without_port, ClientRequest, RequestMeta, ACCOUNT_ID, API_ID, HOP_BY_HOP,
-};
+use super::super::http_api::event::{ClientRequest, RequestMeta, ACCOUNT_ID, API_ID, HOP_BY_HOP};
 use super::super::http_api::route_keys::RouteKey;
 use crate::ids::{self, Utc};
 
@@ -188,19 +186,9 @@ fn path_parameters(resource: &RouteKey, path: &str) -> Option<Pairs<'static, Str
 
 /// Builds the payload 1.0 event JSON of a request the REST API routed to `ctx.resource`.
 pub fn build(req: &ClientRequest<'_>, ctx: &EventContext<'_>, meta: &RequestMeta) -> Vec<u8> {
-    let raw_query = req.target.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let host = req
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let domain_name = host_without_port(host);
-    let domain_prefix = domain_name.split('.').next().unwrap_or(domain_name);
-    let user_agent = req
-        .headers
-        .get(http::header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .unwrap_or_default();
+    let raw_query = req.raw_query();
+    let (domain_name, domain_prefix) = req.domain();
+    let user_agent = req.user_agent();
     let multi_headers = headers(req, meta);
     let multi_query = query(raw_query);
     let resource = ctx.resource.path();
