@@ -13,17 +13,17 @@
 //! specific, AWS documents nothing: the simulator fails the test instead of guessing, so a
 //! successful analysis must never leave such a tie reachable.
 
+mod support;
+
 use nextr::config::RouteConfig;
-use nextr::manifest::{Architecture, Function, Manifest, ManifestRoute};
-use nextr::routing::{Resolution, RouteKind, RouteTable};
+use nextr::manifest::{Manifest, ManifestRoute};
+use nextr::routing::{RouteKind, RouteTable};
 use nextr_infra::conflicts::Status;
 use nextr_infra::gateway::http_api::{Routed, Selection};
 use nextr_infra::gateway::Gateway;
 use nextr_infra::{analyze, disagreements, validate_api, Analysis, KeyPolicy};
 use proptest::prelude::*;
-
-const LITERALS: [&str; 4] = ["a", "b", "x", "users"];
-const PATH_POOL: [&str; 6] = ["a", "b", "x", "users", "1", "zz"];
+use support::route_trees::{files, function, next, PATH_POOL};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Seg {
@@ -106,52 +106,6 @@ fn gateway(keys: &[(Vec<Seg>, String)], path: &[&str]) -> Result<Option<String>,
     Ok(None)
 }
 
-fn next(table: &RouteTable, path: &[&str]) -> Option<String> {
-    let target = format!("/{}", path.join("/"));
-    match table.resolve(&target) {
-        Resolution::Route(m) => Some(m.route.file.clone()),
-        Resolution::NotFound => None,
-        other => panic!("{target}: unexpected {other:?}"),
-    }
-}
-
-/// Route files from codes: 0–3 a literal, 4–6 `[dN]`, 7–8 `[...cN]`, 9 `[[...oN]]` (the last
-/// two end the route). Names follow the depth, so Next's slug rules hold by construction.
-fn files(routes: &[(Vec<u8>, bool)]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (codes, index_form) in routes {
-        let mut segs = vec!["api".to_owned()];
-        let mut terminal = false;
-        for (depth, &c) in codes.iter().enumerate() {
-            let seg = match c {
-                0..=3 => LITERALS[c as usize].to_owned(),
-                4..=6 => format!("[d{depth}]"),
-                7 | 8 => {
-                    terminal = true;
-                    format!("[...c{depth}]")
-                }
-                _ => {
-                    terminal = true;
-                    format!("[[...o{depth}]]")
-                }
-            };
-            segs.push(seg);
-            if terminal {
-                break;
-            }
-        }
-        let file = if (*index_form && !terminal) || segs.len() == 1 {
-            format!("{}/index.rs", segs.join("/"))
-        } else {
-            format!("{}.rs", segs.join("/"))
-        };
-        out.push(file);
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 fn final_keys(a: &Analysis) -> Vec<(Vec<Seg>, String)> {
     a.routes
         .iter()
@@ -179,23 +133,6 @@ fn manifest_of(a: &Analysis) -> Manifest {
         });
     }
     m
-}
-
-fn function(name: &str) -> Function {
-    Function {
-        name: name.into(),
-        bundle: format!("functions/{name}.zip"),
-        sha256: "00".repeat(32),
-        bytes: 0,
-        runtime: "provided.al2023".into(),
-        handler: "bootstrap".into(),
-        architecture: Architecture::X86_64,
-        timeout_s: 3,
-        memory_mb: 128,
-        env: Default::default(),
-        response_mode: Default::default(),
-        function_url: None,
-    }
 }
 
 fn gateway_router(g: &Gateway) -> &nextr_infra::gateway::http_api::Router {

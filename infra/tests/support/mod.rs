@@ -1,0 +1,3 @@
+//! Shared by the infra integration tests.
+
+pub mod route_trees;
