@@ -49,6 +49,16 @@ where
     }
 }
 
+/// The creation time API Gateway reports (seconds, nanoseconds), to order APIs by.
+type Created = Option<(i64, u32)>;
+
+/// APIs of either kind oldest first (then by id), so every run keeps the same one if there
+/// ever are several.
+fn oldest_first<A>(mut apis: Vec<(Created, A)>, id: impl Fn(&A) -> &str) -> Vec<A> {
+    apis.sort_by(|a, b| (a.0, id(&a.1)).cmp(&(b.0, id(&b.1))));
+    apis.into_iter().map(|(_, a)| a).collect()
+}
+
 /// Everything of one app and stage that exists in AWS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observed {
@@ -666,7 +676,7 @@ async fn observe_apis(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<Vec<ObservedApi>, DeployError> {
-    let mut apis = all_pages(|token| async move {
+    let apis = all_pages(|token| async move {
         let out = clients
             .apigw
             .get_apis()
@@ -692,9 +702,7 @@ async fn observe_apis(
         Ok((ours, out.next_token().map(str::to_string)))
     })
     .await?;
-    // Oldest first, so every run keeps the same one if there ever are several.
-    apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    Ok(apis.into_iter().map(|(_, a)| a).collect())
+    Ok(oldest_first(apis, |a| &a.id))
 }
 
 async fn read_integrations(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{all_pages, AwsClients, DeployError, Target};
+use super::{all_pages, oldest_first, AwsClients, DeployError, Target};
 use crate::deploy::aws::error_message;
 use crate::deploy::rest;
 
@@ -110,7 +110,7 @@ pub(super) async fn observe_rest_apis(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<Vec<ObservedRestApi>, DeployError> {
-    let mut apis = all_pages(|position| async move {
+    let apis = all_pages(|position| async move {
         let out = clients
             .rest
             .get_rest_apis()
@@ -137,8 +137,7 @@ pub(super) async fn observe_rest_apis(
         Ok((ours, next_position(out.position(), out.items().len())))
     })
     .await?;
-    apis.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    Ok(apis.into_iter().map(|(_, a)| a).collect())
+    Ok(oldest_first(apis, |a| &a.id))
 }
 
 /// The next page's position: some servers repeat a position on an empty last page, so an
