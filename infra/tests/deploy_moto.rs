@@ -4,12 +4,15 @@
 //! and its routing) is listed in infra/MANUAL-CHECKS.md; these tests check resources, their
 //! links and the calls made.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use nextr_infra::deploy::desired::code_sha256;
 use nextr_infra::deploy::{self, Action, AwsClients, CallLog, DeployError, Interrupt, Target};
 use nextr_infra::testing::{MotoServer, TestApp, TestRoute, REGION};
+use support::moto::{clients, owned};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -60,13 +63,6 @@ struct ApiSnap {
     routes: Vec<(String, String)>,
     /// (name, auto deploy)
     stages: Vec<(String, bool)>,
-}
-
-fn owned(tags: Option<&std::collections::HashMap<String, String>>, app: &str, stage: &str) -> bool {
-    tags.is_some_and(|t| {
-        t.get("nextr:app").map(String::as_str) == Some(app)
-            && t.get("nextr:stage").map(String::as_str) == Some(stage)
-    })
 }
 
 async fn snapshot(clients: &AwsClients, app: &str, stage: &str) -> Snapshot {
@@ -344,10 +340,6 @@ fn assert_deployed(snap: &Snapshot, app: &TestApp, stage: &str) {
     let mut keys: Vec<String> = api.routes.iter().map(|(k, _)| k.clone()).collect();
     keys.sort();
     assert_eq!(keys, app.route_keys(), "no route other than the manifest's");
-}
-
-async fn clients(moto: &MotoServer) -> AwsClients {
-    moto.clients(CallLog::new()).await
 }
 
 #[tokio::test]

@@ -5,11 +5,14 @@
 //! qualifier, streaming itself) is in infra/MANUAL-CHECKS.md; these tests check resources,
 //! their links and the calls made, read back with plain SDK calls.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use nextr::manifest::{FunctionUrlAuth, GatewayKind, ResponseMode};
 use nextr_infra::deploy::{self, Action, AwsClients, CallLog, DeployError, Interrupt, Target};
 use nextr_infra::testing::{MotoServer, TestApp, TestRoute, REGION};
+use support::moto::{clients, owned};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -35,17 +38,6 @@ fn demo() -> TestApp {
     app.set_response_mode("/api/post/[pid]", ResponseMode::Stream);
     app.set_function_url("/api/hello", Some(FunctionUrlAuth::None));
     app
-}
-
-async fn clients(moto: &MotoServer) -> AwsClients {
-    moto.clients(CallLog::new()).await
-}
-
-fn owned(tags: Option<&std::collections::HashMap<String, String>>, app: &str, stage: &str) -> bool {
-    tags.is_some_and(|t| {
-        t.get("nextr:app").map(String::as_str) == Some(app)
-            && t.get("nextr:stage").map(String::as_str) == Some(stage)
-    })
 }
 
 /// One method's integration, as the server keeps it.
