@@ -2,7 +2,6 @@
 //! `responseTransferMode`), and the order of a first deploy.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use nextr::config::RouteConfig;
 use nextr::manifest::{
@@ -10,30 +9,20 @@ use nextr::manifest::{
 };
 use nextr::routing::RouteKind;
 
+use super::tests;
 use super::*;
-use crate::deploy::desired::DeploySettings;
 use crate::deploy::rest::{self, deployment_description, fingerprint};
 use crate::deploy::state::{
-    FunctionConfig, ObservedDeployment, ObservedFunction, ObservedMethod, ObservedResource,
-    ObservedRestApi, ObservedRestIntegration, ObservedRestStage, ObservedRole, ObservedUrl,
+    ObservedDeployment, ObservedFunction, ObservedMethod, ObservedResource, ObservedRestApi,
+    ObservedRestIntegration, ObservedRestStage, ObservedUrl,
 };
 
 const REGION: &str = "us-east-1";
 
 fn function(name: &str, mode: ResponseMode) -> Function {
     Function {
-        name: name.into(),
-        bundle: format!("functions/{name}.zip"),
-        sha256: "ab".repeat(32),
-        bytes: 22,
-        runtime: "provided.al2023".into(),
-        handler: "bootstrap".into(),
-        architecture: nextr::manifest::Architecture::X86_64,
-        timeout_s: 10,
-        memory_mb: 256,
-        env: Default::default(),
         response_mode: mode,
-        function_url: None,
+        ..tests::function(name)
     }
 }
 
@@ -64,38 +53,17 @@ fn desired() -> Desired {
         "ANY /api".into(),
         "ANY /api/live".into(),
     ];
-    let settings = DeploySettings {
-        stage: "dev".into(),
-        ..DeploySettings::default()
-    };
-    Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+    tests::desired_of(&manifest)
 }
 
 /// AWS exactly as the desired state asks, `responseTransferMode` reported as AWS does.
 fn matching(d: &Desired) -> Observed {
     let mut o = Observed {
-        role: Some(ObservedRole {
-            name: "demo-dev-nextr".into(),
-            arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
-            attached: vec![basic_execution_policy("aws")],
-        }),
+        role: Some(tests::role()),
         ..Observed::default()
     };
     for f in &d.functions {
-        let config = FunctionConfig {
-            runtime: Some(f.spec.runtime.clone()),
-            handler: Some(f.spec.handler.clone()),
-            timeout_s: Some(10),
-            memory_mb: Some(256),
-            architecture: "x86_64".into(),
-            role: Some("arn:aws:iam::1:role/demo-dev-nextr".into()),
-            env: f.spec.env.clone(),
-            description: f.spec.description.clone(),
-            code_sha256: Some(f.code_sha256.clone()),
-            version: Some("1".into()),
-            state: Some("Active".into()),
-            last_update_status: Some("Successful".into()),
-        };
+        let config = tests::deployed(f);
         o.functions.insert(
             f.name.clone(),
             ObservedFunction {

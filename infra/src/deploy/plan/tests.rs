@@ -7,7 +7,7 @@ use nextr::manifest::{Function, Manifest, ManifestRoute};
 use nextr::routing::RouteKind;
 
 use super::*;
-use crate::deploy::desired::DeploySettings;
+use crate::deploy::desired::{DeploySettings, DesiredFunction};
 use crate::deploy::state::{
     FunctionConfig, ObservedApi, ObservedFunction, ObservedIntegration, ObservedRole,
     ObservedRoute, ObservedStage,
@@ -15,7 +15,8 @@ use crate::deploy::state::{
 
 const REGION: &str = "us-east-1";
 
-fn function(name: &str) -> Function {
+/// A built function as the manifest names it (buffered, no function URL).
+pub(super) fn function(name: &str) -> Function {
     Function {
         name: name.into(),
         bundle: format!("functions/{name}.zip"),
@@ -51,21 +52,49 @@ fn desired() -> Desired {
         ],
         ..Manifest::new("demo", function("demo-fallback"))
     };
+    desired_of(&manifest)
+}
+
+/// The desired state of a manifest deployed to stage `dev`.
+pub(super) fn desired_of(manifest: &Manifest) -> Desired {
     let settings = DeploySettings {
         stage: "dev".into(),
         ..DeploySettings::default()
     };
-    Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+    Desired::from_manifest(manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+}
+
+/// The managed role as deploy leaves it.
+pub(super) fn role() -> ObservedRole {
+    ObservedRole {
+        name: "demo-dev-nextr".into(),
+        arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
+        attached: vec![basic_execution_policy("aws")],
+    }
+}
+
+/// A function's configuration as deploy leaves it (version 1 published and live).
+pub(super) fn deployed(f: &DesiredFunction) -> FunctionConfig {
+    FunctionConfig {
+        runtime: Some(f.spec.runtime.clone()),
+        handler: Some(f.spec.handler.clone()),
+        timeout_s: Some(10),
+        memory_mb: Some(256),
+        architecture: "x86_64".into(),
+        role: Some("arn:aws:iam::1:role/demo-dev-nextr".into()),
+        env: f.spec.env.clone(),
+        description: f.spec.description.clone(),
+        code_sha256: Some(f.code_sha256.clone()),
+        version: Some("1".into()),
+        state: Some("Active".into()),
+        last_update_status: Some("Successful".into()),
+    }
 }
 
 /// AWS exactly as the desired state asks.
 fn matching(d: &Desired) -> Observed {
     let mut o = Observed {
-        role: Some(ObservedRole {
-            name: "demo-dev-nextr".into(),
-            arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
-            attached: vec![basic_execution_policy("aws")],
-        }),
+        role: Some(role()),
         ..Observed::default()
     };
     let mut api = ObservedApi {
@@ -78,20 +107,7 @@ fn matching(d: &Desired) -> Observed {
         ..ObservedApi::default()
     };
     for (n, f) in d.functions.iter().enumerate() {
-        let config = FunctionConfig {
-            runtime: Some(f.spec.runtime.clone()),
-            handler: Some(f.spec.handler.clone()),
-            timeout_s: Some(10),
-            memory_mb: Some(256),
-            architecture: "x86_64".into(),
-            role: Some("arn:aws:iam::1:role/demo-dev-nextr".into()),
-            env: f.spec.env.clone(),
-            description: f.spec.description.clone(),
-            code_sha256: Some(f.code_sha256.clone()),
-            version: Some("1".into()),
-            state: Some("Active".into()),
-            last_update_status: Some("Successful".into()),
-        };
+        let config = deployed(f);
         let arn = format!("arn:aws:lambda:{REGION}:1:function:{}", f.name);
         o.functions.insert(
             f.name.clone(),
