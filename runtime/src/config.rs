@@ -52,6 +52,38 @@ pub struct RouteConfig {
     /// `api.externalResolver`: silences the "resolved without sending a response" warning.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub external_resolver: bool,
+    /// App Router `dynamic` (`export const dynamic`): `force-static` prerenders a GET-only
+    /// route at build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic: Option<Dynamic>,
+    /// App Router `revalidate` (`export const revalidate`): `false` or seconds; above 0 (or
+    /// `false`) prerenders a GET-only route at build, served with Next's `cache-control`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revalidate: Option<Revalidate>,
+}
+
+/// App Router segment config `dynamic`, with Next's four values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dynamic {
+    /// `"auto"`: the default (route handlers run per request).
+    Auto,
+    /// `"force-dynamic"`: run per request (the same as the default for route handlers).
+    ForceDynamic,
+    /// `"error"`: prerender, and fail the build when the handler reads the request.
+    Error,
+    /// `"force-static"`: prerender at build with a synthetic request.
+    ForceStatic,
+}
+
+/// App Router segment config `revalidate`: `false` (cache for ever) or a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Revalidate {
+    /// `revalidate: false`.
+    Never(Disabled),
+    /// `revalidate: N` seconds (0 means dynamic).
+    Seconds(u32),
 }
 
 /// `api.bodyParser`: parse the body with a size limit, or hand over the raw bytes.

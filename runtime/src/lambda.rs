@@ -117,6 +117,13 @@ pub fn start(spec: RouteSpec, handler: Handler) -> ExitCode {
     block_on(&what, run(spec, handler))
 }
 
+/// The generated `main` of an App Router route (`app/**/route.rs`): like [`start`], serving the
+/// file's method functions.
+pub fn start_app(spec: RouteSpec, route: crate::app::AppRoute) -> ExitCode {
+    let _ = (spec, route);
+    todo!("App Router Lambda loop")
+}
+
 /// Runs a Lambda loop on a single-threaded tokio runtime (one invocation at a time, as on
 /// Lambda), turning a failure into a logged message and a failing exit code.
 fn block_on(

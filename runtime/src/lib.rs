@@ -50,6 +50,11 @@ mod dispatch;
 pub use dispatch::{Handler, HandlerFuture, RouteSpec};
 
 #[cfg(feature = "lambda")]
+pub mod app;
+#[cfg(feature = "lambda")]
+pub mod form;
+
+#[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "lambda")]
 pub mod testing;
@@ -107,6 +112,50 @@ macro_rules! handler {
             })
         }
         __nextr_route_handler as $crate::Handler
+    }};
+}
+
+/// Turns an App Router method function into the [`app::AppHandler`] the runtime takes.
+///
+/// `app_handler!(route::get)` for `async fn get(req: NextRequest, ctx: RouteContext)`,
+/// `app_handler!(route::get, req)` for `async fn get(req: NextRequest)`, and
+/// `app_handler!(route::get, none)` for `async fn get()`; each returns
+/// [`app::IntoRouteResult`] (`Response` or `Result<Response, E>`).
+#[cfg(feature = "lambda")]
+#[macro_export]
+macro_rules! app_handler {
+    ($path:path) => {{
+        fn __nextr_app_handler(
+            req: $crate::app::NextRequest,
+            ctx: $crate::app::RouteContext,
+        ) -> $crate::app::AppFuture {
+            ::std::boxed::Box::pin(async move {
+                $crate::app::IntoRouteResult::into_route_result($path(req, ctx).await)
+            })
+        }
+        __nextr_app_handler as $crate::app::AppHandler
+    }};
+    ($path:path, req) => {{
+        fn __nextr_app_handler(
+            req: $crate::app::NextRequest,
+            _ctx: $crate::app::RouteContext,
+        ) -> $crate::app::AppFuture {
+            ::std::boxed::Box::pin(async move {
+                $crate::app::IntoRouteResult::into_route_result($path(req).await)
+            })
+        }
+        __nextr_app_handler as $crate::app::AppHandler
+    }};
+    ($path:path, none) => {{
+        fn __nextr_app_handler(
+            _req: $crate::app::NextRequest,
+            _ctx: $crate::app::RouteContext,
+        ) -> $crate::app::AppFuture {
+            ::std::boxed::Box::pin(async move {
+                $crate::app::IntoRouteResult::into_route_result($path().await)
+            })
+        }
+        __nextr_app_handler as $crate::app::AppHandler
     }};
 }
 

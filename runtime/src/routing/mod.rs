@@ -9,6 +9,7 @@ mod error;
 mod ordered;
 mod pattern;
 mod query;
+mod router;
 mod table;
 mod target;
 
@@ -20,6 +21,7 @@ pub use pattern::{
     RouteKind, RoutePattern, Segment,
 };
 pub use query::{is_internal_key, Query, QueryValue};
+pub use router::Router;
 pub use table::{
     complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
 };
