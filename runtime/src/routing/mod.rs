@@ -10,6 +10,7 @@ mod ordered;
 mod pattern;
 mod query;
 mod router;
+mod search;
 mod table;
 mod target;
 
@@ -22,6 +23,7 @@ pub use pattern::{
 };
 pub use query::{is_internal_key, Query, QueryValue};
 pub use router::Router;
+pub use search::{complete_app, AppMatched, SearchParams};
 pub use table::{
     complete, path_segments, Matched, Resolution, Route, RouteMatch, RouteSummary, RouteTable,
 };
