@@ -13,11 +13,17 @@
 //! `nextr build` wraps each method function with [`app_handler!`](crate::app_handler) into an
 //! [`AppHandler`] and serves the file's [`AppHandlers`] with [`crate::lambda::start_app`].
 
+mod cookies;
 mod handler;
+mod json_error;
 mod request;
 mod response;
 
+pub use cookies::{Cookie, RequestCookies, ResponseCookie, ResponseCookies};
 pub use handler::{AppFuture, AppHandler, AppHandlers, AppRoute, IntoRouteResult, RouteContext};
+pub use json_error::{
+    json_syntax_error, parse_json, JsonBodyError, JsonShapeError, JsonSyntaxError,
+};
 pub use request::NextRequest;
 pub use response::Response;
 
