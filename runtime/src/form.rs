@@ -248,6 +248,21 @@ impl Serialize for FormData {
     }
 }
 
+/// A `multer` reader over a whole `multipart/form-data` body (the Pages Router's
+/// `req.multipart()`): [`FormError::ContentType`] for another type, [`FormError::Parse`]
+/// without a boundary.
+pub(crate) fn multipart_reader(
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Result<multer::Multipart<'static>, FormError> {
+    let mime = content_type
+        .and_then(mime::parse_header)
+        .filter(|m| m.essence == MULTIPART)
+        .ok_or(FormError::ContentType)?;
+    let boundary = mime.param("boundary").ok_or(FormError::Parse)?;
+    Ok(multer::Multipart::new(Once(Some(body)), boundary))
+}
+
 /// undici's framing: the body, without leading and trailing CRLFs, starts with `--boundary`
 /// and ends with `--boundary--` (multer alone would skip a preamble and an epilogue).
 fn framed_like_undici(body: &[u8], boundary: &str) -> bool {
