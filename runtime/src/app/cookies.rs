@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::response::{CookieOptions, Priority, SameSite};
 use crate::routing::{decode_uri_component, encode_uri_component, OrderedMap};
 
+mod set_cookie;
+
 /// One request cookie as Next's `request.cookies.get(name)` returns it: `{name, value}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cookie {
