@@ -188,6 +188,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         routes.push(ManifestRoute {
             page: route.page().to_owned(),
             file: route.file.clone(),
+            router: route.router(),
             kind: route.kind(),
             segments: route
                 .pattern

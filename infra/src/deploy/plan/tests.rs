@@ -37,6 +37,7 @@ fn desired() -> Desired {
     let route = |page: &str, keys: &[&str], name: &str| ManifestRoute {
         page: page.into(),
         file: format!("{page}.rs"),
+        router: nextr::routing::Router::Pages,
         kind: RouteKind::Static,
         segments: vec![],
         params: vec![],
