@@ -26,6 +26,17 @@ pub enum BodyError {
     Form(#[from] FormError),
 }
 
+impl BodyError {
+    /// The JavaScript error class Next throws for it (`TypeError` or `SyntaxError`), for
+    /// handlers that report errors as the corpus's do.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BodyError::Json(_) => "SyntaxError",
+            BodyError::Unusable | BodyError::Form(_) => "TypeError",
+        }
+    }
+}
+
 /// What a `dynamic = "error"` route read from its request, which makes its prerender fail:
 /// the first access is kept, and the prerender reports it in Next's words.
 #[derive(Debug)]
