@@ -82,7 +82,7 @@ pub mod deps {
 #[cfg(feature = "lambda")]
 pub mod prelude {
     pub use crate::request::{Body, Cookies, NextApiRequest};
-    pub use crate::response::{CookieOptions, Json, NextApiResponse, SameSite};
+    pub use crate::response::{CookieOptions, Json, NextApiResponse, Priority, SameSite};
     pub use crate::routing::{Query, QueryValue};
     pub use crate::{Error, ErrorResponse, IntoErrorResponse, Result};
     pub use http::{HeaderMap, Method, StatusCode};

@@ -290,8 +290,20 @@ pub enum SameSite {
     None,
 }
 
-/// Attributes of a cookie set with [`NextApiResponse::set_cookie`] (the `cookie` package's
-/// `serialize` options).
+/// `Priority` attribute of a cookie (Chrome's cookie priority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// `Priority=Low`.
+    Low,
+    /// `Priority=Medium`.
+    Medium,
+    /// `Priority=High`.
+    High,
+}
+
+/// Attributes of a cookie, for both routers: [`NextApiResponse::set_cookie`] (the `cookie`
+/// package's `serialize` options) and the App Router's `ResponseCookies::set` (Next's
+/// `ResponseCookie`; it defaults `path` to `/`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CookieOptions {
     /// `Max-Age` in seconds.
@@ -310,6 +322,8 @@ pub struct CookieOptions {
     pub same_site: Option<SameSite>,
     /// `Partitioned`.
     pub partitioned: bool,
+    /// `Priority`.
+    pub priority: Option<Priority>,
 }
 
 impl CookieOptions {
@@ -346,6 +360,12 @@ pub fn serialize_cookie(name: &str, value: &str, opts: &CookieOptions) -> String
     }
     if opts.partitioned {
         s.push_str("; Partitioned");
+    }
+    match opts.priority {
+        Some(Priority::Low) => s.push_str("; Priority=Low"),
+        Some(Priority::Medium) => s.push_str("; Priority=Medium"),
+        Some(Priority::High) => s.push_str("; Priority=High"),
+        None => {}
     }
     match opts.same_site {
         Some(SameSite::Strict) => s.push_str("; SameSite=Strict"),

@@ -39,6 +39,8 @@ mod c_runtime_nodejs;
 #[path = "fixtures/app-handlers/app/api/ih/route.rs"]
 mod ih;
 #[path = "fixtures/app-handlers/app/api/ij/route.rs"]
+// Its function is not named after a method: the runtime never calls it, on purpose.
+#[allow(dead_code)]
 mod ij;
 #[path = "fixtures/app-handlers/app/api/m/all/route.rs"]
 mod m_all;
@@ -47,11 +49,17 @@ mod m_get_only;
 #[path = "fixtures/app-handlers/app/api/m/get-post/route.rs"]
 mod m_get_post;
 #[path = "fixtures/app-handlers/app/api/m/lowercase/route.rs"]
+// Its function is not named after a method: the runtime never calls it, on purpose.
+#[allow(dead_code)]
 mod m_lowercase;
 #[path = "fixtures/app-handlers/app/api/m/post-only/route.rs"]
 mod m_post_only;
+#[path = "fixtures/app-handlers/app/api/q/cookies/route.rs"]
+mod q_cookies;
 #[path = "fixtures/app-handlers/app/api/q/form/route.rs"]
 mod q_form;
+#[path = "fixtures/app-handlers/app/api/q/headers/route.rs"]
+mod q_headers;
 #[path = "fixtures/app-handlers/app/api/q/json/route.rs"]
 mod q_json;
 #[path = "fixtures/app-handlers/app/api/q/json-uncaught/route.rs"]
@@ -66,6 +74,10 @@ mod q_twice;
 mod q_url;
 #[path = "fixtures/app-handlers/app/api/s/bytes/route.rs"]
 mod s_bytes;
+#[path = "fixtures/app-handlers/app/api/s/cookies-next-headers/route.rs"]
+mod s_cookies_next_headers;
+#[path = "fixtures/app-handlers/app/api/s/cookies-set/route.rs"]
+mod s_cookies_set;
 #[path = "fixtures/app-handlers/app/api/s/ct-override/route.rs"]
 mod s_ct_override;
 #[path = "fixtures/app-handlers/app/api/s/etag-custom/route.rs"]
@@ -121,8 +133,20 @@ mod s_undefined;
 #[path = "fixtures/app-handlers/app/api/s/usp/route.rs"]
 mod s_usp;
 
-/// The origin a recorded `{port}` stands for.
+/// The port a recorded `{port}` stands for.
 const PORT: &str = "4501";
+
+/// What the recorded requests carried besides the case's own headers (Node's client sent
+/// `Host` and `Connection: close`), and the `x-forwarded-*` headers `nextr dev`'s front adds
+/// where Next's server derived them from the socket. The recording's client connected to
+/// `127.0.0.1:{port}`; these requests name `localhost:4501`, and recorded values of the
+/// client's Host are compared as that.
+const DEFAULT_HEADERS: [(&str, &str); 4] = [
+    ("host", "localhost:4501"),
+    ("connection", "close"),
+    ("x-forwarded-proto", "http"),
+    ("x-forwarded-port", "4501"),
+];
 
 /// Recorded headers that are Node-server artefacts (or per-connection), never compared.
 const ARTEFACTS: [&str; 6] = [
@@ -551,6 +575,38 @@ fn route_of(file: &str) -> (&'static str, RouteConfig, AppHandlers) {
             },
         ),
         "app/api/ij/route.js" => ("/api/ij", RouteConfig::default(), AppHandlers::default()),
+        "app/api/q/cookies/route.js" => (
+            "/api/q/cookies",
+            RouteConfig::default(),
+            AppHandlers {
+                get: Some(nextr::app_handler!(q_cookies::get, req)),
+                ..AppHandlers::default()
+            },
+        ),
+        "app/api/s/cookies-set/route.js" => (
+            "/api/s/cookies-set",
+            RouteConfig::default(),
+            AppHandlers {
+                get: Some(nextr::app_handler!(s_cookies_set::get, none)),
+                ..AppHandlers::default()
+            },
+        ),
+        "app/api/s/cookies-next-headers/route.js" => (
+            "/api/s/cookies-next-headers",
+            RouteConfig::default(),
+            AppHandlers {
+                get: Some(nextr::app_handler!(s_cookies_next_headers::get, none)),
+                ..AppHandlers::default()
+            },
+        ),
+        "app/api/q/headers/route.js" => (
+            "/api/q/headers",
+            RouteConfig::default(),
+            AppHandlers {
+                get: Some(nextr::app_handler!(q_headers::get, req)),
+                ..AppHandlers::default()
+            },
+        ),
         other => panic!("no Rust translation of {other}"),
     }
 }
@@ -670,16 +726,20 @@ async fn send(route: &TestRoute, request: &Value) -> TestResponse {
     let target = path.split('#').next().unwrap();
     let mut req = route.request(method.parse().unwrap(), target);
     let headers = request["headers"].as_object().cloned().unwrap_or_default();
-    for (default, value) in [
-        ("host", format!("localhost:{PORT}")),
-        ("x-forwarded-proto", "http".into()),
-    ] {
+    for (default, value) in DEFAULT_HEADERS {
         if !headers.contains_key(default) {
             req = req.header(default, value);
         }
     }
     for (name, value) in &headers {
-        req = req.header(name.as_str(), value.as_str().unwrap());
+        // A list is one header line per value.
+        let values = match value {
+            Value::Array(values) => values.clone(),
+            one => vec![one.clone()],
+        };
+        for value in values {
+            req = req.header(name.as_str(), value.as_str().unwrap());
+        }
     }
     match &request["body"] {
         Value::String(text) => {
@@ -700,7 +760,8 @@ async fn send(route: &TestRoute, request: &Value) -> TestResponse {
 
 /// A recorded string with `{port}` filled in.
 fn port(text: &str) -> String {
-    text.replace("{port}", PORT)
+    text.replace("127.0.0.1:{port}", "localhost:{port}")
+        .replace("{port}", PORT)
 }
 
 fn fill_ports(value: &Value) -> Value {

@@ -7,14 +7,16 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, HOST};
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, HOST, SET_COOKIE};
 use http::{HeaderMap, Method};
 
+use super::cookies::RequestCookies;
 use super::handler::{AppHandler, AppHandlers, AppRoute, RouteContext};
 use super::prerender::{Prerendered, StaticMode};
 use super::request::{NextRequest, NextUrl, StaticBailout};
 use super::response::{Body, Response};
 use crate::dispatch::{finish_head, next_headers, Incoming, Outgoing, Path, Route};
+use crate::response::header_value;
 use crate::routing::{self, AppMatched, SearchParams};
 use crate::streaming::Writer;
 use crate::util::CatchUnwind;
@@ -238,6 +240,7 @@ impl AppEndpoint {
             let search = query_start.map_or(String::new(), |i| matched.url[i..].to_owned());
             NextRequest {
                 method,
+                cookies: RequestCookies::from_headers(&headers),
                 url: format!("{origin}{}", matched.url),
                 next_url: NextUrl {
                     origin,
@@ -275,6 +278,7 @@ pub(crate) fn synthetic(method: Method, pathname: &str, body: Bytes) -> NextRequ
             search_params: SearchParams::default(),
         },
         headers: HeaderMap::new(),
+        cookies: RequestCookies::default(),
         body,
         body_used: false,
         bailout: None,
@@ -321,12 +325,17 @@ pub(crate) async fn deliver(
 ) -> Result<Outgoing, super::AppResponseError> {
     let Response {
         status,
-        headers,
+        mut headers,
         body,
+        cookies,
         problem,
     } = response;
     if let Some(problem) = problem {
         return Err(problem);
+    }
+    // `response.cookies` lines come after the `set-cookie` headers set directly, as in Next.
+    for line in cookies.set_cookie_lines() {
+        headers.append(SET_COOKIE, header_value(&line)?);
     }
     let mut chunks = match body {
         Body::Empty => return Ok(outgoing(status, headers, Bytes::new())),

@@ -8,6 +8,8 @@ use http::header::{AsHeaderName, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use serde::de::DeserializeOwned;
 
+use super::cookies::RequestCookies;
+use super::json_error::{parse_json, JsonBodyError};
 use crate::form::{FormData, FormError};
 use crate::routing::SearchParams;
 
@@ -19,8 +21,8 @@ pub enum BodyError {
     #[error("Body is unusable: Body has already been read")]
     Unusable,
     /// `json()`: the body is not JSON (V8's `SyntaxError` message), or not the JSON `T` wants.
-    #[error("{0}")]
-    Json(String),
+    #[error(transparent)]
+    Json(#[from] JsonBodyError),
     /// `form_data()`: not a form, or a multipart body that does not parse.
     #[error(transparent)]
     Form(#[from] FormError),
@@ -31,7 +33,7 @@ impl BodyError {
     /// handlers that report errors as the corpus's do.
     pub fn name(&self) -> &'static str {
         match self {
-            BodyError::Json(_) => "SyntaxError",
+            BodyError::Json(e) => e.name(),
             BodyError::Unusable | BodyError::Form(_) => "TypeError",
         }
     }
@@ -129,6 +131,7 @@ pub struct NextRequest {
     pub(crate) url: String,
     pub(crate) next_url: NextUrl,
     pub(crate) headers: HeaderMap,
+    pub(crate) cookies: RequestCookies,
     pub(crate) body: Bytes,
     pub(crate) body_used: bool,
     pub(crate) bailout: Option<Arc<StaticBailout>>,
@@ -155,6 +158,12 @@ impl NextRequest {
     pub fn headers(&self) -> &HeaderMap {
         self.used("request.headers");
         &self.headers
+    }
+
+    /// `request.cookies`: the `Cookie` header as Next parses it (the last duplicate wins).
+    pub fn cookies(&self) -> &RequestCookies {
+        self.used("request.cookies");
+        &self.cookies
     }
 
     /// `request.headers.get(name)`: every value of the header joined with `", "`, as the
@@ -192,7 +201,7 @@ impl NextRequest {
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, BodyError> {
         self.used("request.json");
         let bytes = self.take()?;
-        serde_json::from_slice(&bytes).map_err(|e| BodyError::Json(e.to_string()))
+        Ok(parse_json(&bytes)?)
     }
 
     /// `request.formData()`: a urlencoded or multipart body, with Next's errors.
@@ -241,6 +250,7 @@ mod tests {
                 search_params: SearchParams::default(),
             },
             headers: HeaderMap::new(),
+            cookies: RequestCookies::default(),
             body: Bytes::from_static(body),
             body_used: false,
             bailout: None,
@@ -266,6 +276,20 @@ mod tests {
         assert_eq!(req.text().await.unwrap(), "");
         assert!(!req.body_used());
         assert_eq!(req.text().await.unwrap(), "");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn json_errors_carry_v8_messages_and_names() {
+        let mut req = request(b"{\"a\":Invalid}");
+        let e = req.json::<serde_json::Value>().await.unwrap_err();
+        assert_eq!(e.name(), "SyntaxError");
+        assert_eq!(
+            e.to_string(),
+            "Unexpected token 'I', \"{\"a\":Invalid}\" is not valid JSON"
+        );
+        let mut req = request(b"");
+        let e = req.json::<serde_json::Value>().await.unwrap_err();
+        assert_eq!(e.to_string(), "Unexpected end of JSON input");
     }
 
     #[test]

@@ -19,7 +19,8 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use crate::response::{header_name, header_value, IntoStatus, ResponseError};
+use super::cookies::ResponseCookies;
+use crate::response::{header_name, header_value, CookieOptions, IntoStatus, ResponseError};
 
 /// A streamed body's chunks; an `Err` item cuts the body where it is.
 pub(crate) type BodyChunks =
@@ -63,6 +64,7 @@ pub struct Response {
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
+    pub(crate) cookies: ResponseCookies,
     /// The first problem met while building.
     pub(crate) problem: Option<AppResponseError>,
 }
@@ -87,6 +89,7 @@ impl Response {
             status: 200,
             headers,
             body,
+            cookies: ResponseCookies::new(),
             problem: None,
         }
     }
@@ -231,6 +234,23 @@ impl Response {
     /// The headers set so far.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// `response.cookies`: the cookies set so far.
+    pub fn cookies(&self) -> &ResponseCookies {
+        &self.cookies
+    }
+
+    /// `response.cookies`, to `set` or `delete` cookies; each becomes a `Set-Cookie` line
+    /// (after those set with [`append_header`](Self::append_header)), serialised as Next does.
+    pub fn cookies_mut(&mut self) -> &mut ResponseCookies {
+        &mut self.cookies
+    }
+
+    /// Sets a cookie (builder form of `cookies_mut().set(...)`).
+    pub fn cookie(mut self, name: &str, value: &str, options: CookieOptions) -> Self {
+        self.cookies.set(name, value, options);
+        self
     }
 
     /// The headers, to change them in place.
