@@ -62,22 +62,31 @@ const KNOWN: [Method; 7] = [
     Method::PATCH,
 ];
 
+/// What a method gets: a function to run, or Next's answer without one.
+#[derive(Debug)]
+pub(crate) enum Selected {
+    /// The method's function (`HEAD` may run `get`).
+    Run(AppHandler),
+    /// The automatic `OPTIONS`, a 405 or a 400.
+    Answer(Outgoing),
+}
+
 /// Which function a method runs, or the answer Next gives without one.
-pub(crate) fn select(handlers: &AppHandlers, method: &Method) -> Result<AppHandler, Outgoing> {
+pub(crate) fn select(handlers: &AppHandlers, method: &Method) -> Selected {
     let found = match *method {
         Method::GET => handlers.get,
         Method::HEAD => handlers.head.or(handlers.get),
         Method::OPTIONS => match handlers.options {
             Some(h) => Some(h),
-            None => return Err(automatic_options(handlers)),
+            None => return Selected::Answer(automatic_options(handlers)),
         },
         Method::POST => handlers.post,
         Method::PUT => handlers.put,
         Method::DELETE => handlers.delete,
         Method::PATCH => handlers.patch,
-        _ => return Err(bare(400)),
+        _ => return Selected::Answer(bare(400)),
     };
-    found.ok_or_else(|| bare(405))
+    found.map_or_else(|| Selected::Answer(bare(405)), Selected::Run)
 }
 
 /// The automatic `OPTIONS`: 204 and `Allow` = the exported methods, `HEAD` with `GET`, and
@@ -159,8 +168,8 @@ impl AppEndpoint {
             return finish_head(prerendered.answer(&incoming.method), head);
         }
         let handler = match select(&self.route.handlers, &incoming.method) {
-            Ok(h) => h,
-            Err(out) => return out,
+            Selected::Run(h) => h,
+            Selected::Answer(out) => return out,
         };
         let request_id = incoming.request_id.clone();
         let deadline = route.deadline(path.start, incoming.platform_deadline);
@@ -389,8 +398,15 @@ mod tests {
         Box::pin(async { Ok(Response::empty()) })
     }
 
+    fn answer(handlers: &AppHandlers, method: &Method) -> Outgoing {
+        match select(handlers, method) {
+            Selected::Answer(out) => out,
+            Selected::Run(_) => panic!("{method} runs a function"),
+        }
+    }
+
     fn allow(handlers: AppHandlers) -> Outgoing {
-        select(&handlers, &Method::OPTIONS).unwrap_err()
+        answer(&handlers, &Method::OPTIONS)
     }
 
     #[test]
@@ -429,19 +445,19 @@ mod tests {
             Method::DELETE,
             Method::PATCH,
         ] {
-            let out = select(&post, &m).unwrap_err();
+            let out = answer(&post, &m);
             assert_eq!(out.status, 405, "{m}");
             assert!(out.headers.is_empty() && out.body.is_empty());
         }
         let propfind = Method::from_bytes(b"PROPFIND").unwrap();
-        assert_eq!(select(&post, &propfind).unwrap_err().status, 400);
-        assert!(select(&post, &Method::POST).is_ok());
+        assert_eq!(answer(&post, &propfind).status, 400);
+        assert!(matches!(select(&post, &Method::POST), Selected::Run(_)));
         // HEAD runs GET when there is no `head`.
         let get = AppHandlers {
             get: Some(probe),
             ..AppHandlers::default()
         };
-        assert!(select(&get, &Method::HEAD).is_ok());
+        assert!(matches!(select(&get, &Method::HEAD), Selected::Run(_)));
     }
 
     #[test]
