@@ -257,6 +257,7 @@ impl AppEndpoint {
                     pathname: matched.pathname.clone(),
                     search,
                     search_params: matched.search_params.clone(),
+                    bailout: None,
                 },
                 headers,
                 body,
@@ -265,6 +266,7 @@ impl AppEndpoint {
             }
         };
         req.bailout = bailout.clone();
+        req.next_url.bailout = bailout.clone();
         (req, bailout)
     }
 }
@@ -285,6 +287,7 @@ pub(crate) fn synthetic(method: Method, pathname: &str, body: Bytes) -> NextRequ
             pathname: pathname.to_owned(),
             search: String::new(),
             search_params: SearchParams::default(),
+            bailout: None,
         },
         headers: HeaderMap::new(),
         cookies: RequestCookies::default(),

@@ -198,6 +198,7 @@ pub async fn prerender(
     let bailout =
         (StaticMode::of(&spec.config) == StaticMode::Error).then(|| StaticBailout::new(page));
     req.bailout = bailout.clone();
+    req.next_url.bailout = bailout.clone();
     let mut logs = Vec::new();
     let run = Box::pin(async {
         let response = get(req, RouteContext::default()).await?;

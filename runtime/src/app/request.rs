@@ -74,13 +74,14 @@ impl StaticBailout {
 }
 
 /// `request.nextUrl`: the parsed URL of the request (pathname encoded as sent).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct NextUrl {
     pub(crate) origin: String,
     pub(crate) host: String,
     pub(crate) pathname: String,
     pub(crate) search: String,
     pub(crate) search_params: SearchParams,
+    pub(crate) bailout: Option<Arc<StaticBailout>>,
 }
 
 impl NextUrl {
@@ -91,11 +92,13 @@ impl NextUrl {
 
     /// `nextUrl.search`: `?` plus the re-serialised query, or `""`.
     pub fn search(&self) -> &str {
+        self.used("nextUrl.search");
         &self.search
     }
 
     /// `nextUrl.searchParams`.
     pub fn search_params(&self) -> &SearchParams {
+        self.used("nextUrl.searchParams");
         &self.search_params
     }
 
@@ -107,12 +110,21 @@ impl NextUrl {
     /// `nextUrl.origin`: scheme and host, to build the absolute URL
     /// [`Response::redirect`](super::Response::redirect) wants.
     pub fn origin(&self) -> &str {
+        self.used("nextUrl.origin");
         &self.origin
     }
 
     /// `nextUrl.href`: the full URL, the same as [`NextRequest::url`].
     pub fn href(&self) -> String {
+        self.used("nextUrl.href");
         format!("{}{}{}", self.origin, self.pathname, self.search)
+    }
+
+    /// Records a read a `dynamic = "error"` route may not make (its pathname is allowed).
+    fn used(&self, what: &'static str) {
+        if let Some(bailout) = &self.bailout {
+            bailout.record(what);
+        }
     }
 }
 
@@ -248,6 +260,7 @@ mod tests {
                 pathname: "/api/x".into(),
                 search: String::new(),
                 search_params: SearchParams::default(),
+                bailout: None,
             },
             headers: HeaderMap::new(),
             cookies: RequestCookies::default(),
