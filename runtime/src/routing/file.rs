@@ -16,7 +16,18 @@ pub fn route_for_file(file: &str) -> Option<(Router, String)> {
     if let Some(page) = pages_page(file) {
         return Some((Router::Pages, page));
     }
-    app_page(file).map(|page| (Router::App, page))
+    app_page(file, false).map(|page| (Router::App, page))
+}
+
+/// The route's name as Next lists it (and as `nextr routes --match` reports it): the page
+/// pattern, except that an App folder named `%5F…` keeps that spelling although it serves a
+/// URL segment starting with `_`.
+pub(crate) fn route_name(router: Router, file: &str, page: &str) -> String {
+    match router {
+        Router::App => app_page(file, true),
+        Router::Pages => None,
+    }
+    .unwrap_or_else(|| page.to_owned())
 }
 
 /// The Pages Router pattern of `api/**.rs`: any file or folder whose name starts with `_` or
@@ -43,8 +54,9 @@ fn pages_page(file: &str) -> Option<String> {
 }
 
 /// The App Router pattern of `app/**/route.rs` (Next's `normalizeAppPath` plus its private
-/// folder rule).
-fn app_page(file: &str) -> Option<String> {
+/// folder rule); with `keep_escapes`, `%5F` folders keep their spelling (Next's name for the
+/// route) instead of serving `_`.
+fn app_page(file: &str, keep_escapes: bool) -> Option<String> {
     let rest = file.strip_prefix("app/")?;
     let folders: Vec<&str> = if rest == APP_ROUTE_FILE {
         Vec::new()
@@ -61,7 +73,7 @@ fn app_page(file: &str) -> Option<String> {
             continue;
         }
         page.push('/');
-        match escaped_underscore(folder) {
+        match escaped_underscore(folder).filter(|_| !keep_escapes) {
             Some(tail) => {
                 page.push('_');
                 page.push_str(tail);
@@ -168,6 +180,18 @@ mod tests {
                 assert_eq!(router, Router::App, "{file}");
             }
         }
+    }
+
+    #[test]
+    fn names_keep_escaped_underscores() {
+        let file = "app/api/r04/%5Fescaped/route.rs";
+        let name = route_name(Router::App, file, "/api/r04/_escaped");
+        assert_eq!(name, "/api/r04/%5Fescaped");
+        assert_eq!(route_name(Router::App, "app/(g)/x/route.rs", "/x"), "/x");
+        assert_eq!(
+            route_name(Router::Pages, "api/x/index.rs", "/api/x"),
+            "/api/x"
+        );
     }
 
     #[test]

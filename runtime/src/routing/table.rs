@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::complete::{complete, path_segments, Matched};
 use super::error::{RouteError, TreeError, TreeProblem};
-use super::file::{app_route_path, route_for_file};
+use super::file::{app_route_path, route_for_file, route_name};
 use super::pattern::{
     check_repeated_slug, classify_segment, param_inside_segment, Param, RouteKind, RoutePattern,
     Segment, SegmentSyntax,
@@ -32,6 +32,12 @@ impl Route {
     /// The page pattern as a string.
     pub fn page(&self) -> &str {
         self.pattern.page()
+    }
+
+    /// The route's name as Next lists it: the page pattern, except that an App folder named
+    /// `%5F…` keeps that spelling (it serves a URL segment starting with `_`).
+    pub fn name(&self) -> String {
+        route_name(self.router, &self.file, self.page())
     }
 
     /// The route's kind (static, dynamic, catch-all, optional catch-all).
