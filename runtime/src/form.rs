@@ -3,9 +3,9 @@
 //!
 //! Next's `formData()` is undici's (Node's `fetch`): the Content-Type's essence picks the
 //! parser, urlencoded bodies follow `URLSearchParams`, multipart bodies undici's own strict
-//! parser. nextr reads multipart with `multer` and adds undici's framing rules on top (nothing
-//! but blank lines before the first boundary or after the last), so a body Next refuses is
-//! refused here too.
+//! parser, which `multipart` reproduces (a general reader such as `multer` accepts, and reads
+//! differently, about one body in five that undici refuses). `multer` serves the Pages
+//! Router's streaming `req.multipart()` instead.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -16,6 +16,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 mod mime;
+mod multipart;
 
 /// A parsed form body: its entries in order, repeated names kept (Next's `FormData`).
 ///
@@ -77,7 +78,7 @@ impl FormData {
             URLENCODED => Ok(Self::parse_urlencoded(&body)),
             MULTIPART => {
                 let boundary = mime.param("boundary").ok_or(FormError::Parse)?;
-                Self::parse_multipart(boundary, body).await
+                Self::parse_multipart(boundary, body)
             }
             _ => Err(FormError::ContentType),
         }
@@ -94,30 +95,8 @@ impl FormData {
         FormData { entries }
     }
 
-    async fn parse_multipart(boundary: &str, body: Bytes) -> Result<FormData, FormError> {
-        if !framed_like_undici(&body, boundary) {
-            return Err(FormError::Parse);
-        }
-        let mut multipart = multer::Multipart::new(Once(Some(body)), boundary);
-        let mut entries = Vec::new();
-        while let Some(field) = multipart.next_field().await.map_err(|_| FormError::Parse)? {
-            let name = field.name().ok_or(FormError::Parse)?.to_owned();
-            let file_name = field.file_name().map(str::to_owned);
-            let content_type = field
-                .headers()
-                .get(http::header::CONTENT_TYPE)
-                .map(|v| file_type(v.as_bytes()));
-            let bytes = field.bytes().await.map_err(|_| FormError::Parse)?;
-            let value = match file_name {
-                Some(name) => FormValue::File(File {
-                    name,
-                    content_type: content_type.unwrap_or_else(|| "text/plain".into()),
-                    bytes,
-                }),
-                None => FormValue::Text(utf8_decode(&bytes)),
-            };
-            entries.push((name, value));
-        }
+    fn parse_multipart(boundary: &str, body: Bytes) -> Result<FormData, FormError> {
+        let entries = multipart::parse(&body, boundary).ok_or(FormError::Parse)?;
         Ok(FormData { entries })
     }
 
@@ -248,40 +227,23 @@ impl Serialize for FormData {
     }
 }
 
-/// undici's framing: the body, without leading and trailing CRLFs, starts with `--boundary`
-/// and ends with `--boundary--` (multer alone would skip a preamble and an epilogue).
-fn framed_like_undici(body: &[u8], boundary: &str) -> bool {
-    let mut start = 0;
-    while body[start..].starts_with(b"\r\n") {
-        start += 2;
-    }
-    let mut end = body.len();
-    while end >= start + 2 && body[..end].ends_with(b"\r\n") {
-        end -= 2;
-    }
-    let body = &body[start..end];
-    let delimiter = format!("--{boundary}");
-    let close = format!("--{boundary}--");
-    body.starts_with(delimiter.as_bytes()) && body.ends_with(close.as_bytes())
-}
-
-/// A file part's `type`: its Content-Type as sent, lower-cased, or `""` when it has bytes
-/// outside printable ASCII (the `File` constructor's rule).
-fn file_type(raw: &[u8]) -> String {
-    let end = raw
-        .iter()
-        .rposition(|b| *b != b' ' && *b != b'\t')
-        .map_or(0, |i| i + 1);
-    let raw = &raw[..end];
-    if raw.iter().all(|b| (0x20..=0x7e).contains(b)) {
-        String::from_utf8_lossy(raw).to_ascii_lowercase()
-    } else {
-        String::new()
-    }
+/// A `multer` reader over a whole `multipart/form-data` body (the Pages Router's
+/// `req.multipart()`): [`FormError::ContentType`] for another type, [`FormError::Parse`]
+/// without a boundary.
+pub(crate) fn multipart_reader(
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Result<multer::Multipart<'static>, FormError> {
+    let mime = content_type
+        .and_then(mime::parse_header)
+        .filter(|m| m.essence == MULTIPART)
+        .ok_or(FormError::ContentType)?;
+    let boundary = mime.param("boundary").ok_or(FormError::Parse)?;
+    Ok(multer::Multipart::new(Once(Some(body)), boundary))
 }
 
 /// WHATWG "UTF-8 decode": one leading BOM dropped, bad bytes as U+FFFD.
-fn utf8_decode(bytes: &[u8]) -> String {
+pub(crate) fn utf8_decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     String::from_utf8_lossy(bytes).into_owned()
 }

@@ -998,3 +998,25 @@ async fn head_request(addr: &str, request: &[u8]) -> std::io::Result<Head> {
     }
     Ok(Head { status, cache })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_package_order_with_priority() {
+        let opts = CookieOptions {
+            max_age: Some(5),
+            path: Some("/".into()),
+            secure: true,
+            partitioned: true,
+            priority: Some(Priority::High),
+            same_site: Some(SameSite::None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serialize_cookie("a", "b c", &opts),
+            "a=b%20c; Max-Age=5; Path=/; Secure; Partitioned; Priority=High; SameSite=None"
+        );
+    }
+}

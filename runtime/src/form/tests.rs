@@ -241,3 +241,73 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, model(&body));
     }
 }
+
+/// `[{content_type, body, entries | error}]` recorded from Node 20's `Response.formData()`
+/// (undici 6.24, what Next's `request.formData()` runs): handwritten edge cases and random
+/// mutations of a multipart body (`undici_cases.js` makes them). Files carry their bytes
+/// in base64.
+const UNDICI_CASES: &str = include_str!("undici_cases.json");
+
+#[derive(serde::Deserialize)]
+struct UndiciCase {
+    content_type: Option<String>,
+    body: String,
+    entries: Option<serde_json::Value>,
+    error: Option<String>,
+}
+
+fn undici_view(fd: &FormData) -> serde_json::Value {
+    use base64::Engine as _;
+    let entries: Vec<_> = fd
+        .iter()
+        .map(|(name, v)| match v {
+            FormValue::Text(t) => serde_json::json!({"name": name, "value": t}),
+            FormValue::File(f) => serde_json::json!({"name": name, "file": {"name": f.name,
+                "type": f.content_type,
+                "bytes": base64::engine::general_purpose::STANDARD.encode(&f.bytes)}}),
+        })
+        .collect();
+    serde_json::Value::Array(entries)
+}
+
+#[test]
+fn matches_undici() {
+    check_undici(UNDICI_CASES);
+}
+
+/// More cases from a file (`UNDICI_FORM_CASES=/tmp/cases.json`), generated the same way.
+#[test]
+fn matches_undici_from_env() {
+    if let Ok(path) = std::env::var("UNDICI_FORM_CASES") {
+        check_undici(&std::fs::read_to_string(path).unwrap());
+    }
+}
+
+fn check_undici(json: &str) {
+    let cases: Vec<UndiciCase> = serde_json::from_str(json).unwrap();
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let got = match parse(case.content_type.as_deref(), &case.body) {
+            Ok(fd) => Ok(undici_view(&fd)),
+            Err(e) => Err(e.to_string()),
+        };
+        let want = match (&case.entries, &case.error) {
+            (Some(entries), _) => Ok(entries.clone()),
+            (None, Some(error)) => Err(error.clone()),
+            (None, None) => panic!("a case without a result"),
+        };
+        if got != want {
+            wrong.push(format!(
+                "{:?} {:?}:\n  undici {want:?}\n  nextr  {got:?}",
+                case.content_type, case.body
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
+}

@@ -1,7 +1,8 @@
 use super::*;
 
 /// `[{text, error}]` recorded from Node 20's `JSON.parse` (V8 11.3, the V8 of the recorded
-/// Next): handwritten cases and random mutations of valid documents (`error: null` = valid).
+/// Next): handwritten cases and random mutations of valid documents (`error: null` = valid;
+/// `v8_cases.js` makes them).
 const V8_CASES: &str = include_str!("v8_cases.json");
 
 #[derive(serde::Deserialize)]
