@@ -319,6 +319,8 @@ mod tests {
             .iter()
             .map(|r| RouteAnalysis {
                 file: r.file.clone(),
+                router: r.router(),
+                methods: Vec::new(),
                 config: if r.page() == "/api/post/[pid]" {
                     RouteConfig {
                         max_duration: Some(10),
