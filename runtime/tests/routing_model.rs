@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use nextr::routing::{QueryValue, Resolution, RouteTable};
+use nextr::routing::{Query, QueryValue, Resolution, RouteTable};
 use proptest::prelude::*;
 use regex::Regex;
 
@@ -531,8 +531,9 @@ fn production(table: &RouteTable, target: &str) -> Outcome {
         Resolution::Route(m) => Outcome::Route {
             page: m.route.page().to_string(),
             query: m
-                .query
-                .iter()
+                .query()
+                .into_iter()
+                .flat_map(Query::iter)
                 .map(|(k, v)| {
                     let v = match v {
                         QueryValue::One(s) => Js::Str(s.clone()),
@@ -544,7 +545,7 @@ fn production(table: &RouteTable, target: &str) -> Outcome {
         },
         Resolution::Redirect(_) => Outcome::Redirect,
         Resolution::NotFound => Outcome::NotFound,
-        Resolution::BadRequest => Outcome::BadRequest,
+        Resolution::BadRequest | Resolution::ServerError => Outcome::BadRequest,
     }
 }
 

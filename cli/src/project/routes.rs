@@ -1,4 +1,5 @@
-//! Route files on disk: finding `api/` and reading route file names.
+//! Route files on disk: finding `api/` (Pages Router) and `app/` (App Router) and reading
+//! route file names.
 
 use std::collections::HashSet;
 use std::fs;
@@ -8,21 +9,32 @@ use nextr::routing::RouteTable;
 
 use super::ProjectError;
 
-/// Every file under `<root>/api`, relative to `root`, `/`-separated, sorted.
+/// The folders route files live in: `api/` for the Pages Router, `app/` for the App Router.
+pub const ROUTE_DIRS: [&str; 2] = ["api", "app"];
+
+/// Every file under `<root>/api` and `<root>/app`, relative to `root`, `/`-separated, sorted.
 ///
-/// Folders whose names start with `_` or `.` are skipped: nothing below them is a route. A
-/// symlink may point anywhere inside the app; one that leads out of it is an error (a route
-/// file is compiled into the app and its text shows in error messages).
-pub fn scan_api(root: &Path) -> Result<Vec<String>, ProjectError> {
-    let api = root.join("api");
-    if !api.is_dir() {
-        return Err(ProjectError::NoApiDir(root.to_path_buf()));
+/// Each folder is optional, but one of them must exist. Folders whose names start with `_`
+/// (private) or `.` are skipped: nothing below them is a route (a `%5F…` folder is not
+/// private: it serves a URL segment starting with `_`). A symlink may point anywhere inside
+/// the app; one that leads out of it is an error (a route file is compiled into the app and
+/// its text shows in error messages).
+pub fn scan_routes(root: &Path) -> Result<Vec<String>, ProjectError> {
+    let dirs: Vec<(&str, PathBuf)> = ROUTE_DIRS
+        .iter()
+        .map(|d| (*d, root.join(d)))
+        .filter(|(_, path)| path.is_dir())
+        .collect();
+    if dirs.is_empty() {
+        return Err(ProjectError::NoRouteDir(root.to_path_buf()));
     }
     let app = canonical(root)?;
-    inside_app(&app, &api)?;
     let mut files = Vec::new();
     let mut seen = HashSet::new();
-    walk(&app, &api, "api", &mut files, &mut seen)?;
+    for (name, dir) in dirs {
+        inside_app(&app, &dir)?;
+        walk(&app, &dir, name, &mut files, &mut seen)?;
+    }
     files.sort();
     Ok(files)
 }
@@ -88,9 +100,9 @@ fn walk(
 
 /// The validated route table of the app at `root`.
 pub fn route_table(root: &Path) -> Result<RouteTable, ProjectError> {
-    let files = scan_api(root)?;
+    let files = scan_routes(root)?;
     RouteTable::from_files(&files).map_err(|error| ProjectError::Tree {
-        api: root.join("api"),
+        root: root.to_path_buf(),
         error,
     })
 }
@@ -115,14 +127,14 @@ mod tests {
         symlink(api.join("real/a.rs"), api.join("alias.rs")).unwrap();
         symlink(app.path().join("shared"), api.join("shared")).unwrap();
         assert_eq!(
-            scan_api(app.path()).unwrap(),
+            scan_routes(app.path()).unwrap(),
             ["api/alias.rs", "api/real/a.rs", "api/shared/b.rs"]
         );
 
         // A file link out of the app.
         let link = api.join("leak.rs");
         symlink(outside.path().join("secret.rs"), &link).unwrap();
-        let err = scan_api(app.path()).unwrap_err();
+        let err = scan_routes(app.path()).unwrap_err();
         let target = fs::canonicalize(outside.path().join("secret.rs")).unwrap();
         assert!(
             matches!(&err, ProjectError::OutsideApp { link: l, target: t } if *l == link && *t == target),
@@ -139,7 +151,7 @@ mod tests {
         // A folder link out of the app, and `api` itself.
         symlink(outside.path(), api.join("out")).unwrap();
         assert!(matches!(
-            scan_api(app.path()),
+            scan_routes(app.path()),
             Err(ProjectError::OutsideApp { .. })
         ));
         fs::remove_file(api.join("out")).unwrap();
@@ -148,7 +160,7 @@ mod tests {
         fs::remove_dir_all(&api).unwrap();
         symlink(other.path().join("api"), &api).unwrap();
         assert!(matches!(
-            scan_api(app.path()),
+            scan_routes(app.path()),
             Err(ProjectError::OutsideApp { .. })
         ));
     }
