@@ -133,7 +133,7 @@ pub fn analyze_routes(
                 Problem::Unreadable(e),
             )]),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => analyze_source(&route.file, &text, route.router(), front(route.page())),
+                Ok(text) => analyze_source(&route.file, &text, route.router, front(route.page())),
                 Err(_) => Err(vec![RouteDiagnostic::whole_file(
                     &route.file,
                     Problem::Unreadable("the file is not valid UTF-8".into()),

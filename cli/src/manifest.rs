@@ -188,7 +188,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         routes.push(ManifestRoute {
             page: route.page().to_owned(),
             file: route.file.clone(),
-            router: route.router(),
+            router: route.router,
             kind: route.kind(),
             segments: route
                 .pattern
@@ -319,7 +319,7 @@ mod tests {
             .iter()
             .map(|r| RouteAnalysis {
                 file: r.file.clone(),
-                router: r.router(),
+                router: r.router,
                 methods: Vec::new(),
                 config: if r.page() == "/api/post/[pid]" {
                     RouteConfig {

@@ -147,7 +147,10 @@ fn table_json_and_matches_of_a_mixed_app() {
         "/api/_under",
         "/api/mix/other/",
     ] {
-        let out = run(nextr().arg("routes").arg(app.path()).args(["--match", target]));
+        let out = run(nextr()
+            .arg("routes")
+            .arg(app.path())
+            .args(["--match", target]));
         assert_eq!(out.code, Some(0), "{target}: {}", out.stderr);
         let answer: Value = serde_json::from_str(&out.stdout).unwrap();
         answers.push(serde_json::json!({ "target": target, "answer": answer }));
