@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use nextr::manifest::{layout, Architecture, GatewayKind, Manifest, Profile, Source};
+use nextr::routing::Router;
 
 use nextr_infra::conflicts::{self, ConflictErrors};
 use nextr_infra::gateway::rest_api::{default_resource_tree, ResourceErrors};
@@ -17,7 +18,7 @@ use crate::analysis::{analyze_routes, AnalysisReport};
 use crate::bundle::cargo::{
     choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, Toolchain, ToolchainError,
 };
-use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profiles};
+use crate::bundle::codegen::{self, BundleEntry, BundleRoute, BundleSpec, CodegenError, Profiles};
 use crate::bundle::elf::{self, ElfError};
 use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_name, function_names, NameCollision};
@@ -202,6 +203,9 @@ pub fn build(
         .unwrap_or_else(|_| HostTools::detect(&options.cargo));
     let toolchain = choose_toolchain(arch, &host_tools)?;
 
+    // Next answers a malformed escape 400 in an app with a Pages Router, whichever router
+    // matched: every App route needs to know.
+    let pages_router = table.routes().iter().any(|r| r.router == Router::Pages);
     let routes: Vec<BundleRoute> = table
         .routes()
         .iter()
@@ -212,6 +216,13 @@ pub fn build(
             file: route.file.clone(),
             function: name.clone(),
             declares_config: analysis.declares_config,
+            entry: match route.router {
+                Router::Pages => BundleEntry::Pages,
+                Router::App => BundleEntry::App {
+                    methods: analysis.methods.clone(),
+                    pages_router,
+                },
+            },
         })
         .collect();
     let profiles = Profiles::bundles();
