@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 pub mod cargo;
 pub(crate) mod codegen;
 pub mod elf;
+pub mod prerender;
 pub(crate) mod zip;
 
 /// Lambda's limit on function names.

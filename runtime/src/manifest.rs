@@ -24,6 +24,14 @@ pub const MANIFEST_VERSION: u32 = 4;
 /// [`Function::runtime_env`], never by hand.
 pub const RESPONSE_MODE_ENV: &str = "NEXTR_RESPONSE_MODE";
 
+/// Set on a prerendered App Router route's `bootstrap` by `nextr build`: the function then
+/// runs its GET handler once with Next's synthetic request, writes the response to this path
+/// as JSON, and exits instead of serving.
+pub const PRERENDER_OUT_ENV: &str = "NEXTR_PRERENDER_OUT";
+
+/// The prerendered response's file, beside `bootstrap` in a prerendered route's bundle.
+pub const PRERENDERED_FILE: &str = "prerendered.json";
+
 /// The manifest's file name inside the build folder.
 pub const MANIFEST_FILE: &str = "routes-manifest.json";
 
