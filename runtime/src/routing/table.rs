@@ -44,15 +44,6 @@ impl Route {
     pub fn kind(&self) -> RouteKind {
         self.pattern.kind()
     }
-
-    /// The router the file belongs to: `app/**/route.rs` is the App Router's.
-    pub fn router(&self) -> super::Router {
-        if self.file.starts_with("app/") {
-            super::Router::App
-        } else {
-            super::Router::Pages
-        }
-    }
 }
 
 /// Serialisable summary of a route for `nextr routes --json`.
