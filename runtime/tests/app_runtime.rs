@@ -80,6 +80,10 @@ async fn a_malformed_escape_is_500_in_an_app_only_project_and_400_beside_pages()
         let res = only_app.get(path).send().await.unwrap();
         assert_eq!(res.status, 500, "{path}");
         assert_eq!(res.header("content-type"), Some("text/plain"));
+        assert_eq!(
+            res.header("cache-control"),
+            Some("private, no-cache, no-store, max-age=0, must-revalidate")
+        );
         assert_eq!(res.text(), "Internal Server Error");
     }
     let with_pages = TestRoute::app("/api/r/[id]", app(true));

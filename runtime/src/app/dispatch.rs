@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, HOST, SET_COOKIE};
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, HOST, SET_COOKIE};
 use http::{HeaderMap, Method};
 
 use super::cookies::RequestCookies;
@@ -40,6 +40,17 @@ pub(crate) fn internal_error_text() -> Outgoing {
         headers,
         body: Bytes::from_static(b"Internal Server Error"),
     }
+}
+
+/// Next's text 500 for a malformed escape in the path, with the `cache-control` Next's
+/// error pages carry (TRACE's 500 has none).
+fn malformed_escape() -> Outgoing {
+    let mut out = internal_error_text();
+    out.headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache, no-store, max-age=0, must-revalidate"),
+    );
+    out
 }
 
 /// A bare answer: a status, no headers, no body (405, 400, the uncaught-error 500).
@@ -162,7 +173,7 @@ impl AppEndpoint {
             // Next's router throws on the escape: its 500 in an App-only project, the Pages
             // Router's 400 when the project has `api/` routes too.
             Err(()) if self.route.pages_router => return Outgoing::text(400, "Bad Request"),
-            Err(()) => return internal_error_text(),
+            Err(()) => return malformed_escape(),
         };
         if let Some(prerendered) = &self.prerendered {
             return finish_head(prerendered.answer(&incoming.method), head);

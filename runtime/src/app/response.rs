@@ -134,6 +134,8 @@ impl Response {
     /// the invocation streams (a REST API or function URL in `stream` mode) each chunk leaves
     /// at once; otherwise the chunks are collected and sent together. An `Err` item ends the
     /// body where it is (logged), as Next cuts the connection after `failed to pipe response`.
+    /// A streamed response without a content type reaches the client as
+    /// `application/octet-stream` (Lambda's default for a stream; Next sends none): set one.
     pub fn stream<S, B, E>(stream: S) -> Self
     where
         S: Stream<Item = Result<B, E>> + Send + 'static,
