@@ -36,12 +36,6 @@ mod c_revalidate_60;
 mod c_runtime_edge;
 #[path = "fixtures/app-handlers/app/api/c/runtime-nodejs/route.rs"]
 mod c_runtime_nodejs;
-#[path = "fixtures/app-handlers/app/api/ih/route.rs"]
-mod ih;
-#[path = "fixtures/app-handlers/app/api/ij/route.rs"]
-// Its function is not named after a method: the runtime never calls it, on purpose.
-#[allow(dead_code)]
-mod ij;
 #[path = "fixtures/app-handlers/app/api/m/all/route.rs"]
 mod m_all;
 #[path = "fixtures/app-handlers/app/api/m/get-only/route.rs"]
@@ -49,8 +43,6 @@ mod m_get_only;
 #[path = "fixtures/app-handlers/app/api/m/get-post/route.rs"]
 mod m_get_post;
 #[path = "fixtures/app-handlers/app/api/m/lowercase/route.rs"]
-// Its function is not named after a method: the runtime never calls it, on purpose.
-#[allow(dead_code)]
 mod m_lowercase;
 #[path = "fixtures/app-handlers/app/api/m/post-only/route.rs"]
 mod m_post_only;
@@ -132,6 +124,19 @@ mod s_throw_async;
 mod s_undefined;
 #[path = "fixtures/app-handlers/app/api/s/usp/route.rs"]
 mod s_usp;
+
+/// The build case `ia08-dynamic-error-reads-request` (`app/api/ih/route.js`): it fails its
+/// prerender, as it fails Next's build, so it is not part of the fixture app (which builds).
+mod ih {
+    use nextr::app::prelude::*;
+
+    nextr::config! { dynamic: "error" }
+
+    /// `GET`, reading `request.url`.
+    pub async fn get(req: NextRequest) -> Response {
+        Response::json(&json!({ "url": req.url() }))
+    }
+}
 
 /// The port a recorded `{port}` stands for.
 const PORT: &str = "4501";
