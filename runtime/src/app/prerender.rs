@@ -22,8 +22,8 @@ use crate::manifest::{PRERENDERED_FILE, PRERENDER_OUT_ENV};
 use crate::routing::RoutePattern;
 use crate::util::CatchUnwind;
 
-/// The origin of Next's synthetic build-time request.
-pub(crate) const SYNTHETIC_ORIGIN: &str = "http://localhost:3000";
+/// The host of Next's synthetic build-time request (`http://localhost:3000/<route>`).
+pub(crate) const SYNTHETIC_HOST: &str = "localhost:3000";
 
 /// Next's `INFINITE_CACHE`: one year, the `s-maxage` of a response cached for ever, and the
 /// horizon `stale-while-revalidate` counts to.
