@@ -188,6 +188,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         routes.push(ManifestRoute {
             page: route.page().to_owned(),
             file: route.file.clone(),
+            router: route.router,
             kind: route.kind(),
             segments: route
                 .pattern
@@ -198,16 +199,13 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             params: route.pattern.params().collect(),
             route_keys,
             config: analysis.config.clone(),
-            function: Some(Function {
-                response_mode: input.config.front(route.page()).mode,
-                function_url: input.config.function_url(route.page()),
-                ..function_of(
-                    function,
-                    input.architecture,
-                    (timeout_s, memory_mb),
-                    input.config.env_for(route.page()),
-                )
-            }),
+            function: Some(route_function(
+                input.config,
+                route.page(),
+                function,
+                input.architecture,
+                (timeout_s, memory_mb),
+            )),
         });
     }
     let warnings = input.gateway.warnings();
@@ -248,6 +246,35 @@ pub fn gateway_warnings(gateway: &Analysis) -> Vec<String> {
         .filter(|w| !matches!(w, Warning::LiteralPattern(_)))
         .map(ToString::to_string)
         .collect()
+}
+
+/// The manifest entry of a route's built function: its environment, response mode and
+/// function URL from `nextr.toml`.
+fn route_function(
+    config: &AppConfig,
+    page: &str,
+    built: &BuiltFunction,
+    architecture: Architecture,
+    sizes: (u32, u32),
+) -> Function {
+    Function {
+        response_mode: config.front(page).mode,
+        function_url: config.function_url(page),
+        ..function_of(built, architecture, sizes, config.env_for(page))
+    }
+}
+
+/// The environment the function of the route `page` runs with ([`Function::runtime_env`] of
+/// the entry the manifest will list), known before its bundle exists: build-time
+/// prerendering runs the function with it.
+pub fn route_runtime_env(config: &AppConfig, page: &str) -> BTreeMap<String, String> {
+    let unbuilt = BuiltFunction {
+        page: page.to_owned(),
+        name: String::new(),
+        sha256: String::new(),
+        bytes: 0,
+    };
+    route_function(config, page, &unbuilt, Architecture::default(), (0, 0)).runtime_env()
 }
 
 /// The manifest entry of a built function.
@@ -318,6 +345,8 @@ mod tests {
             .iter()
             .map(|r| RouteAnalysis {
                 file: r.file.clone(),
+                router: r.router,
+                methods: Vec::new(),
                 config: if r.page() == "/api/post/[pid]" {
                     RouteConfig {
                         max_duration: Some(10),
@@ -480,6 +509,22 @@ mod tests {
             input(&analyses, &functions),
             Err(ManifestError::Timeout { value: 901, .. })
         ));
+    }
+
+    #[test]
+    fn a_routes_runtime_env_is_known_before_it_is_built() {
+        let config = config(
+            "gateway = \"rest\"\n[env]\nAA = \"1\"\n[routes.\"/hooks/[id]\"]\nresponse = \"buffered\"\n[routes.\"/hooks/[id]\".env]\nAA = \"2\"\n",
+        );
+        let env = route_runtime_env(&config, "/hooks/[id]");
+        assert_eq!(env["AA"], "2");
+        assert_eq!(env[nextr::manifest::RESPONSE_MODE_ENV], "buffered");
+        // The REST gateway streams by default.
+        assert_eq!(
+            route_runtime_env(&config, "/")[nextr::manifest::RESPONSE_MODE_ENV],
+            "stream"
+        );
+        assert_eq!(route_runtime_env(&config, "/")["AA"], "1");
     }
 
     #[test]

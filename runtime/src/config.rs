@@ -13,8 +13,16 @@
 //!                                              // integer number of bytes
 //!     response_limit: "8mb",                   // or an integer, or `false` / `true`
 //!     external_resolver: true,                 // bool
+//!     dynamic: "force-static",                 // App routes: "auto", "force-dynamic",
+//!                                              // "error" or "force-static"
+//!     revalidate: 60,                          // App routes: `false` or integer seconds
 //! }
 //! ```
+//!
+//! `body_parser`, `response_limit` and `external_resolver` are the Pages Router's
+//! (`export const config = { api: … }`); `dynamic` and `revalidate` are the App Router's
+//! segment config (`export const dynamic`, `export const revalidate`). `nextr build` refuses
+//! a key of the other router.
 //!
 //! Keys are optional, each at most once, in any order, with an optional trailing comma.
 //! The macro checks at compile time: an unknown key, a repeated key, a value of the wrong
@@ -63,7 +71,7 @@ pub struct RouteConfig {
 }
 
 /// App Router segment config `dynamic`, with Next's four values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dynamic {
     /// `"auto"`: the default (route handlers run per request).
@@ -74,6 +82,44 @@ pub enum Dynamic {
     Error,
     /// `"force-static"`: prerender at build with a synthetic request.
     ForceStatic,
+}
+
+impl Dynamic {
+    /// Every value, in the order Next's messages list them.
+    pub const ALL: [Dynamic; 4] = [
+        Dynamic::Auto,
+        Dynamic::ForceDynamic,
+        Dynamic::Error,
+        Dynamic::ForceStatic,
+    ];
+
+    /// The value as written in `config!`, the manifest and Next (`"force-static"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Dynamic::Auto => "auto",
+            Dynamic::ForceDynamic => "force-dynamic",
+            Dynamic::Error => "error",
+            Dynamic::ForceStatic => "force-static",
+        }
+    }
+
+    /// The value a string names, if any.
+    pub fn parse(s: &str) -> Option<Dynamic> {
+        Dynamic::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl RouteConfig {
+    /// Whether Next prerenders an App route with this config at build (when the file exports
+    /// only GET): `dynamic` is `force-static` or `error`, or `revalidate` is `false` or above
+    /// 0 (Next's `is-static-gen-enabled`).
+    pub fn prerenders(&self) -> bool {
+        matches!(self.dynamic, Some(Dynamic::ForceStatic | Dynamic::Error))
+            || matches!(
+                self.revalidate,
+                Some(Revalidate::Never(_)) | Some(Revalidate::Seconds(1..))
+            )
+    }
 }
 
 /// App Router segment config `revalidate`: `false` (cache for ever) or a number of seconds.
@@ -271,6 +317,16 @@ fn is_decimal(s: &str) -> bool {
 /// nextr::config! { memory: 512, memory: 1024 } // `memory` is defined multiple times
 /// # fn main() {}
 /// ```
+///
+/// ```compile_fail
+/// nextr::config! { dynamic: "sometimes" } // `dynamic` must be one of "auto", …
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { revalidate: true } // `revalidate` must be `false` or seconds
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! config {
     ($($body:tt)*) => {
@@ -361,6 +417,28 @@ macro_rules! __config_entries {
         $c.external_resolver = $crate::config::__bool_or_false(::core::stringify!($v));
         $crate::__config_entries!($c; $($($rest)*)?);
     };
+    ($c:ident; dynamic : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const dynamic: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__dynamic_literal(::core::stringify!($v)).is_some(),
+            "nextr::config!: `dynamic` must be one of \"auto\", \"force-dynamic\", \"error\", \"force-static\""
+        );
+        $c.dynamic = $crate::config::__dynamic_literal(::core::stringify!($v));
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; revalidate : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const revalidate: () = ();
+        const _: () = ::core::assert!(
+            $crate::config::__revalidate_literal_ok(::core::stringify!($v)),
+            "nextr::config!: `revalidate` must be `false` or an integer number of seconds, e.g. `revalidate: 60`"
+        );
+        $c.revalidate = ::core::option::Option::Some(
+            $crate::config::Revalidate::__from_literal(::core::stringify!($v)),
+        );
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
     ($c:ident; max_duration : $($bad:tt)*) => {
         ::core::compile_error!("nextr::config!: `max_duration` takes an integer literal (seconds), e.g. `max_duration: 10,`");
     };
@@ -376,10 +454,16 @@ macro_rules! __config_entries {
     ($c:ident; external_resolver : $($bad:tt)*) => {
         ::core::compile_error!("nextr::config!: `external_resolver` takes `true` or `false`");
     };
+    ($c:ident; dynamic : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `dynamic` takes one of \"auto\", \"force-dynamic\", \"error\", \"force-static\"");
+    };
+    ($c:ident; revalidate : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `revalidate` takes `false` or an integer literal (seconds), e.g. `revalidate: 60,`");
+    };
     ($c:ident; $key:ident : $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "nextr::config!: unknown key `", ::core::stringify!($key),
-            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver"
+            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver, dynamic, revalidate"
         ));
     };
     ($c:ident; $($other:tt)*) => {
@@ -559,6 +643,59 @@ const fn size_text_ok(b: &[u8]) -> bool {
     false
 }
 
+/// `stringify!` of a string literal naming a [`Dynamic`] value (`"force-static"`) → it.
+#[doc(hidden)]
+pub const fn __dynamic_literal(s: &str) -> Option<Dynamic> {
+    let Some(body) = string_literal_body(s) else {
+        return None;
+    };
+    let mut i = 0;
+    while i < Dynamic::ALL.len() {
+        if bytes_eq(body, Dynamic::ALL[i].as_str().as_bytes()) {
+            return Some(Dynamic::ALL[i]);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// True for `false` and for an integer literal that fits in seconds (`u32`).
+#[doc(hidden)]
+pub const fn __revalidate_literal_ok(s: &str) -> bool {
+    match __bool_literal(s) {
+        Some(b) => !b,
+        None => match __int_literal(s) {
+            Some(v) => v <= u32::MAX as u64,
+            None => false,
+        },
+    }
+}
+
+impl Revalidate {
+    /// Builds a `revalidate` from the `stringify!` of a literal the macro has validated.
+    #[doc(hidden)]
+    pub fn __from_literal(s: &str) -> Revalidate {
+        match __bool_literal(s) {
+            Some(_) => Revalidate::Never(Disabled),
+            None => Revalidate::Seconds(__int_or_zero(s) as u32),
+        }
+    }
+}
+
 impl SizeLimit {
     /// Builds a size from the `stringify!` of a literal the macro has validated.
     #[doc(hidden)]
@@ -647,6 +784,58 @@ mod tests {
 
     mod empty {
         crate::config! {}
+    }
+
+    mod app_static {
+        crate::config! { dynamic: "force-static", revalidate: false, max_duration: 5 }
+    }
+
+    mod app_revalidate {
+        crate::config! { revalidate: 60, dynamic: "auto" }
+    }
+
+    #[test]
+    fn macro_reads_app_router_keys() {
+        let c = app_static::config();
+        assert_eq!(c.dynamic, Some(Dynamic::ForceStatic));
+        assert_eq!(c.revalidate, Some(Revalidate::Never(Disabled)));
+        assert!(c.prerenders());
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"max_duration":5,"dynamic":"force-static","revalidate":false}"#
+        );
+        let c = app_revalidate::config();
+        assert_eq!(
+            (c.dynamic, c.revalidate),
+            (Some(Dynamic::Auto), Some(Revalidate::Seconds(60)))
+        );
+        assert!(c.prerenders());
+        assert_eq!(__dynamic_literal("\"sometimes\""), None);
+        assert_eq!(__dynamic_literal("error"), None);
+        assert!(!__revalidate_literal_ok("true"));
+        assert!(!__revalidate_literal_ok("4294967296"));
+        assert!(__revalidate_literal_ok("0"));
+    }
+
+    #[test]
+    fn prerendering_follows_next() {
+        let with = |dynamic, revalidate| RouteConfig {
+            dynamic,
+            revalidate,
+            ..RouteConfig::default()
+        };
+        assert!(!with(None, None).prerenders());
+        assert!(!with(Some(Dynamic::ForceDynamic), None).prerenders());
+        assert!(!with(Some(Dynamic::Auto), Some(Revalidate::Seconds(0))).prerenders());
+        assert!(with(Some(Dynamic::Error), None).prerenders());
+        assert!(with(None, Some(Revalidate::Seconds(1))).prerenders());
+        for d in Dynamic::ALL {
+            assert_eq!(Dynamic::parse(d.as_str()), Some(d));
+            assert_eq!(
+                serde_json::to_string(&d).unwrap(),
+                format!("\"{}\"", d.as_str())
+            );
+        }
     }
 
     #[test]

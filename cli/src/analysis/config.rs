@@ -3,26 +3,50 @@
 
 use std::collections::HashMap;
 
-use nextr::config::{parse_bytes, BodyParser, Disabled, ResponseLimit, RouteConfig, SizeLimit};
+use nextr::config::{
+    parse_bytes, BodyParser, Disabled, Dynamic, ResponseLimit, Revalidate, RouteConfig, SizeLimit,
+};
+use nextr::routing::Router;
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
 
-use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
+use super::diagnostic::{router_title, Problem, RouteDiagnostic, SourceFile};
 use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
 use nextr::manifest::Front;
 use nextr_infra::limits::over_gateway;
 
-/// The keys of `config!`.
-pub const CONFIG_KEYS: &[&str] = &[
+/// The keys of `config!` in a Pages Router file (Next's `export const config = { api: … }`).
+pub const PAGES_CONFIG_KEYS: &[&str] = &[
     "max_duration",
     "memory",
     "body_parser",
     "response_limit",
     "external_resolver",
 ];
+
+/// The keys of `config!` in an App Router route file (Next's segment config).
+pub const APP_CONFIG_KEYS: &[&str] = &["max_duration", "memory", "dynamic", "revalidate"];
+
+/// The keys of `config!` in a file of `router`.
+fn keys_of(router: Router) -> &'static [&'static str] {
+    match router {
+        Router::Pages => PAGES_CONFIG_KEYS,
+        Router::App => APP_CONFIG_KEYS,
+    }
+}
+
+/// The router owning a key the other router's files do not take.
+fn owner_of(key: &str) -> Option<Router> {
+    [Router::Pages, Router::App]
+        .into_iter()
+        .find(|r| keys_of(*r).contains(&key))
+}
+
+/// Next's segment config key nextr refuses: every route is a Rust Lambda function.
+const RUNTIME_KEY: &str = "runtime";
 
 /// The keys of `body_parser: { … }`.
 pub const BODY_PARSER_KEYS: &[&str] = &["size_limit"];
@@ -174,7 +198,7 @@ fn literal(lit: Lit, negative: bool, span: Span) -> Value {
 }
 
 /// The closest key to a misspelt one: `maxDuration` → `max_duration`.
-fn suggest(key: &str, allowed: &'static [&'static str]) -> Option<&'static str> {
+fn suggest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
     let key = norm(key);
     allowed
@@ -192,12 +216,13 @@ fn list(keys: &[&str]) -> String {
         .join(", ")
 }
 
-/// Reads the tokens of one `config!` invocation, pushing every problem found; `front` is
-/// the route's, whose timeout bounds `max_duration`.
+/// Reads the tokens of one `config!` invocation of a file of `router`, pushing every problem
+/// found; `front` is the route's, whose timeout bounds `max_duration`.
 pub fn read(
     file: &SourceFile,
     mac: &Macro,
     front: Front,
+    router: Router,
     out: &mut Vec<RouteDiagnostic>,
 ) -> RouteConfig {
     let mut config = RouteConfig::default();
@@ -222,7 +247,44 @@ pub fn read(
     let mut seen: HashMap<String, Span> = HashMap::new();
     for entry in &entries {
         let key = entry.key.unraw().to_string();
-        if !reader.check_key(&entry.key, "config!", CONFIG_KEYS, &mut seen) {
+        if key == RUNTIME_KEY {
+            reader.out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigRuntime,
+                    file.range(entry.key.span()),
+                    "not a nextr setting",
+                )
+                .with_help("remove `runtime`; `max_duration` and `memory` size the function"),
+            );
+            continue;
+        }
+        let allowed = keys_of(router);
+        if let Some(owner) = owner_of(&key).filter(|_| !allowed.contains(&key.as_str())) {
+            let fix = match router {
+                Router::Pages => {
+                    "remove it, or move the route to an App Router file `app/…/route.rs`"
+                }
+                Router::App => {
+                    "remove it: an App route handler reads its body itself (`req.json()`, `req.text()`, `req.bytes()`) and answers with whatever `Response` it returns"
+                }
+            };
+            reader.out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigOtherRouter {
+                        key: key.clone(),
+                        router,
+                        owner,
+                    },
+                    file.range(entry.key.span()),
+                    format!("{} Router only", router_title(owner)),
+                )
+                .with_help(fix),
+            );
+            continue;
+        }
+        if !reader.check_key(&entry.key, "config!", allowed, &mut seen) {
             continue;
         }
         match key.as_str() {
@@ -259,6 +321,8 @@ pub fn read(
                     config.external_resolver = b;
                 }
             }
+            "dynamic" => config.dynamic = reader.dynamic(&entry.value),
+            "revalidate" => config.revalidate = reader.revalidate(&entry.value),
             _ => {}
         }
     }
@@ -478,6 +542,82 @@ impl Reader<'_> {
             }
             _ => {
                 self.wrong_type("body_parser", EXPECTED, value);
+                None
+            }
+        }
+    }
+
+    /// `dynamic`: one of Next's four strings, refused in Next's words otherwise.
+    fn dynamic(&mut self, value: &Value) -> Option<Dynamic> {
+        let Value::Str { value: text, span } = value else {
+            self.wrong_type("dynamic", "a string such as \"force-static\"", value);
+            return None;
+        };
+        if let Some(d) = Dynamic::parse(text) {
+            return Some(d);
+        }
+        let allowed = Dynamic::ALL.map(Dynamic::as_str);
+        let mut d = RouteDiagnostic::at(
+            self.file,
+            Problem::ConfigDynamic(text.clone()),
+            self.file.range(*span),
+            "invalid value",
+        );
+        d = match suggest(text, &allowed) {
+            Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+            None => d.with_help(format!("write one of {}", list(&allowed))),
+        };
+        self.out.push(d);
+        None
+    }
+
+    /// `revalidate`: `false`, or a number of seconds (0 means dynamic).
+    fn revalidate(&mut self, value: &Value) -> Option<Revalidate> {
+        const EXPECTED: &str = "`false` or an integer number of seconds";
+        match value {
+            Value::Bool { value: false, .. } => Some(Revalidate::Never(Disabled)),
+            Value::Bool { value: true, span } => {
+                self.out.push(
+                    RouteDiagnostic::at(
+                        self.file,
+                        Problem::ConfigWrongType {
+                            key: "revalidate".into(),
+                            expected: EXPECTED,
+                            found: "`true`",
+                        },
+                        self.file.range(*span),
+                        format!("expected {EXPECTED}"),
+                    )
+                    .with_help(
+                        "write `revalidate: false` to cache for ever, or a number of seconds",
+                    ),
+                );
+                None
+            }
+            Value::Int {
+                digits,
+                negative,
+                span,
+            } => match digits.parse::<u32>() {
+                Ok(n) if !*negative => Some(Revalidate::Seconds(n)),
+                _ => {
+                    self.out.push(RouteDiagnostic::at(
+                        self.file,
+                        Problem::ConfigOutOfRange {
+                            key: "revalidate".into(),
+                            value: format!("{}{digits}", if *negative { "-" } else { "" }),
+                            min: 0,
+                            max: u32::MAX,
+                            unit: "seconds",
+                        },
+                        self.file.range(*span),
+                        "0 or more seconds",
+                    ));
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type("revalidate", EXPECTED, value);
                 None
             }
         }

@@ -1,4 +1,4 @@
-//! Watches what a rebuild depends on — `api/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
+//! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
 //! route manifest itself, and reports debounced changes to a callback. What to do about them
 //! (rebuild, then swap the workers) is the caller's: see `nextr dev`.
 
@@ -143,6 +143,10 @@ mod tests {
         assert_eq!(
             c("/app/api/post/[pid].rs"),
             Some(Change::Sources(vec!["api/post/[pid].rs".into()]))
+        );
+        assert_eq!(
+            c("/app/app/hooks/[id]/route.rs"),
+            Some(Change::Sources(vec!["app/hooks/[id]/route.rs".into()]))
         );
         assert_eq!(
             c("/app/src/lib.rs"),

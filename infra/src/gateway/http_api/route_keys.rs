@@ -820,6 +820,7 @@ mod tests {
         let route = |file: &str, keys: &[&str]| ManifestRoute {
             page: String::new(),
             file: file.into(),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Dynamic,
             segments: Vec::new(),
             params: Vec::new(),

@@ -315,6 +315,7 @@ fn routing_takes_the_path_as_received() {
         m.routes.push(nextr::manifest::ManifestRoute {
             page: r.page().to_owned(),
             file: r.file.clone(),
+            router: nextr::routing::Router::Pages,
             kind: r.kind(),
             segments: Vec::new(),
             params: Vec::new(),
