@@ -136,7 +136,7 @@ fn a_pages_handler_in_an_app_file_and_methods_in_a_pages_file_are_refused() {
     // A Pages file may keep a helper named `get` beside its handler.
     assert!(analyze(
         Router::Pages,
-        &format!("fn get() {{}}\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result {{ Ok(()) }}\n")
+        "fn get() {}\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result { Ok(()) }\n"
     )
     .is_ok());
 }
