@@ -66,8 +66,9 @@ mod util;
 #[cfg(feature = "lambda")]
 mod watchdog;
 
-/// Re-exports the dependencies route code commonly names (`http`, `bytes`, `serde_json`, and
-/// `futures_core` for the `Stream` that [`NextApiResponse::stream`] takes).
+/// Re-exports the dependencies route code commonly names (`http`, `bytes`, `serde_json`,
+/// `futures_core` for the `Stream` that [`NextApiResponse::stream`] takes, and `multer` for
+/// [`NextApiRequest::multipart`]).
 #[cfg(feature = "lambda")]
 pub mod deps {
     pub use bytes;
@@ -75,6 +76,7 @@ pub mod deps {
     pub use http;
     pub use lambda_http;
     pub use lambda_runtime;
+    pub use multer;
     pub use serde_json;
 }
 
@@ -82,7 +84,7 @@ pub mod deps {
 #[cfg(feature = "lambda")]
 pub mod prelude {
     pub use crate::request::{Body, Cookies, NextApiRequest};
-    pub use crate::response::{CookieOptions, Json, NextApiResponse, SameSite};
+    pub use crate::response::{CookieOptions, Json, NextApiResponse, Priority, SameSite};
     pub use crate::routing::{Query, QueryValue};
     pub use crate::{Error, ErrorResponse, IntoErrorResponse, Result};
     pub use http::{HeaderMap, Method, StatusCode};

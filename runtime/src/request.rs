@@ -9,8 +9,10 @@ use serde::de::DeserializeOwned;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::app::JsonShapeError;
 use crate::config::{BodyParser, SizeLimit, DEFAULT_BODY_LIMIT};
 use crate::error::{Error, HttpError};
+use crate::form::{FormData, FormError};
 use crate::routing::{decode_uri_component, OrderedMap, Query};
 
 /// The incoming request, as a Next API route sees it.
@@ -89,6 +91,45 @@ impl NextApiRequest {
         };
         let v = serde_json::to_value(form).map_err(|_| Error::http(400, "Invalid body"))?;
         serde_path_to_error::deserialize(&v).map_err(body_shape)
+    }
+
+    /// The body as a form (`multipart/form-data` with files, or urlencoded), parsed as the
+    /// App Router's `request.formData()` parses it (see [`FormData`]): the entries in order,
+    /// repeated names kept.
+    ///
+    /// It reads the raw bytes, so it works whatever `body_parser` says. With the body parser
+    /// on (the default), Next's size limit (1 MB unless `size_limit` says more) applies
+    /// before the handler runs, and `req.body` still holds Next's own parse (a urlencoded
+    /// body as [`Body::Form`], a multipart one as lossy text); for uploads, turn the parser
+    /// off (`body_parser: false`) or raise its limit. Another Content-Type is a 415; a
+    /// multipart body that does not parse is a 400 `Failed to parse body as FormData.`.
+    pub async fn form_data(&self) -> Result<FormData, Error> {
+        let content_type = self.header(http::header::CONTENT_TYPE);
+        FormData::parse(content_type, self.raw_body.clone())
+            .await
+            .map_err(|e| self.form_error(e))
+    }
+
+    /// A streaming reader over a `multipart/form-data` body: `multer`'s API (each field's
+    /// name, file name, headers, and its bytes chunk by chunk), for large files or field
+    /// headers [`form_data`](Self::form_data) does not keep. Unlike `form_data`, it applies
+    /// `multer`'s rules only (a preamble before the first boundary is skipped). Another
+    /// Content-Type is a 415; a Content-Type without a boundary is a 400.
+    pub fn multipart(&self) -> Result<multer::Multipart<'static>, Error> {
+        let content_type = self.header(http::header::CONTENT_TYPE);
+        crate::form::multipart_reader(content_type, self.raw_body.clone())
+            .map_err(|e| self.form_error(e))
+    }
+
+    /// The answer to a form that cannot be read: 415 for the Content-Type, else 400.
+    fn form_error(&self, e: FormError) -> Error {
+        match e {
+            FormError::ContentType => unsupported(
+                &self.media_type(),
+                "a form body (`multipart/form-data` or `application/x-www-form-urlencoded`)",
+            ),
+            FormError::Parse => Error::http(400, e.to_string()),
+        }
     }
 
     /// The media type of `Content-Type`, lower-cased, without parameters (`""` when absent).
@@ -185,15 +226,10 @@ fn from_json_text<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_path_to_error::deserialize(&value).map_err(body_shape)
 }
 
-/// A body of the wrong shape: a 400 naming the field when there is one.
+/// A body of the wrong shape: a 400 naming the field when there is one (the wording is
+/// [`JsonShapeError`]'s, shared with the App Router's `request.json()`).
 fn body_shape(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    if path == "." {
-        Error::http(400, format!("Invalid body: {inner}"))
-    } else {
-        Error::http(400, format!("Invalid body: at `{path}`: {inner}"))
-    }
+    Error::http(400, JsonShapeError::from(e).to_string())
 }
 
 /// `application/json` and the structured-syntax `application/*+json` types.

@@ -290,8 +290,20 @@ pub enum SameSite {
     None,
 }
 
-/// Attributes of a cookie set with [`NextApiResponse::set_cookie`] (the `cookie` package's
-/// `serialize` options).
+/// `Priority` attribute of a cookie (Chrome's cookie priority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// `Priority=Low`.
+    Low,
+    /// `Priority=Medium`.
+    Medium,
+    /// `Priority=High`.
+    High,
+}
+
+/// Attributes of a cookie, for both routers: [`NextApiResponse::set_cookie`] (the `cookie`
+/// package's `serialize` options) and the App Router's `ResponseCookies::set` (Next's
+/// `ResponseCookie`; it defaults `path` to `/`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CookieOptions {
     /// `Max-Age` in seconds.
@@ -310,6 +322,8 @@ pub struct CookieOptions {
     pub same_site: Option<SameSite>,
     /// `Partitioned`.
     pub partitioned: bool,
+    /// `Priority`.
+    pub priority: Option<Priority>,
 }
 
 impl CookieOptions {
@@ -346,6 +360,12 @@ pub fn serialize_cookie(name: &str, value: &str, opts: &CookieOptions) -> String
     }
     if opts.partitioned {
         s.push_str("; Partitioned");
+    }
+    match opts.priority {
+        Some(Priority::Low) => s.push_str("; Priority=Low"),
+        Some(Priority::Medium) => s.push_str("; Priority=Medium"),
+        Some(Priority::High) => s.push_str("; Priority=High"),
+        None => {}
     }
     match opts.same_site {
         Some(SameSite::Strict) => s.push_str("; SameSite=Strict"),
@@ -977,4 +997,26 @@ async fn head_request(addr: &str, request: &[u8]) -> std::io::Result<Head> {
         }
     }
     Ok(Head { status, cache })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_package_order_with_priority() {
+        let opts = CookieOptions {
+            max_age: Some(5),
+            path: Some("/".into()),
+            secure: true,
+            partitioned: true,
+            priority: Some(Priority::High),
+            same_site: Some(SameSite::None),
+            ..Default::default()
+        };
+        assert_eq!(
+            serialize_cookie("a", "b c", &opts),
+            "a=b%20c; Max-Age=5; Path=/; Secure; Partitioned; Priority=High; SameSite=None"
+        );
+    }
 }

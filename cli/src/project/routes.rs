@@ -111,6 +111,49 @@ pub fn route_table(root: &Path) -> Result<RouteTable, ProjectError> {
 mod tests {
     use super::*;
 
+    fn touch(root: &Path, rel: &str) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn both_folders_are_scanned_and_either_is_enough() {
+        let app = tempfile::tempdir().unwrap();
+        for rel in [
+            "app/route.rs",
+            "app/api/%5Funder/route.rs",
+            "app/api/_private/route.rs",
+            "app/.cache/route.rs",
+            "app/(g)/x/route.rs",
+            "app/api/helper.rs",
+        ] {
+            touch(app.path(), rel);
+        }
+        assert_eq!(
+            scan_routes(app.path()).unwrap(),
+            [
+                "app/(g)/x/route.rs",
+                "app/api/%5Funder/route.rs",
+                "app/api/helper.rs",
+                "app/route.rs"
+            ]
+        );
+        touch(app.path(), "api/hello.rs");
+        touch(app.path(), "api/_lib/x.rs");
+        let files = scan_routes(app.path()).unwrap();
+        assert_eq!(files.first().map(String::as_str), Some("api/hello.rs"));
+        assert_eq!(files.len(), 5);
+        let table = route_table(app.path()).unwrap();
+        let pages: Vec<&str> = table.routes().iter().map(|r| r.page()).collect();
+        assert_eq!(pages, ["/", "/api/_under", "/api/hello", "/x"]);
+
+        let none = tempfile::tempdir().unwrap();
+        let err = scan_routes(none.path()).unwrap_err();
+        assert!(matches!(err, ProjectError::NoRouteDir(_)), "{err:?}");
+        assert!(err.to_string().contains("`app/**/route.rs`"), "{err}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlinks_out_of_the_app_are_refused() {

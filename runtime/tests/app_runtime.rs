@@ -1,0 +1,194 @@
+//! What the App Router runtime does around a route file's functions, beyond the corpus
+//! (`app_handlers.rs`): malformed escapes (500, or 400 beside Pages routes), Next's 308s, the
+//! logs of TRACE, errors and panics, params, HEAD on a streamed body, and `dynamic = "error"`
+//! at run time.
+
+use nextr::app::{AppHandlers, AppRoute};
+use nextr::config::{Dynamic, RouteConfig};
+use nextr::testing::TestRoute;
+use nextr::RouteSpec;
+
+mod route {
+    use nextr::app::prelude::*;
+    use nextr::deps::bytes::Bytes;
+
+    /// The params and the URL as the handler sees them.
+    pub async fn get(req: NextRequest, ctx: RouteContext) -> Response {
+        Response::json(&json!({
+            "params": ctx.params,
+            "id": ctx.param("id"),
+            "pathname": req.next_url().pathname(),
+            "search": req.next_url().search(),
+        }))
+    }
+
+    /// Fails.
+    pub async fn post() -> Result<Response> {
+        Err(Error::msg("failed on purpose"))
+    }
+
+    /// Panics.
+    pub async fn put() -> Response {
+        panic!("panicked on purpose")
+    }
+
+    /// A streamed body (HEAD must not send it).
+    pub async fn patch() -> Response {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"streamed"))]);
+        Response::stream(chunks).header("content-type", "text/plain")
+    }
+
+    /// An invalid header: Next's empty 500.
+    pub async fn delete() -> Response {
+        Response::text("x").header("x-bad", "a\nb")
+    }
+
+    /// HEAD runs this one, not `get`.
+    pub async fn head() -> Response {
+        patch().await
+    }
+}
+
+fn app(pages_router: bool) -> AppRoute {
+    AppRoute {
+        handlers: AppHandlers {
+            get: Some(nextr::app_handler!(route::get)),
+            post: Some(nextr::app_handler!(route::post, none)),
+            put: Some(nextr::app_handler!(route::put, none)),
+            patch: Some(nextr::app_handler!(route::patch, none)),
+            delete: Some(nextr::app_handler!(route::delete, none)),
+            head: Some(nextr::app_handler!(route::head, none)),
+            ..AppHandlers::default()
+        },
+        pages_router,
+    }
+}
+
+fn spec(config: RouteConfig) -> RouteSpec {
+    RouteSpec {
+        page: "/api/r/[id]",
+        file: "app/api/r/[id]/route.rs",
+        config,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_malformed_escape_is_500_in_an_app_only_project_and_400_beside_pages() {
+    let only_app = TestRoute::app("/api/r/[id]", app(false));
+    for path in ["/api/r/%ZZ", "/api/r/100%", "/api/r/%C3"] {
+        let res = only_app.get(path).send().await.unwrap();
+        assert_eq!(res.status, 500, "{path}");
+        assert_eq!(res.header("content-type"), Some("text/plain"));
+        assert_eq!(
+            res.header("cache-control"),
+            Some("private, no-cache, no-store, max-age=0, must-revalidate")
+        );
+        assert_eq!(res.text(), "Internal Server Error");
+    }
+    let with_pages = TestRoute::app("/api/r/[id]", app(true));
+    let res = with_pages.get("/api/r/%ZZ").send().await.unwrap();
+    assert_eq!(res.status, 400);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn params_are_decoded_and_the_path_stays_encoded() {
+    let route = TestRoute::app("/api/r/[id]", app(false));
+    let res = route.get("/api/r/a%20b?x=1&x=2").send().await.unwrap();
+    assert_eq!(res.status, 200);
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(body["params"], serde_json::json!({ "id": "a b" }));
+    assert_eq!(body["id"], "a b");
+    assert_eq!(body["pathname"], "/api/r/a%20b");
+    assert_eq!(body["search"], "?x=1&x=2");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn next_normalisations_come_first() {
+    let route = TestRoute::app("/api/r/[id]", app(false));
+    let res = route.get("/api/r/1/?q=1").send().await.unwrap();
+    assert_eq!(res.status, 308);
+    assert_eq!(res.header("location"), Some("/api/r/1?q=1"));
+    let res = route.post("//api/r/1").send().await.unwrap();
+    assert_eq!(res.status, 308);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn trace_errors_and_panics_are_500s_logged_with_the_route_and_file() {
+    let route = TestRoute::app_from_spec(spec(RouteConfig::default()), app(false));
+    let trace = http::Method::TRACE;
+    let res = route.request(trace, "/api/r/1").send().await.unwrap();
+    assert_eq!(
+        (res.status, res.text().as_str()),
+        (500, "Internal Server Error")
+    );
+    assert_eq!(res.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        res.logs,
+        ["nextr: [test] /api/r/[id] (app/api/r/[id]/route.rs): TypeError: 'TRACE' HTTP method is unsupported."]
+    );
+    for (method, log) in [
+        (http::Method::POST, "handler error: failed on purpose"),
+        (
+            http::Method::PUT,
+            "the handler panicked: panicked on purpose",
+        ),
+        (
+            http::Method::DELETE,
+            "invalid response: Invalid character in header content",
+        ),
+    ] {
+        let res = route
+            .request(method.clone(), "/api/r/1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status, 500, "{method}");
+        assert!(res.body.is_empty() && res.headers.is_empty(), "{method}");
+        assert_eq!(res.logs.len(), 1, "{method}");
+        let line = &res.logs[0];
+        assert!(
+            line.starts_with("nextr: [test] /api/r/[id] (app/api/r/[id]/route.rs): "),
+            "{line}"
+        );
+        assert!(line.contains(log), "{line}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn head_keeps_the_headers_of_a_streamed_body_and_drops_the_body() {
+    let route = TestRoute::app("/api/r/[id]", app(false));
+    let res = route
+        .request(http::Method::HEAD, "/api/r/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type"), Some("text/plain"));
+    assert!(res.body.is_empty());
+    let res = route
+        .request(http::Method::PATCH, "/api/r/1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text(), "streamed");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dynamic_error_fails_a_request_that_reads_the_url() {
+    let config = RouteConfig {
+        dynamic: Some(Dynamic::Error),
+        ..RouteConfig::default()
+    };
+    // With other methods the file is not prerendered: reading the request fails at run time.
+    let route = TestRoute::app_from_spec(spec(config), app(false));
+    let res = route.get("/api/r/1").send().await.unwrap();
+    assert_eq!(res.status, 500);
+    assert!(res.body.is_empty());
+    // The pathname may be read; the search may not.
+    assert!(
+        res.logs[0].ends_with("Route /api/r/[id] with `dynamic = \"error\"` couldn't be rendered statically because it used `nextUrl.search`."),
+        "{:?}",
+        res.logs
+    );
+}
