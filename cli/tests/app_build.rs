@@ -114,7 +114,12 @@ fn route<'m>(manifest: &'m Manifest, page: &str) -> &'m nextr::manifest::Manifes
 #[test]
 fn app_routes_build_prerender_and_serve() {
     let app = app();
-    let manifest = app.build();
+    let out = app.build_output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("○ /about prerendered"), "{stderr}");
+    assert_eq!(stderr.matches("prerendered").count(), 1, "{stderr}");
+    let manifest = app.manifest();
 
     // The manifest: every route with its router, each its own function.
     let routers: Vec<(&str, Router)> = manifest
