@@ -260,3 +260,28 @@ fn base64_decode(text: &str) -> String {
         .unwrap_or_else(|e| panic!("{text:?} is not base64: {e}"));
     String::from_utf8(bytes).unwrap()
 }
+
+#[test]
+fn nextr_dev_builds_app_routes_and_rebuilds_when_one_is_edited() {
+    let app = TestApp::new("devedit");
+    let v1 = "use nextr::app::prelude::*;\n\npub async fn get() -> Response {\n    Response::text(\"v1\")\n}\n";
+    app.write("app/hooks/[id]/route.rs", v1);
+    let dev = Dev::start(app.path(), &[]);
+    let first = dev.get("/hooks/7");
+    assert_eq!((first.status, first.text()), (200, "v1".to_owned()));
+
+    app.write("app/hooks/[id]/route.rs", &v1.replace("v1", "v2"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let r = dev.get("/hooks/7");
+        if r.status == 200 && r.text() == "v2" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit under app/ was not picked up:\n{}",
+            dev.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
