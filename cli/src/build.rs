@@ -78,6 +78,13 @@ pub enum Progress {
     Cargo(BuildEvent),
     /// A warning about the app (e.g. an accepted route conflict) that does not stop the build.
     Warning(String),
+    /// An App route was prerendered: its bundle serves this response built at build time.
+    Prerendered {
+        /// The route's page.
+        page: String,
+        /// The response's size in bytes (the JSON file).
+        bytes: usize,
+    },
 }
 
 /// Why the build failed.
@@ -290,6 +297,14 @@ pub fn build(
 
     // Before anything is written: a route that cannot be prerendered fails the build.
     let prerendered = prerender_routes(&routes, &analyses, &binaries, arch, &project.config)?;
+    for route in &routes {
+        if let Some(response) = prerendered.get(&route.function) {
+            progress(Progress::Prerendered {
+                page: route.page.clone(),
+                bytes: response.len(),
+            });
+        }
+    }
 
     let out = options
         .out

@@ -136,7 +136,7 @@ fn a_pages_handler_in_an_app_file_and_methods_in_a_pages_file_are_refused() {
     // A Pages file may keep a helper named `get` beside its handler.
     assert!(analyze(
         Router::Pages,
-        &format!("fn get() {{}}\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result {{ Ok(()) }}\n")
+        "fn get() {}\npub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result { Ok(()) }\n"
     )
     .is_ok());
 }
@@ -306,4 +306,68 @@ fn app_reports_render_with_frames() {
     }
     let report = AnalysisReport { diagnostics };
     insta::assert_snapshot!("app_report", render(&report, ReportStyle::Plain));
+}
+
+#[test]
+fn both_routers_are_analysed_together_and_all_problems_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |f: &str, t: &str| {
+        let p = tmp.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, t).unwrap();
+    };
+    write(
+        "api/hello.rs",
+        "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> Result { Ok(()) }\n",
+    );
+    write("app/route.rs", GET);
+    write(
+        "app/hooks/[id]/route.rs",
+        "nextr::config! { body_parser: false }\npub async fn Post() -> Response { todo!() }\n",
+    );
+    write(
+        "app/items/route.rs",
+        "pub async fn post(req: NextRequest) {}\n",
+    );
+    let files = [
+        "api/hello.rs",
+        "app/route.rs",
+        "app/hooks/[id]/route.rs",
+        "app/items/route.rs",
+    ];
+    let table = RouteTable::from_files(files).unwrap();
+    let report = analyze_routes(tmp.path(), &table, |_| Front::default()).unwrap_err();
+    assert_eq!(report.to_string(), "3 problems in 2 route files");
+    let mut found: Vec<(String, &str)> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.location(), d.problem.code()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "app/hooks/[id]/route.rs:1:18".to_owned(),
+                "nextr::config::router"
+            ),
+            (
+                "app/hooks/[id]/route.rs:2:14".to_owned(),
+                "nextr::method::case"
+            ),
+            (
+                "app/items/route.rs:1:35".to_owned(),
+                "nextr::method::return"
+            ),
+        ]
+    );
+
+    let table = RouteTable::from_files(["api/hello.rs", "app/route.rs"]).unwrap();
+    let analyses = analyze_routes(tmp.path(), &table, |_| Front::default()).unwrap();
+    let routers: Vec<(&str, Router, usize)> = analyses
+        .iter()
+        .map(|a| (a.file.as_str(), a.router, a.methods.len()))
+        .collect();
+    assert!(routers.contains(&("api/hello.rs", Router::Pages, 0)));
+    assert!(routers.contains(&("app/route.rs", Router::App, 1)));
 }

@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use toml::Value;
 
-use nextr::routing::Router;
-
 use crate::analysis::{Arity, Method, MethodFn};
 use crate::persist;
 use crate::project::{Dependency, DependencySource, GitReference, Package};
@@ -45,7 +43,7 @@ pub struct BundleRoute {
     pub entry: BundleEntry,
 }
 
-/// The entry point of one route binary.
+/// The entry point of one route binary: its file's router, with what that router needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleEntry {
     /// A Pages Router file: `lambda::start` with `handler!(route::handler)`.
@@ -57,16 +55,6 @@ pub enum BundleEntry {
         /// The app also has Pages Router routes (Next then answers a malformed escape 400).
         pages_router: bool,
     },
-}
-
-impl BundleRoute {
-    /// The router the route's file belongs to.
-    pub fn router(&self) -> Router {
-        match self.entry {
-            BundleEntry::Pages => Router::Pages,
-            BundleEntry::App { .. } => Router::App,
-        }
-    }
 }
 
 /// The `[profile.*]` settings of the bundle workspace, as TOML values by key.

@@ -439,7 +439,6 @@ fn an_app_main_wraps_each_method_by_its_arity() {
         ],
         true,
     );
-    assert_eq!(route.router(), Router::App);
     let main = main_rs(
         "nextr",
         "/work/my-app/app/hooks/deliver/[id]/route.rs",
