@@ -1,6 +1,7 @@
 //! What the App Router runtime does around a route file's functions, beyond the corpus
 //! (`app_handlers.rs`): malformed escapes (500, or 400 beside Pages routes), Next's 308s, the
-//! logs of TRACE, errors and panics, params, HEAD on a streamed body, and `dynamic = "error"`
+//! logs of TRACE, errors and panics, params, HEAD on a streamed body, `max_duration` on a slow
+//! body, and `dynamic = "error"`
 //! at run time.
 
 use nextr::app::{AppHandlers, AppRoute};
@@ -190,5 +191,56 @@ async fn dynamic_error_fails_a_request_that_reads_the_url() {
         res.logs[0].ends_with("Route /api/r/[id] with `dynamic = \"error\"` couldn't be rendered statically because it used `nextUrl.search`."),
         "{:?}",
         res.logs
+    );
+}
+
+mod slow {
+    use std::time::Duration;
+
+    use nextr::app::prelude::*;
+    use nextr::deps::bytes::Bytes;
+
+    /// A body that takes longer than the route's `max_duration`.
+    pub async fn get() -> Response {
+        let chunks = futures_util::stream::unfold(0u32, |i| async move {
+            if i == 2 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            Some((Ok::<_, std::io::Error>(Bytes::from_static(b"tick")), i + 1))
+        });
+        Response::stream(chunks)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_body_still_streaming_at_the_deadline_is_a_504_when_buffered() {
+    let config = RouteConfig {
+        max_duration: Some(1),
+        ..RouteConfig::default()
+    };
+    let spec = RouteSpec {
+        page: "/api/slow",
+        file: "app/api/slow/route.rs",
+        config,
+    };
+    let route = TestRoute::app_from_spec(
+        spec,
+        AppRoute {
+            handlers: AppHandlers {
+                get: Some(nextr::app_handler!(slow::get, none)),
+                ..AppHandlers::default()
+            },
+            pages_router: false,
+        },
+    );
+    let res = route.get("/api/slow").send().await.unwrap();
+    assert_eq!(res.status, 504);
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(body["route"], "/api/slow");
+    assert_eq!(body["maxDuration"], 1);
+    assert_eq!(
+        res.logs,
+        ["nextr: [test] /api/slow (app/api/slow/route.rs): the handler did not finish within 1 s (max_duration); answered 504"]
     );
 }
