@@ -243,3 +243,59 @@ async fn a_body_still_streaming_at_the_deadline_is_a_504_when_buffered() {
         ["nextr: [test] /api/slow (app/api/slow/route.rs): the handler did not finish within 1 s (max_duration); answered 504"]
     );
 }
+
+mod any_request {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn target() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            Just("/".to_owned()),
+            Just("//".to_owned()),
+            Just("\\".to_owned()),
+            Just("%".to_owned()),
+            Just("%ZZ".to_owned()),
+            Just("%C3".to_owned()),
+            Just("?".to_owned()),
+            Just("&".to_owned()),
+            Just("=".to_owned()),
+            Just("..".to_owned()),
+            "[a-z0-9]{1,4}",
+            "[ -~]{1,3}",
+        ];
+        prop::collection::vec(part, 0..10).prop_map(|parts| format!("/api/r/{}", parts.concat()))
+    }
+
+    fn method() -> impl Strategy<Value = http::Method> {
+        prop::sample::select(vec![
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND",
+            "MKCOL",
+        ])
+        .prop_map(|m| m.parse().unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any method and target gets one of Next's answers, never a panic of the runtime.
+        #[test]
+        fn any_request_gets_an_answer(method in method(), target in target(), cookie in "[ -~]{0,20}", body in prop::collection::vec(any::<u8>(), 0..40)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let route = TestRoute::app("/api/r/[id]", app(false));
+            let res = runtime.block_on(
+                route
+                    .request(method.clone(), &target)
+                    .header("cookie", cookie)
+                    .body(body)
+                    .send(),
+            );
+            let res = res.unwrap();
+            prop_assert!(
+                [200, 204, 308, 400, 404, 405, 500].contains(&res.status),
+                "{method} {target}: {}",
+                res.status
+            );
+        }
+    }
+}
