@@ -1,7 +1,7 @@
 //! What the App Router runtime does around a route file's functions, beyond the corpus
 //! (`app_handlers.rs`): malformed escapes (500, or 400 beside Pages routes), Next's 308s, the
 //! logs of TRACE, errors and panics, params, HEAD on a streamed body, `max_duration` on a slow
-//! body, and `dynamic = "error"` at run time.
+//! body, `dynamic = "error"` at run time, and an answer for any request (a proptest).
 
 use nextr::app::{AppHandlers, AppRoute};
 use nextr::config::{Dynamic, RouteConfig};
