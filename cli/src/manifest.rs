@@ -512,6 +512,74 @@ mod tests {
     }
 
     #[test]
+    fn app_routes_at_the_root_and_outside_api_over_both_gateways() {
+        use nextr::routing::Router;
+        let table = RouteTable::from_files([
+            "api/hello.rs",
+            "app/route.rs",
+            "app/hooks/deliver/[id]/route.rs",
+            "app/api/mix/[id]/route.rs",
+        ])
+        .unwrap();
+        let (analyses, functions) = inputs(&table);
+        let names: std::collections::HashSet<&str> =
+            functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names.len(), 4);
+        let rest = nextr_infra::gateway::rest_api::default_resource_tree(&table).unwrap();
+        for (gateway, config) in [
+            (gateway(&table), AppConfig::default()),
+            (GatewayKeys::Rest(rest), config("gateway = \"rest\"\n")),
+        ] {
+            let manifest = assemble(&ManifestInput {
+                app: "docs",
+                table: &table,
+                gateway: &gateway,
+                analyses: &analyses,
+                functions: &functions,
+                fallback: &fallback(),
+                architecture: Architecture::X86_64,
+                profile: Profile::Release,
+                config: &config,
+                source: Source::default(),
+            })
+            .unwrap();
+            let root = manifest.routes.iter().find(|r| r.page == "/").unwrap();
+            assert_eq!(root.router, Router::App);
+            assert_eq!(root.file, "app/route.rs");
+            assert_eq!(root.route_keys, ["ANY /"]);
+            let hook = manifest
+                .routes
+                .iter()
+                .find(|r| r.page == "/hooks/deliver/[id]")
+                .unwrap();
+            assert_eq!(hook.route_keys, ["ANY /hooks/deliver/{id}"]);
+            let hello = manifest
+                .routes
+                .iter()
+                .find(|r| r.page == "/api/hello")
+                .unwrap();
+            assert_eq!(hello.router, Router::Pages);
+            // The gateway dev builds from it takes each path to its route, not the fallback.
+            let gw = nextr_infra::gateway::Gateway::new(&manifest).unwrap();
+            for (target, page) in [
+                ("/", "/"),
+                ("/?q=1", "/"),
+                ("/hooks/deliver/42", "/hooks/deliver/[id]"),
+                ("/api/mix/7", "/api/mix/[id]"),
+                ("/api/hello", "/api/hello"),
+            ] {
+                match gw.route(target) {
+                    nextr_infra::gateway::Routed::Route { owner, .. } => {
+                        assert_eq!(manifest.routes[owner].page, page, "{target}")
+                    }
+                    other => panic!("{target}: {other:?}"),
+                }
+            }
+            assert!(Manifest::from_json(&manifest.to_json()).is_ok());
+        }
+    }
+
+    #[test]
     fn a_routes_runtime_env_is_known_before_it_is_built() {
         let config = config(
             "gateway = \"rest\"\n[env]\nAA = \"1\"\n[routes.\"/hooks/[id]\"]\nresponse = \"buffered\"\n[routes.\"/hooks/[id]\".env]\nAA = \"2\"\n",

@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
-use nextr::config::{
-    parse_bytes, BodyParser, Disabled, Dynamic, ResponseLimit, Revalidate, RouteConfig, SizeLimit,
-};
+use nextr::config::{parse_bytes, BodyParser, Disabled, ResponseLimit, RouteConfig, SizeLimit};
 use nextr::routing::Router;
 use proc_macro2::Span;
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
+use syn::parse::Parser;
+use syn::{Ident, Macro};
+
+mod segment;
+mod syntax;
+
+use syntax::{parse_entries, Value};
 
 use super::diagnostic::{router_title, Problem, RouteDiagnostic, SourceFile};
 use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
@@ -63,137 +65,6 @@ pub fn is_config_macro(mac: &Macro) -> bool {
         [only] => only == "config",
         [krate, name] => krate == "nextr" && name == "config",
         _ => false,
-    }
-}
-
-struct Entry {
-    key: Ident,
-    value: Value,
-}
-
-enum Value {
-    Int {
-        digits: String,
-        negative: bool,
-        span: Span,
-    },
-    Str {
-        value: String,
-        span: Span,
-    },
-    Bool {
-        value: bool,
-        span: Span,
-    },
-    Table {
-        entries: Vec<Entry>,
-        span: Span,
-    },
-    Other {
-        what: &'static str,
-        literal: bool,
-        span: Span,
-    },
-}
-
-impl Value {
-    fn span(&self) -> Span {
-        match self {
-            Value::Int { span, .. }
-            | Value::Str { span, .. }
-            | Value::Bool { span, .. }
-            | Value::Table { span, .. }
-            | Value::Other { span, .. } => *span,
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self {
-            Value::Int { .. } => "an integer",
-            Value::Str { .. } => "a string",
-            Value::Bool { .. } => "a boolean",
-            Value::Table { .. } => "a `{ … }` table",
-            Value::Other { what, .. } => what,
-        }
-    }
-}
-
-fn parse_entries(input: ParseStream<'_>) -> syn::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    while !input.is_empty() {
-        let key = input.call(Ident::parse_any)?;
-        input.parse::<Token![:]>()?;
-        let value = parse_value(input)?;
-        entries.push(Entry { key, value });
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
-    Ok(entries)
-}
-
-fn parse_value(input: ParseStream<'_>) -> syn::Result<Value> {
-    if input.peek(token::Brace) {
-        let content;
-        let brace = braced!(content in input);
-        let entries = parse_entries(&content)?;
-        return Ok(Value::Table {
-            entries,
-            span: brace.span.join(),
-        });
-    }
-    let expr: Expr = input.parse()?;
-    let span = expr.span();
-    Ok(match expr {
-        Expr::Lit(l) => literal(l.lit, false, span),
-        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match *u.expr {
-            Expr::Lit(l) => literal(l.lit, true, span),
-            _ => Value::Other {
-                what: "an expression",
-                literal: false,
-                span,
-            },
-        },
-        Expr::Path(_) => Value::Other {
-            what: "a name",
-            literal: false,
-            span,
-        },
-        _ => Value::Other {
-            what: "an expression",
-            literal: false,
-            span,
-        },
-    })
-}
-
-fn literal(lit: Lit, negative: bool, span: Span) -> Value {
-    let other = |what| Value::Other {
-        what,
-        literal: true,
-        span,
-    };
-    match lit {
-        Lit::Int(i) => Value::Int {
-            digits: i.base10_digits().to_owned(),
-            negative,
-            span,
-        },
-        Lit::Float(_) => other("a decimal number"),
-        _ if negative => other("a negated literal"),
-        Lit::Str(s) => Value::Str {
-            value: s.value(),
-            span,
-        },
-        Lit::Bool(b) => Value::Bool {
-            value: b.value,
-            span,
-        },
-        Lit::Char(_) => other("a character"),
-        Lit::ByteStr(_) | Lit::CStr(_) => other("a byte string"),
-        Lit::Byte(_) => other("a byte"),
-        _ => other("a literal of another kind"),
     }
 }
 
@@ -542,82 +413,6 @@ impl Reader<'_> {
             }
             _ => {
                 self.wrong_type("body_parser", EXPECTED, value);
-                None
-            }
-        }
-    }
-
-    /// `dynamic`: one of Next's four strings, refused in Next's words otherwise.
-    fn dynamic(&mut self, value: &Value) -> Option<Dynamic> {
-        let Value::Str { value: text, span } = value else {
-            self.wrong_type("dynamic", "a string such as \"force-static\"", value);
-            return None;
-        };
-        if let Some(d) = Dynamic::parse(text) {
-            return Some(d);
-        }
-        let allowed = Dynamic::ALL.map(Dynamic::as_str);
-        let mut d = RouteDiagnostic::at(
-            self.file,
-            Problem::ConfigDynamic(text.clone()),
-            self.file.range(*span),
-            "invalid value",
-        );
-        d = match suggest(text, &allowed) {
-            Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
-            None => d.with_help(format!("write one of {}", list(&allowed))),
-        };
-        self.out.push(d);
-        None
-    }
-
-    /// `revalidate`: `false`, or a number of seconds (0 means dynamic).
-    fn revalidate(&mut self, value: &Value) -> Option<Revalidate> {
-        const EXPECTED: &str = "`false` or an integer number of seconds";
-        match value {
-            Value::Bool { value: false, .. } => Some(Revalidate::Never(Disabled)),
-            Value::Bool { value: true, span } => {
-                self.out.push(
-                    RouteDiagnostic::at(
-                        self.file,
-                        Problem::ConfigWrongType {
-                            key: "revalidate".into(),
-                            expected: EXPECTED,
-                            found: "`true`",
-                        },
-                        self.file.range(*span),
-                        format!("expected {EXPECTED}"),
-                    )
-                    .with_help(
-                        "write `revalidate: false` to cache for ever, or a number of seconds",
-                    ),
-                );
-                None
-            }
-            Value::Int {
-                digits,
-                negative,
-                span,
-            } => match digits.parse::<u32>() {
-                Ok(n) if !*negative => Some(Revalidate::Seconds(n)),
-                _ => {
-                    self.out.push(RouteDiagnostic::at(
-                        self.file,
-                        Problem::ConfigOutOfRange {
-                            key: "revalidate".into(),
-                            value: format!("{}{digits}", if *negative { "-" } else { "" }),
-                            min: 0,
-                            max: u32::MAX,
-                            unit: "seconds",
-                        },
-                        self.file.range(*span),
-                        "0 or more seconds",
-                    ));
-                    None
-                }
-            },
-            _ => {
-                self.wrong_type("revalidate", EXPECTED, value);
                 None
             }
         }

@@ -130,6 +130,17 @@ fn tail(path: &Path) -> String {
         .to_owned()
 }
 
+/// Kills a prerender that ran out of time, with everything it started, and reaps it.
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = rustix::process::Pid::from_child(child);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Runs one route's binary to prerender it; returns the response file's bytes, which the
 /// bundle ships as [`PRERENDERED_FILE`].
 pub fn prerender(job: &PrerenderJob<'_>) -> Result<Vec<u8>, PrerenderError> {
@@ -145,13 +156,20 @@ pub fn prerender(job: &PrerenderJob<'_>) -> Result<Vec<u8>, PrerenderError> {
     let log_err = log
         .try_clone()
         .map_err(io("cannot make a temporary file"))?;
-    let mut child = Command::new(job.binary)
+    let mut command = Command::new(job.binary);
+    command
         .env_clear()
         .envs(environment(job, &out))
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(log)
-        .stderr(log_err)
+        .stderr(log_err);
+    // Its own process group, so a timeout stops whatever it started too; and it dies with an
+    // interrupted build.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    super::cargo::dies_with_this_thread(&mut command);
+    let mut child = command
         .spawn()
         .map_err(io(&format!("cannot run {}", job.binary.display())))?;
     let started = Instant::now();
@@ -160,8 +178,7 @@ pub fn prerender(job: &PrerenderJob<'_>) -> Result<Vec<u8>, PrerenderError> {
             break status;
         }
         if started.elapsed() > job.timeout {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child);
             return Err(PrerenderError::Timeout {
                 file: job.file.to_owned(),
                 seconds: job.timeout.as_secs(),
@@ -294,12 +311,25 @@ mod tests {
         let e = prerender(&job(&bin, Duration::from_secs(10))).unwrap_err();
         assert!(matches!(e, PrerenderError::NoResponse { .. }), "{e}");
 
-        let bin = script(tmp.path(), "echo started; sleep 5");
-        let e = prerender(&job(&bin, Duration::from_millis(300))).unwrap_err();
+        let pid_file = tmp.path().join("sleep.pid");
+        let bin = script(
+            tmp.path(),
+            &format!("echo started; sleep 30 & echo $! > {pid_file:?}; wait"),
+        );
+        let e = prerender(&job(&bin, Duration::from_millis(500))).unwrap_err();
         assert!(
             matches!(&e, PrerenderError::Timeout { output, .. } if output == "started"),
             "{e}"
         );
+        // What it started was stopped with it (gone, or a zombie of a dead shell).
+        let pid = fs::read_to_string(&pid_file).unwrap();
+        let stat = PathBuf::from(format!("/proc/{}/stat", pid.trim()));
+        let running = || fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running() && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+        assert!(!running(), "the prerender's child still runs");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::analysis::{Arity, Method};
 use crate::project::DependencyKind;
 
 fn dep(package: &str, source: DependencySource) -> Dependency {
