@@ -1,37 +1,44 @@
 //! Route-file analysis: each route file is parsed with `syn` (never compiled) to check its
-//! `handler` and to read its `config!`, so that mistakes are reported at once, with a code
+//! `handler` (a Pages file) or its method functions (an App file) and to read its `config!`, so that mistakes are reported at once, with a code
 //! frame, for every file — before a build that would stop at the first.
 
 use std::path::Path;
 
 use nextr::config::RouteConfig;
 use nextr::manifest::Front;
-use nextr::routing::RouteTable;
+use nextr::routing::{RouteTable, Router};
 use syn::spanned::Spanned;
 use syn::Item;
 
 mod config;
 mod diagnostic;
 mod handler;
+mod methods;
 
 pub use diagnostic::{AnalysisReport, Problem, RouteDiagnostic, SourceFile};
+pub use methods::{get_only, Arity, Method, MethodFn};
 
 /// What the build takes from one route file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteAnalysis {
     /// The file relative to the app root (`api/post/[pid].rs`).
     pub file: String,
+    /// The router the file belongs to.
+    pub router: Router,
+    /// An App route file's method functions, in [`Method::ALL`]'s order (none for Pages).
+    pub methods: Vec<MethodFn>,
     /// The configuration declared by `config!` (the defaults without one).
     pub config: RouteConfig,
     /// True when the file invokes `config!`, so the generated `main` calls `route::config()`.
     pub declares_config: bool,
 }
 
-/// Analyses one route file's text for a route behind `front` (which bounds its
+/// Analyses the text of one route file of `router` behind `front` (which bounds its
 /// `max_duration`); `file` names it in diagnostics.
 pub fn analyze_source(
     file: &str,
     text: &str,
+    router: Router,
     front: Front,
 ) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
@@ -67,7 +74,7 @@ pub fn analyze_source(
         match first_config {
             None => {
                 first_config = Some(span);
-                config = config::read(&source, &m.mac, front, &mut out);
+                config = config::read(&source, &m.mac, front, router, &mut out);
             }
             Some(first) => out.push(
                 RouteDiagnostic::at(
@@ -81,7 +88,13 @@ pub fn analyze_source(
             ),
         }
     }
-    handler::check(&source, &parsed.items, &mut out);
+    let methods = match router {
+        Router::Pages => {
+            handler::check(&source, &parsed.items, &mut out);
+            Vec::new()
+        }
+        Router::App => methods::check(&source, &parsed.items, &mut out),
+    };
 
     if !out.is_empty() {
         out.sort_by_key(|d| (d.line, d.column));
@@ -89,6 +102,8 @@ pub fn analyze_source(
     }
     Ok(RouteAnalysis {
         file: file.to_owned(),
+        router,
+        methods,
         config,
         declares_config: first_config.is_some(),
     })
@@ -118,7 +133,7 @@ pub fn analyze_routes(
                 Problem::Unreadable(e),
             )]),
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => analyze_source(&route.file, &text, front(route.page())),
+                Ok(text) => analyze_source(&route.file, &text, route.router, front(route.page())),
                 Err(_) => Err(vec![RouteDiagnostic::whole_file(
                     &route.file,
                     Problem::Unreadable("the file is not valid UTF-8".into()),
@@ -137,5 +152,7 @@ pub fn analyze_routes(
     }
 }
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;

@@ -3,29 +3,35 @@
 //! binary has been built and checked, so a failed build leaves the previous bundles and
 //! manifest as they were.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use nextr::manifest::{layout, Architecture, GatewayKind, Manifest, Profile, Source};
+use nextr::limits::DEFAULT_TIMEOUT_S;
+use nextr::manifest::{
+    layout, Architecture, GatewayKind, Manifest, Profile, Source, PRERENDERED_FILE,
+};
+use nextr::routing::Router;
 
 use nextr_infra::conflicts::{self, ConflictErrors};
 use nextr_infra::gateway::rest_api::{default_resource_tree, ResourceErrors};
 use nextr_infra::template;
 
-use crate::analysis::{analyze_routes, AnalysisReport};
+use crate::analysis::{analyze_routes, AnalysisReport, RouteAnalysis};
 use crate::bundle::cargo::{
     choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, Toolchain, ToolchainError,
 };
-use crate::bundle::codegen::{self, BundleRoute, BundleSpec, CodegenError, Profiles};
+use crate::bundle::codegen::{self, BundleEntry, BundleRoute, BundleSpec, CodegenError, Profiles};
 use crate::bundle::elf::{self, ElfError};
+use crate::bundle::prerender::{self, PrerenderError, PrerenderJob};
 use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_name, function_names, NameCollision};
 use crate::fingerprint;
 use crate::manifest::{
     self as route_manifest, BuiltFunction, GatewayKeys, ManifestError, ManifestInput,
 };
-use crate::project::{route_table, AppConfigError, Project, ProjectError};
+use crate::project::{route_table, AppConfig, AppConfigError, Project, ProjectError};
 
 /// The page name of the app's `$default` function in messages and function names.
 pub const FALLBACK_PAGE: &str = "$default";
@@ -72,6 +78,13 @@ pub enum Progress {
     Cargo(BuildEvent),
     /// A warning about the app (e.g. an accepted route conflict) that does not stop the build.
     Warning(String),
+    /// An App route was prerendered: its bundle serves this response built at build time.
+    Prerendered {
+        /// The route's page.
+        page: String,
+        /// The response's size in bytes (the JSON file).
+        bytes: usize,
+    },
 }
 
 /// Why the build failed.
@@ -116,6 +129,9 @@ pub enum BuildError {
     /// Binaries that would not start on Lambda, all of them.
     #[error("{} binar{} would not start on Lambda:\n{}", .0.len(), if .0.len() == 1 { "y" } else { "ies" }, .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Elf(Vec<ElfError>),
+    /// An App route could not be prerendered.
+    #[error(transparent)]
+    Prerender(#[from] PrerenderError),
     /// A zip could not be written.
     #[error(transparent)]
     Zip(#[from] ZipError),
@@ -202,6 +218,9 @@ pub fn build(
         .unwrap_or_else(|_| HostTools::detect(&options.cargo));
     let toolchain = choose_toolchain(arch, &host_tools)?;
 
+    // Next answers a malformed escape 400 in an app with a Pages Router, whichever router
+    // matched: every App route needs to know.
+    let pages_router = table.routes().iter().any(|r| r.router == Router::Pages);
     let routes: Vec<BundleRoute> = table
         .routes()
         .iter()
@@ -212,6 +231,13 @@ pub fn build(
             file: route.file.clone(),
             function: name.clone(),
             declares_config: analysis.declares_config,
+            entry: match route.router {
+                Router::Pages => BundleEntry::Pages,
+                Router::App => BundleEntry::App {
+                    methods: analysis.methods.clone(),
+                    pages_router,
+                },
+            },
         })
         .collect();
     let profiles = Profiles::bundles();
@@ -269,6 +295,17 @@ pub fn build(
         return Err(BuildError::Elf(failures));
     }
 
+    // Before anything is written: a route that cannot be prerendered fails the build.
+    let prerendered = prerender_routes(&routes, &analyses, &binaries, arch, &project.config)?;
+    for route in &routes {
+        if let Some(response) = prerendered.get(&route.function) {
+            progress(Progress::Prerendered {
+                page: route.page.clone(),
+                bytes: response.len(),
+            });
+        }
+    }
+
     let out = options
         .out
         .clone()
@@ -283,7 +320,16 @@ pub fn build(
         .and_then(|v| v.parse::<usize>().ok());
     for route in &routes {
         let binary = &binaries[&route.function];
-        let zipped = zip::write_bundle_cached(&out, &route.function, binary, &mut zip_cache)?;
+        let zipped = match prerendered.get(&route.function) {
+            // Never from the cache: the same binary may prerender another response.
+            Some(response) => zip::write_bundle_with(
+                &out,
+                &route.function,
+                binary,
+                &[(PRERENDERED_FILE, response)],
+            )?,
+            None => zip::write_bundle_cached(&out, &route.function, binary, &mut zip_cache)?,
+        };
         zips.push(zipped.path.clone());
         zips_written += usize::from(zipped.written);
         if abort_after.is_some_and(|n| zips_written >= n) {
@@ -343,6 +389,37 @@ pub fn build(
         zips_written,
         zips_removed,
     })
+}
+
+/// Runs the binary of every App route that prerenders (see [`prerender::prerenders`]) with
+/// its manifest environment, bounded by its timeout; the responses by function name.
+fn prerender_routes(
+    routes: &[BundleRoute],
+    analyses: &[RouteAnalysis],
+    binaries: &BTreeMap<String, PathBuf>,
+    arch: Architecture,
+    config: &AppConfig,
+) -> Result<HashMap<String, Vec<u8>>, BuildError> {
+    let mut names = Vec::new();
+    let mut jobs = Vec::new();
+    for (route, analysis) in routes.iter().zip(analyses) {
+        if !prerender::prerenders(&analysis.config, &analysis.methods) {
+            continue;
+        }
+        let Some(binary) = binaries.get(&route.function) else {
+            return Err(CargoError::MissingBinary(route.function.clone()).into());
+        };
+        let timeout = analysis.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S);
+        names.push(route.function.clone());
+        jobs.push(PrerenderJob {
+            file: &route.file,
+            binary,
+            env: route_manifest::route_runtime_env(config, &route.page),
+            timeout: Duration::from_secs(timeout.into()),
+        });
+    }
+    let responses = prerender::prerender_all(&jobs, arch)?;
+    Ok(names.into_iter().zip(responses).collect())
 }
 
 /// A failed build whose errors are in route files, told by route file: cargo names the

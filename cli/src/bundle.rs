@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 pub mod cargo;
 pub(crate) mod codegen;
 pub mod elf;
+pub mod prerender;
 pub(crate) mod zip;
 
 /// Lambda's limit on function names.
@@ -17,8 +18,9 @@ const HASH_LEN: usize = 8;
 
 /// The Lambda function (and binary) name of a route: `<app>-<slug>-<hash>`.
 ///
-/// The slug is the page made readable (`/api/post/[pid]` → `post-pid`, `/api` → `index`),
-/// cut to fit Lambda's 64 characters; the hash is the first 8 hex digits of the page's
+/// The slug is the page made readable (`/api/post/[pid]` → `post-pid`, `/api` → `index`;
+/// an App route outside `/api` keeps its first segment, `/hooks/deliver/[id]` →
+/// `hooks-deliver-id`, and `/` is `index` too), cut to fit Lambda's 64 characters; the hash is the first 8 hex digits of the page's
 /// sha256, so routes that slugify alike (`[id]` and `id`, `hello world` and `hello-world`)
 /// still get distinct names, and a name only changes when its page does. `app` is expected
 /// to be a valid app name (see [`crate::project::check_app_name`]).
@@ -26,10 +28,9 @@ pub fn function_name(app: &str, page: &str) -> String {
     let hash = hex(&Sha256::digest(page.as_bytes()));
     let hash = &hash[..HASH_LEN];
     let mut slug = String::new();
-    let segments = page
-        .trim_start_matches('/')
-        .split('/')
-        .skip(usize::from(page.starts_with("/api")));
+    let segments = page.trim_start_matches('/').split('/');
+    // `/api/…` is every Pages route's prefix: it tells nothing apart. (`/apiary` keeps it.)
+    let segments = segments.skip(usize::from(page.split('/').nth(1) == Some("api")));
     for segment in segments {
         for c in segment.chars() {
             if c.is_ascii_alphanumeric() {
@@ -158,6 +159,42 @@ mod tests {
             let name = function_name("x", page);
             assert!(valid(&name), "{name:?} for {page:?}");
         }
+    }
+
+    #[test]
+    fn app_routes_anywhere_get_valid_unique_stable_names() {
+        // App routes serve any path, `/` included, beside Pages routes under `/api`.
+        let pages = [
+            "/",
+            "/api",
+            "/hooks/deliver/[id]",
+            "/api/hooks/deliver/[id]",
+            "/apiary",
+            "/api/mix/[id]",
+            "/api/mix/fixed",
+            "/_escaped/[[...rest]]",
+        ];
+        let names = function_names("shop", pages).unwrap();
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), pages.len(), "{names:?}");
+        assert!(names.iter().all(|n| valid(n)), "{names:?}");
+        assert!(names[0].starts_with("shop-index-"), "{}", names[0]);
+        assert!(
+            names[2].starts_with("shop-hooks-deliver-id-"),
+            "{}",
+            names[2]
+        );
+        assert!(names[4].starts_with("shop-apiary-"), "{}", names[4]);
+        assert!(names[7].starts_with("shop-escaped-rest-"), "{}", names[7]);
+        // Stable: a Pages route keeps the name it always had.
+        assert_eq!(
+            function_name("docs", "/api/post/[pid]"),
+            format!(
+                "docs-post-pid-{}",
+                &hex(&Sha256::digest(b"/api/post/[pid]"))[..8]
+            )
+        );
+        assert_eq!(function_name("shop", "/"), names[0]);
     }
 
     #[test]

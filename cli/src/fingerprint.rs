@@ -185,4 +185,21 @@ mod tests {
         assert_ne!(digest(&inputs, Profile::Release, Architecture::X86_64), d());
         assert_ne!(digest(&inputs, Profile::Debug, Architecture::Arm64), d());
     }
+
+    #[test]
+    fn app_router_files_are_inputs_like_api_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("app/hooks/[id]")).unwrap();
+        fs::write(root.join("app/hooks/[id]/route.rs"), "a").unwrap();
+        let inputs = [root.to_path_buf()];
+        let d = || digest(&inputs, Profile::Debug, Architecture::X86_64);
+        let first = d();
+        fs::write(root.join("app/hooks/[id]/route.rs"), "ab").unwrap();
+        let second = d();
+        assert_ne!(second, first);
+        fs::create_dir_all(root.join("app/items")).unwrap();
+        fs::write(root.join("app/items/route.rs"), "x").unwrap();
+        assert_ne!(d(), second);
+    }
 }

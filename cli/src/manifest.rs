@@ -188,6 +188,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         routes.push(ManifestRoute {
             page: route.page().to_owned(),
             file: route.file.clone(),
+            router: route.router,
             kind: route.kind(),
             segments: route
                 .pattern
@@ -198,16 +199,13 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             params: route.pattern.params().collect(),
             route_keys,
             config: analysis.config.clone(),
-            function: Some(Function {
-                response_mode: input.config.front(route.page()).mode,
-                function_url: input.config.function_url(route.page()),
-                ..function_of(
-                    function,
-                    input.architecture,
-                    (timeout_s, memory_mb),
-                    input.config.env_for(route.page()),
-                )
-            }),
+            function: Some(route_function(
+                input.config,
+                route.page(),
+                function,
+                input.architecture,
+                (timeout_s, memory_mb),
+            )),
         });
     }
     let warnings = input.gateway.warnings();
@@ -248,6 +246,35 @@ pub fn gateway_warnings(gateway: &Analysis) -> Vec<String> {
         .filter(|w| !matches!(w, Warning::LiteralPattern(_)))
         .map(ToString::to_string)
         .collect()
+}
+
+/// The manifest entry of a route's built function: its environment, response mode and
+/// function URL from `nextr.toml`.
+fn route_function(
+    config: &AppConfig,
+    page: &str,
+    built: &BuiltFunction,
+    architecture: Architecture,
+    sizes: (u32, u32),
+) -> Function {
+    Function {
+        response_mode: config.front(page).mode,
+        function_url: config.function_url(page),
+        ..function_of(built, architecture, sizes, config.env_for(page))
+    }
+}
+
+/// The environment the function of the route `page` runs with ([`Function::runtime_env`] of
+/// the entry the manifest will list), known before its bundle exists: build-time
+/// prerendering runs the function with it.
+pub fn route_runtime_env(config: &AppConfig, page: &str) -> BTreeMap<String, String> {
+    let unbuilt = BuiltFunction {
+        page: page.to_owned(),
+        name: String::new(),
+        sha256: String::new(),
+        bytes: 0,
+    };
+    route_function(config, page, &unbuilt, Architecture::default(), (0, 0)).runtime_env()
 }
 
 /// The manifest entry of a built function.
@@ -318,6 +345,8 @@ mod tests {
             .iter()
             .map(|r| RouteAnalysis {
                 file: r.file.clone(),
+                router: r.router,
+                methods: Vec::new(),
                 config: if r.page() == "/api/post/[pid]" {
                     RouteConfig {
                         max_duration: Some(10),
@@ -480,6 +509,90 @@ mod tests {
             input(&analyses, &functions),
             Err(ManifestError::Timeout { value: 901, .. })
         ));
+    }
+
+    #[test]
+    fn app_routes_at_the_root_and_outside_api_over_both_gateways() {
+        use nextr::routing::Router;
+        let table = RouteTable::from_files([
+            "api/hello.rs",
+            "app/route.rs",
+            "app/hooks/deliver/[id]/route.rs",
+            "app/api/mix/[id]/route.rs",
+        ])
+        .unwrap();
+        let (analyses, functions) = inputs(&table);
+        let names: std::collections::HashSet<&str> =
+            functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names.len(), 4);
+        let rest = nextr_infra::gateway::rest_api::default_resource_tree(&table).unwrap();
+        for (gateway, config) in [
+            (gateway(&table), AppConfig::default()),
+            (GatewayKeys::Rest(rest), config("gateway = \"rest\"\n")),
+        ] {
+            let manifest = assemble(&ManifestInput {
+                app: "docs",
+                table: &table,
+                gateway: &gateway,
+                analyses: &analyses,
+                functions: &functions,
+                fallback: &fallback(),
+                architecture: Architecture::X86_64,
+                profile: Profile::Release,
+                config: &config,
+                source: Source::default(),
+            })
+            .unwrap();
+            let root = manifest.routes.iter().find(|r| r.page == "/").unwrap();
+            assert_eq!(root.router, Router::App);
+            assert_eq!(root.file, "app/route.rs");
+            assert_eq!(root.route_keys, ["ANY /"]);
+            let hook = manifest
+                .routes
+                .iter()
+                .find(|r| r.page == "/hooks/deliver/[id]")
+                .unwrap();
+            assert_eq!(hook.route_keys, ["ANY /hooks/deliver/{id}"]);
+            let hello = manifest
+                .routes
+                .iter()
+                .find(|r| r.page == "/api/hello")
+                .unwrap();
+            assert_eq!(hello.router, Router::Pages);
+            // The gateway dev builds from it takes each path to its route, not the fallback.
+            let gw = nextr_infra::gateway::Gateway::new(&manifest).unwrap();
+            for (target, page) in [
+                ("/", "/"),
+                ("/?q=1", "/"),
+                ("/hooks/deliver/42", "/hooks/deliver/[id]"),
+                ("/api/mix/7", "/api/mix/[id]"),
+                ("/api/hello", "/api/hello"),
+            ] {
+                match gw.route(target) {
+                    nextr_infra::gateway::Routed::Route { owner, .. } => {
+                        assert_eq!(manifest.routes[owner].page, page, "{target}")
+                    }
+                    other => panic!("{target}: {other:?}"),
+                }
+            }
+            assert!(Manifest::from_json(&manifest.to_json()).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_routes_runtime_env_is_known_before_it_is_built() {
+        let config = config(
+            "gateway = \"rest\"\n[env]\nAA = \"1\"\n[routes.\"/hooks/[id]\"]\nresponse = \"buffered\"\n[routes.\"/hooks/[id]\".env]\nAA = \"2\"\n",
+        );
+        let env = route_runtime_env(&config, "/hooks/[id]");
+        assert_eq!(env["AA"], "2");
+        assert_eq!(env[nextr::manifest::RESPONSE_MODE_ENV], "buffered");
+        // The REST gateway streams by default.
+        assert_eq!(
+            route_runtime_env(&config, "/")[nextr::manifest::RESPONSE_MODE_ENV],
+            "stream"
+        );
+        assert_eq!(route_runtime_env(&config, "/")["AA"], "1");
     }
 
     #[test]

@@ -111,6 +111,81 @@ fn invalid_tree_error_report() {
     }
 }
 
+/// A tree with App Router route handlers beside Pages Router routes, as `nextr routes` shows it.
+const MIXED: &[&str] = &[
+    "app/route.rs",
+    "app/api/mix/[id]/route.rs",
+    "app/api/opt/[[...slug]]/route.rs",
+    "app/(group)/hooks/deliver/[id]/route.rs",
+    "app/api/%5Funder/route.rs",
+    "app/api/_private/route.rs",
+    "app/api/helper.rs",
+    "api/mix/fixed.rs",
+    "api/mix2/[id].rs",
+];
+
+#[test]
+fn table_json_and_matches_of_a_mixed_app() {
+    let app = route_tree(MIXED);
+    let out = run(nextr().arg("routes").arg(app.path()));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    insta::assert_snapshot!("mixed_table", out.stdout);
+    let out = run(nextr().arg("routes").arg(app.path()).arg("--json"));
+    let routes: Value = serde_json::from_str(&out.stdout).unwrap();
+    insta::assert_json_snapshot!("mixed_json", routes);
+    let mut answers = Vec::new();
+    for target in [
+        "/",
+        "/?q=1&q=2&r",
+        "/api/mix/fixed",
+        "/api/mix/other?id=q",
+        "/api/mix/%ZZ",
+        "/api/mix2/x",
+        "/api/opt",
+        "/api/opt/a/b%2Fc",
+        "/hooks/deliver/42?__proto__=x&a=%20",
+        "/api/_under",
+        "/api/mix/other/",
+    ] {
+        let out = run(nextr()
+            .arg("routes")
+            .arg(app.path())
+            .args(["--match", target]));
+        assert_eq!(out.code, Some(0), "{target}: {}", out.stderr);
+        let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+        answers.push(serde_json::json!({ "target": target, "answer": answer }));
+    }
+    insta::assert_json_snapshot!("mixed_matches", answers);
+}
+
+#[test]
+fn app_only_tree_answers_500_for_malformed_escapes() {
+    let app = route_tree(&["app/api/r06/[pid]/route.rs"]);
+    fs::remove_dir(app.path().join("api")).unwrap();
+    let out = run(nextr()
+        .arg("routes")
+        .arg(app.path())
+        .args(["--match", "/api/r06/%ZZ"]));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), r#"{"status":500}"#);
+}
+
+#[test]
+fn app_tree_errors_use_nexts_words() {
+    let app = route_tree(&[
+        "app/api/ib/route.rs",
+        "api/ib.rs",
+        "app/(g1)/api/id/route.rs",
+        "app/(g2)/api/id/route.rs",
+    ]);
+    let out = run(nextr().arg("routes").arg(app.path()));
+    assert_eq!(out.code, Some(1));
+    let report = out
+        .stderr
+        .replace(&app.path().display().to_string(), "<APP>");
+    insta::assert_snapshot!("app_tree_errors", report);
+}
+
 #[test]
 fn missing_api_dir_is_a_clear_error() {
     let empty = tempfile::tempdir().unwrap();
@@ -119,7 +194,7 @@ fn missing_api_dir_is_a_clear_error() {
     assert_eq!(out.stdout, "");
     let shown = empty.path().display().to_string();
     assert!(
-        out.stderr.contains("no `api/` folder") && out.stderr.contains(&shown),
+        out.stderr.contains("no `api/` or `app/` folder") && out.stderr.contains(&shown),
         "the message names the folder: {}",
         out.stderr
     );
@@ -134,11 +209,24 @@ fn missing_api_dir_is_a_clear_error() {
         out.stderr
     );
 
-    // `api` that is a file, not a folder, is the same mistake.
+    // `api` or `app` that is a file, not a folder, is the same mistake.
     fs::write(empty.path().join("api"), "").unwrap();
+    fs::write(empty.path().join("app"), "").unwrap();
     let out = run(nextr().arg("routes").arg(empty.path()));
     assert_eq!(out.code, Some(1));
-    assert!(out.stderr.contains("no `api/` folder"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no `api/` or `app/` folder") && out.stderr.contains("app/**/route.rs"),
+        "{}",
+        out.stderr
+    );
+
+    // Either folder alone is enough.
+    fs::remove_file(empty.path().join("app")).unwrap();
+    fs::create_dir_all(empty.path().join("app/api/x")).unwrap();
+    fs::write(empty.path().join("app/api/x/route.rs"), "").unwrap();
+    let out = run(nextr().arg("routes").arg(empty.path()));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("/api/x"), "{}", out.stdout);
 }
 
 #[test]

@@ -315,6 +315,7 @@ mod tests {
         ManifestRoute {
             page: page.into(),
             file: format!("{}.rs", page.trim_start_matches('/')),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Static,
             segments: Vec::new(),
             params: Vec::new(),

@@ -476,6 +476,7 @@ fn test_route(app: &str, page: &str, keys: &[&str]) -> ManifestRoute {
     ManifestRoute {
         page: page.to_string(),
         file: format!("{}.rs", page.trim_start_matches('/')),
+        router: nextr::routing::Router::Pages,
         kind,
         segments,
         params,

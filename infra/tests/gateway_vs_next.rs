@@ -124,6 +124,7 @@ fn manifest_of(a: &Analysis) -> Manifest {
         m.routes.push(ManifestRoute {
             page: r.route.page.clone(),
             file: r.route.file.clone(),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Static,
             segments: Vec::new(),
             params: Vec::new(),

@@ -167,6 +167,7 @@ fn check(table: &RouteTable, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
         manifest.routes.push(ManifestRoute {
             page: r.page().to_owned(),
             file: r.file.clone(),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Static,
             segments: Vec::new(),
             params: Vec::new(),

@@ -13,8 +13,16 @@
 //!                                              // integer number of bytes
 //!     response_limit: "8mb",                   // or an integer, or `false` / `true`
 //!     external_resolver: true,                 // bool
+//!     dynamic: "force-static",                 // App routes: "auto", "force-dynamic",
+//!                                              // "error" or "force-static"
+//!     revalidate: 60,                          // App routes: `false` or integer seconds
 //! }
 //! ```
+//!
+//! `body_parser`, `response_limit` and `external_resolver` are the Pages Router's
+//! (`export const config = { api: … }`); `dynamic` and `revalidate` are the App Router's
+//! segment config (`export const dynamic`, `export const revalidate`). `nextr build` refuses
+//! a key of the other router.
 //!
 //! Keys are optional, each at most once, in any order, with an optional trailing comma.
 //! The macro checks at compile time: an unknown key, a repeated key, a value of the wrong
@@ -63,7 +71,7 @@ pub struct RouteConfig {
 }
 
 /// App Router segment config `dynamic`, with Next's four values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dynamic {
     /// `"auto"`: the default (route handlers run per request).
@@ -74,6 +82,44 @@ pub enum Dynamic {
     Error,
     /// `"force-static"`: prerender at build with a synthetic request.
     ForceStatic,
+}
+
+impl Dynamic {
+    /// Every value, in the order Next's messages list them.
+    pub const ALL: [Dynamic; 4] = [
+        Dynamic::Auto,
+        Dynamic::ForceDynamic,
+        Dynamic::Error,
+        Dynamic::ForceStatic,
+    ];
+
+    /// The value as written in `config!`, the manifest and Next (`"force-static"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Dynamic::Auto => "auto",
+            Dynamic::ForceDynamic => "force-dynamic",
+            Dynamic::Error => "error",
+            Dynamic::ForceStatic => "force-static",
+        }
+    }
+
+    /// The value a string names, if any.
+    pub fn parse(s: &str) -> Option<Dynamic> {
+        Dynamic::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl RouteConfig {
+    /// Whether Next prerenders an App route with this config at build (when the file exports
+    /// only GET): `dynamic` is `force-static` or `error`, or `revalidate` is `false` or above
+    /// 0 (Next's `is-static-gen-enabled`).
+    pub fn prerenders(&self) -> bool {
+        matches!(self.dynamic, Some(Dynamic::ForceStatic | Dynamic::Error))
+            || matches!(
+                self.revalidate,
+                Some(Revalidate::Never(_)) | Some(Revalidate::Seconds(1..))
+            )
+    }
 }
 
 /// App Router segment config `revalidate`: `false` (cache for ever) or a number of seconds.
@@ -225,350 +271,11 @@ fn is_decimal(s: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Declares the route's configuration: Next's `export const config`, as a literal key/value list.
-///
-/// Expands to `pub fn config() -> nextr::config::RouteConfig` (which the generated `main` passes
-/// to the runtime), plus compile-time checks: an unknown key, a repeated key, a value of the
-/// wrong kind or out of range is a compile error that names the key. See the [module
-/// docs](crate::config) for the grammar.
-///
-/// ```
-/// nextr::config! {
-///     max_duration: 10,
-///     memory: 512,
-///     body_parser: { size_limit: "500kb" },
-///     response_limit: false,
-///     external_resolver: true,
-/// }
-/// # fn main() {
-/// let c = config();
-/// assert_eq!(c.max_duration, Some(10));
-/// assert_eq!(c.body_parser.size_limit().map(|l| l.as_written()), Some("500kb".to_string()));
-/// # }
-/// ```
-///
-/// ```compile_fail
-/// nextr::config! { max_duraton: 10 } // unknown key `max_duraton`; the allowed keys are …
-/// # fn main() {}
-/// ```
-///
-/// ```compile_fail
-/// nextr::config! { max_duration: 1000 } // `max_duration` must be between 1 and 900 seconds
-/// # fn main() {}
-/// ```
-///
-/// ```compile_fail
-/// nextr::config! { max_duration: "10" } // `max_duration` must be an integer number of seconds
-/// # fn main() {}
-/// ```
-///
-/// ```compile_fail
-/// nextr::config! { body_parser: { size_limit: "lots" } } // not a size
-/// # fn main() {}
-/// ```
-///
-/// ```compile_fail
-/// nextr::config! { memory: 512, memory: 1024 } // `memory` is defined multiple times
-/// # fn main() {}
-/// ```
-#[macro_export]
-macro_rules! config {
-    ($($body:tt)*) => {
-        /// This route's configuration, as declared with `nextr::config!`.
-        pub fn config() -> $crate::config::RouteConfig {
-            #[allow(unused_mut)]
-            let mut config = $crate::config::RouteConfig::default();
-            $crate::__config_entries!(config; $($body)*);
-            config
-        }
-    };
-}
+mod literal;
+mod macros;
 
 #[doc(hidden)]
-#[macro_export]
-macro_rules! __config_entries {
-    ($c:ident;) => {};
-    ($c:ident; max_duration : $v:literal $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const max_duration: () = ();
-        const _: () = ::core::assert!(
-            $crate::config::__int_literal(::core::stringify!($v)).is_some(),
-            "nextr::config!: `max_duration` must be an integer number of seconds, e.g. `max_duration: 10`"
-        );
-        const _: () = ::core::assert!(
-            $crate::config::__int_in_range(::core::stringify!($v), &$crate::limits::LAMBDA_TIMEOUT_S),
-            "nextr::config!: `max_duration` must be between 1 and 900 seconds (Lambda's timeout range)"
-        );
-        $c.max_duration = ::core::option::Option::Some(
-            $crate::config::__int_or_zero(::core::stringify!($v)) as u32,
-        );
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; memory : $v:literal $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const memory: () = ();
-        const _: () = ::core::assert!(
-            $crate::config::__int_literal(::core::stringify!($v)).is_some(),
-            "nextr::config!: `memory` must be an integer number of MB, e.g. `memory: 512`"
-        );
-        const _: () = ::core::assert!(
-            $crate::config::__int_in_range(::core::stringify!($v), &$crate::limits::LAMBDA_MEMORY_MB),
-            "nextr::config!: `memory` must be between 128 and 10240 MB (Lambda's memory range)"
-        );
-        $c.memory = ::core::option::Option::Some(
-            $crate::config::__int_or_zero(::core::stringify!($v)) as u32,
-        );
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; body_parser : { $($inner:tt)* } $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const body_parser: () = ();
-        $c.body_parser = $crate::config::BodyParser::Enabled {
-            size_limit: $crate::__config_body_parser!($($inner)*),
-        };
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; body_parser : $v:literal $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const body_parser: () = ();
-        const _: () = ::core::assert!(
-            $crate::config::__bool_literal(::core::stringify!($v)).is_some(),
-            "nextr::config!: `body_parser` must be `false`, `true` or `{{ size_limit: \"1mb\" }}`"
-        );
-        if !$crate::config::__bool_or_false(::core::stringify!($v)) {
-            $c.body_parser = $crate::config::BodyParser::Disabled($crate::config::Disabled);
-        }
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; response_limit : $v:literal $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const response_limit: () = ();
-        const _: () = ::core::assert!(
-            $crate::config::__bool_literal(::core::stringify!($v)).is_some()
-                || $crate::config::__size_literal_ok(::core::stringify!($v)),
-            "nextr::config!: `response_limit` must be `false`, `true`, a size such as \"8mb\" or an integer number of bytes"
-        );
-        $c.response_limit = $crate::config::ResponseLimit::__from_literal(::core::stringify!($v));
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; external_resolver : $v:literal $(, $($rest:tt)*)?) => {
-        #[allow(non_upper_case_globals, dead_code)]
-        const external_resolver: () = ();
-        const _: () = ::core::assert!(
-            $crate::config::__bool_literal(::core::stringify!($v)).is_some(),
-            "nextr::config!: `external_resolver` must be `true` or `false`"
-        );
-        $c.external_resolver = $crate::config::__bool_or_false(::core::stringify!($v));
-        $crate::__config_entries!($c; $($($rest)*)?);
-    };
-    ($c:ident; max_duration : $($bad:tt)*) => {
-        ::core::compile_error!("nextr::config!: `max_duration` takes an integer literal (seconds), e.g. `max_duration: 10,`");
-    };
-    ($c:ident; memory : $($bad:tt)*) => {
-        ::core::compile_error!("nextr::config!: `memory` takes an integer literal (MB), e.g. `memory: 512,`");
-    };
-    ($c:ident; body_parser : $($bad:tt)*) => {
-        ::core::compile_error!("nextr::config!: `body_parser` takes `false`, `true` or `{ size_limit: \"500kb\" }`");
-    };
-    ($c:ident; response_limit : $($bad:tt)*) => {
-        ::core::compile_error!("nextr::config!: `response_limit` takes `false`, `true`, a string such as \"8mb\" or an integer number of bytes");
-    };
-    ($c:ident; external_resolver : $($bad:tt)*) => {
-        ::core::compile_error!("nextr::config!: `external_resolver` takes `true` or `false`");
-    };
-    ($c:ident; $key:ident : $($rest:tt)*) => {
-        ::core::compile_error!(::core::concat!(
-            "nextr::config!: unknown key `", ::core::stringify!($key),
-            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver"
-        ));
-    };
-    ($c:ident; $($other:tt)*) => {
-        ::core::compile_error!(::core::concat!(
-            "nextr::config!: expected `key: value` pairs separated by commas, found `",
-            ::core::stringify!($($other)*), "`"
-        ));
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __config_body_parser {
-    () => {
-        ::core::option::Option::None
-    };
-    (size_limit : $v:literal $(,)?) => {{
-        const _: () = ::core::assert!(
-            $crate::config::__size_literal_ok(::core::stringify!($v)),
-            "nextr::config!: `body_parser.size_limit` must be a size such as \"500kb\", \"1.5mb\", \"10b\" or an integer number of bytes"
-        );
-        ::core::option::Option::Some($crate::config::SizeLimit::__from_literal(::core::stringify!($v)))
-    }};
-    ($($other:tt)*) => {
-        ::core::compile_error!(::core::concat!(
-            "nextr::config!: `body_parser` accepts only `{ size_limit: \"500kb\" }`, found `{ ",
-            ::core::stringify!($($other)*), " }`"
-        ))
-    };
-}
-
-/// `stringify!` of an unsuffixed integer literal → its value (digits and `_` only).
-#[doc(hidden)]
-pub const fn __int_literal(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return None;
-    }
-    let mut i = 0;
-    let mut v: u64 = 0;
-    let mut digits = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'_' {
-            i += 1;
-            continue;
-        }
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = match v.checked_mul(10) {
-            Some(x) => match x.checked_add((c - b'0') as u64) {
-                Some(y) => y,
-                None => return None,
-            },
-            None => return None,
-        };
-        digits += 1;
-        i += 1;
-    }
-    if digits == 0 {
-        None
-    } else {
-        Some(v)
-    }
-}
-
-/// The integer literal's value, or 0.
-#[doc(hidden)]
-pub const fn __int_or_zero(s: &str) -> u64 {
-    match __int_literal(s) {
-        Some(v) => v,
-        None => 0,
-    }
-}
-
-/// True for an integer literal within `range` (one of [`crate::limits`]'s), and for anything
-/// that is not an integer literal, which the type check reports instead.
-#[doc(hidden)]
-pub const fn __int_in_range(s: &str, range: &std::ops::RangeInclusive<u32>) -> bool {
-    match __int_literal(s) {
-        Some(v) => v >= *range.start() as u64 && v <= *range.end() as u64,
-        None => true,
-    }
-}
-
-/// `stringify!` of `true`/`false`.
-#[doc(hidden)]
-pub const fn __bool_literal(s: &str) -> Option<bool> {
-    let b = s.as_bytes();
-    if b.len() == 4 && b[0] == b't' && b[1] == b'r' && b[2] == b'u' && b[3] == b'e' {
-        Some(true)
-    } else if b.len() == 5
-        && b[0] == b'f'
-        && b[1] == b'a'
-        && b[2] == b'l'
-        && b[3] == b's'
-        && b[4] == b'e'
-    {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// The boolean literal's value, or `false`.
-#[doc(hidden)]
-pub const fn __bool_or_false(s: &str) -> bool {
-    matches!(__bool_literal(s), Some(true))
-}
-
-/// The inside of a plain string literal's `stringify!` (`"500kb"` → `500kb`), if it is one.
-const fn string_literal_body(s: &str) -> Option<&[u8]> {
-    let b = s.as_bytes();
-    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
-        let (_, rest) = b.split_at(1);
-        let (body, _) = rest.split_at(rest.len() - 1);
-        Some(body)
-    } else {
-        None
-    }
-}
-
-/// True when a literal is a valid size: an integer number of bytes, or a string made of a
-/// number, optional spaces and an optional unit among `b`, `kb`, `mb`, `gb`, `tb`, `pb` (any
-/// case; a fraction only with a unit from `kb` up). Next would silently disable the limit for
-/// other strings (`"abc"`); nextr rejects them instead.
-#[doc(hidden)]
-pub const fn __size_literal_ok(s: &str) -> bool {
-    if __int_literal(s).is_some() {
-        return true;
-    }
-    match string_literal_body(s) {
-        Some(body) => size_text_ok(body),
-        None => false,
-    }
-}
-
-const fn size_text_ok(b: &[u8]) -> bool {
-    let mut i = 0;
-    let mut int_digits = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-        int_digits += 1;
-    }
-    if int_digits == 0 {
-        return false;
-    }
-    let mut fraction = false;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let mut frac_digits = 0;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-            frac_digits += 1;
-        }
-        if frac_digits == 0 {
-            return false;
-        }
-        fraction = true;
-    }
-    while i < b.len() && b[i] == b' ' {
-        i += 1;
-    }
-    let unit_len = b.len() - i;
-    if unit_len == 0 {
-        return !fraction;
-    }
-    let first = b[i].to_ascii_lowercase();
-    if unit_len == 1 {
-        return first == b'b' && !fraction;
-    }
-    if unit_len == 2 {
-        let second = b[i + 1].to_ascii_lowercase();
-        return second == b'b' && matches!(first, b'k' | b'm' | b'g' | b't' | b'p');
-    }
-    false
-}
-
-impl SizeLimit {
-    /// Builds a size from the `stringify!` of a literal the macro has validated.
-    #[doc(hidden)]
-    pub fn __from_literal(s: &str) -> SizeLimit {
-        match string_literal_body(s) {
-            Some(body) => SizeLimit::Text(String::from_utf8_lossy(body).into_owned()),
-            None => SizeLimit::Bytes(__int_or_zero(s)),
-        }
-    }
-}
+pub use literal::*;
 
 impl ResponseLimit {
     /// Builds a response limit from the `stringify!` of a literal the macro has validated.
@@ -607,88 +314,4 @@ impl BodyParser {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn size_literals() {
-        assert!(__size_literal_ok("\"500kb\""));
-        assert!(__size_literal_ok("\"1.5MB\""));
-        assert!(__size_literal_ok("\"10b\""));
-        assert!(__size_literal_ok("\"10 kb\""));
-        assert!(__size_literal_ok("5"));
-        assert!(!__size_literal_ok("\"abc\""));
-        assert!(!__size_literal_ok("\"1.5b\""));
-        assert!(!__size_literal_ok("\"10potatoes\""));
-        assert!(!__size_literal_ok("true"));
-        assert_eq!(
-            SizeLimit::__from_literal("\"1kb\""),
-            SizeLimit::Text("1kb".into())
-        );
-        assert_eq!(SizeLimit::__from_literal("5"), SizeLimit::Bytes(5));
-        assert_eq!(__int_literal("1_000"), Some(1000));
-        assert_eq!(__int_literal("10u32"), None);
-        assert_eq!(__int_literal("-1"), None);
-    }
-
-    mod declared {
-        crate::config! {
-            max_duration: 10,
-            memory: 512,
-            body_parser: { size_limit: "500kb" },
-            response_limit: "8mb",
-            external_resolver: true,
-        }
-    }
-
-    mod disabled {
-        crate::config! { body_parser: false, response_limit: false }
-    }
-
-    mod empty {
-        crate::config! {}
-    }
-
-    #[test]
-    fn macro_builds_the_config() {
-        let c = declared::config();
-        assert_eq!(
-            serde_json::to_string(&c).unwrap(),
-            r#"{"max_duration":10,"memory":512,"body_parser":{"size_limit":"500kb"},"response_limit":"8mb","external_resolver":true}"#
-        );
-        let c = disabled::config();
-        assert_eq!(c.body_parser, BodyParser::Disabled(Disabled));
-        assert_eq!(c.response_limit.bytes(), None);
-        assert_eq!(empty::config(), RouteConfig::default());
-    }
-
-    #[test]
-    fn bytes_like_next() {
-        assert_eq!(parse_bytes("1mb"), Some(1_048_576));
-        assert_eq!(parse_bytes("1.5kb"), Some(1536));
-        assert_eq!(parse_bytes("500KB"), Some(512_000));
-        assert_eq!(parse_bytes("10b"), Some(10));
-        assert_eq!(parse_bytes("500"), Some(500));
-        assert_eq!(parse_bytes("abc"), None);
-    }
-
-    #[test]
-    fn config_round_trips_as_declared() {
-        let c: RouteConfig = serde_json::from_str(
-            r#"{"max_duration":10,"body_parser":{"size_limit":"500kb"},"response_limit":false}"#,
-        )
-        .unwrap();
-        assert_eq!(c.max_duration, Some(10));
-        assert_eq!(
-            serde_json::to_string(&c).unwrap(),
-            r#"{"max_duration":10,"body_parser":{"size_limit":"500kb"},"response_limit":false}"#
-        );
-        let c: RouteConfig = serde_json::from_str(r#"{"body_parser":false}"#).unwrap();
-        assert_eq!(c.body_parser, BodyParser::Disabled(Disabled));
-        assert_eq!(
-            serde_json::to_string(&RouteConfig::default()).unwrap(),
-            "{}"
-        );
-        assert!(serde_json::from_str::<RouteConfig>(r#"{"maxDuration":1}"#).is_err());
-    }
-}
+mod tests;

@@ -27,6 +27,16 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a
 /// route. Make one with [`handler!`](crate::handler).
 pub type Handler = for<'a> fn(&'a mut NextApiRequest, &'a mut NextApiResponse) -> HandlerFuture<'a>;
 
+/// What serves a route's requests: a Pages Router handler, or an App Router route file's
+/// method functions (cheap to clone: the streamed path moves it into the handler's task).
+#[derive(Debug, Clone)]
+pub(crate) enum Endpoint {
+    /// `api/**.rs`: one handler for every method.
+    Pages(Handler),
+    /// `app/**/route.rs`: one function per method, possibly prerendered.
+    App(crate::app::AppEndpoint),
+}
+
 /// What the generated `main` bakes into a route binary: the route pattern, its source file and
 /// its declared configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +77,7 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    fn text(status: u16, message: &str) -> Self {
+    pub(crate) fn text(status: u16, message: &str) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -103,11 +113,22 @@ impl Outgoing {
     }
 }
 
+/// A normalised request path, and when the request arrived (its deadline counts from there).
+#[derive(Debug)]
+pub(crate) struct Path {
+    /// The pathname after Next's normalisation (still encoded).
+    pub(crate) pathname: String,
+    /// The raw query string, without `?`.
+    pub(crate) raw_query: String,
+    /// When the runtime received the request.
+    pub(crate) start: Instant,
+}
+
 /// A route ready to serve: its spec, pattern parsed once.
 #[derive(Debug)]
 pub(crate) struct Route {
     pub(crate) spec: RouteSpec,
-    pattern: Option<RoutePattern>,
+    pub(crate) pattern: Option<RoutePattern>,
     response_limit: Option<u64>,
 }
 
@@ -211,7 +232,7 @@ impl Route {
     }
 
     /// The log line of a streamed response ended by its deadline after its head left.
-    fn stream_deadline_log(&self, request_id: &str, bytes: u64) -> String {
+    pub(crate) fn stream_deadline_log(&self, request_id: &str, bytes: u64) -> String {
         format!(
             "{}; the stream was ended after {bytes} bytes",
             self.stream_timeout_log(request_id)
@@ -221,10 +242,10 @@ impl Route {
     /// Serves one request, buffered: the answer is the returned [`Outgoing`].
     pub(crate) async fn dispatch(
         &self,
-        handler: Handler,
+        endpoint: &Endpoint,
         incoming: Incoming,
     ) -> (Outgoing, Vec<String>) {
-        self.dispatch_to(handler, incoming, None).await
+        self.dispatch_to(endpoint, incoming, None).await
     }
 
     /// Serves one request; with `stream`, the response goes out through it as the handler
@@ -232,23 +253,70 @@ impl Route {
     /// answer made before or instead of the handler's: 400, 308, 413, 504).
     pub(crate) async fn dispatch_to(
         &self,
-        handler: Handler,
+        endpoint: &Endpoint,
         incoming: Incoming,
         stream: Option<Writer>,
     ) -> (Outgoing, Vec<String>) {
         let mut logs = Vec::new();
-        let out = self.serve(handler, incoming, stream, &mut logs).await;
+        let out = self.serve(endpoint, incoming, stream, &mut logs).await;
         (out, logs)
     }
 
     async fn serve(
         &self,
-        handler: Handler,
+        endpoint: &Endpoint,
         incoming: Incoming,
         stream: Option<Writer>,
         logs: &mut Vec<String>,
     ) -> Outgoing {
         let start = Instant::now();
+        let head = incoming.method == Method::HEAD;
+
+        // Two `Host` headers (or two joined with a comma, as a payload 2.0 event joins repeated
+        // headers) leave the host ambiguous: 400, as API Gateway answers.
+        if !single_host(&incoming.headers) {
+            return Outgoing::text(400, "Bad Request");
+        }
+        if let Endpoint::App(app) = endpoint {
+            if let Some(out) = app.before_routing(self, &incoming, logs) {
+                return out;
+            }
+        }
+
+        // Next's pre-routing steps on the raw target, then this route's pattern.
+        let (pathname, raw_query) = match routing::normalize(&incoming.target) {
+            Err(_) => return Outgoing::text(400, "Bad Request"),
+            Ok(Normalized::Redirect(location)) => return redirect_308(&location, head),
+            Ok(Normalized::Path { pathname, query }) => (pathname, query.to_owned()),
+        };
+        let path = Path {
+            pathname,
+            raw_query,
+            start,
+        };
+        match endpoint {
+            Endpoint::Pages(handler) => {
+                self.serve_pages(*handler, incoming, path, stream, logs)
+                    .await
+            }
+            Endpoint::App(app) => app.serve(self, incoming, path, stream, logs).await,
+        }
+    }
+
+    /// A Pages Router request after normalisation: params, query, body parsing, the handler.
+    async fn serve_pages(
+        &self,
+        handler: Handler,
+        incoming: Incoming,
+        path: Path,
+        stream: Option<Writer>,
+        logs: &mut Vec<String>,
+    ) -> Outgoing {
+        let Path {
+            pathname,
+            raw_query,
+            start,
+        } = path;
         let Incoming {
             method,
             target,
@@ -260,29 +328,12 @@ impl Route {
             source_ip,
         } = incoming;
         let head = method == Method::HEAD;
-
-        // Two `Host` headers (or two joined with a comma, as a payload 2.0 event joins repeated
-        // headers) leave the host ambiguous: 400, as API Gateway answers.
-        if !single_host(&headers) {
-            return Outgoing::text(400, "Bad Request");
-        }
-
-        // Next's pre-routing steps on the raw target, then this route's pattern.
-        let (pathname, raw_query) = match routing::normalize(&target) {
-            Err(_) => return Outgoing::text(400, "Bad Request"),
-            Ok(Normalized::Redirect(location)) => return redirect_308(&location, head),
-            Ok(Normalized::Path { pathname, query }) => (pathname, query.to_owned()),
-        };
         let (query, url) = match self.complete(&pathname, &raw_query, logs) {
             Ok(m) => m,
             Err(()) => return Outgoing::text(400, "Bad Request"),
         };
 
-        // Headers as Next's server leaves them.
-        for name in INTERNAL_HEADERS {
-            headers.remove(name);
-        }
-        add_forwarded(&mut headers, source_ip.as_deref());
+        next_headers(&mut headers, source_ip.as_deref());
 
         let parsed = parse_body(
             headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
@@ -487,7 +538,7 @@ pub(crate) fn fallback(incoming: &Incoming) -> Outgoing {
 }
 
 /// HEAD answers carry the headers but no body.
-fn finish_head(mut out: Outgoing, head: bool) -> Outgoing {
+pub(crate) fn finish_head(mut out: Outgoing, head: bool) -> Outgoing {
     if head {
         out.body = Bytes::new();
     }
@@ -519,6 +570,18 @@ fn single_host(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The request headers as Next's server leaves them for a handler: its internal headers
+/// removed, `x-forwarded-*` added.
+pub(crate) fn next_headers(headers: &mut HeaderMap, source_ip: Option<&str>) {
+    for name in INTERNAL_HEADERS {
+        headers.remove(name);
+    }
+    add_forwarded(headers, source_ip);
+}
+
+/// The scheme of a request that names none: API Gateway and function URLs serve HTTPS only.
+pub(crate) const PLATFORM_SCHEME: &str = "https";
+
 /// Next's server adds `x-forwarded-host/port/proto/for` when absent.
 fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
     if !headers.contains_key("x-forwarded-host") {
@@ -529,12 +592,12 @@ fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("https")
+        .unwrap_or(PLATFORM_SCHEME)
         .to_owned();
     if !headers.contains_key("x-forwarded-proto") {
         headers.insert(
             HeaderName::from_static("x-forwarded-proto"),
-            HeaderValue::from_static("https"),
+            HeaderValue::from_static(PLATFORM_SCHEME),
         );
     }
     if !headers.contains_key("x-forwarded-port") {

@@ -19,6 +19,10 @@
 //! }
 //! ```
 //!
+//! An App Router route file (`app/**/route.rs`) gets [`start_app`] instead, with the file's
+//! method functions (`nextr::app::AppRoute`); everything below applies to it too, with the
+//! App Router's answers after step 2 (see [`crate::app`]).
+//!
 //! [`start`] and [`run`] are not generic: the handler is a plain function pointer
 //! ([`Handler`]), so tokio, hyper, `lambda_runtime` and the whole request pipeline are compiled
 //! once, in this crate, and a route binary costs its own code plus a link.
@@ -90,7 +94,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::dispatch::{Incoming, Outgoing, Route};
+use crate::app::{AppEndpoint, AppRoute};
+use crate::dispatch::{Endpoint, Incoming, Outgoing, Route};
 use crate::error::Error;
 use crate::manifest::ResponseMode;
 use crate::streaming::{self, BodyStream, Previous};
@@ -103,7 +108,7 @@ type Reply = FunctionResponse<Box<RawValue>, BodyStream>;
 /// Everything one route's Lambda loop shares between invocations.
 struct Function {
     route: Arc<Route>,
-    handler: Handler,
+    endpoint: Endpoint,
     watchdog: Arc<Watchdog>,
     mode: ResponseMode,
     previous: Previous,
@@ -118,10 +123,36 @@ pub fn start(spec: RouteSpec, handler: Handler) -> ExitCode {
 }
 
 /// The generated `main` of an App Router route (`app/**/route.rs`): like [`start`], serving the
-/// file's method functions.
-pub fn start_app(spec: RouteSpec, route: crate::app::AppRoute) -> ExitCode {
-    let _ = (spec, route);
-    todo!("App Router Lambda loop")
+/// file's method functions. With [`PRERENDER_OUT_ENV`](crate::manifest::PRERENDER_OUT_ENV)
+/// set (by `nextr build`, for a static route) it prerenders instead: see [`run_app`].
+pub fn start_app(spec: RouteSpec, route: AppRoute) -> ExitCode {
+    let what = format!("route {}", spec.page);
+    block_on(&what, run_app(spec, route))
+}
+
+/// The App Router Lambda loop ([`start_app`] without the tokio runtime).
+///
+/// A static route (`dynamic = "force-static"` or `"error"`, or `revalidate`, on a file that
+/// exports only `get`) serves the response `nextr build` prerendered, read at start from
+/// [`PRERENDERED_FILE`](crate::manifest::PRERENDERED_FILE) beside the executable (missing or
+/// invalid: the function fails at start, naming the route). With
+/// [`PRERENDER_OUT_ENV`](crate::manifest::PRERENDER_OUT_ENV) set, no loop starts: the `get`
+/// function runs once with Next's synthetic request (`http://localhost:3000/<route>`, no
+/// query, headers or cookies), the response is written to that path as JSON
+/// ([`PrerenderedFile`](crate::app::PrerenderedFile)), and the call returns.
+pub async fn run_app(spec: RouteSpec, route: AppRoute) -> Result<(), Error> {
+    if let Some(path) = crate::app::prerender_out_path() {
+        let file = crate::app::prerender(&spec, &route).await?;
+        crate::app::write_prerendered(spec.page, &path, &file)?;
+        return Ok(());
+    }
+    check_environment()?;
+    let mode = crate::app::StaticMode::of(&spec.config);
+    let mut app = AppEndpoint::dynamic(route, mode);
+    if crate::app::prerenders(&spec.config, &route) {
+        app.prerendered = Some(Arc::new(crate::app::load_prerendered(&spec)?));
+    }
+    serve(spec, Endpoint::App(app)).await
 }
 
 /// Runs a Lambda loop on a single-threaded tokio runtime (one invocation at a time, as on
@@ -153,11 +184,16 @@ fn block_on(
 /// and every event goes through the route.
 pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
     check_environment()?;
+    serve(spec, Endpoint::Pages(handler)).await
+}
+
+/// The Lambda loop of either router, once the environment is checked.
+async fn serve(spec: RouteSpec, endpoint: Endpoint) -> Result<(), Error> {
     let mode = streaming::mode_from_env()?;
     let runtime_api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
     let function = Arc::new(Function {
         route: Arc::new(Route::new(spec)),
-        handler,
+        endpoint,
         watchdog: Arc::new(Watchdog::start(runtime_api).map_err(Error::from)?),
         mode,
         previous: Previous::default(),
@@ -278,7 +314,7 @@ async fn handle_event(
     if streaming::streams(function.mode, &request) {
         let response = streaming::respond(
             &function.route,
-            function.handler,
+            &function.endpoint,
             &function.watchdog,
             &function.previous,
             request,
@@ -291,7 +327,7 @@ async fn handle_event(
     }
     let response = respond_to(
         &function.route,
-        function.handler,
+        &function.endpoint,
         request,
         payload.get(),
         Some(context),
@@ -333,7 +369,7 @@ pub struct EventError(#[from] serde_json::Error);
 /// `watchdog`, a handler that blocks its thread past the deadline is answered 504 anyway.
 pub(crate) async fn respond(
     route: &Route,
-    handler: Handler,
+    endpoint: &Endpoint,
     event: &str,
     context: Option<lambda_runtime::Context>,
     platform_deadline: Option<Instant>,
@@ -342,7 +378,7 @@ pub(crate) async fn respond(
     let request: LambdaRequest = serde_json::from_str(event)?;
     respond_to(
         route,
-        handler,
+        endpoint,
         request,
         event,
         context,
@@ -355,7 +391,7 @@ pub(crate) async fn respond(
 /// [`respond`] for an event already parsed (buffered: the whole response at once).
 async fn respond_to(
     route: &Route,
-    handler: Handler,
+    endpoint: &Endpoint,
     request: LambdaRequest,
     event: &str,
     context: Option<lambda_runtime::Context>,
@@ -378,7 +414,7 @@ async fn respond_to(
                     request_id: incoming.request_id.clone(),
                 });
             }
-            let answer = route.dispatch(handler, incoming).await;
+            let answer = route.dispatch(endpoint, incoming).await;
             if let Some(watchdog) = watchdog {
                 watchdog.disarm();
             }

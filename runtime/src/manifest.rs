@@ -11,18 +11,26 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RouteConfig;
-use crate::routing::{Param, RouteKind};
+use crate::routing::{Param, RouteKind, Router};
 
 /// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
 /// `deploy`, `source`, each function's `env`, and made `fallback` required; version 3 added
 /// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
-/// `function_url`.
-pub const MANIFEST_VERSION: u32 = 3;
+/// `function_url`; version 4 added each route's `router` (App Router route files).
+pub const MANIFEST_VERSION: u32 = 4;
 
 /// The environment variable through which dev and deploy tell a function its
 /// [`ResponseMode`] (`buffered` or `stream`); the runtime reads it at start. Set from
 /// [`Function::runtime_env`], never by hand.
 pub const RESPONSE_MODE_ENV: &str = "NEXTR_RESPONSE_MODE";
+
+/// Set on a prerendered App Router route's `bootstrap` by `nextr build`: the function then
+/// runs its GET handler once with Next's synthetic request, writes the response to this path
+/// as JSON, and exits instead of serving.
+pub const PRERENDER_OUT_ENV: &str = "NEXTR_PRERENDER_OUT";
+
+/// The prerendered response's file, beside `bootstrap` in a prerendered route's bundle.
+pub const PRERENDERED_FILE: &str = "prerendered.json";
 
 /// The manifest's file name inside the build folder.
 pub const MANIFEST_FILE: &str = "routes-manifest.json";
@@ -384,6 +392,9 @@ pub struct ManifestRoute {
     pub page: String,
     /// Route file relative to the app root.
     pub file: String,
+    /// The router the file belongs to: `pages` (`api/**.rs`) or `app` (`app/**/route.rs`),
+    /// which decides how its function answers.
+    pub router: Router,
     /// Route kind.
     pub kind: RouteKind,
     /// The pattern's segments as written (`["api", "post", "[pid]"]`).
@@ -620,6 +631,7 @@ mod tests {
             routes: vec![ManifestRoute {
                 page: "/api/post/[pid]".into(),
                 file: "api/post/[pid].rs".into(),
+                router: Router::Pages,
                 kind: RouteKind::Dynamic,
                 segments: vec!["api".into(), "post".into(), "[pid]".into()],
                 params: vec![Param {
@@ -647,6 +659,7 @@ mod tests {
         let text = m.to_json();
         assert!(text.contains("\"profile\": \"debug\""), "{text}");
         assert!(text.contains("\"kind\": \"http\""), "{text}");
+        assert!(text.contains("\"router\": \"pages\""), "{text}");
         assert_eq!(Manifest::from_json(&text).unwrap(), m);
     }
 
@@ -654,9 +667,9 @@ mod tests {
     fn other_versions_are_refused_with_the_way_out() {
         let text = manifest()
             .to_json()
-            .replace("\"version\": 3", "\"version\": 2");
+            .replace("\"version\": 4", "\"version\": 3");
         let e = Manifest::from_json(&text).unwrap_err();
-        assert!(matches!(e, ManifestError::Version { found: 2 }));
+        assert!(matches!(e, ManifestError::Version { found: 3 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
     }
 

@@ -40,10 +40,9 @@ use lambda_runtime::{MetadataPrelude, StreamResponse};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use crate::dispatch::{Outgoing, Route};
+use crate::dispatch::{Endpoint, Outgoing, Route};
 use crate::manifest::{ResponseMode, RESPONSE_MODE_ENV};
 use crate::watchdog::{Answer, Armed, Watchdog};
-use crate::Handler;
 
 /// What separates the prelude from the body in Lambda's streaming protocol.
 pub(crate) const PRELUDE_DELIMITER: [u8; 8] = [0; 8];
@@ -367,7 +366,7 @@ pub(crate) type Previous = Mutex<Option<JoinHandle<()>>>;
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn respond(
     route: &Arc<Route>,
-    handler: Handler,
+    endpoint: &Endpoint,
     watchdog: &Arc<Watchdog>,
     previous: &Previous,
     request: LambdaRequest,
@@ -395,9 +394,10 @@ pub(crate) async fn respond(
     let task = tokio::spawn({
         let route = Arc::clone(route);
         let watchdog = Arc::clone(watchdog);
+        let endpoint = endpoint.clone();
         async move {
             let finish = Finish(writer.clone());
-            let (out, logs) = route.dispatch_to(handler, incoming, Some(writer)).await;
+            let (out, logs) = route.dispatch_to(&endpoint, incoming, Some(writer)).await;
             finish.complete(&out);
             watchdog.disarm();
             for line in &logs {
@@ -583,8 +583,11 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let (_, logs) =
-            runtime.block_on(route.dispatch_to(handler, incoming, Some(writer.clone())));
+        let (_, logs) = runtime.block_on(route.dispatch_to(
+            &Endpoint::Pages(handler),
+            incoming,
+            Some(writer.clone()),
+        ));
         assert_eq!(
             logs,
             ["nextr: [r1] /api/s (api/s.rs): the handler did not finish within 1 s (max_duration) after its response started streaming; the stream was ended after 7 bytes"]

@@ -18,6 +18,9 @@
 //! # }
 //! ```
 //!
+//! [`TestRoute::app`] does the same for an App Router route file's functions (see
+//! [`crate::app`] for an example), and [`TestRoute::prerendered`] for a static one as deployed.
+//!
 //! Requests go through exactly the pipeline the Lambda entry point uses (normalisation, params,
 //! body parsing with the route's limits, deadline, error and panic handling, ETag/304), and
 //! [`TestRoute::invoke_event`] runs a raw Lambda event through the Lambda conversion too.
@@ -30,16 +33,17 @@ use http::{HeaderMap, Method};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::app::{AppEndpoint, AppRoute, PrerenderError, StaticMode};
 use crate::config::RouteConfig;
-use crate::dispatch::{Incoming, Route};
+use crate::dispatch::{Endpoint, Incoming, Route};
 use crate::response::{header_name, ResponseError};
 use crate::{Handler, RouteSpec};
 
-/// A route under test: its pattern, configuration and handler.
+/// A route under test: its pattern, configuration and handler (or App Router functions).
 #[derive(Debug)]
 pub struct TestRoute {
     route: Route,
-    handler: Handler,
+    endpoint: Endpoint,
 }
 
 impl TestRoute {
@@ -60,15 +64,62 @@ impl TestRoute {
     pub fn from_spec(spec: RouteSpec, handler: Handler) -> Self {
         TestRoute {
             route: Route::new(spec),
-            handler,
+            endpoint: Endpoint::Pages(handler),
         }
+    }
+
+    /// An App Router route file (`app/**/route.rs`) with the default configuration; `page` is
+    /// its route pattern (`/api/post/[pid]`).
+    pub fn app(page: &'static str, route: AppRoute) -> Self {
+        Self::app_from_spec(
+            RouteSpec {
+                page,
+                file: page,
+                config: RouteConfig::default(),
+            },
+            route,
+        )
+    }
+
+    /// An App Router route file as the generated `main` describes it, served per request
+    /// (a static route's handlers get Next's synthetic request; to serve a prerendered
+    /// response as the deployed function does, use [`TestRoute::prerendered`]).
+    pub fn app_from_spec(spec: RouteSpec, route: AppRoute) -> Self {
+        let mode = StaticMode::of(&spec.config);
+        TestRoute {
+            route: Route::new(spec),
+            endpoint: Endpoint::App(AppEndpoint::dynamic(route, mode)),
+        }
+    }
+
+    /// A static App Router route as deployed: prerendered now (as `nextr build` does), then
+    /// serving that response. Fails as the build would (a dynamic pattern, a route that is not
+    /// static, a handler error, a `dynamic = "error"` route reading its request).
+    pub async fn prerendered(spec: RouteSpec, route: AppRoute) -> Result<Self, PrerenderError> {
+        let file = crate::app::prerender(&spec, &route).await?;
+        let served = crate::app::Prerendered::new(&file, &spec.config).map_err(|reason| {
+            PrerenderError::Missing {
+                page: spec.page,
+                path: "(in memory)".into(),
+                reason,
+            }
+        })?;
+        let mut app = AppEndpoint::dynamic(route, StaticMode::of(&spec.config));
+        app.prerendered = Some(std::sync::Arc::new(served));
+        Ok(TestRoute {
+            route: Route::new(spec),
+            endpoint: Endpoint::App(app),
+        })
     }
 
     /// The same route with another configuration (for instance the file's `config()`).
     pub fn with_config(self, config: RouteConfig) -> Self {
         let mut spec = self.route.spec.clone();
         spec.config = config;
-        Self::from_spec(spec, self.handler)
+        TestRoute {
+            route: Route::new(spec),
+            endpoint: self.endpoint,
+        }
     }
 
     /// A request with any method; `target` is the raw request target (`/api/x?a=1`).
@@ -103,7 +154,7 @@ impl TestRoute {
     /// [`invoke_event`](Self::invoke_event), returning the response payload exactly as the
     /// function would post it to the Runtime API.
     pub async fn invoke_event_raw(&self, event: &str) -> Result<String, TestError> {
-        let response = crate::lambda::respond(&self.route, self.handler, event, None, None, None)
+        let response = crate::lambda::respond(&self.route, &self.endpoint, event, None, None, None)
             .await
             .map_err(|e| TestError(e.to_string()))?;
         Ok(response.payload.get().to_owned())
@@ -173,7 +224,7 @@ impl TestRequest<'_> {
         let (out, logs) = self
             .route
             .route
-            .dispatch(self.route.handler, incoming)
+            .dispatch(&self.route.endpoint, incoming)
             .await;
         Ok(TestResponse {
             status: out.status,

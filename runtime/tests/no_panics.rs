@@ -3,8 +3,8 @@
 //! code paths (brackets, dots, percent signs, slashes).
 
 use nextr::routing::{
-    complete, decode_uri_component, normalize, page_for_file, Normalized, Query, Resolution,
-    RoutePattern, RouteTable,
+    complete, decode_uri_component, normalize, route_for_file, MatchedView, Normalized, Query,
+    Resolution, RoutePattern, RouteTable,
 };
 use proptest::prelude::*;
 
@@ -34,14 +34,20 @@ fn table() -> RouteTable {
 /// Exercises everything a resolution hands out.
 fn use_resolution(r: Resolution<'_>) {
     let status = r.status();
-    assert!([200, 308, 400, 404].contains(&status));
+    assert!([200, 308, 400, 404, 500].contains(&status));
     match r {
         Resolution::Route(m) => {
-            assert!(m.url.starts_with('/'), "{}", m.url);
-            serde_json::to_string(&m.query).unwrap();
+            assert!(m.url().starts_with('/'), "{}", m.url());
+            match &m.view {
+                MatchedView::Pages(p) => serde_json::to_string(&p.query).unwrap(),
+                MatchedView::App(a) => {
+                    assert!(a.pathname.starts_with('/'), "{}", a.pathname);
+                    serde_json::to_string(&(&a.params, &a.search_params)).unwrap()
+                }
+            };
         }
         Resolution::Redirect(location) => assert!(!location.is_empty()),
-        Resolution::NotFound | Resolution::BadRequest => {}
+        Resolution::NotFound | Resolution::BadRequest | Resolution::ServerError => {}
     }
 }
 
@@ -104,18 +110,25 @@ fn file_like() -> impl Strategy<Value = String> {
         Just("[a]b[c]".to_string()),
         Just("_x".to_string()),
         Just(".x".to_string()),
+        Just("(g)".to_string()),
+        Just("%5Fx".to_string()),
         Just("".to_string()),
         "[a-z\\[\\]._…-]{0,8}",
     ];
     (
         prop::collection::vec(segment, 0..5),
         prop::bool::weighted(0.9),
+        prop::bool::ANY,
     )
-        .prop_map(|(segs, rs)| {
-            let mut f = String::from("api");
+        .prop_map(|(segs, rs, app)| {
+            // Half the files are App Router route handlers, so trees mix both routers.
+            let mut f = String::from(if app { "app" } else { "api" });
             for s in segs {
                 f.push('/');
                 f.push_str(&s);
+            }
+            if app {
+                f.push_str("/route");
             }
             if rs {
                 f.push_str(".rs");
@@ -160,8 +173,9 @@ proptest! {
     ) {
         let files: Vec<String> = files.iter().map(|f| lossy(f)).collect();
         for f in &files {
-            let _ = page_for_file(f);
-            let _ = page_for_file(&format!("api/{f}"));
+            let _ = route_for_file(f);
+            let _ = route_for_file(&format!("api/{f}"));
+            let _ = route_for_file(&format!("app/{f}/route.rs"));
         }
         let _ = RouteTable::from_files(&files);
         let prefixed: Vec<String> = files.iter().map(|f| format!("api/{f}.rs")).collect();
@@ -199,7 +213,7 @@ proptest! {
         let text = lossy(&bytes);
         let _ = RoutePattern::parse(&text);
         let _ = RoutePattern::parse(&format!("/{text}"));
-        if let Some(page) = page_for_file(&page) {
+        if let Some((_, page)) = route_for_file(&page) {
             if let Ok(p) = RoutePattern::parse(&page) {
                 let _ = p.kind();
                 let _ = p.params().count();

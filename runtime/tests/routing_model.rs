@@ -8,13 +8,16 @@
 //! and `req.query` is assembled as the pages route module's `prepare` does
 //! (`normalizeDynamicRouteParams`, then `{...query, ...params}`).
 //!
-//! Trees are random (static names, `[x]`, catch-alls and optional catch-alls, nested); the model
-//! and the production validator must agree on which trees are valid, and on valid trees every
-//! random request must get the same status, route and `req.query` (keys in order).
+//! Trees are random (static names, `[x]`, catch-alls and optional catch-alls, nested) and mix
+//! Pages Router files (`api/**.rs`) with App Router route handlers (`app/api/**/route.rs`, some
+//! in route groups), which share one sorted list; the model and the production validator must
+//! agree on which trees are valid, and on valid trees every random request must get the same
+//! status, route and `req.query` (keys in order) for a Pages route, or `context.params`,
+//! `searchParams` and `request.url` (`next-app-semantics.md` §3–§4) for an App route.
 
 use std::collections::{HashMap, HashSet};
 
-use nextr::routing::{QueryValue, Resolution, RouteTable};
+use nextr::routing::{MatchedView, QueryValue, Resolution, RouteTable};
 use proptest::prelude::*;
 use regex::Regex;
 
@@ -417,16 +420,83 @@ fn normalize_dynamic_route_params(groups: &[Group], source: &mut Object) -> Opti
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Route { page: String, query: Object },
+    Route {
+        page: String,
+        query: Object,
+    },
+    /// An App route: `context.params` (`None` for a static route), `searchParams` and
+    /// `request.url` without its origin (`None` where the model does not say: a path that
+    /// spells a placeholder, which Next interpolates).
+    App {
+        page: String,
+        params: Option<Object>,
+        search: Object,
+        url: Option<String>,
+    },
     Redirect,
     NotFound,
     BadRequest,
+    ServerError,
 }
 
 struct Model {
     pages: HashSet<String>,
     by_page: HashMap<String, ModelRoute>,
     dynamic: Vec<String>,
+    app: HashSet<String>,
+}
+
+/// The page of a route file: Pages drops one trailing `index`; App is the folder path of
+/// `route.rs` without its route groups.
+fn model_page(file: &str) -> (String, bool) {
+    if let Some(folders) = file
+        .strip_prefix("app/")
+        .and_then(|f| f.strip_suffix("/route.rs"))
+    {
+        let kept: Vec<&str> = folders
+            .split('/')
+            .filter(|f| !(f.starts_with('(') && f.ends_with(')')))
+            .collect();
+        return (format!("/{}", kept.join("/")), true);
+    }
+    let stem = file.strip_suffix(".rs").unwrap();
+    let page = stem.strip_suffix("/index").unwrap_or(stem);
+    (format!("/{page}"), false)
+}
+
+/// `URLSearchParams` minus the keys Next deletes before a route handler runs.
+fn parse_search(raw: &str) -> Object {
+    let mut o = parse_query(raw);
+    obj_delete(&mut o, "__proto__");
+    o
+}
+
+/// `application/x-www-form-urlencoded` serialisation (WHATWG URL §5.2) of a query object,
+/// each key's values together.
+fn serialize_search(o: &Object) -> String {
+    fn enc(s: &str) -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b' ' => out.push('+'),
+                b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+                _ if b.is_ascii_alphanumeric() => out.push(b as char),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    }
+    let mut pairs = Vec::new();
+    for (k, v) in o {
+        let values = match v {
+            Js::Str(s) => vec![s.clone()],
+            Js::Arr(a) => a.clone(),
+        };
+        for value in values {
+            pairs.push(format!("{}={}", enc(k), enc(&value)));
+        }
+    }
+    pairs.join("&")
 }
 
 impl Model {
@@ -434,12 +504,15 @@ impl Model {
     fn new(files: &[String]) -> Result<Model, String> {
         let mut pages = Vec::new();
         let mut seen = HashSet::new();
+        let mut app = HashSet::new();
         for file in files {
-            let stem = file.strip_suffix(".rs").unwrap();
-            let page = stem.strip_suffix("/index").unwrap_or(stem);
-            let page = format!("/{page}");
+            let (page, is_app) = model_page(file);
+            // Two files for one page: App and Pages, two route groups, or nextr's duplicate.
             if !seen.insert(page.clone()) {
                 return Err(format!("duplicate {page}"));
+            }
+            if is_app {
+                app.insert(page.clone());
             }
             pages.push(page);
         }
@@ -451,6 +524,7 @@ impl Model {
                 .map(|p| (p.clone(), get_route_regex(p)))
                 .collect(),
             dynamic: sorted.into_iter().filter(|p| is_dynamic_route(p)).collect(),
+            app,
             pages: pages.into_iter().collect(),
         })
     }
@@ -475,6 +549,9 @@ impl Model {
             }
         };
         let route = &self.by_page[&page];
+        if self.app.contains(&page) {
+            return self.resolve_app(page, path, raw_query, literal);
+        }
         if route.groups.is_empty() {
             return Outcome::Route { page, query };
         }
@@ -526,25 +603,125 @@ impl Model {
     }
 }
 
+impl Model {
+    /// An App route's view: params from the path (query keys never override them) except for a
+    /// request of the literal pattern with every param in the query; a malformed escape is a
+    /// 500 in an app without Pages routes, else a 400.
+    fn resolve_app(&self, page: String, path: &str, raw_query: &str, literal: bool) -> Outcome {
+        let route = &self.by_page[&page];
+        let search = parse_search(raw_query);
+        let with_query = |p: String| {
+            let q = serialize_search(&search);
+            if q.is_empty() {
+                p
+            } else {
+                format!("{p}?{q}")
+            }
+        };
+        if route.groups.is_empty() {
+            let url = with_query(path.to_string());
+            return Outcome::App {
+                page,
+                params: None,
+                search,
+                url: Some(url),
+            };
+        }
+        let bad = if self.app.len() == self.pages.len() {
+            Outcome::ServerError
+        } else {
+            Outcome::BadRequest
+        };
+        let caps = route.regex.captures(path).unwrap();
+        let mut matched: Object = Vec::new();
+        for (i, g) in route.groups.iter().enumerate() {
+            let Some(m) = caps.get(i + 1) else { continue };
+            let value = if g.kind == Kind::Single {
+                match js_decode_uri_component(m.as_str()) {
+                    Some(v) => Js::Str(v),
+                    None => return bad,
+                }
+            } else {
+                match m.as_str().split('/').map(js_decode_uri_component).collect() {
+                    Some(p) => Js::Arr(p),
+                    None => return bad,
+                }
+            };
+            matched.push((g.key.clone(), value));
+        }
+        let mut query = parse_query(raw_query);
+        let params =
+            match literal.then(|| normalize_dynamic_route_params(&route.groups, &mut query)) {
+                Some(Some(from_query)) => from_query,
+                Some(None) => matched,
+                None => {
+                    matched.retain(|(k, v)| {
+                        let g = route.groups.iter().find(|g| g.key == *k).unwrap();
+                        !(g.kind == Kind::OptionalRepeat && *v == Js::Arr(vec!["index".into()]))
+                    });
+                    matched
+                }
+            };
+        // A path spelling a placeholder is interpolated by Next; the model leaves that to
+        // the unit tests and checks the rest.
+        let url = (!path.contains('[')).then(|| with_query(path.to_string()));
+        Outcome::App {
+            page,
+            params: Some(params),
+            search,
+            url,
+        }
+    }
+}
+
+fn js_object(params: &nextr::routing::Params) -> Object {
+    params.0.iter().map(|(k, v)| (k.clone(), js(v))).collect()
+}
+
+fn js(v: &QueryValue) -> Js {
+    match v {
+        QueryValue::One(s) => Js::Str(s.clone()),
+        QueryValue::Many(a) => Js::Arr(a.clone()),
+    }
+}
+
 fn production(table: &RouteTable, target: &str) -> Outcome {
     match table.resolve(target) {
-        Resolution::Route(m) => Outcome::Route {
-            page: m.route.page().to_string(),
-            query: m
-                .query
-                .iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        QueryValue::One(s) => Js::Str(s.clone()),
-                        QueryValue::Many(a) => Js::Arr(a.clone()),
-                    };
-                    (k.to_string(), v)
-                })
-                .collect(),
+        Resolution::Route(m) => match &m.view {
+            MatchedView::Pages(p) => Outcome::Route {
+                page: m.route.page().to_string(),
+                query: p
+                    .query
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), js(v)))
+                    .collect(),
+            },
+            MatchedView::App(a) => {
+                let mut search: Object = Vec::new();
+                for (k, v) in a.search_params.pairs() {
+                    match obj_get(&search, k).cloned() {
+                        Some(Js::Str(first)) => {
+                            obj_set(&mut search, k, Js::Arr(vec![first, v.clone()]))
+                        }
+                        Some(Js::Arr(mut all)) => {
+                            all.push(v.clone());
+                            obj_set(&mut search, k, Js::Arr(all));
+                        }
+                        None => search.push((k.clone(), Js::Str(v.clone()))),
+                    }
+                }
+                Outcome::App {
+                    page: m.route.page().to_string(),
+                    params: a.params.as_ref().map(js_object),
+                    search,
+                    url: Some(a.url.clone()),
+                }
+            }
         },
         Resolution::Redirect(_) => Outcome::Redirect,
         Resolution::NotFound => Outcome::NotFound,
         Resolution::BadRequest => Outcome::BadRequest,
+        Resolution::ServerError => Outcome::ServerError,
     }
 }
 
@@ -575,10 +752,11 @@ fn segment() -> impl Strategy<Value = Seg> {
 }
 
 fn tree() -> impl Strategy<Value = Vec<String>> {
-    prop::collection::vec(prop::collection::vec(segment(), 1..5), 1..9).prop_map(|files| {
+    let file = (prop::collection::vec(segment(), 1..5), 0..6u8);
+    prop::collection::vec(file, 1..9).prop_map(|files| {
         let mut files: Vec<String> = files
             .into_iter()
-            .map(|segs| {
+            .map(|(segs, router)| {
                 let last = segs.len() - 1;
                 let segs: Vec<String> = segs
                     .iter()
@@ -594,7 +772,12 @@ fn tree() -> impl Strategy<Value = Vec<String>> {
                         Seg::Optional(odd) => format!("[[...{}]]", ["opt", "o"][*odd as usize]),
                     })
                     .collect();
-                format!("api/{}.rs", segs.join("/"))
+                // 0–2: Pages; 3–4: App; 5: App in a route group.
+                match router {
+                    0..=2 => format!("api/{}.rs", segs.join("/")),
+                    3 | 4 => format!("app/api/{}/route.rs", segs.join("/")),
+                    _ => format!("app/(g)/api/{}/route.rs", segs.join("/")),
+                }
             })
             .collect();
         files.sort();
@@ -637,7 +820,18 @@ const VALUES: &[&str] = &[
     "[]",
 ];
 const KEYS: &[&str] = &[
-    "id0", "id1", "id2", "pid0", "rest", "opt", "o", "q", "z", "nxtPid0", "nxtP",
+    "id0",
+    "id1",
+    "id2",
+    "pid0",
+    "rest",
+    "opt",
+    "o",
+    "q",
+    "z",
+    "nxtPid0",
+    "nxtP",
+    "__proto__",
 ];
 const QUERY_VALUES: &[&str] = &[
     "1",
@@ -748,7 +942,10 @@ proptest! {
         for bytes in &entropy {
             let target = request(&pages, bytes);
             let want = model.resolve(&target);
-            let got = production(&table, &target);
+            let mut got = production(&table, &target);
+            if let (Outcome::App { url: None, .. }, Outcome::App { url, .. }) = (&want, &mut got) {
+                *url = None;
+            }
             prop_assert_eq!(&got, &want, "tree {:?}, request {:?}", files, target);
         }
     }

@@ -4,25 +4,51 @@
 use std::collections::HashMap;
 
 use nextr::config::{parse_bytes, BodyParser, Disabled, ResponseLimit, RouteConfig, SizeLimit};
+use nextr::routing::Router;
 use proc_macro2::Span;
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::{braced, token, Expr, Ident, Lit, Macro, Token, UnOp};
+use syn::parse::Parser;
+use syn::{Ident, Macro};
 
-use super::diagnostic::{Problem, RouteDiagnostic, SourceFile};
+mod segment;
+mod syntax;
+
+use syntax::{parse_entries, Value};
+
+use super::diagnostic::{router_title, Problem, RouteDiagnostic, SourceFile};
 use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
 use nextr::manifest::Front;
 use nextr_infra::limits::over_gateway;
 
-/// The keys of `config!`.
-pub const CONFIG_KEYS: &[&str] = &[
+/// The keys of `config!` in a Pages Router file (Next's `export const config = { api: … }`).
+pub const PAGES_CONFIG_KEYS: &[&str] = &[
     "max_duration",
     "memory",
     "body_parser",
     "response_limit",
     "external_resolver",
 ];
+
+/// The keys of `config!` in an App Router route file (Next's segment config).
+pub const APP_CONFIG_KEYS: &[&str] = &["max_duration", "memory", "dynamic", "revalidate"];
+
+/// The keys of `config!` in a file of `router`.
+fn keys_of(router: Router) -> &'static [&'static str] {
+    match router {
+        Router::Pages => PAGES_CONFIG_KEYS,
+        Router::App => APP_CONFIG_KEYS,
+    }
+}
+
+/// The router owning a key the other router's files do not take.
+fn owner_of(key: &str) -> Option<Router> {
+    [Router::Pages, Router::App]
+        .into_iter()
+        .find(|r| keys_of(*r).contains(&key))
+}
+
+/// Next's segment config key nextr refuses: every route is a Rust Lambda function.
+const RUNTIME_KEY: &str = "runtime";
 
 /// The keys of `body_parser: { … }`.
 pub const BODY_PARSER_KEYS: &[&str] = &["size_limit"];
@@ -42,139 +68,8 @@ pub fn is_config_macro(mac: &Macro) -> bool {
     }
 }
 
-struct Entry {
-    key: Ident,
-    value: Value,
-}
-
-enum Value {
-    Int {
-        digits: String,
-        negative: bool,
-        span: Span,
-    },
-    Str {
-        value: String,
-        span: Span,
-    },
-    Bool {
-        value: bool,
-        span: Span,
-    },
-    Table {
-        entries: Vec<Entry>,
-        span: Span,
-    },
-    Other {
-        what: &'static str,
-        literal: bool,
-        span: Span,
-    },
-}
-
-impl Value {
-    fn span(&self) -> Span {
-        match self {
-            Value::Int { span, .. }
-            | Value::Str { span, .. }
-            | Value::Bool { span, .. }
-            | Value::Table { span, .. }
-            | Value::Other { span, .. } => *span,
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self {
-            Value::Int { .. } => "an integer",
-            Value::Str { .. } => "a string",
-            Value::Bool { .. } => "a boolean",
-            Value::Table { .. } => "a `{ … }` table",
-            Value::Other { what, .. } => what,
-        }
-    }
-}
-
-fn parse_entries(input: ParseStream<'_>) -> syn::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    while !input.is_empty() {
-        let key = input.call(Ident::parse_any)?;
-        input.parse::<Token![:]>()?;
-        let value = parse_value(input)?;
-        entries.push(Entry { key, value });
-        if input.is_empty() {
-            break;
-        }
-        input.parse::<Token![,]>()?;
-    }
-    Ok(entries)
-}
-
-fn parse_value(input: ParseStream<'_>) -> syn::Result<Value> {
-    if input.peek(token::Brace) {
-        let content;
-        let brace = braced!(content in input);
-        let entries = parse_entries(&content)?;
-        return Ok(Value::Table {
-            entries,
-            span: brace.span.join(),
-        });
-    }
-    let expr: Expr = input.parse()?;
-    let span = expr.span();
-    Ok(match expr {
-        Expr::Lit(l) => literal(l.lit, false, span),
-        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match *u.expr {
-            Expr::Lit(l) => literal(l.lit, true, span),
-            _ => Value::Other {
-                what: "an expression",
-                literal: false,
-                span,
-            },
-        },
-        Expr::Path(_) => Value::Other {
-            what: "a name",
-            literal: false,
-            span,
-        },
-        _ => Value::Other {
-            what: "an expression",
-            literal: false,
-            span,
-        },
-    })
-}
-
-fn literal(lit: Lit, negative: bool, span: Span) -> Value {
-    let other = |what| Value::Other {
-        what,
-        literal: true,
-        span,
-    };
-    match lit {
-        Lit::Int(i) => Value::Int {
-            digits: i.base10_digits().to_owned(),
-            negative,
-            span,
-        },
-        Lit::Float(_) => other("a decimal number"),
-        _ if negative => other("a negated literal"),
-        Lit::Str(s) => Value::Str {
-            value: s.value(),
-            span,
-        },
-        Lit::Bool(b) => Value::Bool {
-            value: b.value,
-            span,
-        },
-        Lit::Char(_) => other("a character"),
-        Lit::ByteStr(_) | Lit::CStr(_) => other("a byte string"),
-        Lit::Byte(_) => other("a byte"),
-        _ => other("a literal of another kind"),
-    }
-}
-
 /// The closest key to a misspelt one: `maxDuration` → `max_duration`.
-fn suggest(key: &str, allowed: &'static [&'static str]) -> Option<&'static str> {
+fn suggest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
     let key = norm(key);
     allowed
@@ -192,12 +87,13 @@ fn list(keys: &[&str]) -> String {
         .join(", ")
 }
 
-/// Reads the tokens of one `config!` invocation, pushing every problem found; `front` is
-/// the route's, whose timeout bounds `max_duration`.
+/// Reads the tokens of one `config!` invocation of a file of `router`, pushing every problem
+/// found; `front` is the route's, whose timeout bounds `max_duration`.
 pub fn read(
     file: &SourceFile,
     mac: &Macro,
     front: Front,
+    router: Router,
     out: &mut Vec<RouteDiagnostic>,
 ) -> RouteConfig {
     let mut config = RouteConfig::default();
@@ -222,7 +118,44 @@ pub fn read(
     let mut seen: HashMap<String, Span> = HashMap::new();
     for entry in &entries {
         let key = entry.key.unraw().to_string();
-        if !reader.check_key(&entry.key, "config!", CONFIG_KEYS, &mut seen) {
+        if key == RUNTIME_KEY {
+            reader.out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigRuntime,
+                    file.range(entry.key.span()),
+                    "not a nextr setting",
+                )
+                .with_help("remove `runtime`; `max_duration` and `memory` size the function"),
+            );
+            continue;
+        }
+        let allowed = keys_of(router);
+        if let Some(owner) = owner_of(&key).filter(|_| !allowed.contains(&key.as_str())) {
+            let fix = match router {
+                Router::Pages => {
+                    "remove it, or move the route to an App Router file `app/…/route.rs`"
+                }
+                Router::App => {
+                    "remove it: an App route handler reads its body itself (`req.json()`, `req.text()`, `req.bytes()`) and answers with whatever `Response` it returns"
+                }
+            };
+            reader.out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigOtherRouter {
+                        key: key.clone(),
+                        router,
+                        owner,
+                    },
+                    file.range(entry.key.span()),
+                    format!("{} Router only", router_title(owner)),
+                )
+                .with_help(fix),
+            );
+            continue;
+        }
+        if !reader.check_key(&entry.key, "config!", allowed, &mut seen) {
             continue;
         }
         match key.as_str() {
@@ -259,6 +192,8 @@ pub fn read(
                     config.external_resolver = b;
                 }
             }
+            "dynamic" => config.dynamic = reader.dynamic(&entry.value),
+            "revalidate" => config.revalidate = reader.revalidate(&entry.value),
             _ => {}
         }
     }

@@ -6,7 +6,31 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
+use nextr::config::Dynamic;
+use nextr::routing::Router;
+
 use crate::report::Shown;
+
+/// A router as messages name it: "Pages", "App".
+pub fn router_title(router: Router) -> &'static str {
+    match router {
+        Router::Pages => "Pages",
+        Router::App => "App",
+    }
+}
+
+/// Next's `dynamic` values as its message lists them: "`auto`, `force-dynamic`, …".
+fn dynamic_values() -> String {
+    Dynamic::ALL.map(|d| format!("`{}`", d.as_str())).join(", ")
+}
+
+/// "a Pages", "an App".
+fn with_article(router: Router) -> &'static str {
+    match router {
+        Router::Pages => "a Pages",
+        Router::App => "an App",
+    }
+}
 
 /// What is wrong with a route file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +75,59 @@ pub enum Problem {
     /// A return type other than `nextr::Result<()>`.
     #[error("`handler` must return `nextr::Result<()>`, found {0}")]
     HandlerReturn(String),
+    /// An App Router method function (`get`) in a Pages Router file without a `handler`.
+    #[error("`{0}` is an App Router method function, but this is a Pages Router file (`api/**.rs`), which defines one `handler`")]
+    MethodsInPages(&'static str),
+    /// A Pages Router `handler` in an App Router route file.
+    #[error("`handler` is the Pages Router's entry point, but this is an App Router route file (`app/**/route.rs`), which defines one function per HTTP method")]
+    PagesHandlerInApp,
+    /// An App route file with no method function.
+    #[error("the App Router route file defines no method function: expected at least one of `pub async fn get`, `head`, `post`, `put`, `delete`, `patch` or `options`")]
+    NoMethods,
+    /// `GET` instead of `get`.
+    #[error("nextr names method functions in lower case: rename `{found}` to `{expected}`")]
+    MethodCase {
+        /// The name as written.
+        found: String,
+        /// The lower-case name.
+        expected: &'static str,
+    },
+    /// A method function without `pub`.
+    #[error("`{0}` must be public: the generated `main` calls it from outside the file")]
+    MethodNotPublic(&'static str),
+    /// A method function without `async`.
+    #[error("`{0}` must be an `async fn`")]
+    MethodNotAsync(&'static str),
+    /// More than two parameters.
+    #[error(
+        "`{method}` takes at most 2 parameters (`NextRequest`, `RouteContext`), found {count}"
+    )]
+    MethodArity {
+        /// The method function.
+        method: &'static str,
+        /// How many it has.
+        count: usize,
+    },
+    /// A parameter of the wrong type.
+    #[error("parameter {position} of `{method}` must be `{expected}`, found `{found}`")]
+    MethodParam {
+        /// The method function.
+        method: &'static str,
+        /// 1 or 2.
+        position: usize,
+        /// `NextRequest` or `RouteContext`.
+        expected: &'static str,
+        /// The parameter as written.
+        found: String,
+    },
+    /// No return type, or `()`.
+    #[error("`{method}` must return `Response` or `Result<Response, E>`, found {found}")]
+    MethodReturn {
+        /// The method function.
+        method: &'static str,
+        /// What it returns (`nothing`, `` `()` ``).
+        found: String,
+    },
     /// `config!` more than once.
     #[error("`config!` is invoked more than once; a route has one configuration")]
     ConfigRepeated,
@@ -107,6 +184,22 @@ pub enum Problem {
         /// `seconds` or `MB`.
         unit: &'static str,
     },
+    /// `runtime` in `config!`: Next's edge/nodejs switch has no meaning for a Rust function.
+    #[error("nextr runs every route as a Rust Lambda function; remove `runtime`")]
+    ConfigRuntime,
+    /// A key of the other router's config (`body_parser` in an App route file).
+    #[error("`{key}` is {} Router configuration, and this is {} Router route file", router_title(*.owner), with_article(*.router))]
+    ConfigOtherRouter {
+        /// The key.
+        key: String,
+        /// The router of the file.
+        router: Router,
+        /// The router the key belongs to.
+        owner: Router,
+    },
+    /// A `dynamic` value Next does not know, in Next's words.
+    #[error("can't recognize the exported `dynamic` field in route. It has an invalid value: unknown variant `{0}`, expected one of {allowed}", allowed = dynamic_values())]
+    ConfigDynamic(String),
     /// A size string that is not a size.
     #[error("`{key}` is not a size: {value:?}")]
     ConfigBadSize {
@@ -132,6 +225,15 @@ impl Problem {
             Problem::HandlerArity(_) => "nextr::handler::arity",
             Problem::HandlerParam { .. } => "nextr::handler::param",
             Problem::HandlerReturn(_) => "nextr::handler::return",
+            Problem::MethodsInPages(_) => "nextr::handler::app_method",
+            Problem::PagesHandlerInApp => "nextr::method::pages_handler",
+            Problem::NoMethods => "nextr::method::missing",
+            Problem::MethodCase { .. } => "nextr::method::case",
+            Problem::MethodNotPublic(_) => "nextr::method::not_pub",
+            Problem::MethodNotAsync(_) => "nextr::method::not_async",
+            Problem::MethodArity { .. } => "nextr::method::arity",
+            Problem::MethodParam { .. } => "nextr::method::param",
+            Problem::MethodReturn { .. } => "nextr::method::return",
             Problem::ConfigRepeated => "nextr::config::repeated",
             Problem::ConfigSyntax(_) => "nextr::config::syntax",
             Problem::ConfigUnknownKey { .. } => "nextr::config::unknown_key",
@@ -141,6 +243,9 @@ impl Problem {
             Problem::ConfigOutOfRange { .. } => "nextr::config::range",
             Problem::MaxDurationOverGateway { .. } => "nextr::config::gateway_timeout",
             Problem::ConfigBadSize { .. } => "nextr::config::size",
+            Problem::ConfigRuntime => "nextr::config::runtime",
+            Problem::ConfigOtherRouter { .. } => "nextr::config::router",
+            Problem::ConfigDynamic(_) => "nextr::config::dynamic",
         }
     }
 }

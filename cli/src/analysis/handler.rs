@@ -25,7 +25,7 @@ const RESULT: &str = "Result";
 pub const EXPECTED: &str = "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()>";
 
 /// What a local name stands for.
-enum Alias<'a> {
+pub(super) enum Alias<'a> {
     /// `use x::NextApiRequest as Req;`: the original last segment.
     Rename(String),
     /// `type Out = nextr::Result<()>;`.
@@ -59,6 +59,20 @@ pub fn check(file: &SourceFile, items: &[Item], out: &mut Vec<RouteDiagnostic>) 
         }
     }
     let Some(f) = found else {
+        if let Some((name, span)) = super::methods::method_named(items) {
+            out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::MethodsInPages(name),
+                    file.range(span),
+                    "an App Router method function",
+                )
+                .with_help(format!(
+                    "a Pages Router file (`api/**.rs`) defines one handler:\n{EXPECTED}\nor move the file to `app/<path>/route.rs` to keep method functions"
+                )),
+            );
+            return;
+        }
         out.push(
             RouteDiagnostic::at(file, Problem::MissingHandler, 0..0, "expected in this file")
                 .with_help(format!("every route file defines its handler:\n{EXPECTED}")),
@@ -75,13 +89,7 @@ fn check_fn(
     out: &mut Vec<RouteDiagnostic>,
 ) {
     let sig = &f.sig;
-    let public = match &f.vis {
-        Visibility::Public(_) => true,
-        // `pub(crate)` and `pub(super)` reach the generated `main`; `pub(self)` does not.
-        Visibility::Restricted(r) => !r.path.is_ident("self"),
-        Visibility::Inherited => false,
-    };
-    if !public {
+    if !is_public(&f.vis) {
         out.push(
             RouteDiagnostic::at(
                 file,
@@ -194,6 +202,16 @@ fn check_fn(
     }
 }
 
+/// Whether the generated `main` can call a function with this visibility: `pub`,
+/// `pub(crate)` and `pub(super)` reach it; `pub(self)` and no `pub` do not.
+pub(super) fn is_public(vis: &Visibility) -> bool {
+    match vis {
+        Visibility::Public(_) => true,
+        Visibility::Restricted(r) => !r.path.is_ident("self"),
+        Visibility::Inherited => false,
+    }
+}
+
 fn param_problem(
     file: &SourceFile,
     position: usize,
@@ -246,7 +264,7 @@ fn use_names(tree: &UseTree) -> Vec<(String, proc_macro2::Span)> {
 }
 
 /// `use … as X` renames of the three names we check, and every non-generic `type X = …;`.
-fn aliases(items: &[Item]) -> HashMap<String, Alias<'_>> {
+pub(super) fn aliases(items: &[Item]) -> HashMap<String, Alias<'_>> {
     fn renames(tree: &UseTree, out: &mut HashMap<String, Alias<'_>>) {
         match tree {
             UseTree::Path(p) => renames(&p.tree, out),
@@ -270,7 +288,7 @@ fn aliases(items: &[Item]) -> HashMap<String, Alias<'_>> {
     out
 }
 
-fn strip(ty: &Type) -> &Type {
+pub(super) fn strip(ty: &Type) -> &Type {
     match ty {
         Type::Paren(p) => strip(&p.elem),
         Type::Group(g) => strip(&g.elem),
@@ -279,7 +297,7 @@ fn strip(ty: &Type) -> &Type {
 }
 
 /// The last segment of a plain path type, with its generic arguments, after renames.
-fn last_segment<'t>(
+pub(super) fn last_segment<'t>(
     ty: &'t Type,
     aliases: &'t HashMap<String, Alias<'t>>,
     depth: usize,
@@ -313,7 +331,7 @@ fn is_mut_ref_to(ty: &Type, name: &str, aliases: &HashMap<String, Alias<'_>>) ->
 }
 
 /// No generic arguments, or only lifetimes (`NextApiRequest<'_>`).
-fn only_lifetimes(args: &PathArguments) -> bool {
+pub(super) fn only_lifetimes(args: &PathArguments) -> bool {
     match args {
         PathArguments::None => true,
         PathArguments::AngleBracketed(a) => a

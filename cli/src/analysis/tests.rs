@@ -6,7 +6,7 @@ use nextr::manifest::Front;
 const HANDLER: &str = "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {\n    Ok(())\n}\n";
 
 fn ok(text: &str) -> RouteAnalysis {
-    match analyze_source("api/x.rs", text, Front::default()) {
+    match analyze_source("api/x.rs", text, Router::Pages, Front::default()) {
         Ok(a) => a,
         Err(d) => panic!(
             "unexpected problems: {:#?}",
@@ -18,7 +18,7 @@ fn ok(text: &str) -> RouteAnalysis {
 }
 
 fn problems(text: &str) -> Vec<(String, Problem)> {
-    analyze_source("api/x.rs", text, Front::default())
+    analyze_source("api/x.rs", text, Router::Pages, Front::default())
         .expect_err("expected problems")
         .into_iter()
         .map(|d| (d.location(), d.problem))
@@ -481,6 +481,7 @@ fn handler_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "use nextr::prelude::*;\n\nasync fn handler(req: &mut NextApiRequest) -> String {\n    String::new()\n}\n",
+        Router::Pages,
         Front::default(),
     )
     .unwrap_err();
@@ -493,6 +494,7 @@ fn config_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",
         "nextr::config! {\n    max_duration: 10,\n    max_duration: 20,\n    bodyParser: false,\n    response_limit: \"huge\",\n}\nnextr::config! {}\npub async fn handler(a: &mut NextApiRequest, b: &mut NextApiResponse) -> Result { Ok(()) }\n",
+        Router::Pages,
         Front::default(),
     )
     .unwrap_err();
@@ -551,7 +553,7 @@ fn max_duration_is_bounded_by_the_routes_front() {
         mode,
         function_url,
     };
-    let check = |s: u32, f: Front| analyze_source("api/x.rs", &text(s), f);
+    let check = |s: u32, f: Front| analyze_source("api/x.rs", &text(s), Router::Pages, f);
 
     // A streaming REST route and a route with a function URL may run 900 s.
     assert!(check(900, front(GatewayKind::Rest, ResponseMode::Stream, false)).is_ok());

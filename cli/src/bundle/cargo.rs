@@ -225,7 +225,7 @@ pub enum CargoError {
 /// latest when its crate is compiled). Under `cargo zigbuild` the cargo that dies is the outer
 /// one, and the `cargo-zigbuild` it runs finishes its build.
 #[cfg(target_os = "linux")]
-fn dies_with_this_thread(command: &mut Command) {
+pub(crate) fn dies_with_this_thread(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     let parent = rustix::process::getpid();
     let arm = move || -> std::io::Result<()> {
@@ -246,7 +246,7 @@ fn dies_with_this_thread(command: &mut Command) {
 
 /// Elsewhere the child outlives an interrupted nextr (no parent-death signal).
 #[cfg(not(target_os = "linux"))]
-fn dies_with_this_thread(_command: &mut Command) {}
+pub(crate) fn dies_with_this_thread(_command: &mut Command) {}
 
 impl CargoBuild<'_> {
     /// The command line, for tests and for `--verbose` output.

@@ -145,6 +145,13 @@ impl Display {
             Progress::Warning(message) => {
                 self.line(&format!("warning: {}", ShownLines(message)));
             }
+            Progress::Prerendered { page, bytes } => {
+                self.line(&format!(
+                    "  ○ {} prerendered ({})",
+                    Shown(&page),
+                    size(bytes as u64)
+                ));
+            }
         }
     }
 

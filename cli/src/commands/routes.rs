@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use nextr::routing::{Resolution, RouteTable};
+use nextr::routing::{MatchedView, Resolution, RouteTable};
 use serde_json::json;
 
 use crate::cli::RoutesArgs;
@@ -24,36 +24,60 @@ pub fn run(args: &RoutesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `--match` object: the fields of the routing spec's `expect`.
+/// The `--match` object: the fields of the routing spec's `expect`. An App Router route shows
+/// what its handler sees (`context.params`, `searchParams`, `request.url` without the origin,
+/// `nextUrl.pathname`); a Pages Router route shows `req.query` and `req.url`.
 pub fn resolution_json(table: &RouteTable, target: &str) -> serde_json::Value {
     let resolution = table.resolve(target);
     let status = resolution.status();
     match resolution {
-        Resolution::Route(m) => json!({
-            "status": status,
-            "route": m.route.page(),
-            "file": m.route.file,
-            "query": m.query,
-            "url": m.url,
-        }),
+        Resolution::Route(m) => match &m.view {
+            MatchedView::Pages(p) => json!({
+                "status": status,
+                "router": m.route.router,
+                "route": m.route.page(),
+                "file": m.route.file,
+                "query": p.query,
+                "url": p.url,
+            }),
+            MatchedView::App(a) => json!({
+                "status": status,
+                "router": m.route.router,
+                "route": m.route.name(),
+                "file": m.route.file,
+                "params": a.params,
+                "searchParams": a.search_params,
+                "url": a.url,
+                "pathname": a.pathname,
+            }),
+        },
         Resolution::Redirect(location) => json!({
             "status": status,
             "location": location,
             "refresh": format!("0;url={location}"),
             "body": location,
         }),
-        Resolution::NotFound | Resolution::BadRequest => json!({ "status": status }),
+        Resolution::NotFound | Resolution::BadRequest | Resolution::ServerError => {
+            json!({ "status": status })
+        }
     }
 }
 
-/// A plain-text table: route, kind, file.
+/// A plain-text table: route, kind, router, file.
 fn render_table(table: &RouteTable) -> String {
-    let rows: Vec<[&str; 3]> = table
+    let rows: Vec<[&str; 4]> = table
         .routes()
         .iter()
-        .map(|r| [r.page(), r.kind().as_str(), r.file.as_str()])
+        .map(|r| {
+            [
+                r.page(),
+                r.kind().as_str(),
+                r.router.as_str(),
+                r.file.as_str(),
+            ]
+        })
         .collect();
-    let mut grid = Table::new(["Route", "Kind", "File"].map(Column::left));
+    let mut grid = Table::new(["Route", "Kind", "Router", "File"].map(Column::left));
     for row in &rows {
         grid.row(*row);
     }

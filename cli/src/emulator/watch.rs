@@ -1,4 +1,4 @@
-//! Watches what a rebuild depends on — `api/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
+//! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
 //! route manifest itself, and reports debounced changes to a callback. What to do about them
 //! (rebuild, then swap the workers) is the caller's: see `nextr dev`.
 
@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+
+use crate::project::ROUTE_DIRS;
 
 /// A debounced batch of changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +49,8 @@ pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> 
     let mut parts = rel.components();
     let first = parts.next()?.as_os_str().to_str()?;
     let is_source = match first {
-        "api" | "src" => true,
+        "src" => true,
+        dir if ROUTE_DIRS.contains(&dir) => true,
         "Cargo.toml" | "nextr.toml" => parts.next().is_none(),
         _ => false,
     };
@@ -103,7 +106,7 @@ pub fn watch(
         source,
     })?;
     let mut targets = vec![(app_dir.clone(), RecursiveMode::NonRecursive)];
-    for sub in ["api", "src"] {
+    for sub in ROUTE_DIRS.into_iter().chain(["src"]) {
         let p = app_dir.join(sub);
         if p.is_dir() {
             targets.push((p, RecursiveMode::Recursive));
@@ -140,6 +143,10 @@ mod tests {
         assert_eq!(
             c("/app/api/post/[pid].rs"),
             Some(Change::Sources(vec!["api/post/[pid].rs".into()]))
+        );
+        assert_eq!(
+            c("/app/app/hooks/[id]/route.rs"),
+            Some(Change::Sources(vec!["app/hooks/[id]/route.rs".into()]))
         );
         assert_eq!(
             c("/app/src/lib.rs"),

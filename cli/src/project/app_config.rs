@@ -299,11 +299,13 @@ impl AppConfig {
         let mut route_keys = BTreeMap::new();
         for (page, route) in &raw.routes {
             let prefix = format!("routes.{:?}", page.get_ref());
-            if !page.get_ref().starts_with("/api") {
+            // Any page: App routes serve `/` and paths outside `/api` (checked against the
+            // route table by `check_routes`).
+            if !page.get_ref().starts_with('/') {
                 return Err(err(
                     page.span(),
                     &prefix,
-                    "a route is named by its page pattern, such as \"/api/post/[pid]\"".into(),
+                    "a route is named by its page pattern, such as \"/api/post/[pid]\" or \"/hooks/[id]\"".into(),
                 ));
             }
             let env = env_table(&route.env, &format!("{prefix}.env"), &err)?;
@@ -801,6 +803,18 @@ LOG = "debug"
     fn syntax_errors_have_a_line() {
         let e = error("app = \"x\"\nmemory = \n");
         assert!(e.starts_with("/app/nextr.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn app_routes_anywhere_take_route_settings() {
+        let table = RouteTable::from_files(["app/route.rs", "app/hooks/[id]/route.rs"]).unwrap();
+        let c = parse(
+            "[routes.\"/\".env]\nAA = \"1\"\n[routes.\"/hooks/[id]\"]\nresponse = \"buffered\"\n",
+        )
+        .unwrap();
+        c.check_routes(&table).unwrap();
+        assert_eq!(c.env_for("/")["AA"], "1");
+        assert!(parse("[routes.\"hooks\".env]\nAA = \"1\"\n").is_err());
     }
 
     #[test]

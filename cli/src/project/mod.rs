@@ -18,14 +18,14 @@ pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
     Package, PackageError,
 };
-pub use routes::{inside_app, route_table, scan_api};
+pub use routes::{inside_app, route_table, scan_routes, ROUTE_DIRS};
 
 /// Why an app could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    /// DIR has no `api/` folder.
-    #[error("no `api/` folder in {}: nextr looks for route files under <DIR>/api", Shown(.0.display()))]
-    NoApiDir(PathBuf),
+    /// DIR has neither an `api/` nor an `app/` folder.
+    #[error("no `api/` or `app/` folder in {}: nextr looks for Pages Router routes in <DIR>/api (`api/**.rs`) and App Router route handlers in <DIR>/app (`app/**/route.rs`); create one of them", Shown(.0.display()))]
+    NoRouteDir(PathBuf),
     /// A folder could not be read.
     #[error("cannot read {}", Shown(.path.display()))]
     Io {
@@ -47,10 +47,10 @@ pub enum ProjectError {
     #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", Shown(.0.display()))]
     NotUtf8(PathBuf),
     /// The route tree breaks Next's rules.
-    #[error("{}: {}", Shown(.api.display()), ShownLines(.error))]
+    #[error("{}: {}", Shown(.root.display()), ShownLines(.error))]
     Tree {
-        /// The `api/` folder.
-        api: PathBuf,
+        /// The app folder (the problems name files relative to it).
+        root: PathBuf,
         /// Every problem.
         error: TreeError,
     },

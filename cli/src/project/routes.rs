@@ -1,4 +1,5 @@
-//! Route files on disk: finding `api/` and reading route file names.
+//! Route files on disk: finding `api/` (Pages Router) and `app/` (App Router) and reading
+//! route file names.
 
 use std::collections::HashSet;
 use std::fs;
@@ -8,21 +9,32 @@ use nextr::routing::RouteTable;
 
 use super::ProjectError;
 
-/// Every file under `<root>/api`, relative to `root`, `/`-separated, sorted.
+/// The folders route files live in: `api/` for the Pages Router, `app/` for the App Router.
+pub const ROUTE_DIRS: [&str; 2] = ["api", "app"];
+
+/// Every file under `<root>/api` and `<root>/app`, relative to `root`, `/`-separated, sorted.
 ///
-/// Folders whose names start with `_` or `.` are skipped: nothing below them is a route. A
-/// symlink may point anywhere inside the app; one that leads out of it is an error (a route
-/// file is compiled into the app and its text shows in error messages).
-pub fn scan_api(root: &Path) -> Result<Vec<String>, ProjectError> {
-    let api = root.join("api");
-    if !api.is_dir() {
-        return Err(ProjectError::NoApiDir(root.to_path_buf()));
+/// Each folder is optional, but one of them must exist. Folders whose names start with `_`
+/// (private) or `.` are skipped: nothing below them is a route (a `%5F…` folder is not
+/// private: it serves a URL segment starting with `_`). A symlink may point anywhere inside
+/// the app; one that leads out of it is an error (a route file is compiled into the app and
+/// its text shows in error messages).
+pub fn scan_routes(root: &Path) -> Result<Vec<String>, ProjectError> {
+    let dirs: Vec<(&str, PathBuf)> = ROUTE_DIRS
+        .iter()
+        .map(|d| (*d, root.join(d)))
+        .filter(|(_, path)| path.is_dir())
+        .collect();
+    if dirs.is_empty() {
+        return Err(ProjectError::NoRouteDir(root.to_path_buf()));
     }
     let app = canonical(root)?;
-    inside_app(&app, &api)?;
     let mut files = Vec::new();
     let mut seen = HashSet::new();
-    walk(&app, &api, "api", &mut files, &mut seen)?;
+    for (name, dir) in dirs {
+        inside_app(&app, &dir)?;
+        walk(&app, &dir, name, &mut files, &mut seen)?;
+    }
     files.sort();
     Ok(files)
 }
@@ -88,9 +100,9 @@ fn walk(
 
 /// The validated route table of the app at `root`.
 pub fn route_table(root: &Path) -> Result<RouteTable, ProjectError> {
-    let files = scan_api(root)?;
+    let files = scan_routes(root)?;
     RouteTable::from_files(&files).map_err(|error| ProjectError::Tree {
-        api: root.join("api"),
+        root: root.to_path_buf(),
         error,
     })
 }
@@ -98,6 +110,49 @@ pub fn route_table(root: &Path) -> Result<RouteTable, ProjectError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn touch(root: &Path, rel: &str) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn both_folders_are_scanned_and_either_is_enough() {
+        let app = tempfile::tempdir().unwrap();
+        for rel in [
+            "app/route.rs",
+            "app/api/%5Funder/route.rs",
+            "app/api/_private/route.rs",
+            "app/.cache/route.rs",
+            "app/(g)/x/route.rs",
+            "app/api/helper.rs",
+        ] {
+            touch(app.path(), rel);
+        }
+        assert_eq!(
+            scan_routes(app.path()).unwrap(),
+            [
+                "app/(g)/x/route.rs",
+                "app/api/%5Funder/route.rs",
+                "app/api/helper.rs",
+                "app/route.rs"
+            ]
+        );
+        touch(app.path(), "api/hello.rs");
+        touch(app.path(), "api/_lib/x.rs");
+        let files = scan_routes(app.path()).unwrap();
+        assert_eq!(files.first().map(String::as_str), Some("api/hello.rs"));
+        assert_eq!(files.len(), 5);
+        let table = route_table(app.path()).unwrap();
+        let pages: Vec<&str> = table.routes().iter().map(|r| r.page()).collect();
+        assert_eq!(pages, ["/", "/api/_under", "/api/hello", "/x"]);
+
+        let none = tempfile::tempdir().unwrap();
+        let err = scan_routes(none.path()).unwrap_err();
+        assert!(matches!(err, ProjectError::NoRouteDir(_)), "{err:?}");
+        assert!(err.to_string().contains("`app/**/route.rs`"), "{err}");
+    }
 
     #[cfg(unix)]
     #[test]
@@ -115,14 +170,14 @@ mod tests {
         symlink(api.join("real/a.rs"), api.join("alias.rs")).unwrap();
         symlink(app.path().join("shared"), api.join("shared")).unwrap();
         assert_eq!(
-            scan_api(app.path()).unwrap(),
+            scan_routes(app.path()).unwrap(),
             ["api/alias.rs", "api/real/a.rs", "api/shared/b.rs"]
         );
 
         // A file link out of the app.
         let link = api.join("leak.rs");
         symlink(outside.path().join("secret.rs"), &link).unwrap();
-        let err = scan_api(app.path()).unwrap_err();
+        let err = scan_routes(app.path()).unwrap_err();
         let target = fs::canonicalize(outside.path().join("secret.rs")).unwrap();
         assert!(
             matches!(&err, ProjectError::OutsideApp { link: l, target: t } if *l == link && *t == target),
@@ -139,7 +194,7 @@ mod tests {
         // A folder link out of the app, and `api` itself.
         symlink(outside.path(), api.join("out")).unwrap();
         assert!(matches!(
-            scan_api(app.path()),
+            scan_routes(app.path()),
             Err(ProjectError::OutsideApp { .. })
         ));
         fs::remove_file(api.join("out")).unwrap();
@@ -148,7 +203,7 @@ mod tests {
         fs::remove_dir_all(&api).unwrap();
         symlink(other.path().join("api"), &api).unwrap();
         assert!(matches!(
-            scan_api(app.path()),
+            scan_routes(app.path()),
             Err(ProjectError::OutsideApp { .. })
         ));
     }

@@ -221,6 +221,7 @@ impl App {
                 json!({
                     "page": r.page,
                     "file": r.file(),
+                    "router": "pages",
                     "kind": kind,
                     "segments": r.segments(),
                     "params": params,

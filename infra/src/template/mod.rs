@@ -412,6 +412,58 @@ mod tests {
     }
 
     #[test]
+    fn app_router_routes_are_functions_like_any_other() {
+        let fallback: Function = serde_json::from_value(json!({
+            "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "00",
+            "bytes": 0, "runtime": "provided.al2023", "handler": "bootstrap",
+            "architecture": "x86_64", "timeout_s": 3, "memory_mb": 128
+        }))
+        .unwrap();
+        let mut manifest = Manifest::new("demo", fallback.clone());
+        for (page, file, router, key) in [
+            ("/", "app/route.rs", "app", "ANY /"),
+            ("/api/hello", "api/hello.rs", "pages", "ANY /api/hello"),
+            (
+                "/hooks/deliver/[id]",
+                "app/hooks/deliver/[id]/route.rs",
+                "app",
+                "ANY /hooks/deliver/{id}",
+            ),
+        ] {
+            let name = format!("demo-{}", pascal(page).to_ascii_lowercase());
+            manifest.routes.push(
+                serde_json::from_value(json!({
+                    "page": page, "file": file, "router": router, "kind": "static",
+                    "segments": [], "params": [], "route_keys": [key], "config": {},
+                    "function": Function { name, ..fallback.clone() }
+                }))
+                .unwrap(),
+            );
+        }
+        let t = render(&manifest);
+        assert_eq!(
+            route_keys(&t),
+            [
+                "$default",
+                "ANY /",
+                "ANY /api/hello",
+                "ANY /hooks/deliver/{id}"
+            ]
+        );
+        let functions: Vec<&String> = t["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v["Type"] == "AWS::Lambda::Function")
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(functions.len(), 4, "{functions:?}");
+        assert!(functions
+            .iter()
+            .all(|id| id.chars().all(|c| c.is_ascii_alphanumeric())));
+    }
+
+    #[test]
     fn logical_ids_are_alphanumeric_and_unique() {
         assert_eq!(pascal("/api/post/[pid]"), "ApiPostPid");
         assert_eq!(pascal("/api/note/[[...slug]]"), "ApiNoteSlug");

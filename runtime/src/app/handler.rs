@@ -14,6 +14,14 @@ pub struct RouteContext {
     pub params: Option<Params>,
 }
 
+impl RouteContext {
+    /// One param's value (a string, or an array for a catch-all); `None` for a static route
+    /// or an unknown name.
+    pub fn param(&self, name: &str) -> Option<&crate::routing::QueryValue> {
+        self.params.as_ref()?.get(name)
+    }
+}
+
 /// The future an [`AppHandler`] returns.
 pub type AppFuture = Pin<Box<dyn Future<Output = crate::Result<Response>> + Send + 'static>>;
 

@@ -46,6 +46,19 @@ pub enum RouteError {
     /// (only in dynamic routes; in a static route it is literal text); nextr does not.
     #[error("The segment '{0}' has a parameter inside it ('{1}'): in a dynamic route Next.js matches it as that parameter with a literal prefix or suffix, which nextr does not support; rename it or make the whole segment '[{1}]'.")]
     ParamInsideSegment(String, String),
+    /// E4 for an App Router route, which Next words with the route's pattern.
+    #[error("Catch-all must be the last part of the URL in route \"{0}\".")]
+    CatchAllNotLastInRoute(String),
+    /// E5 for an App Router route: the segment, then the route's pattern.
+    #[error("Optional route parameters are not yet supported (\"{0}\") in route \"{1}\".")]
+    OptionalNotCatchAllInRoute(String, String),
+    /// An App Router route and a Pages Router route for one URL: Next refuses to build.
+    #[error("App Router and Pages Router both match path: {0}. Next.js does not support having both App Router and Pages Router routes matching the same path. Please remove one of the conflicting routes.")]
+    AppAndPages(String),
+    /// Two App Router files for one URL (in different route groups): the URL, then each file's
+    /// path under `app/` with its groups and without the extension, the later file first.
+    #[error("Conflicting routes at {0}: route at {1} and route at {2}")]
+    ConflictingAppRoutes(String, String, String),
     /// nextr: two files that resolve to the same route.
     #[error("duplicate route \"{0}\": more than one file resolves to it; keep one of them.")]
     Duplicate(String),
@@ -67,6 +80,20 @@ pub struct TreeProblem {
     pub files: Vec<String>,
     /// What is wrong.
     pub error: RouteError,
+}
+
+impl RouteError {
+    /// The error as Next words it for an App Router route at `page`: the same rule, with the
+    /// route named (Pages keeps Next's shorter Pages wording).
+    pub(crate) fn in_app_route(self, page: &str) -> Self {
+        match self {
+            RouteError::CatchAllNotLast => RouteError::CatchAllNotLastInRoute(page.to_owned()),
+            RouteError::OptionalNotCatchAll(segment) => {
+                RouteError::OptionalNotCatchAllInRoute(segment, page.to_owned())
+            }
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for TreeProblem {

@@ -367,6 +367,18 @@ pub enum RawCapture<'p> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(pub Vec<(String, QueryValue)>);
 
+impl Serialize for Params {
+    /// As a JSON object, in path order: what `context.params` resolves to.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 impl Params {
     /// The value of one parameter.
     pub fn get(&self, name: &str) -> Option<&QueryValue> {
@@ -409,61 +421,9 @@ fn hex_value(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-/// The page pattern of a route file, or `None` when the file is not a route.
-///
-/// `file` is relative to the app root with `/` separators (`api/post/[pid].rs`). Only `.rs`
-/// files under `api/` are routes; any file or folder whose name starts with `_` or `.` is not
-/// (that is where shared modules live). One trailing `index` is dropped, so `api/index.rs` is
-/// `/api` while a folder named `index` stays literal.
-pub fn page_for_file(file: &str) -> Option<String> {
-    let stem = file.strip_suffix(".rs")?;
-    let mut parts = stem.split('/');
-    if parts.next() != Some("api") {
-        return None;
-    }
-    let mut any = false;
-    for part in parts {
-        if part.is_empty() || part.starts_with('_') || part.starts_with('.') {
-            return None;
-        }
-        any = true;
-    }
-    if !any {
-        return None;
-    }
-    let page = stem.strip_suffix("/index").unwrap_or(stem);
-    Some(format!("/{page}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_to_page() {
-        let cases = [
-            ("api/index.rs", Some("/api")),
-            ("api/hello.rs", Some("/api/hello")),
-            ("api/notes/index.rs", Some("/api/notes")),
-            ("api/t08/index/index.rs", Some("/api/t08/index")),
-            ("api/t08/index/[id].rs", Some("/api/t08/index/[id]")),
-            ("api/post/[...slug].rs", Some("/api/post/[...slug]")),
-            ("api/foo.test.rs", Some("/api/foo.test")),
-            ("api/x.rs.rs", Some("/api/x.rs")),
-            ("api/_shared.rs", None),
-            ("api/_lib/x.rs", None),
-            ("api/.hidden.rs", None),
-            ("api/.git/x.rs", None),
-            ("api/data.json", None),
-            ("api/README.md", None),
-            ("src/lib.rs", None),
-            ("api.rs", None),
-            ("api//x.rs", None),
-        ];
-        for (file, page) in cases {
-            assert_eq!(page_for_file(file).as_deref(), page, "{file}");
-        }
-    }
 
     #[test]
     fn segment_classification() {

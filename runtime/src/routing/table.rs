@@ -5,13 +5,17 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::complete::{complete, path_segments, Matched};
 use super::error::{RouteError, TreeError, TreeProblem};
+use super::file::{app_route_path, route_for_file, route_name};
 use super::pattern::{
-    check_repeated_slug, classify_segment, decode_uri_component, page_for_file,
-    param_inside_segment, Param, ParamKind, RouteKind, RoutePattern, Segment, SegmentSyntax,
+    check_repeated_slug, classify_segment, param_inside_segment, Param, RouteKind, RoutePattern,
+    Segment, SegmentSyntax,
 };
-use super::query::{Query, QueryValue};
-use super::target::{encode_uri_component, normalize, Normalized};
+use super::query::Query;
+use super::router::Router;
+use super::search::{complete_app, AppMatched};
+use super::target::{normalize, Normalized};
 
 /// One route: a file and the pattern it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +24,20 @@ pub struct Route {
     pub pattern: RoutePattern,
     /// The route file relative to the app root, with `/` separators.
     pub file: String,
+    /// The router the file belongs to, which decides the request and response behaviour.
+    pub router: Router,
 }
 
 impl Route {
     /// The page pattern as a string.
     pub fn page(&self) -> &str {
         self.pattern.page()
+    }
+
+    /// The route's name as Next lists it: the page pattern, except that an App folder named
+    /// `%5F…` keeps that spelling (it serves a URL segment starting with `_`).
+    pub fn name(&self) -> String {
+        route_name(self.router, &self.file, self.page())
     }
 
     /// The route's kind (static, dynamic, catch-all, optional catch-all).
@@ -37,6 +49,8 @@ impl Route {
 /// Serialisable summary of a route for `nextr routes --json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteSummary<'a> {
+    /// The router the route belongs to.
+    pub router: Router,
     /// Page pattern.
     pub page: &'a str,
     /// Route file.
@@ -76,44 +90,53 @@ pub struct RouteTable {
     /// Exact raw pathname → route, for static routes and dynamic pattern strings.
     pages: HashMap<String, usize>,
     root: Node,
+    /// Whether any route is a Pages Router route, which changes Next's answer to a malformed
+    /// escape in an App route (400 with `pages/`, 500 without).
+    has_pages: bool,
 }
 
 impl RouteTable {
     /// Builds the table from the files under an app root (paths relative to it, `/`-separated).
     ///
-    /// Files that are not routes (see [`page_for_file`]) are ignored. Every invalid-tree rule
-    /// of Next is applied, plus nextr's duplicate rule, and **all** problems are reported.
+    /// Files of both routers go into one tree, so precedence and the tree rules apply across
+    /// them, as in Next. Files that are not routes (see [`route_for_file`]) are ignored. Every
+    /// invalid-tree rule of Next is applied, plus nextr's duplicate rule, and **all** problems
+    /// are reported.
     pub fn from_files<I, S>(files: I) -> Result<Self, TreeError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut entries: Vec<(String, String)> = files
+        let mut entries: Vec<(String, String, Router)> = files
             .into_iter()
             .filter_map(|f| {
                 let f = f.as_ref();
-                page_for_file(f).map(|p| (f.to_owned(), p))
+                route_for_file(f).map(|(router, p)| (f.to_owned(), p, router))
             })
             .collect();
         entries.sort();
         entries.dedup();
-        let files: Vec<String> = entries.iter().map(|(f, _)| f.clone()).collect();
+        let files: Vec<String> = entries.iter().map(|(f, _, _)| f.clone()).collect();
 
         let mut problems = Vec::new();
         let mut by_page: HashMap<&str, usize> = HashMap::new();
         let mut root = Node::default();
         let mut patterns: Vec<Option<RoutePattern>> = vec![None; entries.len()];
-        for (idx, (file, page)) in entries.iter().enumerate() {
+        for (idx, (file, page, router)) in entries.iter().enumerate() {
             if let Some(&other) = by_page.get(page.as_str()) {
                 problems.push(TreeProblem {
                     files: vec![files[other].clone(), file.clone()],
-                    error: RouteError::Duplicate(page.clone()),
+                    error: same_page(&entries[other], &entries[idx]),
                 });
                 continue;
             }
             by_page.insert(page, idx);
-            match insert(&mut root, page, idx) {
-                Ok(()) => match RoutePattern::parse(page) {
+            let worded = |e: RouteError| match router {
+                Router::App => e.in_app_route(page),
+                Router::Pages => e,
+            };
+            match insert(&mut root, page, idx).map_err(|(e, o)| (worded(e), o)) {
+                Ok(()) => match RoutePattern::parse(page).map_err(worded) {
                     Ok(p) => match inner_param(&p) {
                         None => patterns[idx] = Some(p),
                         Some(error) => problems.push(TreeProblem {
@@ -157,6 +180,7 @@ impl RouteTable {
             routes.push(Route {
                 pattern,
                 file: files[idx].clone(),
+                router: entries[idx].2,
             });
         }
         renumber(&mut root, &position);
@@ -165,10 +189,12 @@ impl RouteTable {
             .enumerate()
             .map(|(i, r)| (r.page().to_owned(), i))
             .collect();
+        let has_pages = routes.iter().any(|r| r.router == Router::Pages);
         Ok(RouteTable {
             routes,
             pages,
             root,
+            has_pages,
         })
     }
 
@@ -182,6 +208,7 @@ impl RouteTable {
         self.routes
             .iter()
             .map(|r| RouteSummary {
+                router: r.router,
                 page: r.page(),
                 file: &r.file,
                 kind: r.kind(),
@@ -197,24 +224,42 @@ impl RouteTable {
             Ok(Normalized::Redirect(location)) => return Resolution::Redirect(location),
             Ok(Normalized::Path { pathname, query }) => (pathname, query),
         };
-        if let Some(&idx) = self.pages.get(pathname.as_str()) {
-            let route = &self.routes[idx];
-            return match complete(&route.pattern, &pathname, raw_query, true) {
-                Some(Ok(m)) => Resolution::Route(RouteMatch::new(route, m)),
-                Some(Err(_)) => Resolution::BadRequest,
-                None => Resolution::NotFound,
-            };
-        }
-        let segments = path_segments(&pathname);
-        let Some(idx) = find(&self.root, &segments, 0) else {
-            return Resolution::NotFound;
+        let (idx, literal) = match self.pages.get(pathname.as_str()) {
+            Some(&idx) => (idx, true),
+            None => match find(&self.root, &path_segments(&pathname), 0) {
+                Some(idx) => (idx, false),
+                None => return Resolution::NotFound,
+            },
         };
         let route = &self.routes[idx];
-        match complete(&route.pattern, &pathname, raw_query, false) {
-            Some(Ok(m)) => Resolution::Route(RouteMatch::new(route, m)),
-            Some(Err(_)) => Resolution::BadRequest,
+        let view = match route.router {
+            Router::Pages => complete(&route.pattern, &pathname, raw_query, literal)
+                .map(|r| r.map(MatchedView::Pages)),
+            Router::App => complete_app(&route.pattern, &pathname, raw_query, literal)
+                .map(|r| r.map(MatchedView::App)),
+        };
+        match view {
+            Some(Ok(view)) => Resolution::Route(RouteMatch { route, view }),
+            Some(Err(_)) if self.has_pages => Resolution::BadRequest,
+            Some(Err(_)) => Resolution::ServerError,
             None => Resolution::NotFound,
         }
+    }
+}
+
+/// Why two files for one page are refused: Next's words for App and Pages together and for two
+/// App files (route groups), nextr's duplicate rule for two Pages files.
+fn same_page(first: &(String, String, Router), second: &(String, String, Router)) -> RouteError {
+    let (first_file, page, first_router) = first;
+    let (second_file, _, second_router) = second;
+    match (first_router, second_router) {
+        (Router::App, Router::App) => RouteError::ConflictingAppRoutes(
+            page.clone(),
+            app_route_path(second_file).to_owned(),
+            app_route_path(first_file).to_owned(),
+        ),
+        (Router::Pages, Router::Pages) => RouteError::Duplicate(page.clone()),
+        _ => RouteError::AppAndPages(page.clone()),
     }
 }
 
@@ -239,8 +284,12 @@ pub enum Resolution<'t> {
     Redirect(String),
     /// No route matches.
     NotFound,
-    /// A matched dynamic route's parameter has a malformed escape, or the target is not a path.
+    /// A matched dynamic route's parameter has a malformed escape (in an app with Pages
+    /// routes), or the target is not a path.
     BadRequest,
+    /// A matched dynamic route's parameter has a malformed escape in an app without Pages
+    /// routes: Next's App Router answers 500 `text/plain` "Internal Server Error".
+    ServerError,
 }
 
 impl Resolution<'_> {
@@ -251,6 +300,7 @@ impl Resolution<'_> {
             Resolution::Redirect(_) => 308,
             Resolution::NotFound => 404,
             Resolution::BadRequest => 400,
+            Resolution::ServerError => 500,
         }
     }
 }
@@ -260,268 +310,36 @@ impl Resolution<'_> {
 pub struct RouteMatch<'t> {
     /// The route that answers.
     pub route: &'t Route,
-    /// `req.query`: the query with the params merged over it.
-    pub query: Query,
-    /// `req.url`: the normalised path plus the re-serialised query.
-    pub url: String,
+    /// What the route's router makes of the request.
+    pub view: MatchedView,
 }
 
-impl<'t> RouteMatch<'t> {
-    fn new(route: &'t Route, m: Matched) -> Self {
-        RouteMatch {
-            route,
-            query: m.query,
-            url: m.url,
+impl RouteMatch<'_> {
+    /// The request URL the handler sees, without an origin: `req.url` (Pages) or the path and
+    /// query of `request.url` (App).
+    pub fn url(&self) -> &str {
+        match &self.view {
+            MatchedView::Pages(m) => &m.url,
+            MatchedView::App(m) => &m.url,
+        }
+    }
+
+    /// `req.query` for a Pages Router route; `None` for an App Router route.
+    pub fn query(&self) -> Option<&Query> {
+        match &self.view {
+            MatchedView::Pages(m) => Some(&m.query),
+            MatchedView::App(_) => None,
         }
     }
 }
 
-/// What a single pattern makes of a normalised request: Next's `req.query` and `req.url`.
+/// A matched request as the route's router presents it to the handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Matched {
-    /// `req.query` with params merged over the query string (params win).
-    pub query: Query,
-    /// `req.url`.
-    pub url: String,
-}
-
-use super::pattern::MalformedEscape;
-
-/// Matches a normalised pathname (see [`normalize`]) against one pattern and builds Next's
-/// `req.query` and `req.url`. `None` when the pattern does not match.
-///
-/// `literal` says the pathname was found as the exact pattern string (`/post/[pid]`). Next's
-/// router then hands the route no params, and its route module (`prepare` in
-/// `route-module.ts`) takes them from same-named query keys when *every* required one is there
-/// (`?pid=foo` → `pid: "foo"`, the placeholder in `req.url` replaced by the value), and from the
-/// path otherwise (`pid: "[pid]"`). For an ordinary match, any placeholder spelled in the
-/// request path (`/post-[id]/x`) is replaced in `req.url` by the encoded param, as Next's
-/// `interpolateDynamicPath` does.
-pub fn complete(
-    pattern: &RoutePattern,
-    pathname: &str,
-    raw_query: &str,
-    literal: bool,
-) -> Option<Result<Matched, MalformedEscape>> {
-    let segments = path_segments(pathname);
-    let captures = pattern.match_segments(&segments)?;
-    let mut query = Query::parse_public(raw_query);
-    if !pattern.is_dynamic() {
-        let mut url = pathname.to_owned();
-        push_search(&mut url, &query.to_search_string(|_| false));
-        return Some(Ok(Matched { query, url }));
-    }
-    // `req.url` loses the query keys named like params (`normalizeCdnUrl`), before anything else.
-    let search = query.to_search_string(|k| pattern.params().any(|p| p.name == k));
-    let params: Vec<Param> = pattern.params().collect();
-    let (params_out, url_path) = if literal {
-        let from_path = match pattern.decode_raw_params(&captures) {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
-        };
-        match normalize_dynamic_params(&params, &mut query) {
-            Some(from_query) => {
-                let url_path = interpolate(pathname, &params, |name| query.get(name).cloned());
-                for p in &params {
-                    query.remove(&p.name);
-                }
-                (from_query, url_path)
-            }
-            None => (from_path, interpolate(pathname, &params, |_| None)),
-        }
-    } else {
-        let from_path = match pattern.decode_params(&captures) {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
-        };
-        let query_valid = normalize_dynamic_params(&params, &mut query).is_some();
-        let url_path = if !pathname.contains('[') {
-            pathname.to_owned()
-        } else if normalize_dynamic_params(&params, &mut from_path.clone()).is_some() {
-            interpolate(pathname, &params, |name| from_path.get(name).cloned())
-        } else if query_valid {
-            interpolate(pathname, &params, |name| query.get(name).cloned())
-        } else {
-            interpolate(pathname, &params, |_| None)
-        };
-        (from_path, url_path)
-    };
-    let mut url = url_path;
-    push_search(&mut url, &search);
-    for (name, value) in params_out.0 {
-        query.set(name, value);
-    }
-    Some(Ok(Matched { query, url }))
-}
-
-fn push_search(url: &mut String, search: &str) {
-    if !search.is_empty() {
-        url.push('?');
-        url.push_str(search);
-    }
-}
-
-/// Where Next's `normalizeDynamicRouteParams` reads values from: the query object, or the
-/// params of a route match.
-trait ParamSource {
-    fn value(&self, key: &str) -> Option<&QueryValue>;
-    fn delete(&mut self, key: &str);
-}
-
-impl ParamSource for Query {
-    fn value(&self, key: &str) -> Option<&QueryValue> {
-        self.get(key)
-    }
-    fn delete(&mut self, key: &str) {
-        self.remove(key);
-    }
-}
-
-impl ParamSource for super::Params {
-    fn value(&self, key: &str) -> Option<&QueryValue> {
-        self.get(key)
-    }
-    fn delete(&mut self, key: &str) {
-        self.0.retain(|(k, _)| k != key);
-    }
-}
-
-/// Next's `normalizeDynamicRouteParams(source, ignoreMissingOptional = true)`: the params are
-/// valid when every required one is present and none is its own placeholder (`[id]`, also once
-/// to three times percent-encoded); an optional catch-all that is empty, `index` or its
-/// placeholder is deleted from the source; a string for a catch-all is split on `/`; empty
-/// strings are left out. `None` when not valid.
-fn normalize_dynamic_params(
-    params: &[Param],
-    source: &mut impl ParamSource,
-) -> Option<super::Params> {
-    let mut out = super::Params::default();
-    for param in params {
-        let placeholder = placeholder(param);
-        let value = source.value(&param.name).map(|v| match v {
-            QueryValue::One(s) => QueryValue::One(normalize_rsc_url(s)),
-            QueryValue::Many(vs) => {
-                QueryValue::Many(vs.iter().map(|s| normalize_rsc_url(s)).collect())
-            }
-        });
-        let optional = param.kind == ParamKind::OptionalCatchAll;
-        let is_default = value.as_ref().is_some_and(|v| {
-            v.all()
-                .iter()
-                .any(|s| is_placeholder_value(s, &placeholder))
-        });
-        if is_default || (value.is_none() && !optional) {
-            return None;
-        }
-        let value = match value {
-            Some(v) if optional && is_empty_optional(&v, &placeholder) => {
-                source.delete(&param.name);
-                None
-            }
-            v => v,
-        };
-        let value = match value {
-            Some(QueryValue::One(s)) if param.kind != ParamKind::Single && !s.is_empty() => {
-                Some(QueryValue::Many(s.split('/').map(str::to_owned).collect()))
-            }
-            v => v,
-        };
-        match value {
-            None => {}
-            Some(QueryValue::One(s)) if s.is_empty() => {}
-            Some(v) => out.0.push((param.name.clone(), v)),
-        }
-    }
-    Some(out)
-}
-
-/// The value a route's own pattern string gives a param: `[id]`, `[...slug]`, `[[...slug]]`.
-fn placeholder(param: &Param) -> String {
-    match param.kind {
-        ParamKind::Single => format!("[{}]", param.name),
-        ParamKind::CatchAll => format!("[...{}]", param.name),
-        ParamKind::OptionalCatchAll => format!("[[...{}]]", param.name),
-    }
-}
-
-fn is_empty_optional(value: &QueryValue, placeholder: &str) -> bool {
-    match value {
-        QueryValue::One(s) => s.is_empty() || s == "index" || s == placeholder,
-        QueryValue::Many(vs) => vs.len() == 1 && (vs[0] == "index" || vs[0] == placeholder),
-    }
-}
-
-/// Next's `isDefaultValueMatch`: equal to the placeholder as is or after up to two rounds of
-/// lenient percent-decoding.
-fn is_placeholder_value(candidate: &str, placeholder: &str) -> bool {
-    if candidate.is_empty() {
-        return false;
-    }
-    let mut current = normalize_rsc_url(candidate);
-    for _ in 0..3 {
-        if current == placeholder {
-            return true;
-        }
-        match decode_uri_component(&current) {
-            Ok(decoded) if decoded != current => current = decoded,
-            _ => break,
-        }
-    }
-    false
-}
-
-/// Next's `normalizeRscURL`: the first `.rsc` that ends the value or precedes a `?` is removed.
-fn normalize_rsc_url(value: &str) -> String {
-    let mut from = 0;
-    while let Some(i) = value[from..].find(".rsc") {
-        let at = from + i;
-        let rest = &value[at + 4..];
-        if rest.is_empty() || rest.starts_with('?') {
-            return format!("{}{}", &value[..at], rest);
-        }
-        from = at + 1;
-    }
-    value.to_owned()
-}
-
-/// Next's `interpolateDynamicPath`: every placeholder of the route's params spelled in the
-/// pathname (`[id]`, `[...slug]`, `[[...slug]]`) replaced by its encoded value; an absent or
-/// empty value leaves a required placeholder alone and removes an optional one.
-fn interpolate(
-    pathname: &str,
-    params: &[Param],
-    value_of: impl Fn(&str) -> Option<QueryValue>,
-) -> String {
-    let mut out = pathname.to_owned();
-    for param in params {
-        let placeholder = placeholder(param);
-        if !out.contains(&placeholder) {
-            continue;
-        }
-        let encoded = match value_of(&param.name) {
-            Some(QueryValue::One(v)) => encode_uri_component(&v),
-            Some(QueryValue::Many(vs)) => vs
-                .iter()
-                .map(|v| encode_uri_component(v))
-                .collect::<Vec<_>>()
-                .join("/"),
-            None => String::new(),
-        };
-        if !encoded.is_empty() || param.kind == ParamKind::OptionalCatchAll {
-            out = out.replace(&placeholder, &encoded);
-        }
-    }
-    out
-}
-
-/// Splits a normalised pathname into its segments (`/` → none).
-pub fn path_segments(pathname: &str) -> Vec<&str> {
-    let body = pathname.strip_prefix('/').unwrap_or(pathname);
-    if body.is_empty() {
-        Vec::new()
-    } else {
-        body.split('/').collect()
-    }
+pub enum MatchedView {
+    /// Pages Router: `req.query` and `req.url`.
+    Pages(Matched),
+    /// App Router: `context.params`, `searchParams`, `request.url`, `nextUrl.pathname`.
+    App(AppMatched),
 }
 
 /// First match in getSortedRoutes order: the node itself, then the static child, then the

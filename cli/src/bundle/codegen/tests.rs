@@ -1,4 +1,5 @@
 use super::*;
+use crate::analysis::{Arity, Method};
 use crate::project::DependencyKind;
 
 fn dep(package: &str, source: DependencySource) -> Dependency {
@@ -78,12 +79,14 @@ fn routes() -> Vec<BundleRoute> {
             file: "api/hello.rs".into(),
             function: "my-app-hello-11111111".into(),
             declares_config: false,
+            entry: BundleEntry::Pages,
         },
         BundleRoute {
             page: "/api/post/[pid]".into(),
             file: "api/post/[pid].rs".into(),
             function: "my-app-post-pid-22222222".into(),
             declares_config: true,
+            entry: BundleEntry::Pages,
         },
     ]
 }
@@ -224,6 +227,7 @@ fn any_file_name_is_escaped_into_valid_rust() {
             file: name.into(),
             function: "f".into(),
             declares_config: false,
+            entry: BundleEntry::Pages,
         };
         let source = format!("/app/{name}");
         let main = main_rs("nextr", &source, &route);
@@ -408,4 +412,65 @@ fn cargo_accepts_the_generated_manifest() {
         .contains(&"lambda".to_owned()));
     assert_eq!(bundle.dependencies[2].target.as_deref(), Some("cfg(unix)"));
     assert_eq!(bundle.features["default"], ["extra"]);
+}
+
+fn app_route(methods: &[(Method, Arity)], pages_router: bool) -> BundleRoute {
+    BundleRoute {
+        page: "/hooks/deliver/[id]".into(),
+        file: "app/hooks/deliver/[id]/route.rs".into(),
+        function: "my-app-hooks-deliver-id-33333333".into(),
+        declares_config: true,
+        entry: BundleEntry::App {
+            methods: methods
+                .iter()
+                .map(|&(method, arity)| MethodFn { method, arity })
+                .collect(),
+            pages_router,
+        },
+    }
+}
+
+#[test]
+fn an_app_main_wraps_each_method_by_its_arity() {
+    let route = app_route(
+        &[
+            (Method::Get, Arity::Request),
+            (Method::Post, Arity::RequestContext),
+            (Method::Options, Arity::None),
+        ],
+        true,
+    );
+    let main = main_rs(
+        "nextr",
+        "/work/my-app/app/hooks/deliver/[id]/route.rs",
+        &route,
+    );
+    insta::assert_snapshot!("app_main", main);
+    assert!(main.contains("get: Some(nextr::app_handler!(route::get, req)),"));
+    assert!(main.contains("post: Some(nextr::app_handler!(route::post)),"));
+    assert!(main.contains("options: Some(nextr::app_handler!(route::options, none)),"));
+    assert!(main.contains("..Default::default()"));
+    assert!(main.contains("pages_router: true,"));
+    assert!(main.contains("config: route::config(),"));
+    assert!(!main.contains("handler!(route::handler)"));
+    // It is Rust.
+    syn::parse_file(&main).unwrap();
+}
+
+#[test]
+fn an_app_main_with_every_method_has_no_default_update() {
+    let all: Vec<(Method, Arity)> = Method::ALL
+        .into_iter()
+        .map(|m| (m, Arity::RequestContext))
+        .collect();
+    let main = main_rs("nextr", "/a/route.rs", &app_route(&all, false));
+    assert!(!main.contains("Default::default()"), "{main}");
+    assert!(main.contains("pages_router: false,"));
+    for m in Method::ALL {
+        assert!(main.contains(&format!(
+            "{0}: Some(nextr::app_handler!(route::{0})),",
+            m.name()
+        )));
+    }
+    syn::parse_file(&main).unwrap();
 }

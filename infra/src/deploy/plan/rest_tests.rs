@@ -37,6 +37,7 @@ fn desired() -> Desired {
         routes: vec![ManifestRoute {
             page: "/api/live/[id]".into(),
             file: "api/live/[id].rs".into(),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Dynamic,
             segments: vec![],
             params: vec![],

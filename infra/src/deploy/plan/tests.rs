@@ -37,6 +37,7 @@ fn desired() -> Desired {
     let route = |page: &str, keys: &[&str], name: &str| ManifestRoute {
         page: page.into(),
         file: format!("{page}.rs"),
+        router: nextr::routing::Router::Pages,
         kind: RouteKind::Static,
         segments: vec![],
         params: vec![],
@@ -305,4 +306,72 @@ fn strays_are_deleted_children_first() {
             },
         ]
     );
+}
+
+/// A manifest with App Router routes at `/` and outside `/api`, beside a Pages route.
+pub(super) fn app_router_manifest() -> Manifest {
+    let route = |page: &str, file: &str, router, keys: &[&str], name: &str| ManifestRoute {
+        page: page.into(),
+        file: file.into(),
+        router,
+        kind: RouteKind::Static,
+        segments: vec![],
+        params: vec![],
+        route_keys: keys.iter().map(|k| k.to_string()).collect(),
+        config: RouteConfig::default(),
+        function: Some(function(name)),
+    };
+    use nextr::routing::Router::{App, Pages};
+    Manifest {
+        nextr_version: "0.1.0".into(),
+        routes: vec![
+            route("/", "app/route.rs", App, &["ANY /"], "demo-index-1"),
+            route(
+                "/api/hello",
+                "api/hello.rs",
+                Pages,
+                &["ANY /api/hello"],
+                "demo-hello",
+            ),
+            route(
+                "/hooks/deliver/[id]",
+                "app/hooks/deliver/[id]/route.rs",
+                App,
+                &["ANY /hooks/deliver/{id}"],
+                "demo-hooks-deliver-id",
+            ),
+        ],
+        ..Manifest::new("demo", function("demo-fallback"))
+    }
+}
+
+#[test]
+fn app_router_routes_deploy_like_pages_routes() {
+    let d = desired_of(&app_router_manifest());
+    let pages: Vec<Option<&str>> = d.functions.iter().map(|f| f.page.as_deref()).collect();
+    assert_eq!(
+        pages,
+        [
+            Some("/"),
+            Some("/api/hello"),
+            Some("/hooks/deliver/[id]"),
+            None
+        ]
+    );
+    let plan = plan_deploy(&d, &Observed::default(), REGION);
+    for (key, function) in [
+        ("ANY /", "demo-index-1-dev"),
+        ("ANY /hooks/deliver/{id}", "demo-hooks-deliver-id-dev"),
+        ("ANY /api/hello", "demo-hello-dev"),
+    ] {
+        assert!(
+            plan.actions.contains(&Action::CreateRoute {
+                key: key.into(),
+                function: function.into()
+            }),
+            "{key}: {:?}",
+            plan.actions
+        );
+    }
+    assert_eq!(plan_deploy(&d, &matching(&d), REGION), Plan::default());
 }

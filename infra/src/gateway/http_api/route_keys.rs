@@ -666,6 +666,21 @@ mod tests {
     }
 
     #[test]
+    fn app_router_pages_outside_api_and_the_root_get_valid_keys() {
+        // `app/route.rs` serves `/`; route handlers may live anywhere, not only under `/api`.
+        assert_eq!(keys("/"), ["ANY /"]);
+        assert_eq!(keys("/hooks/deliver/[id]"), ["ANY /hooks/deliver/{id}"]);
+        assert_eq!(keys("/[[...path]]"), ["ANY /", "ANY /{path+}"]);
+        assert_eq!(keys("/[...path]"), ["ANY /{path+}"]);
+        for key in ["ANY /", "ANY /hooks/deliver/{id}", "ANY /{path+}"] {
+            let parsed = RouteKey::parse(key).unwrap();
+            assert_eq!(parsed.to_string(), key);
+        }
+        assert!(RouteKey::parse("ANY /").unwrap().matches(&[]));
+        assert!(!RouteKey::parse("ANY /").unwrap().matches(&["x"]));
+    }
+
+    #[test]
     fn param_names_are_mapped_to_identifiers_without_collisions() {
         assert_eq!(keys("/api/[foo-bar]"), ["ANY /api/{foobar}"]);
         assert_eq!(keys("/api/[123]"), ["ANY /api/{p123}"]);
@@ -805,6 +820,7 @@ mod tests {
         let route = |file: &str, keys: &[&str]| ManifestRoute {
             page: String::new(),
             file: file.into(),
+            router: nextr::routing::Router::Pages,
             kind: RouteKind::Dynamic,
             segments: Vec::new(),
             params: Vec::new(),

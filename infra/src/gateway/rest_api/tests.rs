@@ -315,6 +315,7 @@ fn routing_takes_the_path_as_received() {
         m.routes.push(nextr::manifest::ManifestRoute {
             page: r.page().to_owned(),
             file: r.file.clone(),
+            router: nextr::routing::Router::Pages,
             kind: r.kind(),
             segments: Vec::new(),
             params: Vec::new(),
@@ -386,4 +387,32 @@ fn fallback_function() -> nextr::manifest::Function {
         response_mode: Default::default(),
         function_url: None,
     }
+}
+
+#[test]
+fn app_router_routes_at_the_root_and_outside_api() {
+    let files = [
+        "app/route.rs",
+        "app/hooks/deliver/[id]/route.rs",
+        "app/api/mix/[id]/route.rs",
+        "api/mix/fixed.rs",
+    ];
+    agree(
+        &files,
+        &[
+            ("/", Some("app/route.rs")),
+            ("/hooks/deliver/42", Some("app/hooks/deliver/[id]/route.rs")),
+            ("/hooks/deliver", None),
+            ("/hooks/deliver/42/x", None),
+            ("/api/mix/fixed", Some("api/mix/fixed.rs")),
+            ("/api/mix/other", Some("app/api/mix/[id]/route.rs")),
+            ("/x", None),
+        ],
+    );
+    let keys = keys(&files);
+    assert!(keys.contains(&"ANY / -> /".to_owned()), "{keys:?}");
+    assert!(
+        keys.contains(&"ANY /hooks/deliver/{id} -> /hooks/deliver/[id]".to_owned()),
+        "{keys:?}"
+    );
 }

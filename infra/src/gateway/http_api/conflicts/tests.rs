@@ -450,3 +450,35 @@ fn selection_follows_the_documented_example() {
     assert_eq!(picks(&a, "/other"), None);
     assert_eq!(picks(&a, "/api/pets/"), None);
 }
+
+#[test]
+fn app_router_routes_at_the_root_and_outside_api_agree_with_next() {
+    let t = table(&[
+        "app/route.rs",
+        "app/hooks/deliver/[id]/route.rs",
+        "app/api/mix/[id]/route.rs",
+        "api/mix/fixed.rs",
+        "app/[...rest]/route.rs",
+    ]);
+    for policy in [KeyPolicy::Parametrised, KeyPolicy::StaticOnly] {
+        let a = analyze(&t, &[], policy).unwrap();
+        assert_eq!(keys_of(&a, "/"), ["ANY /"]);
+        assert_eq!(
+            keys_of(&a, "/hooks/deliver/[id]"),
+            ["ANY /hooks/deliver/{id}"]
+        );
+        assert_agrees(
+            &t,
+            &a,
+            &[
+                "/",
+                "/hooks/deliver/42",
+                "/hooks/deliver/42/x",
+                "/hooks",
+                "/api/mix/fixed",
+                "/api/mix/other",
+                "/x",
+            ],
+        );
+    }
+}
