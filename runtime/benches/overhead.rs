@@ -2,7 +2,9 @@
 //! payload, for a hello route. `nextr` (event parse, Next's pipeline: normalisation, params,
 //! query, cookies, body parser, deadline, panic guard, ETag, envelope) against a bare
 //! `lambda_http` handler doing the same work through `lambda_http`'s own adapter (what
-//! `lambda_http::run` does per invocation). Neither includes the Runtime API round trip.
+//! `lambda_http::run` does per invocation), and the same hello as an App Router route file
+//! (`get` returning `Response::json`: method dispatch, `request.url`, cookies, no ETag).
+//! None includes the Runtime API round trip.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lambda_http::{Body, Request, Response};
@@ -53,6 +55,10 @@ async fn nextr_hello(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> ne
         .json(&json!({ "message": "Hello from Next.js!" }))
 }
 
+async fn app_hello() -> nextr::app::Response {
+    nextr::app::Response::json(&json!({ "message": "Hello from Next.js!" }))
+}
+
 async fn bare_hello(_req: Request) -> Result<Response<Body>, lambda_http::Error> {
     let body = serde_json::to_string(&json!({ "message": "Hello from Next.js!" }))?;
     Ok(Response::builder()
@@ -71,6 +77,19 @@ fn overhead(c: &mut Criterion) {
     let check = rt.block_on(route.invoke_event_raw(EVENT)).unwrap();
     assert!(check.contains("Hello from Next.js!"), "{check}");
 
+    let app = TestRoute::app(
+        "/api/hello",
+        nextr::app::AppRoute {
+            handlers: nextr::app::AppHandlers {
+                get: Some(nextr::app_handler!(app_hello, none)),
+                ..Default::default()
+            },
+            pages_router: false,
+        },
+    );
+    let check = rt.block_on(app.invoke_event_raw(EVENT)).unwrap();
+    assert!(check.contains("Hello from Next.js!"), "{check}");
+
     let mut bare = lambda_http::Adapter::from(lambda_http::service_fn(bare_hello));
     let bare_once = |adapter: &mut lambda_http::Adapter<'_, _, _>| {
         let payload: lambda_http::request::LambdaRequest = serde_json::from_str(EVENT).unwrap();
@@ -87,6 +106,9 @@ fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_to_response");
     group.bench_function("nextr", |b| {
         b.iter(|| rt.block_on(route.invoke_event_raw(EVENT)).unwrap())
+    });
+    group.bench_function("nextr_app_router", |b| {
+        b.iter(|| rt.block_on(app.invoke_event_raw(EVENT)).unwrap())
     });
     group.bench_function("bare_lambda_http", |b| b.iter(|| bare_once(&mut bare)));
     group.finish();
