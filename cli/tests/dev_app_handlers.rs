@@ -227,6 +227,15 @@ fn every_applicable_case_answers_as_next_through_nextr_dev() {
     for exchange in exchanges() {
         let answer = send(dev.port(), &host, &exchange);
         ran += 1;
+        // The front owns the connection: the client asked to close it, and a function's own
+        // `Connection` (`s-sse-stream` sets `keep-alive`) never reaches the client.
+        if answer.all("connection") != ["close"] {
+            problems.push(format!(
+                "{}: connection {:?} (expected [\"close\"])",
+                exchange.name,
+                answer.all("connection")
+            ));
+        }
         let difference = DEV_DIFFERENCES
             .iter()
             .chain(DIFFERENCES)
