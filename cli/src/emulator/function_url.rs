@@ -34,7 +34,7 @@ use nextr::manifest::FunctionUrlAuth;
 use nextr_infra::gateway::http_api::event::{self, ClientRequest, RequestMeta};
 use nextr_infra::gateway::http_api::response;
 
-use super::gateway::{protocol, read_body, streamed, whole, BodyFailure, FrontBody};
+use super::gateway::{buffered, protocol, read_body, streamed, whole, BodyFailure, FrontBody};
 use super::pool::Outcome;
 use super::Emulator;
 
@@ -225,14 +225,7 @@ pub async fn handle(
     let r = match outcome {
         Ok(Outcome::Streamed(s)) => streamed(s, None),
         Ok(Outcome::Response(payload)) => match response::map(payload) {
-            Ok(mapped) => {
-                let mut r = Response::new(Full::new(mapped.body));
-                *r.status_mut() = mapped.status;
-                for (name, value) in mapped.headers {
-                    r.headers_mut().append(name, value);
-                }
-                whole(r)
-            }
+            Ok(mapped) => whole(buffered(mapped)),
             Err(e) => {
                 emulator.logger().route(
                     &target.page,

@@ -61,6 +61,7 @@ use tokio::sync::watch;
 use nextr::limits::LAMBDA_PAYLOAD_BYTES;
 use nextr::manifest::GatewayKind;
 use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
+use nextr_infra::gateway::http_api::response::Mapped;
 use nextr_infra::gateway::GatewayError;
 
 use super::deployment::Resolved;
@@ -87,6 +88,33 @@ pub(super) fn streamed(s: Streamed, idle: Option<(Duration, IdleLog)>) -> Respon
     let headers = r.headers_mut();
     for (name, value) in s.prelude.headers {
         headers.append(name, value);
+    }
+    r
+}
+
+/// Headers of a function's buffered response that describe its own hop, not the response:
+/// the front owns the client's connection and frames the body itself, so they are dropped (as
+/// a streamed prelude's are, `stream::prelude`). Forwarded, a function's
+/// `Connection: keep-alive` reached a client the front was closing on as
+/// `Connection: keep-alive, close`.
+const HOP_BY_HOP: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A function's buffered response as the front sends it: its status, its headers but the
+/// [`HOP_BY_HOP`] ones, its body.
+pub(super) fn buffered(mapped: Mapped) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(mapped.body));
+    *r.status_mut() = mapped.status;
+    let headers = r.headers_mut();
+    for (name, value) in mapped.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            headers.append(name, value);
+        }
     }
     r
 }
@@ -324,15 +352,7 @@ async fn handle_api(
             r
         }
         Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
-            Ok(mapped) => {
-                let mut r = Response::new(Full::new(mapped.body));
-                *r.status_mut() = mapped.status;
-                let headers = r.headers_mut();
-                for (name, value) in mapped.headers {
-                    headers.append(name, value);
-                }
-                whole(with_request_id(r, &meta))
-            }
+            Ok(mapped) => whole(with_request_id(buffered(mapped), &meta)),
             Err(e) => {
                 emulator.logger().route(
                     &route.page,
@@ -344,5 +364,44 @@ async fn handle_api(
                 fail(GatewayError::FunctionFailed)
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderName;
+
+    #[test]
+    fn a_buffered_response_keeps_its_headers_but_those_of_the_functions_hop() {
+        let header = |n: &'static str, v: &'static str| {
+            (HeaderName::from_static(n), HeaderValue::from_static(v))
+        };
+        let r = buffered(Mapped {
+            status: StatusCode::OK,
+            headers: vec![
+                header("content-type", "text/event-stream"),
+                header("connection", "keep-alive"),
+                header("keep-alive", "timeout=5"),
+                header("transfer-encoding", "chunked"),
+                header("set-cookie", "a=1"),
+                header("set-cookie", "b=2"),
+            ],
+            body: Bytes::from_static(b"data: 1\n\n"),
+        });
+        assert_eq!(r.status(), StatusCode::OK);
+        let kept: Vec<(&str, &str)> = r
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("content-type", "text/event-stream"),
+                ("set-cookie", "a=1"),
+                ("set-cookie", "b=2"),
+            ]
+        );
     }
 }

@@ -304,6 +304,58 @@ impl TestApp {
         TestApp::cached(name, &files)
     }
 
+    /// The cached app `name` as a copy of the app at `source` (a fixture inside the repository,
+    /// which a build must not write into): every file but `.nextr/`, `target/` and
+    /// `Cargo.lock`, with `nextr = { path = … }` in `Cargo.toml` pointing at the workspace's
+    /// `runtime/`, and the workspace's lock file. Unchanged files are left alone and files the
+    /// source no longer has are removed, as for [`TestApp::cached`].
+    pub fn copy_of(name: &str, source: &Path) -> TestApp {
+        let root = apps_dir().join(name);
+        let skip = |rel: &Path| {
+            rel.starts_with(".nextr") || rel.starts_with("target") || rel == Path::new("Cargo.lock")
+        };
+        let mut wanted = HashSet::new();
+        for file in walk(source) {
+            let rel = file.strip_prefix(source).expect("under the source");
+            if skip(rel) {
+                continue;
+            }
+            let mut bytes = fs::read(&file).expect("the source file is readable");
+            if rel == Path::new("Cargo.toml") {
+                let text = String::from_utf8(bytes).expect("Cargo.toml is UTF-8");
+                let runtime = workspace_root().join("runtime").display().to_string();
+                let rewritten: Vec<String> = text
+                    .lines()
+                    .map(|line| {
+                        if line.starts_with("nextr = { path = ") {
+                            format!("nextr = {{ path = {runtime:?} }}")
+                        } else {
+                            line.to_owned()
+                        }
+                    })
+                    .collect();
+                bytes = (rewritten.join("\n") + "\n").into_bytes();
+            }
+            write_if_changed(&root.join(rel), &bytes);
+            wanted.insert(root.join(rel));
+        }
+        for stale in walk(&root) {
+            let rel = stale.strip_prefix(&root).expect("under the copy");
+            if !skip(rel) && !wanted.contains(&stale) {
+                fs::remove_file(&stale).expect("a stale file is removed");
+            }
+        }
+        let lock = root.join("Cargo.lock");
+        if !lock.exists() {
+            fs::copy(lockfile(), &lock).expect("the workspace has a Cargo.lock");
+        }
+        TestApp {
+            dir: None,
+            root,
+            name: name.to_owned(),
+        }
+    }
+
     /// The app folder (canonical for a fresh app).
     pub fn path(&self) -> &Path {
         &self.root

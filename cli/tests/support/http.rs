@@ -69,11 +69,6 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .unwrap_or_else(|e| panic!("{method} {target}: connecting to port {port}: {e}"));
-    stream
-        .set_read_timeout(Some(READ_LIMIT))
-        .expect("a read timeout can be set");
     let mut req = Vec::new();
     req.extend_from_slice(method.as_bytes());
     req.push(b' ');
@@ -87,9 +82,21 @@ pub fn request(
     }
     req.extend_from_slice(b"\r\n");
     req.extend_from_slice(body);
+    exchange(port, method, target, &req)
+}
+
+/// One HTTP/1.1 exchange over a new TCP connection to 127.0.0.1:`port`: `raw` (the whole
+/// request, head and body, written as is), then the answer, read as `method`'s (`target`
+/// names the request in failure messages).
+pub fn exchange(port: u16, method: &str, target: &str, raw: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("{method} {target}: connecting to port {port}: {e}"));
+    stream
+        .set_read_timeout(Some(READ_LIMIT))
+        .expect("a read timeout can be set");
     // A server may answer (413, 400) and close before it has read the whole request: what it
     // answered counts, the failed write only explains a missing answer.
-    let written = stream.write_all(&req);
+    let written = stream.write_all(raw);
     read_reply(&mut BufReader::new(stream), method).unwrap_or_else(|e| match written {
         Ok(()) => panic!("{method} {target}: reading the answer: {e}"),
         Err(w) => panic!("{method} {target}: writing the request: {w}; reading the answer: {e}"),
