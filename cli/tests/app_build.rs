@@ -119,6 +119,10 @@ fn app_routes_build_prerender_and_serve() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("○ /about prerendered"), "{stderr}");
     assert_eq!(stderr.matches("prerendered").count(), 1, "{stderr}");
+    // Five routes and the `$default` function, each counted once.
+    assert!(stderr.contains("Building 5 routes of"), "{stderr}");
+    assert!(stderr.contains("[6/6] "), "{stderr}");
+    assert!(stderr.contains("/6] $default ("), "{stderr}");
     let manifest = app.manifest();
 
     // The manifest: every route with its router, each its own function.
