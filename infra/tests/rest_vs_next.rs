@@ -229,7 +229,7 @@ proptest! {
 
     #[test]
     fn the_rest_api_picks_what_next_picks(
-        routes in prop::collection::vec((prop::collection::vec(0u8..10, 0..5), any::<bool>()), 1..9),
+        routes in prop::collection::vec((prop::collection::vec(0u8..10, 0..5), 0u8..3), 1..9),
         long in prop::collection::vec(prop::collection::vec(0usize..6, 5..8), 0..6),
     ) {
         let files = files(&routes);
@@ -279,13 +279,22 @@ fn the_simulator_reads_aws_example_and_spots_dead_ends() {
 #[test]
 fn the_generator_yields_trees_with_every_kind_of_segment() {
     let t = RouteTable::from_files(files(&[
-        (vec![4, 1], false),
-        (vec![1, 4], true),
-        (vec![8], false),
-        (vec![0, 9], false),
-        (vec![], false),
+        (vec![4, 1], 0),
+        (vec![1, 4], 1),
+        (vec![8], 0),
+        (vec![0, 9], 0),
+        (vec![], 0),
+        (vec![2, 4], 2),
     ]))
     .unwrap();
-    assert_eq!(t.routes().len(), 5);
+    assert_eq!(
+        t.routes()
+            .iter()
+            .filter(|r| r.router == nextr::routing::Router::App)
+            .map(|r| r.page())
+            .collect::<Vec<_>>(),
+        ["/api/x/[d1]"]
+    );
+    assert_eq!(t.routes().len(), 6);
     check(&t, &[]).unwrap();
 }

@@ -95,7 +95,8 @@ pub fn route_tree(files: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// A Pages Router route that reports which file answered, with `req.query` and `req.url`:
+/// A Pages Router route that reports its router and which file answered, with `req.query`
+/// and `req.url`:
 /// what the routing corpora's trees are made of when served by `nextr dev`.
 pub fn pages_echo_route(file: &str) -> String {
     format!(
@@ -104,6 +105,7 @@ use nextr::prelude::*;
 
 pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {{
     res.status(200).json(&json!({{
+        "router": "pages",
         "file": {file:?},
         "route": req.page(),
         "query": req.query,

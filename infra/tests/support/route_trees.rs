@@ -10,10 +10,13 @@ const LITERALS: [&str; 4] = ["a", "b", "x", "users"];
 pub const PATH_POOL: [&str; 6] = ["a", "b", "x", "users", "1", "zz"];
 
 /// Route files from codes: 0–3 a literal, 4–6 `[dN]`, 7–8 `[...cN]`, 9 `[[...oN]]` (the last
-/// two end the route). Names follow the depth, so Next's slug rules hold by construction.
-pub fn files(routes: &[(Vec<u8>, bool)]) -> Vec<String> {
+/// two end the route). Names follow the depth, so Next's slug rules hold by construction. The
+/// form: 0 a Pages file `api/….rs`, 1 a Pages `…/index.rs`, 2 (or more) an App Router route
+/// handler `app/api/…/route.rs`; the routers share one tree, so the gateway must follow Next
+/// across them.
+pub fn files(routes: &[(Vec<u8>, u8)]) -> Vec<String> {
     let mut out = Vec::new();
-    for (codes, index_form) in routes {
+    for (codes, form) in routes {
         let mut segs = vec!["api".to_owned()];
         let mut terminal = false;
         for (depth, &c) in codes.iter().enumerate() {
@@ -34,7 +37,9 @@ pub fn files(routes: &[(Vec<u8>, bool)]) -> Vec<String> {
                 break;
             }
         }
-        let file = if (*index_form && !terminal) || segs.len() == 1 {
+        let file = if *form >= 2 {
+            format!("app/{}/route.rs", segs.join("/"))
+        } else if (*form == 1 && !terminal) || segs.len() == 1 {
             format!("{}/index.rs", segs.join("/"))
         } else {
             format!("{}.rs", segs.join("/"))
