@@ -579,6 +579,9 @@ pub(crate) fn next_headers(headers: &mut HeaderMap, source_ip: Option<&str>) {
     add_forwarded(headers, source_ip);
 }
 
+/// The scheme of a request that names none: API Gateway and function URLs serve HTTPS only.
+pub(crate) const PLATFORM_SCHEME: &str = "https";
+
 /// Next's server adds `x-forwarded-host/port/proto/for` when absent.
 fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
     if !headers.contains_key("x-forwarded-host") {
@@ -589,12 +592,12 @@ fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
     let proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("https")
+        .unwrap_or(PLATFORM_SCHEME)
         .to_owned();
     if !headers.contains_key("x-forwarded-proto") {
         headers.insert(
             HeaderName::from_static("x-forwarded-proto"),
-            HeaderValue::from_static("https"),
+            HeaderValue::from_static(PLATFORM_SCHEME),
         );
     }
     if !headers.contains_key("x-forwarded-port") {

@@ -19,6 +19,10 @@
 //! }
 //! ```
 //!
+//! An App Router route file (`app/**/route.rs`) gets [`start_app`] instead, with the file's
+//! method functions (`nextr::app::AppRoute`); everything below applies to it too, with the
+//! App Router's answers after step 2 (see [`crate::app`]).
+//!
 //! [`start`] and [`run`] are not generic: the handler is a plain function pointer
 //! ([`Handler`]), so tokio, hyper, `lambda_runtime` and the whole request pipeline are compiled
 //! once, in this crate, and a route binary costs its own code plus a link.

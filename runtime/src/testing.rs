@@ -18,6 +18,9 @@
 //! # }
 //! ```
 //!
+//! [`TestRoute::app`] does the same for an App Router route file's functions (see
+//! [`crate::app`] for an example), and [`TestRoute::prerendered`] for a static one as deployed.
+//!
 //! Requests go through exactly the pipeline the Lambda entry point uses (normalisation, params,
 //! body parsing with the route's limits, deadline, error and panic handling, ETag/304), and
 //! [`TestRoute::invoke_event`] runs a raw Lambda event through the Lambda conversion too.

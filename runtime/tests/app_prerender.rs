@@ -100,7 +100,12 @@ async fn prerender_writes_the_file_and_serving_needs_it() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("route /api/static: "), "{e}");
+    // `start_app` prints it after the route: `nextr: route /api/static: cannot read …`.
+    assert!(
+        e.starts_with("cannot read the prerendered response "),
+        "{e}"
+    );
+    assert!(e.contains("prerendered.json"), "{e}");
     assert!(e.ends_with("run `nextr build`"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,7 +1,7 @@
 //! What the App Router runtime does around a route file's functions, beyond the corpus
 //! (`app_handlers.rs`): malformed escapes (500, or 400 beside Pages routes), Next's 308s, the
-//! logs of TRACE, errors and panics, params, HEAD on a streamed body, and `dynamic = "error"`
-//! at run time.
+//! logs of TRACE, errors and panics, params, HEAD on a streamed body, `max_duration` on a slow
+//! body, `dynamic = "error"` at run time, and an answer for any request (a proptest).
 
 use nextr::app::{AppHandlers, AppRoute};
 use nextr::config::{Dynamic, RouteConfig};
@@ -191,4 +191,111 @@ async fn dynamic_error_fails_a_request_that_reads_the_url() {
         "{:?}",
         res.logs
     );
+}
+
+mod slow {
+    use std::time::Duration;
+
+    use nextr::app::prelude::*;
+    use nextr::deps::bytes::Bytes;
+
+    /// A body that takes longer than the route's `max_duration`.
+    pub async fn get() -> Response {
+        let chunks = futures_util::stream::unfold(0u32, |i| async move {
+            if i == 2 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            Some((Ok::<_, std::io::Error>(Bytes::from_static(b"tick")), i + 1))
+        });
+        Response::stream(chunks)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_body_still_streaming_at_the_deadline_is_a_504_when_buffered() {
+    let config = RouteConfig {
+        max_duration: Some(1),
+        ..RouteConfig::default()
+    };
+    let spec = RouteSpec {
+        page: "/api/slow",
+        file: "app/api/slow/route.rs",
+        config,
+    };
+    let route = TestRoute::app_from_spec(
+        spec,
+        AppRoute {
+            handlers: AppHandlers {
+                get: Some(nextr::app_handler!(slow::get, none)),
+                ..AppHandlers::default()
+            },
+            pages_router: false,
+        },
+    );
+    let res = route.get("/api/slow").send().await.unwrap();
+    assert_eq!(res.status, 504);
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(body["route"], "/api/slow");
+    assert_eq!(body["maxDuration"], 1);
+    assert_eq!(
+        res.logs,
+        ["nextr: [test] /api/slow (app/api/slow/route.rs): the handler did not finish within 1 s (max_duration); answered 504"]
+    );
+}
+
+mod any_request {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn target() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            Just("/".to_owned()),
+            Just("//".to_owned()),
+            Just("\\".to_owned()),
+            Just("%".to_owned()),
+            Just("%ZZ".to_owned()),
+            Just("%C3".to_owned()),
+            Just("?".to_owned()),
+            Just("&".to_owned()),
+            Just("=".to_owned()),
+            Just("..".to_owned()),
+            "[a-z0-9]{1,4}",
+            "[ -~]{1,3}",
+        ];
+        prop::collection::vec(part, 0..10).prop_map(|parts| format!("/api/r/{}", parts.concat()))
+    }
+
+    fn method() -> impl Strategy<Value = http::Method> {
+        prop::sample::select(vec![
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND",
+            "MKCOL",
+        ])
+        .prop_map(|m| m.parse().unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any method and target gets one of Next's answers, never a panic of the runtime.
+        #[test]
+        fn any_request_gets_an_answer(method in method(), target in target(), cookie in "[ -~]{0,20}", body in prop::collection::vec(any::<u8>(), 0..40)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let route = TestRoute::app("/api/r/[id]", app(false));
+            let res = runtime.block_on(
+                route
+                    .request(method.clone(), &target)
+                    .header("cookie", cookie)
+                    .body(body)
+                    .send(),
+            );
+            let res = res.unwrap();
+            prop_assert!(
+                [200, 204, 308, 400, 404, 405, 500].contains(&res.status),
+                "{method} {target}: {}",
+                res.status
+            );
+        }
+    }
 }

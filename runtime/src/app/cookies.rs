@@ -6,13 +6,15 @@
 use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::response::{CookieOptions, Priority, SameSite};
 use crate::routing::{decode_uri_component, encode_uri_component, OrderedMap};
 
+mod set_cookie;
+
 /// One request cookie as Next's `request.cookies.get(name)` returns it: `{name, value}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cookie {
     /// The name, as sent (not decoded, not trimmed).
     pub name: String,
@@ -33,9 +35,14 @@ impl RequestCookies {
     /// that pair), and a later duplicate replaces the value in the first one's place.
     pub fn parse(header: &str) -> Self {
         let mut map = OrderedMap::default();
-        for pair in header.split(';') {
-            // `split(/; */)`: only spaces after the `;` are separators, not tabs.
-            let pair = pair.trim_start_matches(' ');
+        for (i, pair) in header.split(';').enumerate() {
+            // `split(/; */)`: only spaces after a `;` are separators (not tabs, and not
+            // spaces before the first pair).
+            let pair = if i == 0 {
+                pair
+            } else {
+                pair.trim_start_matches(' ')
+            };
             if pair.is_empty() {
                 continue;
             }
@@ -291,201 +298,4 @@ fn http_date_after(now: SystemTime, seconds: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn all(c: &RequestCookies) -> Vec<(&str, &str)> {
-        c.get_all()
-            .map(|c| (c.name.as_str(), c.value.as_str()))
-            .collect()
-    }
-
-    #[test]
-    fn recorded_basic() {
-        // q-cookies-basic
-        let c = RequestCookies::parse("a=1; b=hello%20world; c=\"quoted\"");
-        assert_eq!(
-            all(&c),
-            [("a", "1"), ("b", "hello world"), ("c", "\"quoted\"")]
-        );
-        assert_eq!(c.get("a"), Some("1"));
-        assert!(c.has("b"));
-        assert_eq!(c.len(), 3);
-        assert_eq!(
-            serde_json::to_value(c.cookie("a")).unwrap(),
-            serde_json::json!({"name": "a", "value": "1"})
-        );
-    }
-
-    #[test]
-    fn recorded_duplicates_and_odd_pairs() {
-        // q-cookies-duplicates-odd
-        let c = RequestCookies::parse("a=first; a=second;b=; =anon; flag; d=x=y; e=100%");
-        assert_eq!(
-            serde_json::to_value(&c).unwrap(),
-            serde_json::json!([
-                {"name": "a", "value": "second"},
-                {"name": "b", "value": ""},
-                {"name": "", "value": "anon"},
-                {"name": "flag", "value": "true"},
-                {"name": "d", "value": "x=y"},
-            ])
-        );
-        assert_eq!(c.len(), 5);
-        assert!(!c.has("e"));
-    }
-
-    #[test]
-    fn undecodable_duplicate_keeps_the_earlier_value() {
-        // The failed decode skips the `map.set`, so the first value stays.
-        let c = RequestCookies::parse("e=1; e=100%");
-        assert_eq!(c.get("e"), Some("1"));
-    }
-
-    #[test]
-    fn only_spaces_separate_and_names_are_raw() {
-        let c = RequestCookies::parse("a=1;\tb=2;;  c=3 ");
-        assert_eq!(all(&c), [("a", "1"), ("\tb", "2"), ("c", "3 ")]);
-    }
-
-    #[test]
-    fn no_header_is_empty() {
-        let c = RequestCookies::from_headers(&HeaderMap::new());
-        assert!(c.is_empty());
-        assert_eq!(serde_json::to_string(&c).unwrap(), "[]");
-    }
-
-    #[test]
-    fn several_cookie_headers_join() {
-        let mut h = HeaderMap::new();
-        h.append("cookie", "a=1; b=2".parse().unwrap());
-        h.append("cookie", "a=3".parse().unwrap());
-        let c = RequestCookies::from_headers(&h);
-        assert_eq!(all(&c), [("a", "3"), ("b", "2")]);
-    }
-
-    /// 2026-12-04T17:58:51Z, the recorded `Expires` minus the recorded `Max-Age`.
-    fn recorded_now() -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_407_131)
-    }
-
-    #[test]
-    fn recorded_response_cookies() {
-        // s-response-cookies-set
-        let mut jar = ResponseCookies::new();
-        jar.set_at(
-            "session",
-            "abc123",
-            CookieOptions {
-                http_only: true,
-                secure: true,
-                same_site: Some(SameSite::Lax),
-                path: Some("/".into()),
-                max_age: Some(3600),
-                domain: Some("example.com".into()),
-                ..Default::default()
-            },
-            recorded_now(),
-        );
-        let prefs = CookieOptions {
-            path: Some("/api".into()),
-            ..Default::default()
-        };
-        jar.set("prefs", "dark mode;1", prefs);
-        let strict = CookieOptions {
-            same_site: Some(SameSite::Strict),
-            expires: Some("Wed, 02 Jan 2030 03:04:05 GMT".into()),
-            ..Default::default()
-        };
-        jar.set("strict", "x", strict);
-        let part = CookieOptions {
-            partitioned: true,
-            secure: true,
-            priority: Some(Priority::High),
-            ..Default::default()
-        };
-        jar.set("part", "p", part);
-        jar.delete("old");
-        assert_eq!(
-            jar.set_cookie_lines().collect::<Vec<_>>(),
-            [
-                "session=abc123; Path=/; Expires=Fri, 04 Dec 2026 18:58:51 GMT; Max-Age=3600; Domain=example.com; Secure; HttpOnly; SameSite=lax",
-                "prefs=dark%20mode%3B1; Path=/api",
-                "strict=x; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; SameSite=strict",
-                "part=p; Path=/; Secure; Partitioned; Priority=high",
-                "old=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-            ]
-        );
-    }
-
-    #[test]
-    fn recorded_next_headers_cookies() {
-        // s-next-headers-cookies-set (the jar's lines; the runtime appends them last)
-        let mut jar = ResponseCookies::new();
-        let http_only = CookieOptions {
-            http_only: true,
-            ..Default::default()
-        };
-        jar.set("nh", "v1", http_only).delete("gone");
-        assert_eq!(
-            jar.set_cookie_lines().collect::<Vec<_>>(),
-            [
-                "nh=v1; Path=/; HttpOnly",
-                "gone=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
-            ]
-        );
-    }
-
-    #[test]
-    fn max_age_zero_and_negative() {
-        let mut jar = ResponseCookies::new();
-        let zero = CookieOptions {
-            max_age: Some(0),
-            ..Default::default()
-        };
-        jar.set("z", "1", zero);
-        let negative = CookieOptions {
-            max_age: Some(-10),
-            ..Default::default()
-        };
-        jar.set_at("n", "1", negative, recorded_now());
-        let lines: Vec<_> = jar.set_cookie_lines().collect();
-        assert_eq!(lines[0], "z=1; Path=/; Max-Age=0");
-        assert_eq!(
-            lines[1],
-            "n=1; Path=/; Expires=Fri, 04 Dec 2026 17:58:41 GMT; Max-Age=-10"
-        );
-    }
-
-    #[test]
-    fn setting_again_replaces_in_place() {
-        let mut jar = ResponseCookies::new();
-        jar.set("a", "1", CookieOptions::default())
-            .set("b", "2", CookieOptions::default())
-            .set("a", "3", CookieOptions::default());
-        assert_eq!(
-            jar.set_cookie_lines().collect::<Vec<_>>(),
-            ["a=3; Path=/", "b=2; Path=/"]
-        );
-        assert_eq!(jar.get("a").map(|c| c.value.as_str()), Some("3"));
-        assert!(jar.has("b") && !jar.has("c"));
-        jar.delete_with("a", Some("/api"), Some("example.com"));
-        assert_eq!(
-            jar.get("a").unwrap().to_set_cookie(),
-            "a=; Path=/api; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Domain=example.com"
-        );
-        assert_eq!(jar.len(), 2);
-    }
-
-    #[test]
-    fn huge_max_age_is_clamped() {
-        assert_eq!(
-            http_date_after(recorded_now(), i64::MAX),
-            "Fri, 31 Dec 9999 23:59:59 GMT"
-        );
-        assert_eq!(
-            http_date_after(recorded_now(), i64::MIN),
-            "Thu, 01 Jan 1970 00:00:00 GMT"
-        );
-    }
-}
+mod tests;

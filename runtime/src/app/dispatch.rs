@@ -15,7 +15,9 @@ use super::handler::{AppHandler, AppHandlers, AppRoute, RouteContext};
 use super::prerender::{Prerendered, StaticMode};
 use super::request::{NextRequest, NextUrl, StaticBailout};
 use super::response::{Body, Response};
-use crate::dispatch::{finish_head, next_headers, Incoming, Outgoing, Path, Route};
+use crate::dispatch::{
+    finish_head, next_headers, Incoming, Outgoing, Path, Route, PLATFORM_SCHEME,
+};
 use crate::response::header_value;
 use crate::routing::{self, AppMatched, SearchParams};
 use crate::streaming::Writer;
@@ -244,11 +246,12 @@ impl AppEndpoint {
         let mut req = if self.mode == StaticMode::ForceStatic {
             synthetic(method, &matched.pathname, body)
         } else {
+            // `next_headers` fills `x-forwarded-proto` in when the platform sent none.
             next_headers(&mut headers, source_ip.as_deref());
             let proto = headers
                 .get("x-forwarded-proto")
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("https")
+                .unwrap_or(PLATFORM_SCHEME)
                 .to_owned();
             let host = headers
                 .get(HOST)
@@ -285,15 +288,13 @@ impl AppEndpoint {
 /// Next's synthetic request of a static route: `http://localhost:3000/<path>`, no query, no
 /// headers, no cookies (the body is kept).
 pub(crate) fn synthetic(method: Method, pathname: &str, body: Bytes) -> NextRequest {
-    let origin = super::prerender::SYNTHETIC_ORIGIN.to_owned();
+    let host = super::prerender::SYNTHETIC_HOST;
+    let origin = format!("http://{host}");
     NextRequest {
         method,
         url: format!("{origin}{pathname}"),
         next_url: NextUrl {
-            host: origin
-                .trim_start_matches("http://")
-                .trim_start_matches("https://")
-                .to_owned(),
+            host: host.to_owned(),
             origin,
             pathname: pathname.to_owned(),
             search: String::new(),

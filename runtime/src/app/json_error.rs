@@ -6,7 +6,9 @@
 //! serde_json parses; only when it fails does [`json_syntax_error`] walk the text the way V8's
 //! parser does, to find V8's first error and its position (in UTF-16 code units, as
 //! JavaScript counts). A body V8 would accept but serde cannot turn into `T` (a wrong shape,
-//! or a number serde cannot hold) is a [`JsonShapeError`], which Next has no equivalent for.
+//! a duplicate field, a number beyond `f64`, a lone surrogate escape such as `"\ud800"`, or
+//! nesting deeper than serde_json's 128 levels) is a [`JsonShapeError`], which Next has no
+//! equivalent for.
 
 use serde::de::DeserializeOwned;
 

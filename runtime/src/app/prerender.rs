@@ -22,8 +22,8 @@ use crate::manifest::{PRERENDERED_FILE, PRERENDER_OUT_ENV};
 use crate::routing::RoutePattern;
 use crate::util::CatchUnwind;
 
-/// The origin of Next's synthetic build-time request.
-pub(crate) const SYNTHETIC_ORIGIN: &str = "http://localhost:3000";
+/// The host of Next's synthetic build-time request (`http://localhost:3000/<route>`).
+pub(crate) const SYNTHETIC_HOST: &str = "localhost:3000";
 
 /// Next's `INFINITE_CACHE`: one year, the `s-maxage` of a response cached for ever, and the
 /// horizon `stale-while-revalidate` counts to.
@@ -69,23 +69,24 @@ pub struct PrerenderedFile {
     pub body_base64: String,
 }
 
-/// Why a route could not be prerendered or its prerendered response served.
+/// Why a route could not be prerendered or its prerendered response served (the route is in
+/// `page`; the Lambda entry point's message names it first).
 #[derive(Debug, thiserror::Error)]
 pub enum PrerenderError {
     /// A dynamic pattern has no single response to prerender.
-    #[error("route {page}: a dynamic route cannot be prerendered (Next needs `generateStaticParams`, which nextr does not support); remove `dynamic`/`revalidate` from its config")]
+    #[error("a dynamic route cannot be prerendered (Next needs `generateStaticParams`, which nextr does not support); remove `dynamic`/`revalidate` from its config")]
     DynamicPattern {
         /// The route.
         page: &'static str,
     },
     /// The bootstrap was asked to prerender a route that is not static.
-    #[error("route {page} is not prerendered: it needs `dynamic = \"force-static\"` or `\"error\"`, or `revalidate`, and a `get` function and no other method")]
+    #[error("not a prerendered route: it needs `dynamic = \"force-static\"` or `\"error\"`, or `revalidate`, and a `get` function and no other method")]
     NotStatic {
         /// The route.
         page: &'static str,
     },
     /// The GET handler failed, or read the request of a `dynamic = "error"` route.
-    #[error("route {page}: prerendering failed: {message}")]
+    #[error("prerendering failed: {message}")]
     Handler {
         /// The route.
         page: &'static str,
@@ -93,7 +94,7 @@ pub enum PrerenderError {
         message: String,
     },
     /// The output file could not be written.
-    #[error("route {page}: cannot write the prerendered response to {}: {source}", path.display())]
+    #[error("cannot write the prerendered response to {}: {source}", path.display())]
     Write {
         /// The route.
         page: &'static str,
@@ -103,7 +104,7 @@ pub enum PrerenderError {
         source: std::io::Error,
     },
     /// The bundle's prerendered response is missing or invalid.
-    #[error("route {page}: cannot read its prerendered response {}: {reason}; run `nextr build`", path.display())]
+    #[error("cannot read the prerendered response {}: {reason}; run `nextr build`", path.display())]
     Missing {
         /// The route.
         page: &'static str,
@@ -330,7 +331,19 @@ mod tests {
         };
         let e = load_from(&spec, Path::new("/nonexistent/prerendered.json")).unwrap_err();
         let text = e.to_string();
-        assert!(text.starts_with("route /api/c/force-static: "), "{text}");
+        assert!(
+            text.starts_with(
+                "cannot read the prerendered response /nonexistent/prerendered.json: "
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("run `nextr build`"), "{text}");
+        assert!(matches!(
+            e,
+            PrerenderError::Missing {
+                page: "/api/c/force-static",
+                ..
+            }
+        ));
     }
 }

@@ -311,3 +311,48 @@ fn check_undici(json: &str) {
         wrong.join("\n")
     );
 }
+
+/// Pieces of multipart syntax, so random bodies get deep into the parser.
+fn multipart_piece() -> impl proptest::strategy::Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "--b",
+        "--b--",
+        "\r\n",
+        "\r",
+        "\n",
+        "Content-Disposition: form-data; name=\"",
+        "\"",
+        "; filename=\"",
+        "; filename*=\"",
+        "Content-Type: ",
+        "Content-Transfer-Encoding: base64",
+        ":",
+        "x",
+        "%22",
+        "é",
+        "b",
+        "-",
+        " ",
+    ])
+}
+
+proptest::proptest! {
+    /// No body makes the multipart parser panic, and what it accepts has the boundary framing.
+    #[test]
+    fn multipart_never_panics(pieces in proptest::collection::vec(multipart_piece(), 0..40)) {
+        let body = pieces.concat();
+        if let Ok(fd) = parse(Some("multipart/form-data; boundary=b"), &body) {
+            let trimmed = body.trim_matches(|c| c == '\r' || c == '\n');
+            proptest::prop_assert!(trimmed.starts_with("--b"), "{body:?} gave {fd:?}");
+        }
+    }
+
+    /// Nor do arbitrary bytes, in either parser.
+    #[test]
+    fn arbitrary_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+        let body = Bytes::from(body);
+        for ct in ["multipart/form-data; boundary=b", "application/x-www-form-urlencoded"] {
+            let _ = futures_executor_block_on(FormData::parse(Some(ct), body.clone()));
+        }
+    }
+}
