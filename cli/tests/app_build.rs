@@ -119,6 +119,10 @@ fn app_routes_build_prerender_and_serve() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("○ /about prerendered"), "{stderr}");
     assert_eq!(stderr.matches("prerendered").count(), 1, "{stderr}");
+    // Five routes and the `$default` function, each counted once.
+    assert!(stderr.contains("Building 5 routes of"), "{stderr}");
+    assert!(stderr.contains("[6/6] "), "{stderr}");
+    assert!(stderr.contains("/6] $default ("), "{stderr}");
     let manifest = app.manifest();
 
     // The manifest: every route with its router, each its own function.
@@ -284,4 +288,35 @@ fn nextr_dev_builds_app_routes_and_rebuilds_when_one_is_edited() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+#[test]
+fn an_app_folder_added_while_serving_is_built_and_watched() {
+    let app = TestApp::new("grow");
+    app.write("api/hello.rs", HELLO);
+    let dev = Dev::start(app.path(), &[]);
+    assert_eq!(dev.get("/api/hello").status, 200);
+    assert_eq!(dev.get("/").status, 404);
+
+    let wait_for = |target: &str, body: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        loop {
+            let r = dev.get(target);
+            if r.status == 200 && r.text() == body {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{target} never answered {body:?}:\n{}",
+                dev.output()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let root = "use nextr::app::prelude::*;\n\npub async fn get() -> Response {\n    Response::text(\"v1\")\n}\n";
+    app.write("app/route.rs", root);
+    wait_for("/", "v1");
+    // The new folder is watched from then on.
+    app.write("app/route.rs", &root.replace("v1", "v2"));
+    wait_for("/", "v2");
 }

@@ -127,6 +127,8 @@ fn a_pages_handler_in_an_app_file_and_methods_in_a_pages_file_are_refused() {
         [("app/x/route.rs:1:14".into(), Problem::PagesHandlerInApp)]
     );
     assert!(p[0].1.to_string().contains("App Router route file"));
+    // Beside method functions, `handler` is a helper they share.
+    ok("async fn handler(req: NextRequest) -> Response { todo!() }\npub async fn post(req: NextRequest) -> Response { handler(req).await }\n");
     let p = problems_in(Router::Pages, GET);
     assert_eq!(
         p,

@@ -144,9 +144,10 @@ fn near(name: &str) -> Option<Method> {
 pub fn check(file: &SourceFile, items: &[Item], out: &mut Vec<RouteDiagnostic>) -> Vec<MethodFn> {
     let aliases = aliases(items);
     let mut found = Vec::new();
-    // A method-like function that has problems: no "no methods" report on top of them.
+    // A method-like function, valid or not: no "no methods" report on top of its own.
     let mut attempted = false;
     let mut near_miss: Option<(Method, Span)> = None;
+    let mut pages_handler: Option<Span> = None;
     for item in items {
         let Item::Fn(f) = item else { continue };
         let name = f.sig.ident.to_string();
@@ -170,22 +171,27 @@ pub fn check(file: &SourceFile, items: &[Item], out: &mut Vec<RouteDiagnostic>) 
                 .with_help(format!("write `pub async fn {}`", method.name())),
             );
         } else if name == "handler" {
-            attempted = true;
-            out.push(
-                RouteDiagnostic::at(
-                    file,
-                    Problem::PagesHandlerInApp,
-                    file.range(f.sig.ident.span()),
-                    "a Pages Router handler",
-                )
-                .with_help(format!(
-                    "define one function per method instead ({}), e.g.\n{EXPECTED}\nor move the file to `api/…` to keep `handler(req, res)`",
-                    names()
-                )),
-            );
+            // A helper the methods share may be called `handler`; only a file without
+            // method functions is told it looks like a Pages file (below).
+            pages_handler = Some(f.sig.ident.span());
         } else if near_miss.is_none() {
             near_miss = near(&name).map(|m| (m, f.sig.ident.span()));
         }
+    }
+    if let Some(span) = pages_handler.filter(|_| !attempted) {
+        out.push(
+            RouteDiagnostic::at(
+                file,
+                Problem::PagesHandlerInApp,
+                file.range(span),
+                "a Pages Router handler",
+            )
+            .with_help(format!(
+                "define one function per method instead ({}), e.g.\n{EXPECTED}\nor move the file to `api/…` to keep `handler(req, res)`",
+                names()
+            )),
+        );
+        return found;
     }
     if !attempted {
         let help = format!(

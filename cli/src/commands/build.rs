@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nextr::manifest::{Function, Manifest, Profile};
-use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress};
+use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress, FALLBACK_PAGE};
 use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
 use nextr_cli::report::{ReportStyle, Shown, ShownLines};
 use nextr_cli::table::{Column, Table};
@@ -100,16 +100,17 @@ impl Display {
                 arch,
                 toolchain,
             } => {
-                self.total = routes.len();
+                let n = routes.len();
+                // Every route's binary, and the `$default` function's.
+                self.total = n + 1;
                 self.pages = routes.into_iter().map(|(p, f)| (f, p)).collect();
                 let how = match toolchain {
                     Toolchain::Native => "native toolchain".to_owned(),
                     Toolchain::Zigbuild { target } => format!("cargo zigbuild --target {target}"),
                 };
                 self.line(&format!(
-                    "Building {} route{} of {app} for {arch} ({how})",
-                    self.total,
-                    if self.total == 1 { "" } else { "s" }
+                    "Building {n} route{} of {app} for {arch} ({how})",
+                    if n == 1 { "" } else { "s" }
                 ));
                 if let Some(bar) = &self.bar {
                     bar.set_length(self.total as u64);
@@ -123,7 +124,11 @@ impl Display {
             }
             Progress::Cargo(BuildEvent::Binary { name, .. }) => {
                 self.done += 1;
-                let page = self.pages.get(&name).cloned().unwrap_or_default();
+                let page = self
+                    .pages
+                    .get(&name)
+                    .map_or(FALLBACK_PAGE, String::as_str)
+                    .to_owned();
                 match &self.bar {
                     Some(bar) => {
                         bar.inc(1);

@@ -3,6 +3,7 @@
 //! (rebuild, then swap the workers) is the caller's: see `nextr dev`.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
@@ -32,7 +33,14 @@ pub struct WatchError {
 
 /// Keeps watching until dropped.
 pub struct Watcher {
-    _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    _debouncer: Arc<Mutex<AppDebouncer>>,
+}
+
+type AppDebouncer = Debouncer<RecommendedWatcher, RecommendedCache>;
+
+/// The folders watched recursively: the route folders and `src/`.
+fn source_dirs() -> impl Iterator<Item = &'static str> {
+    ROUTE_DIRS.into_iter().chain(["src"])
 }
 
 /// What a changed path means, if anything.
@@ -76,7 +84,11 @@ pub fn watch(
     };
     let root = app_dir.clone();
     let manifest_file = manifest.clone();
-    let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+    // The debouncer, for the handler to watch a source folder created while serving (an app
+    // that gains `app/`); weak, so that dropping the [`Watcher`] stops it.
+    let handle: Arc<OnceLock<Weak<Mutex<AppDebouncer>>>> = Arc::new(OnceLock::new());
+    let handle_in = handle.clone();
+    let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let mut sources = Vec::new();
         let mut manifest_changed = false;
@@ -94,6 +106,19 @@ pub fn watch(
         }
         sources.sort();
         sources.dedup();
+        for new_dir in sources
+            .iter()
+            .filter(|p| source_dirs().any(|d| Path::new(d) == p.as_path()))
+            .map(|p| root.join(p))
+            .filter(|p| p.is_dir())
+        {
+            if let Some(debouncer) = handle_in.get().and_then(Weak::upgrade) {
+                if let Ok(mut debouncer) = debouncer.lock() {
+                    // Watching a folder again is harmless; a failure leaves it unwatched.
+                    let _ = debouncer.watch(&new_dir, RecursiveMode::Recursive);
+                }
+            }
+        }
         if !sources.is_empty() {
             on_change(Change::Sources(sources));
         }
@@ -106,7 +131,7 @@ pub fn watch(
         source,
     })?;
     let mut targets = vec![(app_dir.clone(), RecursiveMode::NonRecursive)];
-    for sub in ROUTE_DIRS.into_iter().chain(["src"]) {
+    for sub in source_dirs() {
         let p = app_dir.join(sub);
         if p.is_dir() {
             targets.push((p, RecursiveMode::Recursive));
@@ -117,11 +142,19 @@ pub fn watch(
             targets.push((dir.to_path_buf(), RecursiveMode::NonRecursive));
         }
     }
-    for (path, mode) in targets {
-        debouncer
-            .watch(&path, mode)
-            .map_err(|source| WatchError { path, source })?;
+    let debouncer = Arc::new(Mutex::new(debouncer));
+    {
+        let mut guard = debouncer.lock().map_err(|_| WatchError {
+            path: app_dir.clone(),
+            source: notify_debouncer_full::notify::Error::generic("the watcher is poisoned"),
+        })?;
+        for (path, mode) in targets {
+            guard
+                .watch(&path, mode)
+                .map_err(|source| WatchError { path, source })?;
+        }
     }
+    let _ = handle.set(Arc::downgrade(&debouncer));
     Ok(Watcher {
         _debouncer: debouncer,
     })
@@ -191,5 +224,22 @@ mod tests {
         assert!(wait_for(Change::Sources(vec!["api/hello.rs".into()])));
         std::fs::write(&manifest, "{\"v\":2}").unwrap();
         assert!(wait_for(Change::Manifest));
+
+        // `app/` created while watching: the folder itself, then files deep inside it.
+        std::fs::create_dir(app.join("app")).unwrap();
+        assert!(wait_for(Change::Sources(vec!["app".into()])));
+        std::fs::create_dir_all(app.join("app/hooks/[id]")).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::write(app.join("app/hooks/[id]/route.rs"), "// x").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let route = PathBuf::from("app/hooks/[id]/route.rs");
+        let mut seen = false;
+        while !seen && std::time::Instant::now() < deadline {
+            seen = matches!(
+                rx.recv_timeout(Duration::from_millis(200)),
+                Ok(Change::Sources(paths)) if paths.contains(&route)
+            );
+        }
+        assert!(seen, "an edit inside the new app/ was not seen");
     }
 }
