@@ -53,7 +53,7 @@ pub async fn post(req: NextRequest, ctx: RouteContext) -> Result<Response, MyErr
 }
 pub async fn get(req: nextr::app::NextRequest) -> Response { Response::text("hi") }
 pub async fn options() -> Response { Response::text("") }
-pub async fn delete(_: NextRequest, _ctx: nextr::app::RouteContext) -> nextr::Result<Response> { todo!() }
+pub async fn delete(_: NextRequest, _ctx: nextr::app::RouteContext) -> nextr::Result<Response> { Ok(Response::empty()) }
 fn helper() {}
 "#);
     assert_eq!(a.router, Router::App);
@@ -69,13 +69,13 @@ fn helper() {}
     assert!(!get_only(&a.methods));
     assert!(get_only(&ok(GET).methods));
     // Renames are followed, as for Pages handlers.
-    let a = ok("use nextr::app::{NextRequest as Req, RouteContext as Ctx};\npub async fn put(r: Req, c: Ctx) -> Response { todo!() }\n");
+    let a = ok("use nextr::app::{NextRequest as Req, RouteContext as Ctx};\npub async fn put(r: Req, c: Ctx) -> Response { Response::empty() }\n");
     assert_eq!(a.methods, [method(Method::Put, Arity::RequestContext)]);
 }
 
 #[test]
 fn upper_case_methods_are_renamed_to_lower_case() {
-    let p = problems("pub async fn GET(req: NextRequest) -> Response { todo!() }\n");
+    let p = problems("pub async fn GET(req: NextRequest) -> Response { Response::empty() }\n");
     assert_eq!(
         p,
         [(
@@ -91,7 +91,7 @@ fn upper_case_methods_are_renamed_to_lower_case() {
         "nextr names method functions in lower case: rename `GET` to `get`"
     );
     let p = problems(&format!(
-        "{GET}pub async fn Post() -> Response {{ todo!() }}\n"
+        "{GET}pub async fn Post() -> Response {{ Response::empty() }}\n"
     ));
     assert_eq!(p.len(), 1);
     assert!(matches!(
@@ -105,9 +105,9 @@ fn upper_case_methods_are_renamed_to_lower_case() {
 
 #[test]
 fn a_file_without_methods_lists_them_and_guesses() {
-    let p = problems("pub async fn fetch(req: NextRequest) -> Response { todo!() }\n");
+    let p = problems("pub async fn fetch(req: NextRequest) -> Response { Response::empty() }\n");
     assert_eq!(p, [("app/x/route.rs:1:14".into(), Problem::NoMethods)]);
-    let d = analyze(Router::App, "pub async fn gett() -> Response { todo!() }\n").unwrap_err();
+    let d = analyze(Router::App, "pub async fn gett() -> Response { Response::empty() }\n").unwrap_err();
     let text = render(&d[0], ReportStyle::Plain);
     assert!(text.contains("did you mean `get`?"), "{text}");
     assert!(text.contains("`put`, `delete`, `patch`"), "{text}");
@@ -128,7 +128,7 @@ fn a_pages_handler_in_an_app_file_and_methods_in_a_pages_file_are_refused() {
     );
     assert!(p[0].1.to_string().contains("App Router route file"));
     // Beside method functions, `handler` is a helper they share.
-    ok("async fn handler(req: NextRequest) -> Response { todo!() }\npub async fn post(req: NextRequest) -> Response { handler(req).await }\n");
+    ok("async fn handler(req: NextRequest) -> Response { Response::empty() }\npub async fn post(req: NextRequest) -> Response { handler(req).await }\n");
     let p = problems_in(Router::Pages, GET);
     assert_eq!(
         p,
@@ -146,7 +146,7 @@ fn a_pages_handler_in_an_app_file_and_methods_in_a_pages_file_are_refused() {
 #[test]
 fn every_signature_problem_is_reported() {
     let p = problems(
-        "fn get(req: &NextRequest) {}\nasync fn post(a: NextRequest, b: RouteContext, c: u8) -> () {}\npub async fn put(ctx: RouteContext) -> Response { todo!() }\n",
+        "fn get(req: &NextRequest) {}\nasync fn post(a: NextRequest, b: RouteContext, c: u8) -> () {}\npub async fn put(ctx: RouteContext) -> Response { Response::empty() }\n",
     );
     assert_eq!(
         p,
@@ -325,7 +325,7 @@ fn both_routers_are_analysed_together_and_all_problems_reported() {
     write("app/route.rs", GET);
     write(
         "app/hooks/[id]/route.rs",
-        "nextr::config! { body_parser: false }\npub async fn Post() -> Response { todo!() }\n",
+        "nextr::config! { body_parser: false }\npub async fn Post() -> Response { Response::empty() }\n",
     );
     write(
         "app/items/route.rs",

@@ -174,26 +174,36 @@ fn summary(outcome: &BuildOutcome) -> String {
     let mut table = Table::new([
         Column::left("Route"),
         Column::left("Kind"),
+        Column::left("Router"),
         Column::right("Size"),
         Column::right("Timeout"),
         Column::right("Memory"),
     ]);
-    let row = |page: &str, kind: &str, f: Option<&Function>| {
+    let row = |page: &str, kind: &str, router: &str, f: Option<&Function>| {
         [
             page.to_owned(),
             kind.to_owned(),
+            router.to_owned(),
             f.map(|f| size(f.bytes)).unwrap_or_default(),
             f.map(|f| format!("{} s", f.timeout_s)).unwrap_or_default(),
             f.map(|f| format!("{} MB", f.memory_mb)).unwrap_or_default(),
         ]
     };
-    let rows: Vec<[String; 5]> = manifest
+    let rows: Vec<[String; 6]> = manifest
         .routes
         .iter()
-        .map(|r| row(&r.page, r.kind.as_str(), r.function.as_ref()))
+        .map(|r| {
+            row(
+                &r.page,
+                r.kind.as_str(),
+                r.router.as_str(),
+                r.function.as_ref(),
+            )
+        })
         .chain(std::iter::once(row(
             "$default",
             "fallback: 308 / 404",
+            "",
             Some(&manifest.fallback),
         )))
         .collect();
