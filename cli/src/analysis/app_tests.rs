@@ -107,7 +107,11 @@ fn upper_case_methods_are_renamed_to_lower_case() {
 fn a_file_without_methods_lists_them_and_guesses() {
     let p = problems("pub async fn fetch(req: NextRequest) -> Response { Response::empty() }\n");
     assert_eq!(p, [("app/x/route.rs:1:14".into(), Problem::NoMethods)]);
-    let d = analyze(Router::App, "pub async fn gett() -> Response { Response::empty() }\n").unwrap_err();
+    let d = analyze(
+        Router::App,
+        "pub async fn gett() -> Response { Response::empty() }\n",
+    )
+    .unwrap_err();
     let text = render(&d[0], ReportStyle::Plain);
     assert!(text.contains("did you mean `get`?"), "{text}");
     assert!(text.contains("`put`, `delete`, `patch`"), "{text}");
