@@ -249,6 +249,17 @@ fn body_limits_and_invalid_json_answer_as_next() {
 }
 
 #[test]
+fn handlers_returning_nothing_or_unit_answer() {
+    let dev = dev();
+    let r = dev.get("/api/void?form=none");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json(), json!({ "returned": "none" }));
+    let r = dev.get("/api/unit");
+    assert_eq!((r.status, r.text().as_str()), (202, "unit"));
+    assert_eq!(r.header("x-form"), Some("unit"));
+}
+
+#[test]
 fn redirects_keep_status_and_location() {
     let dev = dev();
     let r = dev.get("/api/redirect");

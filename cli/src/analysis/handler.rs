@@ -173,31 +173,23 @@ fn check_fn(
         }
     }
 
-    match &sig.output {
-        ReturnType::Default => out.push(
-            RouteDiagnostic::at(
-                file,
-                Problem::HandlerReturn("nothing".into()),
-                file.range(sig.paren_token.span.close()),
-                "expected `-> nextr::Result<()>` here",
-            )
-            .with_help("end the signature with `-> nextr::Result<()>` and return `Ok(())`"),
-        ),
-        ReturnType::Type(_, ty) => {
-            if !is_result(ty, aliases, 0) {
-                let found = format!("`{}`", file.slice(ty.span()));
-                out.push(
-                    RouteDiagnostic::at(
-                        file,
-                        Problem::HandlerReturn(found),
-                        file.range(ty.span()),
-                        "expected `nextr::Result<()>`",
-                    )
-                    .with_help(
-                        "return `nextr::Result<()>` (`Result<()>` with `use nextr::prelude::*`)",
-                    ),
-                );
-            }
+    // `()` and no return type are accepted as Next's `void` handler: the runtime's
+    // `IntoHandlerResult` turns them into `Ok(())`.
+    if let ReturnType::Type(_, ty) = &sig.output {
+        let unit = matches!(strip(ty), Type::Tuple(t) if t.elems.is_empty());
+        if !unit && !is_result(ty, aliases, 0) {
+            let found = format!("`{}`", file.slice(ty.span()));
+            out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::HandlerReturn(found),
+                    file.range(ty.span()),
+                    "expected `nextr::Result<()>`",
+                )
+                .with_help(
+                    "return `nextr::Result<()>` (`Result<()>` with `use nextr::prelude::*`), `Result<(), E>`, or nothing",
+                ),
+            );
         }
     }
 }

@@ -166,10 +166,6 @@ fn every_signature_problem_is_reported() {
             ("api/x.rs:1:1".into(), Problem::HandlerNotPublic),
             ("api/x.rs:1:1".into(), Problem::HandlerNotAsync),
             ("api/x.rs:1:11".into(), Problem::HandlerArity(1)),
-            (
-                "api/x.rs:1:31".into(),
-                Problem::HandlerReturn("nothing".into())
-            ),
         ]
     );
     let p = problems(
@@ -581,4 +577,28 @@ fn max_duration_is_bounded_by_the_routes_front() {
         "{reason}"
     );
     assert!(reason.contains("`response = \"stream\"`"), "{reason}");
+}
+
+#[test]
+fn every_documented_return_form_is_accepted() {
+    for ret in [
+        "",
+        " -> ()",
+        " -> ( )",
+        " -> nextr::Result<()>",
+        " -> Result<(), ApiError>",
+    ] {
+        ok(&format!(
+            "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse){ret} {{}}\n"
+        ));
+    }
+    assert_eq!(
+        problems(
+            "pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> u8 { 1 }\n"
+        ),
+        [(
+            "api/x.rs:1:78".into(),
+            Problem::HandlerReturn("`u8`".into())
+        )]
+    );
 }
