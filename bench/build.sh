@@ -10,7 +10,9 @@
 #
 # usage: bench/build.sh
 # env:   WORK (default /tmp/nextr-bench-build), NEXTR (default: target/release/nextr, built
-#        first), VENV (default /tmp/nextr-bench-venv), SKIP_CARGO_LAMBDA=1
+#        first), VENV (default /tmp/nextr-bench-venv), SKIP_CARGO_LAMBDA=1, BENCH_TARGET_DIR
+#        (default $WORK/target-nextr), BENCH_SMOKE=1 (1, 2 and 3 debug routes, no cargo-lambda:
+#        see bench/lib.sh)
 # Each run uses fresh app names and folders, so only the dependencies are warm.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,6 +25,11 @@ mkdir -p "$WORK"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 export CI=true
+SIZES="1 10 40" EDIT=7 FLAGS=() PROFILE_DIR=release
+if [ "$SMOKE" = 1 ]; then
+    SIZES="1 2 3" EDIT=1 FLAGS=(--debug) PROFILE_DIR=debug SKIP_CARGO_LAMBDA=1
+fi
+MOST="${SIZES##* }"
 
 if [ -z "${NEXTR:-}" ]; then
     cargo build --release -q -p nextr-cli --manifest-path "$ROOT/Cargo.toml"
@@ -33,43 +40,47 @@ wall() { cut -d' ' -f1 "$1"; }
 cpu() { cut -d' ' -f2 "$1"; }
 per() { python3 -c "import sys; a,b,n=map(float,sys.argv[1:]); print(f'{(b-a)/n:.2f}')" "$@"; }
 
-echo "## nextr build --release ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "## nextr build ${FLAGS[*]:---release} ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
-export CARGO_TARGET_DIR="$WORK/target-nextr"
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$WORK/target-nextr}"
 d="$WORK/nextr"
 rm -rf "$d"
 mkdir -p "$d"
 make_app "$d/warm" "warm$run_id" 1
-timed "$d/t.warm" "$NEXTR" build "$d/warm"
-for n in 1 10 40; do
+timed "$d/t.warm" "$NEXTR" build "${FLAGS[@]}" "$d/warm"
+for n in $SIZES; do
     make_app "$d/a$n" "a$n-$run_id" "$n"
-    timed "$d/t.$n" "$NEXTR" build "$d/a$n"
+    timed "$d/t.$n" "$NEXTR" build "${FLAGS[@]}" "$d/a$n"
 done
-cp "$d/a40/.nextr/routes-manifest.json" "$d/before.json"
-sed -i 's/Hello from route 7/Hello again from route 7/' "$d/a40/api/r7.rs"
-timed "$d/t.edit" "$NEXTR" build "$d/a40"
-tail -n 3 "$LOG" | grep -q "40 functions (.* 1 updated)" || { echo "the edit did not update exactly 1 zip" >&2; exit 1; }
-changed=$(python3 - "$d/before.json" "$d/a40/.nextr/routes-manifest.json" <<'PY'
+last="$d/a$MOST"
+cp "$last/.nextr/routes-manifest.json" "$d/before.json"
+sed -i "s/Hello from route $EDIT\"/Hello again from route $EDIT\"/" "$last/api/r$EDIT.rs"
+timed "$d/t.edit" "$NEXTR" build "${FLAGS[@]}" "$last"
+# The summary's last line: "N functions (… zipped, 1 updated) in …" (the routes and $default).
+tail -n 3 "$LOG" | grep -q " functions (.* 1 updated)" || { echo "the edit did not update exactly 1 zip:" >&2; tail -n 3 "$LOG" >&2; exit 1; }
+changed=$(python3 - "$d/before.json" "$last/.nextr/routes-manifest.json" <<'PY'
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:])
 sha = lambda m: {r["page"]: r["function"]["sha256"] for r in m["routes"]}
 print(" ".join(p for p, s in sha(b).items() if sha(a)[p] != s))
 PY
 )
-[ "$changed" = /api/r7 ] || { echo "changed bundles: '$changed', expected /api/r7" >&2; exit 1; }
-timed "$d/t.noop" "$NEXTR" build "$d/a40"
+[ "$changed" = "/api/r$EDIT" ] || { echo "changed bundles: '$changed', expected /api/r$EDIT" >&2; exit 1; }
+timed "$d/t.noop" "$NEXTR" build "${FLAGS[@]}" "$last"
 hello_zip=$(manifest_field "$d/a1" 'm["routes"][0]["function"]["bytes"]')
 fn=$(manifest_field "$d/a1" 'm["routes"][0]["function"]["name"]')
-hello_bin=$(stat -c %s "$CARGO_TARGET_DIR/nextr/target/release/$fn")
+hello_bin=$(stat -c %s "$CARGO_TARGET_DIR/nextr/target/$PROFILE_DIR/$fn")
 
 echo "| step | wall (s) | CPU (s) |"
 echo "|---|---|---|"
 echo "| first build, dependencies cold (1 route) | $(wall "$d/t.warm") | $(cpu "$d/t.warm") |"
-for n in 1 10 40; do echo "| $n route(s), dependencies warm | $(wall "$d/t.$n") | $(cpu "$d/t.$n") |"; done
-echo "| per extra route, 1 → 10 | $(per "$(wall "$d/t.1")" "$(wall "$d/t.10")" 9) | $(per "$(cpu "$d/t.1")" "$(cpu "$d/t.10")" 9) |"
-echo "| per extra route, 1 → 40 | $(per "$(wall "$d/t.1")" "$(wall "$d/t.40")" 39) | $(per "$(cpu "$d/t.1")" "$(cpu "$d/t.40")" 39) |"
-echo "| edit one route of 40, rebuild (1 zip changed: $changed) | $(wall "$d/t.edit") | $(cpu "$d/t.edit") |"
-echo "| rebuild of 40, nothing changed | $(wall "$d/t.noop") | $(cpu "$d/t.noop") |"
+for n in $SIZES; do echo "| $n route(s), dependencies warm | $(wall "$d/t.$n") | $(cpu "$d/t.$n") |"; done
+for n in $SIZES; do
+    [ "$n" = 1 ] && continue
+    echo "| per extra route, 1 → $n | $(per "$(wall "$d/t.1")" "$(wall "$d/t.$n")" $((n - 1))) | $(per "$(cpu "$d/t.1")" "$(cpu "$d/t.$n")" $((n - 1))) |"
+done
+echo "| edit one route of $MOST, rebuild (1 zip changed: $changed) | $(wall "$d/t.edit") | $(cpu "$d/t.edit") |"
+echo "| rebuild of $MOST, nothing changed | $(wall "$d/t.noop") | $(cpu "$d/t.noop") |"
 echo
 echo "hello bundle: $hello_zip bytes zipped ($(python3 -c "print(f'{$hello_zip/1e6:.2f}')") MB), binary $hello_bin bytes"
 echo

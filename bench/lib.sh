@@ -8,9 +8,20 @@
 #                         process tree) to OUT; CMD's output goes to $LOG
 # manifest_field APP JQ   python one-liner over APP/.nextr/routes-manifest.json
 # report_durations STDERR "init_ms duration_ms" from the REPORT line `nextr invoke` printed
+#
+# BENCH_SMOKE=1 (read by the scripts that source this file): the smallest run that still goes
+# through every step and every check of the script (a few routes, debug bundles, one run, no
+# peers), with NEXTR and BENCH_TARGET_DIR given. The test suite runs it
+# (cli/tests/bench_scripts.rs) so that the scripts keep working as nextr's output changes;
+# its numbers mean nothing.
 
 : "${ROOT:?set ROOT to the workspace root before sourcing bench/lib.sh}"
 : "${LOG:=/dev/null}"
+SMOKE="${BENCH_SMOKE:-0}"
+if [ "$SMOKE" = 1 ] && [ -z "${NEXTR:-}" ]; then
+    echo "BENCH_SMOKE=1 needs NEXTR (the nextr binary under test)" >&2
+    exit 2
+fi
 
 hello_route() { # $1 = index
     cat <<RS

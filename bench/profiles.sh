@@ -10,7 +10,8 @@
 #
 # usage: bench/profiles.sh release|dev [CANDIDATE…]   (default: every candidate of the mode)
 # env:   WORK (default /tmp/nextr-bench-profiles), RUNS (cold starts per candidate, default 5),
-#        NEXTR (default: target/release/nextr, built first)
+#        NEXTR (default: target/release/nextr, built first), BENCH_TARGET_DIR (default
+#        $WORK/target), BENCH_SMOKE=1 (1 and 2 routes, one cold start: see bench/lib.sh)
 # Every run uses fresh app names, so nothing of the apps is cached; dependencies compiled for
 # a candidate stay in $WORK/target (the first build of a candidate compiles them: "deps" column).
 set -euo pipefail
@@ -24,7 +25,9 @@ mkdir -p "$WORK"
 : > "$LOG"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-export CARGO_TARGET_DIR="$WORK/target" CI=true
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$WORK/target}" CI=true
+MANY=10
+if [ "$SMOKE" = 1 ]; then MANY=2 RUNS=1; fi
 
 if [ -z "${NEXTR:-}" ]; then
     cargo build --release -q -p nextr-cli --manifest-path "$ROOT/Cargo.toml"
@@ -63,7 +66,7 @@ esac
 [ $# -gt 0 ] && ORDER="$*"
 
 run_id=$(date +%s | tail -c 6)
-printf '| profile (%s) | deps (s) | 1 route (s) | 10 routes (s) | per extra route, wall (CPU) | hello zip | hello binary | cold start, median of %s (init + first response) |\n' "$MODE" "$RUNS"
+printf '| profile (%s) | deps (s) | 1 route (s) | %s routes (s) | per extra route, wall (CPU) | hello zip | hello binary | cold start, median of %s (init + first response) |\n' "$MODE" "$MANY" "$RUNS"
 printf '|---|---|---|---|---|---|---|---|\n'
 for name in $ORDER; do
     eval "settings=\${${PROFILE}[\$name]:-}"
@@ -81,8 +84,8 @@ for name in $ORDER; do
     timed "$d/t.deps" "${nextr[@]}" build "${FLAG[@]}" "$d/warm"
     make_app "$d/a1" "a$tag$run_id" 1
     timed "$d/t.1" "${nextr[@]}" build "${FLAG[@]}" "$d/a1"
-    make_app "$d/a10" "b$tag$run_id" 10
-    timed "$d/t.10" "${nextr[@]}" build "${FLAG[@]}" "$d/a10"
+    make_app "$d/a$MANY" "b$tag$run_id" "$MANY"
+    timed "$d/t.many" "${nextr[@]}" build "${FLAG[@]}" "$d/a$MANY"
     zip_bytes=$(manifest_field "$d/a1" 'm["routes"][0]["function"]["bytes"]')
     fn=$(manifest_field "$d/a1" 'm["routes"][0]["function"]["name"]')
     prof_dir=$([ "$MODE" = release ] && echo release || echo debug)
@@ -93,17 +96,17 @@ for name in $ORDER; do
             { cat "$d/invoke.err" >&2; exit 1; }
         report_durations "$d/invoke.err" >> "$d/cold"
     done
-    python3 - "$d" "$name" "$zip_bytes" "$bin_bytes" <<'PY'
+    python3 - "$d" "$name" "$zip_bytes" "$bin_bytes" "$MANY" <<'PY'
 import statistics, sys
-d, name, zip_bytes, bin_bytes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+d, name, zip_bytes, bin_bytes, many = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 def wc(f):
     w, c = open(f"{d}/{f}").read().split()
     return float(w), float(c)
-deps, t1, t10 = wc("t.deps"), wc("t.1"), wc("t.10")
+deps, t1, t10 = wc("t.deps"), wc("t.1"), wc("t.many")
 cold = [tuple(map(float, l.split())) for l in open(f"{d}/cold") if l.strip()]
 init = statistics.median(c[0] for c in cold)
 total = statistics.median(c[0] + c[1] for c in cold)
-print(f"| {name} | {deps[0]:.0f} | {t1[0]:.1f} | {t10[0]:.1f} | {(t10[0]-t1[0])/9:.2f} s ({(t10[1]-t1[1])/9:.2f} s) "
+print(f"| {name} | {deps[0]:.0f} | {t1[0]:.1f} | {t10[0]:.1f} | {(t10[0]-t1[0])/(many-1):.2f} s ({(t10[1]-t1[1])/(many-1):.2f} s) "
       f"| {zip_bytes/1e6:.2f} MB | {bin_bytes/1e6:.2f} MB | {total:.1f} ms ({init:.1f} + {total-init:.1f}) |")
 PY
 done

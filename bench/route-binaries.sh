@@ -8,11 +8,14 @@
 # time, timing each `cargo build --release` (wall and CPU seconds of the whole cargo tree).
 #
 # usage: bench/route-binaries.sh [N=10] [WORK_DIR=${TMPDIR:-/tmp}/nextr-route-binaries]
+# env:   BENCH_TARGET_DIR (default WORK_DIR/target), BENCH_SMOKE=1 (N=2, debug: see bench/lib.sh)
 set -euo pipefail
 N="${1:-10}"
 WORK="${2:-${TMPDIR:-/tmp}/nextr-route-binaries}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-export CARGO_TARGET_DIR="$WORK/target"
+export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$WORK/target}"
+PROFILE_FLAG=(--release)
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then N=2 PROFILE_FLAG=(); fi
 RUN="$(date +%s)" # a fresh package name per run: its binaries are new, the dependencies stay warm
 mkdir -p "$WORK"
 
@@ -118,7 +121,7 @@ add_route() { # $1 = variant, $2 = index
 build() { # $1 = variant; prints "wall cpu"
     local dir="$WORK/$1"
     if ! /usr/bin/time -o "$WORK/time.txt" -f '%e %U %S' \
-        cargo build --release --quiet --manifest-path "$dir/Cargo.toml" >/dev/null 2>"$WORK/err.log"; then
+        cargo build "${PROFILE_FLAG[@]}" --quiet --manifest-path "$dir/Cargo.toml" >/dev/null 2>"$WORK/err.log"; then
         cat "$WORK/err.log" >&2
         exit 1
     fi
