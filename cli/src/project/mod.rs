@@ -7,13 +7,15 @@ use nextr::routing::TreeError;
 use crate::report::{Shown, ShownLines};
 
 mod app_config;
+pub mod dotenv;
 mod package;
 mod routes;
 
 pub use app_config::{
     check_app_name, env_name_problem, AppConfig, AppConfigError, ConfigDiagnostic, ConfigReport,
-    RouteSettings, APP_CONFIG_FILE, MAX_APP_NAME,
+    RouteSettings, APP_CONFIG_FILE, MAX_APP_NAME, RESERVED_ENV,
 };
+pub use dotenv::{DotEnv, DotEnvError, EnvMode, DOTENV_FILES};
 pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
     Package, PackageError,
