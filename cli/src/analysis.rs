@@ -15,7 +15,7 @@ mod diagnostic;
 mod handler;
 mod methods;
 
-pub use diagnostic::{AnalysisReport, Problem, RouteDiagnostic, SourceFile};
+pub use diagnostic::{suggest, AnalysisReport, Problem, RouteDiagnostic, SourceFile};
 pub use methods::{get_only, Arity, Method, MethodFn};
 
 /// What the build takes from one route file.

@@ -31,7 +31,9 @@ use crate::fingerprint;
 use crate::manifest::{
     self as route_manifest, BuiltFunction, GatewayKeys, ManifestError, ManifestInput,
 };
-use crate::project::{route_table, AppConfig, AppConfigError, Project, ProjectError};
+use crate::project::{
+    route_table, AppConfig, AppConfigError, DotEnv, DotEnvError, EnvMode, Project, ProjectError,
+};
 
 /// The page name of the app's `$default` function in messages and function names.
 pub const FALLBACK_PAGE: &str = "$default";
@@ -50,6 +52,9 @@ pub struct BuildOptions {
     pub dir: PathBuf,
     /// Release, or debug (`--debug`, and `nextr dev`).
     pub profile: Profile,
+    /// Which `.env` files the functions' environment takes: production for `nextr build`,
+    /// development for `nextr dev` and `nextr invoke`, whatever the profile.
+    pub env_mode: EnvMode,
     /// `--arch`; `nextr.toml`'s `architecture`, then x86_64, when absent.
     pub arch: Option<Architecture>,
     /// The build folder; `<app>/.nextr` when absent.
@@ -93,6 +98,9 @@ pub enum BuildError {
     /// The app could not be read.
     #[error(transparent)]
     Project(#[from] ProjectError),
+    /// A `.env` file could not be read.
+    #[error(transparent)]
+    DotEnv(#[from] DotEnvError),
     /// Route files have problems (rendered with code frames by the caller).
     #[error(transparent)]
     Analysis(#[from] AnalysisReport),
@@ -182,7 +190,12 @@ pub fn build(
         let cargo = options.cargo.clone();
         std::thread::spawn(move || HostTools::detect(&cargo))
     };
-    let project = Project::discover(&options.dir)?;
+    let mut project = Project::discover(&options.dir)?;
+    let dotenv = DotEnv::load(&project.root, options.env_mode)?;
+    for warning in dotenv.warnings(&project.config.env) {
+        progress(Progress::Warning(warning));
+    }
+    project.config.dotenv = dotenv.values;
     // The inputs as they are before anything is compiled: an edit made during the build
     // changes the digest, and the next start rebuilds.
     let arch = options

@@ -202,4 +202,20 @@ mod tests {
         fs::write(root.join("app/items/route.rs"), "x").unwrap();
         assert_ne!(d(), second);
     }
+
+    #[test]
+    fn env_files_are_inputs() {
+        // Dotfiles are not skipped: a `.env.local` edit must rebuild, or dev's fast start
+        // would serve the functions' old environment.
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let inputs = [root.to_path_buf()];
+        let d = || digest(&inputs, Profile::Debug, Architecture::X86_64);
+        let first = d();
+        fs::write(root.join(".env.local"), "AA=1\n").unwrap();
+        let second = d();
+        assert_ne!(second, first);
+        fs::write(root.join(".env.local"), "AA=12\n").unwrap();
+        assert_ne!(d(), second);
+    }
 }

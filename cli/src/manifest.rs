@@ -215,7 +215,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             input.fallback,
             input.architecture,
             (FALLBACK_TIMEOUT_S, FALLBACK_MEMORY_MB),
-            input.config.env.clone(),
+            input.config.app_env(),
         ),
     );
     manifest.profile = input.profile;

@@ -87,7 +87,13 @@ fn dev_builds_apart_serves_default_with_its_bundle_and_follows_nextr_toml() {
     let line = dev
         .wait_for(|l| l.contains("env.GREETING"), Duration::from_secs(60))
         .unwrap_or_else(|| panic!("the bad nextr.toml was not reported:\n{}", dev.output()));
-    assert!(line.contains("nextr.toml:2:"), "{line}");
+    assert!(
+        line.contains("expected a string, found the number 1"),
+        "{line}"
+    );
+    // The code frame names the place.
+    dev.wait_for(|l| l.contains("[nextr.toml:2:12]"), Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no code frame at nextr.toml:2:12:\n{}", dev.output()));
     let output = dev.output();
     assert!(
         output.contains("rebuild failed; still serving the previous build"),

@@ -15,7 +15,7 @@ mod syntax;
 
 use syntax::{parse_entries, Value};
 
-use super::diagnostic::{router_title, Problem, RouteDiagnostic, SourceFile};
+use super::diagnostic::{router_title, suggest, Problem, RouteDiagnostic, SourceFile};
 use nextr::limits::{LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S};
 use nextr::manifest::Front;
 use nextr_infra::limits::over_gateway;
@@ -66,18 +66,6 @@ pub fn is_config_macro(mac: &Macro) -> bool {
         [krate, name] => krate == "nextr" && name == "config",
         _ => false,
     }
-}
-
-/// The closest key to a misspelt one: `maxDuration` → `max_duration`.
-fn suggest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
-    let key = norm(key);
-    allowed
-        .iter()
-        .map(|a| (strsim::levenshtein(&key, &norm(a)), *a))
-        .filter(|(d, a)| *d <= (a.len() / 3).max(1))
-        .min()
-        .map(|(_, a)| a)
 }
 
 fn list(keys: &[&str]) -> String {

@@ -32,6 +32,20 @@ fn with_article(router: Router) -> &'static str {
     }
 }
 
+/// The closest of `allowed` to a misspelt word, if one is close: `maxDuration` →
+/// `max_duration`, `regon` → `region`, `kyes` → `keys` (a swap of two letters is one
+/// edit). Case, `_` and `-` do not count.
+pub fn suggest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    let word = norm(word);
+    allowed
+        .iter()
+        .map(|a| (strsim::osa_distance(&word, &norm(a)), *a))
+        .filter(|(d, a)| *d <= (a.len() / 3).max(1))
+        .min()
+        .map(|(_, a)| a)
+}
+
 /// What is wrong with a route file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {

@@ -39,6 +39,7 @@ pub fn options(dir: &Path, profile: Profile) -> BuildOptions {
     BuildOptions {
         dir: dir.to_path_buf(),
         profile,
+        env_mode: nextr_cli::project::EnvMode::Production,
         arch: None,
         out: None,
         cargo: std::env::var_os("CARGO")

@@ -86,6 +86,8 @@ impl Served {
 pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()> {
     let options = nextr_cli::build::BuildOptions {
         out: Some(out.to_path_buf()),
+        // Dev and invoke read `.env.development*`, as `next dev` does.
+        env_mode: nextr_cli::project::EnvMode::Development,
         ..super::build::options(app, profile)
     };
     super::build::build_reported(&options)?;

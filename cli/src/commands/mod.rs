@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use nextr_cli::build::BuildError;
+use nextr_cli::project::{AppConfigError, ProjectError};
 use nextr_cli::report::{render, ReportStyle, ShownLines};
 
 use crate::cli::{Cli, Command};
@@ -33,12 +34,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// An error as people read it: route-file problems as code frames (rustc style), anything
-/// else as `error: …` with one `caused by: …` line per underlying cause.
+/// An error as people read it: route-file and `nextr.toml` problems as code frames (rustc
+/// style), anything else as `error: …` with one `caused by: …` line per underlying cause.
 pub fn render_error(err: &anyhow::Error) -> String {
     let style = ReportStyle::detect(std::io::stderr().is_terminal());
-    if let Some(BuildError::Analysis(report)) = err.downcast_ref::<BuildError>() {
-        return render(report, style);
+    match err.downcast_ref::<BuildError>() {
+        Some(BuildError::Analysis(report)) => return render(report, style),
+        Some(BuildError::Project(ProjectError::AppConfig(AppConfigError::Invalid(report)))) => {
+            return render(report, style)
+        }
+        _ => {}
     }
     // Messages carry file names and pages: no control character reaches the terminal.
     let mut out = format!("error: {}\n", ShownLines(err));

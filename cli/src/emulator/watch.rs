@@ -1,6 +1,6 @@
-//! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml` — and the
-//! route manifest itself, and reports debounced changes to a callback. What to do about them
-//! (rebuild, then swap the workers) is the caller's: see `nextr dev`.
+//! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml`, the
+//! `.env` files — and the route manifest itself, and reports debounced changes to a callback.
+//! What to do about them (rebuild, then swap the workers) is the caller's: see `nextr dev`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -9,7 +9,7 @@ use std::time::Duration;
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 
-use crate::project::ROUTE_DIRS;
+use crate::project::{DOTENV_FILES, ROUTE_DIRS};
 
 /// A debounced batch of changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,10 @@ pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> 
     }
     let rel = path.strip_prefix(app_dir).ok()?;
     let name = rel.file_name()?.to_str()?;
+    // `.env` files are dotfiles, but sources of every function's environment.
+    if rel.components().count() == 1 && DOTENV_FILES.contains(&name) {
+        return Some(Change::Sources(vec![rel.to_path_buf()]));
+    }
     // Editors' swap and backup files are not sources.
     if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
         return None;
@@ -190,6 +194,13 @@ mod tests {
             Some(Change::Sources(vec!["Cargo.toml".into()]))
         );
         assert!(c("/app/nextr.toml").is_some());
+        assert_eq!(
+            c("/app/.env.local"),
+            Some(Change::Sources(vec![".env.local".into()]))
+        );
+        assert!(c("/app/.env.development").is_some());
+        assert_eq!(c("/app/.env.local.swp"), None);
+        assert_eq!(c("/app/api/.env"), None);
         assert_eq!(c("/app/target/debug/x"), None);
         assert_eq!(c("/app/.nextr/functions/a.zip"), None);
         assert_eq!(c("/app/api/.hello.rs.swp"), None);

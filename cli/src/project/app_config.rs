@@ -20,8 +20,8 @@
 //! # older ones are deleted. Default: 3.
 //! keep_versions = 3
 //!
-//! # The API Gateway in front of the functions: "http" (an HTTP API, payload 2.0).
-//! # Default: "http".
+//! # The API Gateway in front of the functions: "http" (an HTTP API, payload 2.0) or "rest"
+//! # (a REST API, payload 1.0, which can stream). Default: "http".
 //! gateway = "http"
 //!
 //! # The CPU architecture of every function: "x86_64" or "arm64". `nextr build --arch` wins.
@@ -37,8 +37,17 @@
 //! [env]
 //! DATABASE_URL = "postgres://db.internal/app"
 //!
-//! # Environment variables of one route's function, keyed by its page pattern; they are
-//! # added to [env] and win over it. A page that matches no route is an error.
+//! # Settings of one route's function, keyed by its page pattern. A page that matches no
+//! # route is an error.
+//! [routes."/api/post/[pid]"]
+//! # "stream" or "buffered". Default: "stream" behind a REST API or a function URL, else
+//! # "buffered" (an HTTP API never streams).
+//! response = "buffered"
+//! # A Lambda function URL beside the gateway: true (public, auth NONE) or "iam" (AWS_IAM).
+//! # Default: none.
+//! function_url = true
+//!
+//! # Environment variables of one route's function: added to [env], winning over it.
 //! [routes."/api/post/[pid]".env]
 //! CACHE_SECONDS = "60"
 //!
@@ -52,23 +61,30 @@
 //! accept = [{ a = "/api/users/[...path]", b = "/api/[resource]/[id]" }]
 //! ```
 //!
-//! Unknown keys are errors (a typo would otherwise be silently ignored), each naming the
-//! file, the key and the line.
+//! Every problem of the file is reported at once, each at its line with a code frame:
+//! unknown keys (a typo would otherwise be silently ignored, so each gets the closest key as
+//! a did-you-mean), wrong types and values out of range. Values from `.env` files lie below
+//! `[env]` (see [`dotenv`](super::dotenv)).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES, LAMBDA_MEMORY_MB};
+use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES};
 use nextr::manifest::{
-    Architecture, Front, FunctionUrl, FunctionUrlAuth, GatewayKind, ResponseMode, RESPONSE_MODE_ENV,
+    Architecture, Front, FunctionUrl, GatewayKind, ResponseMode, RESPONSE_MODE_ENV,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
 use nextr_infra::names;
-use serde::Deserialize;
-use toml::Spanned;
+
+use crate::analysis::{suggest, SourceFile};
+
+mod read;
+mod report;
+
+pub use read::env_name_problem;
+pub use report::{ConfigDiagnostic, ConfigReport};
 
 /// The file name, next to `Cargo.toml`.
 pub const APP_CONFIG_FILE: &str = "nextr.toml";
@@ -76,7 +92,7 @@ pub const APP_CONFIG_FILE: &str = "nextr.toml";
 pub use names::MAX_APP as MAX_APP_NAME;
 
 /// Variables Lambda sets itself and refuses in a function's configuration.
-const RESERVED_ENV: &[&str] = &[
+pub const RESERVED_ENV: &[&str] = &[
     "AWS_ACCESS_KEY",
     "AWS_ACCESS_KEY_ID",
     "AWS_DEFAULT_REGION",
@@ -117,15 +133,20 @@ pub struct AppConfig {
     pub memory_mb: Option<u32>,
     /// `[env]`: variables of every function.
     pub env: BTreeMap<String, String>,
+    /// Variables of every function from the app's `.env` files, below `[env]` (set by the
+    /// build, which knows which files apply: see [`super::dotenv`]).
+    pub dotenv: BTreeMap<String, String>,
     /// `[routes."<page>"]`: per-route settings, by page pattern.
     pub routes: BTreeMap<String, RouteSettings>,
     /// `[conflicts] keys`: which route keys the conflict analysis may add.
     pub conflict_keys: KeyPolicy,
     /// `[conflicts] accept`: route pairs whose gateway-vs-Next disagreement is accepted.
     pub accepted_conflicts: Vec<AcceptedConflict>,
-    /// Where each `[routes."<page>"]` key is, for errors found once the routes are known.
-    route_keys: BTreeMap<String, Location>,
-    /// The file's text, to turn byte offsets into lines.
+    /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
+    route_spans: BTreeMap<String, Range<usize>>,
+    /// Where the `env` key is.
+    env_span: Option<Range<usize>>,
+    /// The file's text, for code frames.
     text: String,
 }
 
@@ -141,21 +162,6 @@ pub struct RouteSettings {
     pub function_url: Option<FunctionUrl>,
 }
 
-/// A line and column (1-based) in `nextr.toml`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Location {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
-
 /// Why `nextr.toml` was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AppConfigError {
@@ -168,59 +174,19 @@ pub enum AppConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// A syntax error, an unknown key, a wrong type or a bad value.
-    #[error("{}:{}: {}{}", .path.display(), .at, .key.as_ref().map(|k| format!("`{k}`: ")).unwrap_or_default(), .message)]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// Where in it.
-        at: Location,
-        /// The key at fault, as written (`memory`, `routes."/api/x".env`).
-        key: Option<String>,
-        /// What is wrong.
-        message: String,
-    },
+    /// Syntax errors, unknown keys, wrong types, bad values: every one of them.
+    #[error(transparent)]
+    Invalid(#[from] ConfigReport),
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    app: Option<Spanned<String>>,
-    region: Option<Spanned<String>>,
-    stage: Option<Spanned<String>>,
-    architecture: Option<Architecture>,
-    gateway: Option<GatewayKind>,
-    keep_versions: Option<Spanned<u32>>,
-    memory: Option<Spanned<u32>>,
-    #[serde(default)]
-    env: BTreeMap<Spanned<String>, String>,
-    #[serde(default)]
-    routes: BTreeMap<Spanned<String>, RawRoute>,
-    conflicts: Option<Spanned<RawConflicts>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawConflicts {
-    keys: Option<Spanned<String>>,
-    #[serde(default)]
-    accept: Vec<AcceptedConflict>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRoute {
-    #[serde(default)]
-    env: BTreeMap<Spanned<String>, String>,
-    response: Option<Spanned<String>>,
-    function_url: Option<Spanned<RawFunctionUrl>>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawFunctionUrl {
-    On(bool),
-    Auth(String),
+impl AppConfigError {
+    /// One line per problem (`nextr.toml:line:col: message`), for text without code frames.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            AppConfigError::Io { .. } => vec![self.to_string()],
+            AppConfigError::Invalid(report) => report.lines(),
+        }
+    }
 }
 
 impl AppConfig {
@@ -235,180 +201,32 @@ impl AppConfig {
         Self::parse(&path, &text)
     }
 
-    /// Parses and validates the text of a `nextr.toml`; `path` names the file in errors.
+    /// Parses and validates the text of a `nextr.toml`, reporting every problem; `path` names
+    /// the file.
     pub fn parse(path: &Path, text: &str) -> Result<Self, AppConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            invalid(
-                path,
-                text,
-                span.clone(),
-                key_at(text, span.start),
-                e.message().to_owned(),
-            )
-        })?;
-        let err = |span: Range<usize>, key: &str, message: String| {
-            invalid(path, text, span, Some(key.to_owned()), message)
-        };
-
-        if let Some(app) = &raw.app {
-            check_app_name(app.get_ref()).map_err(|m| err(app.span(), "app", m))?;
+        let file = SourceFile::new(APP_CONFIG_FILE, text);
+        let mut problems = Vec::new();
+        let read = read::read(&file, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigReport::new(path.to_path_buf(), problems).into());
         }
-        if let Some(region) = &raw.region {
-            if !is_region(region.get_ref()) {
-                return Err(err(
-                    region.span(),
-                    "region",
-                    format!(
-                        "{:?} is not an AWS region name such as \"eu-west-1\" or \"us-east-1\"",
-                        region.get_ref()
-                    ),
-                ));
-            }
-        }
-        if let Some(stage) = &raw.stage {
-            names::check_stage(stage.get_ref())
-                .map_err(|e| err(stage.span(), "stage", e.to_string()))?;
-        }
-        if let Some(keep) = raw.keep_versions.as_ref().filter(|k| *k.get_ref() > 100) {
-            return Err(err(
-                keep.span(),
-                "keep_versions",
-                format!(
-                    "{} is more than 100 versions: keep 0 to 100",
-                    keep.get_ref()
-                ),
-            ));
-        }
-        if let Some(memory) = &raw.memory {
-            if !LAMBDA_MEMORY_MB.contains(memory.get_ref()) {
-                return Err(err(
-                    memory.span(),
-                    "memory",
-                    format!(
-                        "{} MB is outside Lambda's range of {}–{} MB",
-                        memory.get_ref(),
-                        LAMBDA_MEMORY_MB.start(),
-                        LAMBDA_MEMORY_MB.end()
-                    ),
-                ));
-            }
-        }
-        let env = env_table(&raw.env, "env", &err)?;
-        let mut routes = BTreeMap::new();
-        let mut route_keys = BTreeMap::new();
-        for (page, route) in &raw.routes {
-            let prefix = format!("routes.{:?}", page.get_ref());
-            // Any page: App routes serve `/` and paths outside `/api` (checked against the
-            // route table by `check_routes`).
-            if !page.get_ref().starts_with('/') {
-                return Err(err(
-                    page.span(),
-                    &prefix,
-                    "a route is named by its page pattern, such as \"/api/post/[pid]\" or \"/hooks/[id]\"".into(),
-                ));
-            }
-            let env = env_table(&route.env, &format!("{prefix}.env"), &err)?;
-            let response = match &route.response {
-                None => None,
-                Some(r) => Some(
-                    r.get_ref()
-                        .parse::<ResponseMode>()
-                        .map_err(|m| err(r.span(), &format!("{prefix}.response"), m))?,
-                ),
-            };
-            let function_url = match route.function_url.as_ref() {
-                None => None,
-                Some(u) => match u.get_ref() {
-                    RawFunctionUrl::On(false) => None,
-                    RawFunctionUrl::On(true) => Some(FunctionUrl {
-                        auth: FunctionUrlAuth::None,
-                    }),
-                    RawFunctionUrl::Auth(a) if a == "none" => Some(FunctionUrl {
-                        auth: FunctionUrlAuth::None,
-                    }),
-                    RawFunctionUrl::Auth(a) if a == "iam" => Some(FunctionUrl {
-                        auth: FunctionUrlAuth::Iam,
-                    }),
-                    RawFunctionUrl::Auth(a) => {
-                        return Err(err(
-                            u.span(),
-                            &format!("{prefix}.function_url"),
-                            format!(
-                                "{a:?} is not a function URL setting: use true (public, auth NONE) or \"iam\" (callers sign with AWS credentials)"
-                            ),
-                        ))
-                    }
-                },
-            };
-            let gateway = raw.gateway.unwrap_or_default();
-            if response == Some(ResponseMode::Stream)
-                && !gateway.streams()
-                && function_url.is_none()
-            {
-                let r = route.response.as_ref().map(|r| r.span()).unwrap_or(0..0);
-                return Err(err(
-                    r,
-                    &format!("{prefix}.response"),
-                    format!(
-                        "{} never streams: set `gateway = \"rest\"` at the top of nextr.toml, or give this route a streaming function URL with `function_url = true`",
-                        gateway.describe()
-                    ),
-                ));
-            }
-            route_keys.insert(page.get_ref().clone(), location(text, page.span().start));
-            routes.insert(
-                page.get_ref().clone(),
-                RouteSettings {
-                    env,
-                    response,
-                    function_url,
-                },
-            );
-        }
-        // The REST API's resource tree follows Next's precedence exactly: nothing to accept,
-        // no key policy to choose. A `[conflicts]` table there is a setting that would do
-        // nothing, so it is refused rather than ignored.
-        if let (Some(GatewayKind::Rest), Some(table)) = (raw.gateway, &raw.conflicts) {
-            return Err(err(
-                table.span(),
-                "conflicts",
-                "applies to an API Gateway HTTP API only: with `gateway = \"rest\"` nextr builds REST resources that pick Next's route for every path, so there is no conflict to accept and no key policy; remove the [conflicts] table".into(),
-            ));
-        }
-        let conflicts = raw.conflicts.map(Spanned::into_inner).unwrap_or_default();
-        let conflict_keys = match conflicts
-            .keys
-            .as_ref()
-            .map(|k| (k.get_ref().as_str(), k.span()))
-        {
-            None | Some(("parametrised", _)) => KeyPolicy::Parametrised,
-            Some(("static-only", _)) => KeyPolicy::StaticOnly,
-            Some((other, span)) => {
-                return Err(err(
-                    span,
-                    "conflicts.keys",
-                    format!(
-                        "{other:?} is not a key policy: use \"parametrised\" or \"static-only\""
-                    ),
-                ))
-            }
-        };
         Ok(AppConfig {
             path: Some(path.to_path_buf()),
-            conflict_keys,
-            accepted_conflicts: conflicts.accept,
-            app: raw.app.map(Spanned::into_inner),
-            region: raw.region.map(Spanned::into_inner),
-            stage: raw.stage.map(Spanned::into_inner),
-            architecture: raw.architecture,
-            gateway: raw.gateway.unwrap_or_default(),
-            keep_versions: raw.keep_versions.map(Spanned::into_inner),
-            memory_mb: raw.memory.map(Spanned::into_inner),
-            env,
-            routes,
-            route_keys,
-            text: text.to_owned(),
+            app: read.app,
+            region: read.region,
+            stage: read.stage,
+            architecture: read.architecture,
+            gateway: read.gateway,
+            keep_versions: read.keep_versions,
+            memory_mb: read.memory_mb,
+            env: read.env,
+            dotenv: BTreeMap::new(),
+            routes: read.routes,
+            conflict_keys: read.conflict_keys,
+            accepted_conflicts: read.accepted_conflicts,
+            route_spans: read.route_spans,
+            env_span: read.env_span,
+            text: file.text.to_string(),
         })
     }
 
@@ -448,96 +266,103 @@ impl AppConfig {
         self.routes.get(page).and_then(|r| r.function_url.clone())
     }
 
-    /// The environment of one route's function: `[env]` with the route's own `env` over it.
+    /// The environment of every function (and of the `$default` one): the `.env` files'
+    /// values with `[env]` over them.
+    pub fn app_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.dotenv.clone();
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env
+    }
+
+    /// The environment of one route's function: [`AppConfig::app_env`] with the route's own
+    /// `env` over it.
     pub fn env_for(&self, page: &str) -> BTreeMap<String, String> {
-        let mut env = self.env.clone();
+        let mut env = self.app_env();
         if let Some(route) = self.routes.get(page) {
             env.extend(route.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         env
     }
 
-    /// Checks the settings against the app's routes: every `[routes."<page>"]` must name a
-    /// route, and each function's environment must fit Lambda's 4 KB.
+    /// Checks the settings against the app's routes, reporting every problem: each
+    /// `[routes."<page>"]` must name a route, and each function's environment must fit
+    /// Lambda's 4 KB.
     pub fn check_routes(&self, table: &RouteTable) -> Result<(), AppConfigError> {
         let path = self.path.clone().unwrap_or_else(|| APP_CONFIG_FILE.into());
-        for (page, at) in &self.route_keys {
-            if !table.routes().iter().any(|r| r.page() == page) {
-                let known: Vec<&str> = table.routes().iter().map(|r| r.page()).collect();
-                let hint = strsim_closest(page, &known)
-                    .map(|c| format!("; did you mean {c:?}?"))
-                    .unwrap_or_default();
-                return Err(AppConfigError::Invalid {
-                    path,
-                    at: *at,
-                    key: Some(format!("routes.{page:?}")),
-                    message: format!("no route has the page pattern {page:?}{hint}"),
-                });
+        let file = SourceFile::new(APP_CONFIG_FILE, &self.text);
+        let known: Vec<&str> = table.routes().iter().map(|r| r.page()).collect();
+        let mut problems = Vec::new();
+        for (page, span) in &self.route_spans {
+            if known.contains(&page.as_str()) {
+                continue;
             }
+            let key = format!("routes.{page:?}");
+            let mut d = ConfigDiagnostic::at(
+                &file,
+                "nextr::toml::no_route",
+                span.clone(),
+                format!("`{key}`: no route has the page pattern {page:?}"),
+                match suggest(page, &known) {
+                    Some(s) => format!("did you mean {s:?}?"),
+                    None => "no such route".to_owned(),
+                },
+            )
+            .with_key(key);
+            if suggest(page, &known).is_none() {
+                d = d.with_help("`nextr routes` lists the app's page patterns");
+            }
+            problems.push(d);
         }
+        // The app-wide variables overflow every route alike: said once, at `[env]`.
+        let mut app_wide_said = false;
         for route in table.routes() {
             let env = self.env_for(route.page());
             let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
-            if size > LAMBDA_ENV_BYTES {
-                let (key, at) = match self.route_keys.get(route.page()) {
-                    Some(at) => (format!("routes.{:?}.env", route.page()), *at),
-                    None => ("env".to_owned(), self.key_location("[env]")),
-                };
-                return Err(AppConfigError::Invalid {
-                    path,
-                    at,
-                    key: Some(key),
-                    message: format!(
-                        "the environment of {} is {size} bytes; Lambda allows {LAMBDA_ENV_BYTES} bytes per function",
-                        route.page()
-                    ),
-                });
+            if size <= LAMBDA_ENV_BYTES {
+                continue;
             }
+            let own = self.route_spans.get(route.page()).filter(|_| {
+                self.routes
+                    .get(route.page())
+                    .is_some_and(|r| !r.env.is_empty())
+            });
+            let (key, span) = match own {
+                Some(span) => (format!("routes.{:?}.env", route.page()), Some(span.clone())),
+                None if app_wide_said => continue,
+                None => {
+                    app_wide_said = true;
+                    ("env".to_owned(), self.env_span.clone())
+                }
+            };
+            let message = format!(
+                "`{key}`: the environment of {} is {size} bytes{}; Lambda allows {LAMBDA_ENV_BYTES} bytes per function",
+                route.page(),
+                if self.dotenv.is_empty() { "" } else { " with the .env files' variables" }
+            );
+            let d = match (span, self.path.is_some()) {
+                (Some(span), _) => {
+                    ConfigDiagnostic::at(&file, "nextr::toml::env_size", span, message, "too large")
+                }
+                (None, true) => {
+                    ConfigDiagnostic::at(&file, "nextr::toml::env_size", 0..0, message, "too large")
+                }
+                (None, false) => {
+                    ConfigDiagnostic::unplaced(APP_CONFIG_FILE, "nextr::toml::env_size", message)
+                }
+            };
+            problems.push(d.with_key(key));
         }
-        Ok(())
-    }
-
-    fn key_location(&self, needle: &str) -> Location {
-        self.text
-            .find(needle)
-            .map(|offset| location(&self.text, offset))
-            .unwrap_or(Location { line: 1, column: 1 })
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigReport::new(path, problems).into())
+        }
     }
 }
 
 /// Checks an app name ([`names::check_app`]), saying what is wrong.
 pub fn check_app_name(name: &str) -> Result<(), String> {
     names::check_app(name).map_err(|e| e.to_string())
-}
-
-fn env_table<E>(
-    table: &BTreeMap<Spanned<String>, String>,
-    key: &str,
-    err: &impl Fn(Range<usize>, &str, String) -> E,
-) -> Result<BTreeMap<String, String>, E> {
-    let mut out = BTreeMap::new();
-    for (name, value) in table {
-        let n = name.get_ref();
-        let valid = n.len() >= 2
-            && n.starts_with(|c: char| c.is_ascii_alphabetic())
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(err(
-                name.span(),
-                &format!("{key}.{n}"),
-                "an environment variable name is a letter followed by letters, digits or `_` (at least 2 characters)".into(),
-            ));
-        }
-        if RESERVED_ENV.contains(&n.as_str()) {
-            return Err(err(
-                name.span(),
-                &format!("{key}.{n}"),
-                format!("{n} is reserved by Lambda and cannot be set"),
-            ));
-        }
-        out.insert(n.clone(), value.clone());
-    }
-    Ok(out)
 }
 
 fn is_region(s: &str) -> bool {
@@ -551,81 +376,18 @@ fn is_region(s: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
-fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn invalid(
-    path: &Path,
-    text: &str,
-    span: Range<usize>,
-    key: Option<String>,
-    message: String,
-) -> AppConfigError {
-    AppConfigError::Invalid {
-        path: path.to_path_buf(),
-        at: location(text, span.start),
-        key,
-        message,
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn location(text: &str, offset: usize) -> Location {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Location {
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-    }
-}
-
-/// The key on the line of `offset`, as written, qualified by the enclosing `[table]`.
-fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let line = text[line_start..line_end].trim();
-    let header = |l: &str| {
-        l.strip_prefix('[')
-            .and_then(|l| l.split(']').next())
-            .map(|h| h.trim_start_matches('[').trim().to_owned())
-    };
-    if line.starts_with('[') {
-        return header(line);
-    }
-    let key = line.split('=').next()?.trim();
-    if key.is_empty() {
-        return None;
-    }
-    let table = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .and_then(header);
-    Some(match table {
-        Some(t) => format!("{t}.{key}"),
-        None => key.to_owned(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nextr::manifest::FunctionUrlAuth;
 
     fn parse(text: &str) -> Result<AppConfig, AppConfigError> {
         AppConfig::parse(Path::new("/app/nextr.toml"), text)
     }
 
+    /// Every problem, one line each.
     fn error(text: &str) -> String {
-        parse(text).unwrap_err().to_string()
+        parse(text).unwrap_err().lines().join("\n")
     }
 
     #[test]
@@ -664,9 +426,7 @@ LOG = "debug"
     fn conflicts_apply_to_http_apis_only() {
         let e = error("gateway = \"rest\"\n[conflicts]\nkeys = \"static-only\"\n");
         assert!(
-            e.starts_with(
-                "/app/nextr.toml:2:1: `conflicts`: applies to an API Gateway HTTP API only"
-            ),
+            e.starts_with("nextr.toml:2:2: `conflicts`: applies to an API Gateway HTTP API only"),
             "{e}"
         );
         assert!(parse("gateway = \"http\"\n[conflicts]\nkeys = \"static-only\"\n").is_ok());
@@ -684,9 +444,10 @@ LOG = "debug"
         assert!(c.accepted_conflicts[0].covers("/api/y/[z]", "/api/[x]/y"));
         assert_eq!(
             error("[conflicts]\nkeys = \"loose\"\n"),
-            "/app/nextr.toml:2:8: `conflicts.keys`: \"loose\" is not a key policy: use \"parametrised\" or \"static-only\""
+            "nextr.toml:2:8: `conflicts.keys`: \"loose\" is not a key policy: use \"parametrised\" or \"static-only\""
         );
-        assert!(error("[conflicts]\naccept = [{ a = \"/api/x\" }]\n").contains("missing field `b`"));
+        assert!(error("[conflicts]\naccept = [{ a = \"/api/x\" }]\n")
+            .contains("`conflicts.accept[0]`: missing `b`"));
     }
 
     #[test]
@@ -710,11 +471,11 @@ LOG = "debug"
     fn unknown_keys_name_file_key_and_line() {
         assert_eq!(
             error("app = \"a\"\nmemroy = 512\n"),
-            "/app/nextr.toml:2:1: `memroy`: unknown field `memroy`, expected one of `app`, `region`, `stage`, `architecture`, `gateway`, `keep_versions`, `memory`, `env`, `routes`, `conflicts`"
+            "nextr.toml:2:1: unknown key `memroy` in nextr.toml"
         );
         assert_eq!(
             error("[routes.\"/api/x\"]\nenv = {}\ntimeout = 3\n"),
-            "/app/nextr.toml:3:1: `routes.\"/api/x\".timeout`: unknown field `timeout`, expected one of `env`, `response`, `function_url`"
+            "nextr.toml:3:1: unknown key `timeout` in [routes.\"/api/x\"]"
         );
     }
 
@@ -722,14 +483,14 @@ LOG = "debug"
     fn wrong_types_and_values_name_the_key() {
         assert_eq!(
             error("memory = \"big\"\n"),
-            "/app/nextr.toml:1:10: `memory`: invalid type: string \"big\", expected u32"
+            "nextr.toml:1:10: `memory`: expected a whole number of MB (128–10240), found the string \"big\""
         );
         assert_eq!(
             error("\nmemory = 64\n"),
-            "/app/nextr.toml:2:10: `memory`: 64 MB is outside Lambda's range of 128–10240 MB"
+            "nextr.toml:2:10: `memory`: 64 MB is outside Lambda's range of 128–10240 MB"
         );
         let e = error("architecture = \"aarch64\"\n");
-        assert!(e.starts_with("/app/nextr.toml:1:16: `architecture`: unknown variant `aarch64`, expected `x86_64` or `arm64`"), "{e}");
+        assert!(e.starts_with("nextr.toml:1:16: `architecture`: \"aarch64\" is not an architecture: use \"x86_64\" or \"arm64\""), "{e}");
         assert!(error("app = \"my_app\"\n").contains("`app`: \"my_app\" is not an app name"));
         assert!(error("app = \"9lives\"\n").contains("starting with a letter"));
         assert!(
@@ -746,7 +507,7 @@ LOG = "debug"
             GatewayKind::Http
         );
         assert!(error("gateway = \"websocket\"\n")
-            .contains("`gateway`: unknown variant `websocket`, expected `http` or `rest`"));
+            .contains("`gateway`: \"websocket\" is not a gateway: use \"http\" or \"rest\""));
         assert!(parse("region = \"us-gov-west-1\"\n").is_ok());
     }
 
@@ -776,7 +537,7 @@ LOG = "debug"
         assert_eq!(rest.front("/api/b").max_duration_s(), 900);
 
         let e = error("[routes.\"/api/a\"]\nresponse = \"stream\"\n");
-        assert!(e.starts_with("/app/nextr.toml:2:12: `routes.\"/api/a\".response`: an API Gateway HTTP API never streams: set `gateway = \"rest\"`"), "{e}");
+        assert!(e.starts_with("nextr.toml:2:12: `routes.\"/api/a\".response`: an API Gateway HTTP API never streams"), "{e}");
         assert!(error("[routes.\"/api/a\"]\nresponse = \"chunked\"\n")
             .contains("\"chunked\" is not a response mode: use \"stream\" or \"buffered\""));
         assert!(
@@ -791,7 +552,7 @@ LOG = "debug"
     fn env_names_are_checked() {
         assert_eq!(
             error("[env]\nAWS_REGION = \"x\"\n"),
-            "/app/nextr.toml:2:1: `env.AWS_REGION`: AWS_REGION is reserved by Lambda and cannot be set"
+            "nextr.toml:2:1: `env.AWS_REGION`: AWS_REGION is reserved by Lambda and cannot be set"
         );
         assert!(error("[env]\n\"1X\" = \"x\"\n").contains("`env.1X`: an environment variable name"));
         assert!(error("[routes.\"/api/x\".env]\n\"A-B\" = \"x\"\n")
@@ -802,7 +563,7 @@ LOG = "debug"
     #[test]
     fn syntax_errors_have_a_line() {
         let e = error("app = \"x\"\nmemory = \n");
-        assert!(e.starts_with("/app/nextr.toml:2:"), "{e}");
+        assert!(e.starts_with("nextr.toml:2:"), "{e}");
     }
 
     #[test]
@@ -824,16 +585,135 @@ LOG = "debug"
         c.check_routes(&table).unwrap();
         let c = parse("\n[routes.\"/api/post/[id]\".env]\nA1 = \"x\"\n").unwrap();
         assert_eq!(
-            c.check_routes(&table).unwrap_err().to_string(),
-            "/app/nextr.toml:2:9: `routes.\"/api/post/[id]\"`: no route has the page pattern \"/api/post/[id]\"; did you mean \"/api/post/[pid]\"?"
+            c.check_routes(&table).unwrap_err().lines().join("\n"),
+            "nextr.toml:2:9: `routes.\"/api/post/[id]\"`: no route has the page pattern \"/api/post/[id]\""
         );
         let big = "x".repeat(4100);
         let c = parse(&format!("[env]\nBIG = \"{big}\"\n")).unwrap();
-        let e = c.check_routes(&table).unwrap_err().to_string();
+        let e = c.check_routes(&table).unwrap_err().lines().join("\n");
         assert!(
             e.contains("`env`: the environment of /api/hello is 4103 bytes"),
             "{e}"
         );
+    }
+
+    /// A file with five problems at three table levels.
+    const FIVE_PROBLEMS: &str = r#"regon = "eu-west-1"
+memory = "big"
+
+[routes."/api/x"]
+respnse = "buffered"
+
+[routes."/api/x".env]
+PORT = 3000
+
+[conflicts]
+kyes = "static-only"
+"#;
+
+    fn report(text: &str) -> ConfigReport {
+        match parse(text) {
+            Err(AppConfigError::Invalid(report)) => report,
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+
+    fn plain(report: &ConfigReport) -> String {
+        crate::report::render(report, crate::report::ReportStyle::Plain)
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_its_place() {
+        let r = report(FIVE_PROBLEMS);
+        assert_eq!(r.to_string(), "5 problems in nextr.toml");
+        assert_eq!(
+            r.lines(),
+            [
+                "nextr.toml:1:1: unknown key `regon` in nextr.toml",
+                "nextr.toml:2:10: `memory`: expected a whole number of MB (128–10240), found the string \"big\"",
+                "nextr.toml:5:1: unknown key `respnse` in [routes.\"/api/x\"]",
+                "nextr.toml:8:8: `routes.\"/api/x\".env.PORT`: expected a string, found the number 3000",
+                "nextr.toml:11:1: unknown key `kyes` in [conflicts]",
+            ]
+        );
+        let keys: Vec<_> = r.diagnostics.iter().map(|d| d.key.as_deref()).collect();
+        assert_eq!(
+            keys,
+            [
+                Some("regon"),
+                Some("memory"),
+                Some("routes.\"/api/x\".respnse"),
+                Some("routes.\"/api/x\".env.PORT"),
+                Some("conflicts.kyes"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_get_the_closest_key() {
+        let text = plain(&report(FIVE_PROBLEMS));
+        assert!(text.contains("did you mean `region`?"), "{text}");
+        assert!(text.contains("did you mean `response`?"), "{text}");
+        assert!(text.contains("did you mean `keys`?"), "{text}");
+        // [env] keys are the app's own names: any is allowed.
+        assert!(parse("[env]\nREGON = \"x\"\n").is_ok());
+        // Nothing close: the keys are listed instead.
+        let text = plain(&report("zzzzzz = 1\n"));
+        assert!(text.contains("unknown key"), "{text}");
+        assert!(
+            text.contains("the keys of nextr.toml are `app`, `region`"),
+            "{text}"
+        );
+        // Misspelt values get one too.
+        assert!(plain(&report("architecture = \"amr64\"\n")).contains("did you mean \"arm64\"?"));
+        assert!(plain(&report("memory = \"512\"\n")).contains("remove the quotes: `memory = 512`"));
+    }
+
+    #[test]
+    fn the_report_has_a_code_frame_per_problem() {
+        insta::assert_snapshot!("nextr_toml_report", plain(&report(FIVE_PROBLEMS)));
+    }
+
+    #[test]
+    fn route_problems_found_later_are_all_reported() {
+        let table = RouteTable::from_files(["api/hello.rs", "api/post/[pid].rs"]).unwrap();
+        let c = parse("[routes.\"/api/post/[id]\"]\nresponse = \"buffered\"\n[routes.\"/api/helo\"]\n[routes.\"/nothing/like/it\"]\n").unwrap();
+        let Err(AppConfigError::Invalid(r)) = c.check_routes(&table) else {
+            panic!("the pages match no route")
+        };
+        assert_eq!(r.diagnostics.len(), 3);
+        let text = plain(&r);
+        assert!(text.contains("did you mean \"/api/post/[pid]\"?"), "{text}");
+        assert!(text.contains("did you mean \"/api/hello\"?"), "{text}");
+        assert!(text.contains("`nextr routes` lists"), "{text}");
+    }
+
+    #[test]
+    fn syntax_errors_are_all_reported() {
+        let r = report("app = \"x\"\nmemory = \nregion = [\n");
+        assert!(!r.diagnostics.is_empty());
+        assert!(r.lines()[0].starts_with("nextr.toml:2:"), "{:?}", r.lines());
+        assert!(r
+            .diagnostics
+            .iter()
+            .all(|d| d.code == "nextr::toml::syntax"));
+    }
+
+    #[test]
+    fn dotenv_values_lie_below_env() {
+        let mut c =
+            parse("[env]\nAA = \"toml\"\n[routes.\"/api/x\".env]\nBB = \"route\"\n").unwrap();
+        c.dotenv = BTreeMap::from([
+            ("AA".to_owned(), "file".to_owned()),
+            ("BB".to_owned(), "file".to_owned()),
+            ("CC".to_owned(), "file".to_owned()),
+        ]);
+        let env = c.env_for("/api/x");
+        assert_eq!(
+            (env["AA"].as_str(), env["BB"].as_str(), env["CC"].as_str()),
+            ("toml", "route", "file")
+        );
+        assert_eq!(c.app_env()["BB"], "file");
     }
 
     #[test]

@@ -7,13 +7,15 @@ use nextr::routing::TreeError;
 use crate::report::{Shown, ShownLines};
 
 mod app_config;
+pub mod dotenv;
 mod package;
 mod routes;
 
 pub use app_config::{
-    check_app_name, AppConfig, AppConfigError, Location, RouteSettings, APP_CONFIG_FILE,
-    MAX_APP_NAME,
+    check_app_name, env_name_problem, AppConfig, AppConfigError, ConfigDiagnostic, ConfigReport,
+    RouteSettings, APP_CONFIG_FILE, MAX_APP_NAME, RESERVED_ENV,
 };
+pub use dotenv::{DotEnv, DotEnvError, EnvMode, DOTENV_FILES};
 pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
     Package, PackageError,
@@ -172,6 +174,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         app(tmp.path(), "x", Some("stage = 3\n"));
         let err = Project::discover(tmp.path()).unwrap_err();
-        assert!(err.to_string().contains("nextr.toml:1:9: `stage`"), "{err}");
+        let ProjectError::AppConfig(err) = err else {
+            panic!("expected nextr.toml's error, got {err}")
+        };
+        assert_eq!(
+            err.lines(),
+            ["nextr.toml:1:9: `stage`: expected a string such as \"prod\", found the number 3"]
+        );
     }
 }
