@@ -86,6 +86,8 @@ impl Served {
 pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()> {
     let options = nextr_cli::build::BuildOptions {
         out: Some(out.to_path_buf()),
+        // One broken route file must not stop the others from building and reloading.
+        isolate_route_errors: true,
         ..super::build::options(app, profile)
     };
     super::build::build_reported(&options)?;
@@ -260,6 +262,9 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
                     format!("{} s", f.timeout_s),
                     format!("{} MB", f.memory_mb),
                 ),
+                None if r.build_error.is_some() => {
+                    ("(does not build)".into(), "-".into(), "-".into())
+                }
                 None => ("(not built)".into(), "-".into(), "-".into()),
             };
             [
