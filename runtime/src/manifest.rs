@@ -16,7 +16,8 @@ use crate::routing::{Param, RouteKind, Router};
 /// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
 /// `deploy`, `source`, each function's `env`, and made `fallback` required; version 3 added
 /// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
-/// `function_url`; version 4 added each route's `router` (App Router route files).
+/// `function_url`; version 4 added each route's `router` (App Router route files), then the
+/// optional `build_error` of `nextr dev` builds (older readers refuse it as unknown).
 pub const MANIFEST_VERSION: u32 = 4;
 
 /// The environment variable through which dev and deploy tell a function its
