@@ -350,7 +350,10 @@ pub fn build(
                             file: route.file.clone(),
                             shown: None,
                         });
-                        left_out.insert(route.file.clone(), errors.clone());
+                        // rustc names route files by absolute path (the bundle crate
+                        // includes them so); the manifest's text stays movable.
+                        let root = format!("{}/", project.root.display());
+                        left_out.insert(route.file.clone(), errors.replace(&root, ""));
                     }
                     None => {
                         kept.0.push(route);
