@@ -110,12 +110,27 @@ pub fn analyze_source(
 }
 
 /// Analyses every route of the app at `root` (each behind `front(page)`), in the table's
-/// order, collecting the problems of all files into one report.
+/// order, collecting the problems of all files into one report. The build itself uses
+/// [`analyze_routes_partially`], which also serves `nextr dev`'s builds.
+#[cfg(test)]
 pub fn analyze_routes(
     root: &Path,
     table: &RouteTable,
     front: impl Fn(&str) -> Front,
 ) -> Result<Vec<RouteAnalysis>, AnalysisReport> {
+    match analyze_routes_partially(root, table, front) {
+        (analyses, None) => Ok(analyses),
+        (_, Some(report)) => Err(report),
+    }
+}
+
+/// [`analyze_routes`], keeping the analyses of the files without problems beside the report
+/// of the others: what a `nextr dev` build that leaves broken routes out works from.
+pub fn analyze_routes_partially(
+    root: &Path,
+    table: &RouteTable,
+    front: impl Fn(&str) -> Front,
+) -> (Vec<RouteAnalysis>, Option<AnalysisReport>) {
     let mut analyses = Vec::new();
     let mut diagnostics = Vec::new();
     let app = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
@@ -145,11 +160,8 @@ pub fn analyze_routes(
             Err(mut d) => diagnostics.append(&mut d),
         }
     }
-    if diagnostics.is_empty() {
-        Ok(analyses)
-    } else {
-        Err(AnalysisReport { diagnostics })
-    }
+    let report = (!diagnostics.is_empty()).then_some(AnalysisReport { diagnostics });
+    (analyses, report)
 }
 
 #[cfg(test)]

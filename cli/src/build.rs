@@ -2,6 +2,12 @@
 //! check every binary → zip → manifest. Nothing under the output folder is touched until every
 //! binary has been built and checked, so a failed build leaves the previous bundles and
 //! manifest as they were.
+//!
+//! `nextr dev`'s builds isolate route errors ([`BuildOptions::isolate_route_errors`]): a route
+//! whose file fails analysis or compilation is left out of the bundle crate (or its binary is
+//! not zipped) and recorded in the manifest with its diagnostic, so one broken file does not
+//! stop the others from reloading. Errors that are not one route's (the app's lib, `Cargo.toml`,
+//! `nextr.toml`, the route table) fail the build as in `nextr build`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -18,9 +24,10 @@ use nextr_infra::conflicts::{self, ConflictErrors};
 use nextr_infra::gateway::rest_api::{default_resource_tree, ResourceErrors};
 use nextr_infra::template;
 
-use crate::analysis::{analyze_routes, AnalysisReport, RouteAnalysis};
+use crate::analysis::{analyze_routes_partially, AnalysisReport, RouteAnalysis};
 use crate::bundle::cargo::{
-    choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, Toolchain, ToolchainError,
+    choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, PartialBuild, Toolchain,
+    ToolchainError,
 };
 use crate::bundle::codegen::{self, BundleEntry, BundleRoute, BundleSpec, CodegenError, Profiles};
 use crate::bundle::elf::{self, ElfError};
@@ -34,6 +41,7 @@ use crate::manifest::{
 use crate::project::{
     route_table, AppConfig, AppConfigError, DotEnv, DotEnvError, EnvMode, Project, ProjectError,
 };
+use crate::report::{render, ReportStyle};
 
 /// The page name of the app's `$default` function in messages and function names.
 pub const FALLBACK_PAGE: &str = "$default";
@@ -63,6 +71,10 @@ pub struct BuildOptions {
     pub cargo: PathBuf,
     /// Colours in compiler diagnostics.
     pub color: bool,
+    /// `nextr dev`: a route whose file fails analysis or compilation is left out and recorded
+    /// in the manifest as not building (with its diagnostic) instead of failing the build.
+    /// `nextr build` never sets it: deploy takes only whole builds.
+    pub isolate_route_errors: bool,
 }
 
 /// What the pipeline reports while it runs.
@@ -83,6 +95,17 @@ pub enum Progress {
     Cargo(BuildEvent),
     /// A warning about the app (e.g. an accepted route conflict) that does not stop the build.
     Warning(String),
+    /// A route does not build and was left out (only with
+    /// [`BuildOptions::isolate_route_errors`]); the manifest records it with its diagnostic.
+    LeftOut {
+        /// The route's page.
+        page: String,
+        /// The route file.
+        file: String,
+        /// Its diagnostic to show now, in the build's colours; `None` when it was already
+        /// shown (compiler errors come as [`BuildEvent::Diagnostic`]s).
+        shown: Option<String>,
+    },
     /// An App route was prerendered: its bundle serves this response built at build time.
     Prerendered {
         /// The route's page.
@@ -151,9 +174,9 @@ pub enum BuildError {
     Template {
         /// The output folder.
         out: PathBuf,
-        /// The OS error.
+        /// Why.
         #[source]
-        source: std::io::Error,
+        source: template::TemplateError,
     },
     /// A stale bundle could not be removed.
     #[error("cannot remove the stale bundle {}", .path.display())]
@@ -209,7 +232,30 @@ pub fn build(
         .config
         .check_routes(&table)
         .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
-    let analyses = analyze_routes(&project.root, &table, |page| project.config.front(page))?;
+    let (analyses, report) =
+        analyze_routes_partially(&project.root, &table, |page| project.config.front(page));
+    // Each left-out route's diagnostic as plain text, by route file (the manifest's
+    // `build_error`).
+    let mut left_out: BTreeMap<String, String> = BTreeMap::new();
+    match report {
+        None => {}
+        Some(report) if options.isolate_route_errors => {
+            let style = if options.color {
+                ReportStyle::Color
+            } else {
+                ReportStyle::Plain
+            };
+            for (file, report) in report.split_by_file() {
+                progress(Progress::LeftOut {
+                    page: page_of(&table, &file),
+                    file: file.clone(),
+                    shown: Some(render(&report, style)),
+                });
+                left_out.insert(file, render(&report, ReportStyle::Plain));
+            }
+        }
+        Some(report) => return Err(report.into()),
+    }
     // Before the long compile: a tree API Gateway cannot serve as Next does fails fast.
     let gateway = match project.config.gateway {
         GatewayKind::Http => GatewayKeys::Http(conflicts::analyze(
@@ -225,7 +271,6 @@ pub fn build(
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
     // The `$default` function: API Gateway's answer for paths no route key matches.
     let fallback = function_name(&project.app, FALLBACK_PAGE);
-    let bins: Vec<String> = names.iter().cloned().chain([fallback.clone()]).collect();
     let host_tools = host_tools
         .join()
         .unwrap_or_else(|_| HostTools::detect(&options.cargo));
@@ -234,25 +279,31 @@ pub fn build(
     // Next answers a malformed escape 400 in an app with a Pages Router, whichever router
     // matched: every App route needs to know.
     let pages_router = table.routes().iter().any(|r| r.router == Router::Pages);
-    let routes: Vec<BundleRoute> = table
+    // The routes to compile, each with its analysis (a route left out has none).
+    let by_file: HashMap<&str, &RouteAnalysis> =
+        analyses.iter().map(|a| (a.file.as_str(), a)).collect();
+    let (mut routes, mut route_analyses): (Vec<BundleRoute>, Vec<&RouteAnalysis>) = table
         .routes()
         .iter()
-        .zip(&analyses)
         .zip(&names)
-        .map(|((route, analysis), name)| BundleRoute {
-            page: route.page().to_owned(),
-            file: route.file.clone(),
-            function: name.clone(),
-            declares_config: analysis.declares_config,
-            entry: match route.router {
-                Router::Pages => BundleEntry::Pages,
-                Router::App => BundleEntry::App {
-                    methods: analysis.methods.clone(),
-                    pages_router,
+        .filter_map(|(route, name)| Some((route, by_file.get(route.file.as_str())?, name)))
+        .map(|(route, analysis, name)| {
+            let bundle = BundleRoute {
+                page: route.page().to_owned(),
+                file: route.file.clone(),
+                function: name.clone(),
+                declares_config: analysis.declares_config,
+                entry: match route.router {
+                    Router::Pages => BundleEntry::Pages,
+                    Router::App => BundleEntry::App {
+                        methods: analysis.methods.clone(),
+                        pages_router,
+                    },
                 },
-            },
+            };
+            (bundle, *analysis)
         })
-        .collect();
+        .unzip();
     let profiles = Profiles::bundles();
     let krate = codegen::generate(&BundleSpec {
         app: &project.app,
@@ -276,7 +327,12 @@ pub fn build(
         toolchain: toolchain.clone(),
     });
     let target_dir = project.package.target_dir.join("nextr").join("target");
-    let binaries = CargoBuild {
+    let bins: Vec<String> = routes
+        .iter()
+        .map(|r| r.function.clone())
+        .chain([fallback.clone()])
+        .collect();
+    let built = CargoBuild {
         cargo: &options.cargo,
         manifest: &dir.join("Cargo.toml"),
         target_dir: &target_dir,
@@ -284,9 +340,44 @@ pub fn build(
         release: options.profile == Profile::Release,
         toolchain: &toolchain,
         color: options.color,
+        keep_going: options.isolate_route_errors,
     }
-    .run(|event| progress(Progress::Cargo(event)))
-    .map_err(|e| in_route_terms(e, &routes))?;
+    .run(|event| progress(Progress::Cargo(event)));
+    let binaries = match built {
+        Ok(binaries) => binaries,
+        Err(e) => {
+            let partial = options
+                .isolate_route_errors
+                .then(|| e.partial(&bins, std::slice::from_ref(&fallback)))
+                .flatten();
+            let Some(PartialBuild { binaries, failed }) = partial else {
+                return Err(in_route_terms(e, &routes));
+            };
+            // The routes whose binaries did not compile are left out from here on.
+            let mut kept = (Vec::new(), Vec::new());
+            for (route, analysis) in routes.into_iter().zip(route_analyses) {
+                match failed.get(&route.function) {
+                    Some(errors) => {
+                        progress(Progress::LeftOut {
+                            page: route.page.clone(),
+                            file: route.file.clone(),
+                            shown: None,
+                        });
+                        // rustc names route files by absolute path (the bundle crate
+                        // includes them so); the manifest's text stays movable.
+                        let root = format!("{}/", project.root.display());
+                        left_out.insert(route.file.clone(), errors.replace(&root, ""));
+                    }
+                    None => {
+                        kept.0.push(route);
+                        kept.1.push(analysis);
+                    }
+                }
+            }
+            (routes, route_analyses) = kept;
+            binaries
+        }
+    };
 
     // Every binary is checked before anything is written, and every failure is reported.
     let mut failures = Vec::new();
@@ -309,7 +400,7 @@ pub fn build(
     }
 
     // Before anything is written: a route that cannot be prerendered fails the build.
-    let prerendered = prerender_routes(&routes, &analyses, &binaries, arch, &project.config)?;
+    let prerendered = prerender_routes(&routes, &route_analyses, &binaries, arch, &project.config)?;
     for route in &routes {
         if let Some(response) = prerendered.get(&route.function) {
             progress(Progress::Prerendered {
@@ -370,6 +461,7 @@ pub fn build(
         gateway: &gateway,
         analyses: &analyses,
         functions: &functions,
+        left_out: &left_out,
         fallback: &fallback_function,
         architecture: arch,
         profile: options.profile,
@@ -387,11 +479,17 @@ pub fn build(
     let previous = route_manifest::read(&out);
     // The zips above are all in place; only now does the manifest name them.
     route_manifest::write(&out, &manifest)?;
-    // The same resources as `nextr deploy`, for users who deploy with their own tooling.
-    template::write(&out, &manifest).map_err(|source| BuildError::Template {
-        out: out.clone(),
-        source,
-    })?;
+    if manifest.check_complete().is_ok() {
+        // The same resources as `nextr deploy`, for users who deploy with their own tooling.
+        template::write(&out, &manifest).map_err(|source| BuildError::Template {
+            out: out.clone(),
+            source,
+        })?;
+    } else {
+        // A dev build with routes left out: no template describes it (deploy refuses it
+        // too), and the last one no longer matches the manifest.
+        let _ = fs::remove_file(out.join(layout::TEMPLATE_FILE));
+    }
     let zips_removed = remove_stale_zips(&out, &manifest, previous.as_ref())?;
     // Only an optimisation: a cache that cannot be saved means zipping again next time.
     zip_cache.retain(&zips);
@@ -408,7 +506,7 @@ pub fn build(
 /// its manifest environment, bounded by its timeout; the responses by function name.
 fn prerender_routes(
     routes: &[BundleRoute],
-    analyses: &[RouteAnalysis],
+    analyses: &[&RouteAnalysis],
     binaries: &BTreeMap<String, PathBuf>,
     arch: Architecture,
     config: &AppConfig,
@@ -435,6 +533,15 @@ fn prerender_routes(
     Ok(names.into_iter().zip(responses).collect())
 }
 
+/// The page of the route whose file is `file` (the file itself should none have it).
+fn page_of(table: &nextr::routing::RouteTable, file: &str) -> String {
+    table
+        .routes()
+        .iter()
+        .find(|r| r.file == file)
+        .map_or_else(|| file.to_owned(), |r| r.page().to_owned())
+}
+
 /// A failed build whose errors are in route files, told by route file: cargo names the
 /// generated binaries (`could not compile … (bin "app-hello-8a32a984")`), which the user never
 /// wrote.
@@ -443,6 +550,8 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
         errors,
         stderr,
         bins,
+        built,
+        rendered,
     } = error
     else {
         return error.into();
@@ -452,6 +561,8 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
             errors,
             stderr,
             bins,
+            built,
+            rendered,
         }
         .into();
     }

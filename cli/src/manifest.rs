@@ -14,7 +14,7 @@ use nextr::manifest::{
     layout, Architecture, DeployDefaults, Function, Gateway, Manifest, ManifestRoute, Profile,
     ResponseMode, Source, MANIFEST_FILE,
 };
-use nextr::routing::RouteTable;
+use nextr::routing::{Route, RouteTable};
 use nextr_infra::conflicts::{Analysis, Warning};
 use nextr_infra::gateway::rest_api::ResourceTree;
 
@@ -51,8 +51,10 @@ pub struct ManifestInput<'a> {
     pub gateway: &'a GatewayKeys,
     /// The analysis of every route file.
     pub analyses: &'a [RouteAnalysis],
-    /// The function of every route.
+    /// The function of every route but those left out.
     pub functions: &'a [BuiltFunction],
+    /// The routes left out of a `nextr dev` build: their diagnostic by route file.
+    pub left_out: &'a BTreeMap<String, String>,
     /// The app's `$default` function.
     pub fallback: &'a BuiltFunction,
     /// The architecture every function was built for.
@@ -158,16 +160,26 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         .collect();
     let mut routes = Vec::with_capacity(input.table.routes().len());
     for (index, route) in input.table.routes().iter().enumerate() {
+        let route_keys = input
+            .gateway
+            .route_keys(index, route.page())
+            .ok_or_else(|| ManifestError::MissingKeys(route.page().to_owned()))?;
+        if let Some(error) = input.left_out.get(&route.file) {
+            // It keeps its keys, so its paths stay its own (dev answers them 500), and the
+            // config it declared when its file could be read.
+            routes.push(ManifestRoute {
+                function: None,
+                build_error: Some(error.clone()),
+                ..manifest_route(route, route_keys, analyses.get(route.file.as_str()))
+            });
+            continue;
+        }
         let analysis = analyses
             .get(route.file.as_str())
             .ok_or_else(|| ManifestError::MissingAnalysis(route.file.clone()))?;
         let function = functions
             .get(route.page())
             .ok_or_else(|| ManifestError::MissingFunction(route.page().to_owned()))?;
-        let route_keys = input
-            .gateway
-            .route_keys(index, route.page())
-            .ok_or_else(|| ManifestError::MissingKeys(route.page().to_owned()))?;
         let timeout_s = analysis.config.max_duration.unwrap_or(DEFAULT_TIMEOUT_S);
         if !LAMBDA_TIMEOUT_S.contains(&timeout_s) {
             return Err(ManifestError::Timeout {
@@ -186,19 +198,6 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             });
         }
         routes.push(ManifestRoute {
-            page: route.page().to_owned(),
-            file: route.file.clone(),
-            router: route.router,
-            kind: route.kind(),
-            segments: route
-                .pattern
-                .segments()
-                .iter()
-                .map(|s| s.as_written().into_owned())
-                .collect(),
-            params: route.pattern.params().collect(),
-            route_keys,
-            config: analysis.config.clone(),
             function: Some(route_function(
                 input.config,
                 route.page(),
@@ -206,6 +205,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
                 input.architecture,
                 (timeout_s, memory_mb),
             )),
+            ..manifest_route(route, route_keys, Some(analysis))
         });
     }
     let warnings = input.gateway.warnings();
@@ -235,6 +235,32 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     manifest.source = input.source.clone();
     manifest.routes = routes;
     Ok(manifest)
+}
+
+/// A route's manifest entry without a function: what the route table, the gateway and the
+/// analysis (when the file could be analysed) say about it.
+fn manifest_route(
+    route: &Route,
+    route_keys: Vec<String>,
+    analysis: Option<&&RouteAnalysis>,
+) -> ManifestRoute {
+    ManifestRoute {
+        page: route.page().to_owned(),
+        file: route.file.clone(),
+        router: route.router,
+        kind: route.kind(),
+        segments: route
+            .pattern
+            .segments()
+            .iter()
+            .map(|s| s.as_written().into_owned())
+            .collect(),
+        params: route.pattern.params().collect(),
+        route_keys,
+        config: analysis.map(|a| a.config.clone()).unwrap_or_default(),
+        function: None,
+        build_error: None,
+    }
 }
 
 /// The gateway's warnings worth telling at every build and `nextr dev` start. Requests that
@@ -399,6 +425,7 @@ mod tests {
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
+            left_out: &BTreeMap::new(),
             fallback: &fallback(),
             architecture: Architecture::Arm64,
             profile: Profile::Debug,
@@ -451,6 +478,7 @@ mod tests {
             gateway: &GatewayKeys::Rest(tree),
             analyses: &analyses,
             functions: &functions,
+            left_out: &BTreeMap::new(),
             fallback: &fallback(),
             architecture: Architecture::Arm64,
             profile: Profile::Release,
@@ -483,6 +511,7 @@ mod tests {
                 gateway: &keys,
                 analyses,
                 functions,
+                left_out: &BTreeMap::new(),
                 fallback: &fallback,
                 architecture: Architecture::X86_64,
                 profile: Profile::Release,
@@ -512,6 +541,70 @@ mod tests {
     }
 
     #[test]
+    fn routes_left_out_keep_their_keys_and_carry_their_diagnostic() {
+        let table = docs_table();
+        let (analyses, functions) = inputs(&table);
+        // `api/hello.rs` failed analysis (no analysis), `api/post/[pid].rs` failed to
+        // compile (analysed, with its config): neither has a function.
+        let analyses: Vec<RouteAnalysis> = analyses
+            .into_iter()
+            .filter(|a| a.file != "api/hello.rs")
+            .collect();
+        let functions: Vec<BuiltFunction> = functions
+            .into_iter()
+            .filter(|f| f.page != "/api/hello" && f.page != "/api/post/[pid]")
+            .collect();
+        let left_out = BTreeMap::from([
+            ("api/hello.rs".to_owned(), "no handler".to_owned()),
+            ("api/post/[pid].rs".to_owned(), "error[E0308]".to_owned()),
+        ]);
+        let manifest = assemble(&ManifestInput {
+            app: "docs",
+            table: &table,
+            gateway: &gateway(&table),
+            analyses: &analyses,
+            functions: &functions,
+            left_out: &left_out,
+            fallback: &fallback(),
+            architecture: Architecture::X86_64,
+            profile: Profile::Debug,
+            config: &AppConfig::default(),
+            source: Source::default(),
+        })
+        .unwrap();
+        let hello = &manifest.routes[0];
+        assert_eq!(hello.file, "api/hello.rs");
+        assert_eq!(hello.function, None);
+        assert_eq!(hello.build_error.as_deref(), Some("no handler"));
+        assert_eq!(hello.route_keys, ["ANY /api/hello"]);
+        assert_eq!(hello.config, RouteConfig::default());
+        let pid = &manifest.routes[3];
+        assert_eq!(pid.file, "api/post/[pid].rs");
+        assert_eq!(pid.function, None);
+        assert_eq!(pid.build_error.as_deref(), Some("error[E0308]"));
+        assert_eq!(pid.config.memory, Some(512));
+        // The others are built as ever.
+        for r in [
+            &manifest.routes[1],
+            &manifest.routes[2],
+            &manifest.routes[4],
+        ] {
+            assert!(r.function.is_some() && r.build_error.is_none(), "{r:?}");
+        }
+        assert_eq!(manifest.functions().count(), 4);
+        // Written and read back, and never deployable.
+        assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest);
+        let e = manifest.check_complete().unwrap_err();
+        assert_eq!(e.files, ["api/hello.rs", "api/post/[pid].rs"]);
+        // The gateway dev builds still routes the left-out route's paths to it.
+        let gw = nextr_infra::gateway::Gateway::new(&manifest).unwrap();
+        assert!(matches!(
+            gw.route("/api/hello"),
+            nextr_infra::gateway::Routed::Route { owner: 0, .. }
+        ));
+    }
+
+    #[test]
     fn app_routes_at_the_root_and_outside_api_over_both_gateways() {
         use nextr::routing::Router;
         let table = RouteTable::from_files([
@@ -536,6 +629,7 @@ mod tests {
                 gateway: &gateway,
                 analyses: &analyses,
                 functions: &functions,
+                left_out: &BTreeMap::new(),
                 fallback: &fallback(),
                 architecture: Architecture::X86_64,
                 profile: Profile::Release,
@@ -605,6 +699,7 @@ mod tests {
             gateway: &gateway(&table),
             analyses: &analyses,
             functions: &functions,
+            left_out: &BTreeMap::new(),
             fallback: &fallback(),
             architecture: Architecture::X86_64,
             profile: Profile::Release,

@@ -322,6 +322,7 @@ mod tests {
             route_keys: (0..keys).map(|i| format!("ANY {page}/k{i}")).collect(),
             config: RouteConfig::default(),
             function: None,
+            build_error: None,
         }
     }
 

@@ -483,5 +483,6 @@ fn test_route(app: &str, page: &str, keys: &[&str]) -> ManifestRoute {
         route_keys: keys.iter().map(|k| k.to_string()).collect(),
         config: RouteConfig::default(),
         function: Some(test_function(app, &slug, 10, 256)),
+        build_error: None,
     }
 }

@@ -131,6 +131,7 @@ fn manifest_of(a: &Analysis) -> Manifest {
             route_keys: r.key_strings(),
             config: RouteConfig::default(),
             function: None,
+            build_error: None,
         });
     }
     m

@@ -174,6 +174,7 @@ fn check(table: &RouteTable, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
             route_keys: keys,
             config: RouteConfig::default(),
             function: None,
+            build_error: None,
         });
     }
     sim.check_shape().map_err(TestCaseError::fail)?;

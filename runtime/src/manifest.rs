@@ -16,7 +16,8 @@ use crate::routing::{Param, RouteKind, Router};
 /// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
 /// `deploy`, `source`, each function's `env`, and made `fallback` required; version 3 added
 /// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
-/// `function_url`; version 4 added each route's `router` (App Router route files).
+/// `function_url`; version 4 added each route's `router` (App Router route files), then the
+/// optional `build_error` of `nextr dev` builds (older readers refuse it as unknown).
 pub const MANIFEST_VERSION: u32 = 4;
 
 /// The environment variable through which dev and deploy tell a function its
@@ -406,9 +407,15 @@ pub struct ManifestRoute {
     pub route_keys: Vec<String>,
     /// The route's configuration as declared.
     pub config: RouteConfig,
-    /// The built Lambda function; absent until `nextr build` has produced the bundle.
+    /// The built Lambda function; absent until `nextr build` has produced the bundle, and for
+    /// a route with a [`build_error`](ManifestRoute::build_error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<Function>,
+    /// Why the route's file does not build (its diagnostic as plain text), in a `nextr dev`
+    /// build only: dev keeps serving the other routes and answers this one 500 with it.
+    /// Deploy and the template refuse a manifest with one ([`Manifest::check_complete`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_error: Option<String>,
 }
 
 /// The Lambda function that serves one route.
@@ -519,6 +526,14 @@ impl std::str::FromStr for Architecture {
     }
 }
 
+/// A manifest with routes that do not build (a `nextr dev` build): nothing may ship it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} do{} not build (this is a `nextr dev` build, which serves the other routes): fix {} and run `nextr build`", .files.join(", "), if .files.len() == 1 { "es" } else { "" }, if .files.len() == 1 { "it" } else { "them" })]
+pub struct IncompleteBuild {
+    /// The route files that do not build.
+    pub files: Vec<String>,
+}
+
 /// Why a manifest could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -560,6 +575,22 @@ impl Manifest {
             .iter()
             .filter_map(|r| r.function.as_ref())
             .chain(std::iter::once(&self.fallback))
+    }
+
+    /// The one check that every route built: deploy and the template call it, so a `nextr
+    /// dev` build with a route left out (see [`ManifestRoute::build_error`]) never ships.
+    pub fn check_complete(&self) -> Result<(), IncompleteBuild> {
+        let files: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|r| r.build_error.is_some())
+            .map(|r| r.file.clone())
+            .collect();
+        if files.is_empty() {
+            Ok(())
+        } else {
+            Err(IncompleteBuild { files })
+        }
     }
 
     /// Parses a manifest, refusing other schema versions.
@@ -648,6 +679,7 @@ mod tests {
                     }),
                     ..function("demo-post")
                 }),
+                build_error: None,
             }],
             fallback: function("demo-default"),
         }
@@ -671,6 +703,28 @@ mod tests {
         let e = Manifest::from_json(&text).unwrap_err();
         assert!(matches!(e, ManifestError::Version { found: 3 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
+    }
+
+    #[test]
+    fn a_route_that_does_not_build_round_trips_and_fails_the_completeness_check() {
+        let mut m = manifest();
+        assert_eq!(m.check_complete(), Ok(()));
+        assert!(!m.to_json().contains("build_error"));
+        m.routes[0].function = None;
+        m.routes[0].build_error = Some("error: the route file has no handler".into());
+        let text = m.to_json();
+        assert!(
+            text.contains("\"build_error\": \"error: the route file has no handler\""),
+            "{text}"
+        );
+        assert_eq!(Manifest::from_json(&text).unwrap(), m);
+        let e = m.check_complete().unwrap_err();
+        assert_eq!(e.files, ["api/post/[pid].rs"]);
+        assert_eq!(
+            e.to_string(),
+            "api/post/[pid].rs does not build (this is a `nextr dev` build, which serves the \
+             other routes): fix it and run `nextr build`"
+        );
     }
 
     #[test]

@@ -445,6 +445,26 @@ pub struct AnalysisReport {
     pub diagnostics: Vec<RouteDiagnostic>,
 }
 
+impl AnalysisReport {
+    /// One report per route file, in the order of the files' first problems (route order):
+    /// each route of a `nextr dev` build carries its own.
+    pub fn split_by_file(self) -> Vec<(String, AnalysisReport)> {
+        let mut files: Vec<(String, AnalysisReport)> = Vec::new();
+        for d in self.diagnostics {
+            match files.iter_mut().find(|(file, _)| *file == d.file) {
+                Some((_, report)) => report.diagnostics.push(d),
+                None => files.push((
+                    d.file.clone(),
+                    AnalysisReport {
+                        diagnostics: vec![d],
+                    },
+                )),
+            }
+        }
+        files
+    }
+}
+
 impl fmt::Display for AnalysisReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();

@@ -473,6 +473,60 @@ fn all_files_are_analysed_and_all_problems_reported() {
 }
 
 #[test]
+fn a_partial_analysis_keeps_the_good_files_and_splits_the_report_by_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |f: &str, t: &str| {
+        let p = tmp.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, t).unwrap();
+    };
+    write("api/hello.rs", HANDLER);
+    write("api/new.rs", "");
+    write(
+        "api/two.rs",
+        "nextr::config! { memory: 64 }\nfn handler(a: &mut NextApiRequest, b: &mut NextApiResponse) -> nextr::Result<()> { Ok(()) }\n",
+    );
+    write("api/zzz.rs", HANDLER);
+    let table =
+        RouteTable::from_files(["api/hello.rs", "api/new.rs", "api/two.rs", "api/zzz.rs"]).unwrap();
+    let (analyses, report) = analyze_routes_partially(tmp.path(), &table, |_| Front::default());
+    let files: Vec<&str> = analyses.iter().map(|a| a.file.as_str()).collect();
+    assert_eq!(files, ["api/hello.rs", "api/zzz.rs"]);
+    let report = report.unwrap();
+    assert_eq!(report.to_string(), "4 problems in 2 route files");
+
+    let split = report.split_by_file();
+    let summary: Vec<(&str, String, usize)> = split
+        .iter()
+        .map(|(f, r)| (f.as_str(), r.to_string(), r.diagnostics.len()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("api/new.rs", "1 problem in 1 route file".to_owned(), 1),
+            ("api/two.rs", "3 problems in 1 route file".to_owned(), 3),
+        ]
+    );
+    // Each part renders only its own file's problems.
+    let new = plain(&split[0].1);
+    assert!(new.contains("[api/new.rs:1:1]"), "{new}");
+    assert!(
+        new.contains("the route file has no `pub async fn handler`"),
+        "{new}"
+    );
+    assert!(!new.contains("api/two.rs"), "{new}");
+    let two = plain(&split[1].1);
+    assert!(two.contains("api/two.rs:1:"), "{two}");
+    assert!(!two.contains("api/new.rs"), "{two}");
+
+    // Without problems there is no report.
+    let table = RouteTable::from_files(["api/hello.rs"]).unwrap();
+    let (analyses, report) = analyze_routes_partially(tmp.path(), &table, |_| Front::default());
+    assert_eq!(analyses.len(), 1);
+    assert!(report.is_none());
+}
+
+#[test]
 fn handler_reports_render_with_frames() {
     let d = analyze_source(
         "api/x.rs",

@@ -161,6 +161,9 @@ pub struct CargoBuild<'a> {
     pub toolchain: &'a Toolchain,
     /// Whether rendered diagnostics should carry ANSI colours.
     pub color: bool,
+    /// `--keep-going`: a binary with compiler errors does not stop the others (`nextr dev`,
+    /// which serves the routes that build; see [`CargoError::partial`]).
+    pub keep_going: bool,
 }
 
 /// Something cargo reported while building.
@@ -210,10 +213,82 @@ pub enum CargoError {
         /// The binaries asked for whose own code had compiler errors (the route files at
         /// fault), in the order the errors came.
         bins: Vec<String>,
+        /// The binaries that were built all the same (with `--keep-going`), by name.
+        built: BTreeMap<String, PathBuf>,
+        /// The compiler errors of each binary in `bins`, rendered, without ANSI colours.
+        rendered: BTreeMap<String, String>,
     },
     /// cargo succeeded but did not report a binary that was asked for.
     #[error("cargo did not produce the binary {0}")]
     MissingBinary(String),
+}
+
+/// What a `--keep-going` build that failed only in route binaries' own code still gives: the
+/// binaries that built, and the errors of each one that did not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartialBuild {
+    /// The binaries that built, by name.
+    pub binaries: BTreeMap<String, PathBuf>,
+    /// Each failed binary's compiler errors, as plain text.
+    pub failed: BTreeMap<String, String>,
+}
+
+impl CargoError {
+    /// The failure as a [`PartialBuild`] when every binary of `bins` either built or failed
+    /// with compiler errors in its own code, and every one of `required` built. `None` when
+    /// the failure is not only the binaries' own (the app's lib, a dependency, cargo itself,
+    /// the fallback): no binary can be left out to get past it.
+    pub fn partial(&self, bins: &[String], required: &[String]) -> Option<PartialBuild> {
+        let CargoError::Failed {
+            bins: failed,
+            built,
+            rendered,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let accounted = bins
+            .iter()
+            .all(|b| built.contains_key(b) || failed.contains(b));
+        let required_built = required.iter().all(|b| built.contains_key(b));
+        if failed.is_empty() || !accounted || !required_built {
+            return None;
+        }
+        Some(PartialBuild {
+            binaries: built.clone(),
+            failed: failed
+                .iter()
+                .map(|b| (b.clone(), rendered.get(b).cloned().unwrap_or_default()))
+                .collect(),
+        })
+    }
+}
+
+/// `text` without ANSI escape sequences (rustc's colours), for where it is stored or served
+/// rather than shown on a terminal.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        // CSI: `ESC [`, parameters, then one final byte in `@`..=`~`.
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            // Another escape: ESC and the character after it.
+            chars.next();
+        }
+    }
+    out
 }
 
 /// Makes the child get SIGKILL when the thread that spawns it ends, however it ends (`kill -9`
@@ -272,6 +347,9 @@ impl CargoBuild<'_> {
             })
             // Status lines would fight the progress display; errors still reach stderr.
             .arg("--quiet");
+        if self.keep_going {
+            cmd.arg("--keep-going");
+        }
         if self.release {
             cmd.arg("--release");
         }
@@ -308,6 +386,7 @@ impl CargoBuild<'_> {
         let mut binaries = BTreeMap::new();
         let mut errors = 0;
         let mut failed = Vec::new();
+        let mut rendered_errors: BTreeMap<String, String> = BTreeMap::new();
         if let Some(stdout) = child.stdout.take() {
             for message in Message::parse_stream(BufReader::new(stdout)) {
                 let Ok(message) = message else { break };
@@ -328,8 +407,16 @@ impl CargoBuild<'_> {
                         if level.starts_with("error") {
                             errors += 1;
                             let bin = &m.target.name;
-                            if self.bins.contains(bin) && !failed.contains(bin) {
-                                failed.push(bin.clone());
+                            if self.bins.contains(bin) {
+                                if !failed.contains(bin) {
+                                    failed.push(bin.clone());
+                                }
+                                if let Some(text) = &m.message.rendered {
+                                    rendered_errors
+                                        .entry(bin.clone())
+                                        .or_default()
+                                        .push_str(&strip_ansi(text));
+                                }
                             }
                         }
                         if let Some(rendered) = m.message.rendered {
@@ -354,6 +441,8 @@ impl CargoBuild<'_> {
                 errors,
                 stderr,
                 bins: failed,
+                built: binaries,
+                rendered: rendered_errors,
             });
         }
         for bin in self.bins {
@@ -441,6 +530,7 @@ mod tests {
             release: true,
             toolchain: &zig,
             color: false,
+            keep_going: false,
         };
         let cmd = build.command();
         let args: Vec<String> = cmd
@@ -470,6 +560,90 @@ mod tests {
     }
 
     #[test]
+    fn keep_going_is_asked_for_when_set() {
+        let bins = vec!["a-1".to_owned()];
+        let build = |keep_going| CargoBuild {
+            cargo: Path::new("cargo"),
+            manifest: Path::new("/t/Cargo.toml"),
+            target_dir: Path::new("/t/target"),
+            bins: &bins,
+            release: false,
+            toolchain: &Toolchain::Native,
+            color: true,
+            keep_going,
+        };
+        let has = |b: CargoBuild<'_>| b.command().get_args().any(|a| a == "--keep-going");
+        assert!(has(build(true)));
+        assert!(!has(build(false)));
+    }
+
+    fn failed(failed: &[&str], built: &[&str]) -> CargoError {
+        CargoError::Failed {
+            errors: failed.len(),
+            stderr: String::new(),
+            bins: failed.iter().map(|b| b.to_string()).collect(),
+            built: built
+                .iter()
+                .map(|b| (b.to_string(), PathBuf::from(format!("/t/{b}"))))
+                .collect(),
+            rendered: failed
+                .iter()
+                .map(|b| (b.to_string(), format!("error: in {b}\n")))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_failure_in_route_binaries_alone_is_a_partial_build() {
+        let bins: Vec<String> = ["a", "b", "c", "fallback"].map(String::from).to_vec();
+        let required = vec!["fallback".to_owned()];
+        // `b` failed on its own code, every other binary built.
+        let partial = failed(&["b"], &["a", "c", "fallback"])
+            .partial(&bins, &required)
+            .unwrap();
+        assert_eq!(
+            partial.binaries.keys().collect::<Vec<_>>(),
+            ["a", "c", "fallback"]
+        );
+        assert_eq!(partial.failed["b"], "error: in b\n");
+        assert_eq!(partial.failed.len(), 1);
+        // Two failed: both are left out.
+        let partial = failed(&["a", "c"], &["b", "fallback"])
+            .partial(&bins, &required)
+            .unwrap();
+        assert_eq!(partial.failed.keys().collect::<Vec<_>>(), ["a", "c"]);
+
+        // A binary that neither built nor failed on its own code (the app's lib failed under
+        // it, or a dependency): nothing to leave out.
+        assert_eq!(
+            failed(&["b"], &["a", "fallback"]).partial(&bins, &required),
+            None
+        );
+        // The lib failed: no binary failed on its own, none built.
+        assert_eq!(failed(&[], &[]).partial(&bins, &required), None);
+        // The fallback must build.
+        assert_eq!(
+            failed(&["fallback"], &["a", "b", "c"]).partial(&bins, &required),
+            None
+        );
+        // Anything but a failed build is not partial.
+        assert_eq!(
+            CargoError::MissingBinary("a".into()).partial(&bins, &required),
+            None
+        );
+    }
+
+    #[test]
+    fn ansi_colours_are_stripped() {
+        let coloured = "\u{1b}[0m\u{1b}[1m\u{1b}[38;5;9merror[E0308]\u{1b}[0m\u{1b}[0m\u{1b}[1m: mismatched types\u{1b}[0m\n \u{1b}[0m\u{1b}[1m\u{1b}[38;5;12m--> \u{1b}[0m\u{1b}[0mapi/x.rs:1:5\n";
+        assert_eq!(
+            strip_ansi(coloured),
+            "error[E0308]: mismatched types\n --> api/x.rs:1:5\n"
+        );
+        assert_eq!(strip_ansi("plain → text"), "plain → text");
+    }
+
+    #[test]
     fn a_failing_cargo_is_reported_with_its_stderr() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
@@ -483,6 +657,7 @@ mod tests {
             release: false,
             toolchain: &Toolchain::Native,
             color: false,
+            keep_going: false,
         };
         let mut events = Vec::new();
         let err = build.run(|e| events.push(e)).unwrap_err();

@@ -46,6 +46,7 @@ pub fn options(dir: &Path, profile: Profile) -> BuildOptions {
             .map(PathBuf::from)
             .unwrap_or_else(|| "cargo".into()),
         color: ReportStyle::detect(std::io::stderr().is_terminal()) == ReportStyle::Color,
+        isolate_route_errors: false,
     }
 }
 
@@ -150,6 +151,16 @@ impl Display {
             }
             Progress::Warning(message) => {
                 self.line(&format!("warning: {}", ShownLines(message)));
+            }
+            Progress::LeftOut { page, file, shown } => {
+                if let Some(shown) = shown {
+                    self.line(shown.trim_end());
+                }
+                self.line(&format!(
+                    "  ✗ {} ({} does not build: left out, answers 500 until fixed)",
+                    Shown(&page),
+                    Shown(&file)
+                ));
             }
             Progress::Prerendered { page, bytes } => {
                 self.line(&format!(

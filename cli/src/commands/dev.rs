@@ -88,6 +88,8 @@ pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()>
         out: Some(out.to_path_buf()),
         // Dev and invoke read `.env.development*`, as `next dev` does.
         env_mode: nextr_cli::project::EnvMode::Development,
+        // One broken route file must not stop the others from building and reloading.
+        isolate_route_errors: true,
         ..super::build::options(app, profile)
     };
     super::build::build_reported(&options)?;
@@ -262,6 +264,9 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
                     format!("{} s", f.timeout_s),
                     format!("{} MB", f.memory_mb),
                 ),
+                None if r.build_error.is_some() => {
+                    ("(does not build)".into(), "-".into(), "-".into())
+                }
                 None => ("(not built)".into(), "-".into(), "-".into()),
             };
             [

@@ -19,6 +19,7 @@ use nextr_infra::gateway::{Gateway, ModelError};
 use super::bundle::{self, BundleError};
 use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
+use crate::report::Shown;
 
 /// The label of the `$default` route's function in logs and `nextr invoke`.
 pub const DEFAULT_LABEL: &str = "$default";
@@ -110,7 +111,23 @@ pub struct Target {
     pub function_url: Option<(String, FunctionUrlAuth)>,
     /// Whether the function streams where its front can stream.
     pub response_mode: ResponseMode,
+    /// Why the route's file does not build (the manifest's `build_error`): `nextr dev`
+    /// answers its requests 500 with it.
+    pub build_error: Option<String>,
     pool_key: Option<PoolKey>,
+}
+
+impl Target {
+    /// What `nextr dev` answers for a route whose file does not build: a first line saying
+    /// so (dev only: a deployed app never has such a route), then the diagnostic.
+    pub fn does_not_build(&self) -> Option<String> {
+        let error = self.build_error.as_deref()?;
+        Some(format!(
+            "nextr dev: {} does not build\n\n{}\n",
+            Shown(&self.file),
+            error.trim_end()
+        ))
+    }
 }
 
 /// Where a request goes.
@@ -152,6 +169,7 @@ impl Pools<'_> {
                 function: None,
                 function_url: None,
                 response_mode: ResponseMode::Buffered,
+                build_error: None,
                 pool_key: None,
             });
         };
@@ -201,6 +219,7 @@ impl Pools<'_> {
             function: Some(pool),
             function_url: f.function_url.as_ref().map(|u| (f.name.clone(), u.auth)),
             response_mode: f.response_mode,
+            build_error: None,
             pool_key: Some(key),
         })
     }
@@ -243,7 +262,9 @@ impl Deployment {
         }
         let mut targets = Vec::with_capacity(manifest.routes.len());
         for route in &manifest.routes {
-            targets.push(pools.target(&route.page, &route.file, route.function.as_ref())?);
+            let mut target = pools.target(&route.page, &route.file, route.function.as_ref())?;
+            target.build_error = route.build_error.clone();
+            targets.push(target);
         }
         let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback))?;
         Ok(Deployment {

@@ -227,6 +227,18 @@ fn answer((status, body): (StatusCode, &'static str), meta: &RequestMeta) -> Res
     with_request_id(r, meta)
 }
 
+/// `nextr dev`'s answer for a route whose file does not build: 500 with the diagnostic as
+/// text, so the route keeps its paths and the developer sees why where they called it.
+fn does_not_build(text: String, meta: &RequestMeta) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    with_request_id(r, meta)
+}
+
 /// Next's redirect: 308 with `Location`, `Refresh` and the destination as the body.
 pub(super) fn protocol(v: Version) -> &'static str {
     match v {
@@ -278,6 +290,10 @@ async fn handle_api(
         Resolved::BadRequest => return fail(GatewayError::BadRequest),
     };
     let Some(pool) = route.function.clone() else {
+        // Reported once by the rebuild that left the route out, not at every request.
+        if let Some(text) = route.does_not_build() {
+            return whole(does_not_build(text, &meta));
+        }
         emulator.logger().route(
             &route.page,
             "nextr: this route has no built function in the manifest; run `nextr build`",

@@ -93,6 +93,14 @@ pub enum EmulatorError {
     /// The route exists but has no built function.
     #[error("route {0} has no built function in the route manifest; run `nextr build`")]
     NotBuilt(String),
+    /// The route's file does not build (a `nextr dev` build left it out).
+    #[error("{file} does not build:\n{diagnostic}")]
+    DoesNotBuild {
+        /// The route file.
+        file: String,
+        /// Its diagnostic.
+        diagnostic: String,
+    },
 }
 
 /// Emulator settings.
@@ -316,6 +324,12 @@ impl Emulator {
         let target = deployment
             .find(route)
             .ok_or_else(|| EmulatorError::UnknownRoute(route.to_owned()))?;
+        if let Some(diagnostic) = &target.build_error {
+            return Err(EmulatorError::DoesNotBuild {
+                file: target.file.clone(),
+                diagnostic: diagnostic.trim_end().to_owned(),
+            });
+        }
         let pool = target
             .function
             .clone()

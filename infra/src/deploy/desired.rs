@@ -258,6 +258,8 @@ impl Desired {
         manifest_sha256: &str,
         settings: &DeploySettings,
     ) -> Result<Self, DeployError> {
+        // Before anything else: a build with a route left out must not replace a whole one.
+        manifest.check_complete()?;
         let target = Target::new(&manifest.app, &settings.stage)?;
         let role = match &settings.role_arn {
             Some(arn) => {
@@ -487,6 +489,64 @@ mod tests {
         );
         assert_eq!(code_sha256("abc"), None);
         assert_eq!(code_sha256(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn a_manifest_with_a_route_that_does_not_build_is_neither_deployed_nor_templated() {
+        use nextr::manifest::{Architecture, ManifestRoute};
+        let function = |name: &str| Function {
+            name: name.into(),
+            bundle: format!("functions/{name}.zip"),
+            sha256: "ab".repeat(32),
+            bytes: 22,
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            architecture: Architecture::X86_64,
+            timeout_s: 10,
+            memory_mb: 256,
+            env: Default::default(),
+            response_mode: Default::default(),
+            function_url: None,
+        };
+        let route = |page: &str, file: &str, built: bool| ManifestRoute {
+            page: page.into(),
+            file: file.into(),
+            router: nextr::routing::Router::Pages,
+            kind: nextr::routing::RouteKind::Static,
+            segments: vec![],
+            params: vec![],
+            route_keys: vec![format!("ANY {page}")],
+            config: Default::default(),
+            function: built.then(|| function("demo-a")),
+            build_error: (!built).then(|| "error: no handler".to_owned()),
+        };
+        let manifest = Manifest {
+            routes: vec![
+                route("/api/a", "api/a.rs", true),
+                route("/api/new", "api/new.rs", false),
+            ],
+            ..Manifest::new("demo", function("demo-fallback"))
+        };
+        let settings = DeploySettings {
+            stage: "dev".into(),
+            ..DeploySettings::default()
+        };
+        let e = Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings)
+            .err()
+            .unwrap();
+        assert!(matches!(&e, DeployError::IncompleteBuild(b) if b.files == ["api/new.rs"]));
+        assert!(
+            e.to_string().starts_with("api/new.rs does not build"),
+            "{e}"
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let e = crate::template::write(tmp.path(), &manifest).unwrap_err();
+        assert!(
+            matches!(e, crate::template::TemplateError::Incomplete(_)),
+            "{e}"
+        );
+        assert!(!tmp.path().join(crate::template::TEMPLATE_FILE).exists());
     }
 
     #[test]

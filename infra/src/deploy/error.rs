@@ -19,6 +19,9 @@ pub enum DeployError {
         /// The route's page pattern.
         page: String,
     },
+    /// Routes of the manifest do not build (a `nextr dev` build): never deployed.
+    #[error(transparent)]
+    IncompleteBuild(#[from] nextr::manifest::IncompleteBuild),
     /// A bundle is missing or no longer matches the manifest.
     #[error("bundle {}: {reason}; run `nextr build` again", .path.display())]
     Bundle {

@@ -354,9 +354,26 @@ pub fn to_json(manifest: &Manifest) -> String {
     text
 }
 
+/// Why the template was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// Routes of the manifest do not build (a `nextr dev` build): no template describes it.
+    #[error(transparent)]
+    Incomplete(#[from] nextr::manifest::IncompleteBuild),
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+}
+
 /// Writes `<out_dir>/template.json` (`out_dir` is build's output folder, `.nextr/` by
-/// default) atomically; leaves an identical file untouched.
-pub fn write(out_dir: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
+/// default) atomically; leaves an identical file untouched. Refuses a manifest with routes
+/// that do not build, as deploy does.
+pub fn write(out_dir: &Path, manifest: &Manifest) -> Result<PathBuf, TemplateError> {
+    manifest.check_complete()?;
+    Ok(write_file(out_dir, manifest)?)
+}
+
+fn write_file(out_dir: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
     let dir = out_dir.to_path_buf();
     let path = dir.join(TEMPLATE_FILE);
     let text = to_json(manifest);

@@ -44,6 +44,7 @@ fn desired() -> Desired {
             route_keys: vec!["ANY /api/live/{id}".into()],
             config: RouteConfig::default(),
             function: Some(live),
+            build_error: None,
         }],
         ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
     };

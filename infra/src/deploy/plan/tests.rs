@@ -44,6 +44,7 @@ fn desired() -> Desired {
         route_keys: keys.iter().map(|k| k.to_string()).collect(),
         config: RouteConfig::default(),
         function: Some(function(name)),
+        build_error: None,
     };
     let manifest = Manifest {
         nextr_version: "0.1.0".into(),
@@ -320,6 +321,7 @@ pub(super) fn app_router_manifest() -> Manifest {
         route_keys: keys.iter().map(|k| k.to_string()).collect(),
         config: RouteConfig::default(),
         function: Some(function(name)),
+        build_error: None,
     };
     use nextr::routing::Router::{App, Pages};
     Manifest {

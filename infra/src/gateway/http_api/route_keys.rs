@@ -827,6 +827,7 @@ mod tests {
             route_keys: keys.iter().map(|k| k.to_string()).collect(),
             config: RouteConfig::default(),
             function: None,
+            build_error: None,
         };
         let fallback: nextr::manifest::Function = serde_json::from_value(serde_json::json!({
             "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "",

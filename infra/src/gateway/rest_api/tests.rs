@@ -322,6 +322,7 @@ fn routing_takes_the_path_as_received() {
             route_keys: tree.route_keys(i),
             config: Default::default(),
             function: None,
+            build_error: None,
         });
     }
     m.gateway.kind = nextr::manifest::GatewayKind::Rest;
