@@ -348,6 +348,11 @@ fn reload(emulator: &Emulator, logger: &Logger, port: u16) {
             return;
         }
     };
+    // A rebuild reloads the manifest it wrote at once; the watcher then reports that same
+    // write, which must not reload (and print) a second time.
+    if emulator.deployment().manifest() == &manifest {
+        return;
+    }
     let urls_before = emulator.deployment().function_urls();
     match emulator.swap(&manifest) {
         Ok(summary) => {
