@@ -71,10 +71,15 @@ fn routes_redirects_and_not_found_as_deployed() {
         assert!(event.get("pathParameters").is_none(), "{target}");
     }
     dev.wait_for(
-        |l| l.starts_with("[$default] REPORT RequestId:"),
+        |l| l.starts_with("GET /api/n%6Fpe 200 in ") && l.contains(" [$default]"),
         Duration::from_secs(5),
     )
-    .unwrap_or_else(|| panic!("no REPORT of the $default function:\n{}", dev.output()));
+    .unwrap_or_else(|| {
+        panic!(
+            "no request line of the $default function:\n{}",
+            dev.output()
+        )
+    });
 
     // A path that does not decode never reaches a function.
     let r = dev.get("/api/items/%E0%A4%A");
@@ -300,7 +305,7 @@ fn the_instance_cap_is_configurable() {
 #[test]
 fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let started = Instant::now();
     let r = dev.get("/api/sleep?ms=8000");
     let took = started.elapsed();
@@ -328,7 +333,7 @@ fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
 #[test]
 fn the_integration_timeout_answers_503_while_the_function_runs_on() {
     let app = App::new(&[Route::new("/api/pid").timeout(5)]);
-    let dev = app.dev(&["--integration-timeout-ms", "500"]);
+    let dev = app.dev(&["--integration-timeout-ms", "500", "--lambda-logs"]);
     let started = Instant::now();
     let r = dev.get("/api/pid?ms=2000");
     let took = started.elapsed();
@@ -365,7 +370,7 @@ fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
 #[test]
 fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let before = dev.get("/api/exit?ok");
     assert_eq!(before.status, 200);
     let started = Instant::now();
@@ -422,7 +427,7 @@ fn init_failures_answer_500_and_never_hang() {
 #[test]
 fn lambda_logs_start_output_end_report_in_order() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     for _ in 0..2 {
         assert_eq!(dev.get("/api/hello").status, 200);
     }

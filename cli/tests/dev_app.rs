@@ -405,7 +405,7 @@ fn a_process_exit_answers_500_then_a_new_instance_serves() {
 
 #[test]
 fn cold_start_and_reports_are_logged() {
-    let dev = dev();
+    let dev = Dev::start(app().path(), &["--lambda-logs"]);
     assert_eq!(dev.get("/api/hello").status, 200);
     assert_eq!(dev.get("/api/hello").status, 200);
     let report = |init: bool| {

@@ -1,6 +1,7 @@
 //! `nextr dev`: build, then serve the app as the deployed API Gateway + Lambda would, and keep
 //! serving across rebuilds.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,12 +11,12 @@ use std::time::Duration;
 use anyhow::Context;
 use nextr::manifest::{layout, Manifest, Profile};
 use nextr_cli::fingerprint;
-use nextr_cli::report::ShownLines;
+use nextr_cli::report::{ReportStyle, ShownLines};
 use nextr_cli::table::{Column, Table};
 use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
-use nextr_cli::emulator::logs::{LogWriter, Logger, Sink};
+use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Logger, RequestLog, Sink};
 use nextr_cli::emulator::watch::{self, Change};
 use nextr_cli::emulator::{self, Emulator, EmulatorConfig, Server};
 
@@ -132,7 +133,12 @@ pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (writer, logger) = LogWriter::start(Sink::Stdout);
+    let lambda_lines = if args.lambda_logs {
+        LambdaLines::Shown
+    } else {
+        LambdaLines::Hidden
+    };
+    let (writer, logger) = LogWriter::start(Sink::Stdout, lambda_lines);
     let result = runtime.block_on(serve(args, &served, &manifest, logger));
     // Dropping the runtime drops every instance task, whose processes are killed on drop.
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -146,9 +152,14 @@ async fn serve(
     manifest: &Manifest,
     logger: Logger,
 ) -> anyhow::Result<ExitCode> {
+    let request_log = match ReportStyle::detect(std::io::stdout().is_terminal()) {
+        ReportStyle::Color => RequestLog::Color,
+        ReportStyle::Plain => RequestLog::Plain,
+    };
     let mut config = EmulatorConfig {
         integration_timeout: args.integration_timeout_ms.map(Duration::from_millis),
         busy_poll: Duration::from_micros(args.busy_poll_us),
+        request_log,
         ..emulator_config(usize::from(args.max_instances))
     };
     if let Some(ms) = args.header_timeout_ms {

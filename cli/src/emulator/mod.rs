@@ -8,7 +8,7 @@
 //! | [`runtime_api`] | the Runtime API endpoint each instance polls |
 //! | [`stream`] | streamed responses, from the runtime's chunked POST to the client |
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
-//! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
+//! | [`logs`] | `START` / `END` / `REPORT`, the functions' output, the request log |
 //! | [`bundle`] | unpacking bundles once per sha256 |
 //! | [`busy_poll`] | staying awake for a lone request's round trip |
 //! | [`deployment`] | one servable version of the manifest |
@@ -116,6 +116,8 @@ pub struct EmulatorConfig {
     /// A REST API closes a streamed response that sends nothing for this long
     /// (`nextr::limits::REST_API_STREAM_IDLE_S`).
     pub stream_idle_timeout: Duration,
+    /// Whether the front logs each request (`nextr dev`), and in colour or not.
+    pub request_log: logs::RequestLog,
 }
 
 /// The HTTP front's bounds on clients (see `gateway::serve`).
@@ -160,6 +162,7 @@ impl Default for EmulatorConfig {
             busy_poll: busy_poll::DEFAULT_WINDOW,
             front: FrontLimits::for_this_process(),
             stream_idle_timeout: STREAM_IDLE_TIMEOUT,
+            request_log: logs::RequestLog::Off,
         }
     }
 }
