@@ -172,9 +172,11 @@ pub struct DevArgs {
     /// The app's root: the folder holding `api/` and `.nextr/`.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// The port to listen on (0: any free port, printed in the ready line).
-    #[arg(long, default_value_t = 3000)]
-    pub port: u16,
+    /// The port to listen on (0: any free port, printed in the ready line) [default: `PORT`
+    /// from the environment, else 3000 or, when 3000 is taken, the next free port]. A port
+    /// given here or in `PORT` must be free.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// The address to listen on; only loopback unless you say otherwise.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::cli::DevArgs;
 use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Logger, RequestLog, Sink};
 use nextr_cli::emulator::watch::{self, Change};
-use nextr_cli::emulator::{self, Emulator, EmulatorConfig, Server};
+use nextr_cli::emulator::{self, Bound, Emulator, EmulatorConfig, Server};
 
 /// What `nextr dev` and `nextr invoke` serve: a build folder, and the app it is rebuilt from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,23 +123,47 @@ fn emulator_threads() -> usize {
         .max(1)
 }
 
+/// The port asked for: `--port`, else `PORT` as `next dev` reads it (unset or empty: none).
+fn port(args: &DevArgs) -> anyhow::Result<Option<u16>> {
+    if args.port.is_some() {
+        return Ok(args.port);
+    }
+    match std::env::var("PORT") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("PORT={v:?} in the environment is not a port number")),
+        _ => Ok(None),
+    }
+}
+
 /// Runs `nextr dev`.
 pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
     let served = Served::resolve(&args.dir, args.release, args.no_build);
-    served.ensure_built()?;
-    let manifest = emulator::read_manifest(&served.out)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(emulator_threads())
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The port first: a taken one is reported before a build of minutes, and the socket is
+    // kept, so nothing can take the port while the build runs.
+    let bound = runtime.block_on(emulator::bind(args.host, port(args)?))?;
+    if let Some(default) = bound.instead_of() {
+        eprintln!(
+            "warning: port {default} is in use, using {} instead",
+            bound.addr().port()
+        );
+    }
+    served.ensure_built()?;
+    let manifest = emulator::read_manifest(&served.out)?;
     let lambda_lines = if args.lambda_logs {
         LambdaLines::Shown
     } else {
         LambdaLines::Hidden
     };
     let (writer, logger) = LogWriter::start(Sink::Stdout, lambda_lines);
-    let result = runtime.block_on(serve(args, &served, &manifest, logger));
+    let result = runtime.block_on(serve(args, &served, &manifest, logger, bound));
     // Dropping the runtime drops every instance task, whose processes are killed on drop.
     runtime.shutdown_timeout(Duration::from_secs(2));
     drop(writer);
@@ -151,6 +175,7 @@ async fn serve(
     served: &Served,
     manifest: &Manifest,
     logger: Logger,
+    bound: Bound,
 ) -> anyhow::Result<ExitCode> {
     let request_log = match ReportStyle::detect(std::io::stdout().is_terminal()) {
         ReportStyle::Color => RequestLog::Color,
@@ -180,7 +205,7 @@ async fn serve(
         config,
         logger.clone(),
     )?);
-    let server = Server::start(emulator.clone(), args.host, args.port).await?;
+    let server = Server::start(emulator.clone(), bound);
     logger.line(format!("ready on http://{}", server.addr()));
     print_function_urls(&logger, manifest, server.addr().port());
     if !args.host.is_loopback() {
