@@ -251,6 +251,7 @@ async fn serve(
     server.stop().await;
     emulator.shutdown();
     emulator.stopped(Duration::from_secs(2)).await;
+    logger.line("nextr: stopped");
     Ok(ExitCode::SUCCESS)
 }
 
