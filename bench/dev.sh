@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 echo "load: $(uptime)" >&2
 "$PEERS_DIR/compare.sh" \
     --peers "${BENCH_PEERS:-next cargo-lambda-watch cargo-lambda}" \
-    --extra "$NEXTR dev examples/docs --release --port {PORT}" \
+    --extra "$NEXTR dev examples/docs --release --lambda-logs --port {PORT}" \
     --extra-ready 'ready on' \
     --extra-prepare "cargo build --release -p nextr-cli && $NEXTR build examples/docs --out examples/docs/.nextr/dev" \
     --extra-name nextr \

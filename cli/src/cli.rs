@@ -37,7 +37,8 @@ pub enum Command {
     /// bundles that deploy ships.
     ///
     /// Prints `ready on http://HOST:PORT` once it accepts requests, then the route table, then
-    /// Lambda-style logs (START, the function's output, END, REPORT) per route.
+    /// one line per request (`GET /api/hello 200 in 3ms [/api/hello]`) and the functions'
+    /// output (with --lambda-logs, also Lambda's START, END and REPORT lines).
     Dev(DevArgs),
     /// Run one invocation of a route's bundle through the emulator and print the Lambda
     /// response JSON (the function's logs go to stderr).
@@ -171,9 +172,11 @@ pub struct DevArgs {
     /// The app's root: the folder holding `api/` and `.nextr/`.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// The port to listen on (0: any free port, printed in the ready line).
-    #[arg(long, default_value_t = 3000)]
-    pub port: u16,
+    /// The port to listen on (0: any free port, printed in the ready line) [default: `PORT`
+    /// from the environment, else 3000 or, when 3000 is taken, the next free port]. A port
+    /// given here or in `PORT` must be free.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// The address to listen on; only loopback unless you say otherwise.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
@@ -184,6 +187,10 @@ pub struct DevArgs {
     /// source changes (a rewritten route manifest is still picked up).
     #[arg(long)]
     pub no_build: bool,
+    /// Also print Lambda's START, END and REPORT lines of every invocation (the request log
+    /// has one line per request without them).
+    #[arg(long)]
+    pub lambda_logs: bool,
     /// Instances per function at most; requests beyond them wait in a queue.
     #[arg(long, default_value_t = nextr_cli::emulator::DEFAULT_MAX_INSTANCES as u16,
           value_parser = clap::value_parser!(u16).range(1..))]

@@ -71,10 +71,15 @@ fn routes_redirects_and_not_found_as_deployed() {
         assert!(event.get("pathParameters").is_none(), "{target}");
     }
     dev.wait_for(
-        |l| l.starts_with("[$default] REPORT RequestId:"),
+        |l| l.starts_with("GET /api/n%6Fpe 200 in ") && l.contains(" [$default]"),
         Duration::from_secs(5),
     )
-    .unwrap_or_else(|| panic!("no REPORT of the $default function:\n{}", dev.output()));
+    .unwrap_or_else(|| {
+        panic!(
+            "no request line of the $default function:\n{}",
+            dev.output()
+        )
+    });
 
     // A path that does not decode never reaches a function.
     let r = dev.get("/api/items/%E0%A4%A");
@@ -300,7 +305,7 @@ fn the_instance_cap_is_configurable() {
 #[test]
 fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let started = Instant::now();
     let r = dev.get("/api/sleep?ms=8000");
     let took = started.elapsed();
@@ -328,7 +333,7 @@ fn a_timeout_kills_the_instance_and_the_next_request_succeeds() {
 #[test]
 fn the_integration_timeout_answers_503_while_the_function_runs_on() {
     let app = App::new(&[Route::new("/api/pid").timeout(5)]);
-    let dev = app.dev(&["--integration-timeout-ms", "500"]);
+    let dev = app.dev(&["--integration-timeout-ms", "500", "--lambda-logs"]);
     let started = Instant::now();
     let r = dev.get("/api/pid?ms=2000");
     let took = started.elapsed();
@@ -365,7 +370,7 @@ fn a_panic_is_a_function_error_and_the_process_keeps_serving() {
 #[test]
 fn a_process_exit_is_a_function_error_and_the_instance_is_replaced() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let before = dev.get("/api/exit?ok");
     assert_eq!(before.status, 200);
     let started = Instant::now();
@@ -422,7 +427,7 @@ fn init_failures_answer_500_and_never_hang() {
 #[test]
 fn lambda_logs_start_output_end_report_in_order() {
     let app = App::new(&all_routes());
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     for _ in 0..2 {
         assert_eq!(dev.get("/api/hello").status, 200);
     }
@@ -736,4 +741,102 @@ fn a_function_over_its_memory_size_is_killed_as_lambda_kills_it() {
     .unwrap_or_else(|| panic!("no OutOfMemory:\n{}", dev.output()));
     // A new instance serves the next request.
     assert_eq!(dev.get("/api/alloc?mb=16").status, 200);
+}
+
+/// Holds `127.0.0.1:port` (0: a free port) until dropped, as another server would.
+fn hold_port(port: u16) -> Option<std::net::TcpListener> {
+    std::net::TcpListener::bind(("127.0.0.1", port)).ok()
+}
+
+#[test]
+fn a_taken_default_port_moves_to_the_next_free_one_and_says_so() {
+    let app = App::new(&[Route::new("/api/hello")]);
+    // 3000 is taken: by this test, or already by something else on the machine.
+    let _held = hold_port(3000);
+    let dev = Dev::start_on_default_port(&app.out(), &[]);
+    assert_ne!(dev.port(), 3000);
+    let warning = dev
+        .wait_for(
+            |l| l.starts_with("warning: port 3000 "),
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|| panic!("no warning:\n{}", dev.output()));
+    assert_eq!(
+        warning,
+        format!("warning: port 3000 is in use, using {} instead", dev.port())
+    );
+    assert!(
+        dev.port() > 3000 && dev.port() <= 3010,
+        "the next free port after 3000: {}",
+        dev.port()
+    );
+    assert_eq!(dev.get("/api/hello").status, 200);
+}
+
+/// Runs `nextr dev` to its end (at most `limit`), returning its exit code, output and time.
+fn run_to_end(mut cmd: std::process::Command, limit: Duration) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text, started.elapsed())
+}
+
+#[test]
+fn a_taken_port_asked_for_fails_at_once_before_any_build() {
+    // An app that needs a build (minutes, the first time): the port must be refused first.
+    let app = support::apps::TestApp::new("taken-port");
+    app.write("api/hello.rs", support::apps::HELLO);
+    let held = hold_port(0).unwrap();
+    let port = held.local_addr().unwrap().port();
+    let with_flag = {
+        let mut cmd = support::nextr();
+        cmd.arg("dev")
+            .arg(app.path())
+            .args(["--port", &port.to_string()]);
+        cmd
+    };
+    let with_env = {
+        let mut cmd = support::nextr();
+        cmd.arg("dev").arg(app.path()).env("PORT", port.to_string());
+        cmd
+    };
+    for cmd in [with_flag, with_env] {
+        let (code, output, took) = run_to_end(cmd, Duration::from_secs(30));
+        assert_eq!(code, Some(1), "{output}");
+        assert!(took < Duration::from_secs(5), "{took:?}\n{output}");
+        assert_eq!(
+            output.trim_end(),
+            format!(
+                "error: port {port} on 127.0.0.1 is in use (another `nextr dev`?): stop what listens there, or pass another --port"
+            ),
+        );
+    }
+    assert!(!app.path().join(".nextr").exists(), "nothing was built");
+}
+
+#[test]
+fn prints_a_line_when_it_stops() {
+    let app = App::new(&[Route::new("/api/hello")]);
+    let mut dev = app.dev(&[]);
+    assert_eq!(dev.get("/api/hello").status, 200);
+    dev.stop();
+    let lines = dev.lines();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("nextr: stopped"),
+        "{lines:#?}"
+    );
 }

@@ -416,7 +416,7 @@ fn a_process_exit_answers_500_then_a_new_instance_serves() {
 
 #[test]
 fn cold_start_and_reports_are_logged() {
-    let dev = dev();
+    let dev = Dev::start(app().path(), &["--lambda-logs"]);
     assert_eq!(dev.get("/api/hello").status, 200);
     assert_eq!(dev.get("/api/hello").status, 200);
     let report = |init: bool| {
@@ -527,4 +527,194 @@ fn a_file_edit_is_picked_up_without_restart_and_no_request_fails() {
         "{reload}"
     );
     // The next run starts from v1 again: `TestApp::cached` rewrites every file.
+}
+
+/// The request log's line for `GET target`: the first line naming it, within a few seconds.
+fn request_line(dev: &Dev, method_target: &str) -> String {
+    let prefix = format!("{method_target} ");
+    dev.wait_for(|l| l.starts_with(&prefix), Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no request line for {method_target}:\n{}", dev.output()))
+}
+
+/// `METHOD TARGET STATUS in DURATION [ANSWERER]…`: the status, the duration in ms and the rest.
+fn fields<'a>(line: &'a str, method_target: &str) -> (u16, f64, &'a str) {
+    let rest = line
+        .strip_prefix(method_target)
+        .and_then(|r| r.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{line}"));
+    let (status, rest) = rest.split_once(" in ").unwrap_or_else(|| panic!("{line}"));
+    let (duration, rest) = rest.split_once(' ').unwrap_or_else(|| panic!("{line}"));
+    let ms = millis(duration).unwrap_or_else(|| panic!("{line}"));
+    (
+        status.parse().unwrap_or_else(|_| panic!("{line}")),
+        ms,
+        rest,
+    )
+}
+
+/// `3.1ms`, `42ms` or `1.2s` in milliseconds.
+fn millis(text: &str) -> Option<f64> {
+    match text.strip_suffix("ms") {
+        Some(ms) => ms.parse().ok(),
+        None => text
+            .strip_suffix('s')?
+            .parse::<f64>()
+            .ok()
+            .map(|s| s * 1000.0),
+    }
+}
+
+#[test]
+fn each_request_is_one_log_line_with_its_status_time_and_answerer() {
+    let dev = dev();
+    let requests = [
+        ("GET /api/hello?x=1", 200, "[/api/hello]"),
+        ("GET /api/nothing", 404, "[$default]"),
+        ("GET /api/hello/?x=1", 308, "[$default]"),
+        // A path that does not decode: API Gateway's own 400, no function runs.
+        ("GET /api/items/%E0%A4%A", 400, "[gateway]"),
+    ];
+    for (method_target, status, _) in requests {
+        let target = method_target.trim_start_matches("GET ");
+        assert_eq!(dev.get(target).status, status, "{method_target}");
+    }
+    let r = dev.request("POST", "/api/echo?y=2", &[], b"{}");
+    assert_eq!(r.status, 200, "{}", r.text());
+    for (method_target, status, answerer) in
+        requests
+            .into_iter()
+            .chain([("POST /api/echo?y=2", 200, "[/api/echo]")])
+    {
+        let line = request_line(&dev, method_target);
+        let (got, ms, rest) = fields(&line, method_target);
+        assert_eq!(got, status, "{line}");
+        assert!((0.0..30_000.0).contains(&ms), "{line}");
+        assert!(rest.starts_with(answerer), "{line}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = dev.lines();
+    for (method_target, _, _) in requests {
+        let prefix = format!("{method_target} ");
+        let n = lines.iter().filter(|l| l.starts_with(&prefix)).count();
+        assert_eq!(n, 1, "{method_target}:\n{lines:#?}");
+    }
+    // Lambda's own lines only with --lambda-logs.
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("] START RequestId: ") || l.contains("] REPORT RequestId: ")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn only_the_request_that_starts_an_instance_is_marked_cold() {
+    let dev = dev();
+    for n in 1..=3 {
+        assert_eq!(dev.get(&format!("/api/hello?n={n}")).status, 200);
+    }
+    let first = request_line(&dev, "GET /api/hello?n=1");
+    let (_, ms, rest) = fields(&first, "GET /api/hello?n=1");
+    let init = rest
+        .strip_prefix("[/api/hello] (cold start ")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(millis)
+        .unwrap_or_else(|| panic!("no cold start in {first}"));
+    assert!(init > 0.0, "{first}");
+    // Its duration includes the instance's start (both rounded as shown).
+    assert!(ms + 1.0 >= init, "{first}");
+    for n in 2..=3 {
+        let warm = request_line(&dev, &format!("GET /api/hello?n={n}"));
+        assert!(
+            warm.ends_with(" [/api/hello]") && !warm.contains("cold"),
+            "{warm}"
+        );
+    }
+}
+
+const SAVED: &str = r#"//! /api/saved: edited while `nextr dev` serves it, as an editor saves a file.
+use nextr::prelude::*;
+
+pub async fn handler(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    res.status(200).json(&json!({ "version": 1 }))
+}
+"#;
+
+/// Waits until `/api/saved` answers `version`, then until dev has had time to start a second
+/// rebuild if it were going to (a change queued during the first starts one right after it).
+fn wait_for_version(dev: &Dev, version: u64) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let r = dev.get("/api/saved");
+        if r.status == 200 && r.json()["version"] == version {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "version {version} never served:\n{}",
+            dev.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+}
+
+fn count(dev: &Dev, needle: &str) -> usize {
+    dev.lines().iter().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn one_save_is_one_rebuild() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    let app = TestApp::cached(
+        "nextr-dev-save",
+        &[("api/saved.rs".to_owned(), SAVED.to_owned())],
+    );
+    let file = app.path().join("api/saved.rs");
+    let dev = Dev::start(app.path(), &[]);
+    assert_eq!(ok_json(&dev.get("/api/saved"), "v1")["version"], 1);
+
+    // Saved in place, as many editors do: truncated, written in two parts 60 ms apart, then
+    // its permissions set. The events span more than a tick of the watcher's debouncer.
+    let v2 = SAVED.replace(r#""version": 1"#, r#""version": 2"#);
+    let (head, tail) = v2.split_at(v2.len() / 2);
+    let mut f = std::fs::File::create(&file).unwrap();
+    f.write_all(head.as_bytes()).unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(60));
+    f.write_all(tail.as_bytes()).unwrap();
+    drop(f);
+    std::thread::sleep(Duration::from_millis(60));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    wait_for_version(&dev, 2);
+    assert_eq!(count(&dev, "changed; rebuilding"), 1, "{}", dev.output());
+    assert_eq!(
+        count(&dev, "reloaded the route manifest"),
+        1,
+        "{}",
+        dev.output()
+    );
+
+    // Saved through a temporary file renamed over it, as other editors do.
+    let v3 = SAVED.replace(r#""version": 1"#, r#""version": 3"#);
+    let tmp = app.path().join("api/saved.rs.tmp-4913");
+    std::fs::write(&tmp, &v3).unwrap();
+    std::thread::sleep(Duration::from_millis(60));
+    std::fs::rename(&tmp, &file).unwrap();
+    wait_for_version(&dev, 3);
+    assert_eq!(count(&dev, "changed; rebuilding"), 2, "{}", dev.output());
+    assert_eq!(
+        count(&dev, "reloaded the route manifest"),
+        2,
+        "{}",
+        dev.output()
+    );
+    let last = dev
+        .lines()
+        .into_iter()
+        .rfind(|l| l.contains("changed; rebuilding"))
+        .unwrap();
+    assert_eq!(last, "nextr: api/saved.rs changed; rebuilding");
 }

@@ -40,7 +40,7 @@ fn app() -> App {
 #[test]
 fn ten_events_written_a_second_apart_arrive_a_second_apart() {
     let app = app();
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let url_line = dev
         .wait_for(
             |l| l.contains("test-api-stream.lambda-url.localhost"),
@@ -209,7 +209,7 @@ fn iam_function_urls_need_a_signature_and_unknown_names_are_not_found() {
 #[test]
 fn a_crash_mid_stream_cuts_the_body_and_the_next_request_is_served() {
     let app = app();
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let h = host("test-api-stream-exit", &dev);
     let mut s = Streaming::get(dev.port(), &h, "/api/stream-exit", &[]);
     assert_eq!(s.status, 201);
@@ -236,7 +236,7 @@ fn a_crash_mid_stream_cuts_the_body_and_the_next_request_is_served() {
 #[test]
 fn an_error_in_the_trailers_cuts_the_body_and_is_logged() {
     let app = app();
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let h = host("test-api-stream-trailer", &dev);
     let mut s = Streaming::get(dev.port(), &h, "/api/stream-trailer", &[]);
     assert_eq!(s.status, 200);
@@ -299,7 +299,7 @@ fn the_timeout_applies_to_the_whole_stream() {
 #[test]
 fn a_client_that_goes_away_does_not_stop_the_invocation() {
     let app = app();
-    let dev = app.dev(&[]);
+    let dev = app.dev(&["--lambda-logs"]);
     let h = host("test-api-stream", &dev);
     let mut s = Streaming::get(dev.port(), &h, "/api/stream?n=4&ms=300", &[]);
     assert_eq!(s.next().0, Piece::Data(event(0)));
@@ -432,7 +432,10 @@ fn a_rest_api_streams_and_closes_idle_streams() {
             ("nextr.toml".to_owned(), "gateway = \"rest\"\n".to_owned()),
         ],
     );
-    let dev = Dev::start(app.path(), &["--stream-idle-timeout-ms", "700"]);
+    let dev = Dev::start(
+        app.path(),
+        &["--stream-idle-timeout-ms", "700", "--lambda-logs"],
+    );
     let local = format!("127.0.0.1:{}", dev.port());
 
     let mut s = Streaming::get(dev.port(), &local, "/api/events?n=3&ms=300", &[]);

@@ -271,7 +271,8 @@ fn documented_cases() -> Vec<Case> {
 #[test]
 fn every_documented_output_over_http() {
     let docs = workspace_root().join("examples/docs");
-    let dev = Dev::start_in(&docs, &["."], &[]);
+    // Lambda's lines too: the last request's REPORT says its output is all printed.
+    let dev = Dev::start_in(&docs, &[".", "--lambda-logs"], &[]);
 
     let mut failures = Vec::new();
     let cases = documented_cases();

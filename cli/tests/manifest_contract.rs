@@ -65,11 +65,12 @@ fn dev_builds_apart_serves_default_with_its_bundle_and_follows_nextr_toml() {
             "{probe} → {location}"
         );
     }
+    // The request log names the function that answered: the `$default` route's.
     dev.wait_for(
-        |l| l.starts_with("[$default] REPORT RequestId:"),
+        |l| l.contains(" 308 in ") && l.contains(" [$default]"),
         Duration::from_secs(10),
     )
-    .unwrap_or_else(|| panic!("no REPORT of the $default function:\n{}", dev.output()));
+    .unwrap_or_else(|| panic!("no 308 of the $default function:\n{}", dev.output()));
 
     // An edit of nextr.toml's [env] reaches the running server.
     app.write("nextr.toml", "[env]\nGREETING = \"bonjour\"\n");

@@ -1,6 +1,7 @@
 //! `nextr dev`: build, then serve the app as the deployed API Gateway + Lambda would, and keep
 //! serving across rebuilds.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,14 +11,14 @@ use std::time::Duration;
 use anyhow::Context;
 use nextr::manifest::{layout, Manifest, Profile};
 use nextr_cli::fingerprint;
-use nextr_cli::report::ShownLines;
+use nextr_cli::report::{ReportStyle, ShownLines};
 use nextr_cli::table::{Column, Table};
 use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
-use nextr_cli::emulator::logs::{LogWriter, Logger, Sink};
+use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Logger, RequestLog, Sink};
 use nextr_cli::emulator::watch::{self, Change};
-use nextr_cli::emulator::{self, Emulator, EmulatorConfig, Server};
+use nextr_cli::emulator::{self, Bound, Emulator, EmulatorConfig, Server};
 
 /// What `nextr dev` and `nextr invoke` serve: a build folder, and the app it is rebuilt from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,18 +127,47 @@ fn emulator_threads() -> usize {
         .max(1)
 }
 
+/// The port asked for: `--port`, else `PORT` as `next dev` reads it (unset or empty: none).
+fn port(args: &DevArgs) -> anyhow::Result<Option<u16>> {
+    if args.port.is_some() {
+        return Ok(args.port);
+    }
+    match std::env::var("PORT") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("PORT={v:?} in the environment is not a port number")),
+        _ => Ok(None),
+    }
+}
+
 /// Runs `nextr dev`.
 pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
     let served = Served::resolve(&args.dir, args.release, args.no_build);
-    served.ensure_built()?;
-    let manifest = emulator::read_manifest(&served.out)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(emulator_threads())
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (writer, logger) = LogWriter::start(Sink::Stdout);
-    let result = runtime.block_on(serve(args, &served, &manifest, logger));
+    // The port first: a taken one is reported before a build of minutes, and the socket is
+    // kept, so nothing can take the port while the build runs.
+    let bound = runtime.block_on(emulator::bind(args.host, port(args)?))?;
+    if let Some(default) = bound.instead_of() {
+        eprintln!(
+            "warning: port {default} is in use, using {} instead",
+            bound.addr().port()
+        );
+    }
+    served.ensure_built()?;
+    let manifest = emulator::read_manifest(&served.out)?;
+    let lambda_lines = if args.lambda_logs {
+        LambdaLines::Shown
+    } else {
+        LambdaLines::Hidden
+    };
+    let (writer, logger) = LogWriter::start(Sink::Stdout, lambda_lines);
+    let result = runtime.block_on(serve(args, &served, &manifest, logger, bound));
     // Dropping the runtime drops every instance task, whose processes are killed on drop.
     runtime.shutdown_timeout(Duration::from_secs(2));
     drop(writer);
@@ -149,10 +179,16 @@ async fn serve(
     served: &Served,
     manifest: &Manifest,
     logger: Logger,
+    bound: Bound,
 ) -> anyhow::Result<ExitCode> {
+    let request_log = match ReportStyle::detect(std::io::stdout().is_terminal()) {
+        ReportStyle::Color => RequestLog::Color,
+        ReportStyle::Plain => RequestLog::Plain,
+    };
     let mut config = EmulatorConfig {
         integration_timeout: args.integration_timeout_ms.map(Duration::from_millis),
         busy_poll: Duration::from_micros(args.busy_poll_us),
+        request_log,
         ..emulator_config(usize::from(args.max_instances))
     };
     if let Some(ms) = args.header_timeout_ms {
@@ -173,7 +209,7 @@ async fn serve(
         config,
         logger.clone(),
     )?);
-    let server = Server::start(emulator.clone(), args.host, args.port).await?;
+    let server = Server::start(emulator.clone(), bound);
     logger.line(format!("ready on http://{}", server.addr()));
     print_function_urls(&logger, manifest, server.addr().port());
     if !args.host.is_loopback() {
@@ -219,6 +255,7 @@ async fn serve(
     server.stop().await;
     emulator.shutdown();
     emulator.stopped(Duration::from_secs(2)).await;
+    logger.line("nextr: stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -355,6 +392,11 @@ fn reload(emulator: &Emulator, logger: &Logger, port: u16) {
             return;
         }
     };
+    // A rebuild reloads the manifest it wrote at once; the watcher then reports that same
+    // write, which must not reload (and print) a second time.
+    if emulator.deployment().manifest() == &manifest {
+        return;
+    }
     let urls_before = emulator.deployment().function_urls();
     match emulator.swap(&manifest) {
         Ok(summary) => {

@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::cli::InvokeArgs;
 use crate::commands::dev::{emulator_config, Served};
 use nextr_cli::emulator::deployment::Resolved;
-use nextr_cli::emulator::logs::{LogWriter, Sink};
+use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Sink};
 use nextr_cli::emulator::pool::Outcome;
 use nextr_cli::emulator::{self, Emulator};
 use nextr_infra::gateway::http_api::event::{ClientRequest, RequestMeta};
@@ -25,7 +25,7 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     let served = Served::resolve(&args.dir, args.release, args.no_build);
     served.ensure_built()?;
     let manifest = emulator::read_manifest(&served.out)?;
-    let (writer, logger) = LogWriter::start(Sink::Stderr);
+    let (writer, logger) = LogWriter::start(Sink::Stderr, LambdaLines::Shown);
     let emulator = Emulator::new(&served.out, &manifest, emulator_config(1), logger)?;
     let deployment = emulator.deployment();
     let target = deployment

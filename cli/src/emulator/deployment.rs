@@ -140,6 +140,8 @@ pub enum Resolved<'a> {
 
 /// One servable version of the app.
 pub struct Deployment {
+    /// The manifest served.
+    manifest: Manifest,
     gateway: Gateway,
     targets: Vec<Target>,
     fallback: Target,
@@ -268,10 +270,16 @@ impl Deployment {
         }
         let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback))?;
         Ok(Deployment {
+            manifest: manifest.clone(),
             gateway,
             targets,
             fallback,
         })
+    }
+
+    /// The manifest this deployment serves.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 
     /// The gateway in front of the functions.

@@ -34,7 +34,10 @@ use nextr::manifest::FunctionUrlAuth;
 use nextr_infra::gateway::http_api::event::{self, ClientRequest, RequestMeta};
 use nextr_infra::gateway::http_api::response;
 
-use super::gateway::{buffered, protocol, read_body, streamed, whole, BodyFailure, FrontBody};
+use super::gateway::{
+    answered_by, buffered, protocol, read_body, streamed, whole, BodyFailure, FrontBody,
+};
+use super::logs::Answerer;
 use super::pool::Outcome;
 use super::Emulator;
 
@@ -221,8 +224,13 @@ pub async fn handle(
     // A function URL waits as long as the function may run; this only bounds a wait in
     // the queue for a free instance.
     let limit = Duration::from_secs(u64::from(FUNCTION_URL_TIMEOUT_S));
-    let outcome = tokio::time::timeout(limit, pool.invoke(Bytes::from(payload))).await;
-    let r = match outcome {
+    let invoked = tokio::time::timeout(limit, pool.invoke_noting_start(Bytes::from(payload))).await;
+    let answerer = Answerer::Function {
+        route: target.page.clone(),
+        function_url: true,
+        cold_start: invoked.as_ref().ok().and_then(|i| i.cold_start),
+    };
+    let r = match invoked.map(|i| i.outcome) {
         Ok(Outcome::Streamed(s)) => streamed(s, None),
         Ok(Outcome::Response(payload)) => match response::map(payload) {
             Ok(mapped) => whole(buffered(mapped)),
@@ -243,7 +251,7 @@ pub async fn handle(
             function_failed()
         }
     };
-    with_request_id(r, &meta)
+    answered_by(with_request_id(r, &meta), answerer)
 }
 
 #[cfg(test)]

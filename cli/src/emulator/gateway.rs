@@ -36,6 +36,12 @@
 //!
 //! Every API answer carries `apigw-requestid`, as API Gateway's do.
 //!
+//! With a request log (`EmulatorConfig::request_log`, `nextr dev`), each request is logged
+//! once its response's head is ready (`logs::request_line`): for a streamed response that is
+//! the time to its first byte, not the stream's length. Who answered travels with the
+//! response as an [`Answerer`] extension, set where a function was invoked; a response
+//! without one is the gateway's own.
+//!
 //! Behind a REST API (`gateway = "rest"`) the same steps run on the REST model
 //! (`nextr_infra::gateway::rest_api`): resources matched on the path as received, payload 1.0
 //! events, 502 `{"message": "Internal server error"}` for a failed function and 504
@@ -46,7 +52,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Version};
@@ -66,7 +72,8 @@ use nextr_infra::gateway::GatewayError;
 
 use super::deployment::Resolved;
 use super::function_url;
-use super::pool::Outcome;
+use super::logs::{self, Answerer, RequestLine, RequestLog};
+use super::pool::{Invoked, Outcome};
 use super::stream::body::{ClientBody, IdleLog};
 use super::stream::Streamed;
 use super::Emulator;
@@ -90,6 +97,57 @@ pub(super) fn streamed(s: Streamed, idle: Option<(Duration, IdleLog)>) -> Respon
         headers.append(name, value);
     }
     r
+}
+
+/// Marks a response as a function's answer, for the request log.
+pub(super) fn answered_by(mut r: Response<FrontBody>, answerer: Answerer) -> Response<FrontBody> {
+    r.extensions_mut().insert(answerer);
+    r
+}
+
+/// What the request log needs of a request, read before the request is consumed; `None` when
+/// there is no request log.
+struct Logged {
+    method: http::Method,
+    target: String,
+    started: Instant,
+    style: RequestLog,
+}
+
+impl Logged {
+    fn of<B>(req: &Request<B>, style: RequestLog) -> Option<Self> {
+        if style == RequestLog::Off {
+            return None;
+        }
+        Some(Logged {
+            method: req.method().clone(),
+            target: req
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str().to_owned())
+                .unwrap_or_else(|| req.uri().to_string()),
+            started: Instant::now(),
+            style,
+        })
+    }
+
+    /// Writes the request's line, now that its response's head is ready.
+    fn write<B>(self, r: &mut Response<B>, emulator: &Emulator) {
+        let answerer = r
+            .extensions_mut()
+            .remove::<Answerer>()
+            .unwrap_or(Answerer::Gateway);
+        let line = RequestLine {
+            method: self.method.as_str(),
+            target: &self.target,
+            status: r.status().as_u16(),
+            duration: self.started.elapsed(),
+            answerer: &answerer,
+        };
+        emulator
+            .logger()
+            .line(logs::request_line(&line, self.style));
+    }
 }
 
 /// Headers of a function's buffered response that describe its own hop, not the response:
@@ -176,19 +234,35 @@ pub async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
                 .keep_alive(permit.is_some());
+            let log_style = emulator.config().request_log;
             if permit.is_none() {
-                let busy = service_fn(|_req| async {
-                    let mut r = gateway_error(GatewayError::Timeout, &RequestMeta::now());
-                    r.headers_mut()
-                        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-                    Ok::<_, Infallible>(whole(r))
+                let busy = service_fn(|req| {
+                    let logged = Logged::of(&req, log_style);
+                    let emulator = emulator.clone();
+                    async move {
+                        let mut r = gateway_error(GatewayError::Timeout, &RequestMeta::now());
+                        r.headers_mut()
+                            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                        let mut r = whole(r);
+                        if let Some(logged) = logged {
+                            logged.write(&mut r, &emulator);
+                        }
+                        Ok::<_, Infallible>(r)
+                    }
                 });
                 let _ = builder.serve_connection(TokioIo::new(stream), busy).await;
                 return;
             }
             let service = service_fn(move |req| {
                 let emulator = emulator.clone();
-                async move { Ok::<_, Infallible>(handle(req, peer, local_port, &emulator).await) }
+                let logged = Logged::of(&req, log_style);
+                async move {
+                    let mut r = handle(req, peer, local_port, &emulator).await;
+                    if let Some(logged) = logged {
+                        logged.write(&mut r, &emulator);
+                    }
+                    Ok::<_, Infallible>(r)
+                }
             });
             let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
@@ -334,8 +408,14 @@ async fn handle_api(
         .config()
         .integration_timeout
         .unwrap_or_else(|| Duration::from_secs(u64::from(kind.timeout_s(route.response_mode))));
-    let outcome = tokio::time::timeout(limit, pool.invoke(Bytes::from(payload))).await;
-    match outcome {
+    let invoked = tokio::time::timeout(limit, pool.invoke_noting_start(Bytes::from(payload))).await;
+    let cold_start = invoked.as_ref().ok().and_then(|i| i.cold_start);
+    let answerer = Answerer::Function {
+        route: route.page.clone(),
+        function_url: false,
+        cold_start,
+    };
+    let r = match invoked.map(|i: Invoked| i.outcome) {
         Err(_elapsed) => {
             emulator.logger().route(
                 &route.page,
@@ -355,17 +435,18 @@ async fn handle_api(
                     &route.page,
                     "nextr: the function streamed its response, but an HTTP API invokes it buffered (its runtime streams only REST API and function URL events); API Gateway answers 500",
                 );
-                return fail(GatewayError::FunctionFailed);
+                fail(GatewayError::FunctionFailed)
+            } else {
+                let idle = IdleLog {
+                    logger: emulator.logger().clone(),
+                    route: route.page.clone(),
+                };
+                let mut r = streamed(s, Some((emulator.config().stream_idle_timeout, idle)));
+                if let Ok(v) = HeaderValue::from_str(&meta.request_id) {
+                    r.headers_mut().insert("apigw-requestid", v);
+                }
+                r
             }
-            let idle = IdleLog {
-                logger: emulator.logger().clone(),
-                route: route.page.clone(),
-            };
-            let mut r = streamed(s, Some((emulator.config().stream_idle_timeout, idle)));
-            if let Ok(v) = HeaderValue::from_str(&meta.request_id) {
-                r.headers_mut().insert("apigw-requestid", v);
-            }
-            r
         }
         Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
             Ok(mapped) => whole(with_request_id(buffered(mapped), &meta)),
@@ -380,7 +461,8 @@ async fn handle_api(
                 fail(GatewayError::FunctionFailed)
             }
         },
-    }
+    };
+    answered_by(r, answerer)
 }
 
 #[cfg(test)]

@@ -1,6 +1,11 @@
 //! Lambda-style logs: `START`, the function's own output, `END` and `REPORT`, each line
-//! prefixed with the route, written by one thread so that a burst of requests costs a few
-//! buffered writes rather than one locked write per line.
+//! prefixed with the route, and `nextr dev`'s request log (one line per request, as `next dev`
+//! prints it), written by one thread so that a burst of requests costs a few buffered writes
+//! rather than one locked write per line.
+//!
+//! Lambda's platform lines (`START`, `END`, `REPORT`) are written only when asked for
+//! ([`LambdaLines::Shown`]: `nextr invoke`, `nextr dev --lambda-logs`); the function's own
+//! output and the error lines Lambda adds to a failed invocation always are.
 //!
 //! The formats are Lambda's text format:
 //!
@@ -15,6 +20,7 @@
 //! `Duration: 4.42 ms Billed Duration: 338 ms … Init Duration: 333.05 ms`).
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -50,6 +56,8 @@ struct Buffer {
 #[derive(Default)]
 struct Shared {
     buffer: Mutex<Buffer>,
+    /// Whether Lambda's `START`, `END` and `REPORT` lines are written.
+    lambda_lines: AtomicBool,
     /// The writer waits on this (with [`WRITE_INTERVAL`] as timeout).
     work: Condvar,
     /// Flushers wait on this.
@@ -60,6 +68,15 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Buffer> {
         self.buffer.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether Lambda's platform lines (`START`, `END`, `REPORT`) are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaLines {
+    /// Written, as Lambda writes them to CloudWatch.
+    Shown,
+    /// Left out: `nextr dev`'s request log says what they would.
+    Hidden,
 }
 
 /// A cheap handle to the log writer; clone it freely.
@@ -76,8 +93,11 @@ pub struct LogWriter {
 
 impl LogWriter {
     /// Starts the writer thread.
-    pub fn start(sink: Sink) -> (Self, Logger) {
-        let shared = Arc::new(Shared::default());
+    pub fn start(sink: Sink, lambda_lines: LambdaLines) -> (Self, Logger) {
+        let shared = Arc::new(Shared {
+            lambda_lines: AtomicBool::new(lambda_lines == LambdaLines::Shown),
+            ..Shared::default()
+        });
         let thread = {
             let shared = shared.clone();
             std::thread::Builder::new()
@@ -181,6 +201,14 @@ impl Logger {
         self.push(&["[", &Shown(route).to_string(), "] ", text]);
     }
 
+    /// Writes one of Lambda's platform lines (`START`, `END`, `REPORT`) of a route's log,
+    /// unless they are hidden.
+    pub fn lambda_line(&self, route: &str, text: &str) {
+        if self.shared.lambda_lines.load(Ordering::Relaxed) {
+            self.route(route, text);
+        }
+    }
+
     /// Appends the parts and a newline; wakes the writer only when a lot is waiting.
     fn push(&self, parts: &[&str]) {
         let mut buffer = self.shared.lock();
@@ -265,6 +293,111 @@ pub fn report_line(r: &Report<'_>) -> String {
     s
 }
 
+/// Whether and how `nextr dev` prints its request log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestLog {
+    /// No request log (`nextr invoke`, the emulator's own tests).
+    #[default]
+    Off,
+    /// One plain line per request.
+    Plain,
+    /// One line per request, its status coloured (a terminal, without `NO_COLOR` or `CI`).
+    Color,
+}
+
+/// Who answered a request, for the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answerer {
+    /// The gateway itself, before any function ran (a 400, 413, 431, 503 of its own).
+    Gateway,
+    /// A route's function (its page, or `$default`), through the API or its function URL.
+    Function {
+        /// The route's page.
+        route: String,
+        /// Reached through the function's URL rather than the API.
+        function_url: bool,
+        /// The new instance's init duration when this request started one.
+        cold_start: Option<Duration>,
+    },
+}
+
+/// One request of the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLine<'a> {
+    /// The request method.
+    pub method: &'a str,
+    /// The request target: path and query, as received.
+    pub target: &'a str,
+    /// The status sent.
+    pub status: u16,
+    /// From the request's head to the response's head (for a streamed response, the time to
+    /// its first byte).
+    pub duration: Duration,
+    /// Who answered.
+    pub answerer: &'a Answerer,
+}
+
+/// A duration as `next dev` shows one, to two significant digits or more: `0.04ms`,
+/// `3.1ms`, `42ms`, `1.2s`.
+fn short(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.2}ms")
+    } else if ms < 10.0 {
+        format!("{ms:.1}ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else {
+        format!("{:.1}s", ms / 1000.0)
+    }
+}
+
+/// One line of the request log, as `next dev` prints it (`GET /api/hello 200 in 3ms`), with
+/// who answered: `[/api/hello]`, `[$default]`, `[/api/events, function URL]` or `[gateway]`,
+/// and `(cold start 120ms)` when the request started a new instance.
+pub fn request_line(r: &RequestLine<'_>, style: RequestLog) -> String {
+    let (status_on, dim_on, off) = match style {
+        RequestLog::Color => {
+            let colour = match r.status {
+                200..=299 => "\x1b[32m",
+                300..=399 => "\x1b[36m",
+                400..=499 => "\x1b[33m",
+                _ => "\x1b[31m",
+            };
+            (colour, "\x1b[2m", "\x1b[0m")
+        }
+        RequestLog::Plain | RequestLog::Off => ("", "", ""),
+    };
+    let by = match r.answerer {
+        Answerer::Gateway => "gateway".to_owned(),
+        Answerer::Function {
+            route,
+            function_url: false,
+            ..
+        } => Shown(route).to_string(),
+        Answerer::Function {
+            route,
+            function_url: true,
+            ..
+        } => format!("{}, function URL", Shown(route)),
+    };
+    let mut line = format!(
+        "{} {} {status_on}{}{off} in {} {dim_on}[{by}]{off}",
+        r.method,
+        Shown(r.target),
+        r.status,
+        short(r.duration),
+    );
+    if let Answerer::Function {
+        cold_start: Some(init),
+        ..
+    } = r.answerer
+    {
+        line.push_str(&format!(" (cold start {})", short(*init)));
+    }
+    line
+}
+
 /// Lambda's timeout line: `2020-03-12T19:03:58.123Z <id> Task timed out after 1.00 seconds`.
 pub fn timeout_line(request_id: &str, timeout: Duration) -> String {
     format!(
@@ -342,6 +475,54 @@ mod tests {
             .ends_with(" abc Task timed out after 1.00 seconds"));
         assert_eq!(billed_ms(Duration::ZERO, None), 1);
         assert_eq!(billed_ms(Duration::from_millis(3), None), 3);
+    }
+
+    #[test]
+    fn request_lines() {
+        let hello = Answerer::Function {
+            route: "/api/hello".into(),
+            function_url: false,
+            cold_start: Some(Duration::from_micros(120_400)),
+        };
+        let line = |target, status, ms: u64, answerer: &Answerer, style| {
+            request_line(
+                &RequestLine {
+                    method: "GET",
+                    target,
+                    status,
+                    duration: Duration::from_micros(ms),
+                    answerer,
+                },
+                style,
+            )
+        };
+        assert_eq!(
+            line("/api/hello?x=1", 200, 3_140, &hello, RequestLog::Plain),
+            "GET /api/hello?x=1 200 in 3.1ms [/api/hello] (cold start 120ms)"
+        );
+        assert_eq!(
+            line(
+                "/nope",
+                413,
+                1_234_000,
+                &Answerer::Gateway,
+                RequestLog::Plain
+            ),
+            "GET /nope 413 in 1.2s [gateway]"
+        );
+        let url = Answerer::Function {
+            route: "/api/\x1b[31m".into(),
+            function_url: true,
+            cold_start: None,
+        };
+        assert_eq!(
+            line("/x", 308, 42_000, &url, RequestLog::Plain),
+            "GET /x 308 in 42ms [/api/\\u{1b}[31m, function URL]"
+        );
+        assert_eq!(
+            line("/x", 500, 42_000, &Answerer::Gateway, RequestLog::Color),
+            "GET /x \x1b[31m500\x1b[0m in 42ms \x1b[2m[gateway]\x1b[0m"
+        );
     }
 
     #[test]

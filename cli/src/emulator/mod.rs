@@ -8,7 +8,7 @@
 //! | [`runtime_api`] | the Runtime API endpoint each instance polls |
 //! | [`stream`] | streamed responses, from the runtime's chunked POST to the client |
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
-//! | [`logs`] | `START` / `END` / `REPORT` and the functions' output |
+//! | [`logs`] | `START` / `END` / `REPORT`, the functions' output, the request log |
 //! | [`bundle`] | unpacking bundles once per sha256 |
 //! | [`busy_poll`] | staying awake for a lone request's round trip |
 //! | [`deployment`] | one servable version of the manifest |
@@ -78,6 +78,12 @@ pub enum EmulatorError {
     /// The manifest cannot be served.
     #[error(transparent)]
     Deployment(#[from] DeploymentError),
+    /// A port asked for (`--port`, `PORT`) is taken.
+    #[error("port {} on {} is in use (another `nextr dev`?): stop what listens there, or pass another --port", .addr.port(), .addr.ip())]
+    PortInUse {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// The HTTP port cannot be opened.
     #[error("cannot listen on {addr}")]
     Bind {
@@ -124,6 +130,8 @@ pub struct EmulatorConfig {
     /// A REST API closes a streamed response that sends nothing for this long
     /// (`nextr::limits::REST_API_STREAM_IDLE_S`).
     pub stream_idle_timeout: Duration,
+    /// Whether the front logs each request (`nextr dev`), and in colour or not.
+    pub request_log: logs::RequestLog,
 }
 
 /// The HTTP front's bounds on clients (see `gateway::serve`).
@@ -168,6 +176,7 @@ impl Default for EmulatorConfig {
             busy_poll: busy_poll::DEFAULT_WINDOW,
             front: FrontLimits::for_this_process(),
             stream_idle_timeout: STREAM_IDLE_TIMEOUT,
+            request_log: logs::RequestLog::Off,
         }
     }
 }
@@ -366,6 +375,84 @@ impl Emulator {
     }
 }
 
+/// `nextr dev`'s port when none is asked for, as `next dev`'s.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// How many ports after [`DEFAULT_PORT`] are tried before any free port is taken.
+const DEFAULT_PORT_TRIES: u16 = 10;
+
+/// The front's socket, bound before anything is built so that a taken port is known at once,
+/// and kept (no check-then-bind race) until [`Server::start`] serves on it.
+pub struct Bound {
+    listener: TcpListener,
+    addr: SocketAddr,
+    /// The default port, when it was taken and this is another.
+    instead_of: Option<u16>,
+}
+
+impl Bound {
+    /// The address bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default port this one replaces, when the default was taken.
+    pub fn instead_of(&self) -> Option<u16> {
+        self.instead_of
+    }
+}
+
+/// Binds the front's socket (within a tokio runtime). A port asked for (`Some`; 0: any free
+/// port) is that port or an error; without one, [`DEFAULT_PORT`] or, when it is taken, the
+/// next free port after it (then any free port), as `next dev` does.
+pub async fn bind(host: IpAddr, port: Option<u16>) -> Result<Bound, EmulatorError> {
+    let bind_one = |port: u16| async move {
+        let addr = SocketAddr::new(host, port);
+        match TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let addr = listener
+                    .local_addr()
+                    .map_err(|source| EmulatorError::Bind { addr, source })?;
+                Ok(Bound {
+                    listener,
+                    addr,
+                    instead_of: None,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                Err(EmulatorError::PortInUse { addr })
+            }
+            Err(source) => Err(EmulatorError::Bind { addr, source }),
+        }
+    };
+    if let Some(port) = port {
+        return bind_one(port).await;
+    }
+    let fallbacks = (1..=DEFAULT_PORT_TRIES)
+        .filter_map(|n| DEFAULT_PORT.checked_add(n))
+        .chain([0]);
+    match bind_one(DEFAULT_PORT).await {
+        Err(EmulatorError::PortInUse { .. }) => {}
+        other => return other,
+    }
+    for port in fallbacks {
+        match bind_one(port).await {
+            Err(EmulatorError::PortInUse { .. }) => continue,
+            Ok(bound) => {
+                return Ok(Bound {
+                    instead_of: Some(DEFAULT_PORT),
+                    ..bound
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // Port 0 is never "in use"; this is only reached if the OS says otherwise.
+    Err(EmulatorError::PortInUse {
+        addr: SocketAddr::new(host, 0),
+    })
+}
+
 /// The HTTP server of a running emulator.
 pub struct Server {
     addr: SocketAddr,
@@ -375,29 +462,18 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `host:port` (port 0: a free port) and starts serving. The listener accepts
-    /// connections as soon as this returns.
-    pub async fn start(
-        emulator: Arc<Emulator>,
-        host: IpAddr,
-        port: u16,
-    ) -> Result<Self, EmulatorError> {
-        let addr = SocketAddr::new(host, port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EmulatorError::Bind { addr, source })?;
+    /// Starts serving on a bound socket (connections made since it was bound waited in its
+    /// backlog and are served now).
+    pub fn start(emulator: Arc<Emulator>, bound: Bound) -> Self {
         let (stop, stopped) = signal::channel(false);
         let poller = tokio::spawn(emulator.busy_poll.clone().run());
-        let task = tokio::spawn(gateway::serve(listener, emulator, stopped));
-        Ok(Server {
-            addr,
+        let task = tokio::spawn(gateway::serve(bound.listener, emulator, stopped));
+        Server {
+            addr: bound.addr,
             stop,
             task,
             poller,
-        })
+        }
     }
 
     /// The address actually bound.

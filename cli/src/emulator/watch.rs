@@ -1,10 +1,23 @@
 //! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml`, the
 //! `.env` files — and the route manifest itself, and reports debounced changes to a callback.
 //! What to do about them (rebuild, then swap the workers) is the caller's: see `nextr dev`.
+//!
+//! One save must give one rebuild. The debouncer reports each event once it is older than the
+//! debounce time, not once a path has been quiet for it, so the several events of one save (an
+//! editor truncates, writes, maybe writes again, renames, changes permissions) can straddle
+//! one of its ticks and arrive as two batches; the caller has begun a rebuild on the first by
+//! the time the second comes, and would rebuild again. So a source path is reported only when
+//! its state (existence, length, modification time and a digest of its content) differs from
+//! the state last reported for it: the second batch of a save finds the file as the first
+//! reported it. A path never reported and absent now (an editor's temporary file, gone
+//! already) is no change either. A `touch` still is one, as for the build's fingerprint.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
@@ -69,6 +82,143 @@ pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> 
     is_source.then(|| Change::Sources(vec![rel.to_path_buf()]))
 }
 
+/// Files larger than this are compared by length and modification time only (a source is
+/// far smaller; reading a large data file on each event would cost more than it saves).
+const DIGEST_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// What a source path is now, as far as a rebuild is concerned.
+#[derive(Debug, Clone)]
+enum PathState {
+    /// Not there (or unreadable).
+    Missing,
+    /// A folder: its own events (an entry added or removed) are its files' changes, reported
+    /// with those files.
+    Folder,
+    /// A file.
+    File {
+        len: u64,
+        modified: Option<SystemTime>,
+        /// `None` when not read: the state recorded at start, or a file over [`DIGEST_LIMIT`].
+        digest: Option<u64>,
+    },
+}
+
+impl PartialEq for PathState {
+    /// The same length and modification time, and the same content when both were read.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (PathState::Missing, PathState::Missing) | (PathState::Folder, PathState::Folder) => {
+                true
+            }
+            (
+                PathState::File {
+                    len,
+                    modified,
+                    digest,
+                },
+                PathState::File {
+                    len: len2,
+                    modified: modified2,
+                    digest: digest2,
+                },
+            ) => {
+                len == len2
+                    && modified == modified2
+                    && (digest.is_none() || digest2.is_none() || digest == digest2)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl PathState {
+    /// The path's state; its content's digest too when `read` (and the file is not large).
+    fn of(path: &Path, read: bool) -> Self {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return PathState::Missing;
+        };
+        if meta.is_dir() {
+            return PathState::Folder;
+        }
+        let digest = (read && meta.len() <= DIGEST_LIMIT)
+            .then(|| digest(path))
+            .flatten();
+        PathState::File {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            digest,
+        }
+    }
+}
+
+/// A digest of a file's content (not a cryptographic one: it tells a file from its previous
+/// state, no adversary involved).
+fn digest(path: &Path) -> Option<u64> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hasher = DefaultHasher::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            return Some(hasher.finish());
+        }
+        hasher.write(&buf[..n]);
+    }
+}
+
+/// The state last reported of each source path (paths relative to the app).
+#[derive(Debug, Default)]
+struct Reported(HashMap<PathBuf, PathState>);
+
+impl Reported {
+    /// The sources as they are when watching starts (length and modification time only: a
+    /// file is read when an event names it), so that a file deleted before any edit is a
+    /// change and an editor's temporary file, created and gone between two batches, is not.
+    fn at_start(root: &Path) -> Self {
+        let mut reported = Reported::default();
+        for name in ["Cargo.toml", "nextr.toml"] {
+            reported.record(root, Path::new(name));
+        }
+        let mut folders: Vec<PathBuf> = source_dirs().map(PathBuf::from).collect();
+        while let Some(rel) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(root.join(&rel)) else {
+                continue;
+            };
+            reported.0.insert(rel.clone(), PathState::Folder);
+            for entry in entries.flatten() {
+                let path = rel.join(entry.file_name());
+                // Symbolic links are recorded as what they lead to, but not walked into: a
+                // link to a parent folder would never end.
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => folders.push(path),
+                    Ok(_) => reported.record(root, &path),
+                    Err(_) => {}
+                }
+            }
+        }
+        reported
+    }
+
+    fn record(&mut self, root: &Path, path: &Path) {
+        let state = PathState::of(&root.join(path), false);
+        if !matches!(state, PathState::Missing) {
+            self.0.insert(path.to_path_buf(), state);
+        }
+    }
+
+    /// Whether `path` (relative to `root`) changed since it was last reported; records its
+    /// state when it did.
+    fn changed(&mut self, root: &Path, path: &Path) -> bool {
+        let now = PathState::of(&root.join(path), true);
+        let before = self.0.get(path).unwrap_or(&PathState::Missing);
+        if *before == now {
+            return false;
+        }
+        self.0.insert(path.to_path_buf(), now);
+        true
+    }
+}
+
 /// Starts watching the app at `app_dir` (its sources) and the manifest file `manifest`.
 pub fn watch(
     app_dir: &Path,
@@ -92,6 +242,7 @@ pub fn watch(
     // that gains `app/`); weak, so that dropping the [`Watcher`] stops it.
     let handle: Arc<OnceLock<Weak<Mutex<AppDebouncer>>>> = Arc::new(OnceLock::new());
     let handle_in = handle.clone();
+    let mut reported = Reported::at_start(&app_dir);
     let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let mut sources = Vec::new();
@@ -110,6 +261,7 @@ pub fn watch(
         }
         sources.sort();
         sources.dedup();
+        sources.retain(|p| reported.changed(&root, p));
         for new_dir in sources
             .iter()
             .filter(|p| source_dirs().any(|d| Path::new(d) == p.as_path()))
@@ -207,6 +359,45 @@ mod tests {
         assert_eq!(c("/app/api/hello.rs~"), None);
         assert_eq!(c("/app/README.md"), None);
         assert_eq!(c("/elsewhere/api/x.rs"), None);
+    }
+
+    #[test]
+    fn a_path_is_reported_once_per_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("api")).unwrap();
+        std::fs::write(root.join("api/old.rs"), "// old").unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]").unwrap();
+        let mut reported = Reported::at_start(root);
+        let rel = Path::new;
+        // Untouched since the start: an event on it (permissions, a reopen) is no change.
+        assert!(!reported.changed(root, rel("api/old.rs")));
+        assert!(!reported.changed(root, rel("Cargo.toml")));
+        // An edit is one change, however many batches report it.
+        std::fs::write(root.join("api/old.rs"), "// new").unwrap();
+        assert!(reported.changed(root, rel("api/old.rs")));
+        assert!(!reported.changed(root, rel("api/old.rs")));
+        let file = std::fs::File::open(root.join("api/old.rs")).unwrap();
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        assert!(!reported.changed(root, rel("api/old.rs")));
+        // The same length and time but another content (two saves within the clock's step).
+        let modified = std::fs::metadata(root.join("api/old.rs"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        std::fs::write(root.join("api/old.rs"), "// xyz").unwrap();
+        file.set_modified(modified).unwrap();
+        assert!(reported.changed(root, rel("api/old.rs")));
+        // A file there at the start, deleted: a change; a file that came and went: none.
+        std::fs::remove_file(root.join("Cargo.toml")).unwrap();
+        assert!(reported.changed(root, rel("Cargo.toml")));
+        assert!(!reported.changed(root, rel("api/.tmp-4913")));
+        // A folder appearing is a change; its later events are its files'.
+        std::fs::create_dir(root.join("app")).unwrap();
+        assert!(reported.changed(root, rel("app")));
+        assert!(!reported.changed(root, rel("app")));
+        assert!(!reported.changed(root, rel("api")));
     }
 
     #[test]

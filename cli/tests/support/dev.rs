@@ -35,6 +35,8 @@ pub struct Dev {
     child: Child,
     port: u16,
     printed: Arc<(Mutex<Printed>, Condvar)>,
+    /// Already stopped by [`Dev::stop`]: its process id may be another process's by now.
+    stopped: bool,
 }
 
 impl Dev {
@@ -63,6 +65,14 @@ impl Dev {
             .args(["--port", "0"])
             .envs(env.iter().copied());
         Dev::spawn(cmd, BUILD_READY_LIMIT)
+    }
+
+    /// Starts `nextr dev APP ARGS…` without `--port` or `PORT`, so on its default port, and
+    /// waits for its ready line.
+    pub fn start_on_default_port(app: &Path, args: &[&str]) -> Dev {
+        let mut cmd = super::nextr();
+        cmd.arg("dev").arg(app).args(args).env_remove("PORT");
+        Dev::spawn(cmd, NO_BUILD_READY_LIMIT)
     }
 
     fn spawn(mut cmd: Command, ready_limit: Duration) -> Dev {
@@ -99,6 +109,7 @@ impl Dev {
             child,
             port: 0,
             printed,
+            stopped: false,
         };
         let ready = dev
             .wait_for(|l| l.starts_with("ready on http://127.0.0.1:"), ready_limit)
@@ -184,21 +195,39 @@ impl Dev {
     }
 }
 
-impl Drop for Dev {
-    fn drop(&mut self) {
+impl Dev {
+    /// Stops `nextr dev` as Ctrl-C or a service manager does (SIGTERM; SIGKILL after 10 s)
+    /// and waits until everything it printed has been read; [`Dev::lines`] still answers.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
         // SIGTERM to `nextr dev` alone: stopping its function processes is its job, which
         // `dev.rs` checks (so no signal to the process group here).
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + STOP_LIMIT;
-        while Instant::now() < deadline {
+        loop {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The reader threads see the pipes close once the process (and anything holding its
+        // pipes) is gone.
+        let _ = self.wait_for(|_| false, Duration::from_secs(5));
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -68,6 +68,11 @@ impl Instance {
         self.inner.logger.route(&self.inner.spec.route, text);
     }
 
+    /// Writes one of Lambda's platform lines (`START`, `END`, `REPORT`), unless hidden.
+    pub(super) fn lambda_line(&self, text: &str) {
+        self.inner.logger.lambda_line(&self.inner.spec.route, text);
+    }
+
     pub(super) fn print(&self, lines: Vec<String>) {
         for line in lines {
             self.log(&line);
@@ -141,8 +146,8 @@ impl Instance {
             max_memory_mb: self.max_memory_mb,
             status,
         };
-        self.log(&logs::end_line(request_id));
-        self.log(&logs::report_line(&report));
+        self.lambda_line(&logs::end_line(request_id));
+        self.lambda_line(&logs::report_line(&report));
         if self.max_memory_mb > u64::from(self.inner.spec.memory_mb) {
             // A burst between two checks: say what Lambda would have done.
             self.log(&format!(

@@ -36,7 +36,7 @@ mod phase;
 mod queue;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -142,6 +142,15 @@ pub enum Outcome {
     Streamed(Streamed),
     /// The invocation failed.
     Failed(FunctionError),
+}
+
+/// An invocation's outcome, and whether it started a new instance.
+#[derive(Debug)]
+pub struct Invoked {
+    /// What the invocation produced.
+    pub outcome: Outcome,
+    /// The new instance's init duration when this invocation was its first (a cold start).
+    pub cold_start: Option<Duration>,
 }
 
 /// Where an invocation's outcome goes, shared by the instance's driver and, for a streamed
@@ -273,7 +282,13 @@ impl FunctionPool {
     /// the init limit plus the function timeout once an instance takes it; callers bound the
     /// time spent queued (API Gateway's integration timeout).
     pub async fn invoke(&self, payload: Bytes) -> Outcome {
+        self.invoke_noting_start(payload).await.outcome
+    }
+
+    /// [`FunctionPool::invoke`], also telling whether the invocation was a cold start.
+    pub async fn invoke_noting_start(&self, payload: Bytes) -> Invoked {
         let (reply, outcome) = oneshot::channel();
+        let cold_start = Arc::new(OnceLock::new());
         let invocation = Invocation {
             request_id: ids::request_id(),
             trace_id: format!(
@@ -283,15 +298,21 @@ impl FunctionPool {
             ),
             payload,
             reply,
+            cold_start: cold_start.clone(),
         };
         submit(&self.inner, invocation);
-        outcome.await.unwrap_or_else(|_| {
+        let outcome = outcome.await.unwrap_or_else(|_| {
             Outcome::Failed(FunctionError::new(
                 FailureKind::Shutdown,
                 "ServiceException",
                 "The function was stopped",
             ))
-        })
+        });
+        Invoked {
+            outcome,
+            // Set before the invocation was delivered, so before any outcome was sent.
+            cold_start: cold_start.get().copied(),
+        }
     }
 
     /// Kills every instance now; waiting invocations fail.

@@ -62,7 +62,11 @@ pub(super) fn deliver(
     instance.flush_output(false);
     match next.send(Ok(event)) {
         Ok(()) => {
-            instance.log(&logs::start_line(&invocation.request_id, "$LATEST"));
+            if let Some(init) = instance.init {
+                // The init not yet reported is this instance's: this invocation is its first.
+                let _ = invocation.cold_start.set(init);
+            }
+            instance.lambda_line(&logs::start_line(&invocation.request_id, "$LATEST"));
             Phase::Busy(Running {
                 started: Instant::now(),
                 deadline: tokio::time::Instant::now() + timeout,

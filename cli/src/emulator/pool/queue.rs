@@ -2,7 +2,7 @@
 //! idle instances, and the counts that decide when to start another instance.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,6 +17,8 @@ pub(super) struct Invocation {
     pub(super) trace_id: String,
     pub(super) payload: Bytes,
     pub(super) reply: oneshot::Sender<Outcome>,
+    /// Set to the instance's init duration when this invocation is a new instance's first.
+    pub(super) cold_start: Arc<OnceLock<Duration>>,
 }
 
 /// The queue and the instance counts, behind the pool's one lock.
@@ -194,6 +196,7 @@ mod tests {
             trace_id: String::new(),
             payload: Bytes::new(),
             reply: tx,
+            cold_start: Arc::default(),
         });
         assert_eq!(reserve_instance(&mut st, 2), Some(1));
         // One instance is already starting for the one queued invocation.
@@ -204,6 +207,7 @@ mod tests {
             trace_id: String::new(),
             payload: Bytes::new(),
             reply: tx,
+            cold_start: Arc::default(),
         });
         assert_eq!(reserve_instance(&mut st, 2), Some(2));
         let (tx, _rx3) = oneshot::channel();
@@ -212,6 +216,7 @@ mod tests {
             trace_id: String::new(),
             payload: Bytes::new(),
             reply: tx,
+            cold_start: Arc::default(),
         });
         // The cap holds.
         assert_eq!(reserve_instance(&mut st, 2), None);

@@ -111,7 +111,7 @@ impl Body for ClientBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::logs::{LogWriter, Sink};
+    use crate::emulator::logs::{LambdaLines, LogWriter, Sink};
     use http_body_util::BodyExt;
 
     #[tokio::test]
@@ -140,7 +140,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_idle_timeout_closes_a_silent_stream_and_data_resets_it() {
-        let (_writer, logger) = LogWriter::start(Sink::Stderr);
+        let (_writer, logger) = LogWriter::start(Sink::Stderr, LambdaLines::Shown);
         let log = IdleLog {
             logger,
             route: "/api/x".into(),
