@@ -218,7 +218,9 @@ pub struct DevArgs {
 /// `nextr invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// The route: its page (`/api/post/[pid]`) or its file (`api/post/[pid].rs`).
+    /// The route: its page (`/api/post/[pid]`), its file (`api/post/[pid].rs`), `$default`,
+    /// or a request path with its query (`/api/post/42?x=1`), invoking the function API
+    /// Gateway would route it to with that request's event.
     pub route: String,
     /// The app's root: the folder holding `api/` and `.nextr/`.
     #[arg(default_value = ".")]
