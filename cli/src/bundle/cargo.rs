@@ -271,7 +271,10 @@ impl CargoBuild<'_> {
                 "json"
             })
             // Status lines would fight the progress display; errors still reach stderr.
-            .arg("--quiet");
+            .arg("--quiet")
+            // cargo's own stderr is shown inside nextr's error message, escaped: no colour
+            // there whatever CARGO_TERM_COLOR says (diagnostics follow `--message-format`).
+            .args(["--color", "never"]);
         if self.release {
             cmd.arg("--release");
         }
@@ -460,6 +463,8 @@ mod tests {
                 "--message-format",
                 "json",
                 "--quiet",
+                "--color",
+                "never",
                 "--release",
                 "--bin",
                 "a-1",
