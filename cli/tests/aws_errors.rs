@@ -39,6 +39,8 @@ const CREDENTIALS: &[(&str, &str)] = &[
 /// nothing of the SDK's debug output.
 fn short_error(o: &Output, wanted: &[&str]) -> String {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    // Shown with `--nocapture`: what a user reads.
+    eprintln!("{err}");
     assert_eq!(o.status.code(), Some(1), "{err}");
     let lines: Vec<&str> = err.lines().collect();
     assert!(
