@@ -158,12 +158,48 @@ pub struct RoutesArgs {
     pub json: bool,
     /// Resolve one raw request target (path and optional query, byte for byte) as `next start`
     /// would, and print the result as one JSON object.
+    /// It starts with `/` (or `\`, which Next reads as `/`); a full URL is refused with its
+    /// path suggested.
     #[arg(
         long = "match",
         value_name = "REQUEST-TARGET",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = request_target
     )]
     pub match_target: Option<String>,
+}
+
+/// A `--match` value: a request target as a client sends it (origin form), never a full URL
+/// or a path without its leading `/`, which would only ever answer a bare 400.
+fn request_target(target: &str) -> Result<String, String> {
+    if target.starts_with(['/', '\\']) {
+        return Ok(target.to_owned());
+    }
+    if let Some(rest) = strip_scheme(target) {
+        // The path and query the client would send: everything from the authority's end.
+        let path = match rest.find(['/', '?', '#']) {
+            Some(i) if rest[i..].starts_with('/') => rest[i..].to_owned(),
+            Some(i) => format!("/{}", &rest[i..]),
+            None => "/".to_owned(),
+        };
+        return Err(format!(
+            "a full URL is not a request target: --match takes the path and query a client \
+             sends, as in `--match '{path}'`"
+        ));
+    }
+    Err(format!(
+        "a request target starts with `/` (`next start` answers 400 without one): did you \
+         mean `--match '/{target}'`?"
+    ))
+}
+
+/// The rest of `target` after `scheme://`, when it starts with a URL scheme.
+fn strip_scheme(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(rest)
 }
 
 /// `nextr dev`.
@@ -225,7 +261,9 @@ pub struct DevArgs {
 /// `nextr invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// The route: its page (`/api/post/[pid]`) or its file (`api/post/[pid].rs`).
+    /// The route: its page (`/api/post/[pid]`), its file (`api/post/[pid].rs`), `$default`,
+    /// or a request path with its query (`/api/post/42?x=1`), invoking the function API
+    /// Gateway would route it to with that request's event.
     pub route: String,
     /// The app's root: the folder holding `api/` and `.nextr/`.
     #[arg(default_value = ".")]

@@ -14,11 +14,13 @@ pub enum ReportStyle {
 }
 
 impl ReportStyle {
-    /// Colours only on a terminal, and never under CI or `NO_COLOR`.
+    /// Colours only on a terminal, and never under CI, `NO_COLOR` or `TERM=dumb`; nothing
+    /// forces them (`CLICOLOR_FORCE` does not: a pipe or a log never gets escape codes).
     pub fn detect(is_terminal: bool) -> Self {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if is_terminal && !ci && !no_color {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        if is_terminal && !ci && !no_color && !dumb {
             ReportStyle::Color
         } else {
             ReportStyle::Plain

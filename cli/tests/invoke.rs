@@ -77,6 +77,40 @@ fn builds_the_event_from_path_method_body_and_headers() {
 }
 
 #[test]
+fn a_url_path_invokes_the_route_the_gateway_picks_with_that_request() {
+    let app = App::new(&all_routes());
+    let (code, response, logs) = invoke(&app, &["/api/items/42?tab=a%20b&tab=2"]);
+    assert_eq!(code, 0, "{logs}");
+    let echoed: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    let e = &echoed["event"];
+    assert_eq!(e["routeKey"], "ANY /api/items/{id}");
+    assert_eq!(e["rawPath"], "/api/items/42");
+    assert_eq!(e["rawQueryString"], "tab=a%20b&tab=2");
+    assert_eq!(e["queryStringParameters"]["tab"], "a b,2");
+    assert_eq!(e["pathParameters"], json!({"id": "42"}));
+    assert_eq!(e["requestContext"]["http"]["method"], "GET");
+    assert!(
+        logs.contains("[/api/items/[id]] START RequestId: "),
+        "{logs}"
+    );
+
+    // A catch-all, and a page without its leading slash.
+    let (code, response, logs) = invoke(&app, &["/api/files/a/b.txt", "--method", "PUT"]);
+    assert_eq!(code, 0, "{logs}");
+    let echoed: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["event"]["routeKey"], "ANY /api/files/{path+}");
+    assert_eq!(
+        echoed["event"]["pathParameters"],
+        json!({"path": "a/b.txt"})
+    );
+    assert_eq!(echoed["event"]["requestContext"]["http"]["method"], "PUT");
+    let (code, response, logs) = invoke(&app, &["api/items/[id]"]);
+    assert_eq!(code, 0, "{logs}");
+    let echoed: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echoed["event"]["rawPath"], "/api/items/[id]");
+}
+
+#[test]
 fn sends_an_event_file_as_is() {
     let app = App::new(&all_routes());
     let file = app.path().join("event.json");
@@ -123,7 +157,33 @@ fn refuses_unknown_routes_and_mismatched_paths() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no route `/api/missing`"), "{stderr}");
+    assert!(
+        stderr.contains("no route serves `/api/missing`: API Gateway sends it to the $default")
+            && stderr.contains("nextr invoke '$default' --path '/api/missing'"),
+        "{stderr}"
+    );
+
+    // A page pattern that does not exist is not resolved as a path.
+    let out = Command::cargo_bin("nextr")
+        .unwrap()
+        .args(["invoke", "/api/items/[idd]"])
+        .arg(app.out())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no route `/api/items/[idd]`"), "{stderr}");
+
+    // A request path as ROUTE and another in --path.
+    let out = Command::cargo_bin("nextr")
+        .unwrap()
+        .args(["invoke", "/api/items/1", "--path", "/api/items/2"])
+        .arg(app.out())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give the path once"), "{stderr}");
 
     let out = Command::cargo_bin("nextr")
         .unwrap()

@@ -99,6 +99,12 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts moto on a free port and waits until it answers. Panics when it cannot.
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts moto with these extra environment variables (moto's own settings, such as
+    /// `INITIAL_NO_AUTH_ACTION_COUNT=0` to check every request's credentials).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         let mut last_error = String::new();
         // The port is free when picked but may be taken before moto binds it: retry.
         for _ in 0..5 {
@@ -112,6 +118,7 @@ impl MotoServer {
             let child = command
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err)

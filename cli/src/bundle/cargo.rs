@@ -346,7 +346,10 @@ impl CargoBuild<'_> {
                 "json"
             })
             // Status lines would fight the progress display; errors still reach stderr.
-            .arg("--quiet");
+            .arg("--quiet")
+            // cargo's own stderr is shown inside nextr's error message, escaped: no colour
+            // there whatever CARGO_TERM_COLOR says (diagnostics follow `--message-format`).
+            .args(["--color", "never"]);
         if self.keep_going {
             cmd.arg("--keep-going");
         }
@@ -550,6 +553,8 @@ mod tests {
                 "--message-format",
                 "json",
                 "--quiet",
+                "--color",
+                "never",
                 "--release",
                 "--bin",
                 "a-1",

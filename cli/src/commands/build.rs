@@ -1,10 +1,12 @@
 //! `nextr build`: the pipeline of [`nextr_cli::build`] with progress on stderr and a route
 //! table on stdout, like `next build`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nextr::manifest::{Function, Manifest, Profile};
@@ -60,12 +62,83 @@ pub fn build_reported(options: &BuildOptions) -> Result<BuildOutcome, BuildError
     result
 }
 
-/// Progress: a bar on a terminal, plain lines in logs and CI.
+/// How often a piped build says it is still compiling when nothing else was printed.
+const STILL_EVERY: Duration = Duration::from_secs(10);
+
+/// Test hook: that interval in milliseconds, so a short build shows the line too.
+const STILL_EVERY_HOOK: &str = "NEXTR_TEST_PROGRESS_EVERY_MS";
+
+/// Progress: a bar on a terminal, plain lines in logs and CI (one per route binary, and a
+/// "still compiling" line when cargo has been quiet for a while, so a piped build of a minute
+/// is never a minute of silence).
 struct Display {
     bar: Option<ProgressBar>,
     pages: HashMap<String, String>,
-    done: usize,
+    /// Shared with the ticker thread of a plain display.
+    tally: Arc<Mutex<Tally>>,
+    ticker: Option<Ticker>,
+}
+
+/// What cargo has done so far.
+struct Tally {
+    /// Crates compiled (dependencies, the app's lib, anything that is not a route binary).
+    crates: usize,
+    /// Route binaries ready (each counted once, even if cargo reports it again).
+    built: HashSet<String>,
+    /// Route binaries expected: every route's and the `$default` function's.
     total: usize,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Tally {
+    /// Prints a line of a plain display and notes when.
+    fn line(&mut self, text: &str) {
+        eprintln!("{text}");
+        self.last_line = Instant::now();
+    }
+}
+
+/// The thread printing "still compiling" lines of a plain display.
+struct Ticker {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(tally: Arc<Mutex<Tally>>, every: Duration) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let tick = (every / 4).max(Duration::from_millis(20));
+        let thread = std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
+                let mut t = tally.lock().unwrap_or_else(PoisonError::into_inner);
+                if t.last_line.elapsed() < every || t.built.len() >= t.total {
+                    continue;
+                }
+                let secs = t.started.elapsed().as_secs();
+                let text = if t.built.is_empty() {
+                    format!(
+                        "  still compiling dependencies ({} crate{} compiled, {secs} s)",
+                        t.crates,
+                        if t.crates == 1 { "" } else { "s" }
+                    )
+                } else {
+                    format!(
+                        "  still compiling routes ({}/{} done, {secs} s)",
+                        t.built.len(),
+                        t.total
+                    )
+                };
+                t.line(&text);
+            }
+        });
+        Ticker { stop, thread }
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 impl Display {
@@ -76,21 +149,32 @@ impl Display {
                 ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
+        let now = Instant::now();
         Display {
             bar,
             pages: HashMap::new(),
-            done: 0,
-            total: 0,
+            tally: Arc::new(Mutex::new(Tally {
+                crates: 0,
+                built: HashSet::new(),
+                total: 0,
+                started: now,
+                last_line: now,
+            })),
+            ticker: None,
         }
+    }
+
+    fn tally(&self) -> MutexGuard<'_, Tally> {
+        self.tally.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            None => self.tally().line(text),
         }
     }
 
@@ -104,7 +188,8 @@ impl Display {
             } => {
                 let n = routes.len();
                 // Every route's binary, and the `$default` function's.
-                self.total = n + 1;
+                let total = n + 1;
+                self.tally().total = total;
                 self.pages = routes.into_iter().map(|(p, f)| (f, p)).collect();
                 let how = match toolchain {
                     Toolchain::Native => "native toolchain".to_owned(),
@@ -114,36 +199,56 @@ impl Display {
                     "Building {n} route{} of {app} for {arch} ({how})",
                     if n == 1 { "" } else { "s" }
                 ));
-                if let Some(bar) = &self.bar {
-                    bar.set_length(self.total as u64);
-                    bar.set_message("compiling dependencies");
+                match &self.bar {
+                    Some(bar) => {
+                        bar.set_length(total as u64);
+                        bar.set_message("compiling dependencies");
+                    }
+                    None if self.ticker.is_none() => {
+                        let every = std::env::var(STILL_EVERY_HOOK)
+                            .ok()
+                            .and_then(|v| v.parse().ok())
+                            .map_or(STILL_EVERY, Duration::from_millis);
+                        self.ticker = Some(Ticker::start(self.tally.clone(), every));
+                    }
+                    None => {}
                 }
             }
             Progress::Cargo(BuildEvent::Compiled { name }) => {
-                if let Some(bar) = self.bar.as_ref().filter(|_| self.done == 0) {
+                let first = {
+                    let mut t = self.tally();
+                    t.crates += 1;
+                    t.built.is_empty()
+                };
+                if let Some(bar) = self.bar.as_ref().filter(|_| first) {
                     bar.set_message(format!("compiled {name}"));
                 }
             }
             Progress::Cargo(BuildEvent::Binary { name, .. }) => {
-                self.done += 1;
                 let page = self
                     .pages
                     .get(&name)
                     .map_or(FALLBACK_PAGE, String::as_str)
                     .to_owned();
+                let mut t = self.tally();
+                // A binary cargo reports again (a second cargo run) is not a new one.
+                if !t.built.insert(name.clone()) {
+                    return;
+                }
+                t.total = t.total.max(t.built.len());
+                let (done, total) = (t.built.len(), t.total);
                 match &self.bar {
                     Some(bar) => {
-                        bar.inc(1);
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
                         bar.set_message("linking routes");
                         bar.println(format!("  ✓ {}", Shown(&page)));
                     }
-                    None => eprintln!(
-                        "  [{}/{}] {} ({})",
-                        self.done,
-                        self.total,
+                    None => t.line(&format!(
+                        "  [{done}/{total}] compiled {} ({})",
                         Shown(&page),
                         Shown(&name)
-                    ),
+                    )),
                 }
             }
             Progress::Cargo(BuildEvent::Diagnostic { rendered, .. }) => {
@@ -172,7 +277,10 @@ impl Display {
         }
     }
 
-    fn finish(&self) {
+    fn finish(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.stop();
+        }
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::cli::InvokeArgs;
 use crate::commands::dev::{emulator_config, Served};
-use nextr_cli::emulator::deployment::Resolved;
+use nextr_cli::emulator::deployment::{Deployment, Resolved, Target};
 use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Sink};
 use nextr_cli::emulator::pool::Outcome;
 use nextr_cli::emulator::{self, Emulator};
@@ -28,9 +28,7 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     let (writer, logger) = LogWriter::start(Sink::Stderr, LambdaLines::Shown);
     let emulator = Emulator::new(&served.out, &manifest, emulator_config(1), logger)?;
     let deployment = emulator.deployment();
-    let target = deployment
-        .find(&args.route)
-        .ok_or_else(|| emulator::EmulatorError::UnknownRoute(args.route.clone()))?;
+    let (target, path) = choose(args, &deployment)?;
     let event = match &args.event {
         Some(path) if path.as_os_str() == "-" => {
             let mut s = Vec::new();
@@ -41,7 +39,7 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
         }
         Some(path) => std::fs::read(path)
             .with_context(|| format!("cannot read the event file {}", path.display()))?,
-        None => request_event(args, &deployment, &target.page)?,
+        None => request_event(args, path.as_deref(), &deployment, &target.page)?,
     };
     if serde_json::from_slice::<serde_json::Value>(&event).is_err() {
         bail!("the event is not valid JSON");
@@ -78,13 +76,53 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The API Gateway event for `--path`/`--method`/`--body`/`--header`, checked to reach `page`.
+/// The function ROUTE names, and the request path to send it when ROUTE is a URL path.
+///
+/// ROUTE is a page (`/api/users/[id]`, or without its leading `/`), a file
+/// (`api/users/[id].rs`), `$default`, or a request path with its query
+/// (`/api/users/42?tab=1`), which goes where API Gateway would send it.
+fn choose<'d>(
+    args: &InvokeArgs,
+    deployment: &'d Deployment,
+) -> anyhow::Result<(&'d Target, Option<String>)> {
+    let route = args.route.as_str();
+    let page = deployment
+        .find(route)
+        .or_else(|| deployment.find(&format!("/{route}")));
+    if let Some(target) = page {
+        return Ok((target, args.path.clone()));
+    }
+    // A page pattern nobody has (a typo in `[id]`) is not a URL path to resolve.
+    if !route.starts_with('/') || route.contains(['[', ']']) {
+        return Err(emulator::EmulatorError::UnknownRoute(route.to_owned()).into());
+    }
+    if args.path.is_some() {
+        bail!(
+            "`{route}` is a request path, and --path gives another: give the path once \
+             (as ROUTE, or with the route's page as ROUTE and --path)"
+        );
+    }
+    match deployment.resolve(route) {
+        Resolved::Function(_, Routed::Default { .. }) => bail!(
+            "no route serves `{route}`: API Gateway sends it to the $default function \
+             (`nextr invoke '$default' --path '{route}'` invokes that)"
+        ),
+        Resolved::Function(target, _) => Ok((target, Some(route.to_owned()))),
+        Resolved::BadRequest => {
+            bail!("`{route}` does not percent-decode: API Gateway answers 400 without invoking")
+        }
+    }
+}
+
+/// The API Gateway event for the request path (ROUTE's or `--path`, default the page) and
+/// `--method`/`--body`/`--header`, checked to reach `page`.
 fn request_event(
     args: &InvokeArgs,
-    deployment: &emulator::deployment::Deployment,
+    path: Option<&str>,
+    deployment: &Deployment,
     page: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    let target = args.path.clone().unwrap_or_else(|| page.to_owned());
+    let target = path.unwrap_or(page).to_owned();
     if !target.starts_with('/') {
         bail!("--path must start with '/': {target}");
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use nextr_cli::build::BuildError;
 use nextr_cli::project::{AppConfigError, ProjectError};
 use nextr_cli::report::{render, ReportStyle, ShownLines};
+use nextr_infra::deploy::DeployError;
 
 use crate::cli::{Cli, Command};
 
@@ -51,6 +52,14 @@ pub fn render_error(err: &anyhow::Error) -> String {
     while let Some(cause) = source {
         out.push_str(&format!("  caused by: {}\n", ShownLines(cause)));
         source = cause.source();
+    }
+    // A failed AWS call says what to change (credentials, region, endpoint) on one line.
+    if let Some(fix) = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<DeployError>())
+        .and_then(DeployError::fix)
+    {
+        out.push_str(&format!("  help: {fix}\n"));
     }
     out
 }

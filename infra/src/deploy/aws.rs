@@ -13,11 +13,8 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::DeployError;
 
@@ -50,14 +47,17 @@ impl AwsClients {
     pub async fn connect(options: &ConnectOptions, calls: CallLog) -> Result<Self, DeployError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
-            // Throttling and transient errors are retried by the SDK with backoff; the
-            // default of 3 attempts is short for a burst of API Gateway control-plane calls.
-            .retry_config(RetryConfig::standard().with_max_attempts(8))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
                     .build(),
             );
+        // Throttling and transient errors are retried by the SDK with backoff; the default
+        // of 3 attempts is short for a burst of API Gateway control-plane calls. An explicit
+        // AWS_MAX_ATTEMPTS (the SDK's own setting) still wins, as it does for the AWS CLI.
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
+        }
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -251,24 +251,6 @@ impl CallStats {
     pub fn count(&self, operation: &str) -> u64 {
         self.by_operation.get(operation).copied().unwrap_or(0)
     }
-}
-
-/// The AWS error code and message of a failed call, or the transport failure.
-pub(crate) fn error_message<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
-{
-    if let SdkError::ServiceError(service) = err {
-        let e = service.err();
-        if let Some(code) = e.code() {
-            return match e.message() {
-                Some(message) => format!("{code}: {message}"),
-                None => code.to_string(),
-            };
-        }
-    }
-    DisplayErrorContext(err).to_string()
 }
 
 /// The AWS partition of a region, for ARNs built before any ARN is known.

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::failure::AwsFailure;
+
 /// Why a deploy, removal or status check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -64,14 +66,14 @@ pub enum DeployError {
         stage: String,
     },
     /// An AWS call failed.
-    #[error("{action} {resource} failed: {message}")]
+    #[error("{action} {resource} failed: {failure}")]
     Aws {
         /// What was being done ("creating", "reading").
         action: &'static str,
         /// The resource ("function demo-hello-dev").
         resource: String,
-        /// The AWS error code and message (or the transport error).
-        message: String,
+        /// Why, classified by what fixes it.
+        failure: AwsFailure,
     },
     /// AWS answered without a field nextr needs.
     #[error("{action} {resource}: AWS's answer has no {field}")]
@@ -114,12 +116,24 @@ pub enum DeployError {
 }
 
 impl DeployError {
-    /// An AWS call failure with the SDK error's code and message.
-    pub(crate) fn aws(action: &'static str, resource: impl Into<String>, message: String) -> Self {
+    /// An AWS call failure.
+    pub(crate) fn aws(
+        action: &'static str,
+        resource: impl Into<String>,
+        failure: impl Into<AwsFailure>,
+    ) -> Self {
         DeployError::Aws {
             action,
             resource: resource.into(),
-            message,
+            failure: failure.into(),
+        }
+    }
+
+    /// What to do about a failed AWS call (credentials, region, endpoint), as one line.
+    pub fn fix(&self) -> Option<&'static str> {
+        match self {
+            DeployError::Aws { failure, .. } => failure.fix(),
+            _ => None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_apigatewayv2::types::ProtocolType;
 
 use super::{gone_ok, AwsClients, DeployError};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 
 /// Creates the API; returns its id and its invoke URL.
 pub(super) async fn create(
@@ -21,7 +21,9 @@ pub(super) async fn create(
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", format!("HTTP API {name}"), error_message(&e)))?;
+        .map_err(|e| {
+            DeployError::aws("creating", format!("HTTP API {name}"), AwsFailure::of(&e))
+        })?;
     let id = out
         .api_id()
         .ok_or_else(|| DeployError::incomplete("creating", name.to_string(), "ApiId"))?;

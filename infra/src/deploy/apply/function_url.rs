@@ -6,8 +6,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use nextr::manifest::FunctionUrlAuth;
 
 use super::{gone_ok, AwsClients, DeployError};
-use crate::deploy::aws::error_message;
 use crate::deploy::desired::ALIAS;
+use crate::deploy::failure::AwsFailure;
 
 fn auth_type(auth: FunctionUrlAuth) -> FunctionUrlAuthType {
     FunctionUrlAuthType::from(auth.aws_name())
@@ -37,7 +37,7 @@ pub(super) async fn create(
         Err(e) => Err(DeployError::aws(
             "creating",
             format!("the function URL of {name}:{ALIAS}"),
-            error_message(&e),
+            AwsFailure::of(&e),
         )),
     }
 }
@@ -62,7 +62,7 @@ pub(super) async fn update(
             DeployError::aws(
                 "updating",
                 format!("the function URL of {name}:{ALIAS}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             )
         })?;
     Ok(out.function_url().to_string())

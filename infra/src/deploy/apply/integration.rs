@@ -3,8 +3,8 @@
 use aws_sdk_apigatewayv2::types::IntegrationType;
 
 use super::{gone_ok, need_api, AwsClients, Ctx, DeployError};
-use crate::deploy::aws::error_message;
 use crate::deploy::desired::{ALIAS, INTEGRATION_TIMEOUT_MS};
+use crate::deploy::failure::AwsFailure;
 
 /// Creates the integration of function `name` (ARN `arn`); returns its id.
 pub(super) async fn create(
@@ -28,7 +28,7 @@ pub(super) async fn create(
             DeployError::aws(
                 "creating",
                 format!("the integration of function {name}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             )
         })?;
     let id = out.integration_id().ok_or_else(|| {
@@ -65,7 +65,7 @@ pub(super) async fn update(
             DeployError::aws(
                 "updating",
                 format!("integration {id} of function {name}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             )
         })?;
     Ok(())

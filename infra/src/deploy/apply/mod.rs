@@ -39,8 +39,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use nextr::manifest::GatewayKind;
 
-use super::aws::error_message;
 use super::desired::{Desired, RoleChoice};
+use super::failure::AwsFailure;
 use super::plan::{kept_integration, Action, Plan};
 use super::state::Observed;
 use super::{AwsClients, DeployError};
@@ -338,7 +338,7 @@ fn gone_ok<T, E, R>(
 ) -> Result<(), DeployError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + 'static,
 {
     match result {
         Ok(_) => Ok(()),
@@ -350,6 +350,6 @@ where
         {
             Ok(())
         }
-        Err(e) => Err(DeployError::aws(action, resource, error_message(&e))),
+        Err(e) => Err(DeployError::aws(action, resource, AwsFailure::of(&e))),
     }
 }

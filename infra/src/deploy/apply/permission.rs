@@ -5,7 +5,8 @@
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{gone_ok, need_api, AwsClients, Ctx, DeployError};
-use crate::deploy::aws::{error_message, partition};
+use crate::deploy::aws::partition;
+use crate::deploy::failure::AwsFailure;
 use aws_sdk_lambda::operation::add_permission::builders::AddPermissionFluentBuilder;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 
@@ -152,8 +153,8 @@ async fn add_permission(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| DeployError::aws("adding", resource(), error_message(&e)))
+                .map_err(|e| DeployError::aws("adding", resource(), AwsFailure::of(&e)))
         }
-        Err(e) => Err(DeployError::aws("adding", resource(), error_message(&e))),
+        Err(e) => Err(DeployError::aws("adding", resource(), AwsFailure::of(&e))),
     }
 }

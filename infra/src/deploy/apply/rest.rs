@@ -9,8 +9,9 @@ use aws_sdk_apigateway::types::{
 use nextr::manifest::ResponseMode;
 
 use super::{gone_ok, AwsClients, Ctx, DeployError};
-use crate::deploy::aws::{error_message, partition};
+use crate::deploy::aws::partition;
 use crate::deploy::desired::{DesiredFunction, ALIAS};
+use crate::deploy::failure::AwsFailure;
 use crate::deploy::rest::{self, METHOD};
 
 /// Creates the REST API; returns its id and its root resource's id.
@@ -42,7 +43,7 @@ pub(super) async fn create_api(
         ))
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", resource(), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("creating", resource(), AwsFailure::of(&e)))?;
     let id = out
         .id()
         .ok_or_else(|| DeployError::incomplete("creating", resource(), "id"))?;
@@ -59,7 +60,7 @@ pub(super) async fn root_id(clients: &AwsClients, api: &str) -> Result<String, D
         .limit(500)
         .send()
         .await
-        .map_err(|e| DeployError::aws("listing", resource(), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("listing", resource(), AwsFailure::of(&e)))?;
     out.items()
         .iter()
         .find(|r| r.path() == Some("/"))
@@ -101,7 +102,9 @@ pub(super) async fn create_resource(
         .path_part(part)
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", format!("resource {path}"), error_message(&e)))?;
+        .map_err(|e| {
+            DeployError::aws("creating", format!("resource {path}"), AwsFailure::of(&e))
+        })?;
     out.id()
         .map(str::to_string)
         .ok_or_else(|| DeployError::incomplete("creating", format!("resource {path}"), "id"))
@@ -124,7 +127,7 @@ pub(super) async fn put_method(
         .send()
         .await
         .map_err(|e| {
-            DeployError::aws("creating", format!("method ANY {path}"), error_message(&e))
+            DeployError::aws("creating", format!("method ANY {path}"), AwsFailure::of(&e))
         })?;
     Ok(())
 }
@@ -167,7 +170,7 @@ pub(super) async fn put_integration(
         .timeout_in_millis(rest::timeout_ms(f.spec.timeout_s, mode))
         .send()
         .await
-        .map_err(|e| DeployError::aws("putting", resource(), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("putting", resource(), AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -226,7 +229,7 @@ pub(super) async fn create_deployment(
         .description(description)
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", resource(), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("creating", resource(), AwsFailure::of(&e)))?;
     out.id()
         .map(str::to_string)
         .ok_or_else(|| DeployError::incomplete("creating", resource(), "id"))
@@ -256,7 +259,7 @@ pub(super) async fn create_stage(
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", format!("stage {stage}"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("creating", format!("stage {stage}"), AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -281,7 +284,7 @@ pub(super) async fn update_stage(
         )
         .send()
         .await
-        .map_err(|e| DeployError::aws("updating", format!("stage {stage}"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("updating", format!("stage {stage}"), AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -347,7 +350,7 @@ pub(super) async fn add_binary_media_types(
         .set_patch_operations(Some(ops))
         .send()
         .await
-        .map_err(|e| DeployError::aws("updating", format!("REST API {id}"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("updating", format!("REST API {id}"), AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -363,7 +366,7 @@ pub(super) async fn ensure_binary_media_types(
         .rest_api_id(id)
         .send()
         .await
-        .map_err(|e| DeployError::aws("reading", format!("REST API {id}"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("reading", format!("REST API {id}"), AwsFailure::of(&e)))?;
     let missing: Vec<String> = crate::gateway::rest_api::BINARY_MEDIA_TYPES
         .iter()
         .filter(|t| !api.binary_media_types().iter().any(|o| o == *t))

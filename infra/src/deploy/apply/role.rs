@@ -2,7 +2,7 @@
 //! attached; detached and deleted on removal.
 
 use super::{gone_ok, AwsClients, DeployError};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 use crate::deploy::Target;
 
 /// Creates the role Lambda assumes, tagged as the app's; returns its ARN.
@@ -43,7 +43,9 @@ pub(super) async fn create(
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", format!("IAM role {name}"), error_message(&e)))?;
+        .map_err(|e| {
+            DeployError::aws("creating", format!("IAM role {name}"), AwsFailure::of(&e))
+        })?;
     out.role()
         .map(|r| r.arn().to_string())
         .ok_or_else(|| DeployError::incomplete("creating", format!("IAM role {name}"), "Arn"))
@@ -66,7 +68,7 @@ pub(super) async fn attach_policy(
             DeployError::aws(
                 "attaching a policy to",
                 format!("IAM role {role}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             )
         })?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Routes: each points at the integration of its function.
 
 use super::{gone_ok, need_api, AwsClients, Ctx, DeployError};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 
 /// Creates the route of `key` to `function`'s integration.
 pub(super) async fn create(
@@ -20,7 +20,7 @@ pub(super) async fn create(
         .target(target)
         .send()
         .await
-        .map_err(|e| DeployError::aws("creating", format!("route `{key}`"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("creating", format!("route `{key}`"), AwsFailure::of(&e)))?;
     Ok(())
 }
 
@@ -42,7 +42,7 @@ pub(super) async fn update(
         .target(target)
         .send()
         .await
-        .map_err(|e| DeployError::aws("updating", format!("route `{key}`"), error_message(&e)))?;
+        .map_err(|e| DeployError::aws("updating", format!("route `{key}`"), AwsFailure::of(&e)))?;
     Ok(())
 }
 

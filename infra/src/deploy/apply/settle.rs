@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{AwsClients, DeployError};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 use crate::deploy::state::{function_config, FunctionConfig};
 
 /// How long a function may stay `Pending` or `InProgress`.
@@ -32,7 +32,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + 'static,
 {
     let started = Instant::now();
     let mut conflicts = 0;
@@ -54,7 +54,7 @@ where
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
-                return Err(DeployError::aws(action, resource, error_message(&e)));
+                return Err(DeployError::aws(action, resource, AwsFailure::of(&e)));
             }
         }
     }
@@ -122,7 +122,7 @@ pub(super) async fn settle(
                 DeployError::aws(
                     "waiting for",
                     format!("function {}", qualified(name, qualifier)),
-                    error_message(&e),
+                    AwsFailure::of(&e),
                 )
             })?;
         let config = function_config!(&out);

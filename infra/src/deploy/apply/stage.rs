@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::{need_api, AwsClients, Ctx, DeployError};
-use crate::deploy::aws::error_message;
 use crate::deploy::desired::API_STAGE;
+use crate::deploy::failure::AwsFailure;
 
 /// Creates the stage with auto-deploy on.
 pub(super) async fn create(
@@ -23,7 +23,7 @@ pub(super) async fn create(
         .send()
         .await
         .map_err(|e| {
-            DeployError::aws("creating", format!("stage {API_STAGE}"), error_message(&e))
+            DeployError::aws("creating", format!("stage {API_STAGE}"), AwsFailure::of(&e))
         })?;
     Ok(())
 }
@@ -40,7 +40,7 @@ pub(super) async fn update(clients: &AwsClients, ctx: &Ctx) -> Result<(), Deploy
         .send()
         .await
         .map_err(|e| {
-            DeployError::aws("updating", format!("stage {API_STAGE}"), error_message(&e))
+            DeployError::aws("updating", format!("stage {API_STAGE}"), AwsFailure::of(&e))
         })?;
     Ok(())
 }

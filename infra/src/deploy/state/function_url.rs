@@ -1,7 +1,7 @@
 //! A function's URL on its `live` alias, read with `GetFunctionUrlConfig`.
 
 use super::{AwsClients, DeployError, ALIAS};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 
 /// The function URL of an alias.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub(super) async fn read_url(
         Err(e) => Err(DeployError::aws(
             "reading",
             format!("the function URL of {name}:{ALIAS}"),
-            error_message(&e),
+            AwsFailure::of(&e),
         )),
     }
 }

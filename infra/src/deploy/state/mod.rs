@@ -22,8 +22,8 @@ use std::future::Future;
 use aws_sdk_lambda::types::FunctionConfiguration;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::aws::error_message;
 use super::desired::{Target, ALIAS, PERMISSION_SID};
+use super::failure::AwsFailure;
 use super::rest::{REST_PERMISSION_SID, URL_PERMISSION_SIDS};
 use super::{AwsClients, DeployError};
 
@@ -368,7 +368,7 @@ async fn observe_role(
         {
             return Ok(None)
         }
-        Err(e) => return Err(DeployError::aws("reading", resource(), error_message(&e))),
+        Err(e) => return Err(DeployError::aws("reading", resource(), AwsFailure::of(&e))),
     };
     let role = out
         .role()
@@ -394,7 +394,7 @@ async fn observe_role(
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| DeployError::aws("reading policies of", resource(), error_message(&e)))?;
+            .map_err(|e| DeployError::aws("reading policies of", resource(), AwsFailure::of(&e)))?;
         let arns = out
             .attached_policies()
             .iter()
@@ -427,7 +427,7 @@ async fn observe_functions(
                 .max_items(50)
                 .send()
                 .await
-                .map_err(|e| DeployError::aws("listing", "Lambda functions", error_message(&e)))?;
+                .map_err(|e| DeployError::aws("listing", "Lambda functions", AwsFailure::of(&e)))?;
             let names: Vec<String> = out
                 .functions()
                 .iter()
@@ -477,7 +477,7 @@ async fn observe_function(
         {
             return Ok(None)
         }
-        Err(e) => return Err(DeployError::aws("reading", resource(), error_message(&e))),
+        Err(e) => return Err(DeployError::aws("reading", resource(), AwsFailure::of(&e))),
     };
     if !target.owns(out.tags()) {
         if wanted.contains(&name) {
@@ -538,7 +538,7 @@ async fn read_versions(clients: &AwsClients, name: &str) -> Result<Vec<u64>, Dep
             .send()
             .await
             .map_err(|e| {
-                DeployError::aws("listing", format!("versions of {name}"), error_message(&e))
+                DeployError::aws("listing", format!("versions of {name}"), AwsFailure::of(&e))
             })?;
         let numbers = out
             .versions()
@@ -574,7 +574,7 @@ async fn read_live(
         Err(e) => Err(DeployError::aws(
             "reading",
             format!("alias {name}:{ALIAS}"),
-            error_message(&e),
+            AwsFailure::of(&e),
         )),
     }
 }
@@ -600,7 +600,7 @@ async fn read_policy(clients: &AwsClients, name: &str) -> Result<Option<String>,
             return Err(DeployError::aws(
                 "reading the policy of",
                 format!("alias {name}:{ALIAS}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             ))
         }
     };
@@ -683,7 +683,7 @@ async fn observe_apis(
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| DeployError::aws("listing", "HTTP APIs", error_message(&e)))?;
+            .map_err(|e| DeployError::aws("listing", "HTTP APIs", AwsFailure::of(&e)))?;
         let ours = out
             .items()
             .iter()
@@ -721,7 +721,7 @@ async fn read_integrations(
                 DeployError::aws(
                     "listing",
                     format!("integrations of API {api}"),
-                    error_message(&e),
+                    AwsFailure::of(&e),
                 )
             })?;
         let items = out
@@ -752,7 +752,11 @@ async fn read_routes(clients: &AwsClients, api: &str) -> Result<Vec<ObservedRout
             .send()
             .await
             .map_err(|e| {
-                DeployError::aws("listing", format!("routes of API {api}"), error_message(&e))
+                DeployError::aws(
+                    "listing",
+                    format!("routes of API {api}"),
+                    AwsFailure::of(&e),
+                )
             })?;
         let items = out
             .items()
@@ -780,7 +784,11 @@ async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStag
             .send()
             .await
             .map_err(|e| {
-                DeployError::aws("listing", format!("stages of API {api}"), error_message(&e))
+                DeployError::aws(
+                    "listing",
+                    format!("stages of API {api}"),
+                    AwsFailure::of(&e),
+                )
             })?;
         let items = out
             .items()
@@ -929,7 +937,7 @@ mod tests {
         let failing = |token: Option<String>| async move {
             match token {
                 None => Ok((vec![1], Some("b".to_string()))),
-                Some(_) => Err(DeployError::aws("listing", "HTTP APIs", "throttled".into())),
+                Some(_) => Err(DeployError::aws("listing", "HTTP APIs", "throttled")),
             }
         };
         assert!(all_pages(failing).await.is_err());

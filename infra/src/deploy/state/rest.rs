@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{all_pages, oldest_first, AwsClients, DeployError, Target};
-use crate::deploy::aws::error_message;
+use crate::deploy::failure::AwsFailure;
 use crate::deploy::rest;
 
 /// How many items a REST API listing returns per page (API Gateway's maximum).
@@ -118,7 +118,7 @@ pub(super) async fn observe_rest_apis(
             .limit(PAGE)
             .send()
             .await
-            .map_err(|e| DeployError::aws("listing", "REST APIs", error_message(&e)))?;
+            .map_err(|e| DeployError::aws("listing", "REST APIs", AwsFailure::of(&e)))?;
         let ours = out
             .items()
             .iter()
@@ -185,7 +185,7 @@ async fn read_resources(
                 DeployError::aws(
                     "listing",
                     format!("resources of REST API {api}"),
-                    error_message(&e),
+                    AwsFailure::of(&e),
                 )
             })?;
         let items = out
@@ -245,7 +245,7 @@ async fn read_stages(
             DeployError::aws(
                 "listing",
                 format!("stages of REST API {api}"),
-                error_message(&e),
+                AwsFailure::of(&e),
             )
         })?;
     Ok(out
@@ -277,7 +277,7 @@ async fn read_deployments(
                 DeployError::aws(
                     "listing",
                     format!("deployments of REST API {api}"),
-                    error_message(&e),
+                    AwsFailure::of(&e),
                 )
             })?;
         let items = out
