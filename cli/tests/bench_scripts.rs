@@ -69,7 +69,10 @@ fn profiles_sh_measures_a_candidate_with_its_cold_start() {
     let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
     assert_eq!(cells.len(), 8, "{row}");
     assert!(cells.iter().all(|c| !c.is_empty()), "{row}");
-    assert!(cells[7].ends_with(')') && cells[7].contains(" ms ("), "{row}");
+    assert!(
+        cells[7].ends_with(')') && cells[7].contains(" ms ("),
+        "{row}"
+    );
 }
 
 #[test]
