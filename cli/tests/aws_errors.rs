@@ -90,7 +90,11 @@ fn no_credentials_at_all() {
     );
 
     for command in ["status", "deploy"] {
-        let o = nextr(&[command, &d, "--region", "eu-west-1"], &[]);
+        // Not on EC2: an instance role found through the metadata endpoint would be credentials.
+        let o = nextr(
+            &[command, &d, "--region", "eu-west-1"],
+            &[("AWS_EC2_METADATA_DISABLED", "true")],
+        );
         let err = short_error(
             &o,
             &[
