@@ -122,7 +122,7 @@ fn app_routes_build_prerender_and_serve() {
     // Five routes and the `$default` function, each counted once.
     assert!(stderr.contains("Building 5 routes of"), "{stderr}");
     assert!(stderr.contains("[6/6] "), "{stderr}");
-    assert!(stderr.contains("/6] $default ("), "{stderr}");
+    assert!(stderr.contains("/6] compiled $default ("), "{stderr}");
     let manifest = app.manifest();
 
     // The manifest: every route with its router, each its own function.
