@@ -298,8 +298,9 @@ fn text(lexed: &[(usize, Lex)], i: &mut usize) -> String {
     out
 }
 
-/// The default parameter pattern: one segment (path-to-regexp's `[^\/#\?]+?`).
-const SEGMENT: &str = "[^/#?]+?";
+/// The default parameter pattern: one segment (path-to-regexp's `[^\/#\?]+?`), byte-wise so
+/// that a decoded path that is not UTF-8 (`%FF`) still has segments.
+const SEGMENT: &str = "(?-u:[^/#?])+?";
 
 /// The anchored regex of a source, as path-to-regexp's `tokensToRegexp` writes it, with the
 /// written patterns run in `(?-u:…)` (ASCII `\d`, `\w`, `\s`, as JavaScript without the `u`
@@ -350,7 +351,7 @@ mod tests {
     fn regexes_have_path_to_regexps_shape() {
         assert_eq!(
             to_regex("/api/:path*").unwrap(),
-            "^/api(?:/(?:(?:[^/#?]+?)(?:/(?:[^/#?]+?))*))?[/#?]?$"
+            "^/api(?:/(?:(?:(?-u:[^/#?])+?)(?:/(?:(?-u:[^/#?])+?))*))?[/#?]?$"
         );
         assert_eq!(
             to_regex("/m2/(\\d{1,3})").unwrap(),

@@ -100,6 +100,8 @@ fn the_path_is_matched_decoded() {
     assert!(runs(&mm, "/api%2Fx"));
     // A malformed escape is kept as written.
     assert!(runs(&mm, "/api/%zz"));
+    // A decoded path need not be UTF-8.
+    assert!(runs(&mm, "/api/%FF"));
     assert!(!runs(&m(&["/a/:x"]), "/a/b%2Fc"));
 }
 
