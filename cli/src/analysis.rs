@@ -49,13 +49,7 @@ pub fn analyze_source(
 ) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
     let mut out = Vec::new();
-    let parsed = match parse_rust(&source) {
-        Ok(parsed) => parsed,
-        Err(d) => {
-            out.push(d);
-            return Err(out);
-        }
-    };
+    let parsed = parse_rust(&source)?;
 
     let mut config = RouteConfig::default();
     let mut first_config: Option<proc_macro2::Span> = None;
@@ -103,8 +97,8 @@ pub fn analyze_source(
     })
 }
 
-/// Parses a file's text as Rust, or says where it is not.
-fn parse_rust(source: &SourceFile) -> Result<syn::File, RouteDiagnostic> {
+/// Parses a file's text as Rust, or says where it is not (one diagnostic).
+fn parse_rust(source: &SourceFile) -> Result<syn::File, Vec<RouteDiagnostic>> {
     syn::parse_file(&source.text).map_err(|e| {
         let message = match e.to_string() {
             // proc-macro2's lexer error says nothing about the cause.
@@ -113,12 +107,12 @@ fn parse_rust(source: &SourceFile) -> Result<syn::File, RouteDiagnostic> {
             }
             m => m,
         };
-        RouteDiagnostic::at(
+        vec![RouteDiagnostic::at(
             source,
             Problem::Syntax(message),
             source.range(e.span()),
             "here",
-        )
+        )]
     })
 }
 

@@ -42,7 +42,7 @@ const CONDITION_TYPES: &[&str] = &["header", "query", "cookie", "host"];
 /// problem of its `config!`.
 pub fn analyze_proxy(file: &str, text: &str) -> Result<ProxyAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
-    let parsed = super::parse_rust(&source).map_err(|d| vec![d])?;
+    let parsed = super::parse_rust(&source)?;
     let mut out = Vec::new();
     let mut matchers = None;
     let mut first: Option<Span> = None;
