@@ -266,7 +266,12 @@ impl Reader<'_> {
                 }
                 match source {
                     Some(s) => spec.source = s,
-                    None if !seen.contains_key("source") => {
+                    // A misspelt key (`sorce`) is already reported with its suggestion.
+                    None if !seen.contains_key("source")
+                        && entries
+                            .iter()
+                            .all(|e| ENTRY_KEYS.contains(&e.key.unraw().to_string().as_str())) =>
+                    {
                         self.push(
                             Problem::MatcherMissingField {
                                 at,

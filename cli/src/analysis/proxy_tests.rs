@@ -196,6 +196,7 @@ nextr::config! {
         { source: SOURCE },
         { source: "/m5/:p*", missing: [{ type: "cookie" }] },
         { sorce: "/m6" },
+        { has: [] },
     ],
     runtime: "edge",
 }
@@ -212,9 +213,9 @@ pub async fn proxy(req: NextRequest) -> ProxyResult { next() }
             "proxy.rs:7:44",
             "proxy.rs:8:19",
             "proxy.rs:9:40",
-            "proxy.rs:10:9",
             "proxy.rs:10:11",
-            "proxy.rs:12:5",
+            "proxy.rs:11:9",
+            "proxy.rs:13:5",
         ]
     );
     let report = AnalysisReport { diagnostics: d };

@@ -33,6 +33,11 @@
 /// ```
 ///
 /// ```compile_fail
+/// nextr::config! { matcher: SOURCES } // `matcher` takes a source string or a `[ … ]` list
+/// # fn main() {}
+/// ```
+///
+/// ```compile_fail
 /// nextr::config! { max_duraton: 10 } // unknown key `max_duraton`; the allowed keys are …
 /// # fn main() {}
 /// ```
