@@ -2,7 +2,7 @@
 //! matcher over the tokens (`/lit`, `/:p`, `/:p?`, `/:p*`, `/:p+`) that shares nothing with the
 //! implementation (no regex). Random sources and random paths from a small alphabet, so
 //! matches are frequent; the paths go to the matcher percent-encoded in places, the model sees
-//! them decoded.
+//! them decoded. Also Next's lookahead idiom against a prefix test.
 
 use nextr::proxy::matcher::{Matcher, MatcherSpec, RequestParts};
 use proptest::prelude::*;
@@ -115,6 +115,26 @@ proptest! {
         let raw = raw(&path);
         let got = matcher.matches(&RequestParts { path: &raw, ..RequestParts::default() });
         prop_assert_eq!(got, model(&tokens, &decoded), "source {} path {}", source, raw);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Next's idiom `/((?!a|b).*)`: everything but the paths whose rest starts with one of
+    /// the alternatives (the model: a prefix test on the decoded path).
+    #[test]
+    fn the_lookahead_idiom_agrees_with_a_prefix_test(
+        excluded in prop::collection::vec(prop::sample::select(vec!["a", "b", "ab", "a/b", "b#"]), 1..3),
+        path in path(),
+    ) {
+        let source = format!("/((?!{}).*)", excluded.join("|"));
+        let matcher = Matcher::compile(&[MatcherSpec::source(source.clone())]).unwrap();
+        let decoded: String = path.iter().map(|(c, _)| *c).collect();
+        let expected = !excluded.iter().any(|x| decoded[1..].starts_with(x));
+        let raw = raw(&path);
+        let got = matcher.matches(&RequestParts { path: &raw, ..RequestParts::default() });
+        prop_assert_eq!(got, expected, "source {} path {}", source, raw);
     }
 }
 

@@ -13,9 +13,10 @@
 //!
 //! Deliberate differences, for an API-only product: no optional `/_next/data/<id>` prefix and
 //! no `.json` suffix (nextr serves no Pages data routes), no i18n locale prefix, no
-//! `basePath`. Written regexes run on the regex crate, so lookaround (`(?!…)`) and
-//! backreferences are refused at build, and classes are ASCII (as JavaScript without the `u`
-//! flag).
+//! `basePath`. Written regexes run on the regex crate: a lookahead is supported where Next's
+//! docs use it (first in the first group after literal text: `/((?!api|_next/static).*)`, run
+//! as a second regex at that fixed offset); other lookaround and backreferences are refused at
+//! build. Classes are ASCII (as JavaScript without the `u` flag).
 
 mod conditions;
 mod source;
@@ -107,6 +108,8 @@ pub struct Matcher {
 #[derive(Debug, Clone)]
 struct Entry {
     path: Regex,
+    /// A leading lookahead: (negative, `^L(?:X)`).
+    guard: Option<(bool, Regex)>,
     has: Vec<CompiledCondition>,
     missing: Vec<CompiledCondition>,
 }
@@ -142,6 +145,9 @@ impl Matcher {
         let path = percent_decode(req.raw_path());
         entries.iter().any(|e| {
             e.path.is_match(&path)
+                && e.guard
+                    .as_ref()
+                    .is_none_or(|(negative, re)| re.is_match(&path) != *negative)
                 && e.has.iter().all(|c| c.holds(req))
                 && !e.missing.iter().any(|c| c.holds(req))
         })
@@ -156,8 +162,15 @@ fn compile_entry(i: usize, spec: &MatcherSpec) -> Result<Entry, MatcherSpecError
     if !spec.source.starts_with('/') {
         return Err(at(MatcherError::NoLeadingSlash));
     }
-    let pattern = source::to_regex(&spec.source).map_err(at)?;
-    let path = compile_regex(&pattern, &spec.source).map_err(at)?;
+    let compiled = source::to_regex(&spec.source).map_err(at)?;
+    let path = compile_regex(&compiled.path, &spec.source).map_err(at)?;
+    let guard = match compiled.guard {
+        Some(g) => Some((
+            g.negative,
+            compile_regex(&g.regex, &spec.source).map_err(at)?,
+        )),
+        None => None,
+    };
     let conditions = |list: &[Condition], name: &str| {
         list.iter()
             .enumerate()
@@ -171,6 +184,7 @@ fn compile_entry(i: usize, spec: &MatcherSpec) -> Result<Entry, MatcherSpecError
     };
     Ok(Entry {
         path,
+        guard,
         has: conditions(&spec.has, "has")?,
         missing: conditions(&spec.missing, "missing")?,
     })
@@ -181,7 +195,7 @@ fn compile_regex(pattern: &str, written: &str) -> Result<Regex, MatcherError> {
     Regex::new(pattern).map_err(|e| {
         let reason = match e {
             regex::Error::Syntax(s) if s.contains("look-around") => {
-                "lookaround (`(?=…)`, `(?!…)`) is not supported by nextr's matcher".to_owned()
+                "lookaround (`(?=…)`, `(?!…)`) is only supported first in the first group, after literal text, as in `/((?!api|_next).*)`".to_owned()
             }
             regex::Error::Syntax(s) => s.lines().last().unwrap_or_default().trim().to_owned(),
             other => other.to_string(),

@@ -302,27 +302,67 @@ fn text(lexed: &[(usize, Lex)], i: &mut usize) -> String {
 /// that a decoded path that is not UTF-8 (`%FF`) still has segments.
 const SEGMENT: &str = "(?-u:[^/#?])+?";
 
+/// A source compiled: the path regex, and the lookahead it may start with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SourceRegex {
+    /// The anchored regex, without the lookahead.
+    pub(super) path: String,
+    /// A lookahead at a fixed position (after literal text only), as a separate regex.
+    pub(super) guard: Option<Guard>,
+}
+
+/// `(?!X)` or `(?=X)` at a fixed offset `L` of the path: the regex `^L(?:X)` must not (or
+/// must) match. The regex crate has no lookaround; at a fixed offset this is the same test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Guard {
+    /// `(?!…)`: the path matches only when `regex` does not.
+    pub(super) negative: bool,
+    /// `^L(?:X)`, anchored at the start only (a lookahead reads ahead, not to the end).
+    pub(super) regex: String,
+}
+
 /// The anchored regex of a source, as path-to-regexp's `tokensToRegexp` writes it, with the
 /// written patterns run in `(?-u:…)` (ASCII `\d`, `\w`, `\s`, as JavaScript without the `u`
 /// flag). Next's `/_next/data/<id>` prefix and `.json` suffix are left out (see the module docs).
-pub(super) fn to_regex(source: &str) -> Result<String, MatcherError> {
+pub(super) fn to_regex(source: &str) -> Result<SourceRegex, MatcherError> {
     let tokens = parse(source)?;
     let mut re = String::from("^");
+    let mut guard = None;
+    // The literal text before the current token, while nothing variable came before it.
+    let mut fixed = Some(String::new());
     for token in &tokens {
         match token {
-            Token::Text(t) => re.push_str(&regex::escape(t)),
+            Token::Text(t) => {
+                re.push_str(&regex::escape(t));
+                if let Some(f) = &mut fixed {
+                    f.push_str(t);
+                }
+            }
             Token::Param(p) => {
                 let prefix = regex::escape(&p.prefix);
                 let suffix = regex::escape(&p.suffix);
                 let modifier = p.modifier.map(String::from).unwrap_or_default();
                 let Some(pattern) = &p.pattern else {
                     re.push_str(&format!("(?:{prefix}{suffix}){modifier}"));
+                    fixed = None;
                     continue;
                 };
                 let pattern = match pattern {
                     Pattern::Segment => SEGMENT.to_owned(),
-                    Pattern::Custom(c) => format!("(?-u:{c})"),
+                    // Next's idiom `/((?!api|_next/static).*)`: a lookahead first in the first
+                    // group, after literal text only, so its offset is known.
+                    Pattern::Custom(c) => match (fixed.take(), p.modifier, lookahead(c)) {
+                        (Some(f), None, Some((negative, ahead, rest))) => {
+                            guard = Some(Guard {
+                                negative,
+                                regex: format!("^{}{prefix}(?-u:{ahead})", regex::escape(&f)),
+                            });
+                            format!("(?-u:{rest})")
+                        }
+                        _ => format!("(?-u:{c})"),
+                    },
                 };
+                fixed = None;
                 let repeated = matches!(p.modifier, Some('*' | '+'));
                 re.push_str(&match (prefix.is_empty() && suffix.is_empty(), repeated) {
                     (false, true) => {
@@ -340,7 +380,37 @@ pub(super) fn to_regex(source: &str) -> Result<String, MatcherError> {
     }
     // Not strict: one optional trailing delimiter.
     re.push_str("[/#?]?$");
-    Ok(re)
+    Ok(SourceRegex { path: re, guard })
+}
+
+/// A pattern that starts with `(?!X)` or `(?=X)`: (negative, X, the rest of the pattern).
+fn lookahead(pattern: &str) -> Option<(bool, &str, &str)> {
+    let negative = match pattern.get(..3)? {
+        "(?!" => true,
+        "(?=" => false,
+        _ => return None,
+    };
+    let bytes = pattern.as_bytes();
+    let mut depth = 1;
+    let mut i = 3;
+    let mut class = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' if !class => class = true,
+            b']' if class => class = false,
+            b'(' if !class => depth += 1,
+            b')' if !class => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((negative, &pattern[3..i], &pattern[i + 1..]));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -350,17 +420,33 @@ mod tests {
     #[test]
     fn regexes_have_path_to_regexps_shape() {
         assert_eq!(
-            to_regex("/api/:path*").unwrap(),
+            to_regex("/api/:path*").unwrap().path,
             "^/api(?:/(?:(?:(?-u:[^/#?])+?)(?:/(?:(?-u:[^/#?])+?))*))?[/#?]?$"
         );
         assert_eq!(
-            to_regex("/m2/(\\d{1,3})").unwrap(),
+            to_regex("/m2/(\\d{1,3})").unwrap().path,
             "^/m2(?:/(?:(?-u:\\d{1,3})))[/#?]?$"
         );
         assert_eq!(
-            to_regex("/a/:id(\\d+)?").unwrap(),
+            to_regex("/a/:id(\\d+)?").unwrap().path,
             "^/a(?:/(?:(?-u:\\d+)))?[/#?]?$"
         );
+    }
+
+    #[test]
+    fn a_leading_lookahead_becomes_a_guard() {
+        let r = to_regex("/((?!api|_next/static|fav\\)icon).*)").unwrap();
+        assert_eq!(r.path, "^(?:/(?:(?-u:.*)))[/#?]?$");
+        assert_eq!(
+            r.guard,
+            Some(Guard {
+                negative: true,
+                regex: "^/(?-u:api|_next/static|fav\\)icon)".into()
+            })
+        );
+        // Not at a fixed offset: left in place (and refused by the regex crate).
+        assert_eq!(to_regex("/:a/((?!x).*)").unwrap().guard, None);
+        assert_eq!(to_regex("/((?!x).*)?").unwrap().guard, None);
     }
 
     #[test]

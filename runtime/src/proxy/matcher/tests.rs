@@ -88,6 +88,32 @@ fn regex_classes_are_ascii_as_in_javascript() {
 }
 
 #[test]
+fn nexts_lookahead_idiom_excludes_its_prefixes() {
+    let mm = m(&["/((?!api|_next/static|_next/image|favicon.ico).*)"]);
+    for p in ["/", "/about", "/x/api", "/ap", "/_next/data/x"] {
+        assert!(runs(&mm, p), "{p}");
+    }
+    for p in [
+        "/api",
+        "/api/x",
+        "/apix",
+        "/_next/static/a.js",
+        "/favicon.ico",
+    ] {
+        assert!(!runs(&mm, p), "{p}");
+    }
+    // Decoded first, as the rest of the matcher.
+    assert!(!runs(&mm, "/%61pi/x"));
+    let positive = m(&["/v1/((?=beta).*)"]);
+    assert!(runs(&positive, "/v1/beta/x"));
+    assert!(!runs(&positive, "/v1/stable"));
+    // `$` inside the lookahead is the end of the path.
+    let end = m(&["/((?!.*\\.png$).*)"]);
+    assert!(runs(&end, "/a.png/x"));
+    assert!(!runs(&end, "/img/a.png"));
+}
+
+#[test]
 fn matching_is_case_sensitive() {
     assert!(!runs(&m(&["/api/:path*"]), "/API/px/echo"));
 }
@@ -266,7 +292,7 @@ fn errors_name_the_entry_in_nexts_notation() {
     let err = Matcher::compile(&[bad]).unwrap_err();
     assert_eq!(err.at, "matcher[0].has[0]");
     assert!(matches!(err.error, MatcherError::Regex { .. }), "{err}");
-    let look = Matcher::compile(&[MatcherSpec::source("/((?!api).*)")]).unwrap_err();
+    let look = Matcher::compile(&[MatcherSpec::source("/x/:a/((?!api).*)")]).unwrap_err();
     assert!(look.to_string().contains("lookaround"), "{look}");
     let key = Matcher::compile(&[MatcherSpec {
         source: "/ok".into(),
