@@ -142,7 +142,7 @@ fn cookie(header: &str, name: &str) -> Option<String> {
             Some(rest) => rest.get(..rest.len().saturating_sub(1)).unwrap_or_default(),
             None => v,
         };
-        Some(decode_component(v, false).unwrap_or_else(|| v.to_owned()))
+        Some(decode_component(v, false).map_or_else(|| v.to_owned(), Cow::into_owned))
     })
 }
 
@@ -153,13 +153,10 @@ fn query<'a>(raw: &'a str, name: &str) -> Found<'a> {
     let mut last: Option<Cow<'a, str>> = None;
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode_component(k, true).unwrap_or_else(|| k.to_owned());
+        let key = decode_component(k, true).unwrap_or(Cow::Borrowed(k));
         if key == name {
             count += 1;
-            last = Some(match decode_component(v, true) {
-                Some(d) if d != v => Cow::Owned(d),
-                _ => Cow::Borrowed(v),
-            });
+            last = Some(decode_component(v, true).unwrap_or(Cow::Borrowed(v)));
         }
     }
     match (count, last) {
@@ -170,10 +167,11 @@ fn query<'a>(raw: &'a str, name: &str) -> Found<'a> {
 }
 
 /// Percent-decodes (and `+` → space for queries); `None` when the bytes are not UTF-8.
-/// Malformed escapes stay as written, as in Node's `querystring.unescape`.
-fn decode_component(s: &str, plus: bool) -> Option<String> {
+/// Malformed escapes stay as written, as in Node's `querystring.unescape`. Borrows when there
+/// is nothing to decode: the common case, per request.
+fn decode_component(s: &str, plus: bool) -> Option<Cow<'_, str>> {
     if !s.contains(['%', '+']) {
-        return Some(s.to_owned());
+        return Some(Cow::Borrowed(s));
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -195,5 +193,5 @@ fn decode_component(s: &str, plus: bool) -> Option<String> {
         }
         i += 1;
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
