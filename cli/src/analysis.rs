@@ -14,9 +14,15 @@ mod config;
 mod diagnostic;
 mod handler;
 mod methods;
+// Called by the proxy's discovery and codegen, the next step of issue 14; until then only
+// the tests use it.
+#[cfg_attr(not(test), allow(dead_code))]
+pub mod proxy;
 
 pub use diagnostic::{suggest, AnalysisReport, Problem, RouteDiagnostic, SourceFile};
 pub use methods::{get_only, Arity, Method, MethodFn};
+#[cfg_attr(not(test), allow(unused_imports))]
+pub use proxy::{analyze_proxy, ProxyAnalysis};
 
 /// What the build takes from one route file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,25 +49,7 @@ pub fn analyze_source(
 ) -> Result<RouteAnalysis, Vec<RouteDiagnostic>> {
     let source = SourceFile::new(file, text);
     let mut out = Vec::new();
-    let parsed = match syn::parse_file(&source.text) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let message = match e.to_string() {
-                // proc-macro2's lexer error says nothing about the cause.
-                m if m == "cannot parse string into token stream" => {
-                    "a delimiter (`(`, `[`, `{`), string or block comment is not closed".to_owned()
-                }
-                m => m,
-            };
-            out.push(RouteDiagnostic::at(
-                &source,
-                Problem::Syntax(message),
-                source.range(e.span()),
-                "here",
-            ));
-            return Err(out);
-        }
-    };
+    let parsed = parse_rust(&source)?;
 
     let mut config = RouteConfig::default();
     let mut first_config: Option<proc_macro2::Span> = None;
@@ -106,6 +94,25 @@ pub fn analyze_source(
         methods,
         config,
         declares_config: first_config.is_some(),
+    })
+}
+
+/// Parses a file's text as Rust, or says where it is not (one diagnostic).
+fn parse_rust(source: &SourceFile) -> Result<syn::File, Vec<RouteDiagnostic>> {
+    syn::parse_file(&source.text).map_err(|e| {
+        let message = match e.to_string() {
+            // proc-macro2's lexer error says nothing about the cause.
+            m if m == "cannot parse string into token stream" => {
+                "a delimiter (`(`, `[`, `{`), string or block comment is not closed".to_owned()
+            }
+            m => m,
+        };
+        vec![RouteDiagnostic::at(
+            source,
+            Problem::Syntax(message),
+            source.range(e.span()),
+            "here",
+        )]
     })
 }
 
@@ -166,5 +173,7 @@ pub fn analyze_routes_partially(
 
 #[cfg(test)]
 mod app_tests;
+#[cfg(test)]
+mod proxy_tests;
 #[cfg(test)]
 mod tests;

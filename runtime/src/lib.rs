@@ -27,6 +27,7 @@
 pub mod config;
 pub mod limits;
 pub mod manifest;
+pub mod proxy;
 pub mod routing;
 
 #[cfg(feature = "lambda")]

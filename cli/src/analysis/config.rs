@@ -11,7 +11,7 @@ use syn::parse::Parser;
 use syn::{Ident, Macro};
 
 mod segment;
-mod syntax;
+pub(super) mod syntax;
 
 use syntax::{parse_entries, Value};
 
@@ -47,6 +47,9 @@ fn owner_of(key: &str) -> Option<Router> {
         .find(|r| keys_of(*r).contains(&key))
 }
 
+/// The key of `proxy.rs`'s `config!`, refused in route files.
+pub const MATCHER_KEY: &str = "matcher";
+
 /// Next's segment config key nextr refuses: every route is a Rust Lambda function.
 const RUNTIME_KEY: &str = "runtime";
 
@@ -68,7 +71,7 @@ pub fn is_config_macro(mac: &Macro) -> bool {
     }
 }
 
-fn list(keys: &[&str]) -> String {
+pub(super) fn list(keys: &[&str]) -> String {
     keys.iter()
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
@@ -115,6 +118,18 @@ pub fn read(
                     "not a nextr setting",
                 )
                 .with_help("remove `runtime`; `max_duration` and `memory` size the function"),
+            );
+            continue;
+        }
+        if key == MATCHER_KEY {
+            reader.out.push(
+                RouteDiagnostic::at(
+                    file,
+                    Problem::ConfigMatcherInRoute,
+                    file.range(entry.key.span()),
+                    "proxy.rs only",
+                )
+                .with_help("move `matcher` to the `config!` of `proxy.rs` at the app root: it chooses the requests the proxy runs for"),
             );
             continue;
         }

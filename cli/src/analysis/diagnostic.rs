@@ -214,6 +214,46 @@ pub enum Problem {
     /// A `dynamic` value Next does not know, in Next's words.
     #[error("can't recognize the exported `dynamic` field in route. It has an invalid value: unknown variant `{0}`, expected one of {allowed}", allowed = dynamic_values())]
     ConfigDynamic(String),
+    /// `matcher` in a route file: it belongs to `proxy.rs`.
+    #[error("`matcher` is only allowed in `proxy.rs` (or `middleware.rs`), not in a route file")]
+    ConfigMatcherInRoute,
+    /// A route setting in `proxy.rs`, whose only key is `matcher` (Next's words, adapted).
+    #[error("Route segment config is not allowed in Proxy file: `{0}`. The proxy runs inside each route's function, which the route's own `config!` sizes")]
+    ProxySegmentConfig(String),
+    /// A matcher item of the wrong shape.
+    #[error("invalid proxy config: {at:?} must be {expected}, found {found}")]
+    MatcherType {
+        /// Where, in Next's notation (`matcher[0].has[1]`).
+        at: String,
+        /// What is allowed there.
+        expected: &'static str,
+        /// What was written.
+        found: &'static str,
+    },
+    /// A matcher item that is not a literal.
+    #[error("invalid proxy config: {0:?} must be a literal: `config.matcher` must be statically analysable")]
+    MatcherNotLiteral(String),
+    /// A required field of a matcher item is absent.
+    #[error("invalid proxy config: `{field}` is required at {at:?}")]
+    MatcherMissingField {
+        /// Where.
+        at: String,
+        /// `source` or `key`.
+        field: &'static str,
+    },
+    /// A `has`/`missing` type Next does not know.
+    #[error("invalid proxy config: invalid `type` {found:?} at {at:?}, expected one of `header`, `query`, `cookie`, `host`")]
+    MatcherConditionType {
+        /// Where.
+        at: String,
+        /// The type as written.
+        found: String,
+        /// The closest type, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// A source or regex that does not compile (path-to-regexp's or the regex crate's words).
+    #[error("invalid proxy config: {0}")]
+    MatcherInvalid(String),
     /// A size string that is not a size.
     #[error("`{key}` is not a size: {value:?}")]
     ConfigBadSize {
@@ -260,6 +300,13 @@ impl Problem {
             Problem::ConfigRuntime => "nextr::config::runtime",
             Problem::ConfigOtherRouter { .. } => "nextr::config::router",
             Problem::ConfigDynamic(_) => "nextr::config::dynamic",
+            Problem::ConfigMatcherInRoute => "nextr::config::matcher",
+            Problem::ProxySegmentConfig(_) => "nextr::proxy::segment_config",
+            Problem::MatcherType { .. } => "nextr::proxy::matcher_type",
+            Problem::MatcherNotLiteral(_) => "nextr::proxy::not_literal",
+            Problem::MatcherMissingField { .. } => "nextr::proxy::missing_field",
+            Problem::MatcherConditionType { .. } => "nextr::proxy::condition_type",
+            Problem::MatcherInvalid(_) => "nextr::proxy::matcher",
         }
     }
 }

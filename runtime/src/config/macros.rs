@@ -23,6 +23,20 @@
 /// # }
 /// ```
 ///
+/// In `proxy.rs`, `matcher` (read by the build; see [`crate::proxy::matcher`]):
+///
+/// ```
+/// nextr::config! {
+///     matcher: ["/api/:path*", { source: "/m3/:p*", has: [{ type: "header", key: "x-go", value: "yes" }] }],
+/// }
+/// # fn main() { let _ = config(); }
+/// ```
+///
+/// ```compile_fail
+/// nextr::config! { matcher: SOURCES } // `matcher` takes a source string or a `[ … ]` list
+/// # fn main() {}
+/// ```
+///
 /// ```compile_fail
 /// nextr::config! { max_duraton: 10 } // unknown key `max_duraton`; the allowed keys are …
 /// # fn main() {}
@@ -169,6 +183,21 @@ macro_rules! __config_entries {
         );
         $crate::__config_entries!($c; $($($rest)*)?);
     };
+    // `proxy.rs` only (the build refuses it in route files): the build reads the matcher
+    // statically into the manifest, so the function itself has nothing to do with it here.
+    ($c:ident; matcher : [ $($m:tt)* ] $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const matcher: () = ();
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; matcher : $v:literal $(, $($rest:tt)*)?) => {
+        #[allow(non_upper_case_globals, dead_code)]
+        const matcher: () = ();
+        $crate::__config_entries!($c; $($($rest)*)?);
+    };
+    ($c:ident; matcher : $($bad:tt)*) => {
+        ::core::compile_error!("nextr::config!: `matcher` takes a source string or a `[ … ]` list, e.g. `matcher: [\"/api/:path*\"]`");
+    };
     ($c:ident; max_duration : $($bad:tt)*) => {
         ::core::compile_error!("nextr::config!: `max_duration` takes an integer literal (seconds), e.g. `max_duration: 10,`");
     };
@@ -193,7 +222,7 @@ macro_rules! __config_entries {
     ($c:ident; $key:ident : $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "nextr::config!: unknown key `", ::core::stringify!($key),
-            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver, dynamic, revalidate"
+            "`; the allowed keys are max_duration, memory, body_parser, response_limit, external_resolver, dynamic, revalidate (and matcher in proxy.rs)"
         ));
     };
     ($c:ident; $($other:tt)*) => {
