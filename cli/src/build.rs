@@ -214,6 +214,7 @@ pub fn build(
         std::thread::spawn(move || HostTools::detect(&cargo))
     };
     let mut project = Project::discover(&options.dir)?;
+    crate::project::refuse_proxy(&project.root)?;
     let dotenv = DotEnv::load(&project.root, options.env_mode)?;
     for warning in dotenv.warnings(&project.config.env) {
         progress(Progress::Warning(warning));

@@ -45,6 +45,10 @@ pub enum ProjectError {
         /// Where it leads.
         target: PathBuf,
     },
+    /// A `proxy.rs` (or `middleware.rs`) at the app root, which nextr does not run yet: building
+    /// without it would serve every route it guards unguarded.
+    #[error("{}: nextr does not run a proxy yet (its matcher is read, the proxy itself is not), so the routes it guards would be served without it; move it out of the app's root to build", Shown(.0.display()))]
+    ProxyNotRun(PathBuf),
     /// A file or folder name is not UTF-8, so it cannot be part of a URL.
     #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", Shown(.0.display()))]
     NotUtf8(PathBuf),
@@ -70,6 +74,22 @@ pub enum ProjectError {
         /// Why it does not fit.
         reason: String,
     },
+}
+
+/// The interceptor's file names at the app root: Next 16's `proxy`, and `middleware`, its
+/// deprecated name.
+pub const PROXY_FILES: [&str; 2] = ["proxy.rs", "middleware.rs"];
+
+/// Refuses an app with a proxy file until proxies run ([`ProjectError::ProxyNotRun`]).
+pub fn refuse_proxy(root: &Path) -> Result<(), ProjectError> {
+    match PROXY_FILES
+        .iter()
+        .map(|f| root.join(f))
+        .find(|p| p.is_file())
+    {
+        Some(path) => Err(ProjectError::ProxyNotRun(path)),
+        None => Ok(()),
+    }
 }
 
 /// An app: the package, its settings, and the name its AWS resources carry.
