@@ -519,6 +519,7 @@ mod tests {
             config: Default::default(),
             function: built.then(|| function("demo-a")),
             build_error: (!built).then(|| "error: no handler".to_owned()),
+            throttle: None,
         };
         let manifest = Manifest {
             routes: vec![

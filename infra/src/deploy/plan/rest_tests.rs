@@ -45,6 +45,7 @@ fn desired() -> Desired {
             config: RouteConfig::default(),
             function: Some(live),
             build_error: None,
+            throttle: None,
         }],
         ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
     };

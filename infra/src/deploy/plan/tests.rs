@@ -45,6 +45,7 @@ fn desired() -> Desired {
         config: RouteConfig::default(),
         function: Some(function(name)),
         build_error: None,
+        throttle: None,
     };
     let manifest = Manifest {
         nextr_version: "0.1.0".into(),
@@ -322,6 +323,7 @@ pub(super) fn app_router_manifest() -> Manifest {
         config: RouteConfig::default(),
         function: Some(function(name)),
         build_error: None,
+        throttle: None,
     };
     use nextr::routing::Router::{App, Pages};
     Manifest {
