@@ -232,6 +232,37 @@ pub struct Desired {
     pub keep_versions: u32,
     /// The kind of API Gateway in front of the functions.
     pub gateway: GatewayKind,
+    /// CORS and throttling, from the manifest.
+    pub protections: Protections,
+}
+
+/// The gateway's CORS and throttling, from the manifest's `gateway.cors`,
+/// `gateway.throttle` and `routes[].throttle`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Protections {
+    /// The API's CORS configuration.
+    pub cors: Option<nextr::manifest::Cors>,
+    /// The stage's default throttling.
+    pub throttle: Option<nextr::manifest::Throttle>,
+    /// Throttling per route key (every key of a throttled route).
+    pub route_throttles: BTreeMap<String, nextr::manifest::Throttle>,
+}
+
+impl Protections {
+    /// What the manifest sets.
+    pub fn of(manifest: &Manifest) -> Self {
+        let route_throttles = manifest
+            .routes
+            .iter()
+            .filter_map(|r| Some((r, r.throttle?)))
+            .flat_map(|(r, t)| r.route_keys.iter().map(move |k| (k.clone(), t)))
+            .collect();
+        Protections {
+            cors: manifest.gateway.cors.clone(),
+            throttle: manifest.gateway.throttle,
+            route_throttles,
+        }
+    }
 }
 
 impl Desired {
@@ -323,6 +354,7 @@ impl Desired {
             warnings,
             keep_versions: manifest.deploy.keep_versions,
             gateway: manifest.gateway.kind,
+            protections: Protections::of(manifest),
         })
     }
 
