@@ -830,6 +830,19 @@ burst = 2
     }
 
     #[test]
+    fn protections_are_refused_behind_a_rest_api() {
+        let e = error("gateway = \"rest\"\n[cors]\nallow_origins = [\"*\"]\n[throttle]\nrate = 1\nburst = 1\n[routes.\"/api/x\".throttle]\nrate = 1\nburst = 1\n");
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 3, "{e}");
+        assert!(
+            lines[0].starts_with("nextr.toml:2:2: `cors`: applies to an API Gateway HTTP API only"),
+            "{e}"
+        );
+        assert!(lines[1].starts_with("nextr.toml:4:2: `throttle`"), "{e}");
+        assert!(lines[2].contains("`routes.\"/api/x\".throttle`"), "{e}");
+    }
+
+    #[test]
     fn app_names() {
         assert!(check_app_name("docs").is_ok());
         assert!(check_app_name("my-app-2").is_ok());

@@ -312,7 +312,17 @@ impl Desired {
                     DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
                 })?;
             }
-            GatewayKind::Rest => validate_rest_keys(manifest)?,
+            GatewayKind::Rest => {
+                validate_rest_keys(manifest)?;
+                // nextr.toml refuses them with a REST API; a hand-made manifest could still
+                // carry them, and deploying without them would leave the app unprotected.
+                if Protections::of(manifest) != Protections::default() {
+                    return Err(DeployError::Manifest {
+                        path: manifest_dir.join(MANIFEST_FILE),
+                        reason: "gateway.cors and throttling are deployed on an HTTP API only (`gateway = \"http\"`); nextr does not deploy them on a REST API yet".to_owned(),
+                    });
+                }
+            }
         }
         crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
         let mut functions = Vec::new();

@@ -212,6 +212,9 @@ impl Reader<'_> {
                 }
                 "routes" => self.routes(value, &mut read),
                 "conflicts" => self.conflicts(key, value, &mut read),
+                "cors" | "throttle" if read.gateway == GatewayKind::Rest => {
+                    self.rest_unsupported(name, key.span())
+                }
                 "cors" => read.cors = self.cors(value),
                 "throttle" => read.throttle = self.throttle("throttle", value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
@@ -265,6 +268,9 @@ impl Reader<'_> {
                         out.response = self.choice(&full, value, &["stream", "buffered"]);
                     }
                     "function_url" => out.function_url = self.function_url(&full, value),
+                    "throttle" if read.gateway == GatewayKind::Rest => {
+                        self.rest_unsupported(&full, key.span())
+                    }
                     "throttle" => out.throttle = self.throttle(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
@@ -295,6 +301,27 @@ impl Reader<'_> {
             read.route_spans.insert(page.to_owned(), page_key.span());
             read.routes.insert(page.to_owned(), out);
         }
+    }
+
+    /// A protection nextr does not deploy on a REST API yet: refused rather than ignored, so
+    /// that nothing seems protected that is not.
+    fn rest_unsupported(&mut self, key: &str, span: Range<usize>) {
+        let help = if key == "cors" {
+            "answer CORS in the routes with `nextr::cors::Cors`, or use `gateway = \"http\"`, whose CorsConfiguration nextr deploys"
+        } else {
+            "use `gateway = \"http\"`, whose stage throttling nextr deploys, or set the REST stage's method throttling yourself"
+        };
+        self.push(
+            ConfigDiagnostic::at(
+                self.file,
+                "nextr::toml::rest",
+                span,
+                format!("`{key}`: applies to an API Gateway HTTP API only: nextr does not deploy it on a REST API yet"),
+                "not with a REST API",
+            )
+            .with_key(key)
+            .with_help(help),
+        );
     }
 
     /// `[cors]`: the gateway's CORS policy, checked as API Gateway checks a

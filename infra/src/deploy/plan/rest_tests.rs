@@ -28,6 +28,24 @@ fn function(name: &str, mode: ResponseMode) -> Function {
 
 /// `/api/live/[id]` streams and has a public URL; the fallback serves the rest.
 fn desired() -> Desired {
+    tests::desired_of(&manifest())
+}
+
+#[test]
+fn protections_on_a_rest_api_are_refused_not_ignored() {
+    let mut m = manifest();
+    m.routes[0].throttle = Some(nextr::manifest::Throttle { rate: 1, burst: 1 });
+    let settings = crate::deploy::desired::DeploySettings {
+        stage: "dev".into(),
+        ..Default::default()
+    };
+    let e =
+        Desired::from_manifest(&m, std::path::Path::new("/nowhere"), "00", &settings).unwrap_err();
+    assert!(e.to_string().contains("on an HTTP API only"), "{e}");
+}
+
+/// The manifest of [`desired`].
+fn manifest() -> Manifest {
     let mut live = function("demo-live", ResponseMode::Stream);
     live.function_url = Some(FunctionUrl {
         auth: FunctionUrlAuth::None,
@@ -56,7 +74,7 @@ fn desired() -> Desired {
         "ANY /api".into(),
         "ANY /api/live".into(),
     ];
-    tests::desired_of(&manifest)
+    manifest
 }
 
 /// AWS exactly as the desired state asks, `responseTransferMode` reported as AWS does.
