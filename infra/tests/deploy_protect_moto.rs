@@ -172,3 +172,99 @@ async fn cors_is_changed_and_removed_and_throttle_changes_are_planned() {
         ]
     );
 }
+
+/// The REST app's `dev` stage's method settings: key → (rate, burst).
+async fn rest_method_settings(c: &AwsClients) -> std::collections::BTreeMap<String, (f64, i32)> {
+    let apis = c.rest.get_rest_apis().send().await.unwrap();
+    let api = apis
+        .items()
+        .iter()
+        .find(|a| owned(a.tags(), "demo", "dev"))
+        .expect("the app's REST API");
+    let stage = c
+        .rest
+        .get_stage()
+        .rest_api_id(api.id().unwrap())
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    stage
+        .method_settings()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        (v.throttling_rate_limit(), v.throttling_burst_limit()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn rest_throttles_are_stage_method_settings_set_changed_and_read_back() {
+    let moto = MotoServer::start();
+    let mut app = TestApp::rest(
+        "demo",
+        &[
+            ("/api/hello", &["ANY /api/hello"]),
+            ("/api/login", &["ANY /api/login"]),
+        ],
+        &["ANY /", "ANY /{proxy+}", "ANY /api"],
+    );
+    app.manifest.gateway.throttle = Some(Throttle {
+        rate: 100,
+        burst: 50,
+    });
+    app.manifest.routes[1].throttle = Some(Throttle { rate: 1, burst: 2 });
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(
+        plan.actions.iter().any(|a| a.to_string()
+            == "~ stage dev: throttle */* 100/s burst 50; ~1api~1login/* 1/s burst 2"),
+        "{plan}"
+    );
+    let got = rest_method_settings(&c).await;
+    assert_eq!(got.get("*/*"), Some(&(100.0, 50)), "{got:?}");
+    assert_eq!(got.get("~1api~1login/*"), Some(&(1.0, 2)), "{got:?}");
+
+    // Nothing changed: not one mutating call.
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(c.calls().stats().mutating(), 0);
+
+    // A changed rate: one UpdateStage, no new deployment.
+    app.manifest.routes[1].throttle = Some(Throttle { rate: 3, burst: 4 });
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(
+        matches!(plan.actions.as_slice(), [Action::SetRestThrottle { .. }]),
+        "{plan}"
+    );
+    assert_eq!(
+        rest_method_settings(&c).await.get("~1api~1login/*"),
+        Some(&(3.0, 4))
+    );
+
+    // A removed throttle is planned as a `remove` patch; moto ignores `remove` on method
+    // settings (it only removes `accessLogSettings`), so the result is checked on AWS
+    // (infra/MANUAL-CHECKS.md § 21).
+    app.manifest.routes[1].throttle = None;
+    app.write_manifest();
+    let (_, plan) = deploy::plan_for_deploy(&clients(&moto).await, &app.desired("dev"))
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.actions
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>(),
+        ["~ stage dev: throttle ~1api~1login/* removed"]
+    );
+}

@@ -31,6 +31,11 @@
 //!    connection closes without the terminating chunk. A client that goes away only stops
 //!    the forwarding; the invocation runs to its end.
 //!
+//! Before step 4, the protections the manifest sets (`protect`): a CORS preflight is answered
+//! `204` by the gateway itself, and a request over the stage's or its route's throttle is
+//! `429 {"message":"Too Many Requests"}`; after it, behind an HTTP API with CORS, the
+//! function's answer gets the gateway's CORS headers instead of its own.
+//!
 //! Requests whose `Host` is `<function-name>.lambda-url.localhost[:port]` are not the API's:
 //! they go to that function's URL (see `function_url`).
 //!

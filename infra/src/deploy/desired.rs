@@ -249,6 +249,25 @@ pub struct Protections {
 }
 
 impl Protections {
+    /// The REST stage's method settings throttles: `*/*` for the stage, `~1api~1login/*` for
+    /// a route's resource (all its methods), as `UpdateStage` patch paths name them.
+    pub fn rest_method_throttles(&self) -> BTreeMap<String, nextr::manifest::Throttle> {
+        let mut out: BTreeMap<String, _> = self
+            .route_throttles
+            .iter()
+            .map(|(k, t)| {
+                (
+                    format!("{}/*", crate::deploy::rest::method_settings_path(k)),
+                    *t,
+                )
+            })
+            .collect();
+        if let Some(t) = self.throttle {
+            out.insert("*/*".to_owned(), t);
+        }
+        out
+    }
+
     /// What the manifest sets.
     pub fn of(manifest: &Manifest) -> Self {
         let route_throttles = manifest
@@ -314,12 +333,12 @@ impl Desired {
             }
             GatewayKind::Rest => {
                 validate_rest_keys(manifest)?;
-                // nextr.toml refuses them with a REST API; a hand-made manifest could still
-                // carry them, and deploying without them would leave the app unprotected.
-                if Protections::of(manifest) != Protections::default() {
+                // nextr.toml refuses CORS with a REST API; a hand-made manifest could still
+                // carry it, and deploying without it would break the app's cross-origin calls.
+                if manifest.gateway.cors.is_some() {
                     return Err(DeployError::Manifest {
                         path: manifest_dir.join(MANIFEST_FILE),
-                        reason: "gateway.cors and throttling are deployed on an HTTP API only (`gateway = \"http\"`); nextr does not deploy them on a REST API yet".to_owned(),
+                        reason: "gateway.cors is deployed on an HTTP API only (`gateway = \"http\"`); nextr does not deploy it on a REST API yet".to_owned(),
                     });
                 }
             }

@@ -212,7 +212,7 @@ impl Reader<'_> {
                 }
                 "routes" => self.routes(value, &mut read),
                 "conflicts" => self.conflicts(key, value, &mut read),
-                "cors" | "throttle" if read.gateway == GatewayKind::Rest => {
+                "cors" if read.gateway == GatewayKind::Rest => {
                     self.rest_unsupported(name, key.span())
                 }
                 "cors" => read.cors = self.cors(value),
@@ -268,9 +268,6 @@ impl Reader<'_> {
                         out.response = self.choice(&full, value, &["stream", "buffered"]);
                     }
                     "function_url" => out.function_url = self.function_url(&full, value),
-                    "throttle" if read.gateway == GatewayKind::Rest => {
-                        self.rest_unsupported(&full, key.span())
-                    }
                     "throttle" => out.throttle = self.throttle(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
@@ -303,14 +300,10 @@ impl Reader<'_> {
         }
     }
 
-    /// A protection nextr does not deploy on a REST API yet: refused rather than ignored, so
-    /// that nothing seems protected that is not.
+    /// CORS, which nextr does not deploy on a REST API yet: refused rather than ignored, so
+    /// that a browser's calls do not fail only once deployed.
     fn rest_unsupported(&mut self, key: &str, span: Range<usize>) {
-        let help = if key == "cors" {
-            "answer CORS in the routes with `nextr::cors::Cors`, or use `gateway = \"http\"`, whose CorsConfiguration nextr deploys"
-        } else {
-            "use `gateway = \"http\"`, whose stage throttling nextr deploys, or set the REST stage's method throttling yourself"
-        };
+        let help = "answer CORS in the routes with `nextr::cors::Cors`, or use `gateway = \"http\"`, whose CorsConfiguration nextr deploys";
         self.push(
             ConfigDiagnostic::at(
                 self.file,

@@ -276,6 +276,9 @@ pub async fn apply(
                 rest::create_stage(clients, &ctx, stage, tags).await?
             }
             Action::UpdateRestStage { stage } => rest::update_stage(clients, &ctx, stage).await?,
+            Action::SetRestThrottle { stage, set, remove } => {
+                rest::set_throttle(clients, &ctx, stage, set, remove).await?
+            }
             Action::DeleteDeployments { ids } => {
                 rest::delete_deployments(clients, &ctx, ids).await?
             }

@@ -246,6 +246,16 @@ pub enum Action {
         /// Stage name.
         stage: String,
     },
+    /// Set and remove REST stage method settings' throttles (`UpdateStage` patches), by
+    /// settings key (`*/*`, `~1api~1login/*`).
+    SetRestThrottle {
+        /// Stage name.
+        stage: String,
+        /// Throttles to set.
+        set: BTreeMap<String, Throttle>,
+        /// Method settings to remove.
+        remove: Vec<String>,
+    },
     /// Delete deployments no stage serves any more (after the stage moved): the stage's
     /// history is the functions' versions, not old snapshots.
     DeleteDeployments {

@@ -32,9 +32,9 @@ fn desired() -> Desired {
 }
 
 #[test]
-fn protections_on_a_rest_api_are_refused_not_ignored() {
+fn cors_on_a_rest_api_is_refused_not_ignored() {
     let mut m = manifest();
-    m.routes[0].throttle = Some(nextr::manifest::Throttle { rate: 1, burst: 1 });
+    m.gateway.cors = Some(nextr::manifest::Cors::default());
     let settings = crate::deploy::desired::DeploySettings {
         stage: "dev".into(),
         ..Default::default()
@@ -42,6 +42,31 @@ fn protections_on_a_rest_api_are_refused_not_ignored() {
     let e =
         Desired::from_manifest(&m, std::path::Path::new("/nowhere"), "00", &settings).unwrap_err();
     assert!(e.to_string().contains("on an HTTP API only"), "{e}");
+}
+
+#[test]
+fn rest_throttles_are_stage_method_settings() {
+    use nextr::manifest::Throttle;
+    let mut m = manifest();
+    m.gateway.throttle = Some(Throttle { rate: 10, burst: 5 });
+    m.routes[0].throttle = Some(Throttle { rate: 1, burst: 2 });
+    let wanted = tests::desired_of(&m);
+    let plain = desired();
+    // Deployed without: one UpdateStage setting both, after the stage.
+    let plan = plan_deploy(&wanted, &matching(&plain), REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["~ stage dev: throttle */* 10/s burst 5; ~1api~1live~1{id}/* 1/s burst 2"]
+    );
+    // As wanted: nothing; removed: removed.
+    assert!(plan_deploy(&wanted, &matching(&wanted), REGION).is_empty());
+    let plan = plan_deploy(&plain, &matching(&wanted), REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["~ stage dev: throttle */* removed; ~1api~1live~1{id}/* removed"]
+    );
 }
 
 /// The manifest of [`desired`].
@@ -114,6 +139,7 @@ fn matching(d: &Desired) -> Observed {
         stages: vec![ObservedRestStage {
             name: "dev".into(),
             deployment_id: Some("d1".into()),
+            method_throttles: d.protections.rest_method_throttles(),
         }],
         deployments: vec![ObservedDeployment {
             id: "d1".into(),

@@ -255,6 +255,19 @@ impl Action {
                     format!("throttle {}", parts.join("; ")),
                 )
             }
+            Action::SetRestThrottle { stage, set, remove } => {
+                let mut parts: Vec<String> = set
+                    .iter()
+                    .map(|(k, t)| format!("{k} {}/s burst {}", t.rate, t.burst))
+                    .collect();
+                parts.extend(remove.iter().map(|k| format!("{k} removed")));
+                (
+                    Change,
+                    Kind::Stage,
+                    stage.clone(),
+                    format!("throttle {}", parts.join("; ")),
+                )
+            }
             Action::DeleteRouteSettings { key } => (
                 Delete,
                 Kind::Stage,
