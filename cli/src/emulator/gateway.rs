@@ -404,7 +404,11 @@ async fn handle_api(
         return fail(GatewayError::FunctionFailed);
     };
     let (parts, body) = req.into_parts();
-    let request_headers = parts.headers.clone();
+    // Kept only when the gateway's CORS headers will need the request's `Origin`.
+    let request_headers = deployment
+        .protections()
+        .finishes()
+        .then(|| parts.headers.clone());
     let max_request = deployment.gateway().kind().max_request_bytes();
     let body = match read_body(body, max_request, emulator).await {
         Ok(body) => body,
@@ -481,9 +485,9 @@ async fn handle_api(
         Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
             Ok(mapped) => {
                 let mut r = buffered(mapped);
-                deployment
-                    .protections()
-                    .finish(&request_headers, r.headers_mut());
+                if let Some(request) = &request_headers {
+                    deployment.protections().finish(request, r.headers_mut());
+                }
                 whole(with_request_id(r, &meta))
             }
             Err(e) => {

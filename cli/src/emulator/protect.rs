@@ -128,6 +128,12 @@ impl Protections {
         Verdict::Pass
     }
 
+    /// Whether [`Protections::finish`] changes answers (CORS behind an HTTP API): only then
+    /// does the front keep the request's headers for it.
+    pub fn finishes(&self) -> bool {
+        self.cors.is_some() && self.kind == GatewayKind::Http
+    }
+
     /// A function's answer as the gateway sends it on: behind an HTTP API with CORS set, the
     /// function's own `access-control-*` headers are dropped and the gateway's added for an
     /// allowed origin.
