@@ -223,7 +223,17 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         kind: input.config.gateway,
         warnings,
         fallback_keys: input.gateway.fallback_keys(),
+        cors: input.config.cors.clone(),
+        throttle: input.config.throttle,
     };
+    // `[routes."<page>".throttle]`, carried per route so that dev and deploy read it there.
+    for route in &mut routes {
+        route.throttle = input
+            .config
+            .routes
+            .get(&route.page)
+            .and_then(|r| r.throttle);
+    }
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
         region: input.config.region.clone(),
@@ -260,6 +270,7 @@ fn manifest_route(
         config: analysis.map(|a| a.config.clone()).unwrap_or_default(),
         function: None,
         build_error: None,
+        throttle: None,
     }
 }
 
@@ -465,6 +476,37 @@ mod tests {
             .to_json()
             .replace(env!("CARGO_PKG_VERSION"), "<version>");
         insta::assert_snapshot!("docs_manifest", json);
+    }
+
+    #[test]
+    fn cors_and_throttles_go_into_the_manifest() {
+        let table = docs_table();
+        let (analyses, functions) = inputs(&table);
+        let config = config(
+            "[cors]\nallow_origins = [\"*\"]\n[throttle]\nrate = 10\nburst = 5\n[routes.\"/api/hello\".throttle]\nrate = 1\nburst = 1\n",
+        );
+        let manifest = assemble(&ManifestInput {
+            app: "docs",
+            table: &table,
+            gateway: &gateway(&table),
+            analyses: &analyses,
+            functions: &functions,
+            left_out: &BTreeMap::new(),
+            fallback: &fallback(),
+            architecture: Architecture::Arm64,
+            profile: Profile::Debug,
+            config: &config,
+            source: Source::default(),
+        })
+        .unwrap();
+        let cors = manifest.gateway.cors.as_ref().unwrap();
+        assert_eq!(cors.allow_origins, ["*"]);
+        let t = |rate, burst| Some(nextr::manifest::Throttle { rate, burst });
+        assert_eq!(manifest.gateway.throttle, t(10, 5));
+        assert_eq!(manifest.routes[0].page, "/api/hello");
+        assert_eq!(manifest.routes[0].throttle, t(1, 1));
+        assert_eq!(manifest.routes[1].throttle, None);
+        assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest);
     }
 
     #[test]

@@ -323,6 +323,7 @@ mod tests {
             config: RouteConfig::default(),
             function: None,
             build_error: None,
+            throttle: None,
         }
     }
 

@@ -491,5 +491,6 @@ fn test_route(app: &str, page: &str, keys: &[&str]) -> ManifestRoute {
         config: RouteConfig::default(),
         function: Some(test_function(app, &slug, 10, 256)),
         build_error: None,
+        throttle: None,
     }
 }

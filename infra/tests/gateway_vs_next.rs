@@ -132,6 +132,7 @@ fn manifest_of(a: &Analysis) -> Manifest {
             config: RouteConfig::default(),
             function: None,
             build_error: None,
+            throttle: None,
         });
     }
     m

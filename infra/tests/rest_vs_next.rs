@@ -175,6 +175,7 @@ fn check(table: &RouteTable, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
             config: RouteConfig::default(),
             function: None,
             build_error: None,
+            throttle: None,
         });
     }
     sim.check_shape().map_err(TestCaseError::fail)?;

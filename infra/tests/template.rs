@@ -276,3 +276,85 @@ fn a_rest_template_has_the_tree_methods_deployment_stage_and_urls() {
         .collect();
     assert_ne!(d2, [deployment]);
 }
+
+/// `manifest` with CORS, a stage throttle and a throttle on its first route.
+fn protected(mut manifest: Manifest) -> Manifest {
+    use nextr::manifest::{Cors, Throttle};
+    manifest.gateway.cors = Some(Cors {
+        allow_origins: vec!["https://app.example".into()],
+        allow_methods: vec!["GET".into()],
+        allow_credentials: true,
+        max_age_s: Some(600),
+        ..Cors::default()
+    });
+    manifest.gateway.throttle = Some(Throttle {
+        rate: 100,
+        burst: 50,
+    });
+    manifest.routes[0].throttle = Some(Throttle { rate: 1, burst: 2 });
+    manifest
+}
+
+fn lint(app: &TestApp, manifest: &Manifest) {
+    let path = template::write(&app.out_dir(), manifest).unwrap();
+    let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
+    let out = lint.arg("--").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn cors_and_throttles_are_in_the_http_template() {
+    let app = TestApp::new("demo", ROUTES);
+    let manifest = protected(app.manifest.clone());
+    let t: serde_json::Value = serde_json::from_str(&template::to_json(&manifest)).unwrap();
+    let cors = &t["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"];
+    assert_eq!(
+        cors["AllowOrigins"],
+        serde_json::json!(["https://app.example"])
+    );
+    assert_eq!(cors["AllowCredentials"], true);
+    assert_eq!(cors["MaxAge"], 600);
+    let stage = &t["Resources"]["HttpApiStage"];
+    assert_eq!(
+        stage["Properties"]["DefaultRouteSettings"],
+        serde_json::json!({"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 50})
+    );
+    assert_eq!(
+        stage["Properties"]["RouteSettings"]["ANY /api/hello"]["ThrottlingBurstLimit"],
+        2
+    );
+    // Route settings name routes that must exist first.
+    let depends = stage["DependsOn"].as_array().unwrap();
+    assert_eq!(depends.len(), 1);
+    let route = &t["Resources"][depends[0].as_str().unwrap()];
+    assert_eq!(route["Properties"]["RouteKey"], "ANY /api/hello");
+    lint(&app, &manifest);
+}
+
+#[test]
+fn throttles_are_method_settings_in_the_rest_template() {
+    let app = rest_app();
+    let mut manifest = protected(app.manifest.clone());
+    manifest.gateway.cors = None;
+    let t: serde_json::Value = serde_json::from_str(&template::to_json(&manifest)).unwrap();
+    let stage = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|v| v["Type"] == "AWS::ApiGateway::Stage")
+        .unwrap();
+    assert_eq!(
+        stage["Properties"]["MethodSettings"],
+        serde_json::json!([
+            {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 50},
+            {"ResourcePath": "/~1api~1hello", "HttpMethod": "*", "ThrottlingRateLimit": 1, "ThrottlingBurstLimit": 2}
+        ])
+    );
+    lint(&app, &manifest);
+}

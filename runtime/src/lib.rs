@@ -25,6 +25,7 @@
 //! See [`lambda`] for the `main` that `nextr build` generates around it.
 
 pub mod config;
+pub mod cors;
 pub mod limits;
 pub mod manifest;
 pub mod proxy;

@@ -347,6 +347,47 @@ pub struct Gateway {
     /// for a REST API, `ANY` on every resource no route takes (the root, the `{proxy+}`
     /// children that catch unmatched paths, and intermediate resources).
     pub fallback_keys: Vec<String>,
+    /// `nextr.toml`'s `[cors]`: the gateway answers CORS preflights itself and, on an HTTP
+    /// API, adds the CORS headers to responses (the HTTP API's `CorsConfiguration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Cors>,
+    /// `nextr.toml`'s `[throttle]`: the stage's default throttling, for every route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+}
+
+/// CORS as the gateway applies it: the fields of an HTTP API's `CorsConfiguration`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cors {
+    /// Origins allowed (`https://app.example`), or `*` for any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_origins: Vec<String>,
+    /// Methods allowed (`GET`, `POST`, or `*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_methods: Vec<String>,
+    /// Request headers allowed (`content-type`, or `*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_headers: Vec<String>,
+    /// Response headers the browser exposes to scripts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose_headers: Vec<String>,
+    /// Whether credentials (cookies, authorization) may be sent; never with origin `*`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_credentials: bool,
+    /// How long a browser may cache a preflight's answer, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_s: Option<u32>,
+}
+
+/// A token bucket: requests per second on average, and the burst allowed above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Throttle {
+    /// Steady-state requests per second (`ThrottlingRateLimit`).
+    pub rate: u32,
+    /// The bucket's size: requests allowed at once (`ThrottlingBurstLimit`).
+    pub burst: u32,
 }
 
 /// Deploy's defaults, from `nextr.toml`; `nextr deploy`'s flags win over them.
@@ -416,6 +457,10 @@ pub struct ManifestRoute {
     /// Deploy and the template refuse a manifest with one ([`Manifest::check_complete`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_error: Option<String>,
+    /// `nextr.toml`'s `[routes."<page>".throttle]`: this route's throttling, over the
+    /// stage's ([`Gateway::throttle`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
 }
 
 /// The Lambda function that serves one route.
@@ -648,6 +693,16 @@ mod tests {
                 kind: GatewayKind::Http,
                 warnings: vec!["a risk".into()],
                 fallback_keys: vec!["$default".into()],
+                cors: Some(Cors {
+                    allow_origins: vec!["https://app.example".into()],
+                    allow_methods: vec!["GET".into()],
+                    max_age_s: Some(600),
+                    ..Cors::default()
+                }),
+                throttle: Some(Throttle {
+                    rate: 100,
+                    burst: 50,
+                }),
             },
             deploy: DeployDefaults {
                 stage: "dev".into(),
@@ -680,6 +735,7 @@ mod tests {
                     ..function("demo-post")
                 }),
                 build_error: None,
+                throttle: Some(Throttle { rate: 1, burst: 2 }),
             }],
             fallback: function("demo-default"),
         }
@@ -692,6 +748,15 @@ mod tests {
         assert!(text.contains("\"profile\": \"debug\""), "{text}");
         assert!(text.contains("\"kind\": \"http\""), "{text}");
         assert!(text.contains("\"router\": \"pages\""), "{text}");
+        assert!(text.contains("\"max_age_s\": 600"), "{text}");
+        assert!(!text.contains("allow_credentials"), "{text}");
+        assert!(text.contains("\"burst\": 2"), "{text}");
+        assert!(text.contains("\"max_age_s\": 600"), "{text}");
+        assert!(!text.contains("allow_credentials"), "{text}");
+        assert!(
+            text.contains("\"throttle\": {\n        \"rate\": 1,"),
+            "{text}"
+        );
         assert_eq!(Manifest::from_json(&text).unwrap(), m);
     }
 

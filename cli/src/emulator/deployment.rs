@@ -19,6 +19,7 @@ use nextr_infra::gateway::{Gateway, ModelError};
 use super::bundle::{self, BundleError};
 use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
+use super::protect::Protections;
 use crate::report::Shown;
 
 /// The label of the `$default` route's function in logs and `nextr invoke`.
@@ -145,6 +146,7 @@ pub struct Deployment {
     gateway: Gateway,
     targets: Vec<Target>,
     fallback: Target,
+    protections: Protections,
 }
 
 /// The pools a deployment is being built from.
@@ -271,6 +273,7 @@ impl Deployment {
         let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback))?;
         Ok(Deployment {
             manifest: manifest.clone(),
+            protections: Protections::new(manifest),
             gateway,
             targets,
             fallback,
@@ -285,6 +288,11 @@ impl Deployment {
     /// The gateway in front of the functions.
     pub fn gateway(&self) -> &Gateway {
         &self.gateway
+    }
+
+    /// The gateway's CORS and throttling (its buckets live as long as the deployment).
+    pub fn protections(&self) -> &Protections {
+        &self.protections
     }
 
     /// Where the gateway sends a raw request target (path and query, as received): a route's

@@ -31,6 +31,11 @@
 //!    connection closes without the terminating chunk. A client that goes away only stops
 //!    the forwarding; the invocation runs to its end.
 //!
+//! Before step 4, the protections the manifest sets (`protect`): a CORS preflight is answered
+//! `204` by the gateway itself, and a request over the stage's or its route's throttle is
+//! `429 {"message":"Too Many Requests"}`; after it, behind an HTTP API with CORS, the
+//! function's answer gets the gateway's CORS headers instead of its own.
+//!
 //! Requests whose `Host` is `<function-name>.lambda-url.localhost[:port]` are not the API's:
 //! they go to that function's URL (see `function_url`).
 //!
@@ -74,6 +79,7 @@ use super::deployment::Resolved;
 use super::function_url;
 use super::logs::{self, Answerer, RequestLine, RequestLog};
 use super::pool::{Invoked, Outcome};
+use super::protect::Verdict;
 use super::stream::body::{ClientBody, IdleLog};
 use super::stream::Streamed;
 use super::Emulator;
@@ -363,6 +369,29 @@ async fn handle_api(
         Resolved::Function(t, routed) => (t, routed),
         Resolved::BadRequest => return fail(GatewayError::BadRequest),
     };
+    // The gateway's own protections come before any function: a throttled request or a
+    // CORS preflight never reaches one.
+    let owner = match &routed {
+        nextr_infra::gateway::Routed::Route { owner, .. } => Some(*owner),
+        _ => None,
+    };
+    match deployment
+        .protections()
+        .check(req.method().as_str(), req.headers(), owner)
+    {
+        Verdict::Pass => {}
+        Verdict::Throttled => return fail(GatewayError::Throttled),
+        Verdict::Preflight(headers) => {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            for (name, value) in headers {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    r.headers_mut().append(name, v);
+                }
+            }
+            return whole(with_request_id(r, &meta));
+        }
+    }
     let Some(pool) = route.function.clone() else {
         // Reported once by the rebuild that left the route out, not at every request.
         if let Some(text) = route.does_not_build() {
@@ -375,6 +404,11 @@ async fn handle_api(
         return fail(GatewayError::FunctionFailed);
     };
     let (parts, body) = req.into_parts();
+    // Kept only when the gateway's CORS headers will need the request's `Origin`.
+    let request_headers = deployment
+        .protections()
+        .finishes()
+        .then(|| parts.headers.clone());
     let max_request = deployment.gateway().kind().max_request_bytes();
     let body = match read_body(body, max_request, emulator).await {
         Ok(body) => body,
@@ -449,7 +483,13 @@ async fn handle_api(
             }
         }
         Ok(Outcome::Response(payload)) => match deployment.gateway().response(payload) {
-            Ok(mapped) => whole(with_request_id(buffered(mapped), &meta)),
+            Ok(mapped) => {
+                let mut r = buffered(mapped);
+                if let Some(request) = &request_headers {
+                    deployment.protections().finish(request, r.headers_mut());
+                }
+                whole(with_request_id(r, &meta))
+            }
             Err(e) => {
                 emulator.logger().route(
                     &route.page,

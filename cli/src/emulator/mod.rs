@@ -12,6 +12,7 @@
 //! | [`bundle`] | unpacking bundles once per sha256 |
 //! | [`busy_poll`] | staying awake for a lone request's round trip |
 //! | [`deployment`] | one servable version of the manifest |
+//! | [`protect`] | the gateway's CORS and throttling, from the manifest |
 //! | [`watch`] | source and manifest changes |
 
 pub(crate) mod bundle;
@@ -21,6 +22,7 @@ pub mod function_url;
 pub(crate) mod gateway;
 pub mod logs;
 pub mod pool;
+pub mod protect;
 pub(crate) mod runtime_api;
 pub mod stream;
 pub mod watch;

@@ -51,6 +51,27 @@
 //! [routes."/api/post/[pid]".env]
 //! CACHE_SECONDS = "60"
 //!
+//! # A route's own throttling, over [throttle]: rate (requests per second) and burst.
+//! [routes."/api/login".throttle]
+//! rate = 5
+//! burst = 10
+//!
+//! # CORS, answered by the gateway (an HTTP API's CorsConfiguration; a REST API answers
+//! # the preflight only). `nextr dev` answers as the deployed gateway does.
+//! [cors]
+//! allow_origins = ["https://app.example"]  # or ["*"]
+//! allow_methods = ["GET", "POST"]
+//! allow_headers = ["content-type"]
+//! expose_headers = ["x-request-id"]
+//! allow_credentials = true                 # never with allow_origins = ["*"]
+//! max_age = 600                            # seconds a browser caches a preflight (0–86400)
+//!
+//! # The stage's throttling, for every route: a token bucket of `burst` requests refilled at
+//! # `rate` per second; over it, the gateway answers 429.
+//! [throttle]
+//! rate = 100
+//! burst = 50
+//!
 //! # Where API Gateway would route differently from Next.js (see `nextr_infra::conflicts`).
 //! [conflicts]
 //! # "parametrised" (default): nextr may add route keys with {variables} for Next's winner.
@@ -72,7 +93,7 @@ use std::path::{Path, PathBuf};
 
 use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES};
 use nextr::manifest::{
-    Architecture, Front, FunctionUrl, GatewayKind, ResponseMode, RESPONSE_MODE_ENV,
+    Architecture, Cors, Front, FunctionUrl, GatewayKind, ResponseMode, Throttle, RESPONSE_MODE_ENV,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
@@ -142,6 +163,10 @@ pub struct AppConfig {
     pub conflict_keys: KeyPolicy,
     /// `[conflicts] accept`: route pairs whose gateway-vs-Next disagreement is accepted.
     pub accepted_conflicts: Vec<AcceptedConflict>,
+    /// `[cors]`: the gateway's CORS policy.
+    pub cors: Option<Cors>,
+    /// `[throttle]`: the stage's default throttling.
+    pub throttle: Option<Throttle>,
     /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
     route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -160,6 +185,8 @@ pub struct RouteSettings {
     pub response: Option<ResponseMode>,
     /// `function_url`: `true` (public, auth `NONE`) or `"iam"` (`AWS_IAM`).
     pub function_url: Option<FunctionUrl>,
+    /// `throttle`: this route's own throttling, over `[throttle]`.
+    pub throttle: Option<Throttle>,
 }
 
 /// Why `nextr.toml` was refused.
@@ -224,6 +251,8 @@ impl AppConfig {
             routes: read.routes,
             conflict_keys: read.conflict_keys,
             accepted_conflicts: read.accepted_conflicts,
+            cors: read.cors,
+            throttle: read.throttle,
             route_spans: read.route_spans,
             env_span: read.env_span,
             text: file.text.to_string(),
@@ -714,6 +743,102 @@ kyes = "static-only"
             ("toml", "route", "file")
         );
         assert_eq!(c.app_env()["BB"], "file");
+    }
+
+    #[test]
+    fn cors_and_throttle_are_read() {
+        let c = parse(
+            r#"
+[cors]
+allow_origins = ["https://app.example", "http://localhost:3000"]
+allow_methods = ["get", "POST"]
+allow_headers = ["content-type", "x-token"]
+expose_headers = ["x-request-id"]
+allow_credentials = true
+max_age = 600
+
+[throttle]
+rate = 100
+burst = 50
+
+[routes."/api/login".throttle]
+rate = 1
+burst = 2
+"#,
+        )
+        .unwrap();
+        let cors = c.cors.unwrap();
+        assert_eq!(
+            cors.allow_origins,
+            ["https://app.example", "http://localhost:3000"]
+        );
+        assert_eq!(cors.allow_methods, ["GET", "POST"]);
+        assert_eq!(cors.expose_headers, ["x-request-id"]);
+        assert!(cors.allow_credentials);
+        assert_eq!(cors.max_age_s, Some(600));
+        assert_eq!(
+            c.throttle,
+            Some(Throttle {
+                rate: 100,
+                burst: 50
+            })
+        );
+        assert_eq!(
+            c.routes["/api/login"].throttle,
+            Some(Throttle { rate: 1, burst: 2 })
+        );
+    }
+
+    #[test]
+    fn credentials_with_any_origin_are_refused() {
+        let e = error("[cors]\nallow_origins = [\"*\"]\nallow_credentials = true\n");
+        assert_eq!(
+            e,
+            "nextr.toml:3:21: `cors.allow_credentials`: credentials cannot be allowed for any origin (`allow_origins = [\"*\"]`): browsers refuse it and API Gateway rejects the configuration"
+        );
+        assert!(parse("[cors]\nallow_origins = [\"*\"]\nallow_credentials = false\n").is_ok());
+    }
+
+    #[test]
+    fn cors_and_throttle_problems_are_all_reported() {
+        let r = report(
+            "[cors]\nallow_origins = [\"app.example\"]\nallow_methods = [\"GTE\"]\nmax_age = 100000\nallow_origin = []\nallow_credentials = \"yes\"\n[throttle]\nrate = 0\n[routes.\"/api/x\".throttle]\nrate = 5\nburts = 1\n",
+        );
+        let lines = r.lines();
+        assert_eq!(lines.len(), 9, "{lines:#?}");
+        let expected = [
+            "2:18: `cors.allow_origins`: \"app.example\" is not an origin",
+            "3:18: `cors.allow_methods`: \"GTE\" is not a method",
+            "4:11: `cors.max_age`: 100000 is outside API Gateway's range of 0–86400 seconds",
+            "5:1: unknown key `allow_origin` in [cors]",
+            "6:21: `cors.allow_credentials`: expected true or false, found the string \"yes\"",
+            "7:1: `throttle`: missing `burst`",
+            "8:8: `throttle.rate`: 0 is not a number of requests per second",
+            "9:1: `routes.\"/api/x\".throttle`: missing `burst`",
+            "11:1: unknown key `burts` in [routes.\"/api/x\".throttle]",
+        ];
+        for (line, want) in lines.iter().zip(expected) {
+            assert!(line.starts_with(&format!("nextr.toml:{want}")), "{line}");
+        }
+        assert!(lines[1].contains("did you mean \"GET\"?"), "{}", lines[1]);
+        assert!(plain(&r).contains("did you mean `burst`?"), "{}", plain(&r));
+        assert!(
+            plain(&r).contains("did you mean `allow_origins`?"),
+            "{}",
+            plain(&r)
+        );
+    }
+
+    #[test]
+    fn cors_is_refused_behind_a_rest_api_and_throttles_are_not() {
+        let e = error("gateway = \"rest\"\n[cors]\nallow_origins = [\"*\"]\n");
+        assert!(
+            e.starts_with("nextr.toml:2:2: `cors`: applies to an API Gateway HTTP API only"),
+            "{e}"
+        );
+        let c = parse("gateway = \"rest\"\n[throttle]\nrate = 1\nburst = 1\n[routes.\"/api/x\".throttle]\nrate = 1\nburst = 1\n").unwrap();
+        assert_eq!(c.throttle, Some(Throttle { rate: 1, burst: 1 }));
+        assert!(c.routes["/api/x"].throttle.is_some());
     }
 
     #[test]

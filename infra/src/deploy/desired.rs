@@ -232,6 +232,56 @@ pub struct Desired {
     pub keep_versions: u32,
     /// The kind of API Gateway in front of the functions.
     pub gateway: GatewayKind,
+    /// CORS and throttling, from the manifest.
+    pub protections: Protections,
+}
+
+/// The gateway's CORS and throttling, from the manifest's `gateway.cors`,
+/// `gateway.throttle` and `routes[].throttle`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Protections {
+    /// The API's CORS configuration.
+    pub cors: Option<nextr::manifest::Cors>,
+    /// The stage's default throttling.
+    pub throttle: Option<nextr::manifest::Throttle>,
+    /// Throttling per route key (every key of a throttled route).
+    pub route_throttles: BTreeMap<String, nextr::manifest::Throttle>,
+}
+
+impl Protections {
+    /// The REST stage's method settings throttles: `*/*` for the stage, `~1api~1login/*` for
+    /// a route's resource (all its methods), as `UpdateStage` patch paths name them.
+    pub fn rest_method_throttles(&self) -> BTreeMap<String, nextr::manifest::Throttle> {
+        let mut out: BTreeMap<String, _> = self
+            .route_throttles
+            .iter()
+            .map(|(k, t)| {
+                (
+                    format!("{}/*", crate::deploy::rest::method_settings_path(k)),
+                    *t,
+                )
+            })
+            .collect();
+        if let Some(t) = self.throttle {
+            out.insert("*/*".to_owned(), t);
+        }
+        out
+    }
+
+    /// What the manifest sets.
+    pub fn of(manifest: &Manifest) -> Self {
+        let route_throttles = manifest
+            .routes
+            .iter()
+            .filter_map(|r| Some((r, r.throttle?)))
+            .flat_map(|(r, t)| r.route_keys.iter().map(move |k| (k.clone(), t)))
+            .collect();
+        Protections {
+            cors: manifest.gateway.cors.clone(),
+            throttle: manifest.gateway.throttle,
+            route_throttles,
+        }
+    }
 }
 
 impl Desired {
@@ -281,7 +331,17 @@ impl Desired {
                     DeployError::RouteKeys(errors.iter().map(|e| format!("\n  {e}")).collect())
                 })?;
             }
-            GatewayKind::Rest => validate_rest_keys(manifest)?,
+            GatewayKind::Rest => {
+                validate_rest_keys(manifest)?;
+                // nextr.toml refuses CORS with a REST API; a hand-made manifest could still
+                // carry it, and deploying without it would break the app's cross-origin calls.
+                if manifest.gateway.cors.is_some() {
+                    return Err(DeployError::Manifest {
+                        path: manifest_dir.join(MANIFEST_FILE),
+                        reason: "gateway.cors is deployed on an HTTP API only (`gateway = \"http\"`); nextr does not deploy it on a REST API yet".to_owned(),
+                    });
+                }
+            }
         }
         crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
         let mut functions = Vec::new();
@@ -323,6 +383,7 @@ impl Desired {
             warnings,
             keep_versions: manifest.deploy.keep_versions,
             gateway: manifest.gateway.kind,
+            protections: Protections::of(manifest),
         })
     }
 
@@ -519,6 +580,7 @@ mod tests {
             config: Default::default(),
             function: built.then(|| function("demo-a")),
             build_error: (!built).then(|| "error: no handler".to_owned()),
+            throttle: None,
         };
         let manifest = Manifest {
             routes: vec![

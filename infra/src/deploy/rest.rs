@@ -201,9 +201,23 @@ pub fn deployment_description(fingerprint: &str) -> String {
     format!("nextr {fingerprint}")
 }
 
+/// A REST key's resource path as stage method settings name it: every `/` as `~1`
+/// (`ANY /api/login` → `~1api~1login`), for `UpdateStage` patch paths
+/// (`/~1api~1login/*/throttling/rateLimit`) and CloudFormation's `ResourcePath`.
+pub fn method_settings_path(key: &str) -> String {
+    let path = key.split_once(' ').map_or(key, |(_, p)| p);
+    path.replace('/', "~1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn method_settings_paths_escape_every_slash() {
+        assert_eq!(method_settings_path("ANY /api/login"), "~1api~1login");
+        assert_eq!(method_settings_path("ANY /"), "~1");
+    }
 
     #[test]
     fn keys_become_paths_and_bad_ones_are_refused() {

@@ -133,6 +133,8 @@ pub enum GatewayError {
     FunctionFailed,
     /// No answer within the integration timeout (HTTP API 503, REST API 504).
     Timeout,
+    /// Over the stage's or the route's throttling (429, both kinds).
+    Throttled,
 }
 
 impl GatewayError {
@@ -154,9 +156,12 @@ impl GatewayError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 r#"{"message":"Request Too Long"}"#,
             ),
-            (GatewayKind::Rest, e @ (GatewayError::BadRequest | GatewayError::HeadersTooLarge)) => {
-                e.parts()
-            }
+            (
+                GatewayKind::Rest,
+                e @ (GatewayError::BadRequest
+                | GatewayError::HeadersTooLarge
+                | GatewayError::Throttled),
+            ) => e.parts(),
         }
     }
 
@@ -179,6 +184,11 @@ impl GatewayError {
             GatewayError::Timeout => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"message":"Service Unavailable"}"#,
+            ),
+            // HTTP APIs and REST APIs (its `THROTTLED` gateway response) answer alike.
+            GatewayError::Throttled => (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"message":"Too Many Requests"}"#,
             ),
         }
     }

@@ -306,6 +306,7 @@ pub fn render(manifest: &Manifest) -> Value {
     for (id, output) in url_outputs {
         outputs[id] = output;
     }
+    protections(&mut resources, manifest);
 
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -392,6 +393,87 @@ fn write_file(out_dir: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
         let _ = fs::remove_file(&tmp);
     }
     result.map(|()| path)
+}
+
+/// The manifest's CORS and throttling on the API and its stage, as `nextr deploy` sets them:
+/// an HTTP API's `CorsConfiguration`, its stage's `DefaultRouteSettings` and `RouteSettings`
+/// (which need their routes first); a REST stage's `MethodSettings` (`/*` `*` for the stage,
+/// the resource's path with `/` as `~1` for a route).
+fn protections(resources: &mut Map<String, Value>, manifest: &Manifest) {
+    let p = crate::deploy::desired::Protections::of(manifest);
+    let limits = |t: &nextr::manifest::Throttle| json!({ "ThrottlingRateLimit": t.rate, "ThrottlingBurstLimit": t.burst });
+    match manifest.gateway.kind {
+        GatewayKind::Http => {
+            if let (Some(c), Some(api)) = (&p.cors, resources.get_mut("HttpApi")) {
+                let mut cors = json!({
+                    "AllowOrigins": c.allow_origins,
+                    "AllowCredentials": c.allow_credentials,
+                });
+                for (field, list) in [
+                    ("AllowMethods", &c.allow_methods),
+                    ("AllowHeaders", &c.allow_headers),
+                    ("ExposeHeaders", &c.expose_headers),
+                ] {
+                    if !list.is_empty() {
+                        cors[field] = json!(list);
+                    }
+                }
+                if let Some(age) = c.max_age_s {
+                    cors["MaxAge"] = json!(age);
+                }
+                api["Properties"]["CorsConfiguration"] = cors;
+            }
+            let routes: Vec<String> = resources
+                .iter()
+                .filter(|(_, v)| {
+                    v["Type"] == "AWS::ApiGatewayV2::Route"
+                        && v["Properties"]["RouteKey"]
+                            .as_str()
+                            .is_some_and(|k| p.route_throttles.contains_key(k))
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            let Some(stage) = resources.get_mut("HttpApiStage") else {
+                return;
+            };
+            if let Some(t) = &p.throttle {
+                stage["Properties"]["DefaultRouteSettings"] = limits(t);
+            }
+            if !p.route_throttles.is_empty() {
+                let settings: Map<String, Value> = p
+                    .route_throttles
+                    .iter()
+                    .map(|(k, t)| (k.clone(), limits(t)))
+                    .collect();
+                stage["Properties"]["RouteSettings"] = Value::Object(settings);
+                stage["DependsOn"] = json!(routes);
+            }
+        }
+        GatewayKind::Rest => {
+            let mut settings = Vec::new();
+            if let Some(t) = &p.throttle {
+                let mut s = limits(t);
+                s["ResourcePath"] = json!("/*");
+                s["HttpMethod"] = json!("*");
+                settings.push(s);
+            }
+            for (key, t) in &p.route_throttles {
+                let mut s = limits(t);
+                s["ResourcePath"] = json!(format!(
+                    "/{}",
+                    crate::deploy::rest::method_settings_path(key)
+                ));
+                s["HttpMethod"] = json!("*");
+                settings.push(s);
+            }
+            let stage = resources
+                .values_mut()
+                .find(|v| v["Type"] == "AWS::ApiGateway::Stage");
+            if let (false, Some(stage)) = (settings.is_empty(), stage) {
+                stage["Properties"]["MethodSettings"] = json!(settings);
+            }
+        }
+    }
 }
 
 /// Every `RouteKey` of a rendered template, sorted.

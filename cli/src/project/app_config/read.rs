@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use nextr::limits::LAMBDA_MEMORY_MB;
-use nextr::manifest::{Architecture, FunctionUrl, FunctionUrlAuth, GatewayKind, ResponseMode};
+use nextr::manifest::{
+    Architecture, Cors, FunctionUrl, FunctionUrlAuth, GatewayKind, ResponseMode, Throttle,
+};
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
 use nextr_infra::names;
 use toml::de::{DeTable, DeValue};
@@ -30,10 +32,33 @@ pub const TOP_KEYS: &[&str] = &[
     "env",
     "routes",
     "conflicts",
+    "cors",
+    "throttle",
 ];
 
 /// The keys of a `[routes."<page>"]` table.
-pub const ROUTE_KEYS: &[&str] = &["env", "response", "function_url"];
+pub const ROUTE_KEYS: &[&str] = &["env", "response", "function_url", "throttle"];
+
+/// The keys of `[cors]`: the HTTP API's `CorsConfiguration` fields.
+pub const CORS_KEYS: &[&str] = &[
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "allow_credentials",
+    "max_age",
+];
+
+/// The keys of a `[throttle]` table.
+pub const THROTTLE_KEYS: &[&str] = &["rate", "burst"];
+
+/// The methods `[cors] allow_methods` takes.
+const CORS_METHODS: &[&str] = &[
+    "*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+];
+
+/// The longest `max_age` API Gateway takes, in seconds (a day).
+pub const MAX_CORS_MAX_AGE_S: i64 = 86_400;
 
 /// The keys of `[conflicts]`.
 pub const CONFLICT_KEYS: &[&str] = &["keys", "accept"];
@@ -60,6 +85,8 @@ pub struct Read {
     pub routes: BTreeMap<String, RouteSettings>,
     pub conflict_keys: KeyPolicy,
     pub accepted_conflicts: Vec<AcceptedConflict>,
+    pub cors: Option<Cors>,
+    pub throttle: Option<Throttle>,
     /// Where each `[routes."<page>"]` key is.
     pub route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -185,6 +212,11 @@ impl Reader<'_> {
                 }
                 "routes" => self.routes(value, &mut read),
                 "conflicts" => self.conflicts(key, value, &mut read),
+                "cors" if read.gateway == GatewayKind::Rest => {
+                    self.rest_unsupported(name, key.span())
+                }
+                "cors" => read.cors = self.cors(value),
+                "throttle" => read.throttle = self.throttle("throttle", value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
             }
         }
@@ -220,7 +252,7 @@ impl Reader<'_> {
             let Some(settings) = self.table(
                 &prefix,
                 route,
-                "a table of route settings (`env`, `response`, `function_url`)",
+                "a table of route settings (`env`, `response`, `function_url`, `throttle`)",
             ) else {
                 continue;
             };
@@ -236,6 +268,7 @@ impl Reader<'_> {
                         out.response = self.choice(&full, value, &["stream", "buffered"]);
                     }
                     "function_url" => out.function_url = self.function_url(&full, value),
+                    "throttle" => out.throttle = self.throttle(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
                         self.unknown(key, other, &format!("{prefix}."), ROUTE_KEYS, &table)
@@ -265,6 +298,214 @@ impl Reader<'_> {
             read.route_spans.insert(page.to_owned(), page_key.span());
             read.routes.insert(page.to_owned(), out);
         }
+    }
+
+    /// CORS, which nextr does not deploy on a REST API yet: refused rather than ignored, so
+    /// that a browser's calls do not fail only once deployed.
+    fn rest_unsupported(&mut self, key: &str, span: Range<usize>) {
+        let help = "answer CORS in the routes with `nextr::cors::Cors`, or use `gateway = \"http\"`, whose CorsConfiguration nextr deploys";
+        self.push(
+            ConfigDiagnostic::at(
+                self.file,
+                "nextr::toml::rest",
+                span,
+                format!("`{key}`: applies to an API Gateway HTTP API only: nextr does not deploy it on a REST API yet"),
+                "not with a REST API",
+            )
+            .with_key(key)
+            .with_help(help),
+        );
+    }
+
+    /// `[cors]`: the gateway's CORS policy, checked as API Gateway checks a
+    /// `CorsConfiguration`.
+    fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
+        let table = self.table("cors", value, "a table (`[cors]`)")?;
+        let mut out = Cors::default();
+        let mut credentials_span = None;
+        let mut ok = true;
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let full = format!("cors.{name}");
+            let list = match name {
+                "allow_origins" => &mut out.allow_origins,
+                "allow_methods" => &mut out.allow_methods,
+                "allow_headers" => &mut out.allow_headers,
+                "expose_headers" => &mut out.expose_headers,
+                "allow_credentials" => {
+                    match value.get_ref() {
+                        DeValue::Boolean(b) => {
+                            out.allow_credentials = *b;
+                            credentials_span = Some(value.span());
+                        }
+                        other => {
+                            self.wrong_type(&full, value, "true or false", other);
+                            ok = false;
+                        }
+                    }
+                    continue;
+                }
+                "max_age" => {
+                    let n = self.whole(&full, value, "a whole number of seconds (0–86400)");
+                    match n {
+                        Some(n @ 0..=MAX_CORS_MAX_AGE_S) => out.max_age_s = u32::try_from(n).ok(),
+                        Some(n) => {
+                            let m = format!("{n} is outside API Gateway's range of 0–{MAX_CORS_MAX_AGE_S} seconds");
+                            self.bad(&full, value, m, "out of range");
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                    continue;
+                }
+                other => {
+                    self.unknown(key, other, "cors.", CORS_KEYS, "[cors]");
+                    ok = false;
+                    continue;
+                }
+            };
+            let Some(items) = self.strings(&full, value) else {
+                ok = false;
+                continue;
+            };
+            for (item, span) in items {
+                let problem = match name {
+                    "allow_origins" => origin_problem(&item),
+                    "allow_methods" => {
+                        let upper = item.to_ascii_uppercase();
+                        (!CORS_METHODS.contains(&upper.as_str())).then(|| {
+                            let near = suggest(&upper, CORS_METHODS)
+                                .map(|s| format!(" (did you mean \"{s}\"?)"))
+                                .unwrap_or_default();
+                            format!("{item:?} is not a method: use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or \"*\"{near}")
+                        })
+                    }
+                    _ => (!is_token(&item) && item != "*")
+                        .then(|| format!("{item:?} is not a header name")),
+                };
+                match problem {
+                    Some(m) => {
+                        ok = false;
+                        self.push(
+                            ConfigDiagnostic::at(
+                                self.file,
+                                "nextr::toml::value",
+                                span,
+                                format!("`{full}`: {m}"),
+                                "here",
+                            )
+                            .with_key(&full),
+                        );
+                    }
+                    None if name == "allow_methods" => list.push(item.to_ascii_uppercase()),
+                    None => list.push(item),
+                }
+            }
+        }
+        if let (true, Some(span)) = (
+            out.allow_credentials && out.allow_origins.iter().any(|o| o == "*"),
+            credentials_span,
+        ) {
+            // Browsers refuse credentials with `Access-Control-Allow-Origin: *`, and API
+            // Gateway refuses the configuration outright: said here, not at deploy.
+            self.push(
+                ConfigDiagnostic::at(
+                    self.file,
+                    "nextr::toml::cors",
+                    span,
+                    "`cors.allow_credentials`: credentials cannot be allowed for any origin (`allow_origins = [\"*\"]`): browsers refuse it and API Gateway rejects the configuration",
+                    "with origin \"*\"",
+                )
+                .with_key("cors.allow_credentials")
+                .with_help("list the origins that may send credentials, such as `allow_origins = [\"https://app.example\"]`"),
+            );
+            return None;
+        }
+        ok.then_some(out)
+    }
+
+    /// A `throttle` table: `rate` requests per second, `burst` at once, both required.
+    fn throttle(&mut self, prefix: &str, value: &Value<'_>) -> Option<Throttle> {
+        let table = self.table(
+            prefix,
+            value,
+            "a table such as `{ rate = 100, burst = 50 }`",
+        )?;
+        let mut rate = None;
+        let mut burst = None;
+        let mut ok = true;
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let full = format!("{prefix}.{name}");
+            let slot = match name {
+                "rate" => &mut rate,
+                "burst" => &mut burst,
+                other => {
+                    self.unknown(
+                        key,
+                        other,
+                        &format!("{prefix}."),
+                        THROTTLE_KEYS,
+                        &format!("[{prefix}]"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            let what = if name == "rate" {
+                "requests per second"
+            } else {
+                "requests"
+            };
+            match self.whole(&full, value, &format!("a whole number of {what}")) {
+                Some(n) if n >= 1 && u32::try_from(n).is_ok() => *slot = u32::try_from(n).ok(),
+                Some(n) => {
+                    let m = format!("{n} is not a number of {what}: use 1 or more (to lift the limit, remove the table)");
+                    self.bad(&full, value, m, "out of range");
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        for (name, found) in [("rate", rate.is_some()), ("burst", burst.is_some())] {
+            if !found && !table.contains_key(name) {
+                ok = false;
+                self.push(
+                    ConfigDiagnostic::at(
+                        self.file,
+                        "nextr::toml::missing_key",
+                        value.span(),
+                        format!("`{prefix}`: missing `{name}`: a throttle sets `rate` (requests per second) and `burst` (requests at once)"),
+                        format!("no `{name}` here"),
+                    )
+                    .with_key(prefix),
+                );
+            }
+        }
+        match (ok, rate, burst) {
+            (true, Some(rate), Some(burst)) => Some(Throttle { rate, burst }),
+            _ => None,
+        }
+    }
+
+    /// An array of strings, each with its span.
+    fn strings(&mut self, key: &str, value: &Value<'_>) -> Option<Vec<(String, Range<usize>)>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(key, value, "an array of strings", value.get_ref());
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => out.push((s.to_string(), item.span())),
+                other => {
+                    self.wrong_type(key, item, "a string", other);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
     }
 
     fn function_url(&mut self, key: &str, value: &Value<'_>) -> Option<FunctionUrl> {
@@ -604,6 +845,34 @@ pub fn env_name_problem(name: &str) -> Option<String> {
         return Some(format!("{name} is reserved by Lambda and cannot be set"));
     }
     None
+}
+
+/// Why a `[cors] allow_origins` entry is not an origin API Gateway takes, if it is not:
+/// `*`, or `scheme://host[:port]` (a `*` may stand for a subdomain), nothing after.
+fn origin_problem(origin: &str) -> Option<String> {
+    if origin == "*" {
+        return None;
+    }
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let valid = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']')
+            })
+    });
+    (!valid).then(|| {
+        format!("{origin:?} is not an origin: write the scheme, host and port only, such as \"https://app.example\" or \"http://localhost:3000\", or \"*\" for any")
+    })
+}
+
+/// Whether a header name is an HTTP token.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A value as a sentence names it: `the string "big"`, `the number 12`.

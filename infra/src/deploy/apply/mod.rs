@@ -222,9 +222,17 @@ pub async fn apply(
             }
             Action::CreateStage => {
                 let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
-                stage::create(clients, &ctx, tags).await?
+                let protections = desired.map(|d| d.protections.clone()).unwrap_or_default();
+                stage::create(clients, &ctx, tags, &protections).await?
             }
             Action::UpdateStage => stage::update(clients, &ctx).await?,
+            Action::SetApiCors { cors } => api::set_cors(clients, &ctx, cors.as_ref()).await?,
+            Action::SetStageThrottle { default, routes } => {
+                stage::set_throttle(clients, &ctx, *default, routes).await?
+            }
+            Action::DeleteRouteSettings { key } => {
+                stage::delete_route_settings(clients, &ctx, key).await?
+            }
             Action::DeleteRoute { id, key } => route::delete(clients, &ctx, id, key).await?,
             Action::DeleteIntegration { id, .. } => integration::delete(clients, &ctx, id).await?,
             Action::DeleteFunction { function } => function::delete(clients, function).await?,
@@ -268,6 +276,9 @@ pub async fn apply(
                 rest::create_stage(clients, &ctx, stage, tags).await?
             }
             Action::UpdateRestStage { stage } => rest::update_stage(clients, &ctx, stage).await?,
+            Action::SetRestThrottle { stage, set, remove } => {
+                rest::set_throttle(clients, &ctx, stage, set, remove).await?
+            }
             Action::DeleteDeployments { ids } => {
                 rest::delete_deployments(clients, &ctx, ids).await?
             }

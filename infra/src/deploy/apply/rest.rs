@@ -288,6 +288,56 @@ pub(super) async fn update_stage(
     Ok(())
 }
 
+/// Sets and removes the stage's method settings throttles in one `UpdateStage`.
+pub(super) async fn set_throttle(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    stage: &str,
+    set: &std::collections::BTreeMap<String, nextr::manifest::Throttle>,
+    remove: &[String],
+) -> Result<(), DeployError> {
+    let api = need_api(ctx)?;
+    let op = |op: Op, path: String, value: Option<String>| {
+        PatchOperation::builder()
+            .op(op)
+            .path(path)
+            .set_value(value)
+            .build()
+    };
+    let mut ops = Vec::new();
+    for (key, t) in set {
+        ops.push(op(
+            Op::Replace,
+            format!("/{key}/throttling/rateLimit"),
+            Some(t.rate.to_string()),
+        ));
+        ops.push(op(
+            Op::Replace,
+            format!("/{key}/throttling/burstLimit"),
+            Some(t.burst.to_string()),
+        ));
+    }
+    for key in remove {
+        ops.push(op(Op::Remove, format!("/{key}"), None));
+    }
+    clients
+        .rest
+        .update_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .set_patch_operations(Some(ops))
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws(
+                "updating",
+                format!("the throttling of stage {stage}"),
+                AwsFailure::of(&e),
+            )
+        })?;
+    Ok(())
+}
+
 /// Deletes deployments no stage serves; one already gone is done.
 pub(super) async fn delete_deployments(
     clients: &AwsClients,

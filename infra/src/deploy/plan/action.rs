@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use nextr::manifest::{FunctionUrlAuth, ResponseMode};
+use std::collections::BTreeMap;
+
+use nextr::manifest::{Cors, FunctionUrlAuth, ResponseMode, Throttle};
 
 /// One change to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +107,26 @@ pub enum Action {
         /// Function name.
         function: String,
     },
-    /// Create the `$default` stage with auto-deploy.
+    /// Set the HTTP API's `CorsConfiguration` (`UpdateApi`), or remove it
+    /// (`DeleteCorsConfiguration`) when `None`.
+    SetApiCors {
+        /// The configuration wanted.
+        cors: Option<Cors>,
+    },
+    /// Set the stage's throttling (`UpdateStage`): its default route settings' and these
+    /// routes' (by route key).
+    SetStageThrottle {
+        /// The stage's default (`None`: no throttling set).
+        default: Option<Throttle>,
+        /// Per route key, the routes whose settings change.
+        routes: BTreeMap<String, Throttle>,
+    },
+    /// Remove one route's settings from the stage (`DeleteRouteSettings`).
+    DeleteRouteSettings {
+        /// Route key.
+        key: String,
+    },
+    /// Create the `$default` stage with auto-deploy (and the throttling wanted).
     CreateStage,
     /// Turn auto-deploy on.
     UpdateStage,
@@ -224,6 +245,16 @@ pub enum Action {
     UpdateRestStage {
         /// Stage name.
         stage: String,
+    },
+    /// Set and remove REST stage method settings' throttles (`UpdateStage` patches), by
+    /// settings key (`*/*`, `~1api~1login/*`).
+    SetRestThrottle {
+        /// Stage name.
+        stage: String,
+        /// Throttles to set.
+        set: BTreeMap<String, Throttle>,
+        /// Method settings to remove.
+        remove: Vec<String>,
     },
     /// Delete deployments no stage serves any more (after the stage moved): the stage's
     /// history is the functions' versions, not old snapshots.

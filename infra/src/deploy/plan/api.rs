@@ -5,12 +5,21 @@ use super::Action;
 use crate::deploy::desired::Desired;
 use crate::deploy::state::{Observed, ObservedApi};
 
-/// Creates the API when there is none.
+/// Creates the API when there is none, and sets its CORS configuration when it differs
+/// from the manifest's (removes it when the manifest has none).
 pub(super) fn plan(desired: &Desired, api: Option<&ObservedApi>, actions: &mut Vec<Action>) {
-    if api.is_none() {
-        actions.push(Action::CreateApi {
-            name: desired.target.api_name(),
-        });
+    let wanted = desired.protections.cors.clone();
+    match api {
+        None => {
+            actions.push(Action::CreateApi {
+                name: desired.target.api_name(),
+            });
+            if wanted.is_some() {
+                actions.push(Action::SetApiCors { cors: wanted });
+            }
+        }
+        Some(api) if api.cors != wanted => actions.push(Action::SetApiCors { cors: wanted }),
+        Some(_) => {}
     }
 }
 

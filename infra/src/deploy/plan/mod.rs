@@ -111,7 +111,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     }
 
     let kept_routes = route::plan(desired, api, actions);
-    stage::plan(api, actions);
+    stage::plan(desired, api, actions);
 
     // Deletions, children first: routes, then integrations no route uses any more, then
     // functions, then any duplicate API, then the REST API of an app that switched and the

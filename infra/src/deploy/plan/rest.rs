@@ -268,4 +268,28 @@ fn resources(
             }
         }
     }
+
+    // Throttling lives on the stage, not in the deployment: set apart, after the stage exists.
+    let wanted = desired.protections.rest_method_throttles();
+    let observed = api
+        .and_then(|a| a.stage(stage))
+        .map(|s| s.method_throttles.clone())
+        .unwrap_or_default();
+    let set: BTreeMap<String, _> = wanted
+        .iter()
+        .filter(|(k, t)| observed.get(*k) != Some(t))
+        .map(|(k, t)| (k.clone(), *t))
+        .collect();
+    let remove: Vec<String> = observed
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
+    if !set.is_empty() || !remove.is_empty() {
+        actions.push(Action::SetRestThrottle {
+            stage: stage.to_string(),
+            set,
+            remove,
+        });
+    }
 }

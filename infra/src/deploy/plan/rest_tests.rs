@@ -28,6 +28,49 @@ fn function(name: &str, mode: ResponseMode) -> Function {
 
 /// `/api/live/[id]` streams and has a public URL; the fallback serves the rest.
 fn desired() -> Desired {
+    tests::desired_of(&manifest())
+}
+
+#[test]
+fn cors_on_a_rest_api_is_refused_not_ignored() {
+    let mut m = manifest();
+    m.gateway.cors = Some(nextr::manifest::Cors::default());
+    let settings = crate::deploy::desired::DeploySettings {
+        stage: "dev".into(),
+        ..Default::default()
+    };
+    let e =
+        Desired::from_manifest(&m, std::path::Path::new("/nowhere"), "00", &settings).unwrap_err();
+    assert!(e.to_string().contains("on an HTTP API only"), "{e}");
+}
+
+#[test]
+fn rest_throttles_are_stage_method_settings() {
+    use nextr::manifest::Throttle;
+    let mut m = manifest();
+    m.gateway.throttle = Some(Throttle { rate: 10, burst: 5 });
+    m.routes[0].throttle = Some(Throttle { rate: 1, burst: 2 });
+    let wanted = tests::desired_of(&m);
+    let plain = desired();
+    // Deployed without: one UpdateStage setting both, after the stage.
+    let plan = plan_deploy(&wanted, &matching(&plain), REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["~ stage dev: throttle */* 10/s burst 5; ~1api~1live~1{id}/* 1/s burst 2"]
+    );
+    // As wanted: nothing; removed: removed.
+    assert!(plan_deploy(&wanted, &matching(&wanted), REGION).is_empty());
+    let plan = plan_deploy(&plain, &matching(&wanted), REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        lines,
+        ["~ stage dev: throttle */* removed; ~1api~1live~1{id}/* removed"]
+    );
+}
+
+/// The manifest of [`desired`].
+fn manifest() -> Manifest {
     let mut live = function("demo-live", ResponseMode::Stream);
     live.function_url = Some(FunctionUrl {
         auth: FunctionUrlAuth::None,
@@ -45,6 +88,7 @@ fn desired() -> Desired {
             config: RouteConfig::default(),
             function: Some(live),
             build_error: None,
+            throttle: None,
         }],
         ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
     };
@@ -55,7 +99,7 @@ fn desired() -> Desired {
         "ANY /api".into(),
         "ANY /api/live".into(),
     ];
-    tests::desired_of(&manifest)
+    manifest
 }
 
 /// AWS exactly as the desired state asks, `responseTransferMode` reported as AWS does.
@@ -95,6 +139,7 @@ fn matching(d: &Desired) -> Observed {
         stages: vec![ObservedRestStage {
             name: "dev".into(),
             deployment_id: Some("d1".into()),
+            method_throttles: d.protections.rest_method_throttles(),
         }],
         deployments: vec![ObservedDeployment {
             id: "d1".into(),

@@ -1,14 +1,38 @@
-//! The `$default` stage, with auto-deploy so that route changes go live without a deployment.
+//! The `$default` stage, with auto-deploy so that route changes go live without a deployment,
+//! and the throttling the manifest sets (its default route settings and per-route settings).
+
+use std::collections::BTreeMap;
 
 use super::Action;
-use crate::deploy::desired::API_STAGE;
+use crate::deploy::desired::{Desired, API_STAGE};
 use crate::deploy::state::ObservedApi;
 
-/// Creates the stage, or turns its auto-deploy back on.
-pub(super) fn plan(api: Option<&ObservedApi>, actions: &mut Vec<Action>) {
-    match api.and_then(|a| a.stages.iter().find(|s| s.name == API_STAGE)) {
-        None => actions.push(Action::CreateStage),
-        Some(s) if !s.auto_deploy => actions.push(Action::UpdateStage),
-        Some(_) => {}
+/// Creates the stage (with the throttling wanted), or turns its auto-deploy back on and
+/// brings its throttling to the manifest's: changed settings set, removed ones deleted.
+pub(super) fn plan(desired: &Desired, api: Option<&ObservedApi>, actions: &mut Vec<Action>) {
+    let wanted = &desired.protections;
+    let Some(stage) = api.and_then(|a| a.stages.iter().find(|s| s.name == API_STAGE)) else {
+        actions.push(Action::CreateStage);
+        return;
+    };
+    if !stage.auto_deploy {
+        actions.push(Action::UpdateStage);
+    }
+    let routes: BTreeMap<String, _> = wanted
+        .route_throttles
+        .iter()
+        .filter(|(k, t)| stage.route_throttles.get(*k) != Some(t))
+        .map(|(k, t)| (k.clone(), *t))
+        .collect();
+    if stage.throttle != wanted.throttle || !routes.is_empty() {
+        actions.push(Action::SetStageThrottle {
+            default: wanted.throttle,
+            routes,
+        });
+    }
+    for key in stage.route_throttles.keys() {
+        if !wanted.route_throttles.contains_key(key) {
+            actions.push(Action::DeleteRouteSettings { key: key.clone() });
+        }
     }
 }

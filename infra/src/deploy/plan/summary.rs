@@ -218,6 +218,62 @@ impl Action {
                 key.clone(),
                 format!("retarget → {function}"),
             ),
+            Action::SetApiCors { cors: Some(c) } => (
+                Change,
+                Kind::HttpApi,
+                "CORS".into(),
+                format!(
+                    "set (origins {}{}{})",
+                    c.allow_origins.join(", "),
+                    if c.allow_methods.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; methods {}", c.allow_methods.join(", "))
+                    },
+                    if c.allow_credentials {
+                        "; credentials"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            Action::SetApiCors { cors: None } => {
+                (Delete, Kind::HttpApi, "CORS".into(), "remove".into())
+            }
+            Action::SetStageThrottle { default, routes } => {
+                let rate =
+                    |t: &nextr::manifest::Throttle| format!("{}/s burst {}", t.rate, t.burst);
+                let mut parts = vec![match default {
+                    Some(t) => format!("stage {}", rate(t)),
+                    None => "stage unthrottled".to_owned(),
+                }];
+                parts.extend(routes.iter().map(|(k, t)| format!("{k} {}", rate(t))));
+                (
+                    Change,
+                    Kind::Stage,
+                    API_STAGE.into(),
+                    format!("throttle {}", parts.join("; ")),
+                )
+            }
+            Action::SetRestThrottle { stage, set, remove } => {
+                let mut parts: Vec<String> = set
+                    .iter()
+                    .map(|(k, t)| format!("{k} {}/s burst {}", t.rate, t.burst))
+                    .collect();
+                parts.extend(remove.iter().map(|k| format!("{k} removed")));
+                (
+                    Change,
+                    Kind::Stage,
+                    stage.clone(),
+                    format!("throttle {}", parts.join("; ")),
+                )
+            }
+            Action::DeleteRouteSettings { key } => (
+                Delete,
+                Kind::Stage,
+                API_STAGE.into(),
+                format!("remove the throttle of {key}"),
+            ),
             Action::CreateStage => (
                 Create,
                 Kind::Stage,

@@ -45,6 +45,7 @@ fn desired() -> Desired {
         config: RouteConfig::default(),
         function: Some(function(name)),
         build_error: None,
+        throttle: None,
     };
     let manifest = Manifest {
         nextr_version: "0.1.0".into(),
@@ -105,7 +106,10 @@ fn matching(d: &Desired) -> Observed {
         stages: vec![ObservedStage {
             name: "$default".into(),
             auto_deploy: true,
+            throttle: d.protections.throttle,
+            route_throttles: d.protections.route_throttles.clone(),
         }],
+        cors: d.protections.cors.clone(),
         ..ObservedApi::default()
     };
     for (n, f) in d.functions.iter().enumerate() {
@@ -322,6 +326,7 @@ pub(super) fn app_router_manifest() -> Manifest {
         config: RouteConfig::default(),
         function: Some(function(name)),
         build_error: None,
+        throttle: None,
     };
     use nextr::routing::Router::{App, Pages};
     Manifest {
@@ -376,4 +381,60 @@ fn app_router_routes_deploy_like_pages_routes() {
         );
     }
     assert_eq!(plan_deploy(&d, &matching(&d), REGION), Plan::default());
+}
+
+#[test]
+fn cors_and_throttles_are_set_changed_and_removed() {
+    use nextr::manifest::{Cors, Throttle};
+    let t = |rate, burst| Throttle { rate, burst };
+    let mut manifest_d = desired();
+    let plain = matching(&manifest_d);
+    manifest_d.protections.cors = Some(Cors {
+        allow_origins: vec!["https://app.example".into()],
+        ..Cors::default()
+    });
+    manifest_d.protections.throttle = Some(t(100, 50));
+    manifest_d
+        .protections
+        .route_throttles
+        .insert("ANY /api/a".into(), t(1, 2));
+    // Deployed without them: CORS and the throttles are set.
+    let plan = plan_deploy(&manifest_d, &plain, REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert!(
+        lines.contains(&"~ http api CORS: set (origins https://app.example)".to_owned()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(
+            &"~ stage $default: throttle stage 100/s burst 50; ANY /api/a 1/s burst 2".to_owned()
+        ),
+        "{lines:#?}"
+    );
+    // Deployed as wanted: nothing to do.
+    let same = matching(&manifest_d);
+    assert!(plan_deploy(&manifest_d, &same, REGION).actions.is_empty());
+    // Removed from the manifest: removed from AWS.
+    let plan = plan_deploy(&desired(), &same, REGION);
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "- http api CORS: remove",
+            "~ stage $default: throttle stage unthrottled",
+            "- stage $default: remove the throttle of ANY /api/a",
+        ],
+        "{lines:#?}"
+    );
+    // A new API gets its CORS right after it is created.
+    let plan = plan_deploy(&manifest_d, &Observed::default(), REGION);
+    let create = plan
+        .actions
+        .iter()
+        .position(|a| matches!(a, Action::CreateApi { .. }))
+        .unwrap();
+    assert!(matches!(
+        plan.actions[create + 1],
+        Action::SetApiCors { cors: Some(_) }
+    ));
 }

@@ -21,6 +21,7 @@ use std::future::Future;
 
 use aws_sdk_lambda::types::FunctionConfiguration;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use nextr::manifest::{Cors, Throttle};
 
 use super::desired::{Target, ALIAS, PERMISSION_SID};
 use super::failure::AwsFailure;
@@ -239,6 +240,8 @@ pub struct ObservedApi {
     pub routes: Vec<ObservedRoute>,
     /// Stages (read for the kept API only).
     pub stages: Vec<ObservedStage>,
+    /// Its `CorsConfiguration`.
+    pub cors: Option<Cors>,
 }
 
 /// An integration of the API.
@@ -291,6 +294,10 @@ pub struct ObservedStage {
     pub name: String,
     /// Whether changes deploy automatically.
     pub auto_deploy: bool,
+    /// The throttling of its default route settings.
+    pub throttle: Option<Throttle>,
+    /// The throttling of each route with route settings, by route key.
+    pub route_throttles: BTreeMap<String, Throttle>,
 }
 
 /// Reads what exists for `target`.
@@ -694,6 +701,7 @@ async fn observe_apis(
                     id: api.api_id()?.to_string(),
                     name: api.name()?.to_string(),
                     endpoint: api.api_endpoint().map(str::to_string),
+                    cors: api.cors_configuration().map(cors_of),
                     ..ObservedApi::default()
                 };
                 Some((created, api))
@@ -703,6 +711,31 @@ async fn observe_apis(
     })
     .await?;
     Ok(oldest_first(apis, |a| &a.id))
+}
+
+/// An API's `CorsConfiguration` in the manifest's terms.
+fn cors_of(c: &aws_sdk_apigatewayv2::types::Cors) -> Cors {
+    Cors {
+        allow_origins: c.allow_origins().to_vec(),
+        allow_methods: c.allow_methods().to_vec(),
+        allow_headers: c.allow_headers().to_vec(),
+        expose_headers: c.expose_headers().to_vec(),
+        allow_credentials: c.allow_credentials().unwrap_or(false),
+        max_age_s: c.max_age().and_then(|a| u32::try_from(a).ok()),
+    }
+}
+
+/// The throttling of route settings, when both limits are set (nextr sets both or none).
+fn throttle_of(s: &aws_sdk_apigatewayv2::types::RouteSettings) -> Option<Throttle> {
+    let rate = s.throttling_rate_limit()?;
+    let burst = s.throttling_burst_limit()?;
+    // Whole requests per second: what nextr.toml takes; a fractional rate set by hand reads
+    // as different, so deploy sets nextr's again.
+    let whole = rate.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&rate);
+    Some(Throttle {
+        rate: if whole { rate as u32 } else { u32::MAX },
+        burst: u32::try_from(burst).unwrap_or(u32::MAX),
+    })
 }
 
 async fn read_integrations(
@@ -797,6 +830,15 @@ async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStag
                 Some(ObservedStage {
                     name: s.stage_name()?.to_string(),
                     auto_deploy: s.auto_deploy().unwrap_or(false),
+                    throttle: s.default_route_settings().and_then(throttle_of),
+                    route_throttles: s
+                        .route_settings()
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(|(k, v)| Some((k.clone(), throttle_of(v)?)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 })
             })
             .collect();

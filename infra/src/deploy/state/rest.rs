@@ -94,6 +94,8 @@ pub struct ObservedRestStage {
     pub name: String,
     /// The deployment it serves.
     pub deployment_id: Option<String>,
+    /// Its method settings' throttles, by settings key (`*/*`, `~1api~1login/*`).
+    pub method_throttles: BTreeMap<String, nextr::manifest::Throttle>,
 }
 
 /// A deployment of the REST API.
@@ -255,6 +257,25 @@ async fn read_stages(
             Some(ObservedRestStage {
                 name: s.stage_name()?.to_string(),
                 deployment_id: s.deployment_id().map(str::to_string),
+                method_throttles: s
+                    .method_settings()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|(k, v)| {
+                                let rate = v.throttling_rate_limit();
+                                let whole = rate.fract() == 0.0 && rate >= 1.0;
+                                Some((
+                                    k.clone(),
+                                    nextr::manifest::Throttle {
+                                        // A fractional or unset rate reads as different.
+                                        rate: if whole { rate as u32 } else { 0 },
+                                        burst: u32::try_from(v.throttling_burst_limit()).ok()?,
+                                    },
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         })
         .collect())

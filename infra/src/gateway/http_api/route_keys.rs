@@ -828,6 +828,7 @@ mod tests {
             config: RouteConfig::default(),
             function: None,
             build_error: None,
+            throttle: None,
         };
         let fallback: nextr::manifest::Function = serde_json::from_value(serde_json::json!({
             "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "",

@@ -323,6 +323,7 @@ fn routing_takes_the_path_as_received() {
             config: Default::default(),
             function: None,
             build_error: None,
+            throttle: None,
         });
     }
     m.gateway.kind = nextr::manifest::GatewayKind::Rest;
