@@ -217,45 +217,7 @@ impl Reader<'_> {
         allowed: &'static [&'static str],
         seen: &mut HashMap<String, Span>,
     ) -> bool {
-        let name = key.unraw().to_string();
-        let range = self.file.range(key.span());
-        if !allowed.contains(&name.as_str()) {
-            let suggestion = suggest(&name, allowed);
-            let label = match suggestion {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "unknown key".to_owned(),
-            };
-            self.out.push(
-                RouteDiagnostic::at(
-                    self.file,
-                    Problem::ConfigUnknownKey {
-                        key: name,
-                        table,
-                        allowed,
-                        suggestion,
-                    },
-                    range,
-                    label,
-                )
-                .with_help(format!("the keys of `{table}` are {}", list(allowed))),
-            );
-            return false;
-        }
-        if let Some(first) = seen.get(&name) {
-            self.out.push(
-                RouteDiagnostic::at(
-                    self.file,
-                    Problem::ConfigDuplicateKey(name),
-                    range,
-                    "set again here",
-                )
-                .with_label(self.file.range(*first), "first set here")
-                .with_help("keep one of them"),
-            );
-            return false;
-        }
-        seen.insert(name, key.span());
-        true
+        check_key(self.file, self.out, key, table, allowed, seen)
     }
 
     fn wrong_type(&mut self, key: &str, expected: &'static str, value: &Value) {
@@ -434,4 +396,55 @@ impl Reader<'_> {
                 .map(ResponseLimit::Limit),
         }
     }
+}
+
+/// Reports an unknown key of `table` (with a did-you-mean) or one set twice; true when the
+/// entry should be read. Shared by every `config!` reader (route files and `proxy.rs`).
+pub(super) fn check_key(
+    file: &SourceFile,
+    out: &mut Vec<RouteDiagnostic>,
+    key: &Ident,
+    table: &'static str,
+    allowed: &'static [&'static str],
+    seen: &mut HashMap<String, Span>,
+) -> bool {
+    let name = key.unraw().to_string();
+    let range = file.range(key.span());
+    if !allowed.contains(&name.as_str()) {
+        let suggestion = suggest(&name, allowed);
+        let label = match suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "unknown key".to_owned(),
+        };
+        out.push(
+            RouteDiagnostic::at(
+                file,
+                Problem::ConfigUnknownKey {
+                    key: name,
+                    table,
+                    allowed,
+                    suggestion,
+                },
+                range,
+                label,
+            )
+            .with_help(format!("the keys of `{table}` are {}", list(allowed))),
+        );
+        return false;
+    }
+    if let Some(first) = seen.get(&name) {
+        out.push(
+            RouteDiagnostic::at(
+                file,
+                Problem::ConfigDuplicateKey(name),
+                range,
+                "set again here",
+            )
+            .with_label(file.range(*first), "first set here")
+            .with_help("keep one of them"),
+        );
+        return false;
+    }
+    seen.insert(name, key.span());
+    true
 }

@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Item};
 
 use super::config::syntax::{parse_entries, Entry, Value};
-use super::config::{is_config_macro, list, APP_CONFIG_KEYS, MATCHER_KEY, PAGES_CONFIG_KEYS};
+use super::config::{is_config_macro, APP_CONFIG_KEYS, MATCHER_KEY, PAGES_CONFIG_KEYS};
 use super::diagnostic::{suggest, Problem, RouteDiagnostic, SourceFile};
 
 /// What the build takes from the proxy file.
@@ -147,42 +147,7 @@ impl Reader<'_> {
         allowed: &'static [&'static str],
         seen: &mut HashMap<String, Span>,
     ) -> bool {
-        let name = key.unraw().to_string();
-        if !allowed.contains(&name.as_str()) {
-            let suggestion = suggest(&name, allowed);
-            let label =
-                suggestion.map_or("unknown key".to_owned(), |s| format!("did you mean `{s}`?"));
-            self.out.push(
-                RouteDiagnostic::at(
-                    self.file,
-                    Problem::ConfigUnknownKey {
-                        key: name,
-                        table,
-                        allowed,
-                        suggestion,
-                    },
-                    self.file.range(key.span()),
-                    label,
-                )
-                .with_help(format!("the keys of `{table}` are {}", list(allowed))),
-            );
-            return false;
-        }
-        if let Some(first) = seen.get(&name) {
-            self.out.push(
-                RouteDiagnostic::at(
-                    self.file,
-                    Problem::ConfigDuplicateKey(name),
-                    self.file.range(key.span()),
-                    "set again here",
-                )
-                .with_label(self.file.range(*first), "first set here")
-                .with_help("keep one of them"),
-            );
-            return false;
-        }
-        seen.insert(name, key.span());
-        true
+        super::config::check_key(self.file, self.out, key, table, allowed, seen)
     }
 
     fn wrong(&mut self, at: &str, expected: &'static str, value: &Value) {
