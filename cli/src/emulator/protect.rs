@@ -254,5 +254,34 @@ mod tests {
             None,
         );
         assert_eq!(v, Verdict::Preflight(Vec::new()));
+
+        // Behind a REST API: the MOCK method's fixed answer to any OPTIONS, counted against
+        // the route's throttle too; the function's own headers pass untouched.
+        m.gateway.kind = GatewayKind::Rest;
+        m.gateway.throttle = None;
+        let mut p = Protections::new(&m);
+        // The bucket of a route throttled to one request (the manifest's routes are not
+        // needed for that).
+        p.routes = vec![Some(TokenBucket::new(
+            Throttle { rate: 1, burst: 1 },
+            Instant::now(),
+        ))];
+        let origin = |v: &Verdict| match v {
+            Verdict::MockPreflight(h) => h
+                .iter()
+                .find(|(k, _)| k == "Access-Control-Allow-Origin")
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        let v = p.check("OPTIONS", &HeaderMap::new(), Some(0));
+        assert_eq!(origin(&v).as_deref(), Some("https://app.example"));
+        assert_eq!(
+            p.check("OPTIONS", &HeaderMap::new(), Some(0)),
+            Verdict::Throttled
+        );
+        assert!(!p.finishes());
+        let mut out = headers(&[("access-control-allow-origin", "*")]);
+        p.finish(&headers(&[("origin", "https://evil.example")]), &mut out);
+        assert_eq!(out["access-control-allow-origin"], "*");
     }
 }
