@@ -173,3 +173,94 @@ fn a_route_throttle_is_tighter_than_the_stages() {
     let replies = http::get_concurrently(dev.port(), 6, "/api/echo");
     assert!(replies.iter().all(|r| r.status == 200), "{replies:?}");
 }
+
+/// `cors_app` behind a REST API, its one origin `origin`.
+fn rest_cors_app(origin: &str) -> App {
+    let origin = origin.to_owned();
+    app(move |m| {
+        m["gateway"]["kind"] = json!("rest");
+        m["gateway"]["fallback_keys"] = json!([
+            "ANY /",
+            "ANY /{proxy+}",
+            "ANY /api",
+            "ANY /api/{proxy+}",
+            "ANY /api/hello/{proxy+}",
+            "ANY /api/echo/{proxy+}"
+        ]);
+        m["gateway"]["cors"] = json!({
+            "allow_origins": [origin],
+            "allow_methods": ["GET", "PUT"],
+            "allow_headers": ["content-type"],
+            "expose_headers": ["x-request-id"],
+            "max_age_s": 600
+        });
+    })
+}
+
+#[test]
+fn behind_a_rest_api_the_mock_options_method_answers_every_options_with_fixed_headers() {
+    let app = rest_cors_app("https://app.example");
+    let dev = app.dev(&[]);
+    // The MOCK integration's answer: 200, an empty JSON body, the fixed headers.
+    let r = preflight(&dev, "/api/echo", "https://app.example", "PUT");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.body.is_empty(), "no function answered: {}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(r.header("access-control-allow-methods"), Some("GET,PUT"));
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("content-type")
+    );
+    assert_eq!(r.header("access-control-max-age"), Some("600"));
+    assert!(r.header("access-control-allow-credentials").is_none());
+
+    // A MOCK checks nothing: another origin, another method, the same fixed answer.
+    for (origin, method) in [
+        ("https://evil.example", "PUT"),
+        ("https://app.example", "DELETE"),
+    ] {
+        let r = preflight(&dev, "/api/hello", origin, method);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("access-control-allow-origin"),
+            Some("https://app.example")
+        );
+    }
+    // The explicit OPTIONS method takes every OPTIONS, preflight or not, on every resource
+    // (the fallback's too): no function sees one.
+    for path in ["/api/echo", "/nowhere/deep"] {
+        let r = dev.request("OPTIONS", path, &[], b"");
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.body.is_empty(), "{path}: {}", r.text());
+    }
+
+    // Other methods reach the function through ANY, and its answer passes through as a
+    // Lambda proxy integration's does: the gateway adds no CORS header on a REST API.
+    let r = dev.request(
+        "GET",
+        "/api/hello",
+        &[("Origin", "https://app.example")],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.headers
+            .iter()
+            .all(|(k, _)| !k.starts_with("access-control-")),
+        "{:?}",
+        r.headers
+    );
+}
+
+#[test]
+fn behind_a_rest_api_any_origin_is_answered_as_star() {
+    let app = rest_cors_app("*");
+    let dev = app.dev(&[]);
+    let r = preflight(&dev, "/api/echo", "https://anyone.example", "GET");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+}

@@ -268,3 +268,226 @@ async fn rest_throttles_are_stage_method_settings_set_changed_and_read_back() {
         ["~ stage dev: throttle ~1api~1login/* removed"]
     );
 }
+
+/// The `dev` REST API's id and the id of the resource at `path`.
+async fn rest_resource(c: &AwsClients, path: &str) -> (String, String) {
+    let apis = c.rest.get_rest_apis().send().await.unwrap();
+    let api = apis
+        .items()
+        .iter()
+        .find(|a| owned(a.tags(), "demo", "dev"))
+        .expect("the app's REST API");
+    let api = api.id().unwrap().to_owned();
+    let resources = c
+        .rest
+        .get_resources()
+        .rest_api_id(&api)
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    let id = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some(path))
+        .and_then(|r| r.id())
+        .expect("the resource")
+        .to_owned();
+    (api, id)
+}
+
+/// The `OPTIONS` method of the resource at `path`, read with plain SDK calls.
+async fn options_method(
+    c: &AwsClients,
+    path: &str,
+) -> Option<aws_sdk_apigateway::operation::get_method::GetMethodOutput> {
+    let (api, id) = rest_resource(c, path).await;
+    c.rest
+        .get_method()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method("OPTIONS")
+        .send()
+        .await
+        .ok()
+}
+
+/// The header values the `200` integration response of `OPTIONS path` maps.
+async fn preflight_values(
+    c: &AwsClients,
+    path: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let m = options_method(c, path).await.expect("an OPTIONS method");
+    let i = m.method_integration().expect("an integration");
+    assert_eq!(i.r#type().map(|t| t.as_str()), Some("MOCK"));
+    assert_eq!(
+        i.request_templates()
+            .and_then(|t| t.get("application/json"))
+            .map(String::as_str),
+        Some("{\"statusCode\": 200}")
+    );
+    assert_eq!(m.authorization_type(), Some("NONE"));
+    let declared: std::collections::BTreeSet<&String> = m.method_responses().unwrap()["200"]
+        .response_parameters()
+        .unwrap()
+        .keys()
+        .collect();
+    let values: std::collections::BTreeMap<String, String> = i.integration_responses().unwrap()
+        ["200"]
+        .response_parameters()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Every mapped header is declared by the method response, as API Gateway requires.
+    assert_eq!(declared, values.keys().collect());
+    values
+}
+
+#[tokio::test]
+async fn rest_cors_is_mock_options_methods_changed_and_removed_with_new_deployments() {
+    let moto = MotoServer::start();
+    let mut app = TestApp::rest(
+        "demo",
+        &[
+            ("/api/hello", &["ANY /api/hello"]),
+            ("/api/login", &["ANY /api/login"]),
+        ],
+        &["ANY /", "ANY /{proxy+}", "ANY /api"],
+    );
+    app.manifest.gateway.cors = Some(Cors {
+        allow_origins: vec!["https://app.example".into()],
+        allow_methods: vec!["GET".into(), "POST".into()],
+        allow_headers: vec!["content-type".into()],
+        expose_headers: vec!["x-request-id".into()],
+        allow_credentials: true,
+        max_age_s: Some(600),
+    });
+    app.write_manifest();
+    let keyed = ["/", "/{proxy+}", "/api", "/api/hello", "/api/login"];
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    let lines: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
+    assert!(
+        lines.contains(
+            &"+ method OPTIONS /api/hello: CORS preflight (MOCK, origin https://app.example)"
+                .to_owned()
+        ),
+        "{lines:#?}"
+    );
+    for path in keyed {
+        let got = preflight_values(&c, path).await;
+        let h = |name: &str| got.get(&format!("method.response.header.{name}")).cloned();
+        assert_eq!(
+            h("Access-Control-Allow-Origin").as_deref(),
+            Some("'https://app.example'")
+        );
+        assert_eq!(
+            h("Access-Control-Allow-Methods").as_deref(),
+            Some("'GET,POST'")
+        );
+        assert_eq!(
+            h("Access-Control-Allow-Headers").as_deref(),
+            Some("'content-type'")
+        );
+        assert_eq!(
+            h("Access-Control-Allow-Credentials").as_deref(),
+            Some("'true'")
+        );
+        assert_eq!(h("Access-Control-Max-Age").as_deref(), Some("'600'"));
+        assert_eq!(got.len(), 5, "{got:?}");
+    }
+    // The routes' own methods are untouched beside it.
+    let (api, id) = rest_resource(&c, "/api/hello").await;
+    let any = c
+        .rest
+        .get_method()
+        .rest_api_id(&api)
+        .resource_id(&id)
+        .http_method("ANY")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        any.method_integration()
+            .and_then(|i| i.r#type())
+            .map(|t| t.as_str()),
+        Some("AWS_PROXY")
+    );
+    // One deployment snapshots the routes and their preflights together.
+    let deployments = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateDeployment { .. }))
+        .count();
+    assert_eq!(deployments, 1, "{plan}");
+
+    // Nothing changed: not one mutating call.
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(c.calls().stats().mutating(), 0);
+
+    // Another origin: each preflight replaced, and a new deployment so the stage serves it.
+    if let Some(cors) = app.manifest.gateway.cors.as_mut() {
+        cors.allow_origins = vec!["https://other.example".into()];
+    }
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    let replaced = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::PutPreflight { replace: true, .. }))
+        .count();
+    assert_eq!(replaced, keyed.len(), "{plan}");
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateDeployment { .. })),
+        "{plan}"
+    );
+    assert!(plan.actions.iter().all(|a| !a.is_destructive()), "{plan}");
+    assert_eq!(
+        preflight_values(&c, "/api/login").await
+            ["method.response.header.Access-Control-Allow-Origin"],
+        "'https://other.example'"
+    );
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+
+    // No [cors] any more: nextr's OPTIONS methods go, the routes' ANY stay.
+    app.manifest.gateway.cors = None;
+    app.write_manifest();
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    let removed = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::DeletePreflight { .. }))
+        .count();
+    assert_eq!(removed, keyed.len(), "{plan}");
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateDeployment { .. })),
+        "{plan}"
+    );
+    for path in keyed {
+        assert!(options_method(&c, path).await.is_none(), "{path}");
+    }
+    let (api, id) = rest_resource(&c, "/api/hello").await;
+    assert!(c
+        .rest
+        .get_method()
+        .rest_api_id(&api)
+        .resource_id(&id)
+        .http_method("ANY")
+        .send()
+        .await
+        .is_ok());
+    let c = clients(&moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+}

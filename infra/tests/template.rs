@@ -358,3 +358,61 @@ fn throttles_are_method_settings_in_the_rest_template() {
     );
     lint(&app, &manifest);
 }
+
+#[test]
+fn rest_cors_is_a_mock_options_method_per_keyed_resource_in_the_deployment() {
+    let app = rest_app();
+    let manifest = protected(app.manifest.clone());
+    let t: serde_json::Value = serde_json::from_str(&template::to_json(&manifest)).unwrap();
+    let resources = t["Resources"].as_object().unwrap();
+    let preflights: Vec<(&String, &serde_json::Value)> = resources
+        .iter()
+        .filter(|(_, v)| {
+            v["Type"] == "AWS::ApiGateway::Method" && v["Properties"]["HttpMethod"] == "OPTIONS"
+        })
+        .collect();
+    // One per keyed resource: the three routes' and the fallback's five.
+    assert_eq!(preflights.len(), 8, "{preflights:#?}");
+    let (_, hello) = preflights
+        .iter()
+        .find(|(id, _)| id.as_str() == "ResApiHelloPreflight")
+        .expect("the preflight of /api/hello");
+    let p = &hello["Properties"];
+    assert_eq!(p["AuthorizationType"], "NONE");
+    assert_eq!(p["Integration"]["Type"], "MOCK");
+    assert_eq!(
+        p["Integration"]["RequestTemplates"]["application/json"],
+        "{\"statusCode\": 200}"
+    );
+    let values = &p["Integration"]["IntegrationResponses"][0]["ResponseParameters"];
+    assert_eq!(
+        values["method.response.header.Access-Control-Allow-Origin"],
+        "'https://app.example'"
+    );
+    assert_eq!(
+        values["method.response.header.Access-Control-Allow-Methods"],
+        "'GET'"
+    );
+    assert_eq!(
+        p["MethodResponses"][0]["ResponseParameters"]
+            ["method.response.header.Access-Control-Allow-Origin"],
+        false
+    );
+    // The deployment snapshots them, and its id changes with them.
+    let (deployment_id, deployment) = resources
+        .iter()
+        .find(|(_, v)| v["Type"] == "AWS::ApiGateway::Deployment")
+        .unwrap();
+    let depends = deployment["DependsOn"].as_array().unwrap();
+    for (id, _) in &preflights {
+        assert!(depends.contains(&serde_json::json!(id)), "{id}");
+    }
+    let mut plain = manifest.clone();
+    plain.gateway.cors = None;
+    let t2: serde_json::Value = serde_json::from_str(&template::to_json(&plain)).unwrap();
+    assert!(!t2["Resources"]
+        .as_object()
+        .unwrap()
+        .contains_key(deployment_id.as_str()));
+    lint(&app, &manifest);
+}

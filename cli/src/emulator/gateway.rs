@@ -391,6 +391,24 @@ async fn handle_api(
             }
             return whole(with_request_id(r, &meta));
         }
+        Verdict::MockPreflight(headers) => {
+            // What a MOCK integration sends: its integration response's status and fixed
+            // headers, an empty body typed as JSON (its request template's content type).
+            let mut r = Response::new(Full::new(Bytes::new()));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            for (name, value) in headers {
+                if let (Ok(n), Ok(v)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    r.headers_mut().append(n, v);
+                }
+            }
+            return whole(with_request_id(r, &meta));
+        }
     }
     let Some(pool) = route.function.clone() else {
         // Reported once by the rebuild that left the route out, not at every request.

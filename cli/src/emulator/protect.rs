@@ -21,6 +21,7 @@ use std::time::Instant;
 use http::HeaderMap;
 use nextr::cors::{Cors, CorsHeaders};
 use nextr::manifest::{GatewayKind, Manifest, Throttle};
+use nextr_infra::deploy::rest::Preflight;
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second.
 #[derive(Debug)]
@@ -66,6 +67,8 @@ impl TokenBucket {
 pub struct Protections {
     kind: GatewayKind,
     cors: Option<Cors>,
+    /// Behind a REST API with CORS: the MOCK `OPTIONS` method's fixed headers.
+    rest_preflight: Option<Vec<(String, String)>>,
     stage: Option<TokenBucket>,
     routes: Vec<Option<TokenBucket>>,
 }
@@ -77,6 +80,9 @@ pub enum Verdict {
     Pass,
     /// A CORS preflight: 204 with these headers (none for a refused origin).
     Preflight(CorsHeaders),
+    /// Behind a REST API with CORS, any `OPTIONS`: the MOCK method's `200` with these fixed
+    /// headers, whatever the `Origin`.
+    MockPreflight(Vec<(String, String)>),
     /// Over a throttle: 429.
     Throttled,
 }
@@ -92,6 +98,14 @@ impl Protections {
         Protections {
             kind: manifest.gateway.kind,
             cors: manifest.gateway.cors.as_ref().map(Cors::from),
+            // nextr.toml refuses a policy a MOCK cannot answer (several origins).
+            rest_preflight: manifest
+                .gateway
+                .cors
+                .as_ref()
+                .filter(|_| manifest.gateway.kind == GatewayKind::Rest)
+                .and_then(|c| Preflight::of(c).ok())
+                .map(|p| p.headers.into_iter().collect()),
             stage: manifest.gateway.throttle.map(|t| TokenBucket::new(t, now)),
             routes: manifest
                 .routes
@@ -115,13 +129,22 @@ impl Protections {
         if self.stage.as_ref().is_some_and(|b| !b.take(now)) {
             return Verdict::Throttled;
         }
-        if let Some(cors) = preflight {
-            let requested = header(headers, "access-control-request-headers");
-            return Verdict::Preflight(cors.preflight(origin, asked, requested));
-        }
         let bucket = route
             .and_then(|i| self.routes.get(i))
             .and_then(Option::as_ref);
+        // A REST API's explicit `OPTIONS` method takes every OPTIONS request to the resource
+        // (API Gateway picks it over `ANY`), preflight or not; the method settings throttle
+        // it like the route's other methods.
+        if let (Some(headers), true) = (&self.rest_preflight, method == "OPTIONS") {
+            if bucket.is_some_and(|b| !b.take(now)) {
+                return Verdict::Throttled;
+            }
+            return Verdict::MockPreflight(headers.clone());
+        }
+        if let Some(cors) = preflight.filter(|_| self.kind == GatewayKind::Http) {
+            let requested = header(headers, "access-control-request-headers");
+            return Verdict::Preflight(cors.preflight(origin, asked, requested));
+        }
         if bucket.is_some_and(|b| !b.take(now)) {
             return Verdict::Throttled;
         }
@@ -231,5 +254,34 @@ mod tests {
             None,
         );
         assert_eq!(v, Verdict::Preflight(Vec::new()));
+
+        // Behind a REST API: the MOCK method's fixed answer to any OPTIONS, counted against
+        // the route's throttle too; the function's own headers pass untouched.
+        m.gateway.kind = GatewayKind::Rest;
+        m.gateway.throttle = None;
+        let mut p = Protections::new(&m);
+        // The bucket of a route throttled to one request (the manifest's routes are not
+        // needed for that).
+        p.routes = vec![Some(TokenBucket::new(
+            Throttle { rate: 1, burst: 1 },
+            Instant::now(),
+        ))];
+        let origin = |v: &Verdict| match v {
+            Verdict::MockPreflight(h) => h
+                .iter()
+                .find(|(k, _)| k == "Access-Control-Allow-Origin")
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        let v = p.check("OPTIONS", &HeaderMap::new(), Some(0));
+        assert_eq!(origin(&v).as_deref(), Some("https://app.example"));
+        assert_eq!(
+            p.check("OPTIONS", &HeaderMap::new(), Some(0)),
+            Verdict::Throttled
+        );
+        assert!(!p.finishes());
+        let mut out = headers(&[("access-control-allow-origin", "*")]);
+        p.finish(&headers(&[("origin", "https://evil.example")]), &mut out);
+        assert_eq!(out["access-control-allow-origin"], "*");
     }
 }

@@ -56,8 +56,9 @@
 //! rate = 5
 //! burst = 10
 //!
-//! # CORS, answered by the gateway (an HTTP API's CorsConfiguration; a REST API answers
-//! # the preflight only). `nextr dev` answers as the deployed gateway does.
+//! # CORS, answered by the gateway (an HTTP API's CorsConfiguration; a REST API's MOCK
+//! # OPTIONS methods answer the preflight only, with one origin or "*"). `nextr dev` answers
+//! # as the deployed gateway does.
 //! [cors]
 //! allow_origins = ["https://app.example"]  # or ["*"]
 //! allow_methods = ["GET", "POST"]
@@ -830,12 +831,20 @@ burst = 2
     }
 
     #[test]
-    fn cors_is_refused_behind_a_rest_api_and_throttles_are_not() {
-        let e = error("gateway = \"rest\"\n[cors]\nallow_origins = [\"*\"]\n");
+    fn cors_behind_a_rest_api_takes_one_origin_and_throttles_too() {
+        let e = error("gateway = \"rest\"\n[cors]\nallow_origins = [\"https://a.example\", \"https://b.example\"]\n");
         assert!(
-            e.starts_with("nextr.toml:2:2: `cors`: applies to an API Gateway HTTP API only"),
+            e.starts_with("nextr.toml:3:17: `cors.allow_origins`: names 2 origins, but a REST API (`gateway = \"rest\"`) answers preflights with a MOCK integration"),
             "{e}"
         );
+        let r = report("gateway = \"rest\"\n[cors]\nallow_origins = [\"https://a.example\", \"https://b.example\"]\n");
+        assert!(plain(&r).contains("nextr::cors::Cors"), "{}", plain(&r));
+        let e = error("gateway = \"rest\"\n[cors]\nallow_methods = [\"GET\"]\n");
+        assert!(e.contains("`cors.allow_origins`: names no origin"), "{e}");
+        let c = parse("gateway = \"rest\"\n[cors]\nallow_origins = [\"https://app.example\"]\n")
+            .unwrap();
+        assert_eq!(c.cors.unwrap().allow_origins, ["https://app.example"]);
+        assert!(parse("gateway = \"rest\"\n[cors]\nallow_origins = [\"*\"]\n").is_ok());
         let c = parse("gateway = \"rest\"\n[throttle]\nrate = 1\nburst = 1\n[routes.\"/api/x\".throttle]\nrate = 1\nburst = 1\n").unwrap();
         assert_eq!(c.throttle, Some(Throttle { rate: 1, burst: 1 }));
         assert!(c.routes["/api/x"].throttle.is_some());

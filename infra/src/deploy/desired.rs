@@ -268,6 +268,14 @@ impl Protections {
         out
     }
 
+    /// A REST API's `MOCK` preflight, from `[cors]`: `None` without CORS (or with a policy
+    /// a MOCK cannot answer, which loading the manifest refuses).
+    pub fn rest_preflight(&self) -> Option<crate::deploy::rest::Preflight> {
+        self.cors
+            .as_ref()
+            .and_then(|c| crate::deploy::rest::Preflight::of(c).ok())
+    }
+
     /// What the manifest sets.
     pub fn of(manifest: &Manifest) -> Self {
         let route_throttles = manifest
@@ -333,12 +341,13 @@ impl Desired {
             }
             GatewayKind::Rest => {
                 validate_rest_keys(manifest)?;
-                // nextr.toml refuses CORS with a REST API; a hand-made manifest could still
-                // carry it, and deploying without it would break the app's cross-origin calls.
-                if manifest.gateway.cors.is_some() {
+                // nextr.toml refuses several origins with a REST API; a hand-made manifest
+                // could still carry them, and deploying a preflight for none of them would
+                // break the app's cross-origin calls.
+                if let Some(Err(why)) = manifest.gateway.cors.as_ref().map(rest::Preflight::of) {
                     return Err(DeployError::Manifest {
                         path: manifest_dir.join(MANIFEST_FILE),
-                        reason: "gateway.cors is deployed on an HTTP API only (`gateway = \"http\"`); nextr does not deploy it on a REST API yet".to_owned(),
+                        reason: format!("gateway.cors: {why}; list one origin, or answer CORS in the routes with `nextr::cors`"),
                     });
                 }
             }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use nextr::limits::{REST_API_STREAM_TIMEOUT_S, REST_API_TIMEOUT_S};
-use nextr::manifest::ResponseMode;
+use nextr::manifest::{Cors, ResponseMode};
 use sha2::{Digest, Sha256};
 
 use super::desired::hex;
@@ -172,15 +172,109 @@ pub struct RestResource {
     pub timeout_ms: i32,
 }
 
-/// The fingerprint of a resource tree: what a deployment snapshots. Written into the
-/// deployment's description, so a later run knows whether the stage serves this tree (an
-/// interrupted deploy leaves the tree changed and the stage on the old deployment).
-pub fn fingerprint(resources: &BTreeMap<String, Option<RestResource>>) -> String {
+/// The method nextr adds to every keyed resource for `[cors]`: API Gateway picks an explicit
+/// method over `ANY`, so the preflight is answered here and never reaches the function, as an
+/// HTTP API's `CorsConfiguration` does.
+pub const PREFLIGHT_METHOD: &str = "OPTIONS";
+/// The status of the preflight's method and integration responses.
+pub const PREFLIGHT_STATUS: &str = "200";
+/// The `MOCK` integration's request template: the status it selects.
+pub const MOCK_REQUEST_TEMPLATE: (&str, &str) = ("application/json", "{\"statusCode\": 200}");
+/// How a response header is named in method responses and integration response mappings.
+const HEADER_PARAM: &str = "method.response.header.";
+
+/// The fixed answer of a REST API's `MOCK` preflight method, from `[cors]`.
+///
+/// A `MOCK` integration can only send static values: no `Origin` check, no echo of the
+/// requested headers. Hence exactly one origin (or `*`), which every preflight gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preflight {
+    /// Header name → its static value (unquoted), e.g. `Access-Control-Allow-Origin` →
+    /// `https://app.example`.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Preflight {
+    /// The preflight of a CORS policy; an error (why, in words) unless it names exactly one
+    /// origin or `*`.
+    pub fn of(cors: &Cors) -> Result<Self, String> {
+        let origin = match cors.allow_origins.as_slice() {
+            [one] => one.clone(),
+            [] => return Err("`allow_origins` names no origin: a REST API's preflight answers one fixed origin (or \"*\")".to_owned()),
+            several => {
+                return Err(format!(
+                    "`allow_origins` names {} origins: a REST API answers preflights with a MOCK integration, which can only return one fixed origin (or \"*\")",
+                    several.len()
+                ))
+            }
+        };
+        let mut headers = BTreeMap::new();
+        headers.insert("Access-Control-Allow-Origin".to_owned(), origin);
+        let joined = |list: &[String]| (!list.is_empty()).then(|| list.join(","));
+        if let Some(m) = joined(&cors.allow_methods) {
+            headers.insert("Access-Control-Allow-Methods".to_owned(), m);
+        }
+        if let Some(h) = joined(&cors.allow_headers) {
+            headers.insert("Access-Control-Allow-Headers".to_owned(), h);
+        }
+        if cors.allow_credentials {
+            headers.insert(
+                "Access-Control-Allow-Credentials".to_owned(),
+                "true".to_owned(),
+            );
+        }
+        if let Some(age) = cors.max_age_s {
+            headers.insert("Access-Control-Max-Age".to_owned(), age.to_string());
+        }
+        Ok(Self { headers })
+    }
+
+    /// The method response's parameters: each header declared (not required).
+    pub fn method_response_parameters(&self) -> BTreeMap<String, bool> {
+        self.headers
+            .keys()
+            .map(|h| (format!("{HEADER_PARAM}{h}"), false))
+            .collect()
+    }
+
+    /// The integration response's parameters: each header's static value, single-quoted as
+    /// API Gateway's mapping expressions want a literal. `[cors]` values are checked tokens
+    /// and origins, so none holds a quote.
+    pub fn integration_response_parameters(&self) -> BTreeMap<String, String> {
+        self.headers
+            .iter()
+            .map(|(h, v)| (format!("{HEADER_PARAM}{h}"), format!("'{v}'")))
+            .collect()
+    }
+
+    /// The allowed origin.
+    pub fn origin(&self) -> &str {
+        self.headers
+            .get("Access-Control-Allow-Origin")
+            .map_or("", String::as_str)
+    }
+}
+
+/// The fingerprint of a resource tree and its preflights: what a deployment snapshots.
+/// Written into the deployment's description, so a later run knows whether the stage serves
+/// this tree (an interrupted deploy leaves the tree changed and the stage on the old
+/// deployment).
+pub fn fingerprint(
+    resources: &BTreeMap<String, Option<RestResource>>,
+    preflight: Option<&Preflight>,
+) -> String {
     // The API's binary media types take effect through a deployment too.
     let mut text = format!(
         "binary|{}\n",
         crate::gateway::rest_api::BINARY_MEDIA_TYPES.join(",")
     );
+    // Only when set: an app without `[cors]` keeps the fingerprint it had before CORS existed,
+    // so upgrading nextr does not redeploy it.
+    if let Some(p) = preflight {
+        for (h, v) in &p.headers {
+            text.push_str(&format!("cors|{h}|{v}\n"));
+        }
+    }
     for (path, r) in resources {
         match r {
             Some(r) => text.push_str(&format!(
@@ -212,6 +306,53 @@ pub fn method_settings_path(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preflights_take_one_origin_and_static_values() {
+        let cors = Cors {
+            allow_origins: vec!["https://app.example".into()],
+            allow_methods: vec!["GET".into(), "POST".into()],
+            allow_headers: vec!["content-type".into()],
+            expose_headers: vec!["x-id".into()],
+            allow_credentials: true,
+            max_age_s: Some(600),
+        };
+        let p = Preflight::of(&cors).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.origin(), "https://app.example");
+        let params = p.integration_response_parameters();
+        assert_eq!(
+            params["method.response.header.Access-Control-Allow-Origin"],
+            "'https://app.example'"
+        );
+        assert_eq!(
+            params["method.response.header.Access-Control-Allow-Methods"],
+            "'GET,POST'"
+        );
+        assert_eq!(
+            params["method.response.header.Access-Control-Allow-Credentials"],
+            "'true'"
+        );
+        assert_eq!(
+            params["method.response.header.Access-Control-Max-Age"],
+            "'600'"
+        );
+        // Expose-Headers concerns actual responses, which a preflight is not.
+        assert_eq!(params.len(), 5);
+        assert_eq!(
+            p.method_response_parameters().keys().collect::<Vec<_>>(),
+            params.keys().collect::<Vec<_>>()
+        );
+        for origins in [
+            vec![],
+            vec!["https://a.example".into(), "https://b.example".into()],
+        ] {
+            let e = Preflight::of(&Cors {
+                allow_origins: origins,
+                ..Cors::default()
+            });
+            assert!(e.is_err(), "{e:?}");
+        }
+    }
 
     #[test]
     fn method_settings_paths_escape_every_slash() {
@@ -288,13 +429,26 @@ mod tests {
             )])
         };
         assert_eq!(
-            fingerprint(&r(ResponseMode::Stream)),
-            fingerprint(&r(ResponseMode::Stream))
+            fingerprint(&r(ResponseMode::Stream), None),
+            fingerprint(&r(ResponseMode::Stream), None)
         );
         assert_ne!(
-            fingerprint(&r(ResponseMode::Stream)),
-            fingerprint(&r(ResponseMode::Buffered))
+            fingerprint(&r(ResponseMode::Stream), None),
+            fingerprint(&r(ResponseMode::Buffered), None)
         );
-        assert_eq!(fingerprint(&r(ResponseMode::Stream)).len(), 16);
+        assert_eq!(fingerprint(&r(ResponseMode::Stream), None).len(), 16);
+        // A preflight, or a change of its origin, is a new snapshot.
+        let cors = |origin: &str| Cors {
+            allow_origins: vec![origin.to_owned()],
+            ..Cors::default()
+        };
+        let a = Preflight::of(&cors("https://a.example")).ok();
+        let b = Preflight::of(&cors("https://b.example")).ok();
+        let tree = r(ResponseMode::Stream);
+        assert_ne!(fingerprint(&tree, None), fingerprint(&tree, a.as_ref()));
+        assert_ne!(
+            fingerprint(&tree, a.as_ref()),
+            fingerprint(&tree, b.as_ref())
+        );
     }
 }

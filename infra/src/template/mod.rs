@@ -288,7 +288,10 @@ pub fn render(manifest: &Manifest) -> Value {
         bundles.push(json!({ "file": f.bundle, "key": code_key(f) }));
     }
     if kind == GatewayKind::Rest {
-        rest::tree(&mut resources, &entries, &tag_list);
+        // `[cors]`: the MOCK preflight methods (a policy one cannot answer never gets here:
+        // nextr.toml and deploy refuse it).
+        let preflight = crate::deploy::desired::Protections::of(manifest).rest_preflight();
+        rest::tree(&mut resources, &entries, &tag_list, preflight.as_ref());
     }
     let mut outputs = match kind {
         GatewayKind::Http => json!({

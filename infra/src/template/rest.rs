@@ -10,7 +10,9 @@ use nextr::manifest::ResponseMode;
 use serde_json::{json, Map, Value};
 
 use super::{pascal, Entry};
-use crate::deploy::rest::{self, RestResource, METHOD};
+use crate::deploy::rest::{
+    self, Preflight, RestResource, METHOD, PREFLIGHT_METHOD, PREFLIGHT_STATUS,
+};
 
 /// The REST API's logical id.
 pub const API_ID: &str = "RestApi";
@@ -61,7 +63,12 @@ fn resource_ref(ids: &BTreeMap<String, String>, path: &str) -> Value {
 }
 
 /// The resource tree, methods, deployment and stage.
-pub(super) fn tree(resources: &mut Map<String, Value>, entries: &[Entry<'_>], tag_list: &Value) {
+pub(super) fn tree(
+    resources: &mut Map<String, Value>,
+    entries: &[Entry<'_>],
+    tag_list: &Value,
+    preflight: Option<&Preflight>,
+) {
     // path → the entry serving it (with what the fingerprint needs).
     let mut keyed: BTreeMap<String, (&Entry<'_>, RestResource)> = BTreeMap::new();
     for e in entries {
@@ -158,7 +165,51 @@ pub(super) fn tree(resources: &mut Map<String, Value>, entries: &[Entry<'_>], ta
         methods.push(id);
     }
 
-    let fingerprint = rest::fingerprint(&all);
+    // `[cors]`: an `OPTIONS` method with a MOCK integration on every keyed resource, as deploy
+    // makes them (API Gateway picks it over `ANY` for preflights).
+    if let Some(p) = preflight {
+        let (content_type, template) = rest::MOCK_REQUEST_TEMPLATE;
+        for path in keyed.keys() {
+            let base = match ids.get(path) {
+                Some(res) => format!("{res}Preflight"),
+                None => "RootPreflight".to_string(),
+            };
+            // Unique even if a path's Pascal case ends in `Preflight`.
+            let mut id = base.clone();
+            let mut n = 2;
+            while resources.contains_key(&id) || !used.insert(id.clone()) {
+                id = format!("{base}{n}");
+                n += 1;
+            }
+            resources.insert(
+                id.clone(),
+                json!({
+                    "Type": "AWS::ApiGateway::Method",
+                    "Properties": {
+                        "RestApiId": { "Ref": API_ID },
+                        "ResourceId": resource_ref(&ids, path),
+                        "HttpMethod": PREFLIGHT_METHOD,
+                        "AuthorizationType": "NONE",
+                        "MethodResponses": [{
+                            "StatusCode": PREFLIGHT_STATUS,
+                            "ResponseParameters": p.method_response_parameters()
+                        }],
+                        "Integration": {
+                            "Type": "MOCK",
+                            "RequestTemplates": { content_type: template },
+                            "IntegrationResponses": [{
+                                "StatusCode": PREFLIGHT_STATUS,
+                                "ResponseParameters": p.integration_response_parameters()
+                            }]
+                        }
+                    }
+                }),
+            );
+            methods.push(id);
+        }
+    }
+
+    let fingerprint = rest::fingerprint(&all, preflight);
     let deployment = format!("RestApiDeployment{}", fingerprint[..8].to_ascii_uppercase());
     resources.insert(
         deployment.clone(),

@@ -212,10 +212,7 @@ impl Reader<'_> {
                 }
                 "routes" => self.routes(value, &mut read),
                 "conflicts" => self.conflicts(key, value, &mut read),
-                "cors" if read.gateway == GatewayKind::Rest => {
-                    self.rest_unsupported(name, key.span())
-                }
-                "cors" => read.cors = self.cors(value),
+                "cors" => read.cors = self.cors(value, read.gateway),
                 "throttle" => read.throttle = self.throttle("throttle", value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
             }
@@ -300,35 +297,22 @@ impl Reader<'_> {
         }
     }
 
-    /// CORS, which nextr does not deploy on a REST API yet: refused rather than ignored, so
-    /// that a browser's calls do not fail only once deployed.
-    fn rest_unsupported(&mut self, key: &str, span: Range<usize>) {
-        let help = "answer CORS in the routes with `nextr::cors::Cors`, or use `gateway = \"http\"`, whose CorsConfiguration nextr deploys";
-        self.push(
-            ConfigDiagnostic::at(
-                self.file,
-                "nextr::toml::rest",
-                span,
-                format!("`{key}`: applies to an API Gateway HTTP API only: nextr does not deploy it on a REST API yet"),
-                "not with a REST API",
-            )
-            .with_key(key)
-            .with_help(help),
-        );
-    }
-
     /// `[cors]`: the gateway's CORS policy, checked as API Gateway checks a
     /// `CorsConfiguration`.
-    fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
+    fn cors(&mut self, value: &Value<'_>, gateway: GatewayKind) -> Option<Cors> {
         let table = self.table("cors", value, "a table (`[cors]`)")?;
         let mut out = Cors::default();
         let mut credentials_span = None;
+        let mut origins_span = value.span();
         let mut ok = true;
         for (key, value) in table.iter() {
             let name = key.get_ref().as_ref();
             let full = format!("cors.{name}");
             let list = match name {
-                "allow_origins" => &mut out.allow_origins,
+                "allow_origins" => {
+                    origins_span = value.span();
+                    &mut out.allow_origins
+                }
                 "allow_methods" => &mut out.allow_methods,
                 "allow_headers" => &mut out.allow_headers,
                 "expose_headers" => &mut out.expose_headers,
@@ -418,6 +402,28 @@ impl Reader<'_> {
                 )
                 .with_key("cors.allow_credentials")
                 .with_help("list the origins that may send credentials, such as `allow_origins = [\"https://app.example\"]`"),
+            );
+            return None;
+        }
+        let origins = out.allow_origins.len();
+        if ok && gateway == GatewayKind::Rest && origins != 1 {
+            // A REST API answers preflights with a MOCK integration: fixed values, no
+            // `Origin` check, so one origin at most can be allowed there.
+            let said = if origins == 0 {
+                "names no origin".to_owned()
+            } else {
+                format!("names {origins} origins")
+            };
+            self.push(
+                ConfigDiagnostic::at(
+                    self.file,
+                    "nextr::toml::rest",
+                    origins_span,
+                    format!("`cors.allow_origins`: {said}, but a REST API (`gateway = \"rest\"`) answers preflights with a MOCK integration, which returns one fixed origin"),
+                    "one origin, or \"*\", behind a REST API",
+                )
+                .with_key("cors.allow_origins")
+                .with_help("list one origin (`allow_origins = [\"https://app.example\"]`) or `[\"*\"]`; or remove `[cors]` and answer CORS in the routes with `nextr::cors::Cors`, which can check each request's origin; or use `gateway = \"http\"`, whose CorsConfiguration allows several"),
             );
             return None;
         }

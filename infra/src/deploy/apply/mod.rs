@@ -260,6 +260,15 @@ pub async fn apply(
                 })?;
                 rest::put_integration(clients, &ctx, path, f, *mode).await?
             }
+            Action::PutPreflight {
+                path,
+                preflight,
+                replace,
+            } => rest::put_preflight(clients, &ctx, path, preflight, *replace).await?,
+            Action::DeletePreflight { path } => {
+                rest::delete_method(clients, &ctx, path, crate::deploy::rest::PREFLIGHT_METHOD)
+                    .await?
+            }
             Action::DeleteMethod { path, method } => {
                 rest::delete_method(clients, &ctx, path, method).await?
             }

@@ -12,7 +12,7 @@ use super::{gone_ok, AwsClients, Ctx, DeployError};
 use crate::deploy::aws::partition;
 use crate::deploy::desired::{DesiredFunction, ALIAS};
 use crate::deploy::failure::AwsFailure;
-use crate::deploy::rest::{self, METHOD};
+use crate::deploy::rest::{self, Preflight, METHOD, PREFLIGHT_METHOD, PREFLIGHT_STATUS};
 
 /// Creates the REST API; returns its id and its root resource's id.
 pub(super) async fn create_api(
@@ -171,6 +171,77 @@ pub(super) async fn put_integration(
         .send()
         .await
         .map_err(|e| DeployError::aws("putting", resource(), AwsFailure::of(&e)))?;
+    Ok(())
+}
+
+/// Creates the `OPTIONS` method answering CORS preflights at `path`: authorization `NONE`
+/// (browsers send preflights without credentials), a `200` method response declaring the
+/// headers, a `MOCK` integration selecting `200`, and its integration response setting the
+/// headers' fixed values. `replace` deletes the method there first.
+pub(super) async fn put_preflight(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    path: &str,
+    preflight: &Preflight,
+    replace: bool,
+) -> Result<(), DeployError> {
+    if replace {
+        delete_method(clients, ctx, path, PREFLIGHT_METHOD).await?;
+    }
+    let api = need_api(ctx)?;
+    let id = resource_id(ctx, path)?;
+    let what = || format!("CORS preflight {PREFLIGHT_METHOD} {path}");
+    clients
+        .rest
+        .put_method()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method(PREFLIGHT_METHOD)
+        .authorization_type("NONE")
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", what(), AwsFailure::of(&e)))?;
+    clients
+        .rest
+        .put_method_response()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method(PREFLIGHT_METHOD)
+        .status_code(PREFLIGHT_STATUS)
+        .set_response_parameters(Some(
+            preflight.method_response_parameters().into_iter().collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("creating", what(), AwsFailure::of(&e)))?;
+    let (content_type, template) = rest::MOCK_REQUEST_TEMPLATE;
+    clients
+        .rest
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method(PREFLIGHT_METHOD)
+        .r#type(IntegrationType::Mock)
+        .request_templates(content_type, template)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("integrating", what(), AwsFailure::of(&e)))?;
+    clients
+        .rest
+        .put_integration_response()
+        .rest_api_id(api)
+        .resource_id(id)
+        .http_method(PREFLIGHT_METHOD)
+        .status_code(PREFLIGHT_STATUS)
+        .set_response_parameters(Some(
+            preflight
+                .integration_response_parameters()
+                .into_iter()
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("integrating", what(), AwsFailure::of(&e)))?;
     Ok(())
 }
 

@@ -216,6 +216,24 @@ pub enum Action {
         /// Buffered or streamed.
         mode: ResponseMode,
     },
+    /// Create the resource's `OPTIONS` method answering CORS preflights with a `MOCK`
+    /// integration (`[cors]` behind a REST API); `replace` deletes the one there first (a
+    /// method cannot be put over, and its responses are simplest made again).
+    PutPreflight {
+        /// Resource path.
+        path: String,
+        /// The fixed answer.
+        preflight: crate::deploy::rest::Preflight,
+        /// Whether an `OPTIONS` method with other settings is there.
+        replace: bool,
+    },
+    /// Delete the resource's `OPTIONS` preflight method (`[cors]` removed). Not destructive:
+    /// it is the gateway's CORS answer, as an HTTP API's `CorsConfiguration` is, never a
+    /// route (routes are served through `ANY`).
+    DeletePreflight {
+        /// Resource path.
+        path: String,
+    },
     /// Delete a method nextr does not want (another verb, or one on an intermediate
     /// resource, or one with other settings before it is put again).
     DeleteMethod {

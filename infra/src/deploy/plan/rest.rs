@@ -11,9 +11,12 @@ use std::collections::BTreeMap;
 
 use super::{function, function_url, role, Action};
 use crate::deploy::desired::{Desired, DesiredFunction, ALIAS, PERMISSION_SID};
-use crate::deploy::rest::{self, deployment_description, fingerprint, RestResource, METHOD};
+use crate::deploy::rest::{
+    self, deployment_description, fingerprint, Preflight, RestResource, METHOD, PREFLIGHT_METHOD,
+};
 use crate::deploy::state::{
-    Observed, ObservedFunction, ObservedResource, ObservedRestApi, ObservedRestIntegration,
+    Observed, ObservedFunction, ObservedMethod, ObservedResource, ObservedRestApi,
+    ObservedRestIntegration,
 };
 
 /// The authorization of every method: the functions decide who may do what.
@@ -147,6 +150,19 @@ fn integration_ok(
         && i.timeout_ms.is_none_or(|t| t == r.timeout_ms)
 }
 
+/// Whether an `OPTIONS` method is the `MOCK` preflight nextr wants.
+fn preflight_ok(m: &ObservedMethod, p: &Preflight) -> bool {
+    let Some(i) = &m.integration else {
+        return false;
+    };
+    let (content_type, template) = rest::MOCK_REQUEST_TEMPLATE;
+    m.authorization_type.as_deref() == Some(AUTHORIZATION)
+        && m.response_parameters == p.method_response_parameters()
+        && i.integration_type.as_deref() == Some("MOCK")
+        && i.request_templates.get(content_type).map(String::as_str) == Some(template)
+        && i.response_parameters == p.integration_response_parameters()
+}
+
 /// The resource tree, methods, integrations, deletions, then deployment and stage.
 fn resources(
     desired: &Desired,
@@ -157,6 +173,7 @@ fn resources(
     actions: &mut Vec<Action>,
 ) {
     let tree = desired.rest_resources();
+    let preflight = desired.protections.rest_preflight();
     let existing: BTreeMap<&str, &ObservedResource> = api
         .map(|a| a.resources.iter().map(|r| (r.path.as_str(), r)).collect())
         .unwrap_or_default();
@@ -210,8 +227,25 @@ fn resources(
                 }
             }
         }
+        // `[cors]`: the MOCK preflight beside `ANY` (API Gateway picks the explicit method).
+        // An `OPTIONS` here is nextr's: routes are served through `ANY` only.
+        let options = methods.and_then(|m| m.get(PREFLIGHT_METHOD));
+        match (&preflight, options) {
+            (Some(p), None) => actions.push(Action::PutPreflight {
+                path: path.clone(),
+                preflight: p.clone(),
+                replace: false,
+            }),
+            (Some(p), Some(m)) if !preflight_ok(m, p) => actions.push(Action::PutPreflight {
+                path: path.clone(),
+                preflight: p.clone(),
+                replace: true,
+            }),
+            (Some(_), Some(_)) | (None, None) => {}
+            (None, Some(_)) => actions.push(Action::DeletePreflight { path: path.clone() }),
+        }
         for verb in methods.into_iter().flat_map(|m| m.keys()) {
-            if verb != METHOD {
+            if verb != METHOD && verb != PREFLIGHT_METHOD {
                 actions.push(Action::DeleteMethod {
                     path: path.clone(),
                     method: verb.clone(),
@@ -237,7 +271,7 @@ fn resources(
     // A new deployment when anything changed (the API's settings included), or when the
     // stage does not serve this tree (a deploy interrupted before the stage moved).
     let stage = desired.target.stage();
-    let description = deployment_description(&fingerprint(&tree));
+    let description = deployment_description(&fingerprint(&tree, preflight.as_ref()));
     let serving = api
         .and_then(|a| a.stage_deployment(stage))
         .and_then(|d| d.description.as_deref());

@@ -31,17 +31,76 @@ fn desired() -> Desired {
     tests::desired_of(&manifest())
 }
 
-#[test]
-fn cors_on_a_rest_api_is_refused_not_ignored() {
+fn with_origins(origins: &[&str]) -> Manifest {
     let mut m = manifest();
-    m.gateway.cors = Some(nextr::manifest::Cors::default());
+    m.gateway.cors = Some(nextr::manifest::Cors {
+        allow_origins: origins.iter().map(|o| o.to_string()).collect(),
+        allow_methods: vec!["GET".into()],
+        ..Default::default()
+    });
+    m
+}
+
+#[test]
+fn several_origins_on_a_rest_api_are_refused_not_ignored() {
     let settings = crate::deploy::desired::DeploySettings {
         stage: "dev".into(),
         ..Default::default()
     };
+    let m = with_origins(&["https://a.example", "https://b.example"]);
     let e =
         Desired::from_manifest(&m, std::path::Path::new("/nowhere"), "00", &settings).unwrap_err();
-    assert!(e.to_string().contains("on an HTTP API only"), "{e}");
+    assert!(e.to_string().contains("names 2 origins"), "{e}");
+}
+
+#[test]
+fn rest_cors_is_an_options_preflight_per_keyed_resource_and_a_new_deployment() {
+    let plain = desired();
+    let wanted = tests::desired_of(&with_origins(&["https://app.example"]));
+    let plan = plan_deploy(&wanted, &matching(&plain), REGION);
+    let keyed = plain
+        .rest_resources()
+        .values()
+        .filter(|r| r.is_some())
+        .count();
+    let puts: Vec<&String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::PutPreflight {
+                path,
+                replace: false,
+                ..
+            } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(puts.len(), keyed, "{plan}");
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateDeployment { .. })),
+        "{plan}"
+    );
+    // As wanted: nothing. Another origin: replaced. Removed: deleted, never destructive.
+    assert!(plan_deploy(&wanted, &matching(&wanted), REGION).is_empty());
+    let other = tests::desired_of(&with_origins(&["*"]));
+    let plan = plan_deploy(&other, &matching(&wanted), REGION);
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| a.to_string()
+                == "~ method OPTIONS /api/live/{id}: CORS preflight (MOCK, origin *)"),
+        "{plan}"
+    );
+    let plan = plan_deploy(&plain, &matching(&wanted), REGION);
+    let deletes = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::DeletePreflight { .. }))
+        .count();
+    assert_eq!(deletes, keyed, "{plan}");
+    assert!(plan.actions.iter().all(|a| !a.is_destructive()), "{plan}");
 }
 
 #[test]
@@ -104,6 +163,7 @@ fn manifest() -> Manifest {
 
 /// AWS exactly as the desired state asks, `responseTransferMode` reported as AWS does.
 fn matching(d: &Desired) -> Observed {
+    let preflight = d.protections.rest_preflight();
     let mut o = Observed {
         role: Some(tests::role()),
         ..Observed::default()
@@ -143,7 +203,10 @@ fn matching(d: &Desired) -> Observed {
         }],
         deployments: vec![ObservedDeployment {
             id: "d1".into(),
-            description: Some(deployment_description(&fingerprint(&tree))),
+            description: Some(deployment_description(&fingerprint(
+                &tree,
+                preflight.as_ref(),
+            ))),
         }],
         ..ObservedRestApi::default()
     };
@@ -166,9 +229,30 @@ fn matching(d: &Desired) -> Observed {
                         )),
                         transfer_mode: Some(rest::transfer_mode(r.mode).into()),
                         timeout_ms: Some(r.timeout_ms),
+                        ..Default::default()
                     }),
+                    ..Default::default()
                 },
             );
+            if let Some(p) = &preflight {
+                methods.insert(
+                    "OPTIONS".to_string(),
+                    ObservedMethod {
+                        authorization_type: Some("NONE".into()),
+                        integration: Some(ObservedRestIntegration {
+                            integration_type: Some("MOCK".into()),
+                            request_templates: [(
+                                "application/json".to_string(),
+                                "{\"statusCode\": 200}".to_string(),
+                            )]
+                            .into(),
+                            response_parameters: p.integration_response_parameters(),
+                            ..Default::default()
+                        }),
+                        response_parameters: p.method_response_parameters(),
+                    },
+                );
+            }
         }
         api.resources.push(ObservedResource {
             id: format!("r{n}"),
@@ -230,7 +314,7 @@ fn a_buffered_transfer_mode_on_a_streaming_route_is_put_again_and_redeployed() {
                 mode: ResponseMode::Stream
             },
             Action::CreateDeployment {
-                description: deployment_description(&fingerprint(&d.rest_resources()))
+                description: deployment_description(&fingerprint(&d.rest_resources(), None))
             },
             Action::UpdateRestStage {
                 stage: "dev".into()
@@ -270,7 +354,7 @@ fn a_stage_on_an_older_deployment_is_moved_and_strays_go_children_first() {
                 path: "/old".into()
             },
             Action::CreateDeployment {
-                description: deployment_description(&fingerprint(&d.rest_resources()))
+                description: deployment_description(&fingerprint(&d.rest_resources(), None))
             },
             Action::UpdateRestStage {
                 stage: "dev".into()

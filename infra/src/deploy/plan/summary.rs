@@ -361,6 +361,22 @@ impl Action {
                 format!("ANY {path}"),
                 format!("integrate → {function} ({mode})"),
             ),
+            Action::PutPreflight {
+                path,
+                preflight,
+                replace,
+            } => (
+                if *replace { Change } else { Create },
+                Kind::Method,
+                format!("{} {path}", crate::deploy::rest::PREFLIGHT_METHOD),
+                format!("CORS preflight (MOCK, origin {})", preflight.origin()),
+            ),
+            Action::DeletePreflight { path } => (
+                Delete,
+                Kind::Method,
+                format!("{} {path}", crate::deploy::rest::PREFLIGHT_METHOD),
+                "remove the CORS preflight".into(),
+            ),
             Action::DeleteMethod { path, method } => (
                 Delete,
                 Kind::Method,

@@ -70,6 +70,8 @@ pub struct ObservedMethod {
     pub authorization_type: Option<String>,
     /// Its integration, when it has one.
     pub integration: Option<ObservedRestIntegration>,
+    /// The parameters its `200` method response declares (a preflight's headers).
+    pub response_parameters: BTreeMap<String, bool>,
 }
 
 /// A method's integration.
@@ -85,6 +87,10 @@ pub struct ObservedRestIntegration {
     pub transfer_mode: Option<String>,
     /// Timeout in milliseconds.
     pub timeout_ms: Option<i32>,
+    /// Its request templates (a `MOCK` preflight's status).
+    pub request_templates: BTreeMap<String, String>,
+    /// The parameters its `200` integration response maps (a preflight's header values).
+    pub response_parameters: BTreeMap<String, String>,
 }
 
 /// A stage of the REST API.
@@ -211,10 +217,21 @@ async fn read_resources(
                                             .map(|t| t.as_str().to_string()),
                                         // The SDK reads an absent timeout as 0.
                                         timeout_ms: Some(i.timeout_in_millis()).filter(|t| *t > 0),
+                                        request_templates: sorted(i.request_templates()),
+                                        response_parameters: sorted(
+                                            i.integration_responses()
+                                                .and_then(|r| r.get(rest::PREFLIGHT_STATUS))
+                                                .and_then(|r| r.response_parameters()),
+                                        ),
                                     });
                                 let method = ObservedMethod {
                                     authorization_type: m.authorization_type().map(str::to_string),
                                     integration,
+                                    response_parameters: sorted(
+                                        m.method_responses()
+                                            .and_then(|r| r.get(rest::PREFLIGHT_STATUS))
+                                            .and_then(|r| r.response_parameters()),
+                                    ),
                                 };
                                 (verb.clone(), method)
                             })
@@ -231,6 +248,12 @@ async fn read_resources(
         Ok((items, next_position(out.position(), out.items().len())))
     })
     .await
+}
+
+/// A map of the SDK's as a sorted one (empty when absent), to compare with what nextr wants.
+fn sorted<V: Clone>(map: Option<&std::collections::HashMap<String, V>>) -> BTreeMap<String, V> {
+    map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 async fn read_stages(
