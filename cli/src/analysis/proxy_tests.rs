@@ -174,7 +174,7 @@ fn route_settings_are_refused_in_the_proxy() {
 fn matcher_in_a_route_file_is_refused() {
     let d = analyze_source(
         "app/api/x/route.rs",
-        "nextr::config! { matcher: [\"/api/:path*\"] }\npub async fn get() -> Response { todo!() }\n",
+        "nextr::config! { matcher: [\"/api/:path*\"] }\npub async fn get() -> Response { Response::empty() }\n",
         nextr::routing::Router::App,
         nextr::manifest::Front::default(),
     )
