@@ -423,14 +423,11 @@ mod tests {
         AppConfig::parse(std::path::Path::new("nextr.toml"), text).unwrap()
     }
 
-    #[test]
-    fn the_docs_app_manifest() {
+    /// The docs table's manifest behind an HTTP API, every route built, with `config`.
+    fn docs_manifest(config: &AppConfig, architecture: Architecture, profile: Profile) -> Manifest {
         let table = docs_table();
         let (analyses, functions) = inputs(&table);
-        let config = config(
-            "memory = 256\nstage = \"prod\"\n[env]\nAA = \"1\"\n[routes.\"/api/hello\".env]\nAA = \"2\"\n",
-        );
-        let manifest = assemble(&ManifestInput {
+        assemble(&ManifestInput {
             app: "docs",
             table: &table,
             gateway: &gateway(&table),
@@ -438,12 +435,20 @@ mod tests {
             functions: &functions,
             left_out: &BTreeMap::new(),
             fallback: &fallback(),
-            architecture: Architecture::Arm64,
-            profile: Profile::Debug,
-            config: &config,
+            architecture,
+            profile,
+            config,
             source: Source::default(),
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn the_docs_app_manifest() {
+        let config = config(
+            "memory = 256\nstage = \"prod\"\n[env]\nAA = \"1\"\n[routes.\"/api/hello\".env]\nAA = \"2\"\n",
+        );
+        let manifest = docs_manifest(&config, Architecture::Arm64, Profile::Debug);
         // nextr.toml's env is merged once, here: the route's own over the app's.
         assert_eq!(manifest.routes[0].function.as_ref().unwrap().env["AA"], "2");
         assert_eq!(manifest.routes[1].function.as_ref().unwrap().env["AA"], "1");
@@ -480,25 +485,10 @@ mod tests {
 
     #[test]
     fn cors_and_throttles_go_into_the_manifest() {
-        let table = docs_table();
-        let (analyses, functions) = inputs(&table);
         let config = config(
             "[cors]\nallow_origins = [\"*\"]\n[throttle]\nrate = 10\nburst = 5\n[routes.\"/api/hello\".throttle]\nrate = 1\nburst = 1\n",
         );
-        let manifest = assemble(&ManifestInput {
-            app: "docs",
-            table: &table,
-            gateway: &gateway(&table),
-            analyses: &analyses,
-            functions: &functions,
-            left_out: &BTreeMap::new(),
-            fallback: &fallback(),
-            architecture: Architecture::Arm64,
-            profile: Profile::Debug,
-            config: &config,
-            source: Source::default(),
-        })
-        .unwrap();
+        let manifest = docs_manifest(&config, Architecture::Arm64, Profile::Debug);
         let cors = manifest.gateway.cors.as_ref().unwrap();
         assert_eq!(cors.allow_origins, ["*"]);
         let t = |rate, burst| Some(nextr::manifest::Throttle { rate, burst });
@@ -733,22 +723,11 @@ mod tests {
 
     #[test]
     fn the_manifest_is_written_atomically_and_only_when_changed() {
-        let table = docs_table();
-        let (analyses, functions) = inputs(&table);
-        let manifest = assemble(&ManifestInput {
-            app: "docs",
-            table: &table,
-            gateway: &gateway(&table),
-            analyses: &analyses,
-            functions: &functions,
-            left_out: &BTreeMap::new(),
-            fallback: &fallback(),
-            architecture: Architecture::X86_64,
-            profile: Profile::Release,
-            config: &AppConfig::default(),
-            source: Source::default(),
-        })
-        .unwrap();
+        let manifest = docs_manifest(
+            &AppConfig::default(),
+            Architecture::X86_64,
+            Profile::Release,
+        );
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join(".nextr");
         assert!(write(&out, &manifest).unwrap());

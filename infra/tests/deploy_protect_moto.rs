@@ -54,15 +54,40 @@ async fn stage(c: &AwsClients) -> aws_sdk_apigatewayv2::operation::get_stage::Ge
         .unwrap()
 }
 
-fn protected(app: &mut TestApp) {
-    app.manifest.gateway.cors = Some(Cors {
+/// The CORS settings every test deploys first.
+fn app_cors() -> Cors {
+    Cors {
         allow_origins: vec!["https://app.example".into()],
         allow_methods: vec!["GET".into(), "POST".into()],
         allow_headers: vec!["content-type".into()],
         expose_headers: vec!["x-request-id".into()],
         allow_credentials: true,
         max_age_s: Some(600),
-    });
+    }
+}
+
+/// A REST app with two routes, `/api/hello` and `/api/login`.
+fn rest_app() -> TestApp {
+    TestApp::rest(
+        "demo",
+        &[
+            ("/api/hello", &["ANY /api/hello"]),
+            ("/api/login", &["ANY /api/login"]),
+        ],
+        &["ANY /", "ANY /{proxy+}", "ANY /api"],
+    )
+}
+
+/// Deploys `app` again and asserts there was nothing to do: an empty plan, no mutating call.
+async fn assert_redeploy_changes_nothing(moto: &MotoServer, app: &TestApp) {
+    let c = clients(moto).await;
+    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(c.calls().stats().mutating(), 0);
+}
+
+fn protected(app: &mut TestApp) {
+    app.manifest.gateway.cors = Some(app_cors());
     app.manifest.gateway.throttle = Some(Throttle {
         rate: 100,
         burst: 50,
@@ -107,10 +132,7 @@ async fn cors_and_throttling_are_deployed_read_back_and_a_second_deploy_changes_
     assert!(!s.route_settings().unwrap().contains_key("ANY /api/hello"));
 
     // Nothing changed: nothing to do, not one mutating call.
-    let c2 = clients(&moto).await;
-    let (plan2, _) = deploy::deploy(&c2, &app.desired("dev")).await.unwrap();
-    assert!(plan2.is_empty(), "{plan2}");
-    assert_eq!(c2.calls().stats().mutating(), 0);
+    assert_redeploy_changes_nothing(&moto, &app).await;
 }
 
 #[tokio::test]
@@ -207,14 +229,7 @@ async fn rest_method_settings(c: &AwsClients) -> std::collections::BTreeMap<Stri
 #[tokio::test]
 async fn rest_throttles_are_stage_method_settings_set_changed_and_read_back() {
     let moto = MotoServer::start();
-    let mut app = TestApp::rest(
-        "demo",
-        &[
-            ("/api/hello", &["ANY /api/hello"]),
-            ("/api/login", &["ANY /api/login"]),
-        ],
-        &["ANY /", "ANY /{proxy+}", "ANY /api"],
-    );
+    let mut app = rest_app();
     app.manifest.gateway.throttle = Some(Throttle {
         rate: 100,
         burst: 50,
@@ -233,10 +248,7 @@ async fn rest_throttles_are_stage_method_settings_set_changed_and_read_back() {
     assert_eq!(got.get("~1api~1login/*"), Some(&(1.0, 2)), "{got:?}");
 
     // Nothing changed: not one mutating call.
-    let c = clients(&moto).await;
-    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
-    assert!(plan.is_empty(), "{plan}");
-    assert_eq!(c.calls().stats().mutating(), 0);
+    assert_redeploy_changes_nothing(&moto, &app).await;
 
     // A changed rate: one UpdateStage, no new deployment.
     app.manifest.routes[1].throttle = Some(Throttle { rate: 3, burst: 4 });
@@ -347,22 +359,8 @@ async fn preflight_values(
 #[tokio::test]
 async fn rest_cors_is_mock_options_methods_changed_and_removed_with_new_deployments() {
     let moto = MotoServer::start();
-    let mut app = TestApp::rest(
-        "demo",
-        &[
-            ("/api/hello", &["ANY /api/hello"]),
-            ("/api/login", &["ANY /api/login"]),
-        ],
-        &["ANY /", "ANY /{proxy+}", "ANY /api"],
-    );
-    app.manifest.gateway.cors = Some(Cors {
-        allow_origins: vec!["https://app.example".into()],
-        allow_methods: vec!["GET".into(), "POST".into()],
-        allow_headers: vec!["content-type".into()],
-        expose_headers: vec!["x-request-id".into()],
-        allow_credentials: true,
-        max_age_s: Some(600),
-    });
+    let mut app = rest_app();
+    app.manifest.gateway.cors = Some(app_cors());
     app.write_manifest();
     let keyed = ["/", "/{proxy+}", "/api", "/api/hello", "/api/login"];
     let c = clients(&moto).await;
@@ -423,10 +421,7 @@ async fn rest_cors_is_mock_options_methods_changed_and_removed_with_new_deployme
     assert_eq!(deployments, 1, "{plan}");
 
     // Nothing changed: not one mutating call.
-    let c = clients(&moto).await;
-    let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
-    assert!(plan.is_empty(), "{plan}");
-    assert_eq!(c.calls().stats().mutating(), 0);
+    assert_redeploy_changes_nothing(&moto, &app).await;
 
     // Another origin: each preflight replaced, and a new deployment so the stage serves it.
     if let Some(cors) = app.manifest.gateway.cors.as_mut() {
