@@ -45,16 +45,7 @@ fn snapshot() {
 fn passes_cfn_lint() {
     let app = TestApp::new("demo", ROUTES);
     for manifest in [configured(&app), app.manifest.clone()] {
-        let path = template::write(&app.out_dir(), &manifest).unwrap();
-        let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
-        let out = lint.arg("--").arg(&path).output().unwrap();
-        assert!(
-            out.status.success(),
-            "cfn-lint failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        lint(&app, &manifest);
     }
 }
 
@@ -295,6 +286,7 @@ fn protected(mut manifest: Manifest) -> Manifest {
     manifest
 }
 
+/// Writes `manifest`'s template and asserts cfn-lint passes it.
 fn lint(app: &TestApp, manifest: &Manifest) {
     let path = template::write(&app.out_dir(), manifest).unwrap();
     let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
