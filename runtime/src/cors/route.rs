@@ -33,8 +33,17 @@ impl Cors {
     /// answered and returns), or adds the CORS headers to `res` (and returns `false`: the
     /// handler goes on and answers).
     ///
-    /// ```ignore
-    /// if CORS.apply(req, res)? { return Ok(()); }
+    /// ```no_run
+    /// use nextr::cors::Cors;
+    /// use nextr::prelude::*;
+    ///
+    /// pub async fn handler(req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
+    ///     let cors = Cors::new().allow_origin("https://app.example").allow_methods(["GET"]);
+    ///     if cors.apply(req, res)? {
+    ///         return Ok(());
+    ///     }
+    ///     res.status(200).json(&json!({ "ok": true }))
+    /// }
     /// ```
     pub fn apply(&self, req: &NextApiRequest, res: &mut NextApiResponse) -> crate::Result<bool> {
         let (preflight, headers) = self.answer(&req.method, &req.headers);
