@@ -538,7 +538,7 @@ fn a_new_manifest_swaps_workers_without_restart_or_dropped_requests() {
     // A manifest that cannot be served keeps the current workers.
     std::fs::write(
         app.path().join(".nextr/routes-manifest.json"),
-        r#"{"version":4,"app":"test","nextr_version":"0","routes":[{"page":"/x"}]}"#,
+        r#"{"version":5,"app":"test","nextr_version":"0","routes":[{"page":"/x"}]}"#,
     )
     .unwrap();
     dev.wait_for(

@@ -11,14 +11,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RouteConfig;
+use crate::proxy::matcher::MatcherSpec;
 use crate::routing::{Param, RouteKind, Router};
 
 /// The schema version this crate reads and writes. Version 2 added `profile`, `gateway`,
 /// `deploy`, `source`, each function's `env`, and made `fallback` required; version 3 added
 /// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
 /// `function_url`; version 4 added each route's `router` (App Router route files), then the
-/// optional `build_error` of `nextr dev` builds (older readers refuse it as unknown).
-pub const MANIFEST_VERSION: u32 = 4;
+/// optional `build_error` of `nextr dev` builds (older readers refuse it as unknown); version
+/// 5 added `proxy` (the app's `proxy.rs` and its matcher).
+pub const MANIFEST_VERSION: u32 = 5;
 
 /// The environment variable through which dev and deploy tell a function its
 /// [`ResponseMode`] (`buffered` or `stream`); the runtime reads it at start. Set from
@@ -35,6 +37,10 @@ pub const PRERENDERED_FILE: &str = "prerendered.json";
 
 /// The manifest's file name inside the build folder.
 pub const MANIFEST_FILE: &str = "routes-manifest.json";
+
+/// The proxy's description ([`ProxyBundle`]), beside `bootstrap` in every bundle of an app
+/// with a `proxy.rs`.
+pub const PROXY_FILE: &str = "proxy.json";
 
 /// Where things live: the one home of the `.nextr` layout.
 pub mod layout {
@@ -100,6 +106,66 @@ pub struct Manifest {
     /// no route key takes, and it answers as Next would there (308 for trailing-slash and
     /// `//` paths, 404 otherwise). An ordinary function: dev runs it, deploy ships it.
     pub fallback: Function,
+    /// The app's `proxy.rs` (or `middleware.rs`), which runs inside every function before the
+    /// route; `null` without one.
+    #[serde(default)]
+    pub proxy: Option<ManifestProxy>,
+}
+
+/// The app's proxy as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestProxy {
+    /// The file relative to the app root: `proxy.rs`, or `middleware.rs` (Next's deprecated
+    /// name).
+    pub file: String,
+    /// `config.matcher`'s entries; `null` without a matcher: the proxy runs for every request.
+    pub matcher: Option<Vec<MatcherSpec>>,
+}
+
+/// What each bundle of an app with a proxy carries as [`PROXY_FILE`]: the proxy's matcher and
+/// the app's routes, so the function can tell which function serves a rewrite's target.
+/// Written by `nextr build`, read by the runtime at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyBundle {
+    /// The proxy's file relative to the app root (`proxy.rs`), for messages.
+    pub file: String,
+    /// `config.matcher`'s entries; `null` without a matcher.
+    pub matcher: Option<Vec<MatcherSpec>>,
+    /// Whether the app has Pages Router routes (`api/`), which changes some of Next's answers.
+    pub pages_router: bool,
+    /// Every route of the manifest, in Next's order.
+    pub routes: Vec<ProxyRoute>,
+    /// The name of the `$default` function ([`Manifest::fallback`]).
+    pub fallback: String,
+}
+
+/// One route in a [`ProxyBundle`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyRoute {
+    /// The page pattern (`/api/post/[pid]`).
+    pub page: String,
+    /// The router of its file.
+    pub router: Router,
+    /// The manifest name of its function; `null` for a route with a `build_error`.
+    pub function: Option<String>,
+}
+
+impl ProxyBundle {
+    /// Pretty JSON with a trailing newline, as the bundle carries it (the same value, the
+    /// same bytes: zips stay reproducible).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Parses [`PROXY_FILE`]'s text.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
 
 /// The cargo profile of every bundle of a build.
@@ -611,6 +677,7 @@ impl Manifest {
             source: Source::default(),
             routes: Vec::new(),
             fallback,
+            proxy: None,
         }
     }
 
@@ -738,6 +805,7 @@ mod tests {
                 throttle: Some(Throttle { rate: 1, burst: 2 }),
             }],
             fallback: function("demo-default"),
+            proxy: None,
         }
     }
 
@@ -764,9 +832,9 @@ mod tests {
     fn other_versions_are_refused_with_the_way_out() {
         let text = manifest()
             .to_json()
-            .replace("\"version\": 4", "\"version\": 3");
+            .replace("\"version\": 5", "\"version\": 4");
         let e = Manifest::from_json(&text).unwrap_err();
-        assert!(matches!(e, ManifestError::Version { found: 3 }));
+        assert!(matches!(e, ManifestError::Version { found: 4 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
     }
 
@@ -790,6 +858,75 @@ mod tests {
             "api/post/[pid].rs does not build (this is a `nextr dev` build, which serves the \
              other routes): fix it and run `nextr build`"
         );
+    }
+
+    #[test]
+    fn the_proxy_is_null_without_one_and_round_trips_with_one() {
+        let mut m = manifest();
+        assert!(m.to_json().contains("\"proxy\": null"), "{}", m.to_json());
+        m.proxy = Some(ManifestProxy {
+            file: "proxy.rs".into(),
+            matcher: Some(vec![MatcherSpec::source("/api/:path*")]),
+        });
+        let text = m.to_json();
+        assert!(
+            text.contains(
+                "\"proxy\": {\n    \"file\": \"proxy.rs\",\n    \"matcher\": [\n      {\n        \"source\": \"/api/:path*\"\n      }\n    ]\n  }"
+            ),
+            "{text}"
+        );
+        assert_eq!(Manifest::from_json(&text).unwrap(), m);
+        m.proxy = Some(ManifestProxy {
+            file: "middleware.rs".into(),
+            matcher: None,
+        });
+        let text = m.to_json();
+        assert!(text.contains("\"matcher\": null"), "{text}");
+        assert_eq!(Manifest::from_json(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn the_proxy_bundle_has_the_contracts_shape() {
+        let bundle = ProxyBundle {
+            file: "proxy.rs".into(),
+            matcher: Some(vec![MatcherSpec::source("/api/:path*")]),
+            pages_router: true,
+            routes: vec![
+                ProxyRoute {
+                    page: "/api/px/target/[id]".into(),
+                    router: Router::App,
+                    function: Some("api-px-target-id".into()),
+                },
+                ProxyRoute {
+                    page: "/api/broken".into(),
+                    router: Router::Pages,
+                    function: None,
+                },
+            ],
+            fallback: "default-fn-name".into(),
+        };
+        let value: serde_json::Value = serde_json::from_str(&bundle.to_json()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "file": "proxy.rs",
+                "matcher": [{"source": "/api/:path*"}],
+                "pages_router": true,
+                "routes": [
+                    {"page": "/api/px/target/[id]", "router": "app", "function": "api-px-target-id"},
+                    {"page": "/api/broken", "router": "pages", "function": null},
+                ],
+                "fallback": "default-fn-name",
+            })
+        );
+        assert!(bundle.to_json().ends_with("}\n"));
+        assert_eq!(ProxyBundle::from_json(&bundle.to_json()).unwrap(), bundle);
+        let none = ProxyBundle {
+            matcher: None,
+            ..bundle
+        };
+        assert!(none.to_json().contains("\"matcher\": null"));
+        assert!(ProxyBundle::from_json("{\"file\": \"proxy.rs\"}").is_err());
     }
 
     #[test]
