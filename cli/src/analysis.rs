@@ -10,18 +10,16 @@ use nextr::routing::{RouteTable, Router};
 use syn::spanned::Spanned;
 use syn::Item;
 
+use crate::project::ProxyFile;
+
 mod config;
 mod diagnostic;
 mod handler;
 mod methods;
-// Called by the proxy's discovery and codegen, the next step of issue 14; until then only
-// the tests use it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub mod proxy;
 
 pub use diagnostic::{suggest, AnalysisReport, Problem, RouteDiagnostic, SourceFile};
 pub use methods::{get_only, Arity, Method, MethodFn};
-#[cfg_attr(not(test), allow(unused_imports))]
 pub use proxy::{analyze_proxy, ProxyAnalysis};
 
 /// What the build takes from one route file.
@@ -140,28 +138,10 @@ pub fn analyze_routes_partially(
 ) -> (Vec<RouteAnalysis>, Option<AnalysisReport>) {
     let mut analyses = Vec::new();
     let mut diagnostics = Vec::new();
-    let app = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let app = canonical_root(root);
     for route in table.routes() {
-        // The scan refuses links out of the app; a table from elsewhere is checked again, so
-        // a file outside the app is never read (its text would show in diagnostics).
-        let path = root.join(&route.file);
-        let read = match crate::project::inside_app(&app, &path) {
-            Err(e @ crate::project::ProjectError::OutsideApp { .. }) => Err(e.to_string()),
-            _ => std::fs::read(&path).map_err(|e| e.to_string()),
-        };
-        let result = match read {
-            Err(e) => Err(vec![RouteDiagnostic::whole_file(
-                &route.file,
-                Problem::Unreadable(e),
-            )]),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => analyze_source(&route.file, &text, route.router, front(route.page())),
-                Err(_) => Err(vec![RouteDiagnostic::whole_file(
-                    &route.file,
-                    Problem::Unreadable("the file is not valid UTF-8".into()),
-                )]),
-            },
-        };
+        let result = read_source(&app, root, &route.file)
+            .and_then(|text| analyze_source(&route.file, &text, route.router, front(route.page())));
         match result {
             Ok(a) => analyses.push(a),
             Err(mut d) => diagnostics.append(&mut d),
@@ -169,6 +149,35 @@ pub fn analyze_routes_partially(
     }
     let report = (!diagnostics.is_empty()).then_some(AnalysisReport { diagnostics });
     (analyses, report)
+}
+
+/// The app folder as [`read_source`] compares paths with it.
+fn canonical_root(root: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// The text of the app file `file` (relative to `root`, whose canonical path is `app`), or
+/// why it cannot be analysed. The scan refuses links out of the app; a file from elsewhere is
+/// checked again, so a file outside the app is never read (its text would show in
+/// diagnostics).
+fn read_source(app: &Path, root: &Path, file: &str) -> Result<String, Vec<RouteDiagnostic>> {
+    let path = root.join(file);
+    let read = match crate::project::inside_app(app, &path) {
+        Err(e @ crate::project::ProjectError::OutsideApp { .. }) => Err(e.to_string()),
+        _ => std::fs::read(&path).map_err(|e| e.to_string()),
+    };
+    let unreadable = |e| vec![RouteDiagnostic::whole_file(file, Problem::Unreadable(e))];
+    String::from_utf8(read.map_err(unreadable)?)
+        .map_err(|_| unreadable("the file is not valid UTF-8".into()))
+}
+
+/// Analyses the app's proxy file (found by [`crate::project::find_proxy`]) at `root`.
+pub fn analyze_proxy_file(
+    root: &Path,
+    proxy: &ProxyFile,
+) -> Result<ProxyAnalysis, Vec<RouteDiagnostic>> {
+    let file = proxy.file();
+    analyze_proxy(file, &read_source(&canonical_root(root), root, file)?)
 }
 
 #[cfg(test)]

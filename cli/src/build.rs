@@ -1,5 +1,6 @@
-//! `nextr build` as a pipeline: discover → scan → analyse → generate → one cargo build →
-//! check every binary → zip → manifest. Nothing under the output folder is touched until every
+//! `nextr build` as a pipeline: discover (the app, its `proxy.rs`) → scan → analyse (route
+//! files and the proxy) → generate → one cargo build → check every binary → zip (each with
+//! `proxy.json` when the app has a proxy) → manifest. Nothing under the output folder is touched until every
 //! binary has been built and checked, so a failed build leaves the previous bundles and
 //! manifest as they were.
 //!
@@ -7,7 +8,8 @@
 //! whose file fails analysis or compilation is left out of the bundle crate (or its binary is
 //! not zipped) and recorded in the manifest with its diagnostic, so one broken file does not
 //! stop the others from reloading. Errors that are not one route's (the app's lib, `Cargo.toml`,
-//! `nextr.toml`, the route table) fail the build as in `nextr build`.
+//! `nextr.toml`, the route table, `proxy.rs`, which every function includes) fail the build as
+//! in `nextr build`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -16,7 +18,8 @@ use std::time::Duration;
 
 use nextr::limits::DEFAULT_TIMEOUT_S;
 use nextr::manifest::{
-    layout, Architecture, GatewayKind, Manifest, Profile, Source, PRERENDERED_FILE,
+    layout, Architecture, GatewayKind, Manifest, ManifestProxy, Profile, Source, PRERENDERED_FILE,
+    PROXY_FILE,
 };
 use nextr::routing::Router;
 
@@ -24,12 +27,16 @@ use nextr_infra::conflicts::{self, ConflictErrors};
 use nextr_infra::gateway::rest_api::{default_resource_tree, ResourceErrors};
 use nextr_infra::template;
 
-use crate::analysis::{analyze_routes_partially, AnalysisReport, RouteAnalysis};
+use crate::analysis::{
+    analyze_proxy_file, analyze_routes_partially, AnalysisReport, ProxyAnalysis, RouteAnalysis,
+};
 use crate::bundle::cargo::{
     choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, PartialBuild, Toolchain,
     ToolchainError,
 };
-use crate::bundle::codegen::{self, BundleEntry, BundleRoute, BundleSpec, CodegenError, Profiles};
+use crate::bundle::codegen::{
+    self, BundleEntry, BundleProxy, BundleRoute, BundleSpec, CodegenError, Profiles,
+};
 use crate::bundle::elf::{self, ElfError};
 use crate::bundle::prerender::{self, PrerenderError, PrerenderJob};
 use crate::bundle::zip::{self, ZipCache, ZipError};
@@ -39,7 +46,8 @@ use crate::manifest::{
     self as route_manifest, BuiltFunction, GatewayKeys, ManifestError, ManifestInput,
 };
 use crate::project::{
-    route_table, AppConfig, AppConfigError, DotEnv, DotEnvError, EnvMode, Project, ProjectError,
+    find_proxy, route_table, AppConfig, AppConfigError, DotEnv, DotEnvError, EnvMode, Project,
+    ProjectError,
 };
 use crate::report::{render, ReportStyle};
 
@@ -202,6 +210,21 @@ pub struct BuildOutcome {
     pub zips_removed: usize,
 }
 
+/// The app's proxy as the manifest records it (file and matcher), found at the app root
+/// `root` and checked as a build checks it, without building: what `nextr routes` shows.
+/// `None` without a proxy file.
+pub fn read_proxy(root: &Path) -> Result<Option<ManifestProxy>, BuildError> {
+    let Some(file) = find_proxy(root)? else {
+        return Ok(None);
+    };
+    let proxy =
+        analyze_proxy_file(root, &file).map_err(|diagnostics| AnalysisReport { diagnostics })?;
+    Ok(Some(ManifestProxy {
+        file: proxy.file,
+        matcher: proxy.matchers,
+    }))
+}
+
 /// Runs the whole build.
 pub fn build(
     options: &BuildOptions,
@@ -214,7 +237,10 @@ pub fn build(
         std::thread::spawn(move || HostTools::detect(&cargo))
     };
     let mut project = Project::discover(&options.dir)?;
-    crate::project::refuse_proxy(&project.root)?;
+    let proxy_file = find_proxy(&project.root)?;
+    if let Some(warning) = proxy_file.as_ref().and_then(|p| p.convention.deprecation()) {
+        progress(Progress::Warning(warning));
+    }
     let dotenv = DotEnv::load(&project.root, options.env_mode)?;
     for warning in dotenv.warnings(&project.config.env) {
         progress(Progress::Warning(warning));
@@ -235,6 +261,20 @@ pub fn build(
         .map_err(|e: AppConfigError| BuildError::Project(e.into()))?;
     let (analyses, report) =
         analyze_routes_partially(&project.root, &table, |page| project.config.front(page));
+    // The proxy is a module of every function, so its problems are never one route's: they
+    // fail the build (dev's too), reported with the route files' problems.
+    let proxy: Option<ProxyAnalysis> = match proxy_file
+        .as_ref()
+        .map(|file| analyze_proxy_file(&project.root, file))
+        .transpose()
+    {
+        Ok(proxy) => proxy,
+        Err(mut problems) => {
+            let mut diagnostics = report.map(|r| r.diagnostics).unwrap_or_default();
+            diagnostics.append(&mut problems);
+            return Err(AnalysisReport { diagnostics }.into());
+        }
+    };
     // Each left-out route's diagnostic as plain text, by route file (the manifest's
     // `build_error`).
     let mut left_out: BTreeMap<String, String> = BTreeMap::new();
@@ -306,6 +346,10 @@ pub fn build(
         })
         .unzip();
     let profiles = Profiles::bundles();
+    let bundle_proxy = proxy.as_ref().map(|p| BundleProxy {
+        file: p.file.clone(),
+        function: p.convention.function().to_owned(),
+    });
     let krate = codegen::generate(&BundleSpec {
         app: &project.app,
         app_root: &project.root,
@@ -313,6 +357,7 @@ pub fn build(
         routes: &routes,
         profiles: &profiles,
         fallback: Some(&fallback),
+        proxy: bundle_proxy.as_ref(),
     })?;
     let dir = codegen::bundle_dir(&project.package, &project.app);
     krate.write(&dir)?;
@@ -352,7 +397,8 @@ pub fn build(
                 .then(|| e.partial(&bins, std::slice::from_ref(&fallback)))
                 .flatten();
             let Some(PartialBuild { binaries, failed }) = partial else {
-                return Err(in_route_terms(e, &routes));
+                let proxy = proxy.as_ref().map(|p| p.file.as_str());
+                return Err(in_route_terms(e, &routes, &fallback, proxy, &project.root));
             };
             // The routes whose binaries did not compile are left out from here on.
             let mut kept = (Vec::new(), Vec::new());
@@ -423,17 +469,32 @@ pub fn build(
     let abort_after = std::env::var(ABORT_HOOK)
         .ok()
         .and_then(|v| v.parse::<usize>().ok());
+    // Every function of an app with a proxy carries the same `proxy.json`: the routes as the
+    // manifest will list them (a route left out has no function).
+    let proxy_json = proxy
+        .as_ref()
+        .map(|p| route_manifest::proxy_bundle(p, &table, &names, &left_out, &fallback).to_json());
+    let proxy_data: Vec<(&str, &[u8])> = proxy_json
+        .as_deref()
+        .map(|json| (PROXY_FILE, json.as_bytes()))
+        .into_iter()
+        .collect();
     for route in &routes {
         let binary = &binaries[&route.function];
         let zipped = match prerendered.get(&route.function) {
             // Never from the cache: the same binary may prerender another response.
-            Some(response) => zip::write_bundle_with(
+            Some(response) => {
+                let mut data = proxy_data.clone();
+                data.push((PRERENDERED_FILE, response));
+                zip::write_bundle_with(&out, &route.function, binary, &data)?
+            }
+            None => zip::write_bundle_cached(
                 &out,
                 &route.function,
                 binary,
-                &[(PRERENDERED_FILE, response)],
+                &proxy_data,
+                &mut zip_cache,
             )?,
-            None => zip::write_bundle_cached(&out, &route.function, binary, &mut zip_cache)?,
         };
         zips.push(zipped.path.clone());
         zips_written += usize::from(zipped.written);
@@ -447,7 +508,13 @@ pub fn build(
             bytes: zipped.bytes,
         });
     }
-    let zipped = zip::write_bundle_cached(&out, &fallback, fallback_binary, &mut zip_cache)?;
+    let zipped = zip::write_bundle_cached(
+        &out,
+        &fallback,
+        fallback_binary,
+        &proxy_data,
+        &mut zip_cache,
+    )?;
     zips.push(zipped.path.clone());
     zips_written += usize::from(zipped.written);
     let fallback_function = BuiltFunction {
@@ -464,6 +531,7 @@ pub fn build(
         functions: &functions,
         left_out: &left_out,
         fallback: &fallback_function,
+        proxy: proxy.as_ref(),
         architecture: arch,
         profile: options.profile,
         config: &project.config,
@@ -545,8 +613,16 @@ fn page_of(table: &nextr::routing::RouteTable, file: &str) -> String {
 
 /// A failed build whose errors are in route files, told by route file: cargo names the
 /// generated binaries (`could not compile … (bin "app-hello-8a32a984")`), which the user never
-/// wrote.
-fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
+/// wrote. When the `$default` binary (`fallback`) failed in an app with a proxy (`proxy`, its
+/// file), the proxy is at fault: it is the only app file that binary includes, and every
+/// binary fails with it, so a route file is named only when its own errors point into it.
+fn in_route_terms(
+    error: CargoError,
+    routes: &[BundleRoute],
+    fallback: &str,
+    proxy: Option<&str>,
+    root: &Path,
+) -> BuildError {
     let CargoError::Failed {
         errors,
         stderr,
@@ -567,15 +643,25 @@ fn in_route_terms(error: CargoError, routes: &[BundleRoute]) -> BuildError {
         }
         .into();
     }
-    let files = bins
-        .iter()
-        .map(|bin| {
-            routes
-                .iter()
-                .find(|r| &r.function == bin)
-                .map_or_else(|| bin.clone(), |r| r.file.clone())
-        })
-        .collect();
+    let proxy_failed = proxy.filter(|_| bins.iter().any(|b| b == fallback));
+    let mut files: Vec<String> = Vec::new();
+    for bin in &bins {
+        let file = match (routes.iter().find(|r| &r.function == bin), proxy_failed) {
+            (Some(route), Some(_)) => {
+                let path = root.join(&route.file).display().to_string();
+                if !rendered.get(bin).is_some_and(|text| text.contains(&path)) {
+                    continue;
+                }
+                route.file.clone()
+            }
+            (Some(route), None) => route.file.clone(),
+            (None, Some(proxy)) if bin == fallback => proxy.to_owned(),
+            (None, _) => bin.clone(),
+        };
+        if !files.contains(&file) {
+            files.push(file);
+        }
+    }
     let stderr = stderr
         .lines()
         .filter(|line| {

@@ -11,14 +11,14 @@ use nextr::limits::{
     DEFAULT_TIMEOUT_S, FALLBACK_MEMORY_MB, FALLBACK_TIMEOUT_S, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_S,
 };
 use nextr::manifest::{
-    layout, Architecture, DeployDefaults, Function, Gateway, Manifest, ManifestRoute, Profile,
-    ResponseMode, Source, MANIFEST_FILE,
+    layout, Architecture, DeployDefaults, Function, Gateway, Manifest, ManifestProxy,
+    ManifestRoute, Profile, ProxyBundle, ProxyRoute, ResponseMode, Source, MANIFEST_FILE,
 };
-use nextr::routing::{Route, RouteTable};
+use nextr::routing::{Route, RouteTable, Router};
 use nextr_infra::conflicts::{Analysis, Warning};
 use nextr_infra::gateway::rest_api::ResourceTree;
 
-use crate::analysis::RouteAnalysis;
+use crate::analysis::{ProxyAnalysis, RouteAnalysis};
 use crate::persist;
 use crate::project::AppConfig;
 
@@ -57,6 +57,8 @@ pub struct ManifestInput<'a> {
     pub left_out: &'a BTreeMap<String, String>,
     /// The app's `$default` function.
     pub fallback: &'a BuiltFunction,
+    /// The app's proxy file, analysed.
+    pub proxy: Option<&'a ProxyAnalysis>,
     /// The architecture every function was built for.
     pub architecture: Architecture,
     /// The cargo profile every function was built with.
@@ -244,7 +246,41 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
     };
     manifest.source = input.source.clone();
     manifest.routes = routes;
+    manifest.proxy = input.proxy.map(|p| ManifestProxy {
+        file: p.file.clone(),
+        matcher: p.matchers.clone(),
+    });
     Ok(manifest)
+}
+
+/// What every bundle of an app with a proxy carries as `proxy.json`: the proxy's matcher and
+/// the routes the manifest lists, in Next's order, each with the function [`assemble`] gives
+/// it (`names`, in the table's order), none for a route `left_out`; `fallback` is the
+/// `$default` function's name. Made before the zips, so before the manifest exists.
+pub fn proxy_bundle(
+    proxy: &ProxyAnalysis,
+    table: &RouteTable,
+    names: &[String],
+    left_out: &BTreeMap<String, String>,
+    fallback: &str,
+) -> ProxyBundle {
+    let routes = table
+        .routes()
+        .iter()
+        .zip(names)
+        .map(|(route, name)| ProxyRoute {
+            page: route.page().to_owned(),
+            router: route.router,
+            function: (!left_out.contains_key(&route.file)).then(|| name.clone()),
+        })
+        .collect();
+    ProxyBundle {
+        file: proxy.file.clone(),
+        matcher: proxy.matchers.clone(),
+        pages_router: table.routes().iter().any(|r| r.router == Router::Pages),
+        routes,
+        fallback: fallback.to_owned(),
+    }
 }
 
 /// A route's manifest entry without a function: what the route table, the gateway and the
@@ -435,6 +471,7 @@ mod tests {
             functions: &functions,
             left_out: &BTreeMap::new(),
             fallback: &fallback(),
+            proxy: None,
             architecture,
             profile,
             config,
@@ -512,6 +549,7 @@ mod tests {
             functions: &functions,
             left_out: &BTreeMap::new(),
             fallback: &fallback(),
+            proxy: None,
             architecture: Architecture::Arm64,
             profile: Profile::Release,
             config: &config("gateway = \"rest\"\n"),
@@ -545,6 +583,7 @@ mod tests {
                 functions,
                 left_out: &BTreeMap::new(),
                 fallback: &fallback,
+                proxy: None,
                 architecture: Architecture::X86_64,
                 profile: Profile::Release,
                 config: &plain,
@@ -598,6 +637,7 @@ mod tests {
             functions: &functions,
             left_out: &left_out,
             fallback: &fallback(),
+            proxy: None,
             architecture: Architecture::X86_64,
             profile: Profile::Debug,
             config: &AppConfig::default(),
@@ -637,6 +677,85 @@ mod tests {
     }
 
     #[test]
+    fn the_proxy_goes_into_the_manifest_and_proxy_json_names_its_functions() {
+        use nextr::proxy::matcher::MatcherSpec;
+        let table = RouteTable::from_files([
+            "api/hello.rs",
+            "api/post/[pid].rs",
+            "app/hooks/[id]/route.rs",
+        ])
+        .unwrap();
+        let (analyses, functions) = inputs(&table);
+        // `api/post/[pid].rs` did not build (a dev build): no function.
+        let functions: Vec<BuiltFunction> = functions
+            .into_iter()
+            .filter(|f| f.page != "/api/post/[pid]")
+            .collect();
+        let left_out = BTreeMap::from([("api/post/[pid].rs".to_owned(), "error".to_owned())]);
+        let proxy = ProxyAnalysis {
+            file: "proxy.rs".into(),
+            convention: crate::project::ProxyConvention::Proxy,
+            matchers: Some(vec![MatcherSpec::source("/api/:path*")]),
+        };
+        let manifest = assemble(&ManifestInput {
+            app: "docs",
+            table: &table,
+            gateway: &gateway(&table),
+            analyses: &analyses,
+            functions: &functions,
+            left_out: &left_out,
+            fallback: &fallback(),
+            proxy: Some(&proxy),
+            architecture: Architecture::X86_64,
+            profile: Profile::Debug,
+            config: &AppConfig::default(),
+            source: Source::default(),
+        })
+        .unwrap();
+        assert_eq!(
+            manifest.proxy,
+            Some(ManifestProxy {
+                file: "proxy.rs".into(),
+                matcher: Some(vec![MatcherSpec::source("/api/:path*")]),
+            })
+        );
+        assert_eq!(Manifest::from_json(&manifest.to_json()).unwrap(), manifest);
+
+        let names: Vec<String> = table
+            .routes()
+            .iter()
+            .map(|r| crate::bundle::function_name("docs", r.page()))
+            .collect();
+        let bundle = proxy_bundle(&proxy, &table, &names, &left_out, "docs-default");
+        // The routes as the manifest lists them, each with the manifest's function name.
+        let listed: Vec<(String, Router, Option<String>)> = manifest
+            .routes
+            .iter()
+            .map(|r| {
+                let name = r.function.as_ref().map(|f| f.name.clone());
+                (r.page.clone(), r.router, name)
+            })
+            .collect();
+        let carried: Vec<(String, Router, Option<String>)> = bundle
+            .routes
+            .iter()
+            .map(|r| (r.page.clone(), r.router, r.function.clone()))
+            .collect();
+        assert_eq!(carried, listed);
+        assert_eq!(bundle.routes[1].function, None);
+        assert_eq!(bundle.fallback, manifest.fallback.name);
+        assert_eq!(bundle.matcher, proxy.matchers);
+        assert!(bundle.pages_router);
+        assert_eq!(bundle.file, "proxy.rs");
+        // Without Pages routes, `pages_router` is false.
+        let app_only = RouteTable::from_files(["app/hooks/[id]/route.rs"]).unwrap();
+        let names = ["docs-hooks-id".to_owned()];
+        let b = proxy_bundle(&proxy, &app_only, &names, &BTreeMap::new(), "docs-default");
+        assert!(!b.pages_router);
+        assert_eq!(b.routes[0].function.as_deref(), Some("docs-hooks-id"));
+    }
+
+    #[test]
     fn app_routes_at_the_root_and_outside_api_over_both_gateways() {
         use nextr::routing::Router;
         let table = RouteTable::from_files([
@@ -663,6 +782,7 @@ mod tests {
                 functions: &functions,
                 left_out: &BTreeMap::new(),
                 fallback: &fallback(),
+                proxy: None,
                 architecture: Architecture::X86_64,
                 profile: Profile::Release,
                 config: &config,

@@ -256,25 +256,6 @@ fn app_route_mistakes_are_reported_before_compiling() {
     assert!(!app.out().exists());
 }
 
-#[test]
-fn a_proxy_file_is_refused_until_proxies_run() {
-    // An auth proxy skipped silently would serve its routes unguarded: the build refuses it.
-    for file in ["proxy.rs", "middleware.rs"] {
-        let app = TestApp::new(&format!("proxy-{}", file.trim_end_matches(".rs")));
-        app.write("api/hello.rs", HELLO);
-        app.write(file, "pub async fn proxy() {}\n");
-        let out = app.build_output();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains(file), "{stderr}");
-        assert!(
-            stderr.contains("nextr does not run a proxy yet"),
-            "{stderr}"
-        );
-        assert!(!app.out().exists(), "nothing was built");
-    }
-}
-
 /// Standard base64 (what `body_base64` holds), decoded to text.
 fn base64_decode(text: &str) -> String {
     use base64::Engine;

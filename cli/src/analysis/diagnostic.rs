@@ -218,11 +218,32 @@ pub enum Problem {
     #[error("`matcher` is only allowed in `proxy.rs` (or `middleware.rs`), not in a route file")]
     ConfigMatcherInRoute,
     /// A route setting in `proxy.rs`, whose only key is `matcher` (Next's words, adapted).
-    #[error("Route segment config is not allowed in Proxy file: `{0}`. The proxy runs inside each route's function, which the route's own `config!` sizes")]
-    ProxySegmentConfig(String),
+    #[error("Route segment config is not allowed in {title} file at \"./{file}\": `{key}`. {title} always runs inside each route's function, which the route's own `config!` sizes")]
+    ProxySegmentConfig {
+        /// "Proxy" or "Middleware".
+        title: &'static str,
+        /// `proxy.rs` or `middleware.rs`.
+        file: &'static str,
+        /// The key.
+        key: String,
+    },
+    /// The proxy file has no public function of its convention's name (Next's words).
+    #[error("{title} is missing expected function export name")]
+    ProxyMissingExport {
+        /// "Proxy" or "Middleware".
+        title: &'static str,
+    },
+    /// The proxy function is not `async`.
+    #[error("`{name}` must be an `async fn`: the runtime awaits it before the route runs")]
+    ProxyNotAsync {
+        /// `proxy` or `middleware`.
+        name: &'static str,
+    },
     /// A matcher item of the wrong shape.
-    #[error("invalid proxy config: {at:?} must be {expected}, found {found}")]
+    #[error("{page} contains invalid middleware config: {at:?} must be {expected}, found {found}")]
     MatcherType {
+        /// The proxy's page in Next's messages (`/proxy`).
+        page: &'static str,
         /// Where, in Next's notation (`matcher[0].has[1]`).
         at: String,
         /// What is allowed there.
@@ -231,19 +252,28 @@ pub enum Problem {
         found: &'static str,
     },
     /// A matcher item that is not a literal.
-    #[error("invalid proxy config: {0:?} must be a literal: `config.matcher` must be statically analysable")]
-    MatcherNotLiteral(String),
+    #[error("{page} contains invalid middleware config: {at:?} must be a literal: `config.matcher` must be statically analysable")]
+    MatcherNotLiteral {
+        /// The proxy's page in Next's messages (`/proxy`).
+        page: &'static str,
+        /// Where.
+        at: String,
+    },
     /// A required field of a matcher item is absent.
-    #[error("invalid proxy config: `{field}` is required at {at:?}")]
+    #[error("{page} contains invalid middleware config: `{field}` is required at {at:?}")]
     MatcherMissingField {
+        /// The proxy's page in Next's messages (`/proxy`).
+        page: &'static str,
         /// Where.
         at: String,
         /// `source` or `key`.
         field: &'static str,
     },
     /// A `has`/`missing` type Next does not know.
-    #[error("invalid proxy config: invalid `type` {found:?} at {at:?}, expected one of `header`, `query`, `cookie`, `host`")]
+    #[error("{page} contains invalid middleware config: invalid `type` {found:?} at {at:?}, expected one of `header`, `query`, `cookie`, `host`")]
     MatcherConditionType {
+        /// The proxy's page in Next's messages (`/proxy`).
+        page: &'static str,
         /// Where.
         at: String,
         /// The type as written.
@@ -251,9 +281,15 @@ pub enum Problem {
         /// The closest type, if one is close.
         suggestion: Option<&'static str>,
     },
-    /// A source or regex that does not compile (path-to-regexp's or the regex crate's words).
-    #[error("invalid proxy config: {0}")]
-    MatcherInvalid(String),
+    /// A source or regex that does not compile (path-to-regexp's or the regex crate's words),
+    /// with where (`source must start with / at "matcher[0]"`).
+    #[error("{page} contains invalid middleware config: {message}")]
+    MatcherInvalid {
+        /// The proxy's page in Next's messages (`/proxy`).
+        page: &'static str,
+        /// What is wrong, and where.
+        message: String,
+    },
     /// A size string that is not a size.
     #[error("`{key}` is not a size: {value:?}")]
     ConfigBadSize {
@@ -301,12 +337,14 @@ impl Problem {
             Problem::ConfigOtherRouter { .. } => "nextr::config::router",
             Problem::ConfigDynamic(_) => "nextr::config::dynamic",
             Problem::ConfigMatcherInRoute => "nextr::config::matcher",
-            Problem::ProxySegmentConfig(_) => "nextr::proxy::segment_config",
+            Problem::ProxySegmentConfig { .. } => "nextr::proxy::segment_config",
+            Problem::ProxyMissingExport { .. } => "nextr::proxy::missing_export",
+            Problem::ProxyNotAsync { .. } => "nextr::proxy::not_async",
             Problem::MatcherType { .. } => "nextr::proxy::matcher_type",
-            Problem::MatcherNotLiteral(_) => "nextr::proxy::not_literal",
+            Problem::MatcherNotLiteral { .. } => "nextr::proxy::not_literal",
             Problem::MatcherMissingField { .. } => "nextr::proxy::missing_field",
             Problem::MatcherConditionType { .. } => "nextr::proxy::condition_type",
-            Problem::MatcherInvalid(_) => "nextr::proxy::matcher",
+            Problem::MatcherInvalid { .. } => "nextr::proxy::matcher",
         }
     }
 }
@@ -516,14 +554,22 @@ impl fmt::Display for AnalysisReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.diagnostics.len();
         let mut files: Vec<&str> = self.diagnostics.iter().map(|d| d.file.as_str()).collect();
+        files.sort_unstable();
         files.dedup();
-        let m = files.len();
-        write!(
-            f,
-            "{n} problem{} in {m} route file{}",
-            if n == 1 { "" } else { "s" },
-            if m == 1 { "" } else { "s" }
-        )
+        // The proxy file is no route file: it is named instead of counted.
+        let (proxy, routes): (Vec<&str>, Vec<&str>) = files
+            .into_iter()
+            .partition(|file| crate::project::PROXY_FILES.contains(file));
+        let m = routes.len();
+        write!(f, "{n} problem{} in ", if n == 1 { "" } else { "s" })?;
+        if m > 0 {
+            write!(f, "{m} route file{}", if m == 1 { "" } else { "s" })?;
+        }
+        if let Some(proxy) = proxy.first() {
+            let and = if m > 0 { " and " } else { "" };
+            write!(f, "{and}{proxy}")?;
+        }
+        Ok(())
     }
 }
 

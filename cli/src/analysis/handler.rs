@@ -43,7 +43,7 @@ pub fn check(file: &SourceFile, items: &[Item], out: &mut Vec<RouteDiagnostic>) 
                 break;
             }
             _ => {
-                if let Some((what, span)) = other_handler(item) {
+                if let Some((what, span)) = other_item(item, "handler") {
                     out.push(
                         RouteDiagnostic::at(
                             file,
@@ -227,9 +227,10 @@ fn param_problem(
     );
 }
 
-/// A top-level item other than a function that is named `handler`.
-fn other_handler(item: &Item) -> Option<(&'static str, proc_macro2::Span)> {
-    let named = |ident: &syn::Ident| ident == "handler";
+/// A top-level item other than a function that is named `name` (`handler`, `proxy`): what
+/// it is, and where its name is.
+pub(super) fn other_item(item: &Item, name: &str) -> Option<(&'static str, proc_macro2::Span)> {
+    let named = |ident: &syn::Ident| ident == name;
     match item {
         Item::Const(c) if named(&c.ident) => Some(("a constant", c.ident.span())),
         Item::Static(s) if named(&s.ident) => Some(("a static", s.ident.span())),
@@ -238,7 +239,7 @@ fn other_handler(item: &Item) -> Option<(&'static str, proc_macro2::Span)> {
         Item::Mod(m) if named(&m.ident) => Some(("a module", m.ident.span())),
         Item::Use(u) => use_names(&u.tree)
             .into_iter()
-            .find(|(local, _)| local == "handler")
+            .find(|(local, _)| local == name)
             .map(|(_, span)| ("an import (define it here, calling the shared code)", span)),
         _ => None,
     }

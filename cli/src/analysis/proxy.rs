@@ -1,6 +1,6 @@
 //! `proxy.rs` (or `middleware.rs`) read without compiling it: the `matcher` of its `config!`,
 //! checked with the runtime's own matcher compiler, so a bad source is a build error at its
-//! line rather than a function that fails at start.
+//! line rather than a function that fails at start; and its function ([`export`]).
 
 use std::collections::HashMap;
 
@@ -14,18 +14,25 @@ use syn::{Ident, Item};
 use super::config::syntax::{parse_entries, Entry, Value};
 use super::config::{is_config_macro, APP_CONFIG_KEYS, MATCHER_KEY, PAGES_CONFIG_KEYS};
 use super::diagnostic::{suggest, Problem, RouteDiagnostic, SourceFile};
+use crate::project::ProxyConvention;
+
+mod export;
 
 /// What the build takes from the proxy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyAnalysis {
     /// The file relative to the app root (`proxy.rs`).
     pub file: String,
+    /// Which of Next's names the file has: it names the function the `main`s call.
+    pub convention: ProxyConvention,
     /// `config.matcher`'s entries; `None` without a matcher: the proxy runs for every request.
     pub matchers: Option<Vec<MatcherSpec>>,
 }
 
 impl ProxyAnalysis {
-    /// The compiled matcher (the analysis already compiled every entry once).
+    /// The compiled matcher (the analysis already compiled every entry once); the build only
+    /// records the entries, the function compiles them.
+    #[cfg(test)]
     pub fn matcher(&self) -> Result<Matcher, nextr::proxy::matcher::MatcherSpecError> {
         Matcher::from_config(self.matchers.as_deref())
     }
@@ -38,9 +45,11 @@ const CONDITION_KEYS: &[&str] = &["type", "key", "value"];
 /// The condition types, as Next spells them.
 const CONDITION_TYPES: &[&str] = &["header", "query", "cookie", "host"];
 
-/// Reads the proxy file's text (`file` names it in diagnostics): its matcher, or every
-/// problem of its `config!`.
+/// Reads the proxy file's text (`file` names it in diagnostics, and `middleware.rs` is the
+/// deprecated convention, whose function is `middleware`): its matcher, or every problem of
+/// its `config!` and its function.
 pub fn analyze_proxy(file: &str, text: &str) -> Result<ProxyAnalysis, Vec<RouteDiagnostic>> {
+    let convention = ProxyConvention::of_file(file).unwrap_or(ProxyConvention::Proxy);
     let source = SourceFile::new(file, text);
     let parsed = super::parse_rust(&source)?;
     let mut out = Vec::new();
@@ -83,26 +92,35 @@ pub fn analyze_proxy(file: &str, text: &str) -> Result<ProxyAnalysis, Vec<RouteD
         };
         let mut reader = Reader {
             file: &source,
+            convention,
             out: &mut out,
         };
         matchers = reader.config(&entries);
     }
+    export::check(&source, convention, &parsed.items, &mut out);
     if !out.is_empty() {
         out.sort_by_key(|d| (d.line, d.column));
         return Err(out);
     }
     Ok(ProxyAnalysis {
         file: file.to_owned(),
+        convention,
         matchers,
     })
 }
 
 struct Reader<'a> {
     file: &'a SourceFile,
+    convention: ProxyConvention,
     out: &'a mut Vec<RouteDiagnostic>,
 }
 
 impl Reader<'_> {
+    /// The proxy's page in Next's messages: `/proxy`.
+    fn page(&self) -> &'static str {
+        self.convention.page()
+    }
+
     fn push(&mut self, problem: Problem, span: Span, label: impl Into<String>) {
         self.out.push(RouteDiagnostic::at(
             self.file,
@@ -124,7 +142,11 @@ impl Reader<'_> {
                 self.out.push(
                     RouteDiagnostic::at(
                         self.file,
-                        Problem::ProxySegmentConfig(key),
+                        Problem::ProxySegmentConfig {
+                            title: self.convention.title(),
+                            file: self.convention.file(),
+                            key,
+                        },
                         self.file.range(entry.key.span()),
                         "not a proxy setting",
                     )
@@ -153,12 +175,16 @@ impl Reader<'_> {
     fn wrong(&mut self, at: &str, expected: &'static str, value: &Value) {
         match value {
             Value::Other { literal: false, .. } => self.push(
-                Problem::MatcherNotLiteral(at.to_owned()),
+                Problem::MatcherNotLiteral {
+                    page: self.page(),
+                    at: at.to_owned(),
+                },
                 value.span(),
                 "write a literal here",
             ),
             _ => self.push(
                 Problem::MatcherType {
+                    page: self.page(),
                     at: at.to_owned(),
                     expected,
                     found: value.describe(),
@@ -239,6 +265,7 @@ impl Reader<'_> {
                     {
                         self.push(
                             Problem::MatcherMissingField {
+                                page: self.page(),
                                 at,
                                 field: "source",
                             },
@@ -271,7 +298,10 @@ impl Reader<'_> {
                 _ => "not a valid source",
             };
             self.push(
-                Problem::MatcherInvalid(format!("{} at {at:?}", e.error)),
+                Problem::MatcherInvalid {
+                    page: self.page(),
+                    message: format!("{} at {at:?}", e.error),
+                },
                 span,
                 label,
             );
@@ -318,6 +348,7 @@ impl Reader<'_> {
             if ok {
                 self.push(
                     Problem::MatcherMissingField {
+                        page: self.page(),
                         at: at.to_owned(),
                         field: "type",
                     },
@@ -334,6 +365,7 @@ impl Reader<'_> {
             });
             self.push(
                 Problem::MatcherConditionType {
+                    page: self.page(),
                     at: at.to_owned(),
                     found: kind,
                     suggestion,
@@ -349,6 +381,7 @@ impl Reader<'_> {
             (_, None) => {
                 self.push(
                     Problem::MatcherMissingField {
+                        page: self.page(),
                         at: at.to_owned(),
                         field: "key",
                     },
@@ -370,7 +403,10 @@ impl Reader<'_> {
         if let Err(e) = Matcher::compile(&[probe]) {
             let span = val.map_or(*span, |(_, s)| s);
             self.push(
-                Problem::MatcherInvalid(format!("{} at {at:?}", e.error)),
+                Problem::MatcherInvalid {
+                    page: self.page(),
+                    message: format!("{} at {at:?}", e.error),
+                },
                 span,
                 "not a valid regex",
             );

@@ -7,6 +7,9 @@
 //! absolute) so that route files can `use` any of them, plus the user's own package when it has
 //! a library, so that they can `use my_app::…`. It is its own workspace (`[workspace]`), so
 //! cargo never mistakes it for a member of the app's workspace above it.
+//!
+//! An app's `proxy.rs` is a module of every binary (see [`mains`]), and the runtime then needs
+//! its `proxy` feature.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -23,12 +26,14 @@ use crate::project::{Dependency, DependencySource, GitReference, Package};
 
 mod mains;
 
-pub use mains::{fallback_main_rs, main_rs};
+pub use mains::{fallback_main_rs, main_rs, ProxyMain};
 
 /// The runtime crate every bundle links.
 const RUNTIME: &str = "nextr";
 /// The runtime feature holding the Lambda entry point.
 const LAMBDA_FEATURE: &str = "lambda";
+/// The runtime feature that runs an app's proxy (its rewrites invoke other functions).
+const PROXY_FEATURE: &str = "proxy";
 /// Where the copy of the user's lockfile is recorded, to refresh it only when it changes.
 const LOCK_SEED: &str = "nextr-lock-seed.sha256";
 
@@ -128,6 +133,17 @@ pub struct BundleSpec<'a> {
     pub profiles: &'a Profiles,
     /// The function name of the app's built-in `$default` function, when it is built.
     pub fallback: Option<&'a str>,
+    /// The app's proxy, compiled into every binary.
+    pub proxy: Option<&'a BundleProxy>,
+}
+
+/// The app's proxy file, as the bundle crate includes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleProxy {
+    /// The file relative to the app root: `proxy.rs` (or `middleware.rs`).
+    pub file: String,
+    /// The function every `main` wraps: `proxy` (or `middleware`).
+    pub function: String,
 }
 
 /// The generated crate: file contents by path relative to the crate's folder.
@@ -206,20 +222,38 @@ pub fn generate(spec: &BundleSpec<'_>) -> Result<BundleCrate, CodegenError> {
 
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), manifest(spec)?);
+    let proxy_source = spec
+        .proxy
+        .map(|p| utf8_path(&spec.app_root.join(&p.file)))
+        .transpose()?;
+    let proxy = spec
+        .proxy
+        .zip(proxy_source.as_deref())
+        .map(|(p, source)| ProxyMain {
+            source,
+            function: &p.function,
+        });
     for route in spec.routes {
-        let source = spec.app_root.join(&route.file);
-        let source = source
-            .to_str()
-            .ok_or_else(|| CodegenError::NonUtf8Path(source.clone()))?;
+        let source = utf8_path(&spec.app_root.join(&route.file))?;
         files.insert(
             bin_path(&route.function),
-            main_rs(&runtime_path, source, route),
+            main_rs(&runtime_path, &source, route, proxy.as_ref()),
         );
     }
     if let Some(name) = spec.fallback {
-        files.insert(bin_path(name), fallback_main_rs(&runtime_path));
+        files.insert(
+            bin_path(name),
+            fallback_main_rs(&runtime_path, proxy.as_ref()),
+        );
     }
     Ok(BundleCrate { files })
+}
+
+/// A path as Rust source spells it (a `#[path]`), which needs it in UTF-8.
+fn utf8_path(path: &Path) -> Result<String, CodegenError> {
+    path.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| CodegenError::NonUtf8Path(path.to_path_buf()))
 }
 
 fn bin_path(function: &str) -> PathBuf {
@@ -271,11 +305,17 @@ fn manifest(spec: &BundleSpec<'_>) -> Result<String, CodegenError> {
             .or_default()
             .push((key(&package.name), format!("{{ path = {} }}", string(root))));
     }
+    // The runtime features every bundle needs, whatever the user's dependency enables.
+    let runtime_features: &[&str] = if spec.proxy.is_some() {
+        &[LAMBDA_FEATURE, PROXY_FEATURE]
+    } else {
+        &[LAMBDA_FEATURE]
+    };
     for dep in package.normal_dependencies() {
         tables
             .entry(dep.target.as_deref())
             .or_default()
-            .push((key(dep.key()), dependency(package, dep)?));
+            .push((key(dep.key()), dependency(package, dep, runtime_features)?));
     }
     for (target, deps) in &tables {
         match target {
@@ -317,8 +357,13 @@ fn manifest(spec: &BundleSpec<'_>) -> Result<String, CodegenError> {
     Ok(out)
 }
 
-/// One dependency as an inline table, with every setting the user gave it.
-fn dependency(package: &Package, dep: &Dependency) -> Result<String, CodegenError> {
+/// One dependency as an inline table, with every setting the user gave it, and
+/// `runtime_features` added when it is the runtime.
+fn dependency(
+    package: &Package,
+    dep: &Dependency,
+    runtime_features: &[&str],
+) -> Result<String, CodegenError> {
     let mut fields: Vec<(&str, Value)> = Vec::new();
     if dep.rename.is_some() {
         fields.push(("package", Value::String(dep.package.clone())));
@@ -358,9 +403,13 @@ fn dependency(package: &Package, dep: &Dependency) -> Result<String, CodegenErro
         }
     }
     let mut features = dep.features.clone();
-    if dep.package == RUNTIME && !features.iter().any(|f| f == LAMBDA_FEATURE) {
+    if dep.package == RUNTIME {
         // The CLI-facing build of nextr leaves the Lambda entry point out; bundles need it.
-        features.push(LAMBDA_FEATURE.to_owned());
+        for needed in runtime_features {
+            if !features.iter().any(|f| f == needed) {
+                features.push((*needed).to_owned());
+            }
+        }
     }
     if !dep.default_features {
         fields.push(("default-features", Value::Boolean(false)));

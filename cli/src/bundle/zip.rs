@@ -1,7 +1,8 @@
 //! The Lambda deployment package of a route: a zip whose first entry is the binary, named
 //! `bootstrap` (what `provided.al2023` runs), executable, and byte-for-byte reproducible so
 //! that an unchanged route keeps its sha256 and deploy can skip it. A prerendered App route
-//! also carries its build-time response (`prerendered.json`) beside it.
+//! also carries its build-time response (`prerendered.json`) beside it, and every function of
+//! an app with a proxy the proxy's description (`proxy.json`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -96,14 +97,10 @@ pub fn zip_bootstrap(
     Ok(writer.finish()?.into_inner())
 }
 
-/// Zips `binary` into `<out>/functions/<name>-<sha256 prefix>.zip`, atomically, unless that
-/// file already holds the same bytes. The name changes with the bytes, so the zip a manifest
-/// on disk lists is never overwritten: a build killed here leaves that manifest whole.
-pub fn write_bundle(out: &Path, name: &str, binary: &Path) -> Result<ZippedBundle, ZipError> {
-    write_bundle_with(out, name, binary, &[])
-}
-
-/// [`write_bundle`] with data files beside `bootstrap` (see [`zip_bootstrap`]).
+/// Zips `binary` with data files beside `bootstrap` (see [`zip_bootstrap`]) into
+/// `<out>/functions/<name>-<sha256 prefix>.zip`, atomically, unless that file already holds
+/// the same bytes. The name changes with the bytes, so the zip a manifest on disk lists is
+/// never overwritten: a build killed here leaves that manifest whole.
 pub fn write_bundle_with(
     out: &Path,
     name: &str,
@@ -167,6 +164,9 @@ impl Stamp {
 struct CachedZip {
     path: PathBuf,
     binary: Stamp,
+    /// A digest of the data files beside `bootstrap` ([`data_digest`]).
+    #[serde(default)]
+    data: String,
     zip: Stamp,
     sha256: String,
     bytes: u64,
@@ -208,19 +208,20 @@ impl ZipCache {
         persist::write_if_changed(&self.file, &json).map(|_| ())
     }
 
-    fn reuse(&self, slot: &Path, binary: &Path) -> Option<ZippedBundle> {
+    fn reuse(&self, slot: &Path, binary: &Path, data: &str) -> Option<ZippedBundle> {
         let cached = self.entries.get(slot)?;
-        (Stamp::of(binary)? == cached.binary && Stamp::of(&cached.path)? == cached.zip).then(|| {
-            ZippedBundle {
+        (Stamp::of(binary)? == cached.binary
+            && cached.data == data
+            && Stamp::of(&cached.path)? == cached.zip)
+            .then(|| ZippedBundle {
                 path: cached.path.clone(),
                 sha256: cached.sha256.clone(),
                 bytes: cached.bytes,
                 written: false,
-            }
-        })
+            })
     }
 
-    fn remember(&mut self, slot: PathBuf, bundle: &ZippedBundle, binary: &Path) {
+    fn remember(&mut self, slot: PathBuf, bundle: &ZippedBundle, binary: &Path, data: String) {
         match (Stamp::of(binary), Stamp::of(&bundle.path)) {
             (Some(binary), Some(zip)) => {
                 self.entries.insert(
@@ -228,6 +229,7 @@ impl ZipCache {
                     CachedZip {
                         path: bundle.path.clone(),
                         binary,
+                        data,
                         zip,
                         sha256: bundle.sha256.clone(),
                         bytes: bundle.bytes,
@@ -246,21 +248,42 @@ impl ZipCache {
     }
 }
 
-/// [`write_bundle`], skipping the work when `cache` shows that the zip on disk was made from
-/// this very binary.
+/// [`write_bundle_with`], skipping the work when `cache` shows that the zip on disk was made
+/// from this very binary and these data files.
 pub fn write_bundle_cached(
     out: &Path,
     name: &str,
     binary: &Path,
+    data: &[(&str, &[u8])],
     cache: &mut ZipCache,
 ) -> Result<ZippedBundle, ZipError> {
     let slot = slot(out, name);
-    if let Some(reused) = cache.reuse(&slot, binary) {
+    let digest = data_digest(data);
+    if let Some(reused) = cache.reuse(&slot, binary, &digest) {
         return Ok(reused);
     }
-    let bundle = write_bundle(out, name, binary)?;
-    cache.remember(slot, &bundle, binary);
+    let bundle = write_bundle_with(out, name, binary, data)?;
+    cache.remember(slot, &bundle, binary, digest);
     Ok(bundle)
+}
+
+/// A digest of data files (names and contents, in name order, as the zip has them): a zip
+/// made with other data is not reused. Empty for none.
+fn data_digest(data: &[(&str, &[u8])]) -> String {
+    if data.is_empty() {
+        return String::new();
+    }
+    let mut data = data.to_vec();
+    data.sort_by_key(|(name, _)| *name);
+    let mut hash = Sha256::new();
+    for (name, bytes) in data {
+        // Lengths first, so that no two lists hash alike by shifting bytes between entries.
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    super::hex(&hash.finalize())
 }
 
 /// `<out>/functions/<name>-<sha256 prefix>.zip`: the manifest's `bundle`, under `out`.
@@ -337,7 +360,7 @@ mod tests {
         fs::write(&bin, binary()).unwrap();
         let out = tmp.path().join(".nextr");
 
-        let first = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
+        let first = write_bundle_with(&out, "app-hello-1234abcd", &bin, &[]).unwrap();
         assert!(first.written);
         let short = &first.sha256[..16];
         assert_eq!(
@@ -361,14 +384,14 @@ mod tests {
             .unwrap()
             .set_modified(past)
             .unwrap();
-        let again = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
+        let again = write_bundle_with(&out, "app-hello-1234abcd", &bin, &[]).unwrap();
         assert!(!again.written);
         assert_eq!(again.sha256, first.sha256);
         assert_eq!(fs::metadata(&first.path).unwrap().modified().unwrap(), past);
 
         // New bytes, new name: the zip an existing manifest lists is never overwritten.
         fs::write(&bin, b"changed").unwrap();
-        let changed = write_bundle(&out, "app-hello-1234abcd", &bin).unwrap();
+        let changed = write_bundle_with(&out, "app-hello-1234abcd", &bin, &[]).unwrap();
         assert!(changed.written);
         assert_ne!(changed.sha256, first.sha256);
         assert_ne!(changed.path, first.path);
@@ -384,7 +407,7 @@ mod tests {
         let cache_file = tmp.path().join("cache.json");
 
         let mut cache = ZipCache::load(&cache_file);
-        let first = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        let first = write_bundle_cached(&out, "f", &bin, &[], &mut cache).unwrap();
         assert!(first.written);
         cache.save().unwrap();
 
@@ -406,7 +429,7 @@ mod tests {
             .unwrap()
             .set_modified(stamp)
             .unwrap();
-        let reused = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        let reused = write_bundle_cached(&out, "f", &bin, &[], &mut cache).unwrap();
         assert_eq!(
             reused,
             ZippedBundle {
@@ -418,13 +441,13 @@ mod tests {
         // A new binary (relinked: new file) is zipped again.
         fs::remove_file(&bin).unwrap();
         fs::write(&bin, b"relinked").unwrap();
-        let relinked = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        let relinked = write_bundle_cached(&out, "f", &bin, &[], &mut cache).unwrap();
         assert!(relinked.written);
         assert_ne!(relinked.sha256, first.sha256);
 
         // A zip changed behind nextr's back is rewritten even though the binary is the same.
         fs::write(&relinked.path, b"tampered").unwrap();
-        let repaired = write_bundle_cached(&out, "f", &bin, &mut cache).unwrap();
+        let repaired = write_bundle_cached(&out, "f", &bin, &[], &mut cache).unwrap();
         assert!(repaired.written);
         assert_eq!(repaired.sha256, relinked.sha256);
         assert_eq!(
@@ -433,7 +456,8 @@ mod tests {
         );
 
         // Another output folder is another zip.
-        let other = write_bundle_cached(&tmp.path().join("out2"), "f", &bin, &mut cache).unwrap();
+        let other =
+            write_bundle_cached(&tmp.path().join("out2"), "f", &bin, &[], &mut cache).unwrap();
         assert!(other.written);
         cache.retain(std::slice::from_ref(&other.path));
         cache.save().unwrap();
@@ -447,9 +471,54 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_zips_again_when_the_data_files_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        fs::write(&bin, binary()).unwrap();
+        let out = tmp.path().join(".nextr");
+        let mut cache = ZipCache::load(&tmp.path().join("cache.json"));
+        let v1: &[(&str, &[u8])] = &[("proxy.json", b"{\"routes\":[1]}")];
+        let v2: &[(&str, &[u8])] = &[("proxy.json", b"{\"routes\":[1,2]}")];
+        let first = write_bundle_cached(&out, "f", &bin, v1, &mut cache).unwrap();
+        assert!(first.written);
+        let again = write_bundle_cached(&out, "f", &bin, v1, &mut cache).unwrap();
+        assert_eq!(
+            again,
+            ZippedBundle {
+                written: false,
+                ..first.clone()
+            }
+        );
+        // The same binary with another proxy.json (a route added) is another zip.
+        let changed = write_bundle_cached(&out, "f", &bin, v2, &mut cache).unwrap();
+        assert!(changed.written);
+        assert_ne!(changed.sha256, first.sha256);
+        let mut archive = ::zip::ZipArchive::new(fs::File::open(&changed.path).unwrap()).unwrap();
+        let mut content = String::new();
+        archive
+            .by_name("proxy.json")
+            .unwrap()
+            .read_to_string(&mut content)
+            .unwrap();
+        assert_eq!(content, "{\"routes\":[1,2]}");
+        // And without data files, the bare zip again.
+        let bare = write_bundle_cached(&out, "f", &bin, &[], &mut cache).unwrap();
+        assert_eq!(
+            bare.sha256,
+            write_bundle_with(&out, "f", &bin, &[]).unwrap().sha256
+        );
+        assert_ne!(data_digest(v1), data_digest(v2));
+        assert_ne!(
+            data_digest(&[("ab", b"c")]),
+            data_digest(&[("a", b"bc")]),
+            "names and contents are delimited"
+        );
+    }
+
+    #[test]
     fn a_missing_binary_is_named() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = write_bundle(tmp.path(), "f", &tmp.path().join("nope")).unwrap_err();
+        let err = write_bundle_with(tmp.path(), "f", &tmp.path().join("nope"), &[]).unwrap_err();
         assert!(err.to_string().contains("nope"));
         assert!(!tmp.path().join("functions").exists());
     }

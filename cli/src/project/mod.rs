@@ -9,6 +9,7 @@ use crate::report::{Shown, ShownLines};
 mod app_config;
 pub mod dotenv;
 mod package;
+mod proxy;
 mod routes;
 
 pub use app_config::{
@@ -19,6 +20,9 @@ pub use dotenv::{DotEnv, DotEnvError, EnvMode, DOTENV_FILES};
 pub use package::{
     discover as discover_package, Dependency, DependencyKind, DependencySource, GitReference,
     Package, PackageError,
+};
+pub use proxy::{
+    find_proxy, proxy_summary, ProxyConvention, ProxyFile, MIDDLEWARE_TO_PROXY, PROXY_FILES,
 };
 pub use routes::{inside_app, route_table, scan_routes, ROUTE_DIRS};
 
@@ -45,10 +49,9 @@ pub enum ProjectError {
         /// Where it leads.
         target: PathBuf,
     },
-    /// A `proxy.rs` (or `middleware.rs`) at the app root, which nextr does not run yet: building
-    /// without it would serve every route it guards unguarded.
-    #[error("{}: nextr does not run a proxy yet (its matcher is read, the proxy itself is not), so the routes it guards would be served without it; move it out of the app's root to build", Shown(.0.display()))]
-    ProxyNotRun(PathBuf),
+    /// Both `proxy.rs` and `middleware.rs` at the app root: Next's build error, its words.
+    #[error("Both middleware file \"./middleware.rs\" and proxy file \"./proxy.rs\" are detected. Please use \"./proxy.rs\" only. Learn more: {MIDDLEWARE_TO_PROXY}")]
+    ProxyAndMiddleware,
     /// A file or folder name is not UTF-8, so it cannot be part of a URL.
     #[error("{}: the name is not valid UTF-8, so it cannot be part of a route; rename it", Shown(.0.display()))]
     NotUtf8(PathBuf),
@@ -74,22 +77,6 @@ pub enum ProjectError {
         /// Why it does not fit.
         reason: String,
     },
-}
-
-/// The interceptor's file names at the app root: Next 16's `proxy`, and `middleware`, its
-/// deprecated name.
-pub const PROXY_FILES: [&str; 2] = ["proxy.rs", "middleware.rs"];
-
-/// Refuses an app with a proxy file until proxies run ([`ProjectError::ProxyNotRun`]).
-pub fn refuse_proxy(root: &Path) -> Result<(), ProjectError> {
-    match PROXY_FILES
-        .iter()
-        .map(|f| root.join(f))
-        .find(|p| p.is_file())
-    {
-        Some(path) => Err(ProjectError::ProxyNotRun(path)),
-        None => Ok(()),
-    }
 }
 
 /// An app: the package, its settings, and the name its AWS resources carry.

@@ -101,6 +101,7 @@ fn generate_sample(profiles: &Profiles) -> BundleCrate {
         routes: &routes,
         profiles,
         fallback: None,
+        proxy: None,
     })
     .unwrap()
 }
@@ -230,7 +231,7 @@ fn any_file_name_is_escaped_into_valid_rust() {
             entry: BundleEntry::Pages,
         };
         let source = format!("/app/{name}");
-        let main = main_rs("nextr", &source, &route);
+        let main = main_rs("nextr", &source, &route, None);
         assert_eq!(
             literals(&main),
             [source.clone(), page, name.to_owned()],
@@ -251,6 +252,7 @@ fn a_renamed_runtime_is_called_by_its_name() {
         routes: &routes,
         profiles: &Profiles::default(),
         fallback: None,
+        proxy: None,
     })
     .unwrap();
     let main = &krate.files[Path::new("src/bin/my-app-hello-11111111.rs")];
@@ -270,6 +272,7 @@ fn without_a_lib_the_package_is_not_a_dependency() {
         routes: &routes,
         profiles: &Profiles::default(),
         fallback: None,
+        proxy: None,
     })
     .unwrap();
     assert!(!krate.files[Path::new("Cargo.toml")].contains("my-app = "));
@@ -285,6 +288,7 @@ fn unsupported_inputs_are_errors() {
         routes: &[],
         profiles: &profiles,
         fallback: None,
+        proxy: None,
     };
     let mut package = sample_package();
     package.dependencies.remove(0);
@@ -397,6 +401,7 @@ fn cargo_accepts_the_generated_manifest() {
         routes: &routes,
         profiles: &release_profile(),
         fallback: Some("shop-default-00000000"),
+        proxy: None,
     })
     .unwrap();
     let dir = bundle_dir(&package, "shop");
@@ -444,6 +449,7 @@ fn an_app_main_wraps_each_method_by_its_arity() {
         "nextr",
         "/work/my-app/app/hooks/deliver/[id]/route.rs",
         &route,
+        None,
     );
     insta::assert_snapshot!("app_main", main);
     assert!(main.contains("get: Some(nextr::app_handler!(route::get, req)),"));
@@ -463,7 +469,7 @@ fn an_app_main_with_every_method_has_no_default_update() {
         .into_iter()
         .map(|m| (m, Arity::RequestContext))
         .collect();
-    let main = main_rs("nextr", "/a/route.rs", &app_route(&all, false));
+    let main = main_rs("nextr", "/a/route.rs", &app_route(&all, false), None);
     assert!(!main.contains("Default::default()"), "{main}");
     assert!(main.contains("pages_router: false,"));
     for m in Method::ALL {
@@ -473,4 +479,105 @@ fn an_app_main_with_every_method_has_no_default_update() {
         )));
     }
     syn::parse_file(&main).unwrap();
+}
+
+/// The sample app with a `proxy.rs` (or `middleware.rs`), and an App route.
+fn generate_proxied(file: &str, function: &str) -> BundleCrate {
+    let package = sample_package();
+    let mut routes = routes();
+    routes.push(app_route(&[(Method::Get, Arity::Request)], true));
+    let proxy = BundleProxy {
+        file: file.into(),
+        function: function.into(),
+    };
+    generate(&BundleSpec {
+        app: "my-app",
+        app_root: Path::new("/work/my-app"),
+        package: &package,
+        routes: &routes,
+        profiles: &Profiles::default(),
+        fallback: Some("my-app-default-00000000"),
+        proxy: Some(&proxy),
+    })
+    .unwrap()
+}
+
+#[test]
+fn every_main_of_an_app_with_a_proxy_runs_it() {
+    let krate = generate_proxied("proxy.rs", "proxy");
+    let pages = &krate.files[Path::new("src/bin/my-app-hello-11111111.rs")];
+    insta::assert_snapshot!("proxied_pages_main", pages);
+    let app = &krate.files[Path::new("src/bin/my-app-hooks-deliver-id-33333333.rs")];
+    insta::assert_snapshot!("proxied_app_main", app);
+    let fallback = &krate.files[Path::new("src/bin/my-app-default-00000000.rs")];
+    insta::assert_snapshot!("proxied_fallback_main", fallback);
+    // Every binary, each route's and `$default`'s, includes the proxy and runs it.
+    let bins: Vec<&String> = krate
+        .files
+        .iter()
+        .filter(|(path, _)| path.starts_with("src/bin"))
+        .map(|(_, main)| main)
+        .collect();
+    assert_eq!(bins.len(), 4);
+    for main in bins {
+        assert!(
+            main.contains("#[path = \"/work/my-app/proxy.rs\"]\n#[allow(dead_code)]\nmod proxy;\n"),
+            "{main}"
+        );
+        assert!(
+            main.contains("nextr::proxy_handler!(proxy::proxy)"),
+            "{main}"
+        );
+        assert!(main.contains("_proxied("), "{main}");
+        syn::parse_file(main).unwrap();
+    }
+    // A main names its own route only: adding a route changes no other binary.
+    assert!(
+        !pages.contains("post") && !pages.contains("hooks"),
+        "{pages}"
+    );
+    assert!(pages.contains("nextr::lambda::start_proxied("));
+    assert!(app.contains("nextr::lambda::start_app_proxied("));
+    assert!(fallback.contains("nextr::lambda::start_fallback_proxied("));
+    // The runtime's `proxy` feature is enabled beside `lambda`.
+    let manifest: toml::Table = toml::from_str(&krate.files[Path::new("Cargo.toml")]).unwrap();
+    let features = manifest["dependencies"]["nextr"]["features"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        features,
+        &[
+            Value::String("lambda".into()),
+            Value::String("proxy".into())
+        ]
+    );
+}
+
+#[test]
+fn a_middleware_file_is_the_same_module_with_its_own_function() {
+    let krate = generate_proxied("middleware.rs", "middleware");
+    for (path, main) in &krate.files {
+        if path.starts_with("src/bin") {
+            assert!(
+                main.contains("#[path = \"/work/my-app/middleware.rs\"]"),
+                "{main}"
+            );
+            assert!(
+                main.contains("nextr::proxy_handler!(proxy::middleware)"),
+                "{main}"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_a_proxy_the_mains_and_features_are_unchanged() {
+    let krate = generate_sample(&Profiles::default());
+    for main in krate.files.values() {
+        assert!(!main.contains("proxy"), "{main}");
+    }
+    assert_eq!(
+        fallback_main_rs("nextr", None),
+        "// Generated by nextr build: the app's `$default` function.\n\nfn main() -> std::process::ExitCode {\n    nextr::lambda::start_fallback()\n}\n"
+    );
 }
