@@ -331,6 +331,12 @@ fn summary(outcome: &BuildOutcome) -> String {
         table.row(row);
     }
     let mut s = table.to_string();
+    if let Some(p) = &manifest.proxy {
+        s.push_str(&format!(
+            "\n{}\n",
+            nextr_cli::project::proxy_summary(&p.file, p.matcher.as_deref())
+        ));
+    }
     let functions: Vec<&Function> = manifest.functions().collect();
     let total: u64 = functions.iter().map(|f| f.bytes).sum();
     let n = functions.len();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use nextr::manifest::{layout, Manifest, Profile};
 use nextr_cli::fingerprint;
+use nextr_cli::project::ProxyConvention;
 use nextr_cli::report::{ReportStyle, ShownLines};
 use nextr_cli::table::{Column, Table};
 use tokio::sync::mpsc;
@@ -219,9 +220,7 @@ async fn serve(
         ));
     }
     print_routes(&logger, manifest, server.addr());
-    for warning in &manifest.gateway.warnings {
-        logger.line(format!("warning: {}", ShownLines(warning)));
-    }
+    print_warnings(&logger, manifest);
 
     let (changes_tx, changes) = mpsc::unbounded_channel();
     let watcher = watch::watch(
@@ -323,11 +322,31 @@ fn print_routes(logger: &Logger, manifest: &Manifest, addr: SocketAddr) {
     for line in table.lines() {
         logger.line(line);
     }
+    if let Some(p) = &manifest.proxy {
+        logger.line(format!(
+            "\n{}",
+            nextr_cli::project::proxy_summary(&p.file, p.matcher.as_deref())
+        ));
+    }
     let n = rows.len();
     logger.line(format!(
         "\n{n} route{} at http://{addr}",
         if n == 1 { "" } else { "s" }
     ));
+}
+
+/// What the manifest warns about, told at start and at each reload: the gateway's accepted
+/// risks, and Next's deprecation of `middleware.rs` (a build printed them already, but dev
+/// may start from a build folder, or reload one another process built).
+fn print_warnings(logger: &Logger, manifest: &Manifest) {
+    let deprecation = manifest
+        .proxy
+        .as_ref()
+        .and_then(|p| ProxyConvention::of_file(&p.file))
+        .and_then(ProxyConvention::deprecation);
+    for warning in manifest.gateway.warnings.iter().chain(deprecation.as_ref()) {
+        logger.line(format!("warning: {}", ShownLines(warning)));
+    }
 }
 
 /// Rebuilds on source changes (unless `served` has no app to build, which only follows the
@@ -409,9 +428,7 @@ fn reload(emulator: &Emulator, logger: &Logger, port: u16) {
                 "nextr: reloaded the route manifest ({} routes; {what}; {} kept warm)",
                 summary.routes, summary.kept
             ));
-            for warning in &manifest.gateway.warnings {
-                logger.line(format!("warning: {}", ShownLines(warning)));
-            }
+            print_warnings(logger, &manifest);
             // A function URL added, removed or changed is shown again, as at start.
             if emulator.deployment().function_urls() != urls_before {
                 print_function_urls(logger, &manifest, port);

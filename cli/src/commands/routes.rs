@@ -1,8 +1,10 @@
-//! `nextr routes`: the route table, or one request resolved as `next start` would.
+//! `nextr routes`: the route table (and the app's proxy), or one request resolved as `next
+//! start` would.
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use nextr::manifest::ManifestProxy;
 use nextr::routing::{MatchedView, Resolution, RouteTable};
 use serde_json::json;
 
@@ -19,7 +21,9 @@ pub fn run(args: &RoutesArgs) -> anyhow::Result<ExitCode> {
     } else if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&table.summaries())?)?;
     } else {
-        write!(out, "{}", render_table(&table))?;
+        // The proxy is read and checked as the build does: a broken one fails here too.
+        let proxy = nextr_cli::build::read_proxy(&args.dir)?;
+        write!(out, "{}", render_table(&table, proxy.as_ref()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -63,8 +67,8 @@ pub fn resolution_json(table: &RouteTable, target: &str) -> serde_json::Value {
     }
 }
 
-/// A plain-text table: route, kind, router, file.
-fn render_table(table: &RouteTable) -> String {
+/// A plain-text table: route, kind, router, file; then the proxy's line, if the app has one.
+fn render_table(table: &RouteTable, proxy: Option<&ManifestProxy>) -> String {
     let rows: Vec<[&str; 4]> = table
         .routes()
         .iter()
@@ -82,6 +86,12 @@ fn render_table(table: &RouteTable) -> String {
         grid.row(*row);
     }
     let mut s = grid.to_string();
+    if let Some(p) = proxy {
+        s.push_str(&format!(
+            "\n{}\n",
+            project::proxy_summary(&p.file, p.matcher.as_deref())
+        ));
+    }
     let n = rows.len();
     s.push_str(&format!("\n{n} route{}\n", if n == 1 { "" } else { "s" }));
     s

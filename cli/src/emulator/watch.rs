@@ -1,5 +1,5 @@
 //! Watches what a rebuild depends on — `api/`, `app/`, `src/`, `Cargo.toml`, `nextr.toml`, the
-//! `.env` files — and the route manifest itself, and reports debounced changes to a callback.
+//! `.env` files, `proxy.rs` and `middleware.rs` — and the route manifest itself, and reports debounced changes to a callback.
 //! What to do about them (rebuild, then swap the workers) is the caller's: see `nextr dev`.
 //!
 //! One save must give one rebuild. The debouncer reports each event once it is older than the
@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 
-use crate::project::{DOTENV_FILES, ROUTE_DIRS};
+use crate::project::{DOTENV_FILES, PROXY_FILES, ROUTE_DIRS};
 
 /// A debounced batch of changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,10 @@ fn source_dirs() -> impl Iterator<Item = &'static str> {
     ROUTE_DIRS.into_iter().chain(["src"])
 }
 
+/// The files at the app root a build reads (the root itself is watched non-recursively, so a
+/// proxy file created or deleted while serving is seen too).
+const ROOT_FILES: [&str; 4] = ["Cargo.toml", "nextr.toml", PROXY_FILES[0], PROXY_FILES[1]];
+
 /// What a changed path means, if anything.
 pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> {
     if path == manifest {
@@ -76,7 +80,7 @@ pub fn classify(app_dir: &Path, manifest: &Path, path: &Path) -> Option<Change> 
     let is_source = match first {
         "src" => true,
         dir if ROUTE_DIRS.contains(&dir) => true,
-        "Cargo.toml" | "nextr.toml" => parts.next().is_none(),
+        file if ROOT_FILES.contains(&file) => parts.next().is_none(),
         _ => false,
     };
     is_source.then(|| Change::Sources(vec![rel.to_path_buf()]))
@@ -176,7 +180,7 @@ impl Reported {
     /// change and an editor's temporary file, created and gone between two batches, is not.
     fn at_start(root: &Path) -> Self {
         let mut reported = Reported::default();
-        for name in ["Cargo.toml", "nextr.toml"] {
+        for name in ROOT_FILES {
             reported.record(root, Path::new(name));
         }
         let mut folders: Vec<PathBuf> = source_dirs().map(PathBuf::from).collect();
@@ -347,6 +351,14 @@ mod tests {
         );
         assert!(c("/app/nextr.toml").is_some());
         assert_eq!(
+            c("/app/proxy.rs"),
+            Some(Change::Sources(vec!["proxy.rs".into()]))
+        );
+        assert!(c("/app/middleware.rs").is_some());
+        // Only at the root: elsewhere they are routes or library code, seen as such.
+        assert_eq!(c("/app/other.rs"), None);
+        assert_eq!(c("/app/target/proxy.rs"), None);
+        assert_eq!(
             c("/app/.env.local"),
             Some(Change::Sources(vec![".env.local".into()]))
         );
@@ -426,6 +438,14 @@ mod tests {
         assert!(wait_for(Change::Sources(vec!["api/hello.rs".into()])));
         std::fs::write(&manifest, "{\"v\":2}").unwrap();
         assert!(wait_for(Change::Manifest));
+
+        // A proxy created, edited and deleted while serving.
+        for write in ["// v1", "// v2"] {
+            std::fs::write(app.join("proxy.rs"), write).unwrap();
+            assert!(wait_for(Change::Sources(vec!["proxy.rs".into()])));
+        }
+        std::fs::remove_file(app.join("proxy.rs")).unwrap();
+        assert!(wait_for(Change::Sources(vec!["proxy.rs".into()])));
 
         // `app/` created while watching: the folder itself, then files deep inside it.
         std::fs::create_dir(app.join("app")).unwrap();
