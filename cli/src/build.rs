@@ -1,8 +1,8 @@
 //! `nextr build` as a pipeline: discover (the app, its `proxy.rs`) → scan → analyse (route
 //! files and the proxy) → generate → one cargo build → check every binary → zip (each with
-//! `proxy.json` when the app has a proxy) → manifest. Nothing under the output folder is touched until every
-//! binary has been built and checked, so a failed build leaves the previous bundles and
-//! manifest as they were.
+//! `proxy.json` when the app has a proxy) → manifest. Nothing under the output folder is
+//! touched until every binary has been built and checked, so a failed build leaves the
+//! previous bundles and manifest as they were.
 //!
 //! `nextr dev`'s builds isolate route errors ([`BuildOptions::isolate_route_errors`]): a route
 //! whose file fails analysis or compilation is left out of the bundle crate (or its binary is
@@ -713,4 +713,102 @@ fn remove_stale_zips(
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(page: &str, file: &str, function: &str) -> BundleRoute {
+        BundleRoute {
+            page: page.into(),
+            file: file.into(),
+            function: function.into(),
+            declares_config: false,
+            entry: BundleEntry::Pages,
+        }
+    }
+
+    /// cargo's failure of these binaries, each with its rendered errors.
+    fn failed(bins: &[(&str, &str)]) -> CargoError {
+        CargoError::Failed {
+            errors: bins.len(),
+            stderr: String::new(),
+            bins: bins.iter().map(|(b, _)| (*b).to_owned()).collect(),
+            built: BTreeMap::new(),
+            rendered: bins
+                .iter()
+                .map(|(b, r)| ((*b).to_owned(), (*r).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn files(error: BuildError) -> Vec<String> {
+        match error {
+            BuildError::RouteCompile { files, .. } => files,
+            other => panic!("expected a route compile error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn compile_errors_are_told_by_route_file_or_by_the_proxy() {
+        let root = Path::new("/app");
+        let routes = [
+            route("/api/a", "api/a.rs", "app-a"),
+            route("/api/b", "api/b.rs", "app-b"),
+        ];
+        let proxy_error = "error[E0425]: cannot find value `x`\n --> /app/proxy.rs:3:5\n";
+        let a_error = "error[E0308]: mismatched types\n --> /app/api/a.rs:1:1\n";
+        // Without a proxy: the failed routes' files.
+        let e = failed(&[("app-a", a_error)]);
+        assert_eq!(
+            files(in_route_terms(e, &routes, "app-default", None, root)),
+            ["api/a.rs"]
+        );
+        // A broken proxy fails every binary: the proxy is named, not the routes.
+        let e = failed(&[
+            ("app-a", proxy_error),
+            ("app-b", proxy_error),
+            ("app-default", proxy_error),
+        ]);
+        assert_eq!(
+            files(in_route_terms(
+                e,
+                &routes,
+                "app-default",
+                Some("proxy.rs"),
+                root
+            )),
+            ["proxy.rs"]
+        );
+        // With a route's own errors beside the proxy's, both.
+        let both = format!("{a_error}{proxy_error}");
+        let e = failed(&[
+            ("app-a", &both),
+            ("app-b", proxy_error),
+            ("app-default", proxy_error),
+        ]);
+        assert_eq!(
+            files(in_route_terms(
+                e,
+                &routes,
+                "app-default",
+                Some("proxy.rs"),
+                root
+            )),
+            ["api/a.rs", "proxy.rs"]
+        );
+        // A proxy that compiles: a route's failure is the route's.
+        let e = failed(&[("app-b", "error\n --> /app/api/b.rs:2:2\n")]);
+        assert_eq!(
+            files(in_route_terms(
+                e,
+                &routes,
+                "app-default",
+                Some("proxy.rs"),
+                root
+            )),
+            ["api/b.rs"]
+        );
+    }
 }

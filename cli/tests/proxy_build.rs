@@ -129,10 +129,13 @@ pub mod lambda {
 }
 "#;
 
+/// A Pages route, written against the stand-in.
 const HELLO: &str = "use nextr::*;\n\npub async fn handler(_req: &mut NextApiRequest, _res: &mut NextApiResponse) -> nextr::Result<()> {\n    Ok(())\n}\n";
 
+/// An App route with two methods (not prerendered), written against the stand-in.
 const ITEMS: &str = "use nextr::app::*;\n\npub async fn get(_req: NextRequest) -> Response {\n    Response\n}\n\npub async fn post(_req: NextRequest) -> Response {\n    Response\n}\n";
 
+/// The proxy: a matcher with a condition, and its function.
 const PROXY: &str = r#"//! The test app's proxy.
 nextr::config! {
     matcher: ["/api/:path*", { source: "/items", has: [{ type: "header", key: "x-go" }] }],
@@ -200,7 +203,8 @@ fn expected_bundle(manifest: &Manifest) -> ProxyBundle {
     }
 }
 
-fn zip_of<'m>(app: &TestApp, manifest: &'m Manifest, page: &str) -> std::path::PathBuf {
+/// The zip of the route `page`.
+fn zip_of(app: &TestApp, manifest: &Manifest, page: &str) -> std::path::PathBuf {
     let route = manifest.routes.iter().find(|r| r.page == page).unwrap();
     app.out()
         .join(&route.function.as_ref().expect("built").bundle)
@@ -219,6 +223,7 @@ fn run(bootstrap: &[u8]) -> String {
     text(&out.stdout)
 }
 
+/// Output as text.
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
