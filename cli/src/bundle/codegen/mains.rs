@@ -23,8 +23,8 @@ pub struct ProxyMain<'a> {
 }
 
 impl ProxyMain<'_> {
-    /// The `mod proxy` item, after the route's module. The proxy may define helpers that only
-    /// some requests use; unused ones are not the user's mistake in a generated crate.
+    /// The `mod proxy` item, after the route's module. Its `config!` defines a `config()` no
+    /// `main` calls (the build reads the matcher), which is no mistake of the user's.
     fn module(&self) -> String {
         format!(
             "#[path = {:?}]\n#[allow(dead_code)]\nmod proxy;\n",
