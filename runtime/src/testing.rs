@@ -50,6 +50,7 @@ use crate::proxy::{
     Forwarder, Invoked, LocalFunctions, Proxy, ProxyApp, ProxyHandler, ProxyStartError, Serving,
 };
 use crate::response::{header_name, ResponseError};
+use crate::routing::Router;
 use crate::{Handler, RouteSpec};
 
 /// A route under test: its pattern, configuration and handler (or App Router functions).
@@ -159,6 +160,19 @@ impl TestRoute {
             route: self.route.with_proxy(Arc::new(proxy)),
             endpoint: self.endpoint,
         })
+    }
+
+    /// The route's pattern (`/api/post/[pid]`).
+    pub fn page(&self) -> &'static str {
+        self.route.spec.page
+    }
+
+    /// The router of the route's file.
+    pub fn router(&self) -> Router {
+        match self.endpoint {
+            Endpoint::Pages(_) => Router::Pages,
+            Endpoint::App(_) => Router::App,
+        }
     }
 
     /// A request with any method; `target` is the raw request target (`/api/x?a=1`).
