@@ -56,6 +56,12 @@ impl ProxyHeaders {
         headers: HeaderMap,
         cookies: &ResponseCookies,
     ) -> Result<(), ResponseError> {
+        let plain = !headers.contains_key(SET_COOKIE) && !headers.contains_key(CONTENT_LENGTH);
+        if self.headers.is_empty() && plain {
+            // The usual case (one run, a few headers): the map is taken as it is.
+            self.headers = headers;
+            return self.add_cookies(cookies);
+        }
         let mut current: Option<HeaderName> = None;
         for (name, value) in headers {
             if let Some(name) = name {
@@ -74,6 +80,10 @@ impl ProxyHeaders {
                 None => {}
             }
         }
+        self.add_cookies(cookies)
+    }
+
+    fn add_cookies(&mut self, cookies: &ResponseCookies) -> Result<(), ResponseError> {
         for line in cookies.set_cookie_lines() {
             self.cookies.push(header_value(&line)?);
         }

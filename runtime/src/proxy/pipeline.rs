@@ -16,7 +16,7 @@ use super::response::{Action, NextResponse};
 use super::setup::{Forwarder, Proxy};
 use crate::app::{deliver, request_origin, NextRequest, NextUrl, RequestCookies, Response};
 use crate::dispatch::{
-    deadline, fallback, finish_head, next_headers, redirect_308, single_host, strip_internal,
+    add_forwarded, deadline, fallback, finish_head, redirect_308, single_host, strip_internal,
     Endpoint, Incoming, Outgoing, Path, Route,
 };
 use crate::routing::{normalize, Normalized, SearchParams};
@@ -61,7 +61,7 @@ struct Run<'a> {
     /// What the proxy runs leave for the answer.
     carry: ProxyHeaders,
     /// The request's target, then each rewrite's (path and query): the depth and the loop's
-    /// log line.
+    /// log line (empty until the first rewrite).
     chain: Vec<String>,
 }
 
@@ -114,7 +114,7 @@ impl Proxy {
             pathname,
             query,
             carry: ProxyHeaders::default(),
-            chain: vec![incoming.target.clone()],
+            chain: Vec::new(),
         };
         let deadline = serving.deadline(start, incoming.platform_deadline);
         loop {
@@ -225,6 +225,9 @@ impl Proxy {
             return self.failed(incoming, logs, e.to_string());
         }
         let path = path_and_query(&target).to_owned();
+        if run.chain.is_empty() {
+            run.chain.push(incoming.target.clone());
+        }
         run.chain.push(path.clone());
         let here = u32::try_from(run.chain.len() - 1).unwrap_or(u32::MAX);
         let depth = incoming.rewrite_depth.saturating_add(here);
@@ -466,8 +469,9 @@ impl Proxy {
 /// headers (Next's `x-forwarded-*` added) and a copy of its body, which the handler still
 /// gets whole.
 fn proxy_request(incoming: &Incoming, pathname: &str, query: &str) -> NextRequest {
+    // The internal headers are gone already (`strip_internal`).
     let mut headers = incoming.headers.clone();
-    next_headers(&mut headers, incoming.source_ip.as_deref());
+    add_forwarded(&mut headers, incoming.source_ip.as_deref());
     let (origin, host) = request_origin(&headers);
     let search_params = SearchParams::parse(query);
     let serialised = search_params.to_query_string();
