@@ -23,6 +23,15 @@
 //! method functions (`nextr::app::AppRoute`); everything below applies to it too, with the
 //! App Router's answers after step 2 (see [`crate::app`]).
 //!
+//! An app with a `proxy.rs` gets the `_proxied` forms instead ([`start_proxied`],
+//! [`start_app_proxied`], and [`start_fallback_proxied`] for `$default`), with the proxy as a
+//! third argument (`nextr::proxy_handler!(proxy::proxy)`): at start they read
+//! [`PROXY_FILE`](crate::manifest::PROXY_FILE) beside the executable (missing or invalid: the
+//! function fails at start, naming the file), and the proxy runs in step 2, after Next's 308s
+//! and before the route (see [`crate::proxy`]). A function invoked for another's rewrite
+//! learns how many rewrites led to it from Lambda's client context
+//! (`{"custom": {"nextr-rewrite-depth": "N"}}`).
+//!
 //! [`start`] and [`run`] are not generic: the handler is a plain function pointer
 //! ([`Handler`]), so tokio, hyper, `lambda_runtime` and the whole request pipeline are compiled
 //! once, in this crate, and a route binary costs its own code plus a link.

@@ -476,16 +476,20 @@ impl TestApp {
     /// Serves a request as the gateway would route it.
     async fn dispatch(&self, incoming: Incoming) -> (Outgoing, Vec<String>) {
         let functions = &self.functions;
-        let route = functions
-            .fallback
-            .app
-            .table
-            .route_for(&incoming.target)
-            .and_then(|r| functions.fallback.app.functions.get(r.page()))
-            .and_then(|name| functions.by_name.get(name.as_deref()?));
-        match route {
+        let app = &functions.fallback.app;
+        let Some(page) = app.table.route_for(&incoming.target).map(|r| r.page()) else {
+            return functions.serve_fallback(incoming).await;
+        };
+        let function = app.functions.get(page).and_then(Option::as_deref);
+        match function.and_then(|name| functions.by_name.get(name)) {
             Some(route) => route.route.dispatch(&route.endpoint, incoming).await,
-            None => functions.serve_fallback(incoming).await,
+            None => (
+                Outgoing::text(500, "Internal Server Error"),
+                vec![format!(
+                    "nextr: {} is served by the route {page}, which has no function in this TestApp",
+                    incoming.target
+                )],
+            ),
         }
     }
 }

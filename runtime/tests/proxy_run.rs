@@ -436,13 +436,14 @@ fn app(
     TestApp::new(proxy, &bundle, routes).unwrap()
 }
 
-fn proxy_main_app() -> TestApp {
+/// `proxy-main`'s `config.matcher`.
+fn proxy_main_matcher() -> Vec<MatcherSpec> {
     let with = |source: &str, has: Vec<Condition>, missing: Vec<Condition>| MatcherSpec {
         source: source.into(),
         has,
         missing,
     };
-    let matcher = vec![
+    vec![
         MatcherSpec::source("/api/:path*"),
         MatcherSpec::source("/m1/admin/:path+"),
         MatcherSpec::source("/m2/(\\d{1,3})"),
@@ -470,9 +471,13 @@ fn proxy_main_app() -> TestApp {
             }],
             vec![],
         ),
-    ];
+    ]
+}
+
+/// `proxy-main`'s routes.
+fn proxy_main_routes() -> Vec<TestRoute> {
     let echo = |page, handler| echo_route(page, handler, true, true);
-    let routes = vec![
+    vec![
         echo("/api/px/echo", nextr::app_handler!(px_echo)),
         echo("/api/px/auth", nextr::app_handler!(px_auth)),
         echo("/api/px/reqhdr", nextr::app_handler!(px_reqhdr)),
@@ -493,12 +498,15 @@ fn proxy_main_app() -> TestApp {
         post_route("/api/px/size", nextr::app_handler!(px_size, req)),
         TestRoute::new("/api/pxpages/echo", nextr::handler!(pxpages_echo)),
         TestRoute::new("/api/pxpages/reqhdr", nextr::handler!(pxpages_reqhdr)),
-    ];
+    ]
+}
+
+fn proxy_main_app() -> TestApp {
     app(
         "proxy.rs",
         nextr::proxy_handler!(proxy_main::proxy),
-        Some(matcher),
-        routes,
+        Some(proxy_main_matcher()),
+        proxy_main_routes(),
     )
 }
 
@@ -738,4 +746,99 @@ fn every_case_is_run_or_said_not_to_apply() {
             "{name} is not a case"
         );
     }
+}
+
+/// A function of an app with a proxy reads `proxy.json` beside its executable when it starts;
+/// without it (here: beside the test binary) it stops, naming the file.
+#[tokio::test(flavor = "current_thread")]
+async fn a_function_without_proxy_json_fails_at_start_naming_it() {
+    for (var, value) in [
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "proxied"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+    ] {
+        std::env::set_var(var, value);
+    }
+    let beside = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(nextr::manifest::PROXY_FILE);
+    assert!(!beside.exists(), "{} exists", beside.display());
+    let expected = format!("cannot read {}: ", beside.display());
+    let spec = nextr::RouteSpec {
+        page: "/api/nm",
+        file: "app/api/nm/route.rs",
+        config: nextr::config::RouteConfig::default(),
+    };
+    let app_route = AppRoute {
+        handlers: AppHandlers {
+            get: Some(nextr::app_handler!(nm)),
+            ..AppHandlers::default()
+        },
+        pages_router: false,
+    };
+    let proxy = nextr::proxy_handler!(proxy_nomatcher);
+    let errors = [
+        nextr::lambda::run_app_proxied(spec.clone(), app_route, proxy).await,
+        nextr::lambda::run_proxied(spec, nextr::handler!(nmp), proxy).await,
+        nextr::lambda::run_fallback_proxied(proxy).await,
+    ];
+    for e in errors {
+        let e = e.unwrap_err().to_string();
+        assert!(e.starts_with(&expected), "{e}");
+    }
+}
+
+/// One function under test with the proxy: a rewrite to another function's page cannot be
+/// served (Lambda would invoke it), and the log says how to test it.
+#[tokio::test(flavor = "current_thread")]
+async fn one_function_alone_answers_a_rewrite_elsewhere_with_500() {
+    let routes = proxy_main_routes();
+    let bundle = bundle(
+        "proxy.rs",
+        Some(proxy_main_matcher()),
+        &routes.iter().collect::<Vec<_>>(),
+    );
+    let rewrite = routes
+        .into_iter()
+        .find(|r| r.page() == "/api/px/rewrite")
+        .unwrap();
+    let function = rewrite
+        .with_proxy(nextr::proxy_handler!(proxy_main::proxy), &bundle)
+        .unwrap();
+    let res = function.get("/api/px/rewrite?orig=1").send().await.unwrap();
+    assert_eq!(res.status, 500);
+    assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        res.logs,
+        ["nextr: [test] proxy.rs: the rewrite to /api/px/target/rewritten?via=rewrite is served by function /api/px/target/[id] (/api/px/target/[id]), which could not answer: this test serves one function (serve the app with `nextr::testing::TestApp` to test rewrites across functions); answered 500"]
+    );
+}
+
+/// A `TestApp` without the function of a page it routes to says so.
+#[tokio::test(flavor = "current_thread")]
+async fn a_test_app_without_a_pages_function_says_so() {
+    let routes: Vec<TestRoute> = proxy_main_routes()
+        .into_iter()
+        .filter(|r| r.page() != "/outside")
+        .collect();
+    let mut bundle = bundle(
+        "proxy.rs",
+        Some(proxy_main_matcher()),
+        &routes.iter().collect::<Vec<_>>(),
+    );
+    bundle.routes.push(ProxyRoute {
+        page: "/outside".into(),
+        router: Router::App,
+        function: Some("/outside".into()),
+    });
+    let app = TestApp::new(nextr::proxy_handler!(proxy_main::proxy), &bundle, routes).unwrap();
+    let res = app.get("/outside").send().await.unwrap();
+    assert_eq!(res.status, 500);
+    assert_eq!(
+        res.logs,
+        ["nextr: /outside is served by the route /outside, which has no function in this TestApp"]
+    );
 }
