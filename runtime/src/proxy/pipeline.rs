@@ -238,7 +238,7 @@ impl Proxy {
                 self.app.file,
                 run.chain.join(" → ")
             ));
-            return Step::Answer(error_page());
+            return Step::Answer(rewrite_failed(&run.carry));
         }
         incoming.target = path;
         match self.app.table.route_for(&incoming.target) {
@@ -370,7 +370,7 @@ impl Proxy {
                 logs,
                 &format!("the rewrite to {} is served by the route {page}, which has no function (it did not build)", incoming.target),
             );
-            return error_page();
+            return rewrite_failed(carry);
         };
         let target = incoming.target.clone();
         let request_id = incoming.request_id.clone();
@@ -408,7 +408,7 @@ impl Proxy {
                     "nextr: [{request_id}] {}: the rewrite to {target} is served by function {function} ({page}), which could not answer: {e}; answered 500",
                     self.app.file
                 ));
-                error_page()
+                rewrite_failed(carry)
             }
         }
     }
@@ -463,6 +463,14 @@ impl Proxy {
             }
         }
     }
+}
+
+/// The 500 of a rewrite that cannot be served, with what the proxy runs set (its
+/// `x-middleware-rewrite` says where the request was going); the page keeps its own headers.
+fn rewrite_failed(carry: &ProxyHeaders) -> Outgoing {
+    let mut out = error_page();
+    carry.apply(&mut out.headers, Precedence::Answer);
+    out
 }
 
 /// The proxy's `request`: Next's `NextRequest` for the current target, with the request's

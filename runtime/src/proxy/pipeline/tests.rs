@@ -159,6 +159,10 @@ fn rewrites_to_this_function_run_the_proxy_again_up_to_the_fifth() {
         ["nextr: [r1] proxy.rs: rewrite number 5 of this request (here: /api/loop/0 → /api/loop/1 → /api/loop/2 → /api/loop/3 → /api/loop/4 → /api/loop/5); Next stops nested proxy runs at 5, so this is a rewrite loop; answered 500"]
     );
     assert_eq!(out.headers["content-type"], "text/html; charset=utf-8");
+    // Where it was going, and what the runs set.
+    assert_eq!(out.headers["x-middleware-rewrite"], "https://h/api/loop/5");
+    assert_eq!(out.headers["x-run-0"], "1");
+    assert_eq!(out.headers["x-run-4"], "1");
 }
 
 #[test]
