@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use http::{HeaderMap, Method};
 use crate::config::RouteConfig;
 use crate::error::{Error, HttpError, Result};
 use crate::limits::DEFAULT_TIMEOUT_S;
+use crate::proxy::{Proxy, Serving};
 use crate::request::{parse_body, Cookies, NextApiRequest};
 use crate::response::{Conditional, NextApiResponse};
 use crate::routing::{self, Normalized, Query, RoutePattern};
@@ -66,6 +68,9 @@ pub(crate) struct Incoming {
     pub(crate) platform_deadline: Option<Instant>,
     /// The client's address (for `x-forwarded-for`).
     pub(crate) source_ip: Option<String>,
+    /// How many proxy rewrites led to this invocation (Lambda's client context
+    /// `nextr-rewrite-depth`, set by the function that rewrote; 0 for a client's request).
+    pub(crate) rewrite_depth: u32,
 }
 
 /// The answer, ready for the platform.
@@ -124,14 +129,18 @@ pub(crate) struct Path {
     pub(crate) start: Instant,
 }
 
-/// A route ready to serve: its spec, pattern parsed once.
+/// A route ready to serve: its spec, pattern parsed once, and the app's proxy when it has one.
 #[derive(Debug)]
 pub(crate) struct Route {
     pub(crate) spec: RouteSpec,
     pub(crate) pattern: Option<RoutePattern>,
     response_limit: Option<u64>,
+    proxy: Option<Arc<Proxy>>,
 }
 
+/// Next's internal request headers: a client may not send them (they are removed before the
+/// proxy and the handler see the request). `x-middleware-subrequest` is not among them: Next
+/// passes a client's through.
 const INTERNAL_HEADERS: [&str; 11] = [
     "x-middleware-rewrite",
     "x-middleware-redirect",
@@ -163,7 +172,19 @@ impl Route {
             spec,
             pattern,
             response_limit,
+            proxy: None,
         }
+    }
+
+    /// The same route with the app's proxy running before it.
+    pub(crate) fn with_proxy(mut self, proxy: Arc<Proxy>) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// The app's proxy, when it runs before this route.
+    pub(crate) fn proxy(&self) -> Option<&Arc<Proxy>> {
+        self.proxy.as_ref()
     }
 
     /// When the handler's time is up: `max_duration` (or the platform's deadline when it is
@@ -174,15 +195,7 @@ impl Route {
             .config
             .max_duration
             .map(|s| Duration::from_secs(s.into()));
-        let budget = match (declared, platform) {
-            (Some(d), Some(p)) => d.min(p.saturating_duration_since(start)),
-            (Some(d), None) => d,
-            (None, Some(p)) => p.saturating_duration_since(start),
-            (None, None) => Duration::from_secs(DEFAULT_TIMEOUT_S.into()),
-        };
-        start
-            .checked_add(budget.saturating_sub(DEADLINE_MARGIN))
-            .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600))
+        deadline(declared, start, platform)
     }
 
     /// The configured time limit in seconds: `max_duration`, else the default that `nextr
@@ -269,6 +282,10 @@ impl Route {
         stream: Option<Writer>,
         logs: &mut Vec<String>,
     ) -> Outgoing {
+        if let Some(proxy) = &self.proxy {
+            let serving = Serving::Route(self, endpoint);
+            return proxy.serve(serving, incoming, stream, logs).await;
+        }
         let start = Instant::now();
         let head = incoming.method == Method::HEAD;
 
@@ -294,6 +311,19 @@ impl Route {
             raw_query,
             start,
         };
+        self.serve_path(endpoint, incoming, path, stream, logs)
+            .await
+    }
+
+    /// Serves a normalised request (after the host check, Next's 308s and the proxy).
+    pub(crate) async fn serve_path(
+        &self,
+        endpoint: &Endpoint,
+        incoming: Incoming,
+        path: Path,
+        stream: Option<Writer>,
+        logs: &mut Vec<String>,
+    ) -> Outgoing {
         match endpoint {
             Endpoint::Pages(handler) => {
                 self.serve_pages(*handler, incoming, path, stream, logs)
@@ -326,6 +356,7 @@ impl Route {
             request_id,
             platform_deadline,
             source_ip,
+            rewrite_depth: _,
         } = incoming;
         let head = method == Method::HEAD;
         let (query, url) = match self.complete(&pathname, &raw_query, logs) {
@@ -491,9 +522,27 @@ fn respond_error(res: &mut NextApiResponse, answer: Option<(u16, &str)>) {
     res.send_error(status, body);
 }
 
+/// When a handler's time is up: its declared limit (or the platform's deadline when it is
+/// sooner; the default timeout without either) minus [`DEADLINE_MARGIN`].
+pub(crate) fn deadline(
+    declared: Option<Duration>,
+    start: Instant,
+    platform: Option<Instant>,
+) -> Instant {
+    let budget = match (declared, platform) {
+        (Some(d), Some(p)) => d.min(p.saturating_duration_since(start)),
+        (Some(d), None) => d,
+        (None, Some(p)) => p.saturating_duration_since(start),
+        (None, None) => Duration::from_secs(DEFAULT_TIMEOUT_S.into()),
+    };
+    start
+        .checked_add(budget.saturating_sub(DEADLINE_MARGIN))
+        .unwrap_or_else(|| start + Duration::from_secs(365 * 24 * 3600))
+}
+
 /// Next's slash/backslash/trailing-slash redirect: 308, `Location`, `Refresh`, the
 /// destination as plain-text body.
-fn redirect_308(location: &str, head: bool) -> Outgoing {
+pub(crate) fn redirect_308(location: &str, head: bool) -> Outgoing {
     let mut headers = HeaderMap::new();
     let (Ok(loc), Ok(refresh)) = (
         HeaderValue::from_str(location),
@@ -561,7 +610,7 @@ fn cookie_header(headers: &HeaderMap) -> Option<String> {
 }
 
 /// At most one `Host` header, naming one host (a comma never appears in a host).
-fn single_host(headers: &HeaderMap) -> bool {
+pub(crate) fn single_host(headers: &HeaderMap) -> bool {
     let mut hosts = headers.get_all(HOST).iter();
     match (hosts.next(), hosts.next()) {
         (None, _) => true,
@@ -573,17 +622,27 @@ fn single_host(headers: &HeaderMap) -> bool {
 /// The request headers as Next's server leaves them for a handler: its internal headers
 /// removed, `x-forwarded-*` added.
 pub(crate) fn next_headers(headers: &mut HeaderMap, source_ip: Option<&str>) {
-    for name in INTERNAL_HEADERS {
-        headers.remove(name);
-    }
+    strip_internal(headers);
     add_forwarded(headers, source_ip);
+}
+
+/// Removes Next's internal headers a client sent (`x-middleware-rewrite`, …).
+pub(crate) fn strip_internal(headers: &mut HeaderMap) {
+    // One pass over the request's few names is cheaper than eleven lookups, and a client
+    // sends none of them but by mistake or malice.
+    let internal = |name: &HeaderName| INTERNAL_HEADERS.contains(&name.as_str());
+    if headers.keys().any(internal) {
+        for name in INTERNAL_HEADERS {
+            headers.remove(name);
+        }
+    }
 }
 
 /// The scheme of a request that names none: API Gateway and function URLs serve HTTPS only.
 pub(crate) const PLATFORM_SCHEME: &str = "https";
 
 /// Next's server adds `x-forwarded-host/port/proto/for` when absent.
-fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
+pub(crate) fn add_forwarded(headers: &mut HeaderMap, source_ip: Option<&str>) {
     if !headers.contains_key("x-forwarded-host") {
         if let Some(host) = headers.get(HOST).cloned() {
             headers.insert(HeaderName::from_static("x-forwarded-host"), host);

@@ -23,6 +23,15 @@
 //! method functions (`nextr::app::AppRoute`); everything below applies to it too, with the
 //! App Router's answers after step 2 (see [`crate::app`]).
 //!
+//! An app with a `proxy.rs` gets the `_proxied` forms instead ([`start_proxied`],
+//! [`start_app_proxied`], and [`start_fallback_proxied`] for `$default`), with the proxy as a
+//! third argument (`nextr::proxy_handler!(proxy::proxy)`): at start they read
+//! [`PROXY_FILE`](crate::manifest::PROXY_FILE) beside the executable (missing or invalid: the
+//! function fails at start, naming the file), and the proxy runs in step 2, after Next's 308s
+//! and before the route (see [`crate::proxy`]). A function invoked for another's rewrite
+//! learns how many rewrites led to it from Lambda's client context
+//! (`{"custom": {"nextr-rewrite-depth": "N"}}`).
+//!
 //! [`start`] and [`run`] are not generic: the handler is a plain function pointer
 //! ([`Handler`]), so tokio, hyper, `lambda_runtime` and the whole request pipeline are compiled
 //! once, in this crate, and a route binary costs its own code plus a link.
@@ -98,6 +107,7 @@ use crate::app::{AppEndpoint, AppRoute};
 use crate::dispatch::{Endpoint, Incoming, Outgoing, Route};
 use crate::error::Error;
 use crate::manifest::ResponseMode;
+use crate::proxy::{Proxy, ProxyApp, ProxyHandler, Serving};
 use crate::streaming::{self, BodyStream, Previous};
 use crate::watchdog::{Answer, Armed, Watchdog};
 use crate::{Handler, RouteSpec};
@@ -141,6 +151,15 @@ pub fn start_app(spec: RouteSpec, route: AppRoute) -> ExitCode {
 /// query, headers or cookies), the response is written to that path as JSON
 /// ([`PrerenderedFile`](crate::app::PrerenderedFile)), and the call returns.
 pub async fn run_app(spec: RouteSpec, route: AppRoute) -> Result<(), Error> {
+    run_app_with(spec, route, None).await
+}
+
+/// [`run_app`], with the app's proxy when it has one.
+async fn run_app_with(
+    spec: RouteSpec,
+    route: AppRoute,
+    proxy: Option<ProxyHandler>,
+) -> Result<(), Error> {
     if let Some(path) = crate::app::prerender_out_path() {
         let file = crate::app::prerender(&spec, &route).await?;
         crate::app::write_prerendered(spec.page, &path, &file)?;
@@ -152,7 +171,11 @@ pub async fn run_app(spec: RouteSpec, route: AppRoute) -> Result<(), Error> {
     if crate::app::prerenders(&spec.config, &route) {
         app.prerendered = Some(Arc::new(crate::app::load_prerendered(&spec)?));
     }
-    serve(spec, Endpoint::App(app)).await
+    let proxy = match proxy {
+        Some(handler) => Some(Proxy::lambda(ProxyApp::load(handler)?)),
+        None => None,
+    };
+    serve(spec, Endpoint::App(app), proxy).await
 }
 
 /// Runs a Lambda loop on a single-threaded tokio runtime (one invocation at a time, as on
@@ -184,15 +207,57 @@ fn block_on(
 /// and every event goes through the route.
 pub async fn run(spec: RouteSpec, handler: Handler) -> Result<(), Error> {
     check_environment()?;
-    serve(spec, Endpoint::Pages(handler)).await
+    serve(spec, Endpoint::Pages(handler), None).await
 }
 
-/// The Lambda loop of either router, once the environment is checked.
-async fn serve(spec: RouteSpec, endpoint: Endpoint) -> Result<(), Error> {
+/// The generated `main` of a Pages Router route in an app with a `proxy.rs`: [`start`], with
+/// the proxy running before the handler (see [`crate::proxy`]). At start it reads
+/// [`PROXY_FILE`](crate::manifest::PROXY_FILE) beside the executable (missing or invalid: the
+/// function fails at start, naming the file).
+pub fn start_proxied(spec: RouteSpec, handler: Handler, proxy: ProxyHandler) -> ExitCode {
+    let what = format!("route {}", spec.page);
+    block_on(&what, run_proxied(spec, handler, proxy))
+}
+
+/// [`start_proxied`] without the tokio runtime.
+pub async fn run_proxied(
+    spec: RouteSpec,
+    handler: Handler,
+    proxy: ProxyHandler,
+) -> Result<(), Error> {
+    check_environment()?;
+    let proxy = Proxy::lambda(ProxyApp::load(proxy)?);
+    serve(spec, Endpoint::Pages(handler), Some(proxy)).await
+}
+
+/// The generated `main` of an App Router route in an app with a `proxy.rs`: [`start_app`],
+/// with the proxy running before the route's functions (see [`start_proxied`]). Prerendering
+/// (at build) does not run the proxy; serving a prerendered answer does.
+pub fn start_app_proxied(spec: RouteSpec, route: AppRoute, proxy: ProxyHandler) -> ExitCode {
+    let what = format!("route {}", spec.page);
+    block_on(&what, run_app_proxied(spec, route, proxy))
+}
+
+/// [`start_app_proxied`] without the tokio runtime.
+pub async fn run_app_proxied(
+    spec: RouteSpec,
+    route: AppRoute,
+    proxy: ProxyHandler,
+) -> Result<(), Error> {
+    run_app_with(spec, route, Some(proxy)).await
+}
+
+/// The Lambda loop of either router, once the environment is checked (and the proxy, when
+/// the app has one, loaded).
+async fn serve(spec: RouteSpec, endpoint: Endpoint, proxy: Option<Proxy>) -> Result<(), Error> {
     let mode = streaming::mode_from_env()?;
     let runtime_api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+    let mut route = Route::new(spec);
+    if let Some(proxy) = proxy {
+        route = route.with_proxy(Arc::new(proxy));
+    }
     let function = Arc::new(Function {
-        route: Arc::new(Route::new(spec)),
+        route: Arc::new(route),
         endpoint,
         watchdog: Arc::new(Watchdog::start(runtime_api).map_err(Error::from)?),
         mode,
@@ -232,6 +297,55 @@ pub async fn run_fallback() -> Result<(), Error> {
             FunctionResponse::BufferedResponse(encode(&origin, &out).map_err(EventError::from)?)
         };
         Ok::<_, lambda_runtime::Error>(reply)
+    });
+    lambda_runtime::Runtime::new(service)
+        .run()
+        .await
+        .map_err(Error::from_boxed)
+}
+
+/// The `$default` function of an app with a `proxy.rs`: [`start_fallback`], with the proxy
+/// running first (it may answer where no route exists, and its headers go on the 404). Reads
+/// [`PROXY_FILE`](crate::manifest::PROXY_FILE) at start as [`start_proxied`] does.
+pub fn start_fallback_proxied(proxy: ProxyHandler) -> ExitCode {
+    block_on("$default function", run_fallback_proxied(proxy))
+}
+
+/// [`start_fallback_proxied`] without the tokio runtime.
+pub async fn run_fallback_proxied(proxy: ProxyHandler) -> Result<(), Error> {
+    check_environment()?;
+    let mode = streaming::mode_from_env()?;
+    let proxy = Arc::new(Proxy::lambda(ProxyApp::load(proxy)?));
+    let service = lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        let proxy = Arc::clone(&proxy);
+        async move {
+            let LambdaEvent { payload, context } = event;
+            let platform_deadline = deadline_instant(context.deadline);
+            let request: LambdaRequest =
+                serde_json::from_str(payload.get()).map_err(EventError::from)?;
+            let streams = streaming::streams(mode, &request);
+            let (origin, converted) =
+                convert(request, payload.get(), Some(context), platform_deadline);
+            let out = match converted {
+                Ok(incoming) => {
+                    let mut logs = Vec::new();
+                    let out = proxy
+                        .serve(Serving::Fallback, incoming, None, &mut logs)
+                        .await;
+                    for line in &logs {
+                        eprintln!("{line}");
+                    }
+                    out
+                }
+                Err(out) => out,
+            };
+            let reply: Reply = if streams {
+                FunctionResponse::StreamingResponse(streaming::whole(&out, false))
+            } else {
+                FunctionResponse::BufferedResponse(encode(&origin, &out).map_err(EventError::from)?)
+            };
+            Ok::<_, lambda_runtime::Error>(reply)
+        }
     });
     lambda_runtime::Runtime::new(service)
         .run()
@@ -572,6 +686,7 @@ pub(crate) fn convert(
         .as_ref()
         .map(|c| c.request_id.clone())
         .unwrap_or_default();
+    let rewrite_depth = context.as_ref().map_or(0, rewrite_depth);
     let mut extensions = http::Extensions::new();
     if let Some(c) = context {
         extensions = extensions.with_lambda_context(c);
@@ -605,6 +720,7 @@ pub(crate) fn convert(
                 request_id,
                 platform_deadline,
                 source_ip,
+                rewrite_depth,
             });
             (Origin::V2, incoming)
         }
@@ -631,6 +747,7 @@ pub(crate) fn convert(
                 request_id,
                 platform_deadline,
                 source_ip,
+                rewrite_depth,
             });
             (Origin::V1, incoming)
         }
@@ -661,6 +778,7 @@ pub(crate) fn convert(
                 request_id,
                 platform_deadline,
                 source_ip,
+                rewrite_depth,
             });
             (Origin::Alb, incoming)
         }
@@ -671,6 +789,24 @@ pub(crate) fn convert(
                 &serde_json::json!({"error": "unsupported event"}),
             )),
         ),
+    }
+}
+
+/// The client context's key through which a function that rewrote tells the function it
+/// invokes how many rewrites led there (see [`crate::proxy`]).
+pub(crate) const REWRITE_DEPTH_KEY: &str = "nextr-rewrite-depth";
+
+/// How many rewrites led to this invocation: Lambda's client context
+/// `{"custom": {"nextr-rewrite-depth": "N"}}`; 0 without one. A value that is not a number
+/// counts as the limit, so that a broken invoker cannot loop for ever.
+fn rewrite_depth(context: &lambda_runtime::Context) -> u32 {
+    let depth = context
+        .client_context
+        .as_ref()
+        .and_then(|c| c.custom.get(REWRITE_DEPTH_KEY));
+    match depth {
+        None => 0,
+        Some(n) => n.trim().parse().unwrap_or(crate::proxy::MAX_REWRITES),
     }
 }
 
@@ -812,6 +948,41 @@ pub(crate) fn encode(origin: &Origin, out: &Outgoing) -> Result<Box<RawValue>, s
         }),
     }?;
     RawValue::from_string(json)
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::rewrite_depth;
+    use lambda_runtime::Context;
+
+    /// A context whose client context has these `custom` pairs (`ClientContext` is not
+    /// exported: it is read from JSON, as `lambda_runtime` reads the header).
+    fn with_custom(pairs: &[(&str, &str)]) -> Context {
+        let custom: serde_json::Map<String, serde_json::Value> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
+            .collect();
+        let mut context = Context::default();
+        context.client_context =
+            serde_json::from_value(serde_json::json!({ "custom": custom })).unwrap();
+        assert!(context.client_context.is_some());
+        context
+    }
+
+    #[test]
+    fn the_rewrite_depth_comes_from_the_client_context() {
+        assert_eq!(rewrite_depth(&Context::default()), 0);
+        assert_eq!(rewrite_depth(&with_custom(&[])), 0);
+        assert_eq!(
+            rewrite_depth(&with_custom(&[("nextr-rewrite-depth", "2")])),
+            2
+        );
+        // Not a number: the limit, so that a broken invoker cannot loop.
+        assert_eq!(
+            rewrite_depth(&with_custom(&[("nextr-rewrite-depth", "x")])),
+            5
+        );
+    }
 }
 
 #[cfg(test)]

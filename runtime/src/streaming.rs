@@ -184,7 +184,13 @@ struct Shared {
     progress: Arc<Progress>,
     /// A HEAD request: the head goes out, body bytes are dropped.
     head_request: bool,
+    /// Changes the head's headers as it leaves (the proxy's response headers on a route's
+    /// streamed answer).
+    head_hook: Mutex<Option<HeadHook>>,
 }
+
+/// What [`Writer::on_head`] runs on the headers of a head as it leaves.
+pub(crate) type HeadHook = Box<dyn Fn(&mut HeaderMap) + Send>;
 
 impl Shared {
     fn queue(&self) -> MutexGuard<'_, Queue> {
@@ -226,6 +232,7 @@ pub(crate) fn channel(head_request: bool) -> (Writer, Started) {
         head: Mutex::new(Some(tx)),
         progress: Arc::new(Progress::default()),
         head_request,
+        head_hook: Mutex::new(None),
     });
     let body = BodyStream {
         shared: Arc::clone(&shared),
@@ -247,10 +254,34 @@ impl Writer {
                 .progress
                 .head_sent
                 .store(true, Ordering::Release);
+            let hook = self
+                .shared
+                .head_hook
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let prelude = match hook.as_ref() {
+                Some(hook) => {
+                    let mut headers = headers.clone();
+                    hook(&mut headers);
+                    prelude(status, &headers)
+                }
+                None => prelude(status, headers),
+            };
             // The receiver is gone only when the service future was dropped (the runtime is
             // shutting down): nothing left to answer.
-            let _ = sender.send(prelude(status, headers));
+            let _ = sender.send(prelude);
         }
+    }
+
+    /// Sets (or with `None` removes) what changes the head's headers when it leaves: the
+    /// proxy's headers reach a streamed answer this way, since its head leaves before the
+    /// handler returns.
+    pub(crate) fn on_head(&self, hook: Option<HeadHook>) {
+        *self
+            .shared
+            .head_hook
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
     /// Whether the head left.
@@ -577,6 +608,7 @@ mod tests {
             request_id: "r1".into(),
             platform_deadline: None,
             source_ip: None,
+            rewrite_depth: 0,
         };
         let (writer, started) = channel(false);
         let runtime = tokio::runtime::Builder::new_current_thread()

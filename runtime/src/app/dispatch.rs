@@ -246,19 +246,8 @@ impl AppEndpoint {
         let mut req = if self.mode == StaticMode::ForceStatic {
             synthetic(method, &matched.pathname, body)
         } else {
-            // `next_headers` fills `x-forwarded-proto` in when the platform sent none.
             next_headers(&mut headers, source_ip.as_deref());
-            let proto = headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(PLATFORM_SCHEME)
-                .to_owned();
-            let host = headers
-                .get(HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("localhost")
-                .to_owned();
-            let origin = format!("{proto}://{host}");
+            let (origin, host) = request_origin(&headers);
             let query_start = matched.url.find('?');
             let search = query_start.map_or(String::new(), |i| matched.url[i..].to_owned());
             NextRequest {
@@ -283,6 +272,22 @@ impl AppEndpoint {
         req.next_url.bailout = bailout.clone();
         (req, bailout)
     }
+}
+
+/// `request.url`'s origin and host (see [`NextRequest`]): the scheme from `x-forwarded-proto`
+/// (which [`next_headers`] fills in when the platform sent none), the host from `Host`,
+/// `localhost` without one.
+pub(crate) fn request_origin(headers: &HeaderMap) -> (String, String) {
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(PLATFORM_SCHEME);
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    (format!("{proto}://{host}"), host)
 }
 
 /// Next's synthetic request of a static route: `http://localhost:3000/<path>`, no query, no

@@ -60,7 +60,7 @@ mod request;
 mod response;
 
 pub use cookies::{Cookie, RequestCookies, ResponseCookie, ResponseCookies};
-pub(crate) use dispatch::AppEndpoint;
+pub(crate) use dispatch::{deliver, request_origin, AppEndpoint};
 pub use handler::{AppFuture, AppHandler, AppHandlers, AppRoute, IntoRouteResult, RouteContext};
 pub use json_error::{
     json_syntax_error, parse_json, JsonBodyError, JsonShapeError, JsonSyntaxError,

@@ -19,6 +19,36 @@ pub fn route_for_file(file: &str) -> Option<(Router, String)> {
     app_page(file, false).map(|page| (Router::App, page))
 }
 
+/// A route file for a page, the inverse of [`route_for_file`] (`nextr build`'s `proxy.json`
+/// lists pages, not files): `api/<page>/index.rs` for the Pages Router (`/api` →
+/// `api/index.rs`), `app/<page>/route.rs` for the App Router with a segment starting with `_`
+/// written `%5F` (a private folder otherwise). A page its router cannot have gives a file
+/// that [`route_for_file`] does not map back to it.
+pub fn file_for_page(router: Router, page: &str) -> String {
+    let rest = page.trim_start_matches('/');
+    match router {
+        Router::Pages => match rest.strip_prefix("api") {
+            Some("") => "api/index.rs".to_owned(),
+            _ => format!("{rest}/index.rs"),
+        },
+        Router::App => {
+            let mut file = String::from("app/");
+            for segment in rest.split('/').filter(|s| !s.is_empty()) {
+                match segment.strip_prefix('_') {
+                    Some(tail) => {
+                        file.push_str("%5F");
+                        file.push_str(tail);
+                    }
+                    None => file.push_str(segment),
+                }
+                file.push('/');
+            }
+            file.push_str(APP_ROUTE_FILE);
+            file
+        }
+    }
+}
+
 /// The route's name as Next lists it (and as `nextr routes --match` reports it): the page
 /// pattern, except that an App folder named `%5F…` keeps that spelling although it serves a
 /// URL segment starting with `_`.
@@ -110,6 +140,37 @@ pub(crate) fn app_route_path(file: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_map_back_to_their_files() {
+        for (router, page) in [
+            (Router::Pages, "/api"),
+            (Router::Pages, "/api/hello"),
+            (Router::Pages, "/api/t08/index"),
+            (Router::Pages, "/api/post/[pid]"),
+            (Router::Pages, "/api/[[...slug]]"),
+            (Router::App, "/"),
+            (Router::App, "/api/px/target/[id]"),
+            (Router::App, "/api/r04/_escaped"),
+            (Router::App, "/hooks/index"),
+        ] {
+            let file = file_for_page(router, page);
+            assert_eq!(
+                route_for_file(&file),
+                Some((router, page.to_owned())),
+                "{file}"
+            );
+        }
+        // Pages that their router cannot have do not map back.
+        for (router, page) in [(Router::Pages, "/x"), (Router::Pages, "/api/_lib")] {
+            let file = file_for_page(router, page);
+            assert_ne!(
+                route_for_file(&file),
+                Some((router, page.to_owned())),
+                "{file}"
+            );
+        }
+    }
 
     #[test]
     fn pages_files() {

@@ -19,7 +19,7 @@ mod target;
 
 pub use complete::{complete, path_segments, Matched};
 pub use error::{RouteError, TreeError, TreeProblem};
-pub use file::route_for_file;
+pub use file::{file_for_page, route_for_file};
 #[cfg(feature = "lambda")]
 pub(crate) use ordered::OrderedMap;
 pub use pattern::{

@@ -9,8 +9,8 @@ use super::complete::{complete, path_segments, Matched};
 use super::error::{RouteError, TreeError, TreeProblem};
 use super::file::{app_route_path, route_for_file, route_name};
 use super::pattern::{
-    check_repeated_slug, classify_segment, param_inside_segment, Param, RouteKind, RoutePattern,
-    Segment, SegmentSyntax,
+    check_repeated_slug, classify_segment, param_inside_segment, MalformedEscape, Param, RouteKind,
+    RoutePattern, Segment, SegmentSyntax,
 };
 use super::query::Query;
 use super::router::Router;
@@ -217,6 +217,18 @@ impl RouteTable {
             .collect()
     }
 
+    /// The route that serves a raw request target, found as [`resolve`](Self::resolve) finds
+    /// it but without completing its params (a malformed escape is the route's own answer);
+    /// `None` when no route does, or when Next would redirect the target (308).
+    pub fn route_for(&self, target: &str) -> Option<&Route> {
+        let Ok(Normalized::Path { pathname, query }) = normalize(target) else {
+            return None;
+        };
+        let (route, view) = self.locate(&pathname, query)?;
+        // `None`: the pattern does not take the path after all (`resolve`'s 404).
+        view.map(|_| route)
+    }
+
     /// Resolves one raw request target exactly as `next start` does.
     pub fn resolve(&self, target: &str) -> Resolution<'_> {
         let (pathname, raw_query) = match normalize(target) {
@@ -224,19 +236,8 @@ impl RouteTable {
             Ok(Normalized::Redirect(location)) => return Resolution::Redirect(location),
             Ok(Normalized::Path { pathname, query }) => (pathname, query),
         };
-        let (idx, literal) = match self.pages.get(pathname.as_str()) {
-            Some(&idx) => (idx, true),
-            None => match find(&self.root, &path_segments(&pathname), 0) {
-                Some(idx) => (idx, false),
-                None => return Resolution::NotFound,
-            },
-        };
-        let route = &self.routes[idx];
-        let view = match route.router {
-            Router::Pages => complete(&route.pattern, &pathname, raw_query, literal)
-                .map(|r| r.map(MatchedView::Pages)),
-            Router::App => complete_app(&route.pattern, &pathname, raw_query, literal)
-                .map(|r| r.map(MatchedView::App)),
+        let Some((route, view)) = self.locate(&pathname, raw_query) else {
+            return Resolution::NotFound;
         };
         match view {
             Some(Ok(view)) => Resolution::Route(RouteMatch { route, view }),
@@ -244,6 +245,30 @@ impl RouteTable {
             Some(Err(_)) => Resolution::ServerError,
             None => Resolution::NotFound,
         }
+    }
+}
+
+impl RouteTable {
+    /// The route a normalised path reaches, and its router's view of the request (`None`
+    /// when the pattern does not take the path; `Err` for a malformed escape in a param).
+    #[allow(clippy::type_complexity)]
+    fn locate(
+        &self,
+        pathname: &str,
+        raw_query: &str,
+    ) -> Option<(&Route, Option<Result<MatchedView, MalformedEscape>>)> {
+        let (idx, literal) = match self.pages.get(pathname) {
+            Some(&idx) => (idx, true),
+            None => (find(&self.root, &path_segments(pathname), 0)?, false),
+        };
+        let route = self.routes.get(idx)?;
+        let view = match route.router {
+            Router::Pages => complete(&route.pattern, pathname, raw_query, literal)
+                .map(|r| r.map(MatchedView::Pages)),
+            Router::App => complete_app(&route.pattern, pathname, raw_query, literal)
+                .map(|r| r.map(MatchedView::App)),
+        };
+        Some((route, view))
     }
 }
 
