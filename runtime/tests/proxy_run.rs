@@ -30,7 +30,7 @@ use nextr::prelude::{NextApiRequest, NextApiResponse};
 use nextr::proxy::matcher::{Condition, MatcherSpec};
 use nextr::proxy::prelude::*;
 use nextr::proxy::ProxyHandler;
-use nextr::routing::{encode_uri_component, Router};
+use nextr::routing::Router;
 use nextr::testing::{TestApp, TestResponse, TestRoute};
 use serde_json::Value;
 
@@ -81,99 +81,9 @@ thread_local! {
     static RUNS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-fn log_run(req: &NextRequest) {
-    let line = format!(
-        "[proxy] {} {}{}",
-        req.method(),
-        req.next_url().pathname(),
-        req.next_url().search()
-    );
-    RUNS.with(|runs| runs.borrow_mut().push(line));
-}
-
-/// `proxy-main`'s `proxy.js`, translated.
-mod proxy_main {
-    use super::*;
-
-    pub async fn proxy(mut request: NextRequest) -> nextr::Result<Option<NextResponse>> {
-        let p = request.next_url().pathname().to_owned();
-        log_run(&request);
-        let tag = |res: NextResponse| Some(res.header("x-proxy-ran", &p));
-        if p.starts_with("/api/px/auth") && request.header("authorization").is_none() {
-            let unauthorized = Response::json(&json!({ "error": "unauthorized" }))
-                .status(401)
-                .header("www-authenticate", "Bearer");
-            return Ok(Some(unauthorized.into()));
-        }
-        let origin = request.next_url().origin().to_owned();
-        Ok(match p.as_str() {
-            "/api/px/redirect" => Some(NextResponse::redirect(
-                "/api/px/target/from-redirect?via=redirect",
-            )),
-            "/api/px/redirect-308" => Some(NextResponse::redirect_with(
-                format!("{origin}/api/px/target/r308"),
-                308,
-            )),
-            "/api/px/redirect-external" => Some(NextResponse::redirect(format!(
-                "https://example.com/login?next={}",
-                encode_uri_component(&p)
-            ))),
-            "/api/px/rewrite" => tag(NextResponse::rewrite(format!(
-                "{origin}/api/px/target/rewritten?via=rewrite"
-            ))),
-            "/api/px/rewrite-pages" => tag(NextResponse::rewrite("/api/pxpages/echo?via=rewrite")),
-            "/api/px/rewrite-missing" => tag(NextResponse::rewrite("/api/px/does-not-exist")),
-            _ if p.starts_with("/api/px/rewrite-param/") => {
-                let rest = &p["/api/px/rewrite-param/".len()..];
-                tag(NextResponse::rewrite(format!("/api/px/target/{rest}")))
-            }
-            "/api/px/reqhdr" => {
-                let mut headers = request.headers().clone();
-                headers.insert("x-from-proxy", HeaderValue::from_static("hello"));
-                headers.insert("x-overwrite", HeaderValue::from_static("by-proxy"));
-                tag(NextResponse::next().request_headers(headers))
-            }
-            "/api/pxpages/reqhdr" => {
-                tag(NextResponse::next().request_header("x-from-proxy", "hello-pages"))
-            }
-            "/api/px/cookie" => {
-                let mut res = NextResponse::next();
-                let http_only = CookieOptions {
-                    path: Some("/".into()),
-                    http_only: true,
-                    ..CookieOptions::default()
-                };
-                res.cookies_mut().set("px", "1", http_only);
-                tag(res.cookie("px2", "two words", CookieOptions::default()))
-            }
-            "/api/px/req-cookie" => {
-                // `request.cookies.set('injected', 'yes')` rewrites the `cookie` header.
-                let cookie = match request.header("cookie") {
-                    Some(sent) => format!("{sent}; injected=yes"),
-                    None => "injected=yes".to_owned(),
-                };
-                tag(NextResponse::next().request_header("cookie", cookie))
-            }
-            "/api/px/respond" => Some(
-                Response::text("answered by proxy")
-                    .status(202)
-                    .header("x-proxy-ran", &p)
-                    .into(),
-            ),
-            "/api/px/throw" => return Err(Error::msg("proxy boom")),
-            "/api/px/body" => {
-                let text = request.text().await?;
-                let res = NextResponse::next().header("x-proxy-saw-body", text.len().to_string());
-                tag(res)
-            }
-            "/api/px/next-headers" => {
-                tag(NextResponse::next().header("x-next-init-header", "init"))
-            }
-            "/api/px/undefined" => None,
-            _ => tag(NextResponse::next()),
-        })
-    }
-}
+/// `proxy-main`'s `proxy.js`, translated (shared with `nextr dev`'s test).
+#[path = "fixtures/proxy-main/proxy.rs"]
+mod proxy_main;
 
 /// `proxy-nomatcher`'s `proxy.js` (a default export, no matcher).
 async fn proxy_nomatcher(request: NextRequest) -> NextResponse {
