@@ -76,15 +76,16 @@ impl Target {
         })
     }
 
-    /// The Lambda function name of a manifest function in this stage: function names are
-    /// unique per account and region, so two stages of one app need different ones.
+    /// The Lambda function name of a manifest function in this stage
+    /// ([`nextr::manifest::deployed_function_name`], the rule the functions themselves use to
+    /// find each other).
     pub fn function_name(&self, manifest_name: &str) -> String {
-        fit(&format!("{manifest_name}-{}", self.stage), 64)
+        nextr::manifest::deployed_function_name(manifest_name, Some(&self.stage))
     }
 
     /// The execution role's name.
     pub fn role_name(&self) -> String {
-        fit(&format!("{}-{}-nextr", self.app, self.stage), 64)
+        nextr::manifest::fit_name(&format!("{}-{}-nextr", self.app, self.stage), 64)
     }
 
     /// The HTTP API's name, and the REST API's (the two kinds have separate namespaces).
@@ -97,20 +98,6 @@ impl Target {
     pub fn description_prefix(&self) -> String {
         format!("nextr {}/{} ", self.app, self.stage)
     }
-}
-
-/// Shortens a name to `max` characters, keeping it unique with a hash of the whole.
-fn fit(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
-    }
-    let digest = hex(&Sha256::digest(name.as_bytes()));
-    let keep = max - 9;
-    let mut cut = keep;
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}-{}", &name[..cut], &digest[..8])
 }
 
 /// Lowercase hex of bytes.
