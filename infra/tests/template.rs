@@ -408,3 +408,101 @@ fn rest_cors_is_a_mock_options_method_per_keyed_resource_in_the_deployment() {
         .contains_key(deployment_id.as_str()));
     lint(&app, &manifest);
 }
+
+/// The manifest with a `proxy.rs`.
+fn proxied(mut manifest: Manifest) -> Manifest {
+    manifest.proxy = Some(nextr::manifest::ManifestProxy {
+        file: "proxy.rs".into(),
+        matcher: None,
+    });
+    manifest
+}
+
+#[test]
+fn a_proxy_names_the_functions_by_stage_and_lets_the_role_invoke_their_aliases() {
+    let app = TestApp::new("demo", ROUTES);
+    let manifest = proxied(configured(&app));
+    let t = template::render(&manifest);
+    let resources = t["Resources"].as_object().unwrap();
+    let functions: Vec<(&String, &serde_json::Value)> = resources
+        .iter()
+        .filter(|(_, v)| v["Type"] == "AWS::Lambda::Function")
+        .collect();
+    assert_eq!(functions.len(), ROUTES.len() + 1);
+    for (id, f) in &functions {
+        let props = &f["Properties"];
+        assert_eq!(
+            props["Environment"]["Variables"]["NEXTR_STAGE"],
+            serde_json::json!({"Ref": "Stage"}),
+            "{id}"
+        );
+        // The rule the functions find each other by: `<manifest name>-<stage>`.
+        let name = props["FunctionName"]["Fn::Sub"].as_str().unwrap();
+        assert!(
+            name.starts_with("demo-") && name.ends_with("-${Stage}"),
+            "{id}: {name}"
+        );
+    }
+    let policy = &resources["InvokePolicy"];
+    assert_eq!(policy["Type"], "AWS::IAM::Policy");
+    assert_eq!(policy["Properties"]["PolicyName"], "nextr-invoke");
+    assert_eq!(
+        policy["Properties"]["Roles"],
+        serde_json::json!([{"Ref": "ExecutionRole"}])
+    );
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"], "lambda:InvokeFunction");
+    let mut aliases: Vec<String> = statement["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Ref"].as_str().unwrap().to_owned())
+        .collect();
+    aliases.sort();
+    let mut expected: Vec<String> = functions
+        .iter()
+        .map(|(id, _)| format!("{id}Alias"))
+        .collect();
+    expected.sort();
+    assert_eq!(aliases, expected);
+    assert!(t.get("Rules").is_none());
+    lint(&app, &manifest);
+
+    // Without the proxy, none of it.
+    let plain = template::render(&configured(&app));
+    assert!(plain["Resources"].get("InvokePolicy").is_none());
+    assert!(!plain.to_string().contains("NEXTR_STAGE"));
+    assert!(plain["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|v| v["Type"] == "AWS::Lambda::Function")
+        .all(|v| v["Properties"].get("FunctionName").is_none()));
+}
+
+#[test]
+fn a_name_too_long_for_every_stage_pins_the_templates_stage() {
+    let mut app = TestApp::new("demo", ROUTES);
+    let long = format!("demo-{}-1a2b3c4d", "l".repeat(45));
+    if let Some(f) = app.manifest.routes[0].function.as_mut() {
+        f.name = long.clone();
+    }
+    app.write_manifest();
+    let manifest = proxied(configured(&app));
+    let t = template::render(&manifest);
+    let pinned = nextr::manifest::deployed_function_name(&long, Some("prod"));
+    assert_eq!(pinned.len(), 64);
+    let named: Vec<&serde_json::Value> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|v| v["Type"] == "AWS::Lambda::Function")
+        .map(|v| &v["Properties"]["FunctionName"])
+        .collect();
+    assert!(named.contains(&&serde_json::json!(pinned)), "{named:?}");
+    assert_eq!(
+        t["Rules"]["StageOfShortenedFunctionNames"]["Assertions"][0]["Assert"],
+        serde_json::json!({"Fn::Equals": [{"Ref": "Stage"}, "prod"]})
+    );
+    lint(&app, &manifest);
+}

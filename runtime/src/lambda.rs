@@ -287,6 +287,7 @@ pub async fn run_fallback() -> Result<(), Error> {
     let mode = streaming::mode_from_env()?;
     let service = lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let LambdaEvent { payload, context } = event;
+        crate::proxy::invoke::note_deadline(deadline_instant(context.deadline));
         let request: LambdaRequest =
             serde_json::from_str(payload.get()).map_err(EventError::from)?;
         let streams = streaming::streams(mode, &request);
@@ -424,6 +425,8 @@ async fn handle_event(
         let _ = task.await;
     }
     let platform_deadline = deadline_instant(context.deadline);
+    // A proxy's rewrite to another function waits no longer than this invocation may.
+    crate::proxy::invoke::note_deadline(platform_deadline);
     let request: LambdaRequest = serde_json::from_str(payload.get()).map_err(EventError::from)?;
     if streaming::streams(function.mode, &request) {
         let response = streaming::respond(

@@ -41,6 +41,48 @@ pub const MANIFEST_FILE: &str = "routes-manifest.json";
 /// The proxy's description ([`ProxyBundle`]), beside `bootstrap` in every bundle of an app
 /// with a `proxy.rs`.
 pub const PROXY_FILE: &str = "proxy.json";
+/// The environment variable through which deploy (and the template) tell every function of
+/// an app with a proxy its stage: a rewrite to another function invokes that function by its
+/// deployed name, [`deployed_function_name`] of the manifest name and this stage. Unset in
+/// `nextr dev`, whose functions keep their manifest names.
+pub const STAGE_ENV: &str = "NEXTR_STAGE";
+
+/// The environment variable naming the Lambda endpoint a function invokes other functions
+/// through (a proxy's rewrite to another route): `nextr dev` sets its own Invoke API
+/// (`http://127.0.0.1:PORT`); unset, the region's `https://lambda.{region}.amazonaws.com`.
+pub const LAMBDA_ENDPOINT_ENV: &str = "NEXTR_LAMBDA_ENDPOINT";
+
+/// Lambda's limit on function names.
+pub const MAX_FUNCTION_NAME: usize = 64;
+
+/// The Lambda function name of a manifest function deployed to `stage`:
+/// `<manifest name>-<stage>`, shortened by [`fit_name`] to Lambda's 64 characters (function
+/// names are unique per account and region, so two stages of one app need different ones).
+/// `None` is the manifest name itself, as `nextr dev` runs it. Deploy names functions with
+/// this, and a function finds another (a proxy's rewrite) with it: one rule, one home.
+pub fn deployed_function_name(manifest_name: &str, stage: Option<&str>) -> String {
+    match stage {
+        Some(stage) => fit_name(&format!("{manifest_name}-{stage}"), MAX_FUNCTION_NAME),
+        None => manifest_name.to_owned(),
+    }
+}
+
+/// Shortens a name to `max` characters (at least 9), keeping it unique: the first
+/// `max - 9` characters, `-`, and the first 8 hex digits of the whole name's sha256. A name
+/// that fits is kept as it is.
+pub fn fit_name(name: &str, max: usize) -> String {
+    use sha2::{Digest, Sha256};
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let mut cut = max.saturating_sub(9);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{hash}", &name[..cut])
+}
 
 /// Where things live: the one home of the `.nextr` layout.
 pub mod layout {
@@ -971,6 +1013,42 @@ mod tests {
         assert_eq!(front(Rest, Stream, false).max_duration_s(), 900);
         assert_eq!("rest".parse::<GatewayKind>(), Ok(Rest));
         assert!("v1".parse::<GatewayKind>().is_err());
+    }
+
+    #[test]
+    fn deployed_names_carry_the_stage_and_fit_lambdas_limit() {
+        assert_eq!(
+            deployed_function_name("shop-hello-1a2b", None),
+            "shop-hello-1a2b"
+        );
+        assert_eq!(
+            deployed_function_name("shop-hello-1a2b", Some("prod")),
+            "shop-hello-1a2b-prod"
+        );
+        let long = "x".repeat(60);
+        let prod = deployed_function_name(&long, Some("prod"));
+        let dev = deployed_function_name(&long, Some("dev"));
+        assert_eq!(prod.len(), MAX_FUNCTION_NAME);
+        assert_ne!(prod, dev, "shortened names stay distinct");
+        // The names deploy gave before the rule moved here: 55 characters, `-`, and the
+        // first 8 hex digits of sha256("<60 x>-prod").
+        assert_eq!(prod, format!("{}-39eb9f02", "x".repeat(55)));
+        assert_eq!(fit_name("short", 64), "short");
+    }
+
+    #[test]
+    fn a_proxy_round_trips_and_its_absence_is_not_written() {
+        let mut m = manifest();
+        assert!(!m.to_json().contains("\"proxy\""));
+        m.proxy = Some(ManifestProxy {
+            file: "proxy.rs".into(),
+            matcher: Some(vec![crate::proxy::matcher::MatcherSpec::source(
+                "/api/:path*",
+            )]),
+        });
+        let text = m.to_json();
+        assert!(text.contains("\"source\": \"/api/:path*\""), "{text}");
+        assert_eq!(Manifest::from_json(&text).unwrap(), m);
     }
 
     #[test]

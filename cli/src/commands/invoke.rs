@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -26,7 +27,12 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     served.ensure_built()?;
     let manifest = emulator::read_manifest(&served.out)?;
     let (writer, logger) = LogWriter::start(Sink::Stderr, LambdaLines::Shown);
-    let emulator = Emulator::new(&served.out, &manifest, emulator_config(1), logger)?;
+    let emulator = Arc::new(Emulator::new(
+        &served.out,
+        &manifest,
+        emulator_config(1),
+        logger,
+    )?);
     let deployment = emulator.deployment();
     let (target, path) = choose(args, &deployment)?;
     let event = match &args.event {
@@ -50,11 +56,16 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let page = target.page.clone();
     let outcome = runtime.block_on(async {
+        // A proxy's rewrite to another function invokes it through the Invoke API.
+        let invoke_api = emulator.serve_invoke_api();
         let outcome = match emulator.invoke(&page, Bytes::from(event)).await {
             // Read a streamed response to its end before the instances stop.
             Ok(Outcome::Streamed(s)) => Ok(s.into_payload().await),
             other => other,
         };
+        if let Some(task) = invoke_api {
+            task.abort();
+        }
         emulator.shutdown();
         emulator.stopped(Duration::from_secs(2)).await;
         outcome

@@ -66,12 +66,21 @@ pub struct FunctionDefaults {
     /// `nextr.toml`) that is also set here takes this value locally, as dotenv-style tools
     /// do (`NOTES_DATA_DIR=/tmp/x nextr dev`).
     pub developer_env: BTreeMap<String, String>,
+    /// The emulator's Invoke API (`http://127.0.0.1:PORT`), given to every function as
+    /// `NEXTR_LAMBDA_ENDPOINT`: where a proxy's rewrite invokes another function.
+    pub lambda_endpoint: Option<String>,
 }
 
 impl FunctionDefaults {
     /// The variables of a function: its own from the manifest (each overridden by the
-    /// developer's value when set), then the passed-through ones.
+    /// developer's value when set), then the passed-through ones, then the emulator's
+    /// Invoke API as `NEXTR_LAMBDA_ENDPOINT`. The one place a function's environment is made.
     pub fn env_of(&self, function: &Function) -> Vec<(String, String)> {
+        use nextr::manifest::LAMBDA_ENDPOINT_ENV;
+        let endpoint = self
+            .lambda_endpoint
+            .iter()
+            .map(|e| (LAMBDA_ENDPOINT_ENV.to_owned(), e.clone()));
         function
             .runtime_env()
             .into_iter()
@@ -84,6 +93,9 @@ impl FunctionDefaults {
                 (k, v)
             })
             .chain(self.passthrough_env.iter().cloned())
+            // The emulator's own endpoint, whatever `[env]` says: a rewrite must reach it.
+            .filter(|(k, _)| self.lambda_endpoint.is_none() || k != LAMBDA_ENDPOINT_ENV)
+            .chain(endpoint)
             .collect()
     }
 }
@@ -310,6 +322,13 @@ impl Deployment {
         }
     }
 
+    /// The function with this manifest name (a route's, or the `$default` route's), when it
+    /// is built: what dev's Invoke API runs.
+    pub fn function_named(&self, name: &str) -> Option<&Target> {
+        self.all()
+            .find(|t| t.function.as_ref().is_some_and(|p| p.spec().name == name))
+    }
+
     /// A function by page pattern (`/api/hello`), file (`api/hello.rs`) or `$default`.
     pub fn find(&self, route: &str) -> Option<&Target> {
         self.all()
@@ -367,12 +386,16 @@ mod tests {
                 ("HOME".into(), "/home/me".into()),
                 // The response mode is the manifest's, not the developer's.
                 ("NEXTR_RESPONSE_MODE".into(), "stream".into()),
+                // The emulator's Invoke API, not the developer's.
+                ("NEXTR_LAMBDA_ENDPOINT".into(), "http://elsewhere".into()),
             ]),
+            lambda_endpoint: Some("http://127.0.0.1:4321".into()),
         };
         let f: Function = serde_json::from_value(serde_json::json!({
             "name": "f", "bundle": "functions/f.zip", "sha256": "", "bytes": 0,
             "runtime": "provided.al2023", "handler": "bootstrap", "architecture": "x86_64",
-            "timeout_s": 3, "memory_mb": 128, "env": {"AA": "file", "BB": "file"}
+            "timeout_s": 3, "memory_mb": 128,
+            "env": {"AA": "file", "BB": "file", "NEXTR_LAMBDA_ENDPOINT": "http://file"}
         }))
         .unwrap();
         let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -386,7 +409,8 @@ mod tests {
                 ("AA", "file"),
                 ("BB", "mine"),
                 ("NEXTR_RESPONSE_MODE", "buffered"),
-                ("RUST_LOG", "debug")
+                ("RUST_LOG", "debug"),
+                ("NEXTR_LAMBDA_ENDPOINT", "http://127.0.0.1:4321"),
             ])
         );
     }

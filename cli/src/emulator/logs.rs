@@ -398,6 +398,62 @@ pub fn request_line(r: &RequestLine<'_>, style: RequestLog) -> String {
     line
 }
 
+/// What became of an invocation through the Invoke API, for its log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvokeStatus<'a> {
+    /// The function answered; the status of its HTTP response.
+    Answered(u16),
+    /// The invocation failed, with this error type.
+    Failed(&'a str),
+}
+
+/// One invocation through dev's Invoke API (a proxy's rewrite to another function).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokeLine<'a> {
+    /// The function's manifest name.
+    pub function: &'a str,
+    /// Its route's page (`$default` for the fallback).
+    pub route: &'a str,
+    /// What it answered.
+    pub status: InvokeStatus<'a>,
+    /// How long the invocation took.
+    pub duration: Duration,
+    /// The new instance's init duration when it started one.
+    pub cold_start: Option<Duration>,
+}
+
+/// The log line of an invocation through the Invoke API, marked as such so it is not read
+/// as a client request: `↳ invoke docs-post-1a2b 200 in 3ms [/api/post/[pid]]` (a failure:
+/// `… failed (Runtime.ExitError) in …`).
+pub fn invoke_line(r: &InvokeLine<'_>, style: RequestLog) -> String {
+    let colour = |code: &'static str| match style {
+        RequestLog::Color => (code, "\x1b[2m", "\x1b[0m"),
+        RequestLog::Plain | RequestLog::Off => ("", "", ""),
+    };
+    let (status, (on, dim, off)) = match &r.status {
+        InvokeStatus::Answered(s) => (
+            s.to_string(),
+            colour(match s {
+                200..=299 => "\x1b[32m",
+                300..=399 => "\x1b[36m",
+                400..=499 => "\x1b[33m",
+                _ => "\x1b[31m",
+            }),
+        ),
+        InvokeStatus::Failed(kind) => (format!("failed ({kind})"), colour("\x1b[31m")),
+    };
+    let mut line = format!(
+        "↳ invoke {} {on}{status}{off} in {} {dim}[{}]{off}",
+        r.function,
+        short(r.duration),
+        Shown(r.route)
+    );
+    if let Some(init) = r.cold_start {
+        line.push_str(&format!(" (cold start {})", short(init)));
+    }
+    line
+}
+
 /// Lambda's timeout line: `2020-03-12T19:03:58.123Z <id> Task timed out after 1.00 seconds`.
 pub fn timeout_line(request_id: &str, timeout: Duration) -> String {
     format!(
@@ -522,6 +578,38 @@ mod tests {
         assert_eq!(
             line("/x", 500, 42_000, &Answerer::Gateway, RequestLog::Color),
             "GET /x \x1b[31m500\x1b[0m in 42ms \x1b[2m[gateway]\x1b[0m"
+        );
+    }
+
+    #[test]
+    fn invoke_lines() {
+        let line = |status, cold_start, style| {
+            invoke_line(
+                &InvokeLine {
+                    function: "docs-post-1a2b",
+                    route: "/api/post/[pid]",
+                    status,
+                    duration: Duration::from_micros(3_140),
+                    cold_start,
+                },
+                style,
+            )
+        };
+        assert_eq!(
+            line(InvokeStatus::Answered(200), None, RequestLog::Plain),
+            "↳ invoke docs-post-1a2b 200 in 3.1ms [/api/post/[pid]]"
+        );
+        assert_eq!(
+            line(
+                InvokeStatus::Failed("Runtime.ExitError"),
+                Some(Duration::from_millis(120)),
+                RequestLog::Plain
+            ),
+            "↳ invoke docs-post-1a2b failed (Runtime.ExitError) in 3.1ms [/api/post/[pid]] (cold start 120ms)"
+        );
+        assert_eq!(
+            line(InvokeStatus::Answered(404), None, RequestLog::Color),
+            "↳ invoke docs-post-1a2b \x1b[33m404\x1b[0m in 3.1ms \x1b[2m[/api/post/[pid]]\x1b[0m"
         );
     }
 

@@ -6,6 +6,7 @@
 //! | [`gateway`] | the HTTP server, over the gateway model of `nextr_infra::gateway` (routing, events, responses, API Gateway's own answers) |
 //! | [`function_url`] | the functions' URLs (`<name>.lambda-url.localhost`): event, auth, answers |
 //! | [`runtime_api`] | the Runtime API endpoint each instance polls |
+//! | [`invoke_api`] | Lambda's Invoke API on 127.0.0.1: a proxy's rewrite to another function |
 //! | [`stream`] | streamed responses, from the runtime's chunked POST to the client |
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
 //! | [`logs`] | `START` / `END` / `REPORT`, the functions' output, the request log |
@@ -20,6 +21,7 @@ pub mod busy_poll;
 pub mod deployment;
 pub mod function_url;
 pub(crate) mod gateway;
+pub(crate) mod invoke_api;
 pub mod logs;
 pub mod pool;
 pub mod protect;
@@ -86,6 +88,9 @@ pub enum EmulatorError {
         /// The address.
         addr: SocketAddr,
     },
+    /// The Invoke API's port cannot be opened.
+    #[error("cannot open the Lambda Invoke API on 127.0.0.1 (where a proxy's rewrites invoke other functions)")]
+    InvokeApi(#[source] std::io::Error),
     /// The HTTP port cannot be opened.
     #[error("cannot listen on {addr}")]
     Bind {
@@ -221,6 +226,10 @@ pub struct Emulator {
     /// Swaps run one at a time.
     swapping: Mutex<()>,
     busy_poll: Arc<BusyPoll>,
+    /// The Invoke API's socket, bound at once so every function's environment names it, until
+    /// [`Emulator::serve_invoke_api`] serves it.
+    invoke_api: Mutex<Option<std::net::TcpListener>>,
+    invoke_api_addr: SocketAddr,
 }
 
 impl Emulator {
@@ -235,12 +244,18 @@ impl Emulator {
         // Absolute, because each process runs with its unpacked bundle as working directory.
         let manifest_dir =
             &std::path::absolute(manifest_dir).unwrap_or_else(|_| manifest_dir.to_path_buf());
+        // Loopback only, whatever `--host` says: only the functions call it.
+        let invoke_api = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(EmulatorError::InvokeApi)?;
+        let invoke_api_addr = invoke_api.local_addr().map_err(EmulatorError::InvokeApi)?;
         let defaults = FunctionDefaults {
             cache_dir: manifest_dir.join(nextr::manifest::layout::UNPACKED_DIR),
             region: config.region.clone(),
             max_instances: config.max_instances,
             passthrough_env: config.passthrough_env.clone(),
             developer_env: config.developer_env.clone(),
+            lambda_endpoint: Some(format!("http://{invoke_api_addr}")),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
         bundle::prune(&defaults.cache_dir, &deployment.task_roots());
@@ -254,7 +269,34 @@ impl Emulator {
             swapping: Mutex::new(()),
             busy_poll: BusyPoll::new(config.busy_poll),
             config,
+            invoke_api: Mutex::new(Some(invoke_api)),
+            invoke_api_addr,
         })
+    }
+
+    /// The address of the Lambda Invoke API the functions call (`NEXTR_LAMBDA_ENDPOINT`).
+    pub fn invoke_api_addr(&self) -> SocketAddr {
+        self.invoke_api_addr
+    }
+
+    /// Starts serving the Invoke API (within a tokio runtime; calls made since the emulator
+    /// was made waited in the socket's backlog). `None` when it is served already.
+    pub fn serve_invoke_api(self: &Arc<Self>) -> Option<JoinHandle<()>> {
+        let listener = self
+            .invoke_api
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        match TcpListener::from_std(listener) {
+            Ok(listener) => Some(tokio::spawn(invoke_api::serve(listener, self.clone()))),
+            Err(e) => {
+                self.logger.line(format!(
+                    "warning: cannot serve the Lambda Invoke API on {}: {e}; a proxy's rewrites to other functions will fail",
+                    self.invoke_api_addr
+                ));
+                None
+            }
+        }
     }
 
     /// The deployment new requests go to.
@@ -461,6 +503,7 @@ pub struct Server {
     stop: signal::Sender<bool>,
     task: JoinHandle<()>,
     poller: JoinHandle<()>,
+    invoke_api: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -469,12 +512,14 @@ impl Server {
     pub fn start(emulator: Arc<Emulator>, bound: Bound) -> Self {
         let (stop, stopped) = signal::channel(false);
         let poller = tokio::spawn(emulator.busy_poll.clone().run());
+        let invoke_api = emulator.serve_invoke_api();
         let task = tokio::spawn(gateway::serve(bound.listener, emulator, stopped));
         Server {
             addr: bound.addr,
             stop,
             task,
             poller,
+            invoke_api,
         }
     }
 
@@ -488,5 +533,8 @@ impl Server {
         let _ = self.stop.send(true);
         let _ = self.task.await;
         self.poller.abort();
+        if let Some(invoke_api) = self.invoke_api {
+            invoke_api.abort();
+        }
     }
 }

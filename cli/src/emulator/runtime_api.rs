@@ -7,7 +7,7 @@
 //!
 //! | call | answer |
 //! |---|---|
-//! | `GET /2018-06-01/runtime/invocation/next` | 200, the event, `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn`, `-Trace-Id` (long-polls until there is one) |
+//! | `GET /2018-06-01/runtime/invocation/next` | 200, the event, `Lambda-Runtime-Aws-Request-Id`, `-Deadline-Ms`, `-Invoked-Function-Arn`, `-Trace-Id`, and `-Client-Context` for an invocation that carried one (the Invoke API's `X-Amz-Client-Context`, decoded) (long-polls until there is one) |
 //! | `POST …/invocation/{id}/response` | 202 `{"status":"OK"}`; 400 `InvalidRequestID` for another id; 413 `RequestEntityTooLarge` past 6 MB (the invocation then fails) |
 //! | the same with `Lambda-Runtime-Function-Response-Mode: streaming` | the body is streamed to the client as it arrives, without a size limit (see `stream`); 202 once the runtime ends it; 403 `InvalidStateTransition` for a second answer |
 //! | `POST …/invocation/{id}/error` | 202; the invocation fails with the posted error (`Lambda-Runtime-Function-Error-Type`) |
@@ -60,6 +60,8 @@ pub struct NextEvent {
     pub trace_id: String,
     /// The event JSON.
     pub payload: Bytes,
+    /// `Lambda-Runtime-Client-Context`: the invoker's client context, decoded JSON.
+    pub client_context: Option<String>,
 }
 
 /// One Runtime API call, for the instance's driver to decide.
@@ -502,5 +504,8 @@ fn next_response(event: NextEvent) -> Response<Full<Bytes>> {
     put("lambda-runtime-deadline-ms", event.deadline_ms.to_string());
     put("lambda-runtime-invoked-function-arn", event.function_arn);
     put("lambda-runtime-trace-id", event.trace_id);
+    if let Some(context) = event.client_context {
+        put("lambda-runtime-client-context", context);
+    }
     r
 }

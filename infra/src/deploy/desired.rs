@@ -13,6 +13,7 @@ use nextr::manifest::{
 use sha2::{Digest, Sha256};
 
 use super::rest::{self, RestResource};
+use super::rewrite::InvokeTargets;
 use super::DeployError;
 
 /// Tag key holding the app name on every resource deploy creates.
@@ -76,15 +77,16 @@ impl Target {
         })
     }
 
-    /// The Lambda function name of a manifest function in this stage: function names are
-    /// unique per account and region, so two stages of one app need different ones.
+    /// The Lambda function name of a manifest function in this stage
+    /// ([`nextr::manifest::deployed_function_name`], the rule the functions themselves use to
+    /// find each other).
     pub fn function_name(&self, manifest_name: &str) -> String {
-        fit(&format!("{manifest_name}-{}", self.stage), 64)
+        nextr::manifest::deployed_function_name(manifest_name, Some(&self.stage))
     }
 
     /// The execution role's name.
     pub fn role_name(&self) -> String {
-        fit(&format!("{}-{}-nextr", self.app, self.stage), 64)
+        nextr::manifest::fit_name(&format!("{}-{}-nextr", self.app, self.stage), 64)
     }
 
     /// The HTTP API's name, and the REST API's (the two kinds have separate namespaces).
@@ -97,20 +99,6 @@ impl Target {
     pub fn description_prefix(&self) -> String {
         format!("nextr {}/{} ", self.app, self.stage)
     }
-}
-
-/// Shortens a name to `max` characters, keeping it unique with a hash of the whole.
-fn fit(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
-    }
-    let digest = hex(&Sha256::digest(name.as_bytes()));
-    let keep = max - 9;
-    let mut cut = keep;
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}-{}", &name[..cut], &digest[..8])
 }
 
 /// Lowercase hex of bytes.
@@ -234,6 +222,9 @@ pub struct Desired {
     pub gateway: GatewayKind,
     /// CORS and throttling, from the manifest.
     pub protections: Protections,
+    /// For an app with a `proxy.rs`, whose functions invoke each other (a rewrite to another
+    /// route): the `live` aliases the execution role may invoke (see [`super::rewrite`]).
+    pub invoke: Option<InvokeTargets>,
 }
 
 /// The gateway's CORS and throttling, from the manifest's `gateway.cors`,
@@ -353,6 +344,8 @@ impl Desired {
             }
         }
         crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
+        // A proxy's rewrite invokes the target by its deployed name, from the stage.
+        let stage_env = manifest.proxy.as_ref().map(|_| target.stage());
         let mut functions = Vec::new();
         for route in &manifest.routes {
             let function = route
@@ -367,6 +360,7 @@ impl Desired {
                 Some(&route.page),
                 route.route_keys.clone(),
                 manifest_dir,
+                stage_env,
             )?);
         }
         // An HTTP API's fallback is its `$default` route; a REST API has none, so the build
@@ -381,8 +375,19 @@ impl Desired {
             None,
             fallback_keys,
             manifest_dir,
+            stage_env,
         )?);
-        let warnings = manifest.gateway.warnings.clone();
+        let mut warnings = manifest.gateway.warnings.clone();
+        let invoke = manifest.proxy.as_ref().map(|_| {
+            let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+            InvokeTargets::of(target.app(), target.stage(), &names)
+        });
+        if let (Some(invoke), RoleChoice::External { arn }) = (&invoke, &role) {
+            warnings.push(format!(
+                "the app has a proxy.rs, whose rewrites invoke other routes' functions: the role {arn} needs lambda:InvokeFunction on the {} of this stage (nextr deploy does not change a role it did not create)",
+                invoke.describe()
+            ));
+        }
         Ok(Desired {
             target,
             role,
@@ -393,6 +398,7 @@ impl Desired {
             keep_versions: manifest.deploy.keep_versions,
             gateway: manifest.gateway.kind,
             protections: Protections::of(manifest),
+            invoke,
         })
     }
 
@@ -455,6 +461,7 @@ fn desired_function(
     page: Option<&str>,
     route_keys: Vec<String>,
     manifest_dir: &Path,
+    stage_env: Option<&str>,
 ) -> Result<DesiredFunction, DeployError> {
     let bundle = manifest_dir.join(&function.bundle);
     let code_sha256 = code_sha256(&function.sha256).ok_or_else(|| DeployError::Bundle {
@@ -473,6 +480,10 @@ fn desired_function(
         }
         description.truncate(cut);
     }
+    let mut env = function.runtime_env();
+    if let Some(stage) = stage_env {
+        env.insert(nextr::manifest::STAGE_ENV.to_owned(), stage.to_owned());
+    }
     Ok(DesiredFunction {
         name: target.function_name(&function.name),
         page: page.map(str::to_string),
@@ -488,7 +499,7 @@ fn desired_function(
             architecture: function.architecture,
             timeout_s: function.timeout_s,
             memory_mb: function.memory_mb,
-            env: function.runtime_env(),
+            env,
             description,
         },
     })

@@ -16,6 +16,7 @@ pub mod failure;
 pub mod plan;
 pub mod record;
 pub mod rest;
+pub mod rewrite;
 pub mod state;
 
 use std::collections::BTreeSet;

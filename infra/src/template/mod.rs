@@ -10,6 +10,7 @@
 
 mod function_url;
 mod rest;
+mod rewrite;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -184,20 +185,24 @@ pub fn render(manifest: &Manifest) -> Value {
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
         }
+        if manifest.proxy.is_some() {
+            rewrite::function(&mut props, f, stage_default);
+        }
         // A Lambda version is immutable, so its logical id carries a digest of what it
         // runs: new code or configuration means a new version, and the alias moves to it.
-        let digest = Sha256::digest(
-            format!(
-                "{}|{}|{}|{}|{}|{:?}",
-                f.sha256,
-                f.runtime,
-                f.architecture.as_str(),
-                f.timeout_s,
-                f.memory_mb,
-                env
-            )
-            .as_bytes(),
+        let mut fingerprint = format!(
+            "{}|{}|{}|{}|{}|{:?}",
+            f.sha256,
+            f.runtime,
+            f.architecture.as_str(),
+            f.timeout_s,
+            f.memory_mb,
+            env
         );
+        if manifest.proxy.is_some() {
+            fingerprint.push_str("|stage");
+        }
+        let digest = Sha256::digest(fingerprint.as_bytes());
         let version_id = format!(
             "{}Version{}",
             e.id,
@@ -310,8 +315,12 @@ pub fn render(manifest: &Manifest) -> Value {
         outputs[id] = output;
     }
     protections(&mut resources, manifest);
+    let rules = manifest
+        .proxy
+        .as_ref()
+        .and_then(|_| rewrite::policy(&mut resources, app, &entries, stage_default));
 
-    json!({
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
             "nextr app {app}: {} route(s) as AWS Lambda functions behind one {} (written by nextr build; do not edit)",
@@ -348,7 +357,11 @@ pub fn render(manifest: &Manifest) -> Value {
         },
         "Resources": resources,
         "Outputs": outputs
-    })
+    });
+    if let Some(rules) = rules {
+        template["Rules"] = rules;
+    }
+    template
 }
 
 /// The template as pretty JSON with a trailing newline.

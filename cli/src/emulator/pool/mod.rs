@@ -287,6 +287,17 @@ impl FunctionPool {
 
     /// [`FunctionPool::invoke`], also telling whether the invocation was a cold start.
     pub async fn invoke_noting_start(&self, payload: Bytes) -> Invoked {
+        self.invoke_with_context(payload, None).await
+    }
+
+    /// [`FunctionPool::invoke_noting_start`] with Lambda's client context (decoded JSON),
+    /// which the runtime receives as `Lambda-Runtime-Client-Context` (the Invoke API's
+    /// `X-Amz-Client-Context`).
+    pub async fn invoke_with_context(
+        &self,
+        payload: Bytes,
+        client_context: Option<String>,
+    ) -> Invoked {
         let (reply, outcome) = oneshot::channel();
         let cold_start = Arc::new(OnceLock::new());
         let invocation = Invocation {
@@ -297,6 +308,7 @@ impl FunctionPool {
                 ids::next_u64()
             ),
             payload,
+            client_context,
             reply,
             cold_start: cold_start.clone(),
         };

@@ -58,6 +58,7 @@ pub(super) fn deliver(
         function_arn: arn.to_owned(),
         trace_id: invocation.trace_id.clone(),
         payload: invocation.payload.clone(),
+        client_context: invocation.client_context.clone(),
     };
     instance.flush_output(false);
     match next.send(Ok(event)) {

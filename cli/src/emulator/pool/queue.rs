@@ -16,6 +16,8 @@ pub(super) struct Invocation {
     pub(super) request_id: String,
     pub(super) trace_id: String,
     pub(super) payload: Bytes,
+    /// Lambda's client context (decoded JSON), handed to the runtime with the event.
+    pub(super) client_context: Option<String>,
     pub(super) reply: oneshot::Sender<Outcome>,
     /// Set to the instance's init duration when this invocation is a new instance's first.
     pub(super) cold_start: Arc<OnceLock<Duration>>,
@@ -195,6 +197,7 @@ mod tests {
             request_id: "a".into(),
             trace_id: String::new(),
             payload: Bytes::new(),
+            client_context: None,
             reply: tx,
             cold_start: Arc::default(),
         });
@@ -206,6 +209,7 @@ mod tests {
             request_id: "b".into(),
             trace_id: String::new(),
             payload: Bytes::new(),
+            client_context: None,
             reply: tx,
             cold_start: Arc::default(),
         });
@@ -215,6 +219,7 @@ mod tests {
             request_id: "c".into(),
             trace_id: String::new(),
             payload: Bytes::new(),
+            client_context: None,
             reply: tx,
             cold_start: Arc::default(),
         });

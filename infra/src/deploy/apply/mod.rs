@@ -8,7 +8,7 @@
 //!
 //! | module | what it carries out |
 //! |---|---|
-//! | `role` | the execution role and its policy |
+//! | `role` | the execution role, its managed policy and its inline invoke policy |
 //! | `api` | the HTTP API |
 //! | `chain` | each function's actions in order, four functions at a time |
 //! | `function` | a function's code, configuration, versions and alias |
@@ -163,6 +163,10 @@ pub async fn apply(
                 role::attach_policy(clients, role, policy_arn).await?;
                 None
             }
+            Action::PutInvokePolicy { role, targets } => {
+                role::put_invoke_policy(clients, &ctx, role, targets).await?;
+                None
+            }
             Action::CreateApi { name } => {
                 let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
                 let (id, url) = api::create(clients, name, tags).await?;
@@ -239,6 +243,9 @@ pub async fn apply(
             Action::DeleteApi { id, name } => api::delete(clients, id, name).await?,
             Action::DetachRolePolicy { role, policy_arn } => {
                 role::detach_policy(clients, role, policy_arn).await?
+            }
+            Action::DeleteInvokePolicy { role } => {
+                role::delete_invoke_policy(clients, role).await?
             }
             Action::DeleteRole { name } => role::delete(clients, name).await?,
             Action::CreateResource { path } => {

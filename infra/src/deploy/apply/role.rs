@@ -1,8 +1,10 @@
 //! The execution role: created with Lambda as its only trusted principal, with basic logging
-//! attached; detached and deleted on removal.
+//! attached and, for an app with a `proxy.rs`, the inline policy letting its functions invoke
+//! each other; detached and deleted on removal.
 
-use super::{gone_ok, AwsClients, DeployError};
+use super::{gone_ok, AwsClients, Ctx, DeployError};
 use crate::deploy::failure::AwsFailure;
+use crate::deploy::rewrite::{self, InvokeTargets, POLICY_NAME};
 use crate::deploy::Target;
 
 /// Creates the role Lambda assumes, tagged as the app's; returns its ARN.
@@ -90,6 +92,58 @@ pub(super) async fn detach_policy(
     gone_ok(
         result,
         "detaching a policy from",
+        format!("IAM role {role}"),
+    )
+}
+
+/// Puts the inline policy letting the app's functions invoke `targets`' `live` aliases, in the
+/// role's account and partition and the clients' region.
+pub(super) async fn put_invoke_policy(
+    clients: &AwsClients,
+    ctx: &Ctx,
+    role: &str,
+    targets: &InvokeTargets,
+) -> Result<(), DeployError> {
+    let resource = || format!("IAM role {role}");
+    let (partition, account) = ctx
+        .role_arn
+        .as_deref()
+        .and_then(rewrite::partition_and_account)
+        .ok_or_else(|| DeployError::incomplete("applying", resource(), "Arn"))?;
+    let document = rewrite::policy(partition, clients.region(), account, targets);
+    clients
+        .iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(POLICY_NAME)
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws(
+                "putting the inline policy nextr-invoke on",
+                resource(),
+                AwsFailure::of(&e),
+            )
+        })?;
+    Ok(())
+}
+
+/// Deletes the inline policy `nextr-invoke`; already gone is done.
+pub(super) async fn delete_invoke_policy(
+    clients: &AwsClients,
+    role: &str,
+) -> Result<(), DeployError> {
+    let result = clients
+        .iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(POLICY_NAME)
+        .send()
+        .await;
+    gone_ok(
+        result,
+        "deleting the inline policy nextr-invoke of",
         format!("IAM role {role}"),
     )
 }

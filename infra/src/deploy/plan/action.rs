@@ -21,6 +21,15 @@ pub enum Action {
         /// Policy ARN.
         policy_arn: String,
     },
+    /// Put the role's inline policy [`nextr-invoke`](crate::deploy::rewrite::POLICY_NAME):
+    /// the app's functions may invoke each other's `live` aliases (a `proxy.rs`'s rewrites to
+    /// another route). Replaces the one there.
+    PutInvokePolicy {
+        /// Role name.
+        role: String,
+        /// The functions (or patterns) it names.
+        targets: crate::deploy::rewrite::InvokeTargets,
+    },
     /// Create the HTTP API.
     CreateApi {
         /// API name.
@@ -299,6 +308,12 @@ pub enum Action {
         id: String,
         /// API name.
         name: String,
+    },
+    /// Delete the role's inline policy `nextr-invoke` (the app has no `proxy.rs` any more, or
+    /// the role goes).
+    DeleteInvokePolicy {
+        /// Role name.
+        role: String,
     },
     /// Detach a managed policy from the role.
     DetachRolePolicy {

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`Action`] | the vocabulary: one change to one resource |
 //! | [`ActionSummary`] | an action as facts for people: effect, resource, name, change |
-//! | `role` | the execution role and its policy |
+//! | `role` | the execution role, its managed policy and its inline invoke policy |
 //! | `api` | the HTTP API, and deleting duplicates |
 //! | `function` | each function's code, configuration, version and alias |
 //! | `integration` | each function's integration |
@@ -138,6 +138,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
         }
         function_url::cleanup(f, existing, actions);
     }
+    role::cleanup(desired, observed, actions);
 }
 
 /// Plans the removal of everything observed: APIs of both kinds (with everything in them),
@@ -162,6 +163,12 @@ pub fn plan_remove(observed: &Observed) -> Plan {
         });
     }
     if let Some(role) = &observed.role {
+        // IAM refuses to delete a role that still has inline policies.
+        if role.invoke_policy.is_some() {
+            actions.push(Action::DeleteInvokePolicy {
+                role: role.name.clone(),
+            });
+        }
         for policy_arn in &role.attached {
             actions.push(Action::DetachRolePolicy {
                 role: role.name.clone(),

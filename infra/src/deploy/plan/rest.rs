@@ -86,6 +86,7 @@ pub(super) fn plan(
         }
         function_url::cleanup(f, existing, actions);
     }
+    role::cleanup(desired, observed, actions);
 }
 
 /// The REST API's statement on the alias: added, or replaced when scoped elsewhere.

@@ -130,6 +130,25 @@ impl Action {
                 role.clone(),
                 format!("attach {}", short_policy(policy_arn)),
             ),
+            Action::PutInvokePolicy { role, targets } => (
+                Change,
+                Kind::Role,
+                role.clone(),
+                format!(
+                    "allow invoking the app's {} (inline policy {}, for proxy.rs rewrites)",
+                    targets.describe(),
+                    crate::deploy::rewrite::POLICY_NAME
+                ),
+            ),
+            Action::DeleteInvokePolicy { role } => (
+                Delete,
+                Kind::Role,
+                role.clone(),
+                format!(
+                    "remove the inline policy {}",
+                    crate::deploy::rewrite::POLICY_NAME
+                ),
+            ),
             Action::CreateApi { name } => (Create, Kind::HttpApi, name.clone(), "create".into()),
             Action::CreateFunction { function } => {
                 (Create, Kind::Function, function.clone(), "create".into())

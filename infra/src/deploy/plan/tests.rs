@@ -34,6 +34,11 @@ pub(super) fn function(name: &str) -> Function {
 }
 
 fn desired() -> Desired {
+    desired_of(&demo_manifest())
+}
+
+/// Two Pages routes and the fallback.
+fn demo_manifest() -> Manifest {
     let route = |page: &str, keys: &[&str], name: &str| ManifestRoute {
         page: page.into(),
         file: format!("{page}.rs"),
@@ -47,15 +52,14 @@ fn desired() -> Desired {
         build_error: None,
         throttle: None,
     };
-    let manifest = Manifest {
+    Manifest {
         nextr_version: "0.1.0".into(),
         routes: vec![
             route("/api/a", &["ANY /api/a"], "demo-a"),
             route("/api/b", &["ANY /api/b", "ANY /api/b/{x+}"], "demo-b"),
         ],
         ..Manifest::new("demo", function("demo-fallback"))
-    };
-    desired_of(&manifest)
+    }
 }
 
 /// The desired state of a manifest deployed to stage `dev`.
@@ -73,6 +77,7 @@ pub(super) fn role() -> ObservedRole {
         name: "demo-dev-nextr".into(),
         arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
         attached: vec![basic_execution_policy("aws")],
+        invoke_policy: None,
     }
 }
 
@@ -437,4 +442,151 @@ fn cors_and_throttles_are_set_changed_and_removed() {
         plan.actions[create + 1],
         Action::SetApiCors { cors: Some(_) }
     ));
+}
+
+/// The demo app with a `proxy.rs`.
+fn proxied() -> Desired {
+    let manifest = Manifest {
+        proxy: Some(nextr::manifest::ManifestProxy {
+            file: "proxy.rs".into(),
+            matcher: None,
+        }),
+        ..demo_manifest()
+    };
+    desired_of(&manifest)
+}
+
+/// The invoke policy deploy puts for `d` on the test role.
+fn invoke_policy(d: &Desired) -> serde_json::Value {
+    let targets = d.invoke.as_ref().expect("an app with a proxy");
+    crate::deploy::rewrite::policy("aws", REGION, "1", targets)
+}
+
+#[test]
+fn a_proxy_lets_the_role_invoke_exactly_the_apps_aliases_and_tells_functions_the_stage() {
+    let d = proxied();
+    let targets = d.invoke.clone().unwrap();
+    assert_eq!(
+        targets,
+        crate::deploy::rewrite::InvokeTargets::Each(vec![
+            "demo-a-dev".into(),
+            "demo-b-dev".into(),
+            "demo-fallback-dev".into()
+        ])
+    );
+    for f in &d.functions {
+        assert_eq!(
+            f.spec.env.get("NEXTR_STAGE").map(String::as_str),
+            Some("dev")
+        );
+    }
+    assert!(!desired().functions[0].spec.env.contains_key("NEXTR_STAGE"));
+
+    // Created with the role, right after it.
+    let plan = plan_deploy(&d, &Observed::default(), REGION);
+    assert_eq!(
+        plan.actions[..3],
+        [
+            Action::CreateRole {
+                name: "demo-dev-nextr".into()
+            },
+            Action::AttachRolePolicy {
+                role: "demo-dev-nextr".into(),
+                policy_arn: basic_execution_policy("aws")
+            },
+            Action::PutInvokePolicy {
+                role: "demo-dev-nextr".into(),
+                targets: targets.clone()
+            },
+        ]
+    );
+    assert_eq!(
+        plan.actions[2].to_string(),
+        "~ role demo-dev-nextr: allow invoking the app's 3 live aliases (inline policy nextr-invoke, for proxy.rs rewrites)"
+    );
+
+    // In place: nothing to do; another document (a function more or less): put again.
+    let mut o = matching(&d);
+    if let Some(r) = o.role.as_mut() {
+        r.invoke_policy = Some(invoke_policy(&d));
+    }
+    assert_eq!(plan_deploy(&d, &o, REGION), Plan::default());
+    if let Some(r) = o.role.as_mut() {
+        r.invoke_policy = Some(crate::deploy::rewrite::policy(
+            "aws",
+            REGION,
+            "1",
+            &crate::deploy::rewrite::InvokeTargets::Each(vec!["demo-a-dev".into()]),
+        ));
+    }
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        [Action::PutInvokePolicy {
+            role: "demo-dev-nextr".into(),
+            targets
+        }]
+    );
+}
+
+#[test]
+fn without_the_proxy_the_policy_goes_last_and_removal_deletes_it_before_the_role() {
+    let with = proxied();
+    let d = desired();
+    let mut o = matching(&d);
+    if let Some(r) = o.role.as_mut() {
+        r.invoke_policy = Some(invoke_policy(&with));
+    }
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions,
+        [Action::DeleteInvokePolicy {
+            role: "demo-dev-nextr".into()
+        }]
+    );
+    assert_eq!(plan.destructive(), 0);
+    assert_eq!(
+        plan.actions[0].to_string(),
+        "- role demo-dev-nextr: remove the inline policy nextr-invoke"
+    );
+
+    let removal = plan_remove(&o);
+    let pos = |a: &Action| removal.actions.iter().position(|x| x == a).unwrap();
+    assert!(
+        pos(&Action::DeleteInvokePolicy {
+            role: "demo-dev-nextr".into()
+        }) < pos(&Action::DeleteRole {
+            name: "demo-dev-nextr".into()
+        })
+    );
+
+    // A role deploy does not own is left alone, and the deploy says what it needs.
+    let external = Desired::from_manifest(
+        &Manifest {
+            proxy: Some(nextr::manifest::ManifestProxy {
+                file: "proxy.rs".into(),
+                matcher: None,
+            }),
+            ..demo_manifest()
+        },
+        Path::new("/nowhere"),
+        "00",
+        &DeploySettings {
+            stage: "dev".into(),
+            role_arn: Some("arn:aws:iam::1:role/mine".into()),
+        },
+    )
+    .unwrap();
+    let plan = plan_deploy(&external, &Observed::default(), REGION);
+    assert!(!plan
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::PutInvokePolicy { .. })));
+    assert!(
+        external
+            .warnings
+            .iter()
+            .any(|w| w.contains("arn:aws:iam::1:role/mine needs lambda:InvokeFunction")),
+        "{:?}",
+        external.warnings
+    );
 }

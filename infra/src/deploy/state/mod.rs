@@ -112,6 +112,9 @@ pub struct ObservedRole {
     pub arn: String,
     /// Managed policy ARNs attached to it.
     pub attached: Vec<String>,
+    /// The document of its inline policy [`nextr-invoke`](super::rewrite::POLICY_NAME) (an
+    /// app with a `proxy.rs`), when it has one (`Value::Null` when it cannot be read).
+    pub invoke_policy: Option<serde_json::Value>,
 }
 
 /// A function's configuration as Lambda reports it (for `$LATEST` or one version).
@@ -411,10 +414,37 @@ async fn observe_role(
         Ok((arns, next.map(str::to_string)))
     })
     .await?;
+    let invoke_policy = match clients
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(super::rewrite::POLICY_NAME)
+        .send()
+        .await
+    {
+        Ok(out) => Some(
+            super::rewrite::parse_document(out.policy_document())
+                .unwrap_or(serde_json::Value::Null),
+        ),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(DeployError::aws(
+                "reading the inline policy of",
+                resource(),
+                AwsFailure::of(&e),
+            ))
+        }
+    };
     Ok(Some(ObservedRole {
         name: name.to_string(),
         arn: role.arn().to_string(),
         attached,
+        invoke_policy,
     }))
 }
 
