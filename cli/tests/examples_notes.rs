@@ -1,6 +1,9 @@
 //! `examples/notes` served by `nextr dev`, end to end over HTTP: create, list, get, replace,
 //! patch, delete, validation errors (400), unknown notes (404), other methods (405), and notes
-//! that outlive the `nextr dev` process, in the folder `NOTES_DATA_DIR` points at.
+//! that outlive the `nextr dev` process, in the folder `NOTES_DATA_DIR` points at; and its
+//! `proxy.rs`, which runs in each function: writes need a bearer token (401 from the proxy
+//! otherwise, the route never runs), and the signed-in user reaches the routes in a request
+//! header no client can forge.
 
 mod support;
 
@@ -17,17 +20,27 @@ fn start(data: &std::path::Path) -> Dev {
     Dev::start_in(&notes, &["."], &[("NOTES_DATA_DIR", data.as_os_str())])
 }
 
-/// Sends a request with a JSON body (or none).
+/// alice's token (`nextr.toml` lists its SHA-256).
+const ALICE: (&str, &str) = ("authorization", "Bearer demo-token-alice");
+
+/// Sends a request with a JSON body (or none), signed in as alice.
 fn call(dev: &Dev, method: &str, path: &str, body: Option<&str>) -> Reply {
-    match body {
-        Some(body) => dev.request(
-            method,
-            path,
-            &[("content-type", "application/json")],
-            body.as_bytes(),
-        ),
-        None => dev.request(method, path, &[], b""),
+    call_as(dev, &[ALICE], method, path, body)
+}
+
+/// Sends a request with a JSON body (or none) and these headers.
+fn call_as(
+    dev: &Dev,
+    headers: &[(&str, &str)],
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Reply {
+    let mut headers = headers.to_vec();
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
     }
+    dev.request(method, path, &headers, body.unwrap_or_default().as_bytes())
 }
 
 /// Asserts the status, the JSON content type and the exact body bytes.
@@ -44,7 +57,7 @@ fn expect(reply: &Reply, status: u16, body: &str) {
 }
 
 fn note(id: &str, title: &str, body: &str) -> String {
-    json!({ "id": id, "title": title, "body": body }).to_string()
+    json!({ "id": id, "title": title, "body": body, "author": "alice" }).to_string()
 }
 
 #[test]
@@ -191,7 +204,7 @@ fn notes_api_end_to_end() {
     let reply = dev.request(
         "POST",
         "/api/notes",
-        &[("content-type", "text/plain")],
+        &[("content-type", "text/plain"), ALICE],
         br#"{"title":"x"}"#,
     );
     expect(
@@ -273,4 +286,97 @@ fn notes_api_end_to_end() {
         200,
         &format!("[{}]", note(&id2, "Second", "added")),
     );
+}
+
+#[test]
+fn the_proxy_guards_writes_and_names_the_author() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = start(data.path());
+    let unauthorized = r#"{"error":"sign in first: send `Authorization: Bearer <token>`"}"#;
+
+    // No token, a wrong one, another scheme: the proxy answers 401 before any route runs,
+    // whatever the method and path under /api/notes (also where no note exists).
+    for headers in [
+        &[][..],
+        &[("authorization", "Bearer demo-token-mallory")][..],
+        &[("authorization", "Basic ZGVtbzpkZW1v")][..],
+    ] {
+        for (method, path) in [
+            ("POST", "/api/notes"),
+            ("PUT", "/api/notes/0000000000000000"),
+            ("PATCH", "/api/notes/0000000000000000"),
+            ("DELETE", "/api/notes/0000000000000000"),
+            ("DELETE", "/api/notes"),
+        ] {
+            let reply = call_as(&dev, headers, method, path, Some(r#"{"title":"x"}"#));
+            assert_eq!(
+                (
+                    reply.status,
+                    reply.text().as_str(),
+                    reply.header("www-authenticate")
+                ),
+                (401, unauthorized, Some("Bearer")),
+                "{method} {path} with {headers:?}"
+            );
+        }
+    }
+    assert!(std::fs::read_dir(data.path()).unwrap().next().is_none());
+
+    // Reading needs no token.
+    expect(&call_as(&dev, &[], "GET", "/api/notes", None), 200, "[]");
+
+    // The author is who the token names: bob's token with a forged `x-notes-user` header is
+    // bob's note; a reader's forged header never reaches the route either.
+    let reply = call_as(
+        &dev,
+        &[
+            ("authorization", "bearer demo-token-bob"),
+            ("x-notes-user", "mallory"),
+        ],
+        "POST",
+        "/api/notes",
+        Some(r#"{"title":"By bob"}"#),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["author"], "bob");
+    let listed = call_as(
+        &dev,
+        &[("x-notes-user", "mallory")],
+        "GET",
+        "/api/notes",
+        None,
+    );
+    assert_eq!(listed.json()[0]["author"], "bob");
+
+    // A front end on the allowed origin may send the token: the gateway answers its preflight
+    // (before any function or proxy), `authorization` among the allowed headers.
+    let preflight = call_as(
+        &dev,
+        &[
+            ("origin", "http://localhost:5173"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization,content-type",
+            ),
+        ],
+        "OPTIONS",
+        "/api/notes",
+        None,
+    );
+    assert_eq!(preflight.status, 204, "{}", preflight.text());
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
+    // The configured list, as an HTTP API answers it.
+    assert_eq!(
+        preflight.header("access-control-allow-headers"),
+        Some("content-type,authorization")
+    );
+
+    // A signed-in request that is not a write of these routes passes through the proxy to the
+    // route, which answers as before.
+    let reply = call(&dev, "DELETE", "/api/notes", None);
+    assert_eq!(reply.status, 405);
 }

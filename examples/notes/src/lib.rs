@@ -14,8 +14,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nextr::deps::http::header::ALLOW;
+use nextr::deps::http::header::{ALLOW, WWW_AUTHENTICATE};
 use nextr::prelude::*;
+
+pub mod auth;
 
 /// The variable naming the folder the notes are kept in.
 pub const DATA_DIR_VAR: &str = "NOTES_DATA_DIR";
@@ -33,6 +35,9 @@ pub struct Note {
     pub title: String,
     /// The text (may be empty).
     pub body: String,
+    /// Who created it: the user the proxy signed in (`proxy.rs`).
+    #[serde(default)]
+    pub author: String,
 }
 
 /// The body of `POST /api/notes` and `PUT /api/notes/[id]`.
@@ -108,6 +113,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 404: no such note.
     NotFound(String),
+    /// 401: a write without a signed-in user (the proxy answers these first; the routes
+    /// check again, so a matcher that misses a path cannot open it).
+    Unauthorized,
     /// 405, with the methods the route accepts in `Allow`.
     MethodNotAllowed {
         /// The method received.
@@ -147,6 +155,8 @@ impl IntoErrorResponse for ApiError {
             ApiError::BadRequest(m) => answer(StatusCode::BAD_REQUEST, &m),
             ApiError::UnsupportedMediaType(m) => answer(StatusCode::UNSUPPORTED_MEDIA_TYPE, &m),
             ApiError::NotFound(m) => answer(StatusCode::NOT_FOUND, &m),
+            ApiError::Unauthorized => answer(StatusCode::UNAUTHORIZED, auth::SIGN_IN)
+                .header(WWW_AUTHENTICATE, "Bearer"),
             ApiError::MethodNotAllowed { method, allow } => answer(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &format!("Method {method} Not Allowed"),
@@ -249,14 +259,15 @@ impl Store {
         }
     }
 
-    /// Stores a new note under a fresh id.
-    pub fn create(&self, new: NewNote) -> io::Result<Note> {
+    /// Stores a new note by `author` under a fresh id.
+    pub fn create(&self, new: NewNote, author: &str) -> io::Result<Note> {
         let mut next = now_nanos();
         loop {
             let note = Note {
                 id: format!("{next:016x}"),
                 title: new.title.clone(),
                 body: new.body.clone(),
+                author: author.to_owned(),
             };
             let tmp = self.write_temp(&note)?;
             // `hard_link` fails when the target exists: the id is taken, try the next one.
@@ -345,13 +356,13 @@ mod tests {
             .create(NewNote {
                 title: "a".into(),
                 body: String::new(),
-            })
+            }, "alice")
             .unwrap();
         let b = store
             .create(NewNote {
                 title: "b".into(),
                 body: "x".into(),
-            })
+            }, "alice")
             .unwrap();
         assert!(a.id < b.id);
         assert_eq!(store.list().unwrap(), [a.clone(), b.clone()]);

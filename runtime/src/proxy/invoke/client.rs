@@ -128,6 +128,10 @@ fn shared() -> Result<&'static Shared, String> {
 }
 
 fn build_client() -> Result<Shared, String> {
+    // rustls 0.23.48 deprecates its ring provider (no post-quantum key exchange) in favour of
+    // aws-lc-rs, a much longer C build in every bundle of an app with a proxy; ring's TLS 1.3
+    // with classical key exchange is enough for a call to Lambda's own endpoint.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
