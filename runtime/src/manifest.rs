@@ -1037,9 +1037,9 @@ mod tests {
     }
 
     #[test]
-    fn a_proxy_round_trips_and_its_absence_is_not_written() {
+    fn a_proxy_round_trips_and_its_absence_is_null() {
         let mut m = manifest();
-        assert!(!m.to_json().contains("\"proxy\""));
+        assert!(m.to_json().contains("\"proxy\": null"));
         m.proxy = Some(ManifestProxy {
             file: "proxy.rs".into(),
             matcher: Some(vec![crate::proxy::matcher::MatcherSpec::source(

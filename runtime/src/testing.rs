@@ -362,7 +362,7 @@ impl TestResponse {
 ///     file: "proxy.rs".into(),
 ///     matcher: None,
 ///     pages_router: false,
-///     routes: vec![route("/api/new"), route("/api/old")],
+///     routes: vec![route("/api/new")],
 ///     fallback: "default".into(),
 /// };
 /// let get = |handler| AppRoute {
@@ -375,7 +375,8 @@ impl TestResponse {
 ///     [TestRoute::app("/api/new", get(nextr::app_handler!(new, req)))],
 /// )
 /// .unwrap();
-/// // `/api/old` has no function in this test, but its rewrite is served by `/api/new`'s.
+/// // No route serves `/api/old`: the `$default` function's proxy rewrites it to `/api/new`,
+/// // and `/api/new`'s function answers.
 /// let res = app.get("/api/old").header("host", "h").send().await.unwrap();
 /// assert_eq!(res.text(), r#"{"url":"https://h/api/new?via=rewrite"}"#);
 /// assert_eq!(res.header("x-middleware-rewrite"), Some("https://h/api/new?via=rewrite"));
