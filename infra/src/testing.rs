@@ -492,5 +492,6 @@ fn test_route(app: &str, page: &str, keys: &[&str]) -> ManifestRoute {
         function: Some(test_function(app, &slug, 10, 256)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     }
 }

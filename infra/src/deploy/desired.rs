@@ -601,6 +601,7 @@ mod tests {
             function: built.then(|| function("demo-a")),
             build_error: (!built).then(|| "error: no handler".to_owned()),
             throttle: None,
+            log_retention_days: None,
         };
         let manifest = Manifest {
             routes: vec![

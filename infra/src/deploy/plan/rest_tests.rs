@@ -148,6 +148,7 @@ fn manifest() -> Manifest {
             function: Some(live),
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         }],
         ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
     };

@@ -51,6 +51,7 @@ fn demo_manifest() -> Manifest {
         function: Some(function(name)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     };
     Manifest {
         nextr_version: "0.1.0".into(),
@@ -332,6 +333,7 @@ pub(super) fn app_router_manifest() -> Manifest {
         function: Some(function(name)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     };
     use nextr::routing::Router::{App, Pages};
     Manifest {
