@@ -13,6 +13,7 @@ pub mod aws;
 pub mod desired;
 mod error;
 pub mod failure;
+pub mod logs;
 pub mod plan;
 pub mod record;
 pub mod rest;
@@ -35,6 +36,7 @@ pub async fn plan_for_deploy(
     clients: &AwsClients,
     desired: &Desired,
 ) -> Result<(Observed, Plan), DeployError> {
+    desired.check_region(clients.region())?;
     let wanted: BTreeSet<String> = desired.functions.iter().map(|f| f.name.clone()).collect();
     let role = match &desired.role {
         RoleChoice::Managed { name } => Some(name.as_str()),
