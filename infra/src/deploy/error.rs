@@ -60,6 +60,14 @@ pub enum DeployError {
         /// The deploy's region.
         region: String,
     },
+    /// A route's log group does not exist.
+    #[error("route {route} has no logs in this stage: its log group {group} does not exist; deploy the stage first (`nextr deploy`), or check --stage and --region")]
+    NoLogGroup {
+        /// The route.
+        route: String,
+        /// The log group.
+        group: String,
+    },
     /// No AWS region is configured anywhere.
     #[error("no AWS region: pass --region, set `region` in nextr.toml, or set AWS_REGION")]
     NoRegion,

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod aws;
 pub mod desired;
 mod error;
+pub mod events;
 pub mod failure;
 pub mod logs;
 pub mod plan;
