@@ -110,6 +110,6 @@ mod tests {
             assert!(LAMBDA_MEMORY_MB.contains(&m), "{m}");
         }
         assert!(LOG_RETENTION_DAYS.contains(&DEFAULT_LOG_RETENTION_DAYS));
-        assert!(DEFAULT_STAGE_BURST <= DEFAULT_STAGE_RATE);
+        const { assert!(DEFAULT_STAGE_BURST <= DEFAULT_STAGE_RATE) };
     }
 }

@@ -438,6 +438,12 @@ impl Desired {
             let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
             InvokeTargets::of(target.app(), target.stage(), &names)
         };
+        if let Some(domain) = &manifest.gateway.domain {
+            warnings.push(format!(
+                "the custom domain {} is in the manifest, but this nextr does not create domain names yet: create it and its API mapping by hand (infra/MANUAL-CHECKS.md, custom domain)",
+                domain.name
+            ));
+        }
         if let (Some(invoke), RoleChoice::External { arn }) = (&invoke, &role) {
             warnings.push(format!(
                 "the app has a proxy.rs, whose rewrites invoke other routes' functions: the role {arn} needs lambda:InvokeFunction on the {} of this stage (nextr deploy does not change a role it did not create)",
