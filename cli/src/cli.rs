@@ -52,6 +52,10 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Show what is deployed, whether AWS still matches it, and what a deploy would change.
     Status(StatusArgs),
+    /// Print a deployed app's logs from CloudWatch Logs: one route's function, or all of them.
+    ///
+    /// Each line is `timestamp [route] message`; `--follow` keeps polling for new events.
+    Logs(LogsArgs),
 }
 
 /// Where a deployed app lives: shared by `deploy`, `remove` and `status`.
@@ -111,6 +115,47 @@ pub struct StatusArgs {
     /// App, stage and AWS target.
     #[command(flatten)]
     pub target: StageArgs,
+}
+
+/// `nextr logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The route: its page (`/api/hello`), its file (`api/hello.rs`), `$default`, or a function
+    /// name [default: every function of the app]. Given alone, an app's folder (or a build
+    /// folder) is taken as DIR: `nextr logs path/to/app` reads every route.
+    pub route: Option<String>,
+    /// App, stage and AWS target.
+    #[command(flatten)]
+    pub target: StageArgs,
+    /// Keep printing new events as they arrive (polls every 2 seconds) until interrupted.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How far back to start: a number and a unit, `s`, `m`, `h` or `d` (`30s`, `10m`, `2h`).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_since)]
+    pub since: std::time::Duration,
+}
+
+/// `10m` → 10 minutes: a whole number and one of `s`, `m`, `h`, `d`.
+pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit: write it as 30s, 10m, 2h or 1d"))?;
+    let (number, unit) = text.split_at(unit_at);
+    let n: u64 = number.parse().map_err(|_| {
+        format!("`{text}` does not start with a number: write it as 30s, 10m, 2h or 1d")
+    })?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a unit: use s, m, h or d (as in 10m)"
+            ))
+        }
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 /// `nextr new`.

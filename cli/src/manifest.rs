@@ -226,15 +226,15 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         warnings,
         fallback_keys: input.gateway.fallback_keys(),
         cors: input.config.cors.clone(),
-        throttle: input.config.throttle,
+        throttle: Some(input.config.stage_throttle()),
+        domain: input.config.domain.clone(),
     };
-    // `[routes."<page>".throttle]`, carried per route so that dev and deploy read it there.
+    // `[routes."<page>".throttle]` and `log_retention_days`, carried per route so that dev
+    // and deploy read them there.
     for route in &mut routes {
-        route.throttle = input
-            .config
-            .routes
-            .get(&route.page)
-            .and_then(|r| r.throttle);
+        let settings = input.config.routes.get(&route.page);
+        route.throttle = settings.and_then(|r| r.throttle);
+        route.log_retention_days = settings.and_then(|r| r.log_retention_days);
     }
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
@@ -243,6 +243,7 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             .config
             .keep_versions
             .unwrap_or(nextr::manifest::DEFAULT_KEEP_VERSIONS),
+        log_retention_days: input.config.log_retention_days(),
     };
     manifest.source = input.source.clone();
     manifest.routes = routes;
@@ -307,6 +308,7 @@ fn manifest_route(
         function: None,
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     }
 }
 

@@ -324,6 +324,7 @@ mod tests {
             function: None,
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         }
     }
 

@@ -212,6 +212,38 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
 }
 
+/// Puts one event into a log group, in a stream of its own (created when missing), as a
+/// function's instance writes it: how tests stand in for a running function's output.
+pub async fn put_log_event(
+    clients: &AwsClients,
+    group: &str,
+    stream: &str,
+    at_ms: i64,
+    message: &str,
+) {
+    let _ = clients
+        .logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await;
+    let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+        .timestamp(at_ms)
+        .message(message)
+        .build()
+        .unwrap_or_else(|e| panic!("log event: {e}"));
+    clients
+        .logs
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .log_events(event)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutLogEvents into {group}: {e:?}"));
+}
+
 /// A valid, empty zip whose comment makes its bytes (and sha256) unique: moto stores code
 /// but cannot run it, so content does not matter, only identity.
 pub fn dummy_zip(comment: &str) -> Vec<u8> {
@@ -492,5 +524,6 @@ fn test_route(app: &str, page: &str, keys: &[&str]) -> ManifestRoute {
         function: Some(test_function(app, &slug, 10, 256)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     }
 }

@@ -35,6 +35,10 @@ struct Snapshot {
     functions: BTreeMap<String, FunctionSnap>,
     apis: Vec<ApiSnap>,
     role: Option<(String, Vec<String>)>,
+    /// The role's inline policy `nextr-logs`.
+    logs_policy: Option<serde_json::Value>,
+    /// Log groups under `/aws/` named for the app, with their retention.
+    log_groups: BTreeMap<String, Option<i32>>,
 }
 
 #[derive(Debug)]
@@ -239,6 +243,33 @@ async fn snapshot(clients: &AwsClients, app: &str, stage: &str) -> Snapshot {
             .map(|p| p.policy_arn().unwrap().to_string())
             .collect();
         snap.role = Some((arn, attached));
+        snap.logs_policy = clients
+            .iam
+            .get_role_policy()
+            .role_name(&role_name)
+            .policy_name("nextr-logs")
+            .send()
+            .await
+            .ok()
+            .and_then(|p| deploy::rewrite::parse_document(p.policy_document()));
+    }
+    for prefix in [
+        format!("/aws/lambda/{app}-"),
+        format!("/aws/apigateway/{app}-"),
+    ] {
+        let out = clients
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(&prefix)
+            .send()
+            .await
+            .unwrap();
+        for g in out.log_groups() {
+            let name = g.log_group_name().unwrap().to_string();
+            if name.ends_with(&format!("-{stage}")) {
+                snap.log_groups.insert(name, g.retention_in_days());
+            }
+        }
     }
     snap
 }
@@ -247,11 +278,47 @@ async fn snapshot(clients: &AwsClients, app: &str, stage: &str) -> Snapshot {
 fn assert_deployed(snap: &Snapshot, app: &TestApp, stage: &str) {
     let m = &app.manifest;
     let (role_arn, attached) = snap.role.as_ref().expect("the execution role exists");
-    assert_eq!(
-        attached,
-        &vec!["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_string()],
-        "the role has basic logging and nothing else"
+    assert!(
+        attached.is_empty(),
+        "the role has no managed policy: {attached:?}"
     );
+    // It may write its own functions' log groups, and nothing else.
+    let account = role_arn.split(':').nth(4).unwrap();
+    let mut groups: Vec<String> = m
+        .functions()
+        .map(|f| {
+            format!(
+                "arn:aws:logs:{REGION}:{account}:log-group:/aws/lambda/{}-{stage}:*",
+                f.name
+            )
+        })
+        .collect();
+    groups.sort();
+    let policy = snap.logs_policy.as_ref().expect("the role has nextr-logs");
+    assert_eq!(
+        policy["Statement"][0]["Action"],
+        serde_json::json!(["logs:CreateLogStream", "logs:PutLogEvents"])
+    );
+    assert_eq!(
+        policy["Statement"][0]["Resource"],
+        serde_json::json!(groups),
+        "{policy}"
+    );
+    // Every function's log group and the access log group, with the manifest's retention.
+    let mut wanted: BTreeMap<String, Option<i32>> = m
+        .functions()
+        .map(|f| {
+            (
+                format!("/aws/lambda/{}-{stage}", f.name),
+                i32::try_from(m.deploy.log_retention_days).ok(),
+            )
+        })
+        .collect();
+    wanted.insert(
+        format!("/aws/apigateway/{}-{stage}", m.app),
+        i32::try_from(m.deploy.log_retention_days).ok(),
+    );
+    assert_eq!(snap.log_groups, wanted, "log groups");
 
     // Functions: exactly one per route plus the fallback.
     let mut expected: BTreeMap<String, (&nextr::manifest::Function, Vec<String>)> = m
@@ -350,9 +417,20 @@ async fn first_deploy_creates_exactly_the_manifest_and_a_second_changes_nothing(
     let desired = app.desired("dev");
     let (plan, applied) = deploy::deploy(&c, &desired).await.unwrap();
 
-    // Every planned action is one mutating call.
+    // Every planned action is one mutating call, but a log group's two (`CreateLogGroup`
+    // takes no retention: `PutRetentionPolicy` follows).
     let stats = c.calls().stats();
-    assert_eq!(stats.mutating(), plan.actions.len() as u64, "{stats:?}");
+    let groups = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateLogGroup { .. }))
+        .count();
+    assert_eq!(groups, 7, "six functions' and the access log group");
+    assert_eq!(
+        stats.mutating(),
+        (plan.actions.len() + groups) as u64,
+        "{stats:?}"
+    );
     assert_eq!(stats.count("Lambda.CreateFunction"), 6);
     assert_eq!(stats.count("Lambda.PublishVersion"), 6);
     assert_eq!(stats.count("Lambda.CreateAlias"), 6);
@@ -440,8 +518,20 @@ async fn changing_one_route_updates_one_function_and_deleting_one_removes_it() {
     let c = clients(&moto).await;
     let (plan, _) = deploy::deploy(&c, &app.desired("dev")).await.unwrap();
     let removed = "demo-api-note-slug-dev";
-    assert_eq!(plan.actions.len(), 4, "{plan}");
-    assert!(plan.actions.iter().all(Action::is_destructive), "{plan}");
+    // The role's logs policy no longer names its log group; the routes, integration, log
+    // group and function are deleted.
+    assert_eq!(plan.actions.len(), 6, "{plan}");
+    assert!(
+        matches!(&plan.actions[0], Action::PutLogsPolicy { targets, .. } if !targets.names().iter().any(|n| n == removed)),
+        "{plan}"
+    );
+    assert!(
+        plan.actions[1..].iter().all(Action::is_destructive),
+        "{plan}"
+    );
+    assert!(plan.actions.contains(&Action::DeleteLogGroup {
+        name: format!("/aws/lambda/{removed}")
+    }));
     let snap = snapshot(&clients(&moto).await, "demo", "dev").await;
     assert!(!snap.functions.contains_key(removed));
     assert!(snap.apis[0]

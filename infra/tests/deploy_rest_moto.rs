@@ -317,10 +317,22 @@ async fn a_rest_app_deploys_tree_methods_integrations_stage_and_url_and_a_redepl
     let (plan, applied) = deploy::deploy(&c, &desired).await.unwrap();
     let stats = c.calls().stats();
     // AddUrlPermissions is two statements; moto ignores CreateRestApi's binaryMediaTypes, so
-    // deploy adds them right after (one UpdateRestApi; none on AWS, MANUAL-CHECKS).
+    // deploy adds them right after (one UpdateRestApi; none on AWS, MANUAL-CHECKS); each log
+    // group is created, then given its retention; the account's CloudWatch role is created
+    // and given its policy before UpdateAccount.
+    let groups = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::CreateLogGroup { .. }))
+        .count() as u64;
+    assert_eq!(groups, 5, "four functions' and the access log group");
+    assert!(plan
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::SetGatewayLogsRole { .. })));
     assert_eq!(
         stats.mutating(),
-        plan.actions.len() as u64 + 2,
+        plan.actions.len() as u64 + 2 + groups + 2,
         "{:?}",
         stats.mutating_operations()
     );
@@ -688,6 +700,11 @@ async fn an_interrupted_rest_deploy_converges_when_re_run() {
         app.set_function_url("/api/hello", Some(FunctionUrlAuth::None));
         app
     };
+    // The account's CloudWatch role is set once for every app: the first deploy sets it,
+    // the counted one and the cut ones do not.
+    deploy::deploy(&clients(&moto).await, &make("warm").desired("dev"))
+        .await
+        .unwrap();
     let total = {
         let app = make("count");
         let c = clients(&moto).await;

@@ -116,7 +116,8 @@ async fn the_role_may_invoke_exactly_the_apps_aliases_and_every_function_knows_i
         ),
         "{lines:#?}"
     );
-    assert_eq!(c.calls().stats().count("IAM.PutRolePolicy"), 1);
+    // nextr-invoke, and nextr-logs (the functions' own log groups).
+    assert_eq!(c.calls().stats().count("IAM.PutRolePolicy"), 2);
 
     let arns = alias_arns(&c).await;
     assert!(arns.iter().all(|a| a.ends_with(":live")), "{arns:?}");

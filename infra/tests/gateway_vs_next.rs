@@ -133,6 +133,7 @@ fn manifest_of(a: &Analysis) -> Manifest {
             function: None,
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         });
     }
     m

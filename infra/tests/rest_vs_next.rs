@@ -176,6 +176,7 @@ fn check(table: &RouteTable, long: &[Vec<usize>]) -> Result<(), TestCaseError> {
             function: None,
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         });
     }
     sim.check_shape().map_err(TestCaseError::fail)?;

@@ -506,3 +506,55 @@ fn a_name_too_long_for_every_stage_pins_the_templates_stage() {
     );
     lint(&app, &manifest);
 }
+
+/// The serverless rules (`cfn-lint -a cfn_lint_serverless.rules`, PyPI
+/// `cfn-lint-serverless`) report nothing on the template of an HTTP and a REST app as
+/// `nextr build` writes them: log groups with retention for every function (WS1004), access
+/// logs (ES2000, in JSON: WS2001), default throttling (ES2003); tracing is off on purpose,
+/// ignored per resource (WS1000, WS2002; see `template::logs`).
+#[test]
+fn passes_the_serverless_rules() {
+    use nextr::manifest::Throttle;
+    let http = TestApp::new("demo", ROUTES);
+    let rest = rest_app();
+    for app in [&http, &rest] {
+        let mut manifest = configured(app);
+        // As the build writes it: the default stage throttle, one route's own retention.
+        manifest.gateway.throttle = Some(Throttle::DEFAULT);
+        manifest.routes[0].log_retention_days = Some(7);
+        let path = template::write(&app.out_dir(), &manifest).unwrap();
+        let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
+        let out = lint
+            .args(["-a", "cfn_lint_serverless.rules", "--"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !text.contains("No module named") && !text.contains("cfn_lint_serverless"),
+            "cfn-lint cannot load the serverless rules: run ./scripts/test.sh, which installs cfn-lint-serverless into .venv (.venv/bin/pip install cfn-lint cfn-lint-serverless)\n{text}"
+        );
+        assert!(
+            out.status.success() && text.trim().is_empty(),
+            "the serverless rules report ({}):\n{text}",
+            out.status
+        );
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let resources = t["Resources"].as_object().unwrap();
+        let retention = |id: &str| resources[id]["Properties"]["RetentionInDays"].clone();
+        assert_eq!(retention("FnApiHelloLogGroup"), 7);
+        assert_eq!(retention("FallbackLogGroup"), 30);
+        assert_eq!(retention("AccessLogGroup"), 30);
+        assert!(resources.values().all(|r| r["Type"] != "AWS::IAM::Role"
+            || r["Properties"].get("ManagedPolicyArns").is_none()
+            || r["Properties"]["Description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("API Gateway")));
+    }
+}

@@ -71,6 +71,25 @@ pub const REST_API_RESOURCES: usize = 300;
 /// A Lambda function URL waits for its function as long as the function may run.
 pub const FUNCTION_URL_TIMEOUT_S: u32 = 900;
 
+/// The stage's steady rate when `nextr.toml` sets no `[throttle]`, in requests per second: a
+/// tenth of the account's regional API Gateway quota (10,000 requests per second, shared by
+/// every API of the account in the region), so one stage under a load test or a client's
+/// retry loop cannot starve the account's other APIs, and far above what a new app serves.
+pub const DEFAULT_STAGE_RATE: u32 = 1_000;
+/// The stage's burst when `nextr.toml` sets no `[throttle]`: a tenth of the account's 5,000,
+/// keeping AWS's own ratio of burst to rate.
+pub const DEFAULT_STAGE_BURST: u32 = 500;
+
+/// The retention CloudWatch Logs accepts, in days (`PutRetentionPolicy`'s `retentionInDays`).
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+/// How long the functions' and the gateway's log groups keep events when `nextr.toml` says
+/// nothing: a month, enough to look back at an incident, without paying to keep logs forever
+/// (what Lambda's own log groups do).
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +109,7 @@ mod tests {
         for m in [DEFAULT_MEMORY_MB, FALLBACK_MEMORY_MB] {
             assert!(LAMBDA_MEMORY_MB.contains(&m), "{m}");
         }
+        assert!(LOG_RETENTION_DAYS.contains(&DEFAULT_LOG_RETENTION_DAYS));
+        const { assert!(DEFAULT_STAGE_BURST <= DEFAULT_STAGE_RATE) };
     }
 }

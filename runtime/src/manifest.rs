@@ -19,8 +19,11 @@ use crate::routing::{Param, RouteKind, Router};
 /// the `rest` gateway kind, `gateway.fallback_keys`, and each function's `response_mode` and
 /// `function_url`; version 4 added each route's `router` (App Router route files), then the
 /// optional `build_error` of `nextr dev` builds (older readers refuse it as unknown); version
-/// 5 added `proxy` (the app's `proxy.rs` and its matcher).
-pub const MANIFEST_VERSION: u32 = 5;
+/// 5 added `proxy` (the app's `proxy.rs` and its matcher); version 6 added
+/// `deploy.log_retention_days`, each route's `log_retention_days` and `gateway.domain`, and the
+/// build always writes `gateway.throttle` (the default stage throttle when `nextr.toml` sets
+/// none).
+pub const MANIFEST_VERSION: u32 = 6;
 
 /// The environment variable through which dev and deploy tell a function its
 /// [`ResponseMode`] (`buffered` or `stream`); the runtime reads it at start. Set from
@@ -459,9 +462,33 @@ pub struct Gateway {
     /// API, adds the CORS headers to responses (the HTTP API's `CorsConfiguration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<Cors>,
-    /// `nextr.toml`'s `[throttle]`: the stage's default throttling, for every route.
+    /// `nextr.toml`'s `[throttle]`, or [`Throttle::DEFAULT`] when it sets none (the build
+    /// always writes one): the stage's default throttling, for every route. `null` (a
+    /// manifest made by hand) leaves the stage unthrottled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
+    /// `nextr.toml`'s `[domain]`: a custom domain name in front of the API (deploy creates
+    /// the regional domain name and maps it to the API's stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
+}
+
+/// A custom domain name for the API, with the ACM certificate that covers it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// The host name (`api.example.com`), lowercase.
+    pub name: String,
+    /// The ACM certificate's ARN (`arn:aws:acm:<region>:<account>:certificate/<id>`), in the
+    /// region the API is deployed to (a regional domain name needs one there).
+    pub certificate_arn: String,
+}
+
+impl Domain {
+    /// The region of the certificate, from its ARN.
+    pub fn certificate_region(&self) -> Option<&str> {
+        self.certificate_arn.split(':').nth(3)
+    }
 }
 
 /// CORS as the gateway applies it: the fields of an HTTP API's `CorsConfiguration`.
@@ -498,6 +525,15 @@ pub struct Throttle {
     pub burst: u32,
 }
 
+impl Throttle {
+    /// The stage's throttling when `nextr.toml` sets no `[throttle]` (see
+    /// [`crate::limits::DEFAULT_STAGE_RATE`]).
+    pub const DEFAULT: Throttle = Throttle {
+        rate: crate::limits::DEFAULT_STAGE_RATE,
+        burst: crate::limits::DEFAULT_STAGE_BURST,
+    };
+}
+
 /// Deploy's defaults, from `nextr.toml`; `nextr deploy`'s flags win over them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -511,6 +547,15 @@ pub struct DeployDefaults {
     /// rollback); older ones are deleted.
     #[serde(default = "default_keep_versions")]
     pub keep_versions: u32,
+    /// How many days the functions' log groups (and the gateway's access log group) keep
+    /// events: `nextr.toml`'s `[logs] retention_days`, a route's own over it
+    /// ([`ManifestRoute::log_retention_days`]).
+    #[serde(default = "default_log_retention_days")]
+    pub log_retention_days: u32,
+}
+
+fn default_log_retention_days() -> u32 {
+    crate::limits::DEFAULT_LOG_RETENTION_DAYS
 }
 
 /// Versions kept besides the live one, by default.
@@ -569,6 +614,10 @@ pub struct ManifestRoute {
     /// stage's ([`Gateway::throttle`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
+    /// `nextr.toml`'s `[routes."<page>"] log_retention_days`: how long this route's log group
+    /// keeps events, over [`DeployDefaults::log_retention_days`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_retention_days: Option<u32>,
 }
 
 /// The Lambda function that serves one route.
@@ -715,6 +764,7 @@ impl Manifest {
                 stage: String::new(),
                 region: None,
                 keep_versions: DEFAULT_KEEP_VERSIONS,
+                log_retention_days: crate::limits::DEFAULT_LOG_RETENTION_DAYS,
             },
             source: Source::default(),
             routes: Vec::new(),
@@ -812,11 +862,16 @@ mod tests {
                     rate: 100,
                     burst: 50,
                 }),
+                domain: Some(Domain {
+                    name: "api.example.com".into(),
+                    certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc".into(),
+                }),
             },
             deploy: DeployDefaults {
                 stage: "dev".into(),
                 region: Some("eu-west-1".into()),
                 keep_versions: 2,
+                log_retention_days: 7,
             },
             source: Source {
                 app_root: "..".into(),
@@ -845,6 +900,7 @@ mod tests {
                 }),
                 build_error: None,
                 throttle: Some(Throttle { rate: 1, burst: 2 }),
+                log_retention_days: Some(14),
             }],
             fallback: function("demo-default"),
             proxy: None,
@@ -861,6 +917,16 @@ mod tests {
         assert!(text.contains("\"max_age_s\": 600"), "{text}");
         assert!(!text.contains("allow_credentials"), "{text}");
         assert!(text.contains("\"burst\": 2"), "{text}");
+        assert!(text.contains("\"log_retention_days\": 14"), "{text}");
+        assert!(text.contains("\"log_retention_days\": 7"), "{text}");
+        assert!(text.contains("\"name\": \"api.example.com\""), "{text}");
+        assert_eq!(
+            m.gateway
+                .domain
+                .as_ref()
+                .and_then(Domain::certificate_region),
+            Some("eu-west-1")
+        );
         assert!(text.contains("\"max_age_s\": 600"), "{text}");
         assert!(!text.contains("allow_credentials"), "{text}");
         assert!(
@@ -874,9 +940,9 @@ mod tests {
     fn other_versions_are_refused_with_the_way_out() {
         let text = manifest()
             .to_json()
-            .replace("\"version\": 5", "\"version\": 4");
+            .replace("\"version\": 6", "\"version\": 5");
         let e = Manifest::from_json(&text).unwrap_err();
-        assert!(matches!(e, ManifestError::Version { found: 4 }));
+        assert!(matches!(e, ManifestError::Version { found: 5 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
     }
 

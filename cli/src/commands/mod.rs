@@ -15,6 +15,7 @@ mod build;
 mod deploy;
 pub mod dev;
 mod invoke;
+mod logs;
 mod new;
 mod remove;
 mod routes;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deploy(args) => deploy::run(&args),
         Command::Remove(args) => remove::run(&args),
         Command::Status(args) => status::run(&args),
+        Command::Logs(args) => logs::run(&args),
     }
 }
 

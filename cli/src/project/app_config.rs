@@ -68,10 +68,25 @@
 //! max_age = 600                            # seconds a browser caches a preflight (0–86400)
 //!
 //! # The stage's throttling, for every route: a token bucket of `burst` requests refilled at
-//! # `rate` per second; over it, the gateway answers 429.
+//! # `rate` per second; over it, the gateway answers 429. Default: rate 1000, burst 500 (a
+//! # tenth of the account's regional quota, so one stage cannot starve the account's APIs).
 //! [throttle]
 //! rate = 100
 //! burst = 50
+//!
+//! # How many days the log groups deploy creates keep events: the functions' (and
+//! # `[routes."<page>"] log_retention_days = 7` for one route's) and the gateway's access
+//! # log group. One of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, 60, 90, … 3653).
+//! # Default: 30.
+//! [logs]
+//! retention_days = 90
+//!
+//! # A custom domain in front of the API (regional): the host name, and an ACM certificate
+//! # covering it in the deploy region. Deploy creates the domain name and maps it to the stage,
+//! # and prints the DNS record to create. Default: none.
+//! [domain]
+//! name = "api.example.com"
+//! certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-…"
 //!
 //! # Where API Gateway would route differently from Next.js (see `nextr_infra::conflicts`).
 //! [conflicts]
@@ -94,7 +109,8 @@ use std::path::{Path, PathBuf};
 
 use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES};
 use nextr::manifest::{
-    Architecture, Cors, Front, FunctionUrl, GatewayKind, ResponseMode, Throttle, RESPONSE_MODE_ENV,
+    Architecture, Cors, Domain, Front, FunctionUrl, GatewayKind, ResponseMode, Throttle,
+    RESPONSE_MODE_ENV,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
@@ -168,6 +184,10 @@ pub struct AppConfig {
     pub cors: Option<Cors>,
     /// `[throttle]`: the stage's default throttling.
     pub throttle: Option<Throttle>,
+    /// `[logs] retention_days`: how long the log groups keep events.
+    pub log_retention_days: Option<u32>,
+    /// `[domain]`: the API's custom domain and its certificate.
+    pub domain: Option<Domain>,
     /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
     route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -188,6 +208,8 @@ pub struct RouteSettings {
     pub function_url: Option<FunctionUrl>,
     /// `throttle`: this route's own throttling, over `[throttle]`.
     pub throttle: Option<Throttle>,
+    /// `log_retention_days`: how long this route's log group keeps events, over `[logs]`.
+    pub log_retention_days: Option<u32>,
 }
 
 /// Why `nextr.toml` was refused.
@@ -254,6 +276,8 @@ impl AppConfig {
             accepted_conflicts: read.accepted_conflicts,
             cors: read.cors,
             throttle: read.throttle,
+            log_retention_days: read.log_retention_days,
+            domain: read.domain,
             route_spans: read.route_spans,
             env_span: read.env_span,
             text: file.text.to_string(),
@@ -263,6 +287,17 @@ impl AppConfig {
     /// The stage deploy uses when `--stage` names none: `stage`, or [`names::DEFAULT_STAGE`].
     pub fn default_stage(&self) -> &str {
         self.stage.as_deref().unwrap_or(names::DEFAULT_STAGE)
+    }
+
+    /// The stage's throttling: `[throttle]`, or [`Throttle::DEFAULT`].
+    pub fn stage_throttle(&self) -> Throttle {
+        self.throttle.unwrap_or(Throttle::DEFAULT)
+    }
+
+    /// How long the app's log groups keep events: `[logs] retention_days`, or 30 days.
+    pub fn log_retention_days(&self) -> u32 {
+        self.log_retention_days
+            .unwrap_or(nextr::limits::DEFAULT_LOG_RETENTION_DAYS)
     }
 
     /// The default memory of a route function: `memory`, or 1024 MB.
@@ -848,6 +883,88 @@ burst = 2
         let c = parse("gateway = \"rest\"\n[throttle]\nrate = 1\nburst = 1\n[routes.\"/api/x\".throttle]\nrate = 1\nburst = 1\n").unwrap();
         assert_eq!(c.throttle, Some(Throttle { rate: 1, burst: 1 }));
         assert!(c.routes["/api/x"].throttle.is_some());
+    }
+
+    #[test]
+    fn logs_and_domain_are_read() {
+        let c = parse(
+            r#"
+region = "eu-west-1"
+[logs]
+retention_days = 90
+[routes."/api/x"]
+log_retention_days = 7
+[domain]
+name = "api.example.com"
+certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.log_retention_days(), 90);
+        assert_eq!(c.routes["/api/x"].log_retention_days, Some(7));
+        let d = c.domain.unwrap();
+        assert_eq!(d.name, "api.example.com");
+        assert_eq!(d.certificate_region(), Some("eu-west-1"));
+        let c = parse("").unwrap();
+        assert_eq!(c.log_retention_days(), 30);
+        assert_eq!(
+            c.stage_throttle(),
+            Throttle {
+                rate: 1000,
+                burst: 500
+            }
+        );
+        assert!(c.domain.is_none());
+    }
+
+    #[test]
+    fn logs_and_domain_problems_are_all_reported_at_their_place() {
+        let r = report(
+            "region = \"us-east-1\"\n[logs]\nretention_days = 31\nkeep = 1\n[routes.\"/api/x\"]\nlog_retention_days = \"7\"\n[domain]\nname = \"https://API.example.com/\"\ncertificate_arn = \"arn:aws:acm:eu-west-1:123456789012:certificate/abc\"\n",
+        );
+        let lines = r.lines();
+        let expected = [
+            "3:18: `logs.retention_days`: CloudWatch Logs cannot keep events for 31 days",
+            "4:1: unknown key `keep` in [logs]",
+            "6:22: `routes.\"/api/x\".log_retention_days`: expected a whole number of days such as 30, found the string \"7\"",
+            "8:8: `domain.name`: \"https://API.example.com/\" has capital letters",
+        ];
+        assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+        for (line, want) in lines.iter().zip(expected) {
+            assert!(line.starts_with(&format!("nextr.toml:{want}")), "{line}");
+        }
+        let text = plain(&r);
+        assert!(text.contains("the closest is 30"), "{text}");
+        // A valid domain with its certificate in another region than the app's.
+        let e = error("region = \"us-east-1\"\n[domain]\nname = \"api.example.com\"\ncertificate_arn = \"arn:aws:acm:eu-west-1:123456789012:certificate/abc\"\n");
+        assert!(
+            e.starts_with("nextr.toml:4:19: `domain.certificate_arn`: the certificate is in eu-west-1 and the app deploys to us-east-1"),
+            "{e}"
+        );
+        let e = error("[domain]\nname = \"api.example.com\"\ncertificate_arn = \"arn:aws:iam::123456789012:server-certificate/x\"\n");
+        assert!(e.contains("is not an ACM certificate ARN"), "{e}");
+        let e = error("[domain]\nname = \"api.example.com\"\n");
+        assert!(
+            e.starts_with("nextr.toml:1:1: `domain`: missing `certificate_arn`"),
+            "{e}"
+        );
+        let e = error("domain = \"api.example.com\"\n");
+        assert!(e.contains("`domain`: expected a table"), "{e}");
+        for bad in [
+            "example",
+            "a..b",
+            "-a.b",
+            "*.example.com",
+            "api.example.com.",
+            "a_b.com",
+        ] {
+            assert!(read::domain_problem(bad).is_some(), "{bad}");
+        }
+        assert!(read::domain_problem("api.example.co.uk").is_none());
+        assert!(read::certificate_problem(
+            "arn:aws-cn:acm:cn-north-1:123456789012:certificate/ab-12"
+        )
+        .is_none());
     }
 
     #[test]

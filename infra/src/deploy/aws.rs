@@ -27,7 +27,7 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
-/// The Lambda, API Gateway (v2 and v1) and IAM clients of one deploy, sharing one call log.
+/// The Lambda, API Gateway (v2 and v1), IAM and CloudWatch Logs clients of one deploy, sharing one call log.
 #[derive(Debug, Clone)]
 pub struct AwsClients {
     /// AWS Lambda.
@@ -38,6 +38,8 @@ pub struct AwsClients {
     pub rest: aws_sdk_apigateway::Client,
     /// IAM.
     pub iam: aws_sdk_iam::Client,
+    /// CloudWatch Logs (the log groups, and `nextr logs`).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     region: String,
     calls: CallLog,
 }
@@ -86,11 +88,15 @@ impl AwsClients {
         let iam = aws_sdk_iam::config::Builder::from(config)
             .interceptor(calls.clone())
             .build();
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+            .interceptor(calls.clone())
+            .build();
         Ok(AwsClients {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             apigw: aws_sdk_apigatewayv2::Client::from_conf(apigw),
             rest: aws_sdk_apigateway::Client::from_conf(rest),
             iam: aws_sdk_iam::Client::from_conf(iam),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             region,
             calls,
         })
@@ -116,9 +122,12 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 }
 
 /// Whether an operation changes anything: every AWS read operation nextr uses is a
-/// `Get…` or `List…`.
+/// `Get…`, `List…` or `Describe…` (CloudWatch Logs' listings), or `FilterLogEvents`.
 pub fn is_mutating(operation: &str) -> bool {
-    !(operation.starts_with("Get") || operation.starts_with("List"))
+    !(operation.starts_with("Get")
+        || operation.starts_with("List")
+        || operation.starts_with("Describe")
+        || operation == "FilterLogEvents")
 }
 
 /// What to do once a set number of mutating calls has been sent: a fault injection that

@@ -192,6 +192,8 @@ pub struct DesiredFunction {
     pub code_sha256: String,
     /// Function configuration.
     pub spec: FunctionSpec,
+    /// How many days its log group keeps events.
+    pub log_retention_days: u32,
 }
 
 impl DesiredFunction {
@@ -225,6 +227,50 @@ pub struct Desired {
     /// For an app with a `proxy.rs`, whose functions invoke each other (a rewrite to another
     /// route): the `live` aliases the execution role may invoke (see [`super::rewrite`]).
     pub invoke: Option<InvokeTargets>,
+    /// The functions whose log groups the execution role may write (see [`super::logs`]).
+    pub log_writers: InvokeTargets,
+    /// How many days the gateway's access log group keeps events.
+    pub log_retention_days: u32,
+    /// The API's custom domain, when the manifest has one.
+    pub domain: Option<nextr::manifest::Domain>,
+}
+
+impl Desired {
+    /// Refuses a custom domain whose certificate is in another region than `region` (the
+    /// deploy's): a regional domain name needs one in the API's region. Checked before any
+    /// call, since `nextr.toml` cannot know the region the SDK's chain picks.
+    pub fn check_region(&self, region: &str) -> Result<(), DeployError> {
+        match &self.domain {
+            Some(d) if d.certificate_region().is_some_and(|r| r != region) => {
+                Err(DeployError::CertificateRegion {
+                    domain: d.name.clone(),
+                    certificate: d.certificate_region().unwrap_or_default().to_owned(),
+                    region: region.to_owned(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Every log group deploy wants, with its retention in days: each function's, then the
+    /// gateway's access log group.
+    pub fn log_groups(&self) -> BTreeMap<String, u32> {
+        let mut groups: BTreeMap<String, u32> = self
+            .functions
+            .iter()
+            .map(|f| {
+                (
+                    super::logs::function_log_group(&f.name),
+                    f.log_retention_days,
+                )
+            })
+            .collect();
+        groups.insert(
+            super::logs::access_log_group(&self.target),
+            self.log_retention_days,
+        );
+        groups
+    }
 }
 
 /// The gateway's CORS and throttling, from the manifest's `gateway.cors`,
@@ -354,14 +400,18 @@ impl Desired {
                 .ok_or_else(|| DeployError::NotBuilt {
                     page: route.page.clone(),
                 })?;
-            functions.push(desired_function(
+            let mut desired = desired_function(
                 &target,
                 function,
                 Some(&route.page),
                 route.route_keys.clone(),
                 manifest_dir,
                 stage_env,
-            )?);
+            )?;
+            desired.log_retention_days = route
+                .log_retention_days
+                .unwrap_or(manifest.deploy.log_retention_days);
+            functions.push(desired);
         }
         // An HTTP API's fallback is its `$default` route; a REST API has none, so the build
         // lists the resources the fallback function serves.
@@ -369,19 +419,31 @@ impl Desired {
             GatewayKind::Http => vec![DEFAULT_ROUTE.to_string()],
             GatewayKind::Rest => manifest.gateway.fallback_keys.clone(),
         };
-        functions.push(desired_function(
+        let mut fallback = desired_function(
             &target,
             &manifest.fallback,
             None,
             fallback_keys,
             manifest_dir,
             stage_env,
-        )?);
+        )?;
+        fallback.log_retention_days = manifest.deploy.log_retention_days;
+        functions.push(fallback);
         let mut warnings = manifest.gateway.warnings.clone();
         let invoke = manifest.proxy.as_ref().map(|_| {
             let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
             InvokeTargets::of(target.app(), target.stage(), &names)
         });
+        let log_writers = {
+            let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+            InvokeTargets::of(target.app(), target.stage(), &names)
+        };
+        if let Some(domain) = &manifest.gateway.domain {
+            warnings.push(format!(
+                "the custom domain {} is in the manifest, but this nextr does not create domain names yet: create it and its API mapping by hand (infra/MANUAL-CHECKS.md, custom domain)",
+                domain.name
+            ));
+        }
         if let (Some(invoke), RoleChoice::External { arn }) = (&invoke, &role) {
             warnings.push(format!(
                 "the app has a proxy.rs, whose rewrites invoke other routes' functions: the role {arn} needs lambda:InvokeFunction on the {} of this stage (nextr deploy does not change a role it did not create)",
@@ -399,6 +461,9 @@ impl Desired {
             gateway: manifest.gateway.kind,
             protections: Protections::of(manifest),
             invoke,
+            log_writers,
+            log_retention_days: manifest.deploy.log_retention_days,
+            domain: manifest.gateway.domain.clone(),
         })
     }
 
@@ -502,6 +567,7 @@ fn desired_function(
             env,
             description,
         },
+        log_retention_days: nextr::limits::DEFAULT_LOG_RETENTION_DAYS,
     })
 }
 
@@ -601,6 +667,7 @@ mod tests {
             function: built.then(|| function("demo-a")),
             build_error: (!built).then(|| "error: no handler".to_owned()),
             throttle: None,
+            log_retention_days: None,
         };
         let manifest = Manifest {
             routes: vec![

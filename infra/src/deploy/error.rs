@@ -50,6 +50,24 @@ pub enum DeployError {
     /// The `--role` value is not an IAM role ARN.
     #[error("invalid role ARN `{0}`: expected arn:<partition>:iam::<account>:role/<name>")]
     InvalidRoleArn(String),
+    /// The custom domain's certificate is in another region than the deploy's.
+    #[error("the certificate of the custom domain {domain} is in {certificate} and this deploy goes to {region}: a regional custom domain needs an ACM certificate in the API's region; deploy to {certificate} (`region` in nextr.toml, or --region), or request a certificate in {region} and set `[domain] certificate_arn` to it")]
+    CertificateRegion {
+        /// The domain name.
+        domain: String,
+        /// The certificate's region.
+        certificate: String,
+        /// The deploy's region.
+        region: String,
+    },
+    /// A route's log group does not exist.
+    #[error("route {route} has no logs in this stage: its log group {group} does not exist; deploy the stage first (`nextr deploy`), or check --stage and --region")]
+    NoLogGroup {
+        /// The route.
+        route: String,
+        /// The log group.
+        group: String,
+    },
     /// No AWS region is configured anywhere.
     #[error("no AWS region: pass --region, set `region` in nextr.toml, or set AWS_REGION")]
     NoRegion,

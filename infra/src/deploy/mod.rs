@@ -12,7 +12,9 @@ pub mod apply;
 pub mod aws;
 pub mod desired;
 mod error;
+pub mod events;
 pub mod failure;
+pub mod logs;
 pub mod plan;
 pub mod record;
 pub mod rest;
@@ -35,6 +37,7 @@ pub async fn plan_for_deploy(
     clients: &AwsClients,
     desired: &Desired,
 ) -> Result<(Observed, Plan), DeployError> {
+    desired.check_region(clients.region())?;
     let wanted: BTreeSet<String> = desired.functions.iter().map(|f| f.name.clone()).collect();
     let role = match &desired.role {
         RoleChoice::Managed { name } => Some(name.as_str()),

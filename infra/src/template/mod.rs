@@ -9,6 +9,7 @@
 //! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
 
 mod function_url;
+mod logs;
 mod rest;
 mod rewrite;
 
@@ -22,8 +23,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::deploy::desired::{
-    ALIAS, API_STAGE, BASIC_EXECUTION_POLICY, DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, TAG_APP,
-    TAG_STAGE,
+    ALIAS, API_STAGE, DEFAULT_ROUTE, INTEGRATION_TIMEOUT_MS, TAG_APP, TAG_STAGE,
 };
 
 pub use nextr::manifest::layout::TEMPLATE_FILE;
@@ -34,6 +34,8 @@ pub(crate) struct Entry<'a> {
     page: Option<&'a str>,
     keys: Vec<String>,
     function: &'a Function,
+    /// The route's own log retention (`None`: the app's).
+    retention_days: Option<u32>,
 }
 
 /// The S3 key (under `CodeKeyPrefix`) of a function's bundle: name and sha256, so new code
@@ -79,6 +81,7 @@ fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
                 page: Some(&route.page),
                 keys: route.route_keys.clone(),
                 function,
+                retention_days: route.log_retention_days,
             });
         }
     }
@@ -91,6 +94,7 @@ fn entries(manifest: &Manifest) -> Vec<Entry<'_>> {
         page: None,
         keys: fallback_keys,
         function: &manifest.fallback,
+        retention_days: None,
     });
     list
 }
@@ -115,7 +119,7 @@ pub fn render(manifest: &Manifest) -> Value {
         json!({
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "Description": "nextr execution role: basic logging only",
+                "Description": "nextr execution role: writes its functions' own log groups (policy nextr-logs)",
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [{
@@ -124,9 +128,6 @@ pub fn render(manifest: &Manifest) -> Value {
                         "Action": "sts:AssumeRole"
                     }]
                 },
-                "ManagedPolicyArns": [
-                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{BASIC_EXECUTION_POLICY}") }
-                ],
                 "Tags": tag_list
             }
         }),
@@ -153,6 +154,10 @@ pub fn render(manifest: &Manifest) -> Value {
                         "ApiId": { "Ref": "HttpApi" },
                         "StageName": API_STAGE,
                         "AutoDeploy": true,
+                        "AccessLogSettings": {
+                            "DestinationArn": { "Fn::GetAtt": [logs::ACCESS_LOG_GROUP_ID, "Arn"] },
+                            "Format": crate::deploy::logs::HTTP_ACCESS_LOG_FORMAT
+                        },
                         "Tags": tag_map
                     }
                 }),
@@ -213,8 +218,16 @@ pub fn render(manifest: &Manifest) -> Value {
         );
         resources.insert(
             e.id.clone(),
-            json!({ "Type": "AWS::Lambda::Function", "Properties": props }),
+            json!({
+                "Type": "AWS::Lambda::Function",
+                "Properties": props,
+                "Metadata": logs::tracing_off("WS1000")
+            }),
         );
+        let retention = e
+            .retention_days
+            .unwrap_or(manifest.deploy.log_retention_days);
+        logs::function_group(&mut resources, &e.id, retention, &tag_list);
         resources.insert(
             version_id.clone(),
             json!({
@@ -236,6 +249,22 @@ pub fn render(manifest: &Manifest) -> Value {
                 }
             }),
         );
+        // A public function URL is a second front by design: the alias is invoked by the
+        // gateway and by anyone through the URL, which the serverless rules' WS1002
+        // (permissions with different principals) flags on purpose.
+        if f.function_url
+            .as_ref()
+            .is_some_and(|u| u.auth == nextr::manifest::FunctionUrlAuth::None)
+        {
+            resources.insert(
+                format!("{}Alias", e.id),
+                json!({
+                    "Type": "AWS::Lambda::Alias",
+                    "Properties": resources[&format!("{}Alias", e.id)]["Properties"].clone(),
+                    "Metadata": { "cfn-lint": { "config": { "ignore_checks": ["WS1002"] } } }
+                }),
+            );
+        }
         if kind == GatewayKind::Rest {
             rest::permission(&mut resources, e);
             url_outputs.extend(function_url::resources(&mut resources, e));
@@ -315,6 +344,7 @@ pub fn render(manifest: &Manifest) -> Value {
         outputs[id] = output;
     }
     protections(&mut resources, manifest);
+    logs::shared(&mut resources, app, &entries, manifest, &tag_list);
     let rules = manifest
         .proxy
         .as_ref()

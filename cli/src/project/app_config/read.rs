@@ -15,6 +15,11 @@ use nextr_infra::names;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+mod production;
+
+#[cfg(test)]
+pub use production::{certificate_problem, domain_problem};
+
 use super::report::ConfigDiagnostic;
 use super::{check_app_name, is_region, RouteSettings, RESERVED_ENV};
 use crate::analysis::{suggest, SourceFile};
@@ -34,10 +39,18 @@ pub const TOP_KEYS: &[&str] = &[
     "conflicts",
     "cors",
     "throttle",
+    "logs",
+    "domain",
 ];
 
 /// The keys of a `[routes."<page>"]` table.
-pub const ROUTE_KEYS: &[&str] = &["env", "response", "function_url", "throttle"];
+pub const ROUTE_KEYS: &[&str] = &[
+    "env",
+    "response",
+    "function_url",
+    "throttle",
+    "log_retention_days",
+];
 
 /// The keys of `[cors]`: the HTTP API's `CorsConfiguration` fields.
 pub const CORS_KEYS: &[&str] = &[
@@ -87,6 +100,8 @@ pub struct Read {
     pub accepted_conflicts: Vec<AcceptedConflict>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
+    pub log_retention_days: Option<u32>,
+    pub domain: Option<nextr::manifest::Domain>,
     /// Where each `[routes."<page>"]` key is.
     pub route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -127,6 +142,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn document(&mut self, doc: &DeTable<'_>) -> Read {
         let mut read = Read::default();
+        let mut domain = None;
         // The gateway first: what a route may ask for depends on it.
         if let Some(v) = doc.get("gateway") {
             if let Some(kind) = self.choice("gateway", v, &["http", "rest"]) {
@@ -214,9 +230,15 @@ impl Reader<'_> {
                 "conflicts" => self.conflicts(key, value, &mut read),
                 "cors" => read.cors = self.cors(value, read.gateway),
                 "throttle" => read.throttle = self.throttle("throttle", value),
+                "logs" => read.log_retention_days = self.logs(value),
+                "domain" => domain = self.domain(value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
             }
         }
+        if let (Some(domain), Some(region)) = (&domain, &read.region) {
+            self.domain_region(domain, region);
+        }
+        read.domain = domain.map(|d| d.domain);
         read
     }
 
@@ -249,7 +271,7 @@ impl Reader<'_> {
             let Some(settings) = self.table(
                 &prefix,
                 route,
-                "a table of route settings (`env`, `response`, `function_url`, `throttle`)",
+                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`)",
             ) else {
                 continue;
             };
@@ -266,6 +288,9 @@ impl Reader<'_> {
                     }
                     "function_url" => out.function_url = self.function_url(&full, value),
                     "throttle" => out.throttle = self.throttle(&full, value),
+                    "log_retention_days" => {
+                        out.log_retention_days = self.retention_days(&full, value)
+                    }
                     other => {
                         let table = format!("[{prefix}]");
                         self.unknown(key, other, &format!("{prefix}."), ROUTE_KEYS, &table)

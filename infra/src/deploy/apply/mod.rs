@@ -9,6 +9,7 @@
 //! | module | what it carries out |
 //! |---|---|
 //! | `role` | the execution role, its managed policy and its inline invoke policy |
+//! | `logs` | log groups, the role's logs policy, stages' access logs, the account's CloudWatch role |
 //! | `api` | the HTTP API |
 //! | `chain` | each function's actions in order, four functions at a time |
 //! | `function` | a function's code, configuration, versions and alias |
@@ -25,6 +26,7 @@ mod chain;
 mod function;
 mod function_url;
 mod integration;
+mod logs;
 mod permission;
 mod rest;
 mod role;
@@ -167,6 +169,25 @@ pub async fn apply(
                 role::put_invoke_policy(clients, &ctx, role, targets).await?;
                 None
             }
+            Action::PutLogsPolicy { role, targets } => {
+                logs::put_policy(clients, &ctx, role, targets).await?;
+                None
+            }
+            Action::CreateLogGroup {
+                name,
+                retention_days,
+            } => {
+                let target = desired.map(|d| &d.target);
+                logs::create_group(clients, target, name, *retention_days).await?;
+                None
+            }
+            Action::SetLogRetention { name, to, .. } => {
+                logs::set_retention(clients, name, *to).await?;
+                None
+            }
+            Action::SetGatewayLogsRole { role } => {
+                Some(logs::set_gateway_role(clients, role).await?)
+            }
             Action::CreateApi { name } => {
                 let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
                 let (id, url) = api::create(clients, name, tags).await?;
@@ -225,10 +246,24 @@ pub async fn apply(
                 route::update(clients, &ctx, id, key, function).await?
             }
             Action::CreateStage => {
-                let tags = desired.map(|d| d.target.tags()).unwrap_or_default();
-                let protections = desired.map(|d| d.protections.clone()).unwrap_or_default();
-                stage::create(clients, &ctx, tags, &protections).await?
+                let desired = desired.ok_or_else(|| {
+                    DeployError::incomplete("applying", "the plan", "desired state")
+                })?;
+                let access_logs = logs::http_access_logs(clients, &ctx, &desired.target)?;
+                stage::create(clients, &ctx, desired, access_logs).await?
             }
+            Action::SetStageAccessLogs => {
+                if let Some(d) = desired {
+                    logs::set_http_access_logs(clients, &ctx, &d.target).await?
+                }
+            }
+            Action::SetRestAccessLogs { stage } => {
+                if let Some(d) = desired {
+                    logs::set_rest_access_logs(clients, &ctx, &d.target, stage).await?
+                }
+            }
+            Action::DeleteLogGroup { name } => logs::delete_group(clients, name).await?,
+            Action::DeleteLogsPolicy { role } => logs::delete_policy(clients, role).await?,
             Action::UpdateStage => stage::update(clients, &ctx).await?,
             Action::SetApiCors { cors } => api::set_cors(clients, &ctx, cors.as_ref()).await?,
             Action::SetStageThrottle { default, routes } => {

@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_apigatewayv2::types::RouteSettings;
+use aws_sdk_apigatewayv2::types::{AccessLogSettings, RouteSettings};
 use nextr::manifest::Throttle;
 
 use super::{gone_ok, need_api, AwsClients, Ctx, DeployError};
-use crate::deploy::desired::{Protections, API_STAGE};
+use crate::deploy::desired::{Desired, API_STAGE};
 use crate::deploy::failure::AwsFailure;
 
 /// Route settings carrying a throttle; `None`: settings without one (a stage's default
@@ -27,21 +27,23 @@ fn route_settings(routes: &BTreeMap<String, Throttle>) -> HashMap<String, RouteS
         .collect()
 }
 
-/// Creates the stage with auto-deploy on and the manifest's throttling.
+/// Creates the stage with auto-deploy on, the manifest's throttling and access logs.
 pub(super) async fn create(
     clients: &AwsClients,
     ctx: &Ctx,
-    tags: HashMap<String, String>,
-    protections: &Protections,
+    desired: &Desired,
+    access_logs: AccessLogSettings,
 ) -> Result<(), DeployError> {
     let api = need_api(ctx)?;
+    let protections = &desired.protections;
     let mut request = clients
         .apigw
         .create_stage()
         .api_id(api)
         .stage_name(API_STAGE)
         .auto_deploy(true)
-        .set_tags(Some(tags));
+        .access_log_settings(access_logs)
+        .set_tags(Some(desired.target.tags()));
     if protections.throttle.is_some() {
         request = request.default_route_settings(settings(protections.throttle));
     }

@@ -30,6 +30,54 @@ pub enum Action {
         /// The functions (or patterns) it names.
         targets: crate::deploy::rewrite::InvokeTargets,
     },
+    /// Put the role's inline policy [`nextr-logs`](crate::deploy::logs::POLICY_NAME): the
+    /// functions may write to their own log groups. Replaces the one there.
+    PutLogsPolicy {
+        /// Role name.
+        role: String,
+        /// The functions (or name patterns) whose log groups it names.
+        targets: crate::deploy::rewrite::InvokeTargets,
+    },
+    /// Delete the role's inline policy `nextr-logs` (the role goes).
+    DeleteLogsPolicy {
+        /// Role name.
+        role: String,
+    },
+    /// Create a log group (tagged as the app's) with its retention.
+    CreateLogGroup {
+        /// Log group name.
+        name: String,
+        /// Days its events are kept.
+        retention_days: u32,
+    },
+    /// Set a log group's retention (`PutRetentionPolicy`).
+    SetLogRetention {
+        /// Log group name.
+        name: String,
+        /// The retention now (`None`: never expire).
+        from: Option<i32>,
+        /// The retention wanted.
+        to: u32,
+    },
+    /// Delete a log group with its events.
+    DeleteLogGroup {
+        /// Log group name.
+        name: String,
+    },
+    /// Give the account's API Gateway settings a CloudWatch role (`nextr-apigateway-logs`,
+    /// created when missing), without which a REST API cannot write access logs. Account-wide
+    /// and shared with every REST API of the account in the region: never removed.
+    SetGatewayLogsRole {
+        /// The role's name.
+        role: String,
+    },
+    /// Point the HTTP API stage's access logs at the access log group (`UpdateStage`).
+    SetStageAccessLogs,
+    /// Point the REST stage's access logs at the access log group (`UpdateStage` patches).
+    SetRestAccessLogs {
+        /// Stage name.
+        stage: String,
+    },
     /// Create the HTTP API.
     CreateApi {
         /// API name.
@@ -344,6 +392,8 @@ impl Action {
                 | Action::DeleteFunctionUrl { .. }
                 | Action::RemovePermission { .. }
                 | Action::DeleteRestApi { .. }
+                | Action::DeleteLogGroup { .. }
+                | Action::DeleteLogsPolicy { .. }
                 | Action::DetachRolePolicy { .. }
                 | Action::DeleteRole { .. }
         )

@@ -10,7 +10,8 @@
 //! |---|---|
 //! | [`Action`] | the vocabulary: one change to one resource |
 //! | [`ActionSummary`] | an action as facts for people: effect, resource, name, change |
-//! | `role` | the execution role, its managed policy and its inline invoke policy |
+//! | `role` | the execution role and its inline policies (logs, invoke) |
+//! | `logs` | the log groups of the functions and the access log group |
 //! | `api` | the HTTP API, and deleting duplicates |
 //! | `function` | each function's code, configuration, version and alias |
 //! | `integration` | each function's integration |
@@ -28,6 +29,7 @@ mod api;
 mod function;
 mod function_url;
 mod integration;
+mod logs;
 mod permission;
 mod rest;
 #[cfg(test)]
@@ -99,6 +101,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     let api = observed.api();
 
     role::plan(desired, observed, region, actions);
+    logs::plan(desired, observed, actions);
     api::plan(desired, api, actions);
 
     let mut kept_integrations = BTreeSet::new();
@@ -111,7 +114,8 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     }
 
     let kept_routes = route::plan(desired, api, actions);
-    stage::plan(desired, api, actions);
+    let access_logs = logs::wanted_access_logs(desired, observed, region);
+    stage::plan(desired, api, access_logs.as_ref(), actions);
 
     // Deletions, children first: routes, then integrations no route uses any more, then
     // functions, then any duplicate API, then the REST API of an app that switched and the
@@ -120,6 +124,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
         route::delete_unused(api, &kept_routes, actions);
         integration::delete_unused(api, &kept_integrations, actions);
     }
+    logs::cleanup(desired, observed, actions);
     function::delete_strays(desired, observed, actions);
     api::delete_duplicates(observed, actions);
     for rest_api in &observed.rest_apis {
@@ -138,11 +143,12 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
         }
         function_url::cleanup(f, existing, actions);
     }
-    role::cleanup(desired, observed, actions);
+    role::cleanup(desired, observed, region, actions);
 }
 
 /// Plans the removal of everything observed: APIs of both kinds (with everything in them),
-/// functions (with versions, aliases, permissions and URLs), then the managed role.
+/// log groups (before their functions, so an interrupted removal finds them again), functions
+/// (with versions, aliases, permissions and URLs), then the managed role.
 pub fn plan_remove(observed: &Observed) -> Plan {
     let mut actions = Vec::new();
     for api in &observed.rest_apis {
@@ -157,6 +163,9 @@ pub fn plan_remove(observed: &Observed) -> Plan {
             name: api.name.clone(),
         });
     }
+    for name in observed.log_groups.keys() {
+        actions.push(Action::DeleteLogGroup { name: name.clone() });
+    }
     for name in observed.functions.keys() {
         actions.push(Action::DeleteFunction {
             function: name.clone(),
@@ -164,6 +173,11 @@ pub fn plan_remove(observed: &Observed) -> Plan {
     }
     if let Some(role) = &observed.role {
         // IAM refuses to delete a role that still has inline policies.
+        if role.logs_policy.is_some() {
+            actions.push(Action::DeleteLogsPolicy {
+                role: role.name.clone(),
+            });
+        }
         if role.invoke_policy.is_some() {
             actions.push(Action::DeleteInvokePolicy {
                 role: role.name.clone(),

@@ -32,6 +32,12 @@ pub(super) fn plan(
     actions: &mut Vec<Action>,
 ) {
     role::plan(desired, observed, region, actions);
+    super::logs::plan(desired, observed, actions);
+    if observed.gateway_logs_role.is_none() {
+        actions.push(Action::SetGatewayLogsRole {
+            role: crate::deploy::logs::GATEWAY_LOGS_ROLE.to_owned(),
+        });
+    }
     let api = observed.rest_api();
     // Binary media types take effect on a stage only through a new deployment.
     let mut api_changed = false;
@@ -61,6 +67,7 @@ pub(super) fn plan(
         function_url::plan(f, existing, actions);
     }
     resources(desired, observed, api, api_changed, region, actions);
+    super::logs::cleanup(desired, observed, actions);
     function::delete_strays(desired, observed, actions);
     // The HTTP API of an app that switched, duplicates, and statements nothing needs, after
     // the REST stage is live.
@@ -86,7 +93,7 @@ pub(super) fn plan(
         }
         function_url::cleanup(f, existing, actions);
     }
-    role::cleanup(desired, observed, actions);
+    role::cleanup(desired, observed, region, actions);
 }
 
 /// The REST API's statement on the alias: added, or replaced when scoped elsewhere.
@@ -173,6 +180,7 @@ fn resources(
     region: &str,
     actions: &mut Vec<Action>,
 ) {
+    let observed_all = observed;
     let tree = desired.rest_resources();
     let preflight = desired.protections.rest_preflight();
     let existing: BTreeMap<&str, &ObservedResource> = api
@@ -325,6 +333,16 @@ fn resources(
             stage: stage.to_string(),
             set,
             remove,
+        });
+    }
+    // Access logs too: a stage is created without them (CreateStage takes none).
+    let current = api
+        .and_then(|a| a.stage(stage))
+        .and_then(|s| s.access_logs.as_ref());
+    let wanted = super::logs::wanted_access_logs(desired, observed_all, region);
+    if current.is_none() || wanted.is_some_and(|w| current != Some(&w)) {
+        actions.push(Action::SetRestAccessLogs {
+            stage: stage.to_string(),
         });
     }
 }

@@ -148,6 +148,7 @@ fn manifest() -> Manifest {
             function: Some(live),
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         }],
         ..Manifest::new("demo", function("demo-fallback", ResponseMode::Buffered))
     };
@@ -200,6 +201,7 @@ fn matching(d: &Desired) -> Observed {
             name: "dev".into(),
             deployment_id: Some("d1".into()),
             method_throttles: d.protections.rest_method_throttles(),
+            access_logs: tests::access_logs(d),
         }],
         deployments: vec![ObservedDeployment {
             id: "d1".into(),
@@ -261,6 +263,7 @@ fn matching(d: &Desired) -> Observed {
         });
     }
     o.rest_apis.push(api);
+    tests::with_logs(d, &mut o);
     o
 }
 
@@ -383,16 +386,31 @@ fn a_first_deploy_creates_parents_first_and_stages_last() {
         ["/api", "/{proxy+}", "/api/live", "/api/live/{id}"]
     );
     let pos = |f: &dyn Fn(&Action) -> bool| plan.actions.iter().position(f).unwrap();
-    assert_eq!(pos(&|a| matches!(a, Action::CreateRestApi { .. })), 2);
+    // After the role, its logs policy, the log groups and the account's CloudWatch role.
+    assert_eq!(
+        pos(&|a| matches!(a, Action::CreateRestApi { .. })),
+        2 + d.log_groups().len() + 1
+    );
+    assert!(
+        pos(&|a| matches!(a, Action::SetGatewayLogsRole { .. }))
+            < pos(&|a| matches!(a, Action::SetRestAccessLogs { .. }))
+    );
     assert!(
         pos(&|a| matches!(a, Action::AddUrlPermissions { .. }))
             > pos(&|a| matches!(a, Action::CreateAlias { .. }))
     );
+    // The stage, then its access logs (which CreateStage does not take).
+    let n = plan.actions.len();
     assert_eq!(
-        plan.actions.last(),
-        Some(&Action::CreateRestStage {
-            stage: "dev".into()
-        })
+        plan.actions[n - 2..],
+        [
+            Action::CreateRestStage {
+                stage: "dev".into()
+            },
+            Action::SetRestAccessLogs {
+                stage: "dev".into()
+            }
+        ]
     );
     assert!(plan
         .actions

@@ -1,6 +1,8 @@
-//! The execution role: nextr's own, with basic logging, and for an app with a `proxy.rs` the
-//! inline policy letting its functions invoke each other (`deploy::rewrite`), unless the app
-//! names a role.
+//! The execution role: nextr's own, allowed to write its functions' own log groups (inline
+//! policy `nextr-logs`, see `deploy::logs`), and for an app with a `proxy.rs` the inline policy
+//! letting its functions invoke each other (`deploy::rewrite`), unless the app names a role.
+//! A role made by an older nextr has `AWSLambdaBasicExecutionRole` attached (logs anywhere in
+//! the account): it is detached once `nextr-logs` is in place.
 
 use super::Action;
 use crate::deploy::aws::partition;
@@ -8,12 +10,13 @@ use crate::deploy::desired::{Desired, RoleChoice, BASIC_EXECUTION_POLICY};
 use crate::deploy::rewrite;
 use crate::deploy::state::Observed;
 
-/// The managed policy ARN of basic logging in a partition.
+/// The managed policy ARN of basic logging in a partition (what roles of older nextr
+/// versions have attached).
 pub fn basic_execution_policy(partition: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{BASIC_EXECUTION_POLICY}")
 }
 
-/// Creates the managed role, or attaches the policy it lacks.
+/// Creates the managed role, or puts the logs policy it lacks.
 pub(super) fn plan(
     desired: &Desired,
     observed: &Observed,
@@ -21,27 +24,14 @@ pub(super) fn plan(
     actions: &mut Vec<Action>,
 ) {
     if let RoleChoice::Managed { name } = &desired.role {
-        let part = observed
-            .role
-            .as_ref()
-            .and_then(|r| r.arn.split(':').nth(1))
-            .unwrap_or_else(|| partition(region));
-        let policy_arn = basic_execution_policy(part);
-        match &observed.role {
-            None => {
-                actions.push(Action::CreateRole { name: name.clone() });
-                actions.push(Action::AttachRolePolicy {
-                    role: name.clone(),
-                    policy_arn,
-                });
-            }
-            Some(role) if !role.attached.contains(&policy_arn) => {
-                actions.push(Action::AttachRolePolicy {
-                    role: name.clone(),
-                    policy_arn,
-                });
-            }
-            Some(_) => {}
+        if observed.role.is_none() {
+            actions.push(Action::CreateRole { name: name.clone() });
+        }
+        if super::logs::policy_differs(desired, observed, region) {
+            actions.push(Action::PutLogsPolicy {
+                role: name.clone(),
+                targets: desired.log_writers.clone(),
+            });
         }
         invoke_policy(desired, observed, name, region, actions);
     }
@@ -77,14 +67,30 @@ fn invoke_policy(
 }
 
 /// The inline policy of an app that no longer has a `proxy.rs`: deleted, last (the versions
-/// being replaced may still rewrite until the aliases move).
-pub(super) fn cleanup(desired: &Desired, observed: &Observed, actions: &mut Vec<Action>) {
-    if desired.invoke.is_some() {
+/// being replaced may still rewrite until the aliases move); and the basic execution policy
+/// of a role made by an older nextr, detached once `nextr-logs` is there.
+pub(super) fn cleanup(
+    desired: &Desired,
+    observed: &Observed,
+    region: &str,
+    actions: &mut Vec<Action>,
+) {
+    let (RoleChoice::Managed { name }, Some(role)) = (&desired.role, &observed.role) else {
         return;
+    };
+    if desired.invoke.is_none() && role.invoke_policy.is_some() {
+        actions.push(Action::DeleteInvokePolicy { role: name.clone() });
     }
-    if let (RoleChoice::Managed { name }, Some(role)) = (&desired.role, &observed.role) {
-        if role.invoke_policy.is_some() {
-            actions.push(Action::DeleteInvokePolicy { role: name.clone() });
-        }
+    let part = role
+        .arn
+        .split(':')
+        .nth(1)
+        .unwrap_or_else(|| partition(region));
+    let basic = basic_execution_policy(part);
+    if role.attached.contains(&basic) {
+        actions.push(Action::DetachRolePolicy {
+            role: name.clone(),
+            policy_arn: basic,
+        });
     }
 }

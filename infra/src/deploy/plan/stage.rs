@@ -1,5 +1,6 @@
 //! The `$default` stage, with auto-deploy so that route changes go live without a deployment,
-//! and the throttling the manifest sets (its default route settings and per-route settings).
+//! the throttling the manifest sets (its default route settings and per-route settings), and
+//! access logs to the app's access log group.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +8,16 @@ use super::Action;
 use crate::deploy::desired::{Desired, API_STAGE};
 use crate::deploy::state::ObservedApi;
 
-/// Creates the stage (with the throttling wanted), or turns its auto-deploy back on and
-/// brings its throttling to the manifest's: changed settings set, removed ones deleted.
-pub(super) fn plan(desired: &Desired, api: Option<&ObservedApi>, actions: &mut Vec<Action>) {
+/// Creates the stage (with the throttling and access logs wanted), or turns its auto-deploy
+/// back on and brings its throttling to the manifest's (changed settings set, removed ones
+/// deleted) and its access logs to `access_logs` (when known: see
+/// `logs::wanted_access_logs`).
+pub(super) fn plan(
+    desired: &Desired,
+    api: Option<&ObservedApi>,
+    access_logs: Option<&(String, String)>,
+    actions: &mut Vec<Action>,
+) {
     let wanted = &desired.protections;
     let Some(stage) = api.and_then(|a| a.stages.iter().find(|s| s.name == API_STAGE)) else {
         actions.push(Action::CreateStage);
@@ -17,6 +25,9 @@ pub(super) fn plan(desired: &Desired, api: Option<&ObservedApi>, actions: &mut V
     };
     if !stage.auto_deploy {
         actions.push(Action::UpdateStage);
+    }
+    if access_logs.is_some_and(|wanted| stage.access_logs.as_ref() != Some(wanted)) {
+        actions.push(Action::SetStageAccessLogs);
     }
     let routes: BTreeMap<String, _> = wanted
         .route_throttles

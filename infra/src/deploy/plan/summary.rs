@@ -60,6 +60,10 @@ pub enum ResourceKind {
     Deployment,
     /// A function URL.
     FunctionUrl,
+    /// A CloudWatch Logs log group.
+    LogGroup,
+    /// The account's API Gateway settings.
+    Account,
 }
 
 impl ResourceKind {
@@ -80,6 +84,8 @@ impl ResourceKind {
             ResourceKind::Method => "method",
             ResourceKind::Deployment => "deployment",
             ResourceKind::FunctionUrl => "function url",
+            ResourceKind::LogGroup => "log group",
+            ResourceKind::Account => "api gateway account",
         }
     }
 }
@@ -148,6 +154,71 @@ impl Action {
                     "remove the inline policy {}",
                     crate::deploy::rewrite::POLICY_NAME
                 ),
+            ),
+            Action::PutLogsPolicy { role, targets } => (
+                Change,
+                Kind::Role,
+                role.clone(),
+                format!(
+                    "allow writing {} (inline policy {})",
+                    crate::deploy::logs::describe(targets),
+                    crate::deploy::logs::POLICY_NAME
+                ),
+            ),
+            Action::DeleteLogsPolicy { role } => (
+                Delete,
+                Kind::Role,
+                role.clone(),
+                format!(
+                    "remove the inline policy {}",
+                    crate::deploy::logs::POLICY_NAME
+                ),
+            ),
+            Action::CreateLogGroup {
+                name,
+                retention_days,
+            } => (
+                Create,
+                Kind::LogGroup,
+                name.clone(),
+                format!("create (retention {})", days(*retention_days)),
+            ),
+            Action::SetLogRetention { name, from, to } => (
+                Change,
+                Kind::LogGroup,
+                name.clone(),
+                format!(
+                    "retention {} → {}",
+                    match from {
+                        Some(d) => days(u32::try_from(*d).unwrap_or_default()),
+                        None => "never expire".to_owned(),
+                    },
+                    days(*to)
+                ),
+            ),
+            Action::DeleteLogGroup { name } => (
+                Delete,
+                Kind::LogGroup,
+                name.clone(),
+                "delete (with its events)".into(),
+            ),
+            Action::SetGatewayLogsRole { role } => (
+                Change,
+                Kind::Account,
+                "CloudWatch role".into(),
+                format!("set to {role} (REST access logs need one; shared by the account's REST APIs, kept by nextr remove)"),
+            ),
+            Action::SetStageAccessLogs => (
+                Change,
+                Kind::Stage,
+                API_STAGE.into(),
+                "access logs to the access log group".into(),
+            ),
+            Action::SetRestAccessLogs { stage } => (
+                Change,
+                Kind::Stage,
+                stage.clone(),
+                "access logs to the access log group".into(),
             ),
             Action::CreateApi { name } => (Create, Kind::HttpApi, name.clone(), "create".into()),
             Action::CreateFunction { function } => {
@@ -459,6 +530,11 @@ impl Action {
             what,
         }
     }
+}
+
+/// `30 days`, `1 day`.
+fn days(n: u32) -> String {
+    format!("{n} day{}", if n == 1 { "" } else { "s" })
 }
 
 fn short_sha(b64: &str) -> &str {

@@ -51,6 +51,7 @@ fn demo_manifest() -> Manifest {
         function: Some(function(name)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     };
     Manifest {
         nextr_version: "0.1.0".into(),
@@ -76,9 +77,42 @@ pub(super) fn role() -> ObservedRole {
     ObservedRole {
         name: "demo-dev-nextr".into(),
         arn: "arn:aws:iam::1:role/demo-dev-nextr".into(),
-        attached: vec![basic_execution_policy("aws")],
+        attached: Vec::new(),
         invoke_policy: None,
+        logs_policy: None,
     }
+}
+
+/// Logs as deploy leaves them for `d`: the role's `nextr-logs`, every log group with its
+/// retention, and the account's CloudWatch role.
+pub(super) fn with_logs(d: &Desired, o: &mut Observed) {
+    if let Some(role) = o.role.as_mut() {
+        role.logs_policy = Some(crate::deploy::logs::policy(
+            "aws",
+            REGION,
+            "1",
+            &d.log_writers,
+        ));
+    }
+    o.log_groups = d
+        .log_groups()
+        .into_iter()
+        .map(|(name, days)| (name, i32::try_from(days).ok()))
+        .collect();
+    o.gateway_logs_role = Some("arn:aws:iam::1:role/nextr-apigateway-logs".into());
+}
+
+/// The access log settings deploy gives `d`'s stage.
+pub(super) fn access_logs(d: &Desired) -> Option<(String, String)> {
+    Some((
+        crate::deploy::logs::log_group_arn(
+            "aws",
+            REGION,
+            "1",
+            &crate::deploy::logs::access_log_group(&d.target),
+        ),
+        crate::deploy::logs::access_log_format(d.gateway).to_owned(),
+    ))
 }
 
 /// A function's configuration as deploy leaves it (version 1 published and live).
@@ -113,6 +147,7 @@ fn matching(d: &Desired) -> Observed {
             auto_deploy: true,
             throttle: d.protections.throttle,
             route_throttles: d.protections.route_throttles.clone(),
+            access_logs: access_logs(d),
         }],
         cors: d.protections.cors.clone(),
         ..ObservedApi::default()
@@ -148,6 +183,7 @@ fn matching(d: &Desired) -> Observed {
         }
     }
     o.apis.push(api);
+    with_logs(d, &mut o);
     o
 }
 
@@ -163,7 +199,21 @@ fn everything_to_create_from_nothing_in_dependency_order() {
     let plan = plan_deploy(&d, &Observed::default(), REGION);
     let pos = |a: &Action| plan.actions.iter().position(|x| x == a).unwrap();
     let create = |f: &str| Action::CreateFunction { function: f.into() };
-    assert_eq!(plan.actions.len(), 3 + 3 * 5 + 4 + 1);
+    // Role, its logs policy and the API, four log groups (three functions' and the access
+    // logs'), then per function create, publish, alias, integration, permission; routes; the
+    // stage.
+    assert_eq!(plan.actions.len(), 3 + 4 + 3 * 5 + 4 + 1);
+    for group in d.log_groups().keys() {
+        let at = plan
+            .actions
+            .iter()
+            .position(|a| matches!(a, Action::CreateLogGroup { name, retention_days: 30 } if name == group))
+            .unwrap_or_else(|| panic!("{group} is not created: {plan}"));
+        assert!(
+            at < pos(&create("demo-a-dev")),
+            "{group} after the functions"
+        );
+    }
     assert!(
         pos(&Action::CreateRole {
             name: "demo-dev-nextr".into()
@@ -184,16 +234,56 @@ fn everything_to_create_from_nothing_in_dependency_order() {
 fn single_differences_give_single_fixes() {
     let d = desired();
 
+    // A role made by an older nextr: logs anywhere, through the managed policy.
     let mut o = matching(&d);
     if let Some(r) = o.role.as_mut() {
-        r.attached.clear();
+        r.attached.push(basic_execution_policy("aws"));
+        r.logs_policy = None;
     }
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions,
+        vec![
+            Action::PutLogsPolicy {
+                role: "demo-dev-nextr".into(),
+                targets: d.log_writers.clone()
+            },
+            Action::DetachRolePolicy {
+                role: "demo-dev-nextr".into(),
+                policy_arn: basic_execution_policy("aws")
+            }
+        ]
+    );
+    assert_eq!(
+        plan.actions[0].to_string(),
+        "~ role demo-dev-nextr: allow writing the log groups of 3 functions (inline policy nextr-logs)"
+    );
+
+    // A log group Lambda made (no retention), one with another retention, one missing.
+    let mut o = matching(&d);
+    o.log_groups.insert("/aws/lambda/demo-a-dev".into(), None);
+    o.log_groups
+        .insert("/aws/lambda/demo-b-dev".into(), Some(7));
+    o.log_groups.remove("/aws/apigateway/demo-dev");
+    let plan = plan_deploy(&d, &o, REGION);
+    assert_eq!(
+        plan.actions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "+ log group /aws/apigateway/demo-dev: create (retention 30 days)",
+            "~ log group /aws/lambda/demo-a-dev: retention never expire → 30 days",
+            "~ log group /aws/lambda/demo-b-dev: retention 7 days → 30 days",
+        ]
+    );
+
+    // Access logs turned off by hand.
+    let mut o = matching(&d);
+    o.apis[0].stages[0].access_logs = None;
     assert_eq!(
         plan_deploy(&d, &o, REGION).actions,
-        vec![Action::AttachRolePolicy {
-            role: "demo-dev-nextr".into(),
-            policy_arn: basic_execution_policy("aws")
-        }]
+        vec![Action::SetStageAccessLogs]
     );
 
     let mut o = matching(&d);
@@ -332,6 +422,7 @@ pub(super) fn app_router_manifest() -> Manifest {
         function: Some(function(name)),
         build_error: None,
         throttle: None,
+        log_retention_days: None,
     };
     use nextr::routing::Router::{App, Pages};
     Manifest {
@@ -490,9 +581,9 @@ fn a_proxy_lets_the_role_invoke_exactly_the_apps_aliases_and_tells_functions_the
             Action::CreateRole {
                 name: "demo-dev-nextr".into()
             },
-            Action::AttachRolePolicy {
+            Action::PutLogsPolicy {
                 role: "demo-dev-nextr".into(),
-                policy_arn: basic_execution_policy("aws")
+                targets: d.log_writers.clone()
             },
             Action::PutInvokePolicy {
                 role: "demo-dev-nextr".into(),

@@ -6,8 +6,10 @@
 //! | this one | the role, the functions (aliases, versions, policies), the HTTP APIs |
 //! | `rest` | the REST APIs: resources, methods, integrations, stages, deployments |
 //! | `function_url` | each function's URL |
+//! | `logs` | the log groups of the functions and the gateway's access log group |
 
 mod function_url;
+mod logs;
 mod rest;
 
 pub use function_url::ObservedUrl;
@@ -72,6 +74,12 @@ pub struct Observed {
     pub apis: Vec<ObservedApi>,
     /// The app's REST APIs, the one deploy keeps first (as for `apis`).
     pub rest_apis: Vec<ObservedRestApi>,
+    /// The app's log groups (its functions' and its access log group) by name, with their
+    /// retention in days (`None`: events never expire).
+    pub log_groups: BTreeMap<String, Option<i32>>,
+    /// The CloudWatch role of the account's API Gateway settings (which a REST API's access
+    /// logs need); read for a deploy only. `None` when unset or not read.
+    pub gateway_logs_role: Option<String>,
 }
 
 impl Observed {
@@ -94,12 +102,25 @@ impl Observed {
             .or_else(|| self.api().and_then(|a| a.endpoint.clone()))
     }
 
+    /// The partition and account the app lives in, from its role or any of its functions.
+    pub fn partition_and_account(&self) -> Option<(&str, &str)> {
+        self.role
+            .as_ref()
+            .and_then(|r| super::rewrite::partition_and_account(&r.arn))
+            .or_else(|| {
+                self.functions
+                    .values()
+                    .find_map(ObservedFunction::partition_and_account)
+            })
+    }
+
     /// Whether nothing of the app and stage exists.
     pub fn is_empty(&self) -> bool {
         self.role.is_none()
             && self.functions.is_empty()
             && self.apis.is_empty()
             && self.rest_apis.is_empty()
+            && self.log_groups.is_empty()
     }
 }
 
@@ -115,6 +136,9 @@ pub struct ObservedRole {
     /// The document of its inline policy [`nextr-invoke`](super::rewrite::POLICY_NAME) (an
     /// app with a `proxy.rs`), when it has one (`Value::Null` when it cannot be read).
     pub invoke_policy: Option<serde_json::Value>,
+    /// The document of its inline policy [`nextr-logs`](super::logs::POLICY_NAME), when it
+    /// has one (as for `invoke_policy`).
+    pub logs_policy: Option<serde_json::Value>,
 }
 
 /// A function's configuration as Lambda reports it (for `$LATEST` or one version).
@@ -301,6 +325,8 @@ pub struct ObservedStage {
     pub throttle: Option<Throttle>,
     /// The throttling of each route with route settings, by route key.
     pub route_throttles: BTreeMap<String, Throttle>,
+    /// Its access log settings: destination ARN and format.
+    pub access_logs: Option<(String, String)>,
 }
 
 /// Reads what exists for `target`.
@@ -344,6 +370,14 @@ pub async fn observe(
             rest::read_children(clients, api).await?;
         }
     }
+    let mut named: BTreeSet<String> = wanted.clone();
+    named.extend(functions.keys().cloned());
+    let log_groups = logs::observe_log_groups(clients, target, &named).await?;
+    let gateway_logs_role = if api_children {
+        read_gateway_logs_role(clients).await?
+    } else {
+        None
+    };
     if api_children {
         if let Some(api) = apis.first_mut() {
             let (integrations, routes, stages) = tokio::try_join!(
@@ -361,7 +395,57 @@ pub async fn observe(
         functions,
         apis,
         rest_apis,
+        log_groups,
+        gateway_logs_role,
     })
+}
+
+/// The CloudWatch role ARN of the account's API Gateway settings, when one is set.
+async fn read_gateway_logs_role(clients: &AwsClients) -> Result<Option<String>, DeployError> {
+    let out = clients.rest.get_account().send().await.map_err(|e| {
+        DeployError::aws(
+            "reading",
+            "the API Gateway account settings",
+            AwsFailure::of(&e),
+        )
+    })?;
+    Ok(out
+        .cloudwatch_role_arn()
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned))
+}
+
+/// An inline policy of the role, parsed (`Value::Null` when unreadable), or `None` when the
+/// role has no policy of that name.
+async fn read_inline_policy(
+    clients: &AwsClients,
+    role: &str,
+    policy: &str,
+) -> Result<Option<serde_json::Value>, DeployError> {
+    match clients
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(
+            super::rewrite::parse_document(out.policy_document())
+                .unwrap_or(serde_json::Value::Null),
+        )),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(DeployError::aws(
+            "reading an inline policy of",
+            format!("IAM role {role} ({policy})"),
+            AwsFailure::of(&e),
+        )),
+    }
 }
 
 async fn observe_role(
@@ -414,37 +498,16 @@ async fn observe_role(
         Ok((arns, next.map(str::to_string)))
     })
     .await?;
-    let invoke_policy = match clients
-        .iam
-        .get_role_policy()
-        .role_name(name)
-        .policy_name(super::rewrite::POLICY_NAME)
-        .send()
-        .await
-    {
-        Ok(out) => Some(
-            super::rewrite::parse_document(out.policy_document())
-                .unwrap_or(serde_json::Value::Null),
-        ),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(DeployError::aws(
-                "reading the inline policy of",
-                resource(),
-                AwsFailure::of(&e),
-            ))
-        }
-    };
+    let (invoke_policy, logs_policy) = tokio::try_join!(
+        read_inline_policy(clients, name, super::rewrite::POLICY_NAME),
+        read_inline_policy(clients, name, super::logs::POLICY_NAME),
+    )?;
     Ok(Some(ObservedRole {
         name: name.to_string(),
         arn: role.arn().to_string(),
         attached,
         invoke_policy,
+        logs_policy,
     }))
 }
 
@@ -869,6 +932,9 @@ async fn read_stages(clients: &AwsClients, api: &str) -> Result<Vec<ObservedStag
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    access_logs: s.access_log_settings().and_then(|a| {
+                        Some((a.destination_arn()?.to_owned(), a.format()?.to_owned()))
+                    }),
                 })
             })
             .collect();

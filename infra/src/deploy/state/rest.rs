@@ -102,6 +102,8 @@ pub struct ObservedRestStage {
     pub deployment_id: Option<String>,
     /// Its method settings' throttles, by settings key (`*/*`, `~1api~1login/*`).
     pub method_throttles: BTreeMap<String, nextr::manifest::Throttle>,
+    /// Its access log settings: destination ARN and format.
+    pub access_logs: Option<(String, String)>,
 }
 
 /// A deployment of the REST API.
@@ -280,6 +282,9 @@ async fn read_stages(
             Some(ObservedRestStage {
                 name: s.stage_name()?.to_string(),
                 deployment_id: s.deployment_id().map(str::to_string),
+                access_logs: s
+                    .access_log_settings()
+                    .and_then(|a| Some((a.destination_arn()?.to_owned(), a.format()?.to_owned()))),
                 method_throttles: s
                     .method_settings()
                     .map(|m| {

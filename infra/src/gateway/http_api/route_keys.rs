@@ -829,6 +829,7 @@ mod tests {
             function: None,
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         };
         let fallback: nextr::manifest::Function = serde_json::from_value(serde_json::json!({
             "name": "demo-default", "bundle": "functions/demo-default.zip", "sha256": "",

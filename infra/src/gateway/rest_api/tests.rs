@@ -324,6 +324,7 @@ fn routing_takes_the_path_as_received() {
             function: None,
             build_error: None,
             throttle: None,
+            log_retention_days: None,
         });
     }
     m.gateway.kind = nextr::manifest::GatewayKind::Rest;
