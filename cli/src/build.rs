@@ -30,15 +30,13 @@ use nextr_infra::template;
 use crate::analysis::{
     analyze_proxy_file, analyze_routes_partially, AnalysisReport, ProxyAnalysis, RouteAnalysis,
 };
-use crate::bundle::cargo::{
-    choose_toolchain, BuildEvent, CargoBuild, CargoError, HostTools, PartialBuild, Toolchain,
-    ToolchainError,
-};
+use crate::bundle::cargo::{BuildEvent, CargoBuild, CargoError, PartialBuild};
 use crate::bundle::codegen::{
     self, BundleEntry, BundleProxy, BundleRoute, BundleSpec, CodegenError, Profiles,
 };
 use crate::bundle::elf::{self, ElfError};
 use crate::bundle::prerender::{self, PrerenderError, PrerenderJob};
+use crate::bundle::toolchain::{HostTools, Toolchain, ToolchainError};
 use crate::bundle::zip::{self, ZipCache, ZipError};
 use crate::bundle::{function_name, function_names, NameCollision};
 use crate::fingerprint;
@@ -73,6 +71,9 @@ pub struct BuildOptions {
     pub env_mode: EnvMode,
     /// `--arch`; `nextr.toml`'s `architecture`, then x86_64, when absent.
     pub arch: Option<Architecture>,
+    /// `NEXTR_ZIGBUILD`: link with cargo-zigbuild for the host's own architecture too (a
+    /// build for the other architecture always does).
+    pub zigbuild: bool,
     /// The build folder; `<app>/.nextr` when absent.
     pub out: Option<PathBuf>,
     /// The cargo to run.
@@ -147,7 +148,7 @@ pub enum BuildError {
     /// The bundle crate could not be generated.
     #[error(transparent)]
     Codegen(#[from] CodegenError),
-    /// No toolchain for the architecture.
+    /// The machine lacks what a build for the architecture needs.
     #[error(transparent)]
     Toolchain(#[from] ToolchainError),
     /// cargo failed.
@@ -230,12 +231,6 @@ pub fn build(
     options: &BuildOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<BuildOutcome, BuildError> {
-    // Probing the toolchain runs two commands; they overlap with `cargo metadata` and the
-    // analysis (a no-op build, which `nextr dev` runs at every start, waits for all of them).
-    let host_tools = {
-        let cargo = options.cargo.clone();
-        std::thread::spawn(move || HostTools::detect(&cargo))
-    };
     let mut project = Project::discover(&options.dir)?;
     let proxy_file = find_proxy(&project.root)?;
     if let Some(warning) = proxy_file.as_ref().and_then(|p| p.convention.deprecation()) {
@@ -252,6 +247,13 @@ pub fn build(
         .arch
         .or(project.config.architecture)
         .unwrap_or_default();
+    let toolchain = Toolchain::for_build(arch, std::env::consts::ARCH, options.zigbuild);
+    // A zigbuild needs tools a plain cargo build does not; looking for them runs four
+    // commands, which overlap with the analysis. A native build looks for nothing.
+    let host_tools = (toolchain != Toolchain::Native).then(|| {
+        let cargo = options.cargo.clone();
+        std::thread::spawn(move || HostTools::detect(&cargo))
+    });
     let inputs = fingerprint::inputs(&project.package);
     let digest = fingerprint::digest(&inputs, options.profile, arch);
     let table = route_table(&project.root)?;
@@ -312,10 +314,13 @@ pub fn build(
     let names = function_names(&project.app, table.routes().iter().map(|r| r.page()))?;
     // The `$default` function: API Gateway's answer for paths no route key matches.
     let fallback = function_name(&project.app, FALLBACK_PAGE);
-    let host_tools = host_tools
-        .join()
-        .unwrap_or_else(|_| HostTools::detect(&options.cargo));
-    let toolchain = choose_toolchain(arch, &host_tools)?;
+    // Before anything compiles: all that a cross build lacks is named at once.
+    if let Some(probe) = host_tools {
+        let tools = probe
+            .join()
+            .unwrap_or_else(|_| HostTools::detect(&options.cargo));
+        tools.check(arch, &toolchain)?;
+    }
 
     // Next answers a malformed escape 400 in an app with a Pages Router, whichever router
     // matched: every App route needs to know.

@@ -7,6 +7,7 @@ pub mod cargo;
 pub(crate) mod codegen;
 pub mod elf;
 pub mod prerender;
+pub mod toolchain;
 pub(crate) mod zip;
 
 /// Lambda's limit on function names.

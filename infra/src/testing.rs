@@ -420,6 +420,15 @@ impl TestApp {
         self.write_manifest();
     }
 
+    /// Sets every function's architecture (as `nextr build --arch` would; the zips are left
+    /// as they are, so only the architecture differs from the last deploy).
+    pub fn set_architecture(&mut self, arch: Architecture) {
+        for f in self.functions_mut() {
+            f.architecture = arch;
+        }
+        self.write_manifest();
+    }
+
     /// Deletes one route (as if its file were deleted and the app rebuilt).
     pub fn remove_route(&mut self, page: &str) {
         self.manifest.routes.retain(|r| r.page != page);

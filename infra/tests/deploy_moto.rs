@@ -485,6 +485,7 @@ async fn changing_one_route_updates_one_function_and_deleting_one_removes_it() {
                     .unwrap()
                     .code_sha256
                     .clone(),
+                architecture: None,
             },
             Action::PublishVersion {
                 function: hello.clone()

@@ -702,6 +702,13 @@ impl Architecture {
         }
     }
 
+    /// The architecture of the machine running this code, when Lambda has it.
+    pub fn host() -> Option<Architecture> {
+        Architecture::ALL
+            .into_iter()
+            .find(|a| a.machine() == std::env::consts::ARCH)
+    }
+
     /// The Rust target triple of bundles for it (glibc, as `provided.al2023` runs them).
     pub fn target_triple(self) -> &'static str {
         match self {
@@ -1124,5 +1131,8 @@ mod tests {
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{a}\""));
         }
         assert!("aarch64".parse::<Architecture>().is_err());
+        if let Some(host) = Architecture::host() {
+            assert_eq!(host.machine(), std::env::consts::ARCH);
+        }
     }
 }

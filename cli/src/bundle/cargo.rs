@@ -2,10 +2,7 @@
 //! dependencies compile once and links run in parallel, with cargo's JSON messages turned into
 //! per-route progress events.
 //!
-//! Binaries must run on `provided.al2023` (glibc 2.34). When `cargo-zigbuild` is installed the
-//! build links against glibc 2.17 (`--target <triple>.2.17`), which leaves a margin and is also
-//! how arm64 is linked on an x86_64 host; otherwise a native build serves the host's own
-//! architecture and the ELF check decides whether its glibc is old enough.
+//! (Which cargo subcommand and target: [`super::toolchain`].)
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
@@ -13,136 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use cargo_metadata::Message;
-use nextr::manifest::Architecture;
 
-/// The glibc version zigbuild links against: old enough for every Lambda runtime.
-pub const ZIG_GLIBC: &str = "2.17";
-
-/// How the binaries are compiled and linked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Toolchain {
-    /// `cargo build` for the host, with the host's linker and glibc.
-    Native,
-    /// `cargo zigbuild --target <triple>.2.17`.
-    Zigbuild {
-        /// The target passed to `--target`, glibc suffix included.
-        target: String,
-    },
-}
-
-/// Why no toolchain can build for the requested architecture.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ToolchainError {
-    /// Cross-compiling without a cross linker.
-    #[error(
-        "building {arch} functions on this {host} machine needs a cross linker: `pip install ziglang \
-         cargo-zigbuild`{}",
-        std_hint(.triple, *.std_installed)
-    )]
-    NoCrossLinker {
-        /// The architecture asked for.
-        arch: &'static str,
-        /// The host's architecture.
-        host: String,
-        /// The Rust target.
-        triple: &'static str,
-        /// Whether the target's standard library is installed.
-        std_installed: bool,
-    },
-    /// The target's standard library is missing.
-    #[error(
-        "the Rust standard library for {triple} is not installed: `rustup target add {triple}`"
-    )]
-    NoStd {
-        /// The Rust target.
-        triple: &'static str,
-    },
-}
-
-fn std_hint(triple: &str, installed: bool) -> String {
-    if installed {
-        String::new()
-    } else {
-        format!(" and the standard library for it: `rustup target add {triple}`")
-    }
-}
-
-/// What the machine offers, as far as the choice of toolchain goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostTools {
-    /// `std::env::consts::ARCH` of the machine running nextr.
-    pub arch: String,
-    /// Whether `cargo zigbuild` runs.
-    pub zigbuild: bool,
-    /// Rust targets whose standard library is installed.
-    pub installed_targets: Vec<String>,
-}
-
-impl HostTools {
-    /// Looks at this machine: its architecture, `cargo zigbuild --version`, the sysroot. The
-    /// two commands run at the same time (every build, a no-op one too, waits for them).
-    pub fn detect(cargo: &Path) -> Self {
-        let zigbuild = Command::new(cargo)
-            .args(["zigbuild", "--version"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let sysroot = Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let zigbuild = zigbuild
-            .and_then(|mut c| c.wait())
-            .is_ok_and(|s| s.success());
-        let installed_targets = sysroot
-            .and_then(|c| c.wait_with_output())
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-            .and_then(|sysroot| std::fs::read_dir(sysroot.join("lib/rustlib")).ok())
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter(|e| e.path().join("lib").is_dir())
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        HostTools {
-            arch: std::env::consts::ARCH.to_owned(),
-            zigbuild,
-            installed_targets,
-        }
-    }
-}
-
-/// Picks the toolchain for `arch` on a machine with `tools`.
-pub fn choose_toolchain(
-    arch: Architecture,
-    tools: &HostTools,
-) -> Result<Toolchain, ToolchainError> {
-    let triple = arch.target_triple();
-    let native = tools.arch == arch.machine();
-    let std_installed = native || tools.installed_targets.iter().any(|t| t == triple);
-    if tools.zigbuild {
-        if !std_installed {
-            return Err(ToolchainError::NoStd { triple });
-        }
-        return Ok(Toolchain::Zigbuild {
-            target: format!("{triple}.{ZIG_GLIBC}"),
-        });
-    }
-    if native {
-        return Ok(Toolchain::Native);
-    }
-    Err(ToolchainError::NoCrossLinker {
-        arch: arch.as_str(),
-        host: tools.arch.clone(),
-        triple,
-        std_installed,
-    })
-}
+use super::toolchain::Toolchain;
 
 /// One build of the bundle crate.
 #[derive(Debug, Clone)]
@@ -461,69 +330,11 @@ impl CargoBuild<'_> {
 mod tests {
     use super::*;
 
-    fn tools(arch: &str, zigbuild: bool, targets: &[&str]) -> HostTools {
-        HostTools {
-            arch: arch.into(),
-            zigbuild,
-            installed_targets: targets.iter().map(|t| t.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn toolchain_choice() {
-        let x86 = tools("x86_64", false, &["x86_64-unknown-linux-gnu"]);
-        assert_eq!(
-            choose_toolchain(Architecture::X86_64, &x86),
-            Ok(Toolchain::Native)
-        );
-        let err = choose_toolchain(Architecture::Arm64, &x86).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "building arm64 functions on this x86_64 machine needs a cross linker: `pip install \
-             ziglang cargo-zigbuild` and the standard library for it: `rustup target add \
-             aarch64-unknown-linux-gnu`"
-        );
-        let zig = tools("x86_64", true, &["x86_64-unknown-linux-gnu"]);
-        assert_eq!(
-            choose_toolchain(Architecture::X86_64, &zig),
-            Ok(Toolchain::Zigbuild {
-                target: "x86_64-unknown-linux-gnu.2.17".into()
-            })
-        );
-        assert_eq!(
-            choose_toolchain(Architecture::Arm64, &zig),
-            Err(ToolchainError::NoStd {
-                triple: "aarch64-unknown-linux-gnu"
-            })
-        );
-        let zig_arm = tools("x86_64", true, &["aarch64-unknown-linux-gnu"]);
-        assert_eq!(
-            choose_toolchain(Architecture::Arm64, &zig_arm),
-            Ok(Toolchain::Zigbuild {
-                target: "aarch64-unknown-linux-gnu.2.17".into()
-            })
-        );
-        let arm_host = tools("aarch64", false, &[]);
-        assert_eq!(
-            choose_toolchain(Architecture::Arm64, &arm_host),
-            Ok(Toolchain::Native)
-        );
-    }
-
-    #[test]
-    fn detection_sees_this_machine() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let t = HostTools::detect(Path::new(&cargo));
-        assert_eq!(t.arch, std::env::consts::ARCH);
-        // The toolchain running these tests has its own host's standard library.
-        assert!(!t.installed_targets.is_empty());
-    }
-
     #[test]
     fn the_command_builds_every_bin_at_once() {
         let bins = vec!["a-1".to_owned(), "b-2".to_owned()];
         let zig = Toolchain::Zigbuild {
-            target: "x86_64-unknown-linux-gnu.2.17".into(),
+            target: "x86_64-unknown-linux-gnu.2.34".into(),
         };
         let build = CargoBuild {
             cargo: Path::new("cargo"),
@@ -545,7 +356,7 @@ mod tests {
             [
                 "zigbuild",
                 "--target",
-                "x86_64-unknown-linux-gnu.2.17",
+                "x86_64-unknown-linux-gnu.2.34",
                 "--manifest-path",
                 "/t/nextr/app/Cargo.toml",
                 "--target-dir",

@@ -11,6 +11,8 @@ use object::read::elf::{FileHeader, Sym};
 use object::read::ReadCache;
 use object::{Endianness, ReadRef};
 
+use super::toolchain::{ZIGBUILD_ENV, ZIG_GLIBC};
+
 /// The glibc of Lambda's `provided.al2023` runtime.
 pub const LAMBDA_GLIBC: GlibcVersion = GlibcVersion(2, 34, 0);
 
@@ -106,8 +108,9 @@ pub enum ElfError {
     /// Needs a newer glibc than Lambda has.
     #[error(
         "{route}: {} needs GLIBC_{found}{}, but Lambda's provided.al2023 has glibc {LAMBDA_GLIBC}, so \
-         the function would fail to start. Link against an older glibc: `pip install ziglang \
-         cargo-zigbuild`, then build with `cargo zigbuild --target {}.2.17`",
+         the function would fail to start. Link against Lambda's glibc with cargo-zigbuild: `pip \
+         install ziglang cargo-zigbuild`, then build with `{ZIGBUILD_ENV}=1` set (nextr then runs \
+         `cargo zigbuild --target {}.{ZIG_GLIBC}`)",
         .binary.display(),
         symbols_clause(.symbols),
         Architecture::target_triple(*.architecture)
@@ -242,6 +245,28 @@ fn check_data<'data, R: ReadRef<'data>>(
         architecture,
         max_glibc,
     })
+}
+
+/// The program interpreter a binary names (`PT_INTERP`: its dynamic loader, such as
+/// `/lib/ld-linux-aarch64.so.1`); `None` for a static binary. qemu-user needs that loader
+/// under its sysroot to run a dynamically linked binary of another architecture.
+pub fn interpreter(binary: &Path) -> std::io::Result<Option<PathBuf>> {
+    let file = std::fs::File::open(binary)?;
+    interpreter_of(&ReadCache::new(file))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
+}
+
+fn interpreter_of<'data, R: ReadRef<'data>>(data: R) -> object::read::Result<Option<PathBuf>> {
+    use object::read::elf::ProgramHeader as _;
+    use std::os::unix::ffi::OsStrExt;
+    let header = FileHeader64::<Endianness>::parse(data)?;
+    let endian = header.endian()?;
+    for segment in header.program_headers(endian, data)? {
+        if let Some(path) = segment.interpreter(endian, data)? {
+            return Ok(Some(PathBuf::from(std::ffi::OsStr::from_bytes(path))));
+        }
+    }
+    Ok(None)
 }
 
 /// The undefined dynamic symbols bound to one glibc version, for the error message.

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nextr::manifest::{Function, Manifest, Profile};
 use nextr_cli::build::{build, BuildError, BuildOptions, BuildOutcome, Progress, FALLBACK_PAGE};
-use nextr_cli::bundle::cargo::{BuildEvent, Toolchain};
+use nextr_cli::bundle::cargo::BuildEvent;
+use nextr_cli::bundle::toolchain::{zigbuild_asked, Toolchain, ZIGBUILD_ENV};
 use nextr_cli::report::{ReportStyle, Shown, ShownLines};
 use nextr_cli::table::{Column, Table};
 
@@ -36,13 +37,14 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Build options with the defaults of `nextr.toml` and the environment (the cargo that runs
-/// us, colours when stderr is a terminal).
+/// us, colours when stderr is a terminal, `NEXTR_ZIGBUILD`).
 pub fn options(dir: &Path, profile: Profile) -> BuildOptions {
     BuildOptions {
         dir: dir.to_path_buf(),
         profile,
         env_mode: nextr_cli::project::EnvMode::Production,
         arch: None,
+        zigbuild: zigbuild_asked(std::env::var(ZIGBUILD_ENV).ok().as_deref()),
         out: None,
         cargo: std::env::var_os("CARGO")
             .map(PathBuf::from)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use nextr::manifest::{layout, Manifest, Profile};
+use nextr::manifest::{layout, Architecture, Manifest, Profile};
 use nextr_cli::fingerprint;
 use nextr_cli::project::ProxyConvention;
 use nextr_cli::report::{ReportStyle, ShownLines};
@@ -77,9 +77,15 @@ impl Served {
             .collect();
         manifest.profile == self.profile
             && !inputs.is_empty()
-            && fingerprint::digest(&inputs, self.profile, manifest.fallback.architecture)
+            && fingerprint::digest(&inputs, self.profile, dev_arch(&manifest))
                 == manifest.source.fingerprint
     }
+}
+
+/// The architecture a dev build is for: this machine's (see [`build_app`]); the manifest's
+/// on a machine Lambda has no architecture for, where nothing runs anyway.
+fn dev_arch(manifest: &Manifest) -> Architecture {
+    Architecture::host().unwrap_or(manifest.fallback.architecture)
 }
 
 /// Builds the app's bundles and route manifest into `out`. This is the single call site for
@@ -88,6 +94,10 @@ impl Served {
 pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()> {
     let options = nextr_cli::build::BuildOptions {
         out: Some(out.to_path_buf()),
+        // A dev build runs here, so it is for this machine whatever `nextr.toml`'s
+        // `architecture` says (`nextr build --arch` makes the bundles deploy ships; `nextr dev
+        // .nextr` serves those, under qemu when they are for another machine).
+        arch: Architecture::host(),
         // Dev and invoke read `.env.development*`, as `next dev` does.
         env_mode: nextr_cli::project::EnvMode::Development,
         // One broken route file must not stop the others from building and reloading.

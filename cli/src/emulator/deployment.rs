@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nextr::manifest::{Function, FunctionUrlAuth, Manifest, ResponseMode};
+use nextr::manifest::{Architecture, Function, FunctionUrlAuth, Manifest, ResponseMode};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
 use nextr_infra::gateway::{Gateway, ModelError};
 
@@ -20,6 +20,7 @@ use super::bundle::{self, BundleError};
 use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
 use super::protect::Protections;
+use super::qemu::{Emulation, QemuError};
 use crate::report::Shown;
 
 /// The label of the `$default` route's function in logs and `nextr invoke`.
@@ -40,6 +41,14 @@ pub enum DeploymentError {
     /// The REST API's resources in the manifest are not a tree AWS accepts without dead ends.
     #[error("the manifest's REST API resources: {0}")]
     Resources(#[source] nextr_infra::gateway::rest_api::RouterError),
+    /// A bundle is for another architecture, and this machine cannot run it.
+    #[error("route {page}: {problem}")]
+    Foreign {
+        /// The route.
+        page: String,
+        /// What is missing (in the message: it is the whole explanation).
+        problem: QemuError,
+    },
     /// A bundle cannot be unpacked.
     #[error("route {page}: {source}")]
     Bundle {
@@ -69,6 +78,8 @@ pub struct FunctionDefaults {
     /// The emulator's Invoke API (`http://127.0.0.1:PORT`), given to every function as
     /// `NEXTR_LAMBDA_ENDPOINT`: where a proxy's rewrite invokes another function.
     pub lambda_endpoint: Option<String>,
+    /// How bundles for another architecture run here (qemu-user).
+    pub emulation: Emulation,
 }
 
 impl FunctionDefaults {
@@ -110,6 +121,7 @@ struct PoolKey {
     handler: String,
     max_instances: usize,
     env: Vec<(String, String)>,
+    architecture: Architecture,
 }
 
 /// One function as served: a route's, or the `$default` route's.
@@ -198,6 +210,7 @@ impl Pools<'_> {
             handler: f.handler.clone(),
             max_instances: self.defaults.max_instances,
             env: env.clone(),
+            architecture: f.architecture,
         };
         let pool = match (self.made.get(&f.name), self.reusable.get(&f.name)) {
             (Some(p), _) => p.clone(),
@@ -212,6 +225,15 @@ impl Pools<'_> {
                     page: page.to_owned(),
                     source,
                 })?;
+                // Before any request: a bundle this machine cannot run fails the start.
+                let launcher = self
+                    .defaults
+                    .emulation
+                    .launcher(f.architecture, &task_root.join("bootstrap"))
+                    .map_err(|problem| DeploymentError::Foreign {
+                        page: page.to_owned(),
+                        problem,
+                    })?;
                 Arc::new(FunctionPool::new(
                     FunctionSpec {
                         name: f.name.clone(),
@@ -223,6 +245,7 @@ impl Pools<'_> {
                         region: self.defaults.region.clone(),
                         max_instances: self.defaults.max_instances,
                         passthrough_env: env,
+                        launcher,
                     },
                     self.logger.clone(),
                 ))
@@ -390,6 +413,7 @@ mod tests {
                 ("NEXTR_LAMBDA_ENDPOINT".into(), "http://elsewhere".into()),
             ]),
             lambda_endpoint: Some("http://127.0.0.1:4321".into()),
+            emulation: Emulation::default(),
         };
         let f: Function = serde_json::from_value(serde_json::json!({
             "name": "f", "bundle": "functions/f.zip", "sha256": "", "bytes": 0,

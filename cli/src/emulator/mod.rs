@@ -11,6 +11,7 @@
 //! | [`pool`] | instances per function: start, scale out, timeouts, crashes |
 //! | [`logs`] | `START` / `END` / `REPORT`, the functions' output, the request log |
 //! | [`bundle`] | unpacking bundles once per sha256 |
+//! | [`qemu`] | bundles for another architecture, under qemu-user |
 //! | [`busy_poll`] | staying awake for a lone request's round trip |
 //! | [`deployment`] | one servable version of the manifest |
 //! | [`protect`] | the gateway's CORS and throttling, from the manifest |
@@ -25,6 +26,7 @@ pub(crate) mod invoke_api;
 pub mod logs;
 pub mod pool;
 pub mod protect;
+pub mod qemu;
 pub(crate) mod runtime_api;
 pub mod stream;
 pub mod watch;
@@ -256,6 +258,7 @@ impl Emulator {
             passthrough_env: config.passthrough_env.clone(),
             developer_env: config.developer_env.clone(),
             lambda_endpoint: Some(format!("http://{invoke_api_addr}")),
+            emulation: qemu::Emulation::from_env(&config.developer_env),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
         bundle::prune(&defaults.cache_dir, &deployment.task_roots());

@@ -24,8 +24,8 @@
 //! # (a REST API, payload 1.0, which can stream). Default: "http".
 //! gateway = "http"
 //!
-//! # The CPU architecture of every function: "x86_64" or "arm64". `nextr build --arch` wins.
-//! # Default: "x86_64".
+//! # The CPU architecture of every function: "x86_64" or "arm64". `nextr build --arch` wins;
+//! # `nextr dev`'s own builds are for the machine it runs on. Default: "x86_64".
 //! architecture = "arm64"
 //!
 //! # Memory in MB for routes whose `config!` sets no `memory` (128–10240, Lambda's range).

@@ -182,13 +182,14 @@ fn a_newer_glibc_is_refused_with_the_symbols_and_the_fix() {
         err.to_string(),
         "/api/hello: target/bin/f needs GLIBC_2.38 (for `__isoc23_sscanf`, `__isoc23_strtol`), but \
          Lambda's provided.al2023 has glibc 2.34, so the function would fail to start. Link against \
-         an older glibc: `pip install ziglang cargo-zigbuild`, then build with `cargo zigbuild \
-         --target x86_64-unknown-linux-gnu.2.17`"
+         Lambda's glibc with cargo-zigbuild: `pip install ziglang cargo-zigbuild`, then build with \
+         `NEXTR_ZIGBUILD=1` set (nextr then runs `cargo zigbuild --target \
+         x86_64-unknown-linux-gnu.2.34`)"
     );
     let arm = crafted(EM_AARCH64, &[("f", "GLIBC_2.39")]);
     let err = run(&arm, Architecture::Arm64).unwrap_err().to_string();
     assert!(
-        err.contains("--target aarch64-unknown-linux-gnu.2.17"),
+        err.contains("--target aarch64-unknown-linux-gnu.2.34"),
         "{err}"
     );
 }
@@ -243,4 +244,19 @@ fn non_elf_and_32_bit_files_are_refused() {
     assert!(err
         .to_string()
         .starts_with("/api/x: cannot read the binary /nonexistent/bin"));
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_interpreter_of_a_dynamic_binary_is_its_loader() {
+    let exe = std::env::current_exe().unwrap();
+    let interp = interpreter(&exe)
+        .unwrap()
+        .expect("a glibc binary has a loader");
+    let name = interp.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("ld-linux"), "{}", interp.display());
+    assert!(interp.is_absolute());
+    // No program headers at all: no loader to look for.
+    let data = crafted(EM_AARCH64, &[("malloc", "GLIBC_2.17")]);
+    assert_eq!(interpreter_of(data.as_slice()).unwrap(), None);
 }

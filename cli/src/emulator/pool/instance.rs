@@ -14,6 +14,7 @@ use super::output::Pipe;
 use super::queue::{fail_oldest, instance_gone};
 use super::{FailureKind, FunctionError, FunctionSpec, Inner};
 use crate::emulator::logs::{self, Report, ReportStatus};
+use crate::emulator::qemu::Launcher;
 use crate::emulator::runtime_api::RuntimeApi;
 use nextr_infra::ids::{self, Utc};
 
@@ -224,7 +225,18 @@ fn lambda_env(spec: &FunctionSpec, runtime_api: &str) -> Vec<(String, String)> {
 fn spawn_process(spec: &FunctionSpec, runtime_api: &str) -> std::io::Result<Child> {
     let mut attempt = 0;
     loop {
-        let mut cmd = Command::new(spec.task_root.join("bootstrap"));
+        let bootstrap = spec.task_root.join("bootstrap");
+        let mut cmd = match &spec.launcher {
+            Launcher::Native => Command::new(bootstrap),
+            Launcher::Qemu { qemu, sysroot } => {
+                let mut cmd = Command::new(qemu);
+                if let Some(sysroot) = sysroot {
+                    cmd.arg("-L").arg(sysroot);
+                }
+                cmd.arg(bootstrap);
+                cmd
+            }
+        };
         cmd.env_clear()
             .envs(lambda_env(spec, runtime_api))
             .current_dir(&spec.task_root)
@@ -330,6 +342,7 @@ mod tests {
             region: "eu-west-1".into(),
             max_instances: 2,
             passthrough_env: vec![("RUST_LOG".into(), "debug".into())],
+            launcher: Launcher::Native,
         };
         let env: std::collections::HashMap<String, String> =
             lambda_env(&spec, "127.0.0.1:9001").into_iter().collect();

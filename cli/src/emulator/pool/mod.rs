@@ -43,6 +43,7 @@ use bytes::Bytes;
 use tokio::sync::{oneshot, watch};
 
 use super::logs::Logger;
+use super::qemu::Launcher;
 use super::stream::Streamed;
 use nextr_infra::ids;
 use queue::{submit, Invocation, State};
@@ -69,6 +70,8 @@ pub struct FunctionSpec {
     /// Extra variables: the function's own from `nextr.toml`, then those passed through from
     /// the developer's environment (`RUST_LOG`, …).
     pub passthrough_env: Vec<(String, String)>,
+    /// How `bootstrap` is started: as it is, or under qemu-user.
+    pub launcher: Launcher,
 }
 
 impl FunctionSpec {

@@ -95,7 +95,8 @@ pub enum Action {
         /// What differs.
         fields: Vec<&'static str>,
     },
-    /// Upload new code.
+    /// Upload new code (with the manifest's architecture: Lambda changes a function's
+    /// architecture only together with its code).
     UpdateFunctionCode {
         /// Function name.
         function: String,
@@ -103,6 +104,8 @@ pub enum Action {
         from: Option<String>,
         /// The manifest's, as base64.
         to: String,
+        /// `(deployed, manifest's)` when the architecture changes too.
+        architecture: Option<(String, String)>,
     },
     /// Publish a version of `$LATEST`.
     PublishVersion {

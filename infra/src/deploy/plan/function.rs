@@ -82,13 +82,16 @@ pub(super) fn plan(
                     fields,
                 });
             }
-            let code_changed = o.latest.code_sha256.as_deref() != Some(f.code_sha256.as_str())
-                || o.latest.architecture != arch(&f.spec);
+            let arch_changed = o.latest.architecture != arch(&f.spec);
+            let code_changed =
+                o.latest.code_sha256.as_deref() != Some(f.code_sha256.as_str()) || arch_changed;
             if code_changed {
                 actions.push(Action::UpdateFunctionCode {
                     function: function.clone(),
                     from: o.latest.code_sha256.clone(),
                     to: f.code_sha256.clone(),
+                    architecture: arch_changed
+                        .then(|| (o.latest.architecture.clone(), arch(&f.spec).to_owned())),
                 });
             }
             let live_ok = o

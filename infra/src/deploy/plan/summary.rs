@@ -230,14 +230,23 @@ impl Action {
                 function.clone(),
                 format!("update configuration ({})", fields.join(", ")),
             ),
-            Action::UpdateFunctionCode { function, from, to } => (
+            Action::UpdateFunctionCode {
+                function,
+                from,
+                to,
+                architecture,
+            } => (
                 Change,
                 Kind::Function,
                 function.clone(),
                 format!(
-                    "update code {} → {}",
+                    "update code {} → {}{}",
                     from.as_deref().map_or("none", short_sha),
-                    short_sha(to)
+                    short_sha(to),
+                    architecture
+                        .as_ref()
+                        .map(|(from, to)| format!(", architecture {from} → {to}"))
+                        .unwrap_or_default()
                 ),
             ),
             Action::PublishVersion { function } => {
@@ -555,10 +564,22 @@ mod tests {
             function: "demo-a-dev".into(),
             from: None,
             to: "0123456789abcdef".into(),
+            architecture: None,
         };
         assert_eq!(
             code.to_string(),
             "~ function demo-a-dev: update code none → 0123456789ab"
+        );
+        let arch = Action::UpdateFunctionCode {
+            function: "demo-a-dev".into(),
+            from: Some("fedcba9876543210".into()),
+            to: "0123456789abcdef".into(),
+            architecture: Some(("x86_64".into(), "arm64".into())),
+        };
+        assert_eq!(
+            arch.to_string(),
+            "~ function demo-a-dev: update code fedcba987654 → 0123456789ab, architecture \
+             x86_64 → arm64"
         );
         let permission = Action::AddPermission {
             function: "demo-a-dev".into(),

@@ -347,6 +347,35 @@ fn single_differences_give_single_fixes() {
             }
         ]
     );
+
+    // Another architecture deployed, the same code: Lambda takes an architecture only with
+    // code, so the code is uploaded again with it (never as a configuration change).
+    let mut o = matching(&d);
+    if let Some(f) = o.functions.get_mut("demo-a-dev") {
+        f.latest.architecture = "arm64".into();
+        if let Some(live) = f.live.as_mut() {
+            live.architecture = "arm64".into();
+        }
+    }
+    let sha = d.function("demo-a-dev").unwrap().code_sha256.clone();
+    assert_eq!(
+        plan_deploy(&d, &o, REGION).actions,
+        vec![
+            Action::UpdateFunctionCode {
+                function: "demo-a-dev".into(),
+                from: Some(sha.clone()),
+                to: sha,
+                architecture: Some(("arm64".into(), "x86_64".into())),
+            },
+            Action::PublishVersion {
+                function: "demo-a-dev".into()
+            },
+            Action::UpdateAlias {
+                function: "demo-a-dev".into(),
+                from: Some("1".into())
+            }
+        ]
+    );
 }
 
 #[test]
