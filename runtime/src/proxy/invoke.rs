@@ -64,6 +64,8 @@ pub(crate) struct Forward {
 /// Why a rewrite to another function got no HTTP answer from it; each says what failed and
 /// what to do.
 #[derive(Debug, thiserror::Error)]
+// Without the `proxy` feature only `NotBuiltIn` is made; with it, every variant but that one.
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
 pub(crate) enum InvokeError {
     /// The bundle was built without the `proxy` feature.
     #[cfg_attr(feature = "proxy", allow(dead_code))]
