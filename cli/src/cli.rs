@@ -56,6 +56,12 @@ pub enum Command {
     ///
     /// Each line is `timestamp [route] message`; `--follow` keeps polling for new events.
     Logs(LogsArgs),
+    /// Move one route's `live` alias back to the previous kept version, or every function back
+    /// to what it served before the last deploy.
+    ///
+    /// Shows the plan (`~ /api/x (fn): live 7 → 6`) first; never deletes a version and never
+    /// changes the gateway. The next `nextr deploy` moves `live` forward to the build again.
+    Rollback(RollbackArgs),
 }
 
 /// Where a deployed app lives: shared by `deploy`, `remove` and `status`.
@@ -133,6 +139,28 @@ pub struct LogsArgs {
     /// How far back to start: a number and a unit, `s`, `m`, `h` or `d` (`30s`, `10m`, `2h`).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_since)]
     pub since: std::time::Duration,
+}
+
+/// `nextr rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The route: its page (`/api/hello`), its file (`api/hello.rs`), `$default`, or a function
+    /// name [default: every function the last deploy moved]. Given alone, an app's folder (or
+    /// a build folder) is taken as DIR.
+    pub route: Option<String>,
+    /// App, stage and AWS target.
+    #[command(flatten)]
+    pub target: StageArgs,
+    /// Move `live` to this version of the route's function (one that deploy kept) instead of
+    /// the one before.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<u64>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// `10m` → 10 minutes: a whole number and one of `s`, `m`, `h`, `d`.

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use nextr_cli::report::ShownLines;
+use nextr_infra::deploy::rollback;
 use nextr_infra::deploy::{self, AwsClients, DeployRecord, Desired};
 
 use crate::cli::DeployArgs;
@@ -60,12 +61,31 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
         }
         if !args.dry_run {
             let applied = rt.block_on(deploy::apply(&clients, Some(&desired), &observed, &plan))?;
-            DeployRecord::new(&desired, &applied, clients.region(), previous.as_ref())
-                .write(&record_path)?;
+            DeployRecord::new(
+                &desired,
+                &applied,
+                &observed,
+                clients.region(),
+                previous.as_ref(),
+            )
+            .write(&record_path)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
 
+    let undone = previous
+        .as_ref()
+        .map(rollback::undone_by_deploy)
+        .unwrap_or_default();
+    if !undone.is_empty() {
+        writeln!(
+            out,
+            "\nAfter `nextr rollback`: this deploy publishes the build again and moves live forward:"
+        )?;
+        for line in &undone {
+            writeln!(out, "  {}", ShownLines(line))?;
+        }
+    }
     writeln!(out, "\nPlan ({} changes):", plan.actions.len())?;
     write!(out, "{}", stage::plan_table(&plan))?;
     if args.dry_run {
@@ -91,8 +111,14 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
                  finish it (it resumes from what exists)"
             )
         })?;
-    DeployRecord::new(&desired, &applied, clients.region(), previous.as_ref())
-        .write(&record_path)?;
+    DeployRecord::new(
+        &desired,
+        &applied,
+        &observed,
+        clients.region(),
+        previous.as_ref(),
+    )
+    .write(&record_path)?;
     writeln!(out, "\nChanged ({}):", applied.changes.len())?;
     write!(out, "{}", stage::changes_table(&applied.changes))?;
     writeln!(

@@ -68,19 +68,25 @@ pub fn run(args: &LogsArgs) -> anyhow::Result<ExitCode> {
 /// every route of the app in DIR: both are positional, so a lone argument that is a folder
 /// with a build in it is the folder.
 fn route_and_dir(args: &LogsArgs) -> (Option<String>, StageArgs) {
+    route_or_dir(args.route.as_ref(), &args.target)
+}
+
+/// The route and the stage arguments of a command taking `[ROUTE] [DIR]`: a lone argument
+/// that is an app's or a build's folder is DIR (shared with `nextr rollback`).
+pub fn route_or_dir(route: Option<&String>, args: &StageArgs) -> (Option<String>, StageArgs) {
     let mut target = StageArgs {
-        dir: args.target.dir.clone(),
-        stage: args.target.stage.clone(),
-        region: args.target.region.clone(),
-        endpoint_url: args.target.endpoint_url.clone(),
+        dir: args.dir.clone(),
+        stage: args.stage.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
     };
-    let lone = args.target.dir == Path::new(".");
-    match &args.route {
+    let lone = args.dir == Path::new(".");
+    match route {
         Some(r) if lone && is_app_or_build(Path::new(r)) => {
             target.dir = PathBuf::from(r);
             (None, target)
         }
-        route => (route.clone(), target),
+        route => (route.cloned(), target),
     }
 }
 

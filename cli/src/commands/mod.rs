@@ -18,6 +18,7 @@ mod invoke;
 mod logs;
 mod new;
 mod remove;
+mod rollback;
 mod routes;
 mod stage;
 mod status;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Remove(args) => remove::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Logs(args) => logs::run(&args),
+        Command::Rollback(args) => rollback::run(&args),
     }
 }
 

@@ -38,6 +38,12 @@ pub enum StageError {
         /// How many deletions.
         count: usize,
     },
+    /// A rollback changes what serves requests and nobody can be asked.
+    #[error("nextr rollback moves {count} live alias(es) and stdin is not a terminal, so nextr cannot ask: re-run with --yes to confirm (or --dry-run to only see the plan)")]
+    RollbackNeedsYes {
+        /// How many aliases move.
+        count: usize,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),

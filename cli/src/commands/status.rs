@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use nextr_cli::table::{Column, Table};
+use nextr_infra::deploy::rollback;
 use nextr_infra::deploy::{
     observe, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
 };
@@ -164,15 +165,21 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
                     Some(sha) if sha == f.code_sha256 => "current".to_string(),
                     Some(_) => "differs from the build".to_string(),
                 };
-                let live = o
-                    .and_then(|o| o.live.as_ref())
-                    .and_then(|l| l.version.clone())
-                    .map_or_else(|| "no alias".to_string(), |v| format!("live → v{v}"));
+                let rolled_back_from = record
+                    .as_ref()
+                    .and_then(|r| r.functions.iter().find(|rf| rf.name == f.name))
+                    .and_then(|rf| rf.rolled_back_from.as_deref());
+                let live = rollback::versions_line(
+                    o.and_then(|o| o.live.as_ref())
+                        .and_then(|l| l.version.as_deref()?.parse().ok()),
+                    o.map_or(&[][..], |o| &o.versions),
+                    rolled_back_from,
+                );
                 [f.label().to_string(), f.name.clone(), code, live]
             })
             .collect();
         let mut table =
-            Table::new(["Route", "Function", "Code", "Alias"].map(Column::left)).indent(2);
+            Table::new(["Route", "Function", "Code", "Versions"].map(Column::left)).indent(2);
         for row in rows {
             table.row(row);
         }

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod record;
 pub mod rest;
 pub mod rewrite;
+pub mod rollback;
 pub mod state;
 
 use std::collections::BTreeSet;

@@ -71,6 +71,14 @@ pub struct RecordFunction {
     /// Its function URL, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_url: Option<String>,
+    /// The version `live` served before the last deploy moved it (absent when that deploy
+    /// created the function or left its alias alone): what `nextr rollback` of every
+    /// function goes back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+    /// When `nextr rollback` moved `live` since the last deploy: the version that deploy set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back_from: Option<String>,
 }
 
 /// Now, as RFC 3339.
@@ -86,22 +94,36 @@ impl DeployRecord {
         out.join(nextr::manifest::layout::deploy_record(stage))
     }
 
-    /// The record of a deploy that just succeeded; keeps `deployed_at` of `previous` when the
-    /// deploy changed nothing.
+    /// The record of a deploy that just succeeded from `observed` (what AWS had before it);
+    /// keeps `deployed_at` and the earlier versions of `previous` when the deploy changed
+    /// nothing.
     pub fn new(
         desired: &Desired,
         applied: &Applied,
+        observed: &Observed,
         region: &str,
         previous: Option<&DeployRecord>,
     ) -> Self {
         let now = now_rfc3339();
-        let deployed_at = match previous {
-            Some(p)
-                if applied.changes.is_empty() && p.manifest_sha256 == desired.manifest_sha256 =>
-            {
-                p.deployed_at.clone()
-            }
-            _ => now.clone(),
+        let unchanged = previous
+            .filter(|p| applied.changes.is_empty() && p.manifest_sha256 == desired.manifest_sha256);
+        let deployed_at = match unchanged {
+            Some(p) => p.deployed_at.clone(),
+            None => now.clone(),
+        };
+        // What `live` served before this deploy, for the functions it moved; a deploy that
+        // changed nothing keeps what the one before it recorded.
+        let previous_version = |name: &str, live: Option<&String>| match unchanged {
+            Some(p) => p
+                .functions
+                .iter()
+                .find(|f| f.name == name)
+                .and_then(|f| f.previous_version.clone()),
+            None => observed
+                .functions
+                .get(name)
+                .and_then(|o| o.live.as_ref()?.version.clone())
+                .filter(|before| Some(before) != live),
         };
         DeployRecord {
             version: RECORD_VERSION,
@@ -127,8 +149,31 @@ impl DeployRecord {
                     code_sha256: f.code_sha256.clone(),
                     live_version: applied.live_versions.get(&f.name).cloned(),
                     function_url: applied.function_urls.get(&f.name).cloned(),
+                    previous_version: previous_version(&f.name, applied.live_versions.get(&f.name)),
+                    rolled_back_from: None,
                 })
                 .collect(),
+        }
+    }
+
+    /// The record after a rollback moved `live` as `moved` says: each function's live version
+    /// is the new one, and remembers the one the last deploy set.
+    pub fn rolled_back(&mut self, moved: &[super::rollback::Step]) {
+        for step in moved {
+            if let Some(f) = self.functions.iter_mut().find(|f| f.name == step.function) {
+                let from = f.live_version.take();
+                // A second rollback still says where the deploy had put it.
+                if f.rolled_back_from.is_none() {
+                    f.rolled_back_from = from;
+                }
+                f.live_version = Some(step.to.to_string());
+                if f.rolled_back_from.as_deref() == f.live_version.as_deref() {
+                    f.rolled_back_from = None;
+                }
+            }
+        }
+        if !moved.is_empty() {
+            self.checked_at = now_rfc3339();
         }
     }
 
@@ -361,6 +406,8 @@ mod tests {
                 code_sha256: "q6ur".into(),
                 live_version: Some("1".into()),
                 function_url: None,
+                previous_version: None,
+                rolled_back_from: None,
             }],
         }
     }

@@ -194,7 +194,7 @@ pub(super) async fn create_alias(
 }
 
 /// Points the `live` alias at `version`.
-pub(super) async fn update_alias(
+pub(crate) async fn update_alias(
     clients: &AwsClients,
     name: &str,
     version: &str,

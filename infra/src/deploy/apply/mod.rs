@@ -34,6 +34,8 @@ mod route;
 mod settle;
 mod stage;
 
+pub(crate) use function::update_alias;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
