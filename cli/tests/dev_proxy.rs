@@ -27,6 +27,8 @@ use support::http::Reply;
 
 const CASES: &str = include_str!("../../runtime/tests/fixtures/proxy.json");
 const PROXY_MAIN: &str = include_str!("../../runtime/tests/fixtures/proxy-main/proxy.rs");
+const PROXY_MAIN_MATCHER: &str =
+    include_str!("../../runtime/tests/fixtures/proxy-main/matcher.json");
 
 /// Cases of the corpus nextr cannot answer (the in-process test's list, with its reasons).
 const NOT_APPLICABLE: [&str; 6] = [
@@ -388,6 +390,20 @@ fn run_app(app: &str) -> usize {
     let test_app = TestApp::cached(&name, &app_files(app));
     let mut dev = Dev::start(test_app.path(), &[]);
     let port = dev.port();
+    if app == "proxy-main" {
+        // The matcher the build read from proxy.rs's `config!` is the one the in-process test
+        // runs with.
+        let text = std::fs::read_to_string(test_app.path().join(".nextr/dev/routes-manifest.json"))
+            .expect("nextr dev wrote its manifest");
+        let manifest = nextr::manifest::Manifest::from_json(&text).expect("a manifest");
+        let proxy = manifest.proxy.expect("the manifest records the proxy");
+        let recorded: Vec<nextr::proxy::matcher::MatcherSpec> =
+            serde_json::from_str(PROXY_MAIN_MATCHER).expect("the fixture's matcher is JSON");
+        assert_eq!(
+            (proxy.file.as_str(), proxy.matcher),
+            ("proxy.rs", Some(recorded))
+        );
+    }
     let mut failures = Vec::new();
     let cases = cases(app);
     for case in &cases {

@@ -3,7 +3,7 @@
 //! carries the proxy's header (`x-proxy-ran`, `x-middleware-ran`) or the log has its
 //! `[proxy] …` line. Plus the build error of a source without a leading `/`.
 
-use nextr::proxy::matcher::{Condition, Matcher, MatcherSpec, RequestParts};
+use nextr::proxy::matcher::{Matcher, MatcherSpec, RequestParts};
 use serde_json::Value;
 
 const CASES: &str = include_str!("fixtures/proxy.json");
@@ -14,42 +14,9 @@ const BEFORE_THE_PROXY: &[&str] = &["px-trailing-slash", "mt-double-slash"];
 
 /// The `config.matcher` of each recorded app, with a line of its `proxy_source` that shows it.
 fn config_of(app: &str) -> (Option<Vec<MatcherSpec>>, &'static [&'static str]) {
-    let with = |source: &str, has: Vec<Condition>, missing: Vec<Condition>| MatcherSpec {
-        source: source.into(),
-        has,
-        missing,
-    };
     match app {
         "proxy-main" => (
-            Some(vec![
-                MatcherSpec::source("/api/:path*"),
-                MatcherSpec::source("/m1/admin/:path+"),
-                MatcherSpec::source("/m2/(\\d{1,3})"),
-                with(
-                    "/m3/:p*",
-                    vec![Condition::Header {
-                        key: "x-go".into(),
-                        value: Some("yes".into()),
-                    }],
-                    vec![],
-                ),
-                with(
-                    "/m4/:p*",
-                    vec![],
-                    vec![Condition::Cookie {
-                        key: "skip".into(),
-                        value: None,
-                    }],
-                ),
-                with(
-                    "/m5/:p*",
-                    vec![Condition::Query {
-                        key: "k".into(),
-                        value: None,
-                    }],
-                    vec![],
-                ),
-            ]),
+            Some(serde_json::from_str(include_str!("fixtures/proxy-main/matcher.json")).unwrap()),
             &[
                 "'/api/:path*',",
                 "'/m1/admin/:path+',",

@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 use nextr::app::{AppHandlers, AppRoute, NextRequest, RouteContext};
 use nextr::manifest::{ProxyBundle, ProxyRoute};
 use nextr::prelude::{NextApiRequest, NextApiResponse};
-use nextr::proxy::matcher::{Condition, MatcherSpec};
+use nextr::proxy::matcher::MatcherSpec;
 use nextr::proxy::prelude::*;
 use nextr::proxy::ProxyHandler;
 use nextr::routing::Router;
@@ -346,42 +346,10 @@ fn app(
     TestApp::new(proxy, &bundle, routes).unwrap()
 }
 
-/// `proxy-main`'s `config.matcher`.
+/// `proxy-main`'s `config.matcher` (its `proxy.rs`'s `config!`, as `nextr build` records it:
+/// `cli/tests/dev_proxy.rs` checks the build reads the same).
 fn proxy_main_matcher() -> Vec<MatcherSpec> {
-    let with = |source: &str, has: Vec<Condition>, missing: Vec<Condition>| MatcherSpec {
-        source: source.into(),
-        has,
-        missing,
-    };
-    vec![
-        MatcherSpec::source("/api/:path*"),
-        MatcherSpec::source("/m1/admin/:path+"),
-        MatcherSpec::source("/m2/(\\d{1,3})"),
-        with(
-            "/m3/:p*",
-            vec![Condition::Header {
-                key: "x-go".into(),
-                value: Some("yes".into()),
-            }],
-            vec![],
-        ),
-        with(
-            "/m4/:p*",
-            vec![],
-            vec![Condition::Cookie {
-                key: "skip".into(),
-                value: None,
-            }],
-        ),
-        with(
-            "/m5/:p*",
-            vec![Condition::Query {
-                key: "k".into(),
-                value: None,
-            }],
-            vec![],
-        ),
-    ]
+    serde_json::from_str(include_str!("fixtures/proxy-main/matcher.json")).unwrap()
 }
 
 /// `proxy-main`'s routes.
