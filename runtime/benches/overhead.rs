@@ -12,43 +12,9 @@ use lambda_runtime::{LambdaEvent, Service};
 use nextr::prelude::*;
 use nextr::testing::TestRoute;
 
-const EVENT: &str = r#"{
-  "version": "2.0",
-  "routeKey": "ANY /api/hello",
-  "rawPath": "/api/hello",
-  "rawQueryString": "name=world&x=1&x=2",
-  "cookies": ["session=abc123", "theme=dark"],
-  "headers": {
-    "accept": "*/*",
-    "content-length": "0",
-    "host": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
-    "user-agent": "curl/8.5.0",
-    "x-amzn-trace-id": "Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e",
-    "x-forwarded-for": "205.255.255.176",
-    "x-forwarded-port": "443",
-    "x-forwarded-proto": "https"
-  },
-  "queryStringParameters": { "name": "world", "x": "1,2" },
-  "requestContext": {
-    "accountId": "123456789012",
-    "apiId": "r3pmxmplak",
-    "domainName": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
-    "domainPrefix": "r3pmxmplak",
-    "http": {
-      "method": "GET",
-      "path": "/api/hello",
-      "protocol": "HTTP/1.1",
-      "sourceIp": "205.255.255.176",
-      "userAgent": "curl/8.5.0"
-    },
-    "requestId": "JKJaXmPLvHcESHA=",
-    "routeKey": "ANY /api/hello",
-    "stage": "$default",
-    "time": "10/Mar/2020:05:16:23 +0000",
-    "timeEpoch": 1583817383220
-  },
-  "isBase64Encoded": false
-}"#;
+/// An API Gateway HTTP API (payload 2.0) event for `GET /api/hello?name=world&x=1&x=2`,
+/// shared by the runtime's benchmarks.
+const EVENT: &str = include_str!("fixtures/hello-event.json");
 
 async fn nextr_hello(_req: &mut NextApiRequest, res: &mut NextApiResponse) -> nextr::Result<()> {
     res.status(200)
