@@ -22,8 +22,12 @@ use crate::routing::{Param, RouteKind, Router};
 /// 5 added `proxy` (the app's `proxy.rs` and its matcher); version 6 added
 /// `deploy.log_retention_days`, each route's `log_retention_days` and `gateway.domain`, and the
 /// build always writes `gateway.throttle` (the default stage throttle when `nextr.toml` sets
-/// none).
-pub const MANIFEST_VERSION: u32 = 6;
+/// none); version 7 added `access` (`nextr.toml`'s secrets and IAM permissions, see
+/// [`access`]).
+pub const MANIFEST_VERSION: u32 = 7;
+
+pub mod access;
+pub use access::{Access, Effect, PolicyStatement, RouteAccess, SecretRef, SecretStore};
 
 /// The environment variable through which dev and deploy tell a function its
 /// [`ResponseMode`] (`buffered` or `stream`); the runtime reads it at start. Set from
@@ -155,6 +159,10 @@ pub struct Manifest {
     /// route; `null` without one.
     #[serde(default)]
     pub proxy: Option<ManifestProxy>,
+    /// `nextr.toml`'s secrets and IAM permissions, app-wide and per route (omitted when it
+    /// names none).
+    #[serde(default, skip_serializing_if = "Access::is_empty")]
+    pub access: Access,
 }
 
 /// The app's proxy as the manifest records it.
@@ -777,6 +785,7 @@ impl Manifest {
             routes: Vec::new(),
             fallback,
             proxy: None,
+            access: Access::default(),
         }
     }
 
@@ -911,6 +920,7 @@ mod tests {
             }],
             fallback: function("demo-default"),
             proxy: None,
+            access: Access::default(),
         }
     }
 
