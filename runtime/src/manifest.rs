@@ -955,9 +955,10 @@ mod tests {
 
     #[test]
     fn other_versions_are_refused_with_the_way_out() {
-        let text = manifest()
-            .to_json()
-            .replace("\"version\": 6", "\"version\": 5");
+        let text = manifest().to_json().replace(
+            &format!("\"version\": {MANIFEST_VERSION}"),
+            "\"version\": 5",
+        );
         let e = Manifest::from_json(&text).unwrap_err();
         assert!(matches!(e, ManifestError::Version { found: 5 }));
         assert!(e.to_string().contains("run `nextr build`"), "{e}");
