@@ -405,7 +405,9 @@ fn clear_errors() {
     // A manifest from another nextr (or hand-edited) is refused with the way out.
     let path = app.out_dir().join("routes-manifest.json");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("\"version\": 6", "\"version\": 1")).unwrap();
+    let current = format!("\"version\": {}", nextr::manifest::MANIFEST_VERSION);
+    assert!(text.contains(&current), "{text}");
+    std::fs::write(&path, text.replace(&current, "\"version\": 1")).unwrap();
     let o = nextr(&moto, &["deploy", dir(&app)]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("schema version 1"), "{}", stderr(&o));

@@ -244,6 +244,22 @@ pub async fn put_log_event(
         .unwrap_or_else(|e| panic!("PutLogEvents into {group}: {e:?}"));
 }
 
+/// Creates an untagged regional custom domain (HTTP API v2), as someone other than this
+/// stage's deploy would: what deploy must refuse to take over.
+pub async fn create_foreign_domain(clients: &AwsClients, name: &str, certificate_arn: &str) {
+    let config = aws_sdk_apigatewayv2::types::DomainNameConfiguration::builder()
+        .certificate_arn(certificate_arn)
+        .build();
+    clients
+        .apigw
+        .create_domain_name()
+        .domain_name(name)
+        .domain_name_configurations(config)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateDomainName {name}: {e:?}"));
+}
+
 /// A valid, empty zip whose comment makes its bytes (and sha256) unique: moto stores code
 /// but cannot run it, so content does not matter, only identity.
 pub fn dummy_zip(comment: &str) -> Vec<u8> {

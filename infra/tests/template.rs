@@ -558,3 +558,65 @@ fn passes_the_serverless_rules() {
                 .contains("API Gateway")));
     }
 }
+
+/// `[domain]`: a regional domain name (TLS 1.2, the certificate) with its root mapped to the
+/// stage, and outputs naming the DNS record, in both kinds of template; cfn-lint with the
+/// serverless rules reports nothing.
+#[test]
+fn a_custom_domain_is_mapped_to_the_stage() {
+    use nextr::manifest::Domain;
+    let http = TestApp::new("demo", ROUTES);
+    let rest = rest_app();
+    for (app, domain_type, mapping_type) in [
+        (
+            &http,
+            "AWS::ApiGatewayV2::DomainName",
+            "AWS::ApiGatewayV2::ApiMapping",
+        ),
+        (
+            &rest,
+            "AWS::ApiGateway::DomainName",
+            "AWS::ApiGateway::BasePathMapping",
+        ),
+    ] {
+        let mut manifest = configured(app);
+        manifest.gateway.throttle = Some(nextr::manifest::Throttle::DEFAULT);
+        manifest.gateway.domain = Some(Domain {
+            name: "api.example.com".into(),
+            certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/abc".into(),
+        });
+        let path = template::write(&app.out_dir(), &manifest).unwrap();
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let domain = &t["Resources"]["CustomDomain"];
+        assert_eq!(domain["Type"], domain_type);
+        assert_eq!(domain["Properties"]["DomainName"], "api.example.com");
+        let mapping = &t["Resources"]["CustomDomainMapping"];
+        assert_eq!(mapping["Type"], mapping_type);
+        assert_eq!(mapping["Properties"]["DomainName"]["Ref"], "CustomDomain");
+        assert_eq!(
+            t["Outputs"]["DomainUrl"]["Value"],
+            "https://api.example.com/"
+        );
+        assert_eq!(
+            t["Outputs"]["DnsTarget"]["Value"]["Fn::GetAtt"],
+            serde_json::json!(["CustomDomain", "RegionalDomainName"])
+        );
+        let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
+        let out = lint
+            .args(["-a", "cfn_lint_serverless.rules", "--"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.trim().is_empty(),
+            "cfn-lint reports ({}):\n{text}",
+            out.status
+        );
+    }
+}

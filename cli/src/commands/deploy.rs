@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use nextr_cli::report::ShownLines;
+use nextr_infra::deploy::domain::DnsRecord;
 use nextr_infra::deploy::rollback;
 use nextr_infra::deploy::{self, AwsClients, DeployRecord, Desired};
 
@@ -59,6 +60,12 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "Function URL ({}): {}", f.label(), u.url)?;
             }
         }
+        let dns = desired
+            .domain
+            .as_ref()
+            .and_then(|d| observed.domains.iter().find(|o| o.name == d.name))
+            .and_then(DnsRecord::of);
+        write_domain(&mut out, &desired, dns.as_ref())?;
         if !args.dry_run {
             let applied = rt.block_on(deploy::apply(&clients, Some(&desired), &observed, &plan))?;
             DeployRecord::new(
@@ -136,5 +143,26 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "Function URL ({}): {u}", f.label())?;
         }
     }
+    write_domain(&mut out, &desired, applied.dns.as_ref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The custom domain's URL and the DNS record its owner creates.
+fn write_domain(
+    out: &mut impl Write,
+    desired: &Desired,
+    dns: Option<&DnsRecord>,
+) -> std::io::Result<()> {
+    let Some(domain) = &desired.domain else {
+        return Ok(());
+    };
+    writeln!(out, "Custom domain: https://{}/", domain.name)?;
+    match dns {
+        Some(record) => writeln!(out, "DNS: create the record {record}"),
+        None => writeln!(
+            out,
+            "DNS: API Gateway did not report the domain's target; `aws apigatewayv2 get-domain-name --domain-name {}` shows it (ApiGatewayDomainName), and the record to create is a CNAME to it",
+            domain.name
+        ),
+    }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use nextr_cli::table::{Column, Table};
 use nextr_infra::deploy::rollback;
 use nextr_infra::deploy::{
-    observe, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
+    observe, observe_domains, plan_deploy, AwsClients, DeployRecord, Desired, RoleChoice, Target,
 };
 
 use crate::cli::StatusArgs;
@@ -60,13 +60,18 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         Some(RoleChoice::External { .. }) => None,
         _ => Some(target.role_name()),
     };
-    let observed = rt.block_on(observe(
+    let mut observed = rt.block_on(observe(
         &clients,
         &target,
         role_name.as_deref(),
         &wanted,
         true,
     ))?;
+    let domain = desired
+        .as_ref()
+        .and_then(|d| d.domain.as_ref())
+        .map(|d| d.name.as_str());
+    observed.domains = rt.block_on(observe_domains(&clients, &target, domain))?;
 
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -78,6 +83,26 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     match observed.url(clients.region(), target.stage()) {
         Some(url) => writeln!(out, "URL: {url}")?,
         None => writeln!(out, "URL: none (no API exists)")?,
+    }
+    for d in observed.domains.iter().filter(|d| d.owned) {
+        let mapped = d
+            .mappings
+            .iter()
+            .filter(|m| m.root)
+            .map(|m| format!("API {} stage {}", m.api_id, m.stage))
+            .collect::<Vec<_>>();
+        let dns = nextr_infra::deploy::domain::DnsRecord::of(d)
+            .map_or_else(|| "target not reported".to_owned(), |r| r.to_string());
+        writeln!(
+            out,
+            "Domain: https://{}/ → {}; DNS: {dns}",
+            d.name,
+            if mapped.is_empty() {
+                "not mapped".to_owned()
+            } else {
+                mapped.join(", ")
+            }
+        )?;
     }
     if let Some(api) = observed.rest_api() {
         let methods = api

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::rest::{self, RestResource};
 use super::rewrite::InvokeTargets;
+use super::state::Observed;
 use super::DeployError;
 
 /// Tag key holding the app name on every resource deploy creates.
@@ -252,6 +253,33 @@ impl Desired {
         }
     }
 
+    /// Refuses a custom domain that exists without this stage's tags: deploy did not create
+    /// it, so it neither changes nor (at `nextr remove`) deletes it.
+    pub fn check_domain(&self, observed: &Observed) -> Result<(), DeployError> {
+        let Some(domain) = &self.domain else {
+            return Ok(());
+        };
+        match observed.domains.iter().find(|d| d.name == domain.name) {
+            Some(d) if !d.owned => {
+                let mapped = if d.mappings.is_empty() {
+                    "it maps to no API".to_owned()
+                } else {
+                    let apis: Vec<String> = d
+                        .mappings
+                        .iter()
+                        .map(|m| format!("API {} stage {}", m.api_id, m.stage))
+                        .collect();
+                    format!("it maps to {}", apis.join(", "))
+                };
+                Err(DeployError::DomainTaken {
+                    domain: domain.name.clone(),
+                    mapped,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Every log group deploy wants, with its retention in days: each function's, then the
     /// gateway's access log group.
     pub fn log_groups(&self) -> BTreeMap<String, u32> {
@@ -438,12 +466,6 @@ impl Desired {
             let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
             InvokeTargets::of(target.app(), target.stage(), &names)
         };
-        if let Some(domain) = &manifest.gateway.domain {
-            warnings.push(format!(
-                "the custom domain {} is in the manifest, but this nextr does not create domain names yet: create it and its API mapping by hand (infra/MANUAL-CHECKS.md, custom domain)",
-                domain.name
-            ));
-        }
         if let (Some(invoke), RoleChoice::External { arn }) = (&invoke, &role) {
             warnings.push(format!(
                 "the app has a proxy.rs, whose rewrites invoke other routes' functions: the role {arn} needs lambda:InvokeFunction on the {} of this stage (nextr deploy does not change a role it did not create)",

@@ -60,6 +60,14 @@ pub enum DeployError {
         /// The deploy's region.
         region: String,
     },
+    /// The custom domain exists and deploy did not create it for this stage.
+    #[error("the custom domain {domain} already exists in this account and region, and this stage's deploy did not create it ({mapped}): nextr deletes what it creates, so it never takes over a domain; delete it (`aws apigatewayv2 delete-domain-name --domain-name {domain}`) and deploy again, which creates it and prints its new DNS target, or remove `[domain]` from nextr.toml and keep mapping it by hand")]
+    DomainTaken {
+        /// The domain name.
+        domain: String,
+        /// What it maps to now, in words.
+        mapped: String,
+    },
     /// A route's log group does not exist.
     #[error("route {route} has no logs in this stage: its log group {group} does not exist; deploy the stage first (`nextr deploy`), or check --stage and --region")]
     NoLogGroup {

@@ -11,6 +11,7 @@
 pub mod apply;
 pub mod aws;
 pub mod desired;
+pub mod domain;
 mod error;
 pub mod events;
 pub mod failure;
@@ -31,7 +32,7 @@ pub use error::DeployError;
 pub use failure::AwsFailure;
 pub use plan::{plan_deploy, plan_remove, Action, ActionSummary, Effect, Plan, ResourceKind};
 pub use record::DeployRecord;
-pub use state::{observe, Observed};
+pub use state::{observe, observe_domains, Observed};
 
 /// Reads what exists for a deploy of `desired` and plans it.
 pub async fn plan_for_deploy(
@@ -44,7 +45,10 @@ pub async fn plan_for_deploy(
         RoleChoice::Managed { name } => Some(name.as_str()),
         RoleChoice::External { .. } => None,
     };
-    let observed = observe(clients, &desired.target, role, &wanted, true).await?;
+    let mut observed = observe(clients, &desired.target, role, &wanted, true).await?;
+    let domain = desired.domain.as_ref().map(|d| d.name.as_str());
+    observed.domains = state::observe_domains(clients, &desired.target, domain).await?;
+    desired.check_domain(&observed)?;
     let plan = plan_deploy(desired, &observed, clients.region());
     Ok((observed, plan))
 }
@@ -54,7 +58,7 @@ pub async fn plan_for_removal(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<(Observed, Plan), DeployError> {
-    let observed = observe(
+    let mut observed = observe(
         clients,
         target,
         Some(&target.role_name()),
@@ -62,6 +66,7 @@ pub async fn plan_for_removal(
         false,
     )
     .await?;
+    observed.domains = state::observe_domains(clients, target, None).await?;
     let plan = plan_remove(&observed);
     Ok((observed, plan))
 }

@@ -50,6 +50,9 @@ pub struct DeployRecord {
     pub role_arn: Option<String>,
     /// The functions, in manifest order (fallback last).
     pub functions: Vec<RecordFunction>,
+    /// The custom domain's DNS record (`[domain]`), when API Gateway reported its target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<super::domain::DnsRecord>,
 }
 
 /// One deployed function.
@@ -153,6 +156,7 @@ impl DeployRecord {
                     rolled_back_from: None,
                 })
                 .collect(),
+            dns: applied.dns.clone(),
         }
     }
 
@@ -409,6 +413,7 @@ mod tests {
                 previous_version: None,
                 rolled_back_from: None,
             }],
+            dns: None,
         }
     }
 

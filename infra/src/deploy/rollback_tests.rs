@@ -38,6 +38,7 @@ fn record() -> DeployRecord {
             function("demo-b-dev", Some("/api/b"), "1", None),
             function("demo-default-dev", None, "1", None),
         ],
+        dns: None,
     }
 }
 

@@ -8,6 +8,7 @@
 //! `s3://<CodeBucket>/<CodeKeyPrefix><key>` with the keys listed under
 //! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
 
+mod domain;
 mod function_url;
 mod logs;
 mod rest;
@@ -344,6 +345,7 @@ pub fn render(manifest: &Manifest) -> Value {
         outputs[id] = output;
     }
     protections(&mut resources, manifest);
+    domain::resources(&mut resources, &mut outputs, manifest, &tag_list, &tag_map);
     logs::shared(&mut resources, app, &entries, manifest, &tag_list);
     let rules = manifest
         .proxy

@@ -20,9 +20,11 @@
 //! | `stage` | the `$default` stage |
 //! | `rest` | the REST API, its resources, methods, integrations, deployments and stage |
 //! | `function_url` | function URLs |
+//! | `domain` | the custom domain and its mappings |
 
 mod api;
 mod chain;
+mod domain;
 mod function;
 mod function_url;
 mod integration;
@@ -83,6 +85,9 @@ pub struct Applied {
     pub role_arn: Option<String>,
     /// The version each function's `live` alias points to.
     pub live_versions: BTreeMap<String, String>,
+    /// The custom domain's DNS record, when the manifest has a domain and API Gateway
+    /// reports its target.
+    pub dns: Option<crate::deploy::domain::DnsRecord>,
 }
 
 /// What apply knows about resources, from observation and from what it created.
@@ -104,6 +109,8 @@ struct Ctx {
     function_urls: BTreeMap<String, String>,
     /// Functions an earlier, interrupted deploy left mid-update.
     busy: BTreeSet<String>,
+    /// The custom domain's DNS record (observed, or from its creation).
+    dns: Option<crate::deploy::domain::DnsRecord>,
 }
 
 /// Applies `plan`. `desired` is `None` for a removal (whose plan only deletes).
@@ -130,6 +137,10 @@ pub async fn apply(
                     .collect()
             })
             .unwrap_or_default(),
+        dns: desired
+            .and_then(|d| d.domain.as_ref())
+            .and_then(|d| observed.domains.iter().find(|o| o.name == d.name))
+            .and_then(crate::deploy::domain::DnsRecord::of),
         ..Ctx::default()
     };
     for (name, f) in &observed.functions {
@@ -185,6 +196,21 @@ pub async fn apply(
             }
             Action::SetLogRetention { name, to, .. } => {
                 logs::set_retention(clients, name, *to).await?;
+                None
+            }
+            Action::CreateDomainName {
+                name,
+                certificate_arn,
+                via,
+            } => {
+                let target = desired.map(|d| &d.target);
+                let dns = domain::create(clients, target, name, certificate_arn, *via).await?;
+                let detail = dns.as_ref().map(|d| d.target.clone());
+                ctx.dns = dns.or(ctx.dns.take());
+                detail
+            }
+            Action::SetDomainCertificate { name, via, to, .. } => {
+                domain::set_certificate(clients, name, *via, to).await?;
                 None
             }
             Action::SetGatewayLogsRole { role } => {
@@ -285,6 +311,13 @@ pub async fn apply(
                 role::delete_invoke_policy(clients, role).await?
             }
             Action::DeleteRole { name } => role::delete(clients, name).await?,
+            Action::CreateDomainMapping { domain, via, stage } => {
+                domain::map(clients, &ctx, domain, *via, stage).await?
+            }
+            Action::DeleteDomainMapping {
+                domain, via, id, ..
+            } => domain::unmap(clients, domain, *via, id).await?,
+            Action::DeleteDomainName { name, via } => domain::delete(clients, name, via).await?,
             Action::CreateResource { path } => {
                 let id = rest::create_resource(clients, &ctx, path).await?;
                 ctx.rest_resources.insert(path.clone(), id);
@@ -384,6 +417,7 @@ pub async fn apply(
         function_urls,
         role_arn: ctx.role_arn,
         live_versions: ctx.versions,
+        dns: ctx.dns,
     })
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use std::collections::BTreeMap;
 
-use nextr::manifest::{Cors, FunctionUrlAuth, ResponseMode, Throttle};
+use nextr::manifest::{Cors, FunctionUrlAuth, GatewayKind, ResponseMode, Throttle};
 
 /// One change to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -378,6 +378,54 @@ pub enum Action {
         /// Role name.
         name: String,
     },
+    /// Create the custom domain (regional, TLS 1.2, tagged as the stage's) through the API
+    /// of this gateway kind.
+    CreateDomainName {
+        /// The host name.
+        name: String,
+        /// Its ACM certificate.
+        certificate_arn: String,
+        /// The API Gateway API that creates it.
+        via: GatewayKind,
+    },
+    /// Give the custom domain another certificate (`UpdateDomainName`; its DNS target stays).
+    SetDomainCertificate {
+        /// The host name.
+        name: String,
+        /// The API Gateway API that changes it.
+        via: GatewayKind,
+        /// The certificate now.
+        from: Option<String>,
+        /// The certificate wanted.
+        to: String,
+    },
+    /// Map the custom domain's root to the stage of the kept API of this kind.
+    CreateDomainMapping {
+        /// The host name.
+        domain: String,
+        /// The kind of API mapped to (and the API Gateway API that maps it).
+        via: GatewayKind,
+        /// The stage mapped to.
+        stage: String,
+    },
+    /// Delete one mapping of a custom domain.
+    DeleteDomainMapping {
+        /// The host name.
+        domain: String,
+        /// The API Gateway API that lists it.
+        via: GatewayKind,
+        /// The mapping's id (a REST base path).
+        id: String,
+        /// The API it maps to.
+        api_id: String,
+    },
+    /// Delete a custom domain of the stage (its DNS record then points nowhere).
+    DeleteDomainName {
+        /// The host name.
+        name: String,
+        /// The API Gateway APIs that list it.
+        via: Vec<GatewayKind>,
+    },
 }
 
 impl Action {
@@ -399,6 +447,8 @@ impl Action {
                 | Action::DeleteLogsPolicy { .. }
                 | Action::DetachRolePolicy { .. }
                 | Action::DeleteRole { .. }
+                | Action::DeleteDomainMapping { .. }
+                | Action::DeleteDomainName { .. }
         )
     }
 

@@ -18,6 +18,7 @@
 //! | `permission` | the API's permission to invoke each alias |
 //! | `route` | one route per route key |
 //! | `stage` | the `$default` stage |
+//! | `domain` | the custom domain and its mapping to the stage |
 //! | `rest` | everything of a REST API: the API, resources, methods, integrations, permissions, deployment, stage |
 //! | `function_url` | each function's URL and its public statements |
 //!
@@ -26,6 +27,7 @@
 
 mod action;
 mod api;
+mod domain;
 mod function;
 mod function_url;
 mod integration;
@@ -103,6 +105,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     role::plan(desired, observed, region, actions);
     logs::plan(desired, observed, actions);
     api::plan(desired, api, actions);
+    domain::plan(desired, observed, actions);
 
     let mut kept_integrations = BTreeSet::new();
     for f in &desired.functions {
@@ -116,6 +119,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     let kept_routes = route::plan(desired, api, actions);
     let access_logs = logs::wanted_access_logs(desired, observed, region);
     stage::plan(desired, api, access_logs.as_ref(), actions);
+    domain::plan_mapping(desired, observed, actions);
 
     // Deletions, children first: routes, then integrations no route uses any more, then
     // functions, then any duplicate API, then the REST API of an app that switched and the
@@ -124,6 +128,7 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
         route::delete_unused(api, &kept_routes, actions);
         integration::delete_unused(api, &kept_integrations, actions);
     }
+    domain::cleanup(desired, observed, actions);
     logs::cleanup(desired, observed, actions);
     function::delete_strays(desired, observed, actions);
     api::delete_duplicates(observed, actions);
@@ -146,11 +151,14 @@ fn plan_http(desired: &Desired, observed: &Observed, region: &str, actions: &mut
     role::cleanup(desired, observed, region, actions);
 }
 
-/// Plans the removal of everything observed: APIs of both kinds (with everything in them),
+/// Plans the removal of everything observed: the stage's custom domains, APIs of both kinds (with everything in them),
 /// log groups (before their functions, so an interrupted removal finds them again), functions
 /// (with versions, aliases, permissions and URLs), then the managed role.
 pub fn plan_remove(observed: &Observed) -> Plan {
     let mut actions = Vec::new();
+    for d in observed.domains.iter().filter(|d| d.owned) {
+        domain::delete(d, &mut actions);
+    }
     for api in &observed.rest_apis {
         actions.push(Action::DeleteRestApi {
             id: api.id.clone(),

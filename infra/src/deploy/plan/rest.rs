@@ -60,6 +60,7 @@ pub(super) fn plan(
             }
         }
     }
+    super::domain::plan(desired, observed, actions);
     for f in &desired.functions {
         let existing = observed.functions.get(&f.name);
         let alias_exists = function::plan(desired, f, existing, actions);
@@ -67,6 +68,8 @@ pub(super) fn plan(
         function_url::plan(f, existing, actions);
     }
     resources(desired, observed, api, api_changed, region, actions);
+    super::domain::plan_mapping(desired, observed, actions);
+    super::domain::cleanup(desired, observed, actions);
     super::logs::cleanup(desired, observed, actions);
     function::delete_strays(desired, observed, actions);
     // The HTTP API of an app that switched, duplicates, and statements nothing needs, after

@@ -64,6 +64,10 @@ pub enum ResourceKind {
     LogGroup,
     /// The account's API Gateway settings.
     Account,
+    /// A custom domain name.
+    Domain,
+    /// A custom domain's mapping to a stage.
+    DomainMapping,
 }
 
 impl ResourceKind {
@@ -86,6 +90,8 @@ impl ResourceKind {
             ResourceKind::FunctionUrl => "function url",
             ResourceKind::LogGroup => "log group",
             ResourceKind::Account => "api gateway account",
+            ResourceKind::Domain => "domain",
+            ResourceKind::DomainMapping => "domain mapping",
         }
     }
 }
@@ -531,6 +537,43 @@ impl Action {
                 format!("detach {}", short_policy(policy_arn)),
             ),
             Action::DeleteRole { name } => (Delete, Kind::Role, name.clone(), "delete".into()),
+            Action::CreateDomainName {
+                name,
+                certificate_arn,
+                ..
+            } => (
+                Create,
+                Kind::Domain,
+                name.clone(),
+                format!("create (regional, TLS 1.2, certificate {certificate_arn})"),
+            ),
+            Action::SetDomainCertificate { name, from, to, .. } => (
+                Change,
+                Kind::Domain,
+                name.clone(),
+                format!(
+                    "certificate {} → {to}",
+                    from.as_deref().unwrap_or("(none)")
+                ),
+            ),
+            Action::CreateDomainMapping { domain, via, stage } => (
+                Create,
+                Kind::DomainMapping,
+                format!("{domain}/"),
+                format!("map to the {} API's stage {stage}", kind_word(*via)),
+            ),
+            Action::DeleteDomainMapping { domain, api_id, .. } => (
+                Delete,
+                Kind::DomainMapping,
+                format!("{domain}/"),
+                format!("delete (mapped to API {api_id})"),
+            ),
+            Action::DeleteDomainName { name, .. } => (
+                Delete,
+                Kind::Domain,
+                name.clone(),
+                "delete (its DNS record then points nowhere)".into(),
+            ),
         };
         ActionSummary {
             effect,
@@ -538,6 +581,14 @@ impl Action {
             name,
             what,
         }
+    }
+}
+
+/// `HTTP` or `REST`.
+fn kind_word(kind: nextr::manifest::GatewayKind) -> &'static str {
+    match kind {
+        nextr::manifest::GatewayKind::Http => "HTTP",
+        nextr::manifest::GatewayKind::Rest => "REST",
     }
 }
 

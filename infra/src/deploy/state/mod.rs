@@ -7,11 +7,15 @@
 //! | `rest` | the REST APIs: resources, methods, integrations, stages, deployments |
 //! | `function_url` | each function's URL |
 //! | `logs` | the log groups of the functions and the gateway's access log group |
+//! | `domain` | the custom domains: the manifest's and the stage's, with their mappings |
 
+mod domain;
 mod function_url;
 mod logs;
 mod rest;
 
+pub use domain::observe_domains;
+pub use domain::{ObservedDomain, ObservedMapping};
 pub use function_url::ObservedUrl;
 pub use rest::{
     ObservedDeployment, ObservedMethod, ObservedResource, ObservedRestApi, ObservedRestIntegration,
@@ -80,6 +84,8 @@ pub struct Observed {
     /// The CloudWatch role of the account's API Gateway settings (which a REST API's access
     /// logs need); read for a deploy only. `None` when unset or not read.
     pub gateway_logs_role: Option<String>,
+    /// The custom domains: the manifest's (whoever owns it) and the stage's (by tags).
+    pub domains: Vec<ObservedDomain>,
 }
 
 impl Observed {
@@ -121,6 +127,7 @@ impl Observed {
             && self.apis.is_empty()
             && self.rest_apis.is_empty()
             && self.log_groups.is_empty()
+            && !self.domains.iter().any(|d| d.owned)
     }
 }
 
@@ -397,6 +404,7 @@ pub async fn observe(
         rest_apis,
         log_groups,
         gateway_logs_role,
+        domains: Vec::new(),
     })
 }
 
