@@ -8,6 +8,7 @@
 //! Because the plan is recomputed from AWS every time, deploy is idempotent and a re-run
 //! after an interruption finishes the job.
 
+pub mod access;
 pub mod apply;
 pub mod aws;
 pub mod desired;
@@ -26,7 +27,9 @@ use std::collections::BTreeSet;
 
 pub use apply::{apply, Applied, Change};
 pub use aws::{AwsClients, CallLog, CallStats, ConnectOptions, Interrupt};
-pub use desired::{DeploySettings, Desired, DesiredFunction, RoleChoice, Target};
+pub use desired::{
+    DeploySettings, Desired, DesiredFunction, ManagedRole, OwnRole, RoleChoice, Target,
+};
 pub use error::DeployError;
 pub use failure::AwsFailure;
 pub use plan::{plan_deploy, plan_remove, Action, ActionSummary, Effect, Plan, ResourceKind};
