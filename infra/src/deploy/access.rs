@@ -227,7 +227,9 @@ mod tests {
         let orders = PolicyStatement {
             effect: Effect::Allow,
             actions: vec!["dynamodb:GetItem".into()],
-            resources: vec!["arn:{partition}:dynamodb:{region}:{account}:table/{app}-{stage}".into()],
+            resources: vec![
+                "arn:{partition}:dynamodb:{region}:{account}:table/{app}-{stage}".into(),
+            ],
         };
         let upload = PolicyStatement {
             effect: Effect::Deny,
@@ -283,7 +285,11 @@ mod tests {
         assert_eq!(diff(Some(&after), &after), (vec![], vec![]));
         assert_eq!(diff(None, &after).0.len(), 1);
         // IAM may give a lone statement as an object and a lone action as a string.
-        let single = json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}});
-        assert_eq!(diff(Some(&single), &json!({})).1, ["Allow s3:GetObject on *"]);
+        let single =
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}});
+        assert_eq!(
+            diff(Some(&single), &json!({})).1,
+            ["Allow s3:GetObject on *"]
+        );
     }
 }

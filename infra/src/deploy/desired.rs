@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use nextr::manifest::{
-    Access, Architecture, Function, PolicyStatement, FunctionUrlAuth, GatewayKind, Manifest, Profile, ResponseMode,
-    MANIFEST_FILE,
+    Access, Architecture, Function, FunctionUrlAuth, GatewayKind, Manifest, PolicyStatement,
+    Profile, ResponseMode, MANIFEST_FILE,
 };
 use sha2::{Digest, Sha256};
 
@@ -697,7 +697,9 @@ fn external_role_warning(
                 s.actions.join(", "),
                 s.resources
                     .iter()
-                    .map(|r| r.replace("{app}", target.app()).replace("{stage}", target.stage()))
+                    .map(|r| r
+                        .replace("{app}", target.app())
+                        .replace("{stage}", target.stage()))
                     .collect::<Vec<_>>()
                     .join(", ")
             );

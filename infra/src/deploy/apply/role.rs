@@ -3,8 +3,8 @@
 //! of helpers; detached and deleted on removal.
 
 use super::{gone_ok, AwsClients, Ctx, DeployError};
-use crate::deploy::failure::AwsFailure;
 use crate::deploy::access;
+use crate::deploy::failure::AwsFailure;
 use crate::deploy::rewrite::{self, InvokeTargets, POLICY_NAME};
 use crate::deploy::{Desired, Target};
 use nextr::manifest::PolicyStatement;

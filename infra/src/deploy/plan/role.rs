@@ -64,7 +64,8 @@ pub(super) fn plan(
             });
         }
         let known = current.and_then(|r| rewrite::partition_and_account(&r.arn));
-        let wanted_logs = known.map(|(p, a)| crate::deploy::logs::policy(p, region, a, &role.log_writers));
+        let wanted_logs =
+            known.map(|(p, a)| crate::deploy::logs::policy(p, region, a, &role.log_writers));
         if differs(
             current.and_then(|r| r.logs_policy.as_ref()),
             wanted_logs.as_ref(),

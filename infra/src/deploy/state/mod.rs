@@ -556,7 +556,11 @@ async fn observe_own_roles(
                 .send()
                 .await
                 .map_err(|e| {
-                    DeployError::aws("listing", format!("IAM roles under {path}"), AwsFailure::of(&e))
+                    DeployError::aws(
+                        "listing",
+                        format!("IAM roles under {path}"),
+                        AwsFailure::of(&e),
+                    )
                 })?;
             let names: Vec<String> = out
                 .roles()
