@@ -47,7 +47,9 @@ pub async fn plan_for_deploy(
         RoleChoice::Managed { name } => Some(name.as_str()),
         RoleChoice::External { .. } => None,
     };
-    let observed = observe(clients, &desired.target, role, &wanted, true).await?;
+    // Boxed, here and below: the futures of observing and applying are large, and callers'
+    // (tests' threads among them) stacks are not.
+    let observed = Box::pin(observe(clients, &desired.target, role, &wanted, true)).await?;
     let plan = plan_deploy(desired, &observed, clients.region());
     Ok((observed, plan))
 }
@@ -57,13 +59,13 @@ pub async fn plan_for_removal(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<(Observed, Plan), DeployError> {
-    let observed = observe(
+    let observed = Box::pin(observe(
         clients,
         target,
         Some(&target.role_name()),
         &BTreeSet::new(),
         false,
-    )
+    ))
     .await?;
     let plan = plan_remove(&observed);
     Ok((observed, plan))
@@ -75,14 +77,14 @@ pub async fn deploy(
     desired: &Desired,
 ) -> Result<(Plan, Applied), DeployError> {
     desired.verify_bundles()?;
-    let (observed, plan) = plan_for_deploy(clients, desired).await?;
-    let applied = apply(clients, Some(desired), &observed, &plan).await?;
+    let (observed, plan) = Box::pin(plan_for_deploy(clients, desired)).await?;
+    let applied = Box::pin(apply(clients, Some(desired), &observed, &plan)).await?;
     Ok((plan, applied))
 }
 
 /// Plans and applies a removal in one go (no confirmation).
 pub async fn remove(clients: &AwsClients, target: &Target) -> Result<(Plan, Applied), DeployError> {
-    let (observed, plan) = plan_for_removal(clients, target).await?;
-    let applied = apply(clients, None, &observed, &plan).await?;
+    let (observed, plan) = Box::pin(plan_for_removal(clients, target)).await?;
+    let applied = Box::pin(apply(clients, None, &observed, &plan)).await?;
     Ok((plan, applied))
 }
