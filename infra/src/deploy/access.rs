@@ -54,7 +54,7 @@ pub fn secret_statements(secrets: &[SecretRef]) -> Vec<PolicyStatement> {
         secrets
             .iter()
             .filter(|s| s.store == store)
-            .map(|s| secret_resource(s))
+            .map(secret_resource)
             .collect()
     };
     [
@@ -254,7 +254,7 @@ mod tests {
             route[2].resources,
             ["arn:{partition}:ssm:{region}:{account}:parameter/prod/t"]
         );
-        assert_eq!(statements(&access, None, "prod"), [orders.clone()]);
+        assert_eq!(statements(&access, None, "prod"), [orders]);
         let doc = document(&route[..1], &places());
         assert_eq!(
             doc["Statement"][0]["Resource"][0],
