@@ -236,6 +236,18 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
         route.throttle = settings.and_then(|r| r.throttle);
         route.log_retention_days = settings.and_then(|r| r.log_retention_days);
     }
+    // `[[permissions]]` and each route's own: deploy turns them into the functions' roles.
+    manifest.access.permissions = input.config.permissions.clone();
+    for (page, settings) in &input.config.routes {
+        if !settings.permissions.is_empty() {
+            manifest
+                .access
+                .routes
+                .entry(page.clone())
+                .or_default()
+                .permissions = settings.permissions.clone();
+        }
+    }
     manifest.deploy = DeployDefaults {
         stage: input.config.default_stage().to_owned(),
         region: input.config.region.clone(),

@@ -149,3 +149,28 @@ fn env_files_reach_the_functions_in_nexts_order() {
     let text = fs::read_to_string(app.path().join(".nextr/dev/routes-manifest.json")).unwrap();
     assert!(text.contains("\"GREETING\": \"toml\""), "{text}");
 }
+
+#[test]
+fn a_bad_permission_is_named_by_file_line_and_field() {
+    let app = TestApp::new("perms");
+    app.write("api/greeting.rs", GREETING);
+    app.write(
+        "nextr.toml",
+        "[[permissions]]\nactions = [\"GetItem\"]\nresources = [\"arn:aws:dynamodb:{regoin}:1:table/x\"]\nefect = \"Deny\"\n",
+    );
+    let out = app.build_output();
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("3 problems in nextr.toml"), "{text}");
+    for expected in [
+        "`permissions[0].actions`: \"GetItem\" is not an IAM action",
+        "[nextr.toml:2:12]",
+        "{regoin} is not a placeholder",
+        "[nextr.toml:3:14]",
+        "unknown key `efect` in a permission",
+        "[nextr.toml:4:1]",
+        "did you mean `effect`?",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

@@ -470,6 +470,16 @@ impl TestApp {
         Desired::load(&self.out_dir(), &settings).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The desired state of a deploy to `stage` running as the user's role `role_arn`
+    /// (`--role`).
+    pub fn desired_with_role(&self, stage: &str, role_arn: &str) -> Desired {
+        let settings = DeploySettings {
+            stage: stage.to_string(),
+            role_arn: Some(role_arn.to_string()),
+        };
+        Desired::load(&self.out_dir(), &settings).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Every route key of the manifest, plus `$default` for the fallback.
     pub fn route_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self

@@ -904,6 +904,7 @@ async fn configuration_changes_update_configuration_only() {
             Action::UpdateFunctionConfiguration {
                 function: f.clone(),
                 fields: vec!["timeout", "memory"],
+                role: None,
             },
             Action::PublishVersion {
                 function: f.clone()

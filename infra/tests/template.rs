@@ -620,3 +620,130 @@ fn a_custom_domain_is_mapped_to_the_stage() {
         );
     }
 }
+
+/// The manifest with app-wide and `/api/hello`'s own permissions and secrets, and a proxy.
+fn with_access(mut manifest: Manifest) -> Manifest {
+    use nextr::manifest::{Access, Effect, PolicyStatement, RouteAccess, SecretRef, SecretStore};
+    let statement = |actions: &[&str], resources: &[&str]| PolicyStatement {
+        effect: Effect::Allow,
+        actions: actions.iter().map(|s| s.to_string()).collect(),
+        resources: resources.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut access = Access {
+        permissions: vec![statement(
+            &["dynamodb:GetItem"],
+            &["arn:{partition}:dynamodb:{region}:{account}:table/{app}-{stage}-orders"],
+        )],
+        secrets: vec![SecretRef {
+            env: "DB_URL".into(),
+            store: SecretStore::Ssm,
+            name: "/demo/{stage}/db".into(),
+        }],
+        ..Access::default()
+    };
+    access.routes.insert(
+        "/api/hello".into(),
+        RouteAccess {
+            secrets: vec![SecretRef {
+                env: "KEY".into(),
+                store: SecretStore::SecretsManager,
+                name: "demo/key".into(),
+            }],
+            permissions: vec![statement(
+                &["s3:GetObject"],
+                &["arn:{partition}:s3:::demo-{stage}-files/${aws:username}/*"],
+            )],
+        },
+    );
+    manifest.access = access;
+    manifest
+}
+
+#[test]
+fn a_route_with_its_own_access_gets_its_own_role_with_the_placeholders_as_references() {
+    use serde_json::json;
+    let app = TestApp::new("demo", ROUTES);
+    let manifest = proxied(with_access(configured(&app)));
+    let t = template::render(&manifest);
+    let r = t["Resources"].as_object().unwrap();
+
+    assert_eq!(
+        r["FnApiHello"]["Properties"]["Role"],
+        json!({"Fn::GetAtt": ["FnApiHelloRole", "Arn"]})
+    );
+    assert_eq!(
+        r["FnApiPostCreate"]["Properties"]["Role"],
+        json!({"Fn::GetAtt": ["ExecutionRole", "Arn"]})
+    );
+    let orders = json!({
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/demo-${Stage}-orders"}]
+    });
+    let db = json!({
+        "Effect": "Allow",
+        "Action": ["ssm:GetParameter"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/demo/${Stage}/db"}]
+    });
+    let access = |role: &str| r[role]["Properties"]["Policies"][0].clone();
+    assert_eq!(
+        access("ExecutionRole"),
+        json!({"PolicyName": "nextr-access", "PolicyDocument": {"Version": "2012-10-17", "Statement": [orders, db]}})
+    );
+    let own = access("FnApiHelloRole")["PolicyDocument"]["Statement"].clone();
+    assert_eq!(own[0], orders);
+    // IAM's own variable stays IAM's: escaped for Fn::Sub.
+    assert_eq!(
+        own[1]["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::demo-${Stage}-files/${!aws:username}/*"}])
+    );
+    assert_eq!(own[2], db);
+    assert_eq!(
+        own[3]["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:demo/key-??????"}])
+    );
+    // Logs: the route's role writes its group only; the app's, the others'.
+    assert_eq!(
+        r["FnApiHelloLogsPolicy"]["Properties"]["Roles"],
+        json!([{"Ref": "FnApiHelloRole"}])
+    );
+    assert_eq!(
+        r["FnApiHelloLogsPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Resource"],
+        json!([{"Fn::GetAtt": ["FnApiHelloLogGroup", "Arn"]}])
+    );
+    let app_groups = r["LogsPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Resource"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(app_groups.len(), ROUTES.len());
+    assert!(!app_groups.contains(&json!({"Fn::GetAtt": ["FnApiHelloLogGroup", "Arn"]})));
+    // The proxy's invoke grant is on every role.
+    assert_eq!(
+        r["InvokePolicy"]["Properties"]["Roles"],
+        json!([{"Ref": "ExecutionRole"}, {"Ref": "FnApiHelloRole"}])
+    );
+    lint(&app, &manifest);
+    // The serverless rules too, on the manifest as the build writes it (a stage throttle).
+    let mut manifest = manifest;
+    manifest.gateway.throttle = Some(nextr::manifest::Throttle::DEFAULT);
+    let path = template::write(&app.out_dir(), &manifest).unwrap();
+    let out = cfn_lint_command()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .args(["-a", "cfn_lint_serverless.rules", "--"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.trim().is_empty(), "{text}");
+
+    // Without access, no Policies on the app's role and no role of its own.
+    let plain = template::render(&configured(&app));
+    assert!(plain["Resources"]["ExecutionRole"]["Properties"]
+        .get("Policies")
+        .is_none());
+    assert!(plain["Resources"].get("FnApiHelloRole").is_none());
+}

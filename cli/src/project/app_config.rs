@@ -88,6 +88,19 @@
 //! name = "api.example.com"
 //! certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-…"
 //!
+//! # IAM statements every function's role holds (besides writing its own logs): actions
+//! # (`service:Action`, wildcards allowed) on resources (ARNs or "*"). Resources may hold
+//! # {partition}, {region}, {account}, {app} and {stage}, which deploy fills. `effect` is
+//! # "Allow" (default) or "Deny". Default: none.
+//! [[permissions]]
+//! actions = ["dynamodb:GetItem", "dynamodb:PutItem"]
+//! resources = ["arn:{partition}:dynamodb:{region}:{account}:table/{app}-{stage}-orders"]
+//!
+//! # A route's own statements, added to [[permissions]]: its function gets a role of its own.
+//! [[routes."/api/upload".permissions]]
+//! actions = ["s3:PutObject"]
+//! resources = ["arn:aws:s3:::shop-uploads/*"]
+//!
 //! # Where API Gateway would route differently from Next.js (see `nextr_infra::conflicts`).
 //! [conflicts]
 //! # "parametrised" (default): nextr may add route keys with {variables} for Next's winner.
@@ -188,6 +201,8 @@ pub struct AppConfig {
     pub log_retention_days: Option<u32>,
     /// `[domain]`: the API's custom domain and its certificate.
     pub domain: Option<Domain>,
+    /// `[[permissions]]`: IAM statements every function's role holds.
+    pub permissions: Vec<nextr::manifest::PolicyStatement>,
     /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
     route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -210,6 +225,8 @@ pub struct RouteSettings {
     pub throttle: Option<Throttle>,
     /// `log_retention_days`: how long this route's log group keeps events, over `[logs]`.
     pub log_retention_days: Option<u32>,
+    /// `[[routes."<page>".permissions]]`: IAM statements of this route's own role.
+    pub permissions: Vec<nextr::manifest::PolicyStatement>,
 }
 
 /// Why `nextr.toml` was refused.
@@ -278,6 +295,7 @@ impl AppConfig {
             throttle: read.throttle,
             log_retention_days: read.log_retention_days,
             domain: read.domain,
+            permissions: read.permissions,
             route_spans: read.route_spans,
             env_span: read.env_span,
             text: file.text.to_string(),

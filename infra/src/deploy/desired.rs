@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use nextr::manifest::{
-    Architecture, Function, FunctionUrlAuth, GatewayKind, Manifest, Profile, ResponseMode,
-    MANIFEST_FILE,
+    Access, Architecture, Function, FunctionUrlAuth, GatewayKind, Manifest, PolicyStatement,
+    Profile, ResponseMode, MANIFEST_FILE,
 };
 use sha2::{Digest, Sha256};
 
@@ -88,6 +88,18 @@ impl Target {
     /// The execution role's name.
     pub fn role_name(&self) -> String {
         nextr::manifest::fit_name(&format!("{}-{}-nextr", self.app, self.stage), 64)
+    }
+
+    /// The role of a function whose route has permissions or secrets of its own (see
+    /// [`super::access`]): named after the function, so it is found again from it.
+    pub fn own_role_name(&self, function: &str) -> String {
+        nextr::manifest::fit_name(&format!("{function}-nextr"), 64)
+    }
+
+    /// The IAM path of the functions' own roles, `/nextr/<app>/<stage>/`: every one of them
+    /// is listed by it (`ListRoles` returns no tags), including those of functions gone.
+    pub fn own_role_path(&self) -> String {
+        format!("/nextr/{}/{}/", self.app, self.stage)
     }
 
     /// The HTTP API's name, and the REST API's (the two kinds have separate namespaces).
@@ -195,6 +207,9 @@ pub struct DesiredFunction {
     pub spec: FunctionSpec,
     /// How many days its log group keeps events.
     pub log_retention_days: u32,
+    /// Its own role's name, when its route has permissions or secrets of its own (a managed
+    /// role only); `None`: the app's role.
+    pub own_role: Option<String>,
 }
 
 impl DesiredFunction {
@@ -228,15 +243,74 @@ pub struct Desired {
     /// For an app with a `proxy.rs`, whose functions invoke each other (a rewrite to another
     /// route): the `live` aliases the execution role may invoke (see [`super::rewrite`]).
     pub invoke: Option<InvokeTargets>,
-    /// The functions whose log groups the execution role may write (see [`super::logs`]).
+    /// The functions whose log groups the app's execution role may write (those without a
+    /// role of their own; see [`super::logs`]).
     pub log_writers: InvokeTargets,
+    /// The app role's [`nextr-access`](super::access::POLICY_NAME) statements: the app-wide
+    /// permissions and secrets, placeholders unfilled.
+    pub access: Vec<PolicyStatement>,
+    /// The roles of functions whose routes have permissions or secrets of their own.
+    pub own_roles: Vec<OwnRole>,
     /// How many days the gateway's access log group keeps events.
     pub log_retention_days: u32,
     /// The API's custom domain, when the manifest has one.
     pub domain: Option<nextr::manifest::Domain>,
 }
 
+/// The role of one function whose route has permissions or secrets of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnRole {
+    /// The role's name ([`Target::own_role_name`]).
+    pub name: String,
+    /// The function running as it.
+    pub function: String,
+    /// Its [`nextr-access`](super::access::POLICY_NAME) statements: the app's and the
+    /// route's, placeholders unfilled.
+    pub access: Vec<PolicyStatement>,
+}
+
+/// A role deploy manages, as the plan needs it: the app's or a function's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedRole {
+    /// Its name.
+    pub name: String,
+    /// Whether it is a function's own (created under [`Target::own_role_path`]).
+    pub own: bool,
+    /// The functions whose log groups it may write.
+    pub log_writers: InvokeTargets,
+    /// Its `nextr-access` statements (empty: no such policy).
+    pub access: Vec<PolicyStatement>,
+}
+
 impl Desired {
+    /// The role a function runs as: the user's, its own, or the app's.
+    pub fn role_of(&self, f: &DesiredFunction) -> RoleChoice {
+        match (&self.role, &f.own_role) {
+            (RoleChoice::Managed { .. }, Some(own)) => RoleChoice::Managed { name: own.clone() },
+            (choice, _) => choice.clone(),
+        }
+    }
+
+    /// Every role deploy manages for this app and stage, the app's first; none with `--role`.
+    pub fn managed_roles(&self) -> Vec<ManagedRole> {
+        let RoleChoice::Managed { name } = &self.role else {
+            return Vec::new();
+        };
+        let mut roles = vec![ManagedRole {
+            name: name.clone(),
+            own: false,
+            log_writers: self.log_writers.clone(),
+            access: self.access.clone(),
+        }];
+        roles.extend(self.own_roles.iter().map(|r| ManagedRole {
+            name: r.name.clone(),
+            own: true,
+            log_writers: InvokeTargets::Each(vec![r.function.clone()]),
+            access: r.access.clone(),
+        }));
+        roles
+    }
+
     /// Refuses a custom domain whose certificate is in another region than `region` (the
     /// deploy's): a regional domain name needs one in the API's region. Checked before any
     /// call, since `nextr.toml` cannot know the region the SDK's chain picks.
@@ -457,13 +531,31 @@ impl Desired {
         )?;
         fallback.log_retention_days = manifest.deploy.log_retention_days;
         functions.push(fallback);
+        let managed = matches!(role, RoleChoice::Managed { .. });
+        let mut own_roles = Vec::new();
+        for f in &mut functions {
+            let page = f.page.as_deref();
+            if managed && manifest.access.route(page).is_some() {
+                let name = target.own_role_name(&f.name);
+                f.own_role = Some(name.clone());
+                own_roles.push(OwnRole {
+                    name,
+                    function: f.name.clone(),
+                    access: super::access::statements(&manifest.access, page, target.stage()),
+                });
+            }
+        }
         let mut warnings = manifest.gateway.warnings.clone();
         let invoke = manifest.proxy.as_ref().map(|_| {
             let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
             InvokeTargets::of(target.app(), target.stage(), &names)
         });
         let log_writers = {
-            let names: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+            let names: Vec<String> = functions
+                .iter()
+                .filter(|f| f.own_role.is_none())
+                .map(|f| f.name.clone())
+                .collect();
             InvokeTargets::of(target.app(), target.stage(), &names)
         };
         if let (Some(invoke), RoleChoice::External { arn }) = (&invoke, &role) {
@@ -472,6 +564,12 @@ impl Desired {
                 invoke.describe()
             ));
         }
+        if let RoleChoice::External { arn } = &role {
+            if let Some(w) = external_role_warning(arn, &manifest.access, &functions, &target) {
+                warnings.push(w);
+            }
+        }
+        let app_access = super::access::statements(&manifest.access, None, target.stage());
         Ok(Desired {
             target,
             role,
@@ -484,6 +582,8 @@ impl Desired {
             protections: Protections::of(manifest),
             invoke,
             log_writers,
+            access: app_access,
+            own_roles,
             log_retention_days: manifest.deploy.log_retention_days,
             domain: manifest.gateway.domain.clone(),
         })
@@ -590,7 +690,50 @@ fn desired_function(
             description,
         },
         log_retention_days: nextr::limits::DEFAULT_LOG_RETENTION_DAYS,
+        own_role: None,
     })
+}
+
+/// With `--role`, what the user's role must allow that `nextr.toml` asks for: deploy never
+/// changes a role it did not create, so it says so rather than refusing (the role may well
+/// grant it already, which deploy cannot check without IAM's policy simulator and rights to
+/// it). `None` when `nextr.toml` names no permission and no secret.
+fn external_role_warning(
+    arn: &str,
+    access: &Access,
+    functions: &[DesiredFunction],
+    target: &Target,
+) -> Option<String> {
+    if access.is_empty() {
+        return None;
+    }
+    let mut needed: Vec<String> = Vec::new();
+    for f in functions {
+        for s in super::access::statements(access, f.page.as_deref(), target.stage()) {
+            let line = format!(
+                "\n  {} {} on {}",
+                match s.effect {
+                    nextr::manifest::Effect::Allow => "Allow",
+                    nextr::manifest::Effect::Deny => "Deny",
+                },
+                s.actions.join(", "),
+                s.resources
+                    .iter()
+                    .map(|r| r
+                        .replace("{app}", target.app())
+                        .replace("{stage}", target.stage()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if !needed.contains(&line) {
+                needed.push(line);
+            }
+        }
+    }
+    Some(format!(
+        "nextr.toml names permissions or secrets, and the role {arn} is yours (--role): nextr deploy does not change it, and every function runs as it, so it needs all of these (a route's own statements are not kept to its function):{}",
+        needed.concat()
+    ))
 }
 
 /// Checks every REST key (routes' and the fallback's): API Gateway's path rules, and no path

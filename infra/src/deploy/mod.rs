@@ -8,6 +8,7 @@
 //! Because the plan is recomputed from AWS every time, deploy is idempotent and a re-run
 //! after an interruption finishes the job.
 
+pub mod access;
 pub mod apply;
 pub mod aws;
 pub mod desired;
@@ -27,7 +28,9 @@ use std::collections::BTreeSet;
 
 pub use apply::{apply, Applied, Change};
 pub use aws::{AwsClients, CallLog, CallStats, ConnectOptions, Interrupt};
-pub use desired::{DeploySettings, Desired, DesiredFunction, RoleChoice, Target};
+pub use desired::{
+    DeploySettings, Desired, DesiredFunction, ManagedRole, OwnRole, RoleChoice, Target,
+};
 pub use error::DeployError;
 pub use failure::AwsFailure;
 pub use plan::{plan_deploy, plan_remove, Action, ActionSummary, Effect, Plan, ResourceKind};
@@ -45,7 +48,9 @@ pub async fn plan_for_deploy(
         RoleChoice::Managed { name } => Some(name.as_str()),
         RoleChoice::External { .. } => None,
     };
-    let mut observed = observe(clients, &desired.target, role, &wanted, true).await?;
+    // Boxed, here and below: the futures of observing and applying are large, and callers'
+    // (tests' threads among them) stacks are not.
+    let mut observed = Box::pin(observe(clients, &desired.target, role, &wanted, true)).await?;
     let domain = desired.domain.as_ref().map(|d| d.name.as_str());
     observed.domains = state::observe_domains(clients, &desired.target, domain).await?;
     desired.check_domain(&observed)?;
@@ -58,13 +63,13 @@ pub async fn plan_for_removal(
     clients: &AwsClients,
     target: &Target,
 ) -> Result<(Observed, Plan), DeployError> {
-    let mut observed = observe(
+    let mut observed = Box::pin(observe(
         clients,
         target,
         Some(&target.role_name()),
         &BTreeSet::new(),
         false,
-    )
+    ))
     .await?;
     observed.domains = state::observe_domains(clients, target, None).await?;
     let plan = plan_remove(&observed);
@@ -77,14 +82,14 @@ pub async fn deploy(
     desired: &Desired,
 ) -> Result<(Plan, Applied), DeployError> {
     desired.verify_bundles()?;
-    let (observed, plan) = plan_for_deploy(clients, desired).await?;
-    let applied = apply(clients, Some(desired), &observed, &plan).await?;
+    let (observed, plan) = Box::pin(plan_for_deploy(clients, desired)).await?;
+    let applied = Box::pin(apply(clients, Some(desired), &observed, &plan)).await?;
     Ok((plan, applied))
 }
 
 /// Plans and applies a removal in one go (no confirmation).
 pub async fn remove(clients: &AwsClients, target: &Target) -> Result<(Plan, Applied), DeployError> {
-    let (observed, plan) = plan_for_removal(clients, target).await?;
-    let applied = apply(clients, None, &observed, &plan).await?;
+    let (observed, plan) = Box::pin(plan_for_removal(clients, target)).await?;
+    let applied = Box::pin(apply(clients, None, &observed, &plan)).await?;
     Ok((plan, applied))
 }

@@ -46,7 +46,7 @@ pub(super) fn function_group(
     );
 }
 
-/// The access log group, the role's logs policy and, for a REST API, the stage's access logs
+/// The access log group, each role's logs policy and, for a REST API, the stage's access logs
 /// and the account's CloudWatch role.
 pub(super) fn shared(
     resources: &mut Map<String, Value>,
@@ -66,29 +66,41 @@ pub(super) fn shared(
             }
         }),
     );
-    let groups: Vec<Value> = entries
-        .iter()
-        .map(|e| json!({ "Fn::GetAtt": [format!("{}LogGroup", e.id), "Arn"] }))
-        .collect();
-    resources.insert(
-        "LogsPolicy".into(),
-        json!({
-            "Type": "AWS::IAM::Policy",
-            "Properties": {
-                "PolicyName": POLICY_NAME,
-                "Roles": [{ "Ref": "ExecutionRole" }],
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": STATEMENT_SID,
-                        "Effect": "Allow",
-                        "Action": crate::deploy::logs::ACTIONS,
-                        "Resource": groups
-                    }]
+    // One policy per role, on exactly the groups of the functions running as it.
+    let mut by_role: Vec<(String, Vec<Value>)> = Vec::new();
+    for e in entries {
+        let role = super::access::role_id(manifest, e);
+        let group = json!({ "Fn::GetAtt": [format!("{}LogGroup", e.id), "Arn"] });
+        match by_role.iter_mut().find(|(r, _)| *r == role) {
+            Some((_, groups)) => groups.push(group),
+            None => by_role.push((role, vec![group])),
+        }
+    }
+    for (role, groups) in by_role {
+        let id = match role.strip_suffix("Role") {
+            Some(entry) if role != "ExecutionRole" => format!("{entry}LogsPolicy"),
+            _ => "LogsPolicy".to_owned(),
+        };
+        resources.insert(
+            id,
+            json!({
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": POLICY_NAME,
+                    "Roles": [{ "Ref": role }],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": STATEMENT_SID,
+                            "Effect": "Allow",
+                            "Action": crate::deploy::logs::ACTIONS,
+                            "Resource": groups
+                        }]
+                    }
                 }
-            }
-        }),
-    );
+            }),
+        );
+    }
     if manifest.gateway.kind != GatewayKind::Rest {
         return;
     }

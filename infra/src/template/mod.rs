@@ -8,6 +8,7 @@
 //! `s3://<CodeBucket>/<CodeKeyPrefix><key>` with the keys listed under
 //! `Metadata.nextr.bundles`, then deploy with `CodeBucket` (and `Stage`) as parameters.
 
+mod access;
 mod domain;
 mod function_url;
 mod logs;
@@ -133,6 +134,12 @@ pub fn render(manifest: &Manifest) -> Value {
             }
         }),
     );
+    access::add_policies(
+        &mut resources["ExecutionRole"]["Properties"],
+        manifest,
+        app,
+        None,
+    );
     let kind = manifest.gateway.kind;
     match kind {
         GatewayKind::Http => {
@@ -184,9 +191,12 @@ pub fn render(manifest: &Manifest) -> Value {
             "Architectures": [f.architecture.as_str()],
             "Timeout": f.timeout_s,
             "MemorySize": f.memory_mb,
-            "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
+            "Role": { "Fn::GetAtt": [access::role_id(manifest, e), "Arn"] },
             "Tags": tag_list
         });
+        if let Some(id) = access::own_role_id(manifest, e) {
+            resources.insert(id, access::own_role(manifest, app, e, &tag_list));
+        }
         let env = f.runtime_env();
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
@@ -350,7 +360,7 @@ pub fn render(manifest: &Manifest) -> Value {
     let rules = manifest
         .proxy
         .as_ref()
-        .and_then(|_| rewrite::policy(&mut resources, app, &entries, stage_default));
+        .and_then(|_| rewrite::policy(&mut resources, manifest, app, &entries, stage_default));
 
     let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -50,6 +50,7 @@ pub(super) fn function(props: &mut Value, function: &Function, default_stage: &s
 /// a name had to be shortened (`None` otherwise).
 pub(super) fn policy(
     resources: &mut Map<String, Value>,
+    manifest: &nextr::manifest::Manifest,
     app: &str,
     entries: &[Entry<'_>],
     default_stage: &str,
@@ -73,13 +74,21 @@ pub(super) fn policy(
             })
             .collect(),
     };
+    // Every role the functions run as: each may rewrite to any route.
+    let mut roles = vec![json!({ "Ref": "ExecutionRole" })];
+    roles.extend(
+        entries
+            .iter()
+            .filter_map(|e| super::access::own_role_id(manifest, e))
+            .map(|id| json!({ "Ref": id })),
+    );
     resources.insert(
         POLICY_ID.into(),
         json!({
             "Type": "AWS::IAM::Policy",
             "Properties": {
                 "PolicyName": POLICY_NAME,
-                "Roles": [{ "Ref": "ExecutionRole" }],
+                "Roles": roles,
                 "PolicyDocument": rewrite::document(arns)
             }
         }),

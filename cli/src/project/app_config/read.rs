@@ -15,6 +15,7 @@ use nextr_infra::names;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+mod permissions;
 mod production;
 
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub const TOP_KEYS: &[&str] = &[
     "throttle",
     "logs",
     "domain",
+    "permissions",
 ];
 
 /// The keys of a `[routes."<page>"]` table.
@@ -50,6 +52,7 @@ pub const ROUTE_KEYS: &[&str] = &[
     "function_url",
     "throttle",
     "log_retention_days",
+    "permissions",
 ];
 
 /// The keys of `[cors]`: the HTTP API's `CorsConfiguration` fields.
@@ -102,6 +105,8 @@ pub struct Read {
     pub throttle: Option<Throttle>,
     pub log_retention_days: Option<u32>,
     pub domain: Option<nextr::manifest::Domain>,
+    /// `[[permissions]]`: IAM statements of every function's role.
+    pub permissions: Vec<nextr::manifest::PolicyStatement>,
     /// Where each `[routes."<page>"]` key is.
     pub route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -232,6 +237,7 @@ impl Reader<'_> {
                 "throttle" => read.throttle = self.throttle("throttle", value),
                 "logs" => read.log_retention_days = self.logs(value),
                 "domain" => domain = self.domain(value),
+                "permissions" => read.permissions = self.permissions(name, value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
             }
         }
@@ -271,7 +277,7 @@ impl Reader<'_> {
             let Some(settings) = self.table(
                 &prefix,
                 route,
-                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`)",
+                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`, `permissions`)",
             ) else {
                 continue;
             };
@@ -291,6 +297,7 @@ impl Reader<'_> {
                     "log_retention_days" => {
                         out.log_retention_days = self.retention_days(&full, value)
                     }
+                    "permissions" => out.permissions = self.permissions(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
                         self.unknown(key, other, &format!("{prefix}."), ROUTE_KEYS, &table)

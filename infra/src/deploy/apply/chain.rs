@@ -5,7 +5,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::{function, function_url, integration, permission, settle};
 use super::{AwsClients, Change, Ctx, DeployError};
-use crate::deploy::desired::{read_bundle, Desired, DesiredFunction};
+use crate::deploy::desired::{read_bundle, Desired, DesiredFunction, RoleChoice};
 use crate::deploy::plan::Action;
 
 /// How many function chains run at once.
@@ -64,8 +64,13 @@ async fn run_function(
     let mut integration = ctx.integrations.get(name).cloned();
     let mut url = None;
     let mut changes = Vec::new();
+    // Its own role's, the app's, or the user's (created, if new, before any chain runs).
     let role_arn = || {
-        ctx.role_arn.clone().ok_or_else(|| {
+        let arn = match desired.role_of(f) {
+            RoleChoice::External { arn } => Some(arn),
+            RoleChoice::Managed { name } => ctx.role_arns.get(&name).cloned(),
+        };
+        arn.ok_or_else(|| {
             DeployError::incomplete("configuring", format!("function {name}"), "role ARN")
         })
     };

@@ -213,45 +213,9 @@ pub(super) async fn put_policy(
     role: &str,
     targets: &InvokeTargets,
 ) -> Result<(), DeployError> {
-    let resource = || format!("IAM role {role}");
-    let (partition, account) = ctx
-        .role_arn
-        .as_deref()
-        .and_then(rewrite::partition_and_account)
-        .ok_or_else(|| DeployError::incomplete("applying", resource(), "Arn"))?;
+    let (partition, account) = super::role::partition_and_account(ctx, role)?;
     let document = logs::policy(partition, clients.region(), account, targets);
-    clients
-        .iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .policy_document(document.to_string())
-        .send()
-        .await
-        .map_err(|e| {
-            DeployError::aws(
-                "putting the inline policy nextr-logs on",
-                resource(),
-                AwsFailure::of(&e),
-            )
-        })?;
-    Ok(())
-}
-
-/// Deletes `nextr-logs` from the role; already gone is done.
-pub(super) async fn delete_policy(clients: &AwsClients, role: &str) -> Result<(), DeployError> {
-    let result = clients
-        .iam
-        .delete_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .send()
-        .await;
-    gone_ok(
-        result,
-        "deleting the inline policy nextr-logs of",
-        format!("IAM role {role}"),
-    )
+    super::role::put_inline_policy(clients, role, POLICY_NAME, &document).await
 }
 
 /// Gives the account's API Gateway settings the CloudWatch role `role`: found or created

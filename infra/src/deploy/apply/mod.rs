@@ -8,8 +8,8 @@
 //!
 //! | module | what it carries out |
 //! |---|---|
-//! | `role` | the execution role, its managed policy and its inline invoke policy |
-//! | `logs` | log groups, the role's logs policy, stages' access logs, the account's CloudWatch role |
+//! | `role` | the execution roles, their managed policies and inline policies (one helper for the three) |
+//! | `logs` | log groups, a role's logs policy, stages' access logs, the account's CloudWatch role |
 //! | `api` | the HTTP API |
 //! | `chain` | each function's actions in order, four functions at a time |
 //! | `function` | a function's code, configuration, versions and alias |
@@ -49,7 +49,7 @@ use super::desired::{Desired, RoleChoice};
 use super::failure::AwsFailure;
 use super::plan::{kept_integration, Action, Plan};
 use super::state::Observed;
-use super::{AwsClients, DeployError};
+use super::{AwsClients, DeployError, Target};
 
 /// One action that was carried out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +96,8 @@ struct Ctx {
     api_id: Option<String>,
     url: Option<String>,
     role_arn: Option<String>,
+    /// The managed roles' ARNs by name (the app's and the functions' own).
+    role_arns: BTreeMap<String, String>,
     arns: BTreeMap<String, String>,
     versions: BTreeMap<String, String>,
     integrations: BTreeMap<String, String>,
@@ -127,6 +129,12 @@ pub async fn apply(
             Some(RoleChoice::External { arn }) => Some(arn.clone()),
             _ => observed.role.as_ref().map(|r| r.arn.clone()),
         },
+        role_arns: observed
+            .role
+            .iter()
+            .chain(observed.own_roles.values())
+            .map(|r| (r.name.clone(), r.arn.clone()))
+            .collect(),
         rest_api_id: observed.rest_api().map(|a| a.id.clone()),
         rest_resources: observed
             .rest_api()
@@ -171,7 +179,22 @@ pub async fn apply(
         let detail = match action {
             Action::CreateRole { name } => {
                 let target = desired.map(|d| &d.target);
-                ctx.role_arn = Some(role::create(clients, name, target).await?);
+                let own = desired.is_some_and(|d| d.own_roles.iter().any(|r| &r.name == name));
+                let path = own.then(|| target.map(Target::own_role_path)).flatten();
+                let arn = role::create(clients, name, path.as_deref(), target).await?;
+                if !own {
+                    ctx.role_arn = Some(arn.clone());
+                }
+                ctx.role_arns.insert(name.clone(), arn);
+                None
+            }
+            Action::PutAccessPolicy {
+                role, statements, ..
+            } => {
+                let desired = desired.ok_or_else(|| {
+                    DeployError::incomplete("applying", "the plan", "desired state")
+                })?;
+                role::put_access_policy(clients, &ctx, desired, role, statements).await?;
                 None
             }
             Action::AttachRolePolicy { role, policy_arn } => {
@@ -291,7 +314,13 @@ pub async fn apply(
                 }
             }
             Action::DeleteLogGroup { name } => logs::delete_group(clients, name).await?,
-            Action::DeleteLogsPolicy { role } => logs::delete_policy(clients, role).await?,
+            Action::DeleteLogsPolicy { role } => {
+                role::delete_inline_policy(clients, role, crate::deploy::logs::POLICY_NAME).await?
+            }
+            Action::DeleteAccessPolicy { role } => {
+                role::delete_inline_policy(clients, role, crate::deploy::access::POLICY_NAME)
+                    .await?
+            }
             Action::UpdateStage => stage::update(clients, &ctx).await?,
             Action::SetApiCors { cors } => api::set_cors(clients, &ctx, cors.as_ref()).await?,
             Action::SetStageThrottle { default, routes } => {
@@ -308,7 +337,8 @@ pub async fn apply(
                 role::detach_policy(clients, role, policy_arn).await?
             }
             Action::DeleteInvokePolicy { role } => {
-                role::delete_invoke_policy(clients, role).await?
+                role::delete_inline_policy(clients, role, crate::deploy::rewrite::POLICY_NAME)
+                    .await?
             }
             Action::DeleteRole { name } => role::delete(clients, name).await?,
             Action::CreateDomainMapping { domain, via, stage } => {

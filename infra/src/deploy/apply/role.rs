@@ -1,16 +1,20 @@
-//! The execution role: created with Lambda as its only trusted principal, with basic logging
-//! attached and, for an app with a `proxy.rs`, the inline policy letting its functions invoke
-//! each other; detached and deleted on removal.
+//! The execution roles: created with Lambda as their only trusted principal; their inline
+//! policies (`nextr-logs`, `nextr-invoke`, `nextr-access`) put and deleted through one pair
+//! of helpers; detached and deleted on removal.
 
 use super::{gone_ok, AwsClients, Ctx, DeployError};
+use crate::deploy::access;
 use crate::deploy::failure::AwsFailure;
 use crate::deploy::rewrite::{self, InvokeTargets, POLICY_NAME};
-use crate::deploy::Target;
+use crate::deploy::{Desired, Target};
+use nextr::manifest::PolicyStatement;
 
-/// Creates the role Lambda assumes, tagged as the app's; returns its ARN.
+/// Creates a role Lambda assumes, tagged as the app's (a function's own under `path`);
+/// returns its ARN.
 pub(super) async fn create(
     clients: &AwsClients,
     name: &str,
+    path: Option<&str>,
     target: Option<&Target>,
 ) -> Result<String, DeployError> {
     let trust = serde_json::json!({
@@ -40,8 +44,13 @@ pub(super) async fn create(
         .iam
         .create_role()
         .role_name(name)
+        .set_path(path.map(str::to_owned))
         .assume_role_policy_document(trust.to_string())
-        .description("nextr execution role: basic logging only")
+        .description(if path.is_some() {
+            "nextr execution role of one function: its own logs, its route's permissions and secrets"
+        } else {
+            "nextr execution role: its functions' own logs"
+        })
         .set_tags(Some(tags))
         .send()
         .await
@@ -96,7 +105,64 @@ pub(super) async fn detach_policy(
     )
 }
 
-/// Puts the inline policy letting the app's functions invoke `targets`' `live` aliases, in the
+/// `(partition, account)` of a managed role, from its ARN (observed, or just created).
+pub(super) fn partition_and_account<'c>(
+    ctx: &'c Ctx,
+    role: &str,
+) -> Result<(&'c str, &'c str), DeployError> {
+    ctx.role_arns
+        .get(role)
+        .and_then(|arn| rewrite::partition_and_account(arn))
+        .ok_or_else(|| DeployError::incomplete("applying", format!("IAM role {role}"), "Arn"))
+}
+
+/// Puts an inline policy on a role (replacing the one of that name): the one way nextr's
+/// three (`nextr-logs`, `nextr-invoke`, `nextr-access`) are put.
+pub(super) async fn put_inline_policy(
+    clients: &AwsClients,
+    role: &str,
+    policy: &str,
+    document: &serde_json::Value,
+) -> Result<(), DeployError> {
+    clients
+        .iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            DeployError::aws(
+                "putting an inline policy on",
+                format!("IAM role {role} ({policy})"),
+                AwsFailure::of(&e),
+            )
+        })?;
+    Ok(())
+}
+
+/// Deletes an inline policy of a role; already gone is done.
+pub(super) async fn delete_inline_policy(
+    clients: &AwsClients,
+    role: &str,
+    policy: &str,
+) -> Result<(), DeployError> {
+    let result = clients
+        .iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await;
+    gone_ok(
+        result,
+        "deleting an inline policy of",
+        format!("IAM role {role} ({policy})"),
+    )
+}
+
+/// Puts the inline policy letting the functions invoke `targets`' `live` aliases, in the
 /// role's account and partition and the clients' region.
 pub(super) async fn put_invoke_policy(
     clients: &AwsClients,
@@ -104,48 +170,24 @@ pub(super) async fn put_invoke_policy(
     role: &str,
     targets: &InvokeTargets,
 ) -> Result<(), DeployError> {
-    let resource = || format!("IAM role {role}");
-    let (partition, account) = ctx
-        .role_arn
-        .as_deref()
-        .and_then(rewrite::partition_and_account)
-        .ok_or_else(|| DeployError::incomplete("applying", resource(), "Arn"))?;
+    let (partition, account) = partition_and_account(ctx, role)?;
     let document = rewrite::policy(partition, clients.region(), account, targets);
-    clients
-        .iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .policy_document(document.to_string())
-        .send()
-        .await
-        .map_err(|e| {
-            DeployError::aws(
-                "putting the inline policy nextr-invoke on",
-                resource(),
-                AwsFailure::of(&e),
-            )
-        })?;
-    Ok(())
+    put_inline_policy(clients, role, POLICY_NAME, &document).await
 }
 
-/// Deletes the inline policy `nextr-invoke`; already gone is done.
-pub(super) async fn delete_invoke_policy(
+/// Puts `nextr-access`: `statements` with their placeholders filled for the role's account
+/// and partition, the clients' region, and the app and stage.
+pub(super) async fn put_access_policy(
     clients: &AwsClients,
+    ctx: &Ctx,
+    desired: &Desired,
     role: &str,
+    statements: &[PolicyStatement],
 ) -> Result<(), DeployError> {
-    let result = clients
-        .iam
-        .delete_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .send()
-        .await;
-    gone_ok(
-        result,
-        "deleting the inline policy nextr-invoke of",
-        format!("IAM role {role}"),
-    )
+    let known = partition_and_account(ctx, role)?;
+    let places = crate::deploy::plan::placeholders(desired, clients.region(), Some(known));
+    let document = access::document(statements, &places);
+    put_inline_policy(clients, role, access::POLICY_NAME, &document).await
 }
 
 /// Deletes the role; already gone is done.

@@ -38,6 +38,23 @@ pub enum Action {
         /// The functions (or name patterns) whose log groups it names.
         targets: crate::deploy::rewrite::InvokeTargets,
     },
+    /// Put the role's inline policy [`nextr-access`](crate::deploy::access::POLICY_NAME):
+    /// `nextr.toml`'s permissions and the reads of its secrets. Replaces the one there.
+    PutAccessPolicy {
+        /// Role name.
+        role: String,
+        /// The statements, placeholders unfilled (apply fills them from the role's ARN).
+        statements: Vec<nextr::manifest::PolicyStatement>,
+        /// The statements it adds, described (`Allow s3:GetObject on arn:…`).
+        added: Vec<String>,
+        /// The statements it removes, described.
+        removed: Vec<String>,
+    },
+    /// Delete the role's inline policy `nextr-access` (no statement left, or the role goes).
+    DeleteAccessPolicy {
+        /// Role name.
+        role: String,
+    },
     /// Delete the role's inline policy `nextr-logs` (the role goes).
     DeleteLogsPolicy {
         /// Role name.
@@ -94,6 +111,9 @@ pub enum Action {
         function: String,
         /// What differs.
         fields: Vec<&'static str>,
+        /// When the role differs: the role it runs as now and the one it moves to (names,
+        /// or the ARN of a role nextr does not manage).
+        role: Option<(String, String)>,
     },
     /// Upload new code (with the manifest's architecture: Lambda changes a function's
     /// architecture only together with its code).
@@ -445,6 +465,7 @@ impl Action {
                 | Action::DeleteRestApi { .. }
                 | Action::DeleteLogGroup { .. }
                 | Action::DeleteLogsPolicy { .. }
+                | Action::DeleteAccessPolicy { .. }
                 | Action::DetachRolePolicy { .. }
                 | Action::DeleteRole { .. }
                 | Action::DeleteDomainMapping { .. }

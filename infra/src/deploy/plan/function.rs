@@ -37,6 +37,11 @@ pub fn config_diff(
     fields
 }
 
+/// A role ARN's name (`arn:aws:iam::1:role/nextr/shop/prod/x` → `x`).
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 fn arch(spec: &FunctionSpec) -> &'static str {
     spec.architecture.as_str()
 }
@@ -74,12 +79,22 @@ pub(super) fn plan(
             false
         }
         Some(o) => {
-            let fields = config_diff(&f.spec, &desired.role, &o.latest);
+            let role = desired.role_of(f);
+            let fields = config_diff(&f.spec, &role, &o.latest);
             let config_changed = !fields.is_empty();
             if config_changed {
+                let moves = fields.contains(&"role").then(|| {
+                    let from = o.latest.role.as_deref().map_or("none", role_name);
+                    let to = match &role {
+                        RoleChoice::Managed { name } => name.clone(),
+                        RoleChoice::External { arn } => arn.clone(),
+                    };
+                    (from.to_owned(), to)
+                });
                 actions.push(Action::UpdateFunctionConfiguration {
                     function: function.clone(),
                     fields,
+                    role: moves,
                 });
             }
             let arch_changed = o.latest.architecture != arch(&f.spec);
@@ -97,7 +112,7 @@ pub(super) fn plan(
             let live_ok = o
                 .live
                 .as_ref()
-                .is_some_and(|v| version_matches(f, &desired.role, v));
+                .is_some_and(|v| version_matches(f, &role, v));
             // A version is published whenever the live one is not what the manifest
             // asks for, even if `$LATEST` already is: that is the state an interrupted
             // deploy leaves behind.

@@ -7,7 +7,6 @@
 use super::Action;
 use crate::deploy::desired::Desired;
 use crate::deploy::logs::{access_log_format, access_log_group, log_group_arn};
-use crate::deploy::rewrite;
 use crate::deploy::state::Observed;
 
 /// Creates the missing groups and sets the retention of those that differ.
@@ -55,15 +54,4 @@ pub(super) fn wanted_access_logs(
         log_group_arn(partition, region, account, &group),
         access_log_format(desired.gateway).to_owned(),
     ))
-}
-
-/// Whether the role's `nextr-logs` document differs from the one wanted (or is missing).
-pub(super) fn policy_differs(desired: &Desired, observed: &Observed, region: &str) -> bool {
-    let Some(role) = &observed.role else {
-        return true;
-    };
-    let wanted = rewrite::partition_and_account(&role.arn).map(|(partition, account)| {
-        crate::deploy::logs::policy(partition, region, account, &desired.log_writers)
-    });
-    role.logs_policy.is_none() || role.logs_policy != wanted
 }

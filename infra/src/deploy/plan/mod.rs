@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`Action`] | the vocabulary: one change to one resource |
 //! | [`ActionSummary`] | an action as facts for people: effect, resource, name, change |
-//! | `role` | the execution role and its inline policies (logs, invoke) |
+//! | `role` | the execution roles (the app's, the functions' own) and their inline policies (logs, invoke, access) |
 //! | `logs` | the log groups of the functions and the access log group |
 //! | `api` | the HTTP API, and deleting duplicates |
 //! | `function` | each function's code, configuration, version and alias |
@@ -58,6 +58,7 @@ pub use function_url::RESPONSE_STREAM;
 pub use integration::kept_integration;
 pub use permission::api_source_arn;
 pub use role::basic_execution_policy;
+pub(crate) use role::placeholders;
 pub use summary::{ActionSummary, Effect, ResourceKind};
 
 /// An ordered list of actions.
@@ -179,27 +180,9 @@ pub fn plan_remove(observed: &Observed) -> Plan {
             function: name.clone(),
         });
     }
-    if let Some(role) = &observed.role {
-        // IAM refuses to delete a role that still has inline policies.
-        if role.logs_policy.is_some() {
-            actions.push(Action::DeleteLogsPolicy {
-                role: role.name.clone(),
-            });
-        }
-        if role.invoke_policy.is_some() {
-            actions.push(Action::DeleteInvokePolicy {
-                role: role.name.clone(),
-            });
-        }
-        for policy_arn in &role.attached {
-            actions.push(Action::DetachRolePolicy {
-                role: role.name.clone(),
-                policy_arn: policy_arn.clone(),
-            });
-        }
-        actions.push(Action::DeleteRole {
-            name: role.name.clone(),
-        });
+    // The functions' own roles, then the app's.
+    for role in observed.own_roles.values().chain(&observed.role) {
+        role::delete(role, &mut actions);
     }
     Plan { actions }
 }

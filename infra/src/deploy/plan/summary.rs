@@ -171,6 +171,40 @@ impl Action {
                     crate::deploy::logs::POLICY_NAME
                 ),
             ),
+            Action::PutAccessPolicy {
+                role,
+                statements,
+                added,
+                removed,
+            } => {
+                let changes: Vec<String> = added
+                    .iter()
+                    .map(|s| format!("+ {s}"))
+                    .chain(removed.iter().map(|s| format!("- {s}")))
+                    .collect();
+                (
+                    Change,
+                    Kind::Role,
+                    role.clone(),
+                    format!(
+                        "inline policy {} ({} statement{}){}{}",
+                        crate::deploy::access::POLICY_NAME,
+                        statements.len(),
+                        if statements.len() == 1 { "" } else { "s" },
+                        if changes.is_empty() { "" } else { ": " },
+                        changes.join("; ")
+                    ),
+                )
+            }
+            Action::DeleteAccessPolicy { role } => (
+                Delete,
+                Kind::Role,
+                role.clone(),
+                format!(
+                    "remove the inline policy {}",
+                    crate::deploy::access::POLICY_NAME
+                ),
+            ),
             Action::DeleteLogsPolicy { role } => (
                 Delete,
                 Kind::Role,
@@ -230,11 +264,21 @@ impl Action {
             Action::CreateFunction { function } => {
                 (Create, Kind::Function, function.clone(), "create".into())
             }
-            Action::UpdateFunctionConfiguration { function, fields } => (
+            Action::UpdateFunctionConfiguration {
+                function,
+                fields,
+                role,
+            } => (
                 Change,
                 Kind::Function,
                 function.clone(),
-                format!("update configuration ({})", fields.join(", ")),
+                format!(
+                    "update configuration ({}){}",
+                    fields.join(", "),
+                    role.as_ref()
+                        .map(|(from, to)| format!(", role {from} → {to}"))
+                        .unwrap_or_default()
+                ),
             ),
             Action::UpdateFunctionCode {
                 function,

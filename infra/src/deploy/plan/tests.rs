@@ -80,6 +80,7 @@ pub(super) fn role() -> ObservedRole {
         attached: Vec::new(),
         invoke_policy: None,
         logs_policy: None,
+        access_policy: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! | module | what it reads |
 //! |---|---|
-//! | this one | the role, the functions (aliases, versions, policies), the HTTP APIs |
+//! | this one | the roles (the app's and the functions' own), the functions (aliases, versions, policies), the HTTP APIs |
 //! | `rest` | the REST APIs: resources, methods, integrations, stages, deployments |
 //! | `function_url` | each function's URL |
 //! | `logs` | the log groups of the functions and the gateway's access log group |
@@ -71,6 +71,9 @@ fn oldest_first<A>(mut apis: Vec<(Created, A)>, id: impl Fn(&A) -> &str) -> Vec<
 pub struct Observed {
     /// The managed execution role, when it exists.
     pub role: Option<ObservedRole>,
+    /// The functions' own roles (under `Target::own_role_path`) by name; read with the
+    /// managed role only.
+    pub own_roles: BTreeMap<String, ObservedRole>,
     /// The app's functions by name.
     pub functions: BTreeMap<String, ObservedFunction>,
     /// The app's HTTP APIs, the one deploy keeps first; more than one only after a failure
@@ -111,8 +114,9 @@ impl Observed {
     /// The partition and account the app lives in, from its role or any of its functions.
     pub fn partition_and_account(&self) -> Option<(&str, &str)> {
         self.role
-            .as_ref()
-            .and_then(|r| super::rewrite::partition_and_account(&r.arn))
+            .iter()
+            .chain(self.own_roles.values())
+            .find_map(|r| super::rewrite::partition_and_account(&r.arn))
             .or_else(|| {
                 self.functions
                     .values()
@@ -123,6 +127,7 @@ impl Observed {
     /// Whether nothing of the app and stage exists.
     pub fn is_empty(&self) -> bool {
         self.role.is_none()
+            && self.own_roles.is_empty()
             && self.functions.is_empty()
             && self.apis.is_empty()
             && self.rest_apis.is_empty()
@@ -146,6 +151,19 @@ pub struct ObservedRole {
     /// The document of its inline policy [`nextr-logs`](super::logs::POLICY_NAME), when it
     /// has one (as for `invoke_policy`).
     pub logs_policy: Option<serde_json::Value>,
+    /// The document of its inline policy [`nextr-access`](super::access::POLICY_NAME), when
+    /// it has one (as for `invoke_policy`).
+    pub access_policy: Option<serde_json::Value>,
+}
+
+impl Observed {
+    /// The managed role of that name: the app's or a function's own.
+    pub fn managed_role(&self, name: &str) -> Option<&ObservedRole> {
+        self.role
+            .as_ref()
+            .filter(|r| r.name == name)
+            .or_else(|| self.own_roles.get(name))
+    }
 }
 
 /// A function's configuration as Lambda reports it (for `$LATEST` or one version).
@@ -349,11 +367,17 @@ pub async fn observe(
     wanted: &BTreeSet<String>,
     api_children: bool,
 ) -> Result<Observed, DeployError> {
-    let (role, functions, apis, rest_apis) = tokio::try_join!(
+    let (role, own_roles, functions, apis, rest_apis) = tokio::try_join!(
         async {
             match role {
                 Some(name) => observe_role(clients, target, name).await,
                 None => Ok(None),
+            }
+        },
+        async {
+            match role {
+                Some(_) => observe_own_roles(clients, target).await,
+                None => Ok(BTreeMap::new()),
             }
         },
         observe_functions(clients, target, wanted),
@@ -399,6 +423,7 @@ pub async fn observe(
     }
     Ok(Observed {
         role,
+        own_roles,
         functions,
         apis,
         rest_apis,
@@ -506,9 +531,10 @@ async fn observe_role(
         Ok((arns, next.map(str::to_string)))
     })
     .await?;
-    let (invoke_policy, logs_policy) = tokio::try_join!(
+    let (invoke_policy, logs_policy, access_policy) = tokio::try_join!(
         read_inline_policy(clients, name, super::rewrite::POLICY_NAME),
         read_inline_policy(clients, name, super::logs::POLICY_NAME),
+        read_inline_policy(clients, name, super::access::POLICY_NAME),
     )?;
     Ok(Some(ObservedRole {
         name: name.to_string(),
@@ -516,7 +542,57 @@ async fn observe_role(
         attached,
         invoke_policy,
         logs_policy,
+        access_policy,
     }))
+}
+
+/// The functions' own roles of the app and stage: every role under its path, each read
+/// (and its tags checked) as the app's role is.
+async fn observe_own_roles(
+    clients: &AwsClients,
+    target: &Target,
+) -> Result<BTreeMap<String, ObservedRole>, DeployError> {
+    let path = target.own_role_path();
+    let names = all_pages(|marker| {
+        let path = &path;
+        async move {
+            let out = clients
+                .iam
+                .list_roles()
+                .path_prefix(path)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| {
+                    DeployError::aws(
+                        "listing",
+                        format!("IAM roles under {path}"),
+                        AwsFailure::of(&e),
+                    )
+                })?;
+            let names: Vec<String> = out
+                .roles()
+                .iter()
+                // A prefix match: `/nextr/shop/prod/` is also the start of nothing else, but
+                // IAM's own filter is checked again.
+                .filter(|r| r.path() == path.as_str())
+                .map(|r| r.role_name().to_string())
+                .collect();
+            let next = out.marker().filter(|_| out.is_truncated());
+            Ok((names, next.map(str::to_string)))
+        }
+    })
+    .await?;
+    let found: Vec<Option<ObservedRole>> = stream::iter(names)
+        .map(|name| async move { observe_role(clients, target, &name).await })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .flatten()
+        .map(|r| (r.name.clone(), r))
+        .collect())
 }
 
 async fn observe_functions(
