@@ -363,6 +363,7 @@ pub fn build(
         profiles: &profiles,
         fallback: Some(&fallback),
         proxy: bundle_proxy.as_ref(),
+        secrets: project.config.has_secrets(),
     })?;
     let dir = codegen::bundle_dir(&project.package, &project.app);
     krate.write(&dir)?;

@@ -109,8 +109,8 @@ use std::path::{Path, PathBuf};
 
 use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES};
 use nextr::manifest::{
-    Architecture, Cors, Domain, Front, FunctionUrl, GatewayKind, ResponseMode, Throttle,
-    RESPONSE_MODE_ENV,
+    Access, Architecture, Cors, Domain, Front, FunctionUrl, GatewayKind, ResponseMode, SecretRef,
+    Throttle, RESPONSE_MODE_ENV,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
@@ -121,7 +121,7 @@ use crate::analysis::{suggest, SourceFile};
 mod read;
 mod report;
 
-pub use read::env_name_problem;
+pub use read::{env_name_problem, ReadSecret};
 pub use report::{ConfigDiagnostic, ConfigReport};
 
 /// The file name, next to `Cargo.toml`.
@@ -188,6 +188,8 @@ pub struct AppConfig {
     pub log_retention_days: Option<u32>,
     /// `[domain]`: the API's custom domain and its certificate.
     pub domain: Option<Domain>,
+    /// `[secrets]`: secrets every function reads at start.
+    pub secrets: Vec<SecretRef>,
     /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
     route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -210,6 +212,9 @@ pub struct RouteSettings {
     pub throttle: Option<Throttle>,
     /// `log_retention_days`: how long this route's log group keeps events, over `[logs]`.
     pub log_retention_days: Option<u32>,
+    /// `[routes."<page>".secrets]`: secrets only this route's function reads, over
+    /// `[secrets]` (the keys' spans kept for problems found after reading).
+    pub secrets: Vec<ReadSecret>,
 }
 
 /// Why `nextr.toml` was refused.
@@ -278,6 +283,7 @@ impl AppConfig {
             throttle: read.throttle,
             log_retention_days: read.log_retention_days,
             domain: read.domain,
+            secrets: read.secrets.into_iter().map(|s| s.secret).collect(),
             route_spans: read.route_spans,
             env_span: read.env_span,
             text: file.text.to_string(),
@@ -341,12 +347,43 @@ impl AppConfig {
 
     /// The environment of one route's function: [`AppConfig::app_env`] with the route's own
     /// `env` over it.
+    ///
+    /// A `.env` file's variable named like one of the function's secrets is left out: the
+    /// deployed function reads the secret at start, so the file's value (a local stand-in,
+    /// which `nextr dev` gives the function instead) never reaches the manifest.
     pub fn env_for(&self, page: &str) -> BTreeMap<String, String> {
         let mut env = self.app_env();
+        for secret in self.access().secrets_of(Some(page)) {
+            env.remove(&secret.env);
+        }
         if let Some(route) = self.routes.get(page) {
             env.extend(route.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         env
+    }
+
+    /// `[secrets]` and each route's `[routes."<page>".secrets]`, as the manifest's
+    /// [`Access`] records them (the permissions are left as they are).
+    pub fn fill_secrets(&self, access: &mut Access) {
+        access.secrets = self.secrets.clone();
+        for (page, route) in &self.routes {
+            if !route.secrets.is_empty() {
+                access.routes.entry(page.clone()).or_default().secrets =
+                    route.secrets.iter().map(|s| s.secret.clone()).collect();
+            }
+        }
+    }
+
+    /// Whether any function reads a secret at start.
+    pub fn has_secrets(&self) -> bool {
+        !self.secrets.is_empty() || self.routes.values().any(|r| !r.secrets.is_empty())
+    }
+
+    /// The secrets part of the manifest's [`Access`] (see [`AppConfig::fill_secrets`]).
+    fn access(&self) -> Access {
+        let mut access = Access::default();
+        self.fill_secrets(&mut access);
+        access
     }
 
     /// Checks the settings against the app's routes, reporting every problem: each
@@ -380,9 +417,15 @@ impl AppConfig {
         }
         // The app-wide variables overflow every route alike: said once, at `[env]`.
         let mut app_wide_said = false;
+        let access = self.access();
         for route in table.routes() {
             let env = self.env_for(route.page());
-            let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            let mut size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            // The secrets' references, as the deployed function of the default stage gets them.
+            let secrets = access.secrets_for_stage(Some(route.page()), self.default_stage());
+            if let Some(list) = nextr::manifest::access::secrets_env(&secrets) {
+                size += nextr::manifest::access::SECRETS_ENV.len() + list.len();
+            }
             if size <= LAMBDA_ENV_BYTES {
                 continue;
             }

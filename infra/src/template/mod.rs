@@ -18,6 +18,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use nextr::manifest::access::SECRETS_ENV;
 use nextr::manifest::{Function, GatewayKind, Manifest};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -186,9 +187,15 @@ pub fn render(manifest: &Manifest) -> Value {
             "Role": { "Fn::GetAtt": ["ExecutionRole", "Arn"] },
             "Tags": tag_list
         });
-        let env = f.runtime_env();
+        // The secrets' references with the stage parameter for `{stage}`, substituted by
+        // CloudFormation; never values.
+        let secrets = manifest.access.secrets_for_stage(e.page, "${Stage}");
+        let env = f.runtime_env_reading(&secrets);
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
+            if let Some(list) = env.get(SECRETS_ENV).filter(|l| l.contains("${Stage}")) {
+                props["Environment"]["Variables"][SECRETS_ENV] = json!({ "Fn::Sub": list });
+            }
         }
         if manifest.proxy.is_some() {
             rewrite::function(&mut props, f, stage_default);

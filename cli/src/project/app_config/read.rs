@@ -16,6 +16,9 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 mod production;
+mod secrets;
+
+pub use secrets::ReadSecret;
 
 #[cfg(test)]
 pub use production::{certificate_problem, domain_problem};
@@ -41,6 +44,7 @@ pub const TOP_KEYS: &[&str] = &[
     "throttle",
     "logs",
     "domain",
+    "secrets",
 ];
 
 /// The keys of a `[routes."<page>"]` table.
@@ -50,6 +54,7 @@ pub const ROUTE_KEYS: &[&str] = &[
     "function_url",
     "throttle",
     "log_retention_days",
+    "secrets",
 ];
 
 /// The keys of `[cors]`: the HTTP API's `CorsConfiguration` fields.
@@ -106,6 +111,8 @@ pub struct Read {
     pub route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
     pub env_span: Option<Range<usize>>,
+    /// `[secrets]`.
+    pub secrets: Vec<ReadSecret>,
 }
 
 /// Reads the whole file, pushing every problem found.
@@ -232,7 +239,26 @@ impl Reader<'_> {
                 "throttle" => read.throttle = self.throttle("throttle", value),
                 "logs" => read.log_retention_days = self.logs(value),
                 "domain" => domain = self.domain(value),
+                "secrets" => read.secrets = self.secrets("secrets", value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
+            }
+        }
+        // A secret is never also a plain variable of the same function.
+        for secret in &read.secrets {
+            if read.env.contains_key(&secret.secret.env) {
+                self.secret_shadows("secrets", secret, "env");
+            }
+        }
+        for (page, route) in &read.routes {
+            for secret in &route.secrets {
+                let plain = if route.env.contains_key(&secret.secret.env) {
+                    format!("routes.{page:?}.env")
+                } else if read.env.contains_key(&secret.secret.env) {
+                    "env".to_owned()
+                } else {
+                    continue;
+                };
+                self.secret_shadows(&format!("routes.{page:?}.secrets"), secret, &plain);
             }
         }
         if let (Some(domain), Some(region)) = (&domain, &read.region) {
@@ -271,7 +297,7 @@ impl Reader<'_> {
             let Some(settings) = self.table(
                 &prefix,
                 route,
-                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`)",
+                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`, `secrets`)",
             ) else {
                 continue;
             };
@@ -291,6 +317,7 @@ impl Reader<'_> {
                     "log_retention_days" => {
                         out.log_retention_days = self.retention_days(&full, value)
                     }
+                    "secrets" => out.secrets = self.secrets(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
                         self.unknown(key, other, &format!("{prefix}."), ROUTE_KEYS, &table)
