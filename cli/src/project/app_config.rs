@@ -374,6 +374,15 @@ impl AppConfig {
         }
     }
 
+    /// Every secret any function reads (`[secrets]` and every route's own).
+    pub fn access_secrets_all(&self) -> Vec<SecretRef> {
+        let mut all = self.secrets.clone();
+        for route in self.routes.values() {
+            all.extend(route.secrets.iter().map(|s| s.secret.clone()));
+        }
+        all
+    }
+
     /// Whether any function reads a secret at start.
     pub fn has_secrets(&self) -> bool {
         !self.secrets.is_empty() || self.routes.values().any(|r| !r.secrets.is_empty())

@@ -12,7 +12,8 @@ use super::{env_name_problem, Reader, Value};
 use crate::project::app_config::report::ConfigDiagnostic;
 
 /// What a secret's value is written as, for error messages.
-const FORMS: &str = "\"ssm:/path/name\", \"secretsmanager:name\", or the parameter's or secret's ARN";
+const FORMS: &str =
+    "\"ssm:/path/name\", \"secretsmanager:name\", or the parameter's or secret's ARN";
 
 /// One secret as read, with where its key is (for problems found once the whole file is
 /// read, such as an `[env]` variable of the same name).
@@ -133,7 +134,10 @@ pub fn parse_secret(text: &str) -> Result<(SecretStore, String), (String, String
         (SecretStore::SecretsManager, name.to_owned())
     } else {
         let near = if text.starts_with("ssm/") || text.starts_with('/') {
-            format!(" (did you mean \"ssm:{}\"?)", text.trim_start_matches("ssm/"))
+            format!(
+                " (did you mean \"ssm:{}\"?)",
+                text.trim_start_matches("ssm/")
+            )
         } else {
             String::new()
         };
@@ -169,7 +173,9 @@ fn name_problem(store: SecretStore, name: &str) -> Option<String> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
             {
-                return Some("an SSM parameter's name holds only letters, digits and `_ . - /`".to_owned());
+                return Some(
+                    "an SSM parameter's name holds only letters, digits and `_ . - /`".to_owned(),
+                );
             }
             if plain.contains('/') && !plain.starts_with('/') {
                 return Some("an SSM parameter's path starts with `/`".to_owned());
@@ -179,14 +185,15 @@ fn name_problem(store: SecretStore, name: &str) -> Option<String> {
             }
         }
         SecretStore::SecretsManager => {
-            if !plain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '+' | '=' | '.' | '@' | '-'))
-            {
+            if !plain.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '+' | '=' | '.' | '@' | '-')
+            }) {
                 return Some("a Secrets Manager secret's name holds only letters, digits and `/ _ + = . @ -`".to_owned());
             }
             if plain.len() > 512 {
-                return Some("a Secrets Manager secret's name is at most 512 characters".to_owned());
+                return Some(
+                    "a Secrets Manager secret's name is at most 512 characters".to_owned(),
+                );
             }
         }
     }
@@ -195,7 +202,9 @@ fn name_problem(store: SecretStore, name: &str) -> Option<String> {
 
 fn name_help(store: SecretStore) -> String {
     match store {
-        SecretStore::Ssm => "such as \"ssm:/shop/{stage}/database-url\" or \"ssm:shop-db-url\"".to_owned(),
+        SecretStore::Ssm => {
+            "such as \"ssm:/shop/{stage}/database-url\" or \"ssm:shop-db-url\"".to_owned()
+        }
         SecretStore::SecretsManager => "such as \"secretsmanager:shop/{stage}/stripe\"".to_owned(),
     }
 }
@@ -217,7 +226,10 @@ mod tests {
         let arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/db";
         assert_eq!(parse_secret(arn), Ok((SecretStore::Ssm, arn.to_owned())));
         let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/k-AbCdEf";
-        assert_eq!(parse_secret(arn).map(|p| p.0), Ok(SecretStore::SecretsManager));
+        assert_eq!(
+            parse_secret(arn).map(|p| p.0),
+            Ok(SecretStore::SecretsManager)
+        );
         for bad in [
             "plain-value",
             "ssm:/shop/{env}/db",
@@ -230,6 +242,9 @@ mod tests {
         ] {
             assert!(parse_secret(bad).is_err(), "{bad}");
         }
-        assert!(parse_secret("/shop/db").unwrap_err().0.contains("did you mean \"ssm:/shop/db\"?"));
+        assert!(parse_secret("/shop/db")
+            .unwrap_err()
+            .0
+            .contains("did you mean \"ssm:/shop/db\"?"));
     }
 }
