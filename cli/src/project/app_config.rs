@@ -88,6 +88,17 @@
 //! name = "api.example.com"
 //! certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/1234abcd-…"
 //!
+//! # Secrets: variables whose values each function reads at start from SSM Parameter Store
+//! # (with decryption) or Secrets Manager, never written anywhere by nextr. `{stage}` is the
+//! # only placeholder; a name may not also be set in [env]. Default: none.
+//! [secrets]
+//! DATABASE_URL = "ssm:/shop/{stage}/database-url"
+//! STRIPE_KEY = "secretsmanager:shop/stripe"   # or the parameter's or secret's full ARN
+//!
+//! # One route's own secrets, over [secrets].
+//! [routes."/api/pay".secrets]
+//! PAY_TOKEN = "ssm:/shop/pay-token"
+//!
 //! # Where API Gateway would route differently from Next.js (see `nextr_infra::conflicts`).
 //! [conflicts]
 //! # "parametrised" (default): nextr may add route keys with {variables} for Next's winner.
