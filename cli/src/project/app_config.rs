@@ -352,6 +352,10 @@ impl AppConfig {
     /// values with `[env]` over them.
     pub fn app_env(&self) -> BTreeMap<String, String> {
         let mut env = self.dotenv.clone();
+        // A `.env` value named like a secret is dev's local stand-in (see `env_for`).
+        for secret in self.access_secrets_all() {
+            env.remove(&secret.env);
+        }
         env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env
     }
@@ -359,14 +363,11 @@ impl AppConfig {
     /// The environment of one route's function: [`AppConfig::app_env`] with the route's own
     /// `env` over it.
     ///
-    /// A `.env` file's variable named like one of the function's secrets is left out: the
-    /// deployed function reads the secret at start, so the file's value (a local stand-in,
-    /// which `nextr dev` gives the function instead) never reaches the manifest.
+    /// A `.env` file's variable named like any secret of the app is left out of every
+    /// function: the functions reading it get the secret at start, and the file's value (a
+    /// local stand-in, which `nextr dev` gives them instead) never reaches the manifest.
     pub fn env_for(&self, page: &str) -> BTreeMap<String, String> {
         let mut env = self.app_env();
-        for secret in self.access().secrets_of(Some(page)) {
-            env.remove(&secret.env);
-        }
         if let Some(route) = self.routes.get(page) {
             env.extend(route.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
@@ -548,6 +549,66 @@ LOG = "debug"
             "postgres://db"
         );
         assert_eq!(c.env_for("/api/hello")["LOG"], "info");
+    }
+
+    #[test]
+    fn secrets_app_wide_and_per_route() {
+        let mut c = parse(
+            "[secrets]\nDB = \"ssm:/shop/{stage}/db\"\nKEY = \"secretsmanager:shop/key\"\n\n[routes.\"/api/pay\".secrets]\nKEY = \"ssm:/pay/key\"\n",
+        )
+        .unwrap();
+        assert!(c.has_secrets());
+        let mut access = Access::default();
+        c.fill_secrets(&mut access);
+        let pay = access.secrets_for_stage(Some("/api/pay"), "prod");
+        assert_eq!(pay[0].name, "/shop/prod/db");
+        assert_eq!(
+            (pay[1].env.as_str(), pay[1].name.as_str()),
+            ("KEY", "/pay/key")
+        );
+        assert_eq!(access.secrets_of(None)[1].name, "shop/key");
+        // A `.env` file's value of a secret's name never reaches the function's env.
+        c.dotenv.insert("DB".into(), "local".into());
+        c.dotenv.insert("OTHER".into(), "x".into());
+        c.dotenv.insert("KEY".into(), "local".into());
+        let env = c.env_for("/api/pay");
+        assert!(!env.contains_key("DB") && env["OTHER"] == "x");
+        // Nor a route's secret in another route's function.
+        assert!(!c.env_for("/api/other").contains_key("KEY"));
+    }
+
+    #[test]
+    fn secret_problems_are_reported_at_once_at_their_lines() {
+        let e = error(
+            "[env]\nDB = \"x\"\n[secrets]\nDB = \"ssm:/db\"\nKEY = \"sk_live_123\"\nlower = 3\nBAD = \"ssm:/a/{env}\"\n[routes.\"/api/pay\".secrets]\nDB2 = \"arn:aws:s3:::b\"\n",
+        );
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 5, "{e}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("nextr.toml:4:1: `secrets.DB`: DB is also set in `env`")),
+            "{e}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("nextr.toml:5:7: `secrets.KEY`: \"sk_live_123\" does not say where the secret lives")), "{e}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("nextr.toml:6:1: `secrets.lower`")),
+            "{e}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("the only placeholder a secret's name takes is {stage}")),
+            "{e}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("nextr.toml:9:7: `routes.\"/api/pay\".secrets.DB2`")),
+            "{e}"
+        );
     }
 
     #[test]
