@@ -594,7 +594,8 @@ LOG = "debug"
         assert!(
             lines
                 .iter()
-                .any(|l| l.starts_with("nextr.toml:6:1: `secrets.lower`")),
+                .any(|l| l
+                    .starts_with("nextr.toml:6:9: `secrets.lower`: expected \"ssm:/path/name\"")),
             "{e}"
         );
         assert!(
