@@ -1,5 +1,10 @@
 """Cold-start init of a hello bootstrap: process start to its first Runtime API `next` call,
-median of N, with and without two secrets read from a local moto."""
+median of N, with and without two secrets read from a local moto (python3 with moto[server]).
+
+Usage: build a hello app twice with `nextr build` (without, then with `[secrets]` naming
+`ssm:/shop/{stage}/db-url` and `secretsmanager:shop/stripe`), unzip the hello route's zip of
+each into `plain/` and `secrets/` of the current folder, then `python3 secrets_init.py 21`.
+Results: bench/RESULTS.md, "Secrets"."""
 import json, os, socket, statistics, subprocess, sys, time, urllib.request
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 15
