@@ -237,7 +237,12 @@ pub fn build(
         progress(Progress::Warning(warning));
     }
     let dotenv = DotEnv::load(&project.root, options.env_mode)?;
-    for warning in dotenv.warnings(&project.config.env) {
+    // A `.local` file's secret stand-in is dev's, never deployed: no warning for it.
+    let mut shadowed = project.config.env.clone();
+    for secret in project.config.access_secrets_all() {
+        shadowed.insert(secret.env, String::new());
+    }
+    for warning in dotenv.warnings(&shadowed) {
         progress(Progress::Warning(warning));
     }
     project.config.dotenv = dotenv.values;
@@ -363,6 +368,7 @@ pub fn build(
         profiles: &profiles,
         fallback: Some(&fallback),
         proxy: bundle_proxy.as_ref(),
+        secrets: project.config.has_secrets(),
     })?;
     let dir = codegen::bundle_dir(&project.package, &project.app);
     krate.write(&dir)?;

@@ -296,6 +296,11 @@ pub struct DevArgs {
     /// source changes (a rewritten route manifest is still picked up).
     #[arg(long)]
     pub no_build: bool,
+    /// Secrets of nextr.toml's [secrets] with no local value (in the shell or the dev .env
+    /// files) are read by the functions from SSM and Secrets Manager at start, as on Lambda,
+    /// with your AWS_* variables (credentials, region, endpoint); without it they are missing.
+    #[arg(long)]
+    pub aws_secrets: bool,
     /// Also print Lambda's START, END and REPORT lines of every invocation (the request log
     /// has one line per request without them).
     #[arg(long)]
@@ -362,4 +367,9 @@ pub struct InvokeArgs {
     /// Invoke the bundle already in `.nextr/` as it is, without building.
     #[arg(long)]
     pub no_build: bool,
+    /// Secrets of nextr.toml's [secrets] with no local value (in the shell or the dev .env
+    /// files) are read by the functions from SSM and Secrets Manager at start, as on Lambda,
+    /// with your AWS_* variables (credentials, region, endpoint); without it they are missing.
+    #[arg(long)]
+    pub aws_secrets: bool,
 }

@@ -257,6 +257,8 @@ pub fn assemble(input: &ManifestInput<'_>) -> Result<Manifest, ManifestError> {
             .unwrap_or(nextr::manifest::DEFAULT_KEEP_VERSIONS),
         log_retention_days: input.config.log_retention_days(),
     };
+    // `[secrets]`, app-wide and per route: references only.
+    input.config.fill_secrets(&mut manifest.access);
     manifest.source = input.source.clone();
     manifest.routes = routes;
     manifest.proxy = input.proxy.map(|p| ManifestProxy {

@@ -179,7 +179,8 @@ async fn run_app_with(
 }
 
 /// Runs a Lambda loop on a single-threaded tokio runtime (one invocation at a time, as on
-/// Lambda), turning a failure into a logged message and a failing exit code.
+/// Lambda), after reading the function's secrets ([`crate::secrets`]), turning a failure
+/// into a logged message and a failing exit code.
 fn block_on(
     what: &str,
     lambda_loop: impl std::future::Future<Output = Result<(), Error>>,
@@ -194,6 +195,15 @@ fn block_on(
             return ExitCode::FAILURE;
         }
     };
+    // The secrets first, on this runtime, then given to the handler from this thread while
+    // nothing else runs (see `secrets::install`): a failure is the function's init error.
+    match runtime.block_on(crate::secrets::read_at_start()) {
+        Ok(values) => crate::secrets::install(values),
+        Err(e) => {
+            eprintln!("nextr: {what}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     match runtime.block_on(lambda_loop) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -56,8 +56,12 @@ pub mod app;
 #[cfg(feature = "lambda")]
 pub mod form;
 
+#[cfg(feature = "aws-client")]
+mod aws;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "lambda")]
+pub mod secrets;
 #[cfg(feature = "lambda")]
 pub mod testing;
 

@@ -675,6 +675,17 @@ impl Function {
         );
         env
     }
+
+    /// [`Function::runtime_env`] with [`SECRETS_ENV`](access::SECRETS_ENV) listing the
+    /// secrets the function reads at start (references, their `{stage}` already replaced;
+    /// none: no variable): what deploy, the template and `nextr dev` start a function with.
+    pub fn runtime_env_reading(&self, secrets: &[SecretRef]) -> BTreeMap<String, String> {
+        let mut env = self.runtime_env();
+        if let Some(list) = access::secrets_env(secrets) {
+            env.insert(access::SECRETS_ENV.to_owned(), list);
+        }
+        env
+    }
 }
 
 /// Lambda CPU architecture.

@@ -34,6 +34,8 @@ const RUNTIME: &str = "nextr";
 const LAMBDA_FEATURE: &str = "lambda";
 /// The runtime feature that runs an app's proxy (its rewrites invoke other functions).
 const PROXY_FEATURE: &str = "proxy";
+/// The runtime feature that reads a function's secrets at start.
+const SECRETS_FEATURE: &str = "secrets";
 /// Where the copy of the user's lockfile is recorded, to refresh it only when it changes.
 const LOCK_SEED: &str = "nextr-lock-seed.sha256";
 
@@ -135,6 +137,9 @@ pub struct BundleSpec<'a> {
     pub fallback: Option<&'a str>,
     /// The app's proxy, compiled into every binary.
     pub proxy: Option<&'a BundleProxy>,
+    /// Whether any function reads secrets at start (`nextr.toml`'s `[secrets]`): the runtime
+    /// then needs its `secrets` feature, in every binary, since one crate builds them all.
+    pub secrets: bool,
 }
 
 /// The app's proxy file, as the bundle crate includes it.
@@ -306,16 +311,18 @@ fn manifest(spec: &BundleSpec<'_>) -> Result<String, CodegenError> {
             .push((key(&package.name), format!("{{ path = {} }}", string(root))));
     }
     // The runtime features every bundle needs, whatever the user's dependency enables.
-    let runtime_features: &[&str] = if spec.proxy.is_some() {
-        &[LAMBDA_FEATURE, PROXY_FEATURE]
-    } else {
-        &[LAMBDA_FEATURE]
-    };
+    let mut runtime_features = vec![LAMBDA_FEATURE];
+    if spec.proxy.is_some() {
+        runtime_features.push(PROXY_FEATURE);
+    }
+    if spec.secrets {
+        runtime_features.push(SECRETS_FEATURE);
+    }
     for dep in package.normal_dependencies() {
         tables
             .entry(dep.target.as_deref())
             .or_default()
-            .push((key(dep.key()), dependency(package, dep, runtime_features)?));
+            .push((key(dep.key()), dependency(package, dep, &runtime_features)?));
     }
     for (target, deps) in &tables {
         match target {

@@ -1,6 +1,7 @@
 //! `nextr dev`: build, then serve the app as the deployed API Gateway + Lambda would, and keep
 //! serving across rebuilds.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::DevArgs;
 use nextr_cli::emulator::logs::{LambdaLines, LogWriter, Logger, RequestLog, Sink};
+use nextr_cli::emulator::secrets::AwsSecrets;
 use nextr_cli::emulator::watch::{self, Change};
 use nextr_cli::emulator::{self, Bound, Emulator, EmulatorConfig, Server};
 
@@ -108,8 +110,8 @@ pub fn build_app(app: &Path, out: &Path, profile: Profile) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The emulator settings from the developer's environment.
-pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
+/// The emulator settings from the developer's environment; `aws_secrets`: `--aws-secrets`.
+pub fn emulator_config(max_instances: usize, aws_secrets: bool) -> EmulatorConfig {
     let region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|_| "us-east-1".into());
@@ -117,11 +119,13 @@ pub fn emulator_config(max_instances: usize) -> EmulatorConfig {
         .into_iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_owned(), v)))
         .collect();
+    let developer_env: BTreeMap<String, String> = std::env::vars().collect();
     EmulatorConfig {
         max_instances,
         region,
         passthrough_env,
-        developer_env: std::env::vars().collect(),
+        aws_secrets: AwsSecrets::from_env(aws_secrets, &developer_env),
+        developer_env,
         ..EmulatorConfig::default()
     }
 }
@@ -200,7 +204,7 @@ async fn serve(
         integration_timeout: args.integration_timeout_ms.map(Duration::from_millis),
         busy_poll: Duration::from_micros(args.busy_poll_us),
         request_log,
-        ..emulator_config(usize::from(args.max_instances))
+        ..emulator_config(usize::from(args.max_instances), args.aws_secrets)
     };
     if let Some(ms) = args.header_timeout_ms {
         config.front.header_timeout = Duration::from_millis(ms);
@@ -231,6 +235,10 @@ async fn serve(
     }
     print_routes(&logger, manifest, server.addr());
     print_warnings(&logger, manifest);
+    // Once, here: the routes missing one answer 500 naming it, the others serve.
+    for line in emulator.deployment().missing_secrets() {
+        logger.line(format!("warning: {line}"));
+    }
 
     let (changes_tx, changes) = mpsc::unbounded_channel();
     let watcher = watch::watch(

@@ -30,7 +30,7 @@ pub fn run(args: &InvokeArgs) -> anyhow::Result<ExitCode> {
     let emulator = Arc::new(Emulator::new(
         &served.out,
         &manifest,
-        emulator_config(1),
+        emulator_config(1, args.aws_secrets),
         logger,
     )?);
     let deployment = emulator.deployment();

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nextr::manifest::{Architecture, Function, FunctionUrlAuth, Manifest, ResponseMode};
+use nextr::manifest::{Architecture, Function, FunctionUrlAuth, Manifest, ResponseMode, SecretRef};
 use nextr_infra::gateway::http_api::{Routed, RouterError};
 use nextr_infra::gateway::{Gateway, ModelError};
 
@@ -21,6 +21,7 @@ use super::logs::Logger;
 use super::pool::{FunctionPool, FunctionSpec};
 use super::protect::Protections;
 use super::qemu::{Emulation, QemuError};
+use super::secrets::{self, AwsSecrets, SecretValues};
 use crate::report::Shown;
 
 /// The label of the `$default` route's function in logs and `nextr invoke`.
@@ -80,20 +81,28 @@ pub struct FunctionDefaults {
     pub lambda_endpoint: Option<String>,
     /// How bundles for another architecture run here (qemu-user).
     pub emulation: Emulation,
+    /// How secrets without a local value reach the functions (`nextr dev --aws-secrets`).
+    pub aws_secrets: AwsSecrets,
 }
 
 impl FunctionDefaults {
     /// The variables of a function: its own from the manifest (each overridden by the
-    /// developer's value when set), then the passed-through ones, then the emulator's
-    /// Invoke API as `NEXTR_LAMBDA_ENDPOINT`. The one place a function's environment is made.
-    pub fn env_of(&self, function: &Function) -> Vec<(String, String)> {
+    /// developer's value when set) with the secrets it reads from AWS (`NEXTR_SECRETS`),
+    /// then the passed-through ones, the secrets' local values, the developer's AWS
+    /// variables when it reads secrets from AWS, then the emulator's Invoke API as
+    /// `NEXTR_LAMBDA_ENDPOINT`. The one place a function's environment is made.
+    pub fn env_of(&self, function: &Function, secrets: &SecretValues) -> Vec<(String, String)> {
         use nextr::manifest::LAMBDA_ENDPOINT_ENV;
         let endpoint = self
             .lambda_endpoint
             .iter()
             .map(|e| (LAMBDA_ENDPOINT_ENV.to_owned(), e.clone()));
+        let aws = match (&self.aws_secrets, secrets.read.is_empty()) {
+            (AwsSecrets::Read(vars), false) => vars.clone(),
+            _ => Vec::new(),
+        };
         function
-            .runtime_env()
+            .runtime_env_reading(&secrets.read)
             .into_iter()
             .map(|(k, v)| {
                 let developer = self
@@ -104,11 +113,33 @@ impl FunctionDefaults {
                 (k, v)
             })
             .chain(self.passthrough_env.iter().cloned())
+            .chain(secrets.local.iter().cloned())
+            .chain(aws)
             // The emulator's own endpoint, whatever `[env]` says: a rewrite must reach it.
             .filter(|(k, _)| self.lambda_endpoint.is_none() || k != LAMBDA_ENDPOINT_ENV)
             .chain(endpoint)
             .collect()
     }
+}
+
+/// The values of the app's dev `.env` files (`.env.development.local`, `.env.local`,
+/// `.env.development`, `.env`), read from the manifest's app folder at every deployment, for
+/// the secrets they give a local value. Only for an app with secrets; a file that cannot be
+/// read gives none (the build, which reads the same files, has said why).
+fn dev_dotenv(manifest_dir: &Path, manifest: &Manifest) -> BTreeMap<String, String> {
+    if manifest.access.secrets.is_empty()
+        && manifest
+            .access
+            .routes
+            .values()
+            .all(|r| r.secrets.is_empty())
+    {
+        return BTreeMap::new();
+    }
+    let root = manifest_dir.join(&manifest.source.app_root);
+    crate::project::DotEnv::load(&root, crate::project::EnvMode::Development)
+        .map(|d| d.values)
+        .unwrap_or_default()
 }
 
 /// What identifies a function's pool: a change to any of these needs new instances.
@@ -139,6 +170,9 @@ pub struct Target {
     /// Why the route's file does not build (the manifest's `build_error`): `nextr dev`
     /// answers its requests 500 with it.
     pub build_error: Option<String>,
+    /// The secrets the function reads that have no value here (one line each): `nextr dev`
+    /// answers its requests 500 with them, and says them once at start.
+    pub missing_secrets: Vec<String>,
     pool_key: Option<PoolKey>,
 }
 
@@ -151,6 +185,18 @@ impl Target {
             "nextr dev: {} does not build\n\n{}\n",
             Shown(&self.file),
             error.trim_end()
+        ))
+    }
+
+    /// What `nextr dev` answers for a function missing secrets: every missing one.
+    pub fn misses_secrets(&self) -> Option<String> {
+        if self.missing_secrets.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "nextr dev: {}
+",
+            self.missing_secrets.join("\n")
         ))
     }
 }
@@ -178,6 +224,8 @@ struct Pools<'a> {
     manifest_dir: &'a Path,
     defaults: &'a FunctionDefaults,
     logger: &'a Logger,
+    /// The dev `.env` files' values: local values of secrets.
+    dotenv: BTreeMap<String, String>,
     reusable: HashMap<String, (&'a PoolKey, &'a Arc<FunctionPool>)>,
     made: HashMap<String, Arc<FunctionPool>>,
 }
@@ -189,6 +237,7 @@ impl Pools<'_> {
         page: &str,
         file: &str,
         function: Option<&Function>,
+        secrets: &[SecretRef],
     ) -> Result<Target, DeploymentError> {
         let Some(f) = function else {
             return Ok(Target {
@@ -198,10 +247,18 @@ impl Pools<'_> {
                 function_url: None,
                 response_mode: ResponseMode::Buffered,
                 build_error: None,
+                missing_secrets: Vec::new(),
                 pool_key: None,
             });
         };
-        let env = self.defaults.env_of(f);
+        let resolved = secrets::resolve(
+            page,
+            secrets,
+            &self.defaults.developer_env,
+            &self.dotenv,
+            &self.defaults.aws_secrets,
+        );
+        let env = self.defaults.env_of(f, &resolved);
         let key = PoolKey {
             name: f.name.clone(),
             sha256: f.sha256.to_ascii_lowercase(),
@@ -259,6 +316,7 @@ impl Pools<'_> {
             function_url: f.function_url.as_ref().map(|u| (f.name.clone(), u.auth)),
             response_mode: f.response_mode,
             build_error: None,
+            missing_secrets: resolved.missing,
             pool_key: Some(key),
         })
     }
@@ -288,6 +346,7 @@ impl Deployment {
             manifest_dir,
             defaults,
             logger,
+            dotenv: dev_dotenv(manifest_dir, manifest),
             reusable: HashMap::new(),
             made: HashMap::new(),
         };
@@ -301,11 +360,18 @@ impl Deployment {
         }
         let mut targets = Vec::with_capacity(manifest.routes.len());
         for route in &manifest.routes {
-            let mut target = pools.target(&route.page, &route.file, route.function.as_ref())?;
+            let secrets = manifest
+                .access
+                .secrets_for_stage(Some(&route.page), &manifest.deploy.stage);
+            let mut target =
+                pools.target(&route.page, &route.file, route.function.as_ref(), &secrets)?;
             target.build_error = route.build_error.clone();
             targets.push(target);
         }
-        let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback))?;
+        let secrets = manifest
+            .access
+            .secrets_for_stage(None, &manifest.deploy.stage);
+        let fallback = pools.target(DEFAULT_LABEL, "", Some(&manifest.fallback), &secrets)?;
         Ok(Deployment {
             manifest: manifest.clone(),
             protections: Protections::new(manifest),
@@ -313,6 +379,14 @@ impl Deployment {
             targets,
             fallback,
         })
+    }
+
+    /// Every secret a function reads with no value here, one line each (a secret of
+    /// several functions once per function).
+    pub fn missing_secrets(&self) -> Vec<String> {
+        self.all()
+            .flat_map(|t| t.missing_secrets.iter().cloned())
+            .collect()
     }
 
     /// The manifest this deployment serves.
@@ -414,6 +488,7 @@ mod tests {
             ]),
             lambda_endpoint: Some("http://127.0.0.1:4321".into()),
             emulation: Emulation::default(),
+            aws_secrets: AwsSecrets::Off,
         };
         let f: Function = serde_json::from_value(serde_json::json!({
             "name": "f", "bundle": "functions/f.zip", "sha256": "", "bytes": 0,
@@ -428,7 +503,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            defaults.env_of(&f),
+            defaults.env_of(&f, &SecretValues::default()),
             pairs(&[
                 ("AA", "file"),
                 ("BB", "mine"),

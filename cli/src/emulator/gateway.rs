@@ -410,6 +410,10 @@ async fn handle_api(
             return whole(with_request_id(r, &meta));
         }
     }
+    // Said once at start; each request names them again, since nothing else runs.
+    if let Some(text) = route.misses_secrets() {
+        return whole(does_not_build(text, &meta));
+    }
     let Some(pool) = route.function.clone() else {
         // Reported once by the rebuild that left the route out, not at every request.
         if let Some(text) = route.does_not_build() {

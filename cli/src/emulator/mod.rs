@@ -28,6 +28,7 @@ pub mod pool;
 pub mod protect;
 pub mod qemu;
 pub(crate) mod runtime_api;
+pub mod secrets;
 pub mod stream;
 pub mod watch;
 
@@ -116,6 +117,9 @@ pub enum EmulatorError {
         /// Its diagnostic.
         diagnostic: String,
     },
+    /// The function reads secrets that have no value here (one line each).
+    #[error("{0}")]
+    MissingSecrets(String),
 }
 
 /// Emulator settings.
@@ -141,6 +145,8 @@ pub struct EmulatorConfig {
     pub stream_idle_timeout: Duration,
     /// Whether the front logs each request (`nextr dev`), and in colour or not.
     pub request_log: logs::RequestLog,
+    /// How secrets without a local value reach the functions (`--aws-secrets`).
+    pub aws_secrets: secrets::AwsSecrets,
 }
 
 /// The HTTP front's bounds on clients (see `gateway::serve`).
@@ -186,6 +192,7 @@ impl Default for EmulatorConfig {
             front: FrontLimits::for_this_process(),
             stream_idle_timeout: STREAM_IDLE_TIMEOUT,
             request_log: logs::RequestLog::Off,
+            aws_secrets: secrets::AwsSecrets::Off,
         }
     }
 }
@@ -259,6 +266,7 @@ impl Emulator {
             developer_env: config.developer_env.clone(),
             lambda_endpoint: Some(format!("http://{invoke_api_addr}")),
             emulation: qemu::Emulation::from_env(&config.developer_env),
+            aws_secrets: config.aws_secrets.clone(),
         };
         let deployment = Deployment::build(manifest_dir, manifest, &defaults, None, &logger)?;
         bundle::prune(&defaults.cache_dir, &deployment.task_roots());
@@ -385,6 +393,11 @@ impl Emulator {
                 file: target.file.clone(),
                 diagnostic: diagnostic.trim_end().to_owned(),
             });
+        }
+        if !target.missing_secrets.is_empty() {
+            return Err(EmulatorError::MissingSecrets(
+                target.missing_secrets.join("\n"),
+            ));
         }
         let pool = target
             .function

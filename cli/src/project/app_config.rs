@@ -101,6 +101,17 @@
 //! actions = ["s3:PutObject"]
 //! resources = ["arn:aws:s3:::shop-uploads/*"]
 //!
+//! # Secrets: variables whose values each function reads at start from SSM Parameter Store
+//! # (with decryption) or Secrets Manager, never written anywhere by nextr. `{stage}` is the
+//! # only placeholder; a name may not also be set in [env]. Default: none.
+//! [secrets]
+//! DATABASE_URL = "ssm:/shop/{stage}/database-url"
+//! STRIPE_KEY = "secretsmanager:shop/stripe"   # or the parameter's or secret's full ARN
+//!
+//! # One route's own secrets, over [secrets].
+//! [routes."/api/pay".secrets]
+//! PAY_TOKEN = "ssm:/shop/pay-token"
+//!
 //! # Where API Gateway would route differently from Next.js (see `nextr_infra::conflicts`).
 //! [conflicts]
 //! # "parametrised" (default): nextr may add route keys with {variables} for Next's winner.
@@ -122,8 +133,8 @@ use std::path::{Path, PathBuf};
 
 use nextr::limits::{DEFAULT_MEMORY_MB, LAMBDA_ENV_BYTES};
 use nextr::manifest::{
-    Architecture, Cors, Domain, Front, FunctionUrl, GatewayKind, ResponseMode, Throttle,
-    RESPONSE_MODE_ENV,
+    Access, Architecture, Cors, Domain, Front, FunctionUrl, GatewayKind, ResponseMode, SecretRef,
+    Throttle, RESPONSE_MODE_ENV,
 };
 use nextr::routing::RouteTable;
 use nextr_infra::conflicts::{AcceptedConflict, KeyPolicy};
@@ -134,7 +145,7 @@ use crate::analysis::{suggest, SourceFile};
 mod read;
 mod report;
 
-pub use read::env_name_problem;
+pub use read::{env_name_problem, ReadSecret};
 pub use report::{ConfigDiagnostic, ConfigReport};
 
 /// The file name, next to `Cargo.toml`.
@@ -203,6 +214,8 @@ pub struct AppConfig {
     pub domain: Option<Domain>,
     /// `[[permissions]]`: IAM statements every function's role holds.
     pub permissions: Vec<nextr::manifest::PolicyStatement>,
+    /// `[secrets]`: secrets every function reads at start.
+    pub secrets: Vec<SecretRef>,
     /// Where each `[routes."<page>"]` key is, for problems found once the routes are known.
     route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
@@ -227,6 +240,9 @@ pub struct RouteSettings {
     pub log_retention_days: Option<u32>,
     /// `[[routes."<page>".permissions]]`: IAM statements of this route's own role.
     pub permissions: Vec<nextr::manifest::PolicyStatement>,
+    /// `[routes."<page>".secrets]`: secrets only this route's function reads, over
+    /// `[secrets]` (the keys' spans kept for problems found after reading).
+    pub secrets: Vec<ReadSecret>,
 }
 
 /// Why `nextr.toml` was refused.
@@ -296,6 +312,7 @@ impl AppConfig {
             log_retention_days: read.log_retention_days,
             domain: read.domain,
             permissions: read.permissions,
+            secrets: read.secrets.into_iter().map(|s| s.secret).collect(),
             route_spans: read.route_spans,
             env_span: read.env_span,
             text: file.text.to_string(),
@@ -353,18 +370,59 @@ impl AppConfig {
     /// values with `[env]` over them.
     pub fn app_env(&self) -> BTreeMap<String, String> {
         let mut env = self.dotenv.clone();
+        // A `.env` value named like a secret is dev's local stand-in (see `env_for`).
+        for secret in self.access_secrets_all() {
+            env.remove(&secret.env);
+        }
         env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env
     }
 
     /// The environment of one route's function: [`AppConfig::app_env`] with the route's own
     /// `env` over it.
+    ///
+    /// A `.env` file's variable named like any secret of the app is left out of every
+    /// function: the functions reading it get the secret at start, and the file's value (a
+    /// local stand-in, which `nextr dev` gives them instead) never reaches the manifest.
     pub fn env_for(&self, page: &str) -> BTreeMap<String, String> {
         let mut env = self.app_env();
         if let Some(route) = self.routes.get(page) {
             env.extend(route.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         env
+    }
+
+    /// `[secrets]` and each route's `[routes."<page>".secrets]`, as the manifest's
+    /// [`Access`] records them (the permissions are left as they are).
+    pub fn fill_secrets(&self, access: &mut Access) {
+        access.secrets = self.secrets.clone();
+        for (page, route) in &self.routes {
+            if !route.secrets.is_empty() {
+                access.routes.entry(page.clone()).or_default().secrets =
+                    route.secrets.iter().map(|s| s.secret.clone()).collect();
+            }
+        }
+    }
+
+    /// Every secret any function reads (`[secrets]` and every route's own).
+    pub fn access_secrets_all(&self) -> Vec<SecretRef> {
+        let mut all = self.secrets.clone();
+        for route in self.routes.values() {
+            all.extend(route.secrets.iter().map(|s| s.secret.clone()));
+        }
+        all
+    }
+
+    /// Whether any function reads a secret at start.
+    pub fn has_secrets(&self) -> bool {
+        !self.secrets.is_empty() || self.routes.values().any(|r| !r.secrets.is_empty())
+    }
+
+    /// The secrets part of the manifest's [`Access`] (see [`AppConfig::fill_secrets`]).
+    fn access(&self) -> Access {
+        let mut access = Access::default();
+        self.fill_secrets(&mut access);
+        access
     }
 
     /// Checks the settings against the app's routes, reporting every problem: each
@@ -398,9 +456,15 @@ impl AppConfig {
         }
         // The app-wide variables overflow every route alike: said once, at `[env]`.
         let mut app_wide_said = false;
+        let access = self.access();
         for route in table.routes() {
             let env = self.env_for(route.page());
-            let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            let mut size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+            // The secrets' references, as the deployed function of the default stage gets them.
+            let secrets = access.secrets_for_stage(Some(route.page()), self.default_stage());
+            if let Some(list) = nextr::manifest::access::secrets_env(&secrets) {
+                size += nextr::manifest::access::SECRETS_ENV.len() + list.len();
+            }
             if size <= LAMBDA_ENV_BYTES {
                 continue;
             }
@@ -503,6 +567,67 @@ LOG = "debug"
             "postgres://db"
         );
         assert_eq!(c.env_for("/api/hello")["LOG"], "info");
+    }
+
+    #[test]
+    fn secrets_app_wide_and_per_route() {
+        let mut c = parse(
+            "[secrets]\nDB = \"ssm:/shop/{stage}/db\"\nKEY = \"secretsmanager:shop/key\"\n\n[routes.\"/api/pay\".secrets]\nKEY = \"ssm:/pay/key\"\n",
+        )
+        .unwrap();
+        assert!(c.has_secrets());
+        let mut access = Access::default();
+        c.fill_secrets(&mut access);
+        let pay = access.secrets_for_stage(Some("/api/pay"), "prod");
+        assert_eq!(pay[0].name, "/shop/prod/db");
+        assert_eq!(
+            (pay[1].env.as_str(), pay[1].name.as_str()),
+            ("KEY", "/pay/key")
+        );
+        assert_eq!(access.secrets_of(None)[1].name, "shop/key");
+        // A `.env` file's value of a secret's name never reaches the function's env.
+        c.dotenv.insert("DB".into(), "local".into());
+        c.dotenv.insert("OTHER".into(), "x".into());
+        c.dotenv.insert("KEY".into(), "local".into());
+        let env = c.env_for("/api/pay");
+        assert!(!env.contains_key("DB") && env["OTHER"] == "x");
+        // Nor a route's secret in another route's function.
+        assert!(!c.env_for("/api/other").contains_key("KEY"));
+    }
+
+    #[test]
+    fn secret_problems_are_reported_at_once_at_their_lines() {
+        let e = error(
+            "[env]\nDB = \"x\"\n[secrets]\nDB = \"ssm:/db\"\nKEY = \"sk_live_123\"\nlower = 3\nBAD = \"ssm:/a/{env}\"\n[routes.\"/api/pay\".secrets]\nDB2 = \"arn:aws:s3:::b\"\n",
+        );
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 5, "{e}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("nextr.toml:4:1: `secrets.DB`: DB is also set in `env`")),
+            "{e}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("nextr.toml:5:7: `secrets.KEY`: \"sk_live_123\" does not say where the secret lives")), "{e}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l
+                    .starts_with("nextr.toml:6:9: `secrets.lower`: expected \"ssm:/path/name\"")),
+            "{e}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("the only placeholder a secret's name takes is {stage}")),
+            "{e}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("nextr.toml:9:7: `routes.\"/api/pay\".secrets.DB2`")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -494,6 +494,8 @@ impl Desired {
         crate::limits::check_limits(manifest, &crate::limits::Quotas::default(), |_| None)?;
         // A proxy's rewrite invokes the target by its deployed name, from the stage.
         let stage_env = manifest.proxy.as_ref().map(|_| target.stage());
+        // What each function reads at start: references for this stage, never values.
+        let secrets = |page: Option<&str>| manifest.access.secrets_for_stage(page, target.stage());
         let mut functions = Vec::new();
         for route in &manifest.routes {
             let function = route
@@ -509,6 +511,7 @@ impl Desired {
                 route.route_keys.clone(),
                 manifest_dir,
                 stage_env,
+                &secrets(Some(&route.page)),
             )?;
             desired.log_retention_days = route
                 .log_retention_days
@@ -528,6 +531,7 @@ impl Desired {
             fallback_keys,
             manifest_dir,
             stage_env,
+            &secrets(None),
         )?;
         fallback.log_retention_days = manifest.deploy.log_retention_days;
         functions.push(fallback);
@@ -649,6 +653,7 @@ fn desired_function(
     route_keys: Vec<String>,
     manifest_dir: &Path,
     stage_env: Option<&str>,
+    secrets: &[nextr::manifest::SecretRef],
 ) -> Result<DesiredFunction, DeployError> {
     let bundle = manifest_dir.join(&function.bundle);
     let code_sha256 = code_sha256(&function.sha256).ok_or_else(|| DeployError::Bundle {
@@ -667,7 +672,7 @@ fn desired_function(
         }
         description.truncate(cut);
     }
-    let mut env = function.runtime_env();
+    let mut env = function.runtime_env_reading(secrets);
     if let Some(stage) = stage_env {
         env.insert(nextr::manifest::STAGE_ENV.to_owned(), stage.to_owned());
     }

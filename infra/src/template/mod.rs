@@ -20,6 +20,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use nextr::manifest::access::SECRETS_ENV;
 use nextr::manifest::{Function, GatewayKind, Manifest};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -197,9 +198,15 @@ pub fn render(manifest: &Manifest) -> Value {
         if let Some(id) = access::own_role_id(manifest, e) {
             resources.insert(id, access::own_role(manifest, app, e, &tag_list));
         }
-        let env = f.runtime_env();
+        // The secrets' references with the stage parameter for `{stage}`, substituted by
+        // CloudFormation; never values.
+        let secrets = manifest.access.secrets_for_stage(e.page, "${Stage}");
+        let env = f.runtime_env_reading(&secrets);
         if !env.is_empty() {
             props["Environment"] = json!({ "Variables": env });
+            if let Some(list) = env.get(SECRETS_ENV).filter(|l| l.contains("${Stage}")) {
+                props["Environment"]["Variables"][SECRETS_ENV] = json!({ "Fn::Sub": list });
+            }
         }
         if manifest.proxy.is_some() {
             rewrite::function(&mut props, f, stage_default);

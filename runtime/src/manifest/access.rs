@@ -13,6 +13,16 @@ use serde::{Deserialize, Serialize};
 /// already replaced ([`SecretRef::for_stage`]). References only, never values.
 pub const SECRETS_ENV: &str = "NEXTR_SECRETS";
 
+/// [`SECRETS_ENV`]'s value for these secrets: their JSON array (`None` for no secret, when
+/// the variable is left unset).
+pub fn secrets_env(secrets: &[SecretRef]) -> Option<String> {
+    if secrets.is_empty() {
+        return None;
+    }
+    // A list of plain strings always serializes.
+    serde_json::to_string(secrets).ok()
+}
+
 /// The placeholder a secret's name or a permission's resource may hold for the stage being
 /// deployed (`/shop/{stage}/db-url`), so one `nextr.toml` serves every stage.
 pub const STAGE_PLACEHOLDER: &str = "{stage}";
@@ -75,6 +85,15 @@ impl Access {
             by_env.extend(own.secrets.iter().map(|s| (s.env.as_str(), s)));
         }
         by_env.into_values().cloned().collect()
+    }
+
+    /// [`Access::secrets_of`] as a function deployed to `stage` reads them
+    /// ([`SecretRef::for_stage`]).
+    pub fn secrets_for_stage(&self, page: Option<&str>, stage: &str) -> Vec<SecretRef> {
+        self.secrets_of(page)
+            .iter()
+            .map(|s| s.for_stage(stage))
+            .collect()
     }
 
     /// The IAM statements a function's role holds besides logging (and a proxy's invoke):

@@ -17,6 +17,9 @@ use toml::Spanned;
 
 mod permissions;
 mod production;
+mod secrets;
+
+pub use secrets::ReadSecret;
 
 #[cfg(test)]
 pub use production::{certificate_problem, domain_problem};
@@ -43,6 +46,7 @@ pub const TOP_KEYS: &[&str] = &[
     "logs",
     "domain",
     "permissions",
+    "secrets",
 ];
 
 /// The keys of a `[routes."<page>"]` table.
@@ -53,6 +57,7 @@ pub const ROUTE_KEYS: &[&str] = &[
     "throttle",
     "log_retention_days",
     "permissions",
+    "secrets",
 ];
 
 /// The keys of `[cors]`: the HTTP API's `CorsConfiguration` fields.
@@ -111,6 +116,8 @@ pub struct Read {
     pub route_spans: BTreeMap<String, Range<usize>>,
     /// Where the `env` key is.
     pub env_span: Option<Range<usize>>,
+    /// `[secrets]`.
+    pub secrets: Vec<ReadSecret>,
 }
 
 /// Reads the whole file, pushing every problem found.
@@ -238,7 +245,26 @@ impl Reader<'_> {
                 "logs" => read.log_retention_days = self.logs(value),
                 "domain" => domain = self.domain(value),
                 "permissions" => read.permissions = self.permissions(name, value),
+                "secrets" => read.secrets = self.secrets("secrets", value),
                 other => self.unknown(key, other, "", TOP_KEYS, "nextr.toml"),
+            }
+        }
+        // A secret is never also a plain variable of the same function.
+        for secret in &read.secrets {
+            if read.env.contains_key(&secret.secret.env) {
+                self.secret_shadows("secrets", secret, "env");
+            }
+        }
+        for (page, route) in &read.routes {
+            for secret in &route.secrets {
+                let plain = if route.env.contains_key(&secret.secret.env) {
+                    format!("routes.{page:?}.env")
+                } else if read.env.contains_key(&secret.secret.env) {
+                    "env".to_owned()
+                } else {
+                    continue;
+                };
+                self.secret_shadows(&format!("routes.{page:?}.secrets"), secret, &plain);
             }
         }
         if let (Some(domain), Some(region)) = (&domain, &read.region) {
@@ -277,7 +303,7 @@ impl Reader<'_> {
             let Some(settings) = self.table(
                 &prefix,
                 route,
-                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`, `permissions`)",
+                "a table of route settings (`env`, `response`, `function_url`, `throttle`, `log_retention_days`, `permissions`, `secrets`)",
             ) else {
                 continue;
             };
@@ -298,6 +324,7 @@ impl Reader<'_> {
                         out.log_retention_days = self.retention_days(&full, value)
                     }
                     "permissions" => out.permissions = self.permissions(&full, value),
+                    "secrets" => out.secrets = self.secrets(&full, value),
                     other => {
                         let table = format!("[{prefix}]");
                         self.unknown(key, other, &format!("{prefix}."), ROUTE_KEYS, &table)

@@ -1,20 +1,16 @@
-//! Lambda's `Invoke` API over HTTP: the endpoint and credentials from the environment, SigV4
-//! (the `aws-sigv4` crate), one hyper client per process over rustls (ring, the system's
-//! root certificates), and Lambda's answers and errors.
+//! Lambda's `Invoke` API over HTTP: the endpoint from the environment, the signed call
+//! through the process's AWS client ([`crate::aws`]), and Lambda's answers and errors.
 
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::InvokeError;
+use crate::aws::{error_chain, shared, Credentials, SignError};
 use crate::manifest::{LAMBDA_ENDPOINT_ENV, STAGE_ENV};
 
 /// The alias every deployed function is invoked through.
@@ -29,10 +25,6 @@ pub(super) const DEPTH_KEY: &str = "nextr-rewrite-depth";
 /// The most of an answer read: Lambda's synchronous limit, with room for its envelope.
 const MAX_ANSWER_BYTES: usize = 2 * crate::limits::LAMBDA_PAYLOAD_BYTES;
 
-/// How long an idle kept-alive connection is reused: Lambda's endpoints close idle
-/// connections after a while, and a frozen execution environment does not notice.
-const POOL_IDLE: Duration = Duration::from_secs(20);
-
 /// What an invocation needs from the function's environment, read once per rewrite.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Setup {
@@ -42,25 +34,19 @@ pub(super) struct Setup {
     pub(super) endpoint: Option<String>,
     /// `AWS_REGION`.
     pub(super) region: Option<String>,
-    /// `AWS_ACCESS_KEY_ID`.
-    pub(super) access_key: Option<String>,
-    /// `AWS_SECRET_ACCESS_KEY`.
-    pub(super) secret_key: Option<String>,
-    /// `AWS_SESSION_TOKEN` (Lambda always sets one; long-term keys have none).
-    pub(super) session_token: Option<String>,
+    /// The function's credentials.
+    pub(super) credentials: Credentials,
 }
 
 impl Setup {
     /// The function's environment.
     pub(super) fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        use crate::aws::var;
         Setup {
             stage: var(STAGE_ENV),
             endpoint: var(LAMBDA_ENDPOINT_ENV),
             region: var("AWS_REGION"),
-            access_key: var("AWS_ACCESS_KEY_ID"),
-            secret_key: var("AWS_SECRET_ACCESS_KEY"),
-            session_token: var("AWS_SESSION_TOKEN"),
+            credentials: Credentials::from_env(),
         }
     }
 
@@ -86,18 +72,8 @@ impl Setup {
             endpoint: endpoint.clone(),
             reason: reason.to_owned(),
         };
-        let base = endpoint.trim_end_matches('/');
-        if !base.starts_with("http://") && !base.starts_with("https://") {
-            return Err(invalid("it must start with http:// or https://"));
-        }
-        let uri: http::Uri = base.parse().map_err(|_| invalid("it does not parse"))?;
-        if uri.host().is_none_or(str::is_empty) {
-            return Err(invalid("it names no host"));
-        }
-        if uri.query().is_some() {
-            return Err(invalid("it has a query"));
-        }
-        Ok((base.to_owned(), region))
+        let base = crate::aws::check_endpoint(endpoint).map_err(invalid)?;
+        Ok((base, region))
     }
 }
 
@@ -107,58 +83,6 @@ pub(super) struct Invoked {
     pub(super) function_error: Option<String>,
     /// The function's response payload, or its error document.
     pub(super) payload: Bytes,
-}
-
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// The process's client, and why HTTPS cannot work when no root certificate was found
-/// (plain HTTP, `nextr dev`'s endpoint, still can).
-struct Shared {
-    http: HttpClient,
-    no_roots: Option<String>,
-}
-
-/// The one client of the process, built at the first rewrite.
-fn shared() -> Result<&'static Shared, String> {
-    static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
-    SHARED
-        .get_or_init(build_client)
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-fn build_client() -> Result<Shared, String> {
-    // rustls 0.23.48 deprecates its ring provider (no post-quantum key exchange) in favour of
-    // aws-lc-rs, a much longer C build in every bundle of an app with a proxy; ring's TLS 1.3
-    // with classical key exchange is enough for a call to Lambda's own endpoint.
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-    let no_roots = (added == 0).then(|| {
-        let errors: Vec<String> = native.errors.iter().map(ToString::to_string).collect();
-        if errors.is_empty() {
-            "no CA certificate was found on this system".to_owned()
-        } else {
-            format!("no CA certificate could be loaded ({})", errors.join("; "))
-        }
-    });
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let http = Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(POOL_IDLE)
-        .build(connector);
-    Ok(Shared { http, no_roots })
 }
 
 /// `X-Amz-Client-Context`: base64 of `{"custom":{"nextr-rewrite-depth":"N"}}`.
@@ -238,7 +162,7 @@ pub(super) async fn invoke(
     Err(refusal(function, parts.status, &parts.headers, &body))
 }
 
-/// Signs the request in place (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`).
+/// Signs the request in place for Lambda.
 fn sign(
     setup: &Setup,
     region: &str,
@@ -246,60 +170,16 @@ fn sign(
     request: &mut Request<Full<Bytes>>,
     body: &[u8],
 ) -> Result<(), InvokeError> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use aws_sigv4::sign::v4;
-
-    let missing = |variable| InvokeError::NoCredentials {
-        function: function.to_owned(),
-        variable,
-    };
-    let access_key = setup
-        .access_key
-        .clone()
-        .ok_or_else(|| missing("AWS_ACCESS_KEY_ID"))?;
-    let secret_key = setup
-        .secret_key
-        .clone()
-        .ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?;
-    let signing_error = |reason: String| InvokeError::Signing {
-        function: function.to_owned(),
-        reason,
-    };
-    let identity = aws_credential_types::Credentials::new(
-        access_key,
-        secret_key,
-        setup.session_token.clone(),
-        None,
-        "nextr-function-environment",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(SERVICE)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| signing_error(e.to_string()))?
-        .into();
-    let uri = request.uri().to_string();
-    let headers: Vec<(&str, &str)> = request
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-        .collect();
-    let signable = SignableRequest::new(
-        request.method().as_str(),
-        uri,
-        headers.into_iter(),
-        SignableBody::Bytes(body),
-    )
-    .map_err(|e| signing_error(e.to_string()))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| signing_error(e.to_string()))?
-        .into_parts();
-    instructions.apply_to_request_http1x(request);
-    Ok(())
+    crate::aws::sign(&setup.credentials, SERVICE, region, request, body).map_err(|e| match e {
+        SignError::NoCredentials(variable) => InvokeError::NoCredentials {
+            function: function.to_owned(),
+            variable,
+        },
+        SignError::Signing(reason) => InvokeError::Signing {
+            function: function.to_owned(),
+            reason,
+        },
+    })
 }
 
 /// Lambda's refusal (`X-Amzn-ErrorType`, the body's `message`) as an [`InvokeError`].
@@ -343,16 +223,4 @@ fn refusal(
             message,
         },
     }
-}
-
-/// An error with its causes (hyper's "client error (Connect)" says little alone).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

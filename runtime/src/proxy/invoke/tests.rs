@@ -120,9 +120,11 @@ fn setup(port: u16, stage: Option<&str>) -> Setup {
         stage: stage.map(str::to_owned),
         endpoint: Some(format!("http://127.0.0.1:{port}/")),
         region: Some("eu-west-1".into()),
-        access_key: Some("ASIAEXAMPLEKEY".into()),
-        secret_key: Some("secret/example".into()),
-        session_token: Some("session-token-example".into()),
+        credentials: crate::aws::Credentials {
+            access_key: Some("ASIAEXAMPLEKEY".into()),
+            secret_key: Some("secret/example".into()),
+            session_token: Some("session-token-example".into()),
+        },
     }
 }
 
@@ -427,10 +429,8 @@ async fn a_closed_port_and_a_bad_environment_are_named() {
         .unwrap_err();
     assert!(e.to_string().contains("NEXTR_LAMBDA_ENDPOINT"), "{e}");
 
-    let anonymous = Setup {
-        secret_key: None,
-        ..setup(port, None)
-    };
+    let mut anonymous = setup(port, None);
+    anonymous.credentials.secret_key = None;
     let e = forward_with(&anonymous, "f", &request(), soon())
         .await
         .unwrap_err();
