@@ -234,8 +234,9 @@ async fn routes_with_their_own_access_get_their_own_role() {
         "~ role {APP_ROLE}: allow writing the log groups of 3 functions"
     ));
     let moved = at(&format!(
-        "~ function demo-api-upload-dev: update configuration (role), role {UPLOAD_ROLE} → {APP_ROLE}"
+        "~ function demo-api-upload-dev: update configuration (role, environment), role {UPLOAD_ROLE} → {APP_ROLE}"
     ));
+    // The environment changes too: the route's own secret leaves its `NEXTR_SECRETS`.
     let deleted = at(&format!("- role {UPLOAD_ROLE}: delete"));
     assert!(put_logs < moved && moved < deleted, "{shown:#?}");
     assert_eq!(
@@ -250,11 +251,20 @@ async fn routes_with_their_own_access_get_their_own_role() {
     app.manifest.access = Access::default();
     app.write_manifest();
     let (c, plan) = deploy_dev(&moto, &app).await;
+    // Every function also loses the app-wide secret from its `NEXTR_SECRETS` (a new
+    // configuration and version each); the policy goes last, once they run without it.
     assert_eq!(
-        plan.actions,
-        [Action::DeleteAccessPolicy {
+        plan.actions.last(),
+        Some(&Action::DeleteAccessPolicy {
             role: APP_ROLE.into()
-        }]
+        })
+    );
+    assert!(
+        plan.actions[..plan.actions.len() - 1].iter().all(|a| matches!(
+            a,
+            Action::UpdateFunctionConfiguration { fields, role: None, .. } if fields == &["environment"]
+        ) || matches!(a, Action::PublishVersion { .. } | Action::UpdateAlias { .. })),
+        "{plan}"
     );
     assert_eq!(inline_policy(&c, APP_ROLE, "nextr-access").await, None);
 }
