@@ -327,6 +327,65 @@ impl Desired {
         }
     }
 
+    /// Refuses a role whose inline policies (`nextr-logs`, `nextr-invoke`, `nextr-access`)
+    /// would exceed IAM's limit, before any call changes anything: `PutRolePolicy` would
+    /// otherwise fail mid-deploy. Counted in the app's partition and account (`aws` and a
+    /// 12-digit account before anything exists), as IAM counts: without whitespace.
+    pub fn check_policy_sizes(&self, region: &str, observed: &Observed) -> Result<(), DeployError> {
+        let (partition, account) = observed
+            .partition_and_account()
+            .unwrap_or(("aws", "123456789012"));
+        let chars = |doc: &serde_json::Value| {
+            doc.to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count()
+        };
+        for role in self.managed_roles() {
+            let mut policies = vec![super::logs::POLICY_NAME];
+            let mut total = chars(&super::logs::policy(
+                partition,
+                region,
+                account,
+                &role.log_writers,
+            ));
+            if let Some(targets) = &self.invoke {
+                policies.push(super::rewrite::POLICY_NAME);
+                total += chars(&super::rewrite::policy(partition, region, account, targets));
+            }
+            if !role.access.is_empty() {
+                policies.push(super::access::POLICY_NAME);
+                let places = super::access::Placeholders {
+                    partition: partition.to_owned(),
+                    region: region.to_owned(),
+                    account: account.to_owned(),
+                    app: self.target.app().to_owned(),
+                    stage: self.target.stage().to_owned(),
+                };
+                total += chars(&super::access::document(&role.access, &places));
+            }
+            if total > super::rewrite::INLINE_POLICY_CHARS {
+                let runs = match self
+                    .functions
+                    .iter()
+                    .find(|f| f.own_role.as_ref() == Some(&role.name))
+                {
+                    Some(f) if role.own => format!("route {}'s own", f.label()),
+                    _ => "the app's role, of every function without permissions of its own"
+                        .to_owned(),
+                };
+                return Err(DeployError::PolicyTooLarge {
+                    role: role.name,
+                    runs,
+                    chars: total,
+                    policies: policies.join(", "),
+                    limit: super::rewrite::INLINE_POLICY_CHARS,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses a custom domain that exists without this stage's tags: deploy did not create
     /// it, so it neither changes nor (at `nextr remove`) deletes it.
     pub fn check_domain(&self, observed: &Observed) -> Result<(), DeployError> {
@@ -808,23 +867,76 @@ mod tests {
         assert_eq!(code_sha256(&"zz".repeat(32)), None);
     }
 
-    #[test]
-    fn a_manifest_with_a_route_that_does_not_build_is_neither_deployed_nor_templated() {
-        use nextr::manifest::{Architecture, ManifestRoute};
-        let function = |name: &str| Function {
+    /// A built function as the manifest names it.
+    fn function(name: &str) -> Function {
+        Function {
             name: name.into(),
             bundle: format!("functions/{name}.zip"),
             sha256: "ab".repeat(32),
             bytes: 22,
             runtime: "provided.al2023".into(),
             handler: "bootstrap".into(),
-            architecture: Architecture::X86_64,
+            architecture: nextr::manifest::Architecture::X86_64,
             timeout_s: 10,
             memory_mb: 256,
             env: Default::default(),
             response_mode: Default::default(),
             function_url: None,
+        }
+    }
+
+    #[test]
+    fn a_role_whose_inline_policies_would_not_fit_is_refused_before_any_call() {
+        use nextr::manifest::{Access, PolicyStatement};
+        let statement = |i: usize| {
+            PolicyStatement {
+            effect: Default::default(),
+            actions: vec!["dynamodb:GetItem".into()],
+            resources: vec![format!(
+                "arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/{{app}}-{{stage}}-table-{i}"
+            )],
+        }
         };
+        let desired = |n: usize| {
+            let mut manifest = Manifest::new("demo", function("demo-fallback"));
+            manifest.access = Access {
+                permissions: (0..n).map(statement).collect(),
+                ..Access::default()
+            };
+            let settings = DeploySettings {
+                stage: "dev".into(),
+                ..DeploySettings::default()
+            };
+            Desired::from_manifest(&manifest, Path::new("/nowhere"), "00", &settings).unwrap()
+        };
+        let observed = Observed::default();
+        assert!(desired(40)
+            .check_policy_sizes("eu-west-1", &observed)
+            .is_ok());
+        let err = desired(120)
+            .check_policy_sizes("eu-west-1", &observed)
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the role demo-dev-nextr (the app's role, of every function without permissions of its own) would hold "),
+            "{text}"
+        );
+        assert!(
+            text.contains("(nextr-logs, nextr-access), and IAM allows 10240 per role"),
+            "{text}"
+        );
+        assert!(text.contains("deploy with --role"), "{text}");
+        // With --role, deploy changes no role and checks none.
+        let mut external = desired(120);
+        external.role = RoleChoice::External {
+            arn: "arn:aws:iam::123456789012:role/mine".into(),
+        };
+        assert!(external.check_policy_sizes("eu-west-1", &observed).is_ok());
+    }
+
+    #[test]
+    fn a_manifest_with_a_route_that_does_not_build_is_neither_deployed_nor_templated() {
+        use nextr::manifest::ManifestRoute;
         let route = |page: &str, file: &str, built: bool| ManifestRoute {
             page: page.into(),
             file: file.into(),

@@ -60,6 +60,20 @@ pub enum DeployError {
         /// The deploy's region.
         region: String,
     },
+    /// A role's inline policies would not fit IAM's limit.
+    #[error("the role {role} ({runs}) would hold {chars} characters of inline policies ({policies}), and IAM allows {limit} per role: combine statements in nextr.toml (one statement lists several actions and resources), use wildcards (`dynamodb:Get*`, `arn:…:table/shop-*`), or put the grants in a managed policy of your own and deploy with --role")]
+    PolicyTooLarge {
+        /// The role's name.
+        role: String,
+        /// Which functions run as it, in words.
+        runs: String,
+        /// Its inline policies' characters, whitespace not counted.
+        chars: usize,
+        /// Its inline policies' names.
+        policies: String,
+        /// IAM's limit.
+        limit: usize,
+    },
     /// The custom domain exists and deploy did not create it for this stage.
     #[error("the custom domain {domain} already exists in this account and region, and this stage's deploy did not create it ({mapped}): nextr deletes what it creates, so it never takes over a domain; delete it (`aws apigatewayv2 delete-domain-name --domain-name {domain}`) and deploy again, which creates it and prints its new DNS target, or remove `[domain]` from nextr.toml and keep mapping it by hand")]
     DomainTaken {

@@ -54,6 +54,7 @@ pub async fn plan_for_deploy(
     let domain = desired.domain.as_ref().map(|d| d.name.as_str());
     observed.domains = state::observe_domains(clients, &desired.target, domain).await?;
     desired.check_domain(&observed)?;
+    desired.check_policy_sizes(clients.region(), &observed)?;
     let plan = plan_deploy(desired, &observed, clients.region());
     Ok((observed, plan))
 }
