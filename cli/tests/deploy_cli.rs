@@ -135,6 +135,14 @@ fn deploy_status_redeploy_change_and_remove() {
     );
     assert!(out.contains("Drift: none"), "{out}");
     assert!(out.contains("Pending: none"), "{out}");
+    let hello = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("/api/hello "))
+        .unwrap_or_else(|| panic!("no /api/hello row:\n{out}"));
+    assert!(
+        hello.trim_end().ends_with("shop-dev-nextr"),
+        "the role column: {hello}"
+    );
 
     // Second deploy: nothing to do, and it says so.
     let out = ok(nextr(&moto, &["deploy", &d]));

@@ -180,7 +180,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
 
     if let Some(d) = &desired {
         writeln!(out, "\nFunctions:")?;
-        let rows: Vec<[String; 4]> = d
+        let rows: Vec<[String; 5]> = d
             .functions
             .iter()
             .map(|f| {
@@ -200,11 +200,18 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
                     o.map_or(&[][..], |o| &o.versions),
                     rolled_back_from,
                 );
-                [f.label().to_string(), f.name.clone(), code, live]
+                [
+                    f.label().to_string(),
+                    f.name.clone(),
+                    code,
+                    live,
+                    role_cell(d, f, o),
+                ]
             })
             .collect();
         let mut table =
-            Table::new(["Route", "Function", "Code", "Versions"].map(Column::left)).indent(2);
+            Table::new(["Route", "Function", "Code", "Versions", "Role"].map(Column::left))
+                .indent(2);
         for row in rows {
             table.row(row);
         }
@@ -222,6 +229,25 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The role a function runs as (its name: the app's, its own, or `--role`'s), and the one
+/// the next deploy moves it to when they differ.
+fn role_cell(
+    desired: &Desired,
+    f: &nextr_infra::deploy::DesiredFunction,
+    observed: Option<&nextr_infra::deploy::state::ObservedFunction>,
+) -> String {
+    let name = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_owned();
+    let wanted = match desired.role_of(f) {
+        RoleChoice::Managed { name } => name,
+        RoleChoice::External { arn } => name(&arn),
+    };
+    match observed.and_then(|o| o.latest.role.as_deref()).map(name) {
+        None => "none".to_owned(),
+        Some(now) if now == wanted => now,
+        Some(now) => format!("{now} (deploy moves it to {wanted})"),
+    }
 }
 
 /// The first 12 characters of a digest (the record is a user-editable file: no byte slicing).
