@@ -507,6 +507,31 @@ fn a_name_too_long_for_every_stage_pins_the_templates_stage() {
     lint(&app, &manifest);
 }
 
+/// Asserts that cfn-lint with the serverless rules (`-a cfn_lint_serverless.rules`, PyPI
+/// `cfn-lint-serverless`) reports nothing on the template at `path`.
+fn lint_serverless(path: &std::path::Path) {
+    let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
+    let out = lint
+        .args(["-a", "cfn_lint_serverless.rules", "--"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("No module named") && !text.contains("cfn_lint_serverless"),
+        "cfn-lint cannot load the serverless rules: run ./scripts/test.sh, which installs cfn-lint-serverless into .venv (.venv/bin/pip install cfn-lint cfn-lint-serverless)\n{text}"
+    );
+    assert!(
+        out.status.success() && text.trim().is_empty(),
+        "the serverless rules report ({}):\n{text}",
+        out.status
+    );
+}
+
 /// The serverless rules (`cfn-lint -a cfn_lint_serverless.rules`, PyPI
 /// `cfn-lint-serverless`) report nothing on the template of an HTTP and a REST app as
 /// `nextr build` writes them: log groups with retention for every function (WS1004), access
@@ -523,26 +548,7 @@ fn passes_the_serverless_rules() {
         manifest.gateway.throttle = Some(Throttle::DEFAULT);
         manifest.routes[0].log_retention_days = Some(7);
         let path = template::write(&app.out_dir(), &manifest).unwrap();
-        let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
-        let out = lint
-            .args(["-a", "cfn_lint_serverless.rules", "--"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            !text.contains("No module named") && !text.contains("cfn_lint_serverless"),
-            "cfn-lint cannot load the serverless rules: run ./scripts/test.sh, which installs cfn-lint-serverless into .venv (.venv/bin/pip install cfn-lint cfn-lint-serverless)\n{text}"
-        );
-        assert!(
-            out.status.success() && text.trim().is_empty(),
-            "the serverless rules report ({}):\n{text}",
-            out.status
-        );
+        lint_serverless(&path);
         let t: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let resources = t["Resources"].as_object().unwrap();
@@ -602,22 +608,7 @@ fn a_custom_domain_is_mapped_to_the_stage() {
             t["Outputs"]["DnsTarget"]["Value"]["Fn::GetAtt"],
             serde_json::json!(["CustomDomain", "RegionalDomainName"])
         );
-        let mut lint = cfn_lint_command().unwrap_or_else(|e| panic!("{e}"));
-        let out = lint
-            .args(["-a", "cfn_lint_serverless.rules", "--"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success() && text.trim().is_empty(),
-            "cfn-lint reports ({}):\n{text}",
-            out.status
-        );
+        lint_serverless(&path);
     }
 }
 
@@ -727,18 +718,7 @@ fn a_route_with_its_own_access_gets_its_own_role_with_the_placeholders_as_refere
     let mut manifest = manifest;
     manifest.gateway.throttle = Some(nextr::manifest::Throttle::DEFAULT);
     let path = template::write(&app.out_dir(), &manifest).unwrap();
-    let out = cfn_lint_command()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .args(["-a", "cfn_lint_serverless.rules", "--"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success() && text.trim().is_empty(), "{text}");
+    lint_serverless(&path);
 
     // Without access, no Policies on the app's role and no role of its own.
     let plain = template::render(&configured(&app));

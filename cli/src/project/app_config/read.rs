@@ -706,6 +706,27 @@ impl Reader<'_> {
         out
     }
 
+    /// `key.<name>` when `name_key` names a variable Lambda takes; else reports why, at the
+    /// key (`[env]`'s and `[secrets]`' names follow one rule).
+    pub(super) fn variable_name(&mut self, key: &str, name_key: &Key<'_>) -> Option<String> {
+        let name = name_key.get_ref().as_ref();
+        let full = format!("{key}.{name}");
+        let Some(problem) = env_name_problem(name) else {
+            return Some(full);
+        };
+        self.push(
+            ConfigDiagnostic::at(
+                self.file,
+                "nextr::toml::env_name",
+                name_key.span(),
+                format!("`{full}`: {problem}"),
+                "not a variable Lambda takes",
+            )
+            .with_key(&full),
+        );
+        None
+    }
+
     /// A table of environment variables: names Lambda takes, string values.
     fn env_table(&mut self, key: &str, value: &Value<'_>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
@@ -718,20 +739,9 @@ impl Reader<'_> {
         };
         for (name_key, value) in table.iter() {
             let n = name_key.get_ref().as_ref();
-            let full = format!("{key}.{n}");
-            if let Some(problem) = env_name_problem(n) {
-                self.push(
-                    ConfigDiagnostic::at(
-                        self.file,
-                        "nextr::toml::env_name",
-                        name_key.span(),
-                        format!("`{full}`: {problem}"),
-                        "not a variable Lambda takes",
-                    )
-                    .with_key(&full),
-                );
+            let Some(full) = self.variable_name(key, name_key) else {
                 continue;
-            }
+            };
             match value.get_ref() {
                 DeValue::String(s) => {
                     out.insert(n.to_owned(), s.to_string());

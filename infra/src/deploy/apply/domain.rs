@@ -18,6 +18,15 @@ fn resource(name: &str) -> String {
     format!("custom domain {name}")
 }
 
+/// The one configuration of an HTTP API domain: regional, TLS 1.2, this certificate.
+fn v2_configuration(certificate_arn: &str) -> DomainNameConfiguration {
+    DomainNameConfiguration::builder()
+        .certificate_arn(certificate_arn)
+        .endpoint_type(EndpointType::Regional)
+        .security_policy(SecurityPolicy::Tls12)
+        .build()
+}
+
 /// Creates the domain; returns its DNS record when API Gateway reports the target.
 pub(super) async fn create(
     clients: &AwsClients,
@@ -30,11 +39,7 @@ pub(super) async fn create(
     let fail = |e: AwsFailure| DeployError::aws("creating", resource(name), e);
     let (dns_target, zone) = match via {
         GatewayKind::Http => {
-            let config = DomainNameConfiguration::builder()
-                .certificate_arn(certificate_arn)
-                .endpoint_type(EndpointType::Regional)
-                .security_policy(SecurityPolicy::Tls12)
-                .build();
+            let config = v2_configuration(certificate_arn);
             let out = clients
                 .apigw
                 .create_domain_name()
@@ -90,11 +95,7 @@ pub(super) async fn set_certificate(
     let fail = |e: AwsFailure| DeployError::aws("changing the certificate of", resource(name), e);
     match via {
         GatewayKind::Http => {
-            let config = DomainNameConfiguration::builder()
-                .certificate_arn(certificate_arn)
-                .endpoint_type(EndpointType::Regional)
-                .security_policy(SecurityPolicy::Tls12)
-                .build();
+            let config = v2_configuration(certificate_arn);
             clients
                 .apigw
                 .update_domain_name()

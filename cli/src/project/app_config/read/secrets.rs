@@ -8,7 +8,7 @@ use nextr::manifest::access::STAGE_PLACEHOLDER;
 use nextr::manifest::{SecretRef, SecretStore};
 use toml::de::DeValue;
 
-use super::{env_name_problem, Reader, Value};
+use super::{Reader, Value};
 use crate::project::app_config::report::ConfigDiagnostic;
 
 /// What a secret's value is written as, for error messages.
@@ -38,20 +38,9 @@ impl Reader<'_> {
         };
         for (name_key, value) in table.iter() {
             let env = name_key.get_ref().as_ref();
-            let full = format!("{key}.{env}");
-            if let Some(problem) = env_name_problem(env) {
-                self.push(
-                    ConfigDiagnostic::at(
-                        self.file,
-                        "nextr::toml::env_name",
-                        name_key.span(),
-                        format!("`{full}`: {problem}"),
-                        "not a variable Lambda takes",
-                    )
-                    .with_key(&full),
-                );
+            let Some(full) = self.variable_name(key, name_key) else {
                 continue;
-            }
+            };
             let text = match value.get_ref() {
                 DeValue::String(s) => s.as_ref(),
                 other => {
