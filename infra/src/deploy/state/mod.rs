@@ -367,17 +367,17 @@ pub async fn observe(
     wanted: &BTreeSet<String>,
     api_children: bool,
 ) -> Result<Observed, DeployError> {
-    let (role, own_roles, functions, apis, rest_apis) = tokio::try_join!(
+    let ((role, own_roles), functions, apis, rest_apis) = tokio::try_join!(
+        // The app's role, then the functions' own: one IAM call at a time. With refused
+        // credentials, a second IAM call in flight has been seen (against moto, in CI) to
+        // fail as a closed connection, which then hid the refusal and its help.
         async {
             match role {
-                Some(name) => observe_role(clients, target, name).await,
-                None => Ok(None),
-            }
-        },
-        async {
-            match role {
-                Some(_) => observe_own_roles(clients, target).await,
-                None => Ok(BTreeMap::new()),
+                Some(name) => Ok((
+                    observe_role(clients, target, name).await?,
+                    observe_own_roles(clients, target).await?,
+                )),
+                None => Ok((None, BTreeMap::new())),
             }
         },
         observe_functions(clients, target, wanted),
