@@ -371,6 +371,14 @@ pub fn build(
         secrets: project.config.has_secrets(),
     })?;
     let dir = codegen::bundle_dir(&project.package, &project.app);
+    // Held until the bundles are zipped, at the end of this function.
+    let _lock = codegen::lock_bundle_dir(&dir, |lock| {
+        progress(Progress::Warning(format!(
+            "another nextr build of {} holds {}: waiting for it to finish",
+            project.app,
+            lock.display()
+        )))
+    })?;
     krate.write(&dir)?;
     codegen::seed_lockfile(&project.package, &dir)?;
 

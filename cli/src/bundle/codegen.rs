@@ -209,6 +209,39 @@ pub fn bundle_dir(package: &Package, app: &str) -> PathBuf {
     package.target_dir.join("nextr").join(app)
 }
 
+/// The lock file in the bundle crate's folder (see [`lock_bundle_dir`]).
+pub const BUILD_LOCK: &str = ".nextr-build.lock";
+
+/// Takes the lock a build holds on an app's bundle crate from writing it until its binaries
+/// are zipped: two nextr processes building one app at once (`nextr dev` beside `nextr
+/// build`, or tests) would otherwise delete each other's files mid-write (a build removes
+/// what its crate does not list from `src/bin`) and read each other's binaries. `waiting` is
+/// told when another process holds it; the lock is released when the returned file closes,
+/// also when the process dies.
+pub fn lock_bundle_dir(dir: &Path, waiting: impl FnOnce(&Path)) -> Result<fs::File, CodegenError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CodegenError::Io { path, source }
+    };
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(BUILD_LOCK);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            waiting(&path);
+            file.lock().map_err(io(&path))?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+    }
+    Ok(file)
+}
+
 /// The bundle crate's package name.
 pub fn bundle_package_name(app: &str) -> String {
     format!("nextr-bundle-{app}")

@@ -628,3 +628,35 @@ fn an_app_with_secrets_turns_on_the_runtimes_secrets_feature_and_nothing_else() 
         }
     }
 }
+
+#[test]
+fn a_second_build_of_one_app_waits_for_the_first_to_release_the_bundle_crate() {
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let crate_dir = dir.path().join("nextr").join("demo");
+    let first = lock_bundle_dir(&crate_dir, |_| panic!("nobody holds it yet")).unwrap();
+    let (told, waited) = mpsc::channel();
+    let (got, acquired) = mpsc::channel();
+    let second_dir = crate_dir.clone();
+    let second = std::thread::spawn(move || {
+        let lock =
+            lock_bundle_dir(&second_dir, |path| told.send(path.to_owned()).unwrap()).unwrap();
+        got.send(()).unwrap();
+        drop(lock);
+    });
+    let path = waited
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    assert_eq!(path, crate_dir.join(BUILD_LOCK));
+    assert!(
+        acquired
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_err(),
+        "the second build must wait while the first holds the lock"
+    );
+    drop(first);
+    acquired
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    second.join().unwrap();
+}
