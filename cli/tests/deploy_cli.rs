@@ -1,6 +1,8 @@
 //! `nextr deploy`, `nextr status` and `nextr remove` as a user runs them, against moto's
 //! server on 127.0.0.1.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -8,6 +10,7 @@ use std::process::{Output, Stdio};
 use nextr_infra::deploy::{self, CallLog, Target};
 use nextr_infra::testing::{MotoServer, TestApp, TestRoute};
 use std::process::Command;
+use support::moto::nextr;
 
 const ROUTES: &[TestRoute<'static>] = &[
     ("/api/hello", &["ANY /api/hello"]),
@@ -17,18 +20,6 @@ const ROUTES: &[TestRoute<'static>] = &[
         &["ANY /api/note", "ANY /api/note/{slug+}"],
     ),
 ];
-
-/// Runs `nextr ARGS` with moto's environment and no terminal on stdin.
-fn nextr(moto: &MotoServer, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
-    cmd.args(args).stdin(Stdio::null());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env_remove("AWS_PROFILE")
-        .env_remove("NEXTR_TEST_ABORT_AFTER_MUTATIONS");
-    cmd.output().unwrap()
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -2,24 +2,17 @@
 //! and the DNS record to create, status repeats it, and a domain deploy did not make is
 //! refused with the fix.
 
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::Output;
 
 use nextr::manifest::Domain;
 use nextr_infra::deploy::CallLog;
 use nextr_infra::testing::{create_foreign_domain, MotoServer, TestApp, TestRoute};
+use support::moto::nextr;
 
 const ROUTES: &[TestRoute<'static>] = &[("/api/hello", &["ANY /api/hello"])];
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
-
-fn nextr(moto: &MotoServer, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
-    cmd.args(args).stdin(Stdio::null());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env_remove("AWS_PROFILE").env_remove("NEXTR_STAGE");
-    cmd.output().unwrap()
-}
 
 fn text(o: &Output) -> String {
     format!(

@@ -2,10 +2,13 @@
 //! it, no earlier kept version is refused naming `keep_versions`, `--dry-run` changes
 //! nothing, `--to`, every function at once, and the next deploy moves live forward again.
 
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::Output;
 
 use nextr_infra::deploy::CallLog;
 use nextr_infra::testing::{MotoServer, TestApp, TestRoute};
+use support::moto::nextr;
 
 const ROUTES: &[TestRoute<'static>] = &[
     ("/api/hello", &["ANY /api/hello"]),
@@ -13,16 +16,6 @@ const ROUTES: &[TestRoute<'static>] = &[
 ];
 const HELLO: &str = "demo-api-hello-dev";
 const POST: &str = "demo-api-post-pid-dev";
-
-fn nextr(moto: &MotoServer, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
-    cmd.args(args).stdin(Stdio::null());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env_remove("AWS_PROFILE").env_remove("NEXTR_STAGE");
-    cmd.output().unwrap()
-}
 
 fn ok(o: Output) -> String {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -13,7 +13,6 @@ use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use nextr::manifest::access::SECRETS_ENV;
 use nextr_infra::deploy::CallLog;
@@ -21,6 +20,7 @@ use nextr_infra::testing::MotoServer;
 use serde_json::{json, Value};
 use support::apps::TestApp;
 use support::dev::Dev;
+use support::moto::nextr;
 
 /// The values moto holds: none may appear anywhere nextr writes.
 const DB_VALUE: &str = "s3cr3t-VALUE-7f3a-db";
@@ -167,17 +167,6 @@ fn dev_gives_local_values_names_missing_ones_and_reads_aws_with_the_flag() {
     );
     dev.stop();
     assert!(!dev.output().contains("s3cr3t-VALUE"), "{}", dev.output());
-}
-
-/// Runs `nextr ARGS` with moto's environment.
-fn nextr(moto: &MotoServer, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nextr"));
-    cmd.args(args).stdin(Stdio::null());
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env_remove("AWS_PROFILE");
-    cmd.output().unwrap()
 }
 
 /// Every file under `dir`, by path.

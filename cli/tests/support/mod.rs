@@ -10,6 +10,7 @@
 //!   function built once with cargo) zipped as `bootstrap`, with a hand-written route manifest;
 //! - [`dev`]: `nextr dev` running as a child process ([`dev::Dev`]);
 //! - [`http`]: requests written byte for byte over TCP and their [`http::Reply`];
+//! - [`moto`]: `nextr` run against a moto server;
 //! - [`chunked`]: a streamed response read chunk by chunk, with each chunk's arrival time.
 //!
 //! Every app built by `nextr build` or `nextr dev` here builds in one cargo target dir,
@@ -23,6 +24,7 @@ pub mod chunked;
 pub mod dev;
 pub mod fixture;
 pub mod http;
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
